@@ -1,0 +1,223 @@
+package dram
+
+import (
+	"bufio"
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+//go:embed data/*.stl data/*.json
+var dataFS embed.FS
+
+// Request is one line of a trace.
+type Request struct {
+	// Cycle is the absolute issue time in trace-player clock cycles (for
+	// .rstl traces the relative times are accumulated while reading).
+	Cycle uint64
+	// Addr is the byte address.
+	Addr uint64
+	// Write is true for write requests.
+	Write bool
+}
+
+// Trace is a parsed STL trace.
+type Trace struct {
+	Name     string
+	Requests []Request
+}
+
+// NumWrites returns the number of write requests.
+func (t *Trace) NumWrites() int {
+	n := 0
+	for i := range t.Requests {
+		if t.Requests[i].Write {
+			n++
+		}
+	}
+	return n
+}
+
+// EmbeddedTraces lists the traces built into the binary, by name (stream,
+// random, cloud-1, cloud-2).
+func EmbeddedTraces() []string {
+	ents, _ := dataFS.ReadDir("data")
+	var names []string
+	for _, e := range ents {
+		if n, ok := strings.CutSuffix(e.Name(), ".stl"); ok {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// LoadTrace resolves nameOrPath and parses it. A path to an existing file
+// is read directly; otherwise the name (with or without .stl/.rstl) is
+// looked up in each directory of dirs in order and then in the embedded set.
+func LoadTrace(nameOrPath string, dirs ...string) (*Trace, error) {
+	if nameOrPath == "" {
+		return nil, errors.New("empty trace name")
+	}
+	if st, err := os.Stat(nameOrPath); err == nil && !st.IsDir() {
+		return LoadTraceFile(nameOrPath)
+	}
+	base := strings.TrimSuffix(strings.TrimSuffix(nameOrPath, ".stl"), ".rstl")
+	for _, d := range dirs {
+		if d == "" {
+			continue
+		}
+		for _, ext := range []string{"", ".stl", ".rstl"} {
+			p := filepath.Join(d, base+ext)
+			if ext == "" {
+				p = filepath.Join(d, nameOrPath)
+			}
+			if st, err := os.Stat(p); err == nil && !st.IsDir() {
+				return LoadTraceFile(p)
+			}
+		}
+	}
+	if data, err := dataFS.ReadFile("data/" + base + ".stl"); err == nil {
+		t, err := ParseTrace(bytes.NewReader(data), base+".stl", false)
+		if err != nil {
+			return nil, err
+		}
+		t.Name = base
+		return t, nil
+	}
+	return nil, fmt.Errorf("trace %q: not a file, not found in %v, and not embedded (embedded: %s)",
+		nameOrPath, dirs, strings.Join(EmbeddedTraces(), ", "))
+}
+
+// LoadTraceFile reads a trace file; the extension .rstl selects relative
+// timestamps, anything else absolute ones.
+func LoadTraceFile(path string) (*Trace, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	defer f.Close()
+	t, err := ParseTrace(f, path, strings.HasSuffix(path, ".rstl"))
+	if err != nil {
+		return nil, err
+	}
+	name := filepath.Base(path)
+	name = strings.TrimSuffix(strings.TrimSuffix(name, ".stl"), ".rstl")
+	t.Name = name
+	return t, nil
+}
+
+// ParseTrace reads STL lines from r:
+//
+//	<cycle>:<ws>[(<len>)<ws>]<read|write><ws><hexaddr>[<ws><hexdata>]
+//
+// '#' starts a comment, blank lines are skipped. With relative set the
+// cycle is a delay after the previous line (.rstl), otherwise an absolute
+// time (.stl). Errors name file:line (file is used only in messages).
+func ParseTrace(r io.Reader, file string, relative bool) (*Trace, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
+	t := &Trace{Name: file}
+	var last uint64
+	line := 0
+	for sc.Scan() {
+		line++
+		req, ok, err := parseLine(sc.Bytes())
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", file, line, err)
+		}
+		if !ok {
+			continue
+		}
+		if relative {
+			req.Cycle += last
+			if req.Cycle < last {
+				return nil, fmt.Errorf("%s:%d: time overflows", file, line)
+			}
+		}
+		last = req.Cycle
+		t.Requests = append(t.Requests, req)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s:%d: %w", file, line+1, err)
+	}
+	if len(t.Requests) == 0 {
+		return nil, fmt.Errorf("%s: trace has no requests", file)
+	}
+	return t, nil
+}
+
+const maxCycle = 1 << 48
+
+func parseLine(b []byte) (Request, bool, error) {
+	var req Request
+	if i := bytes.IndexByte(b, '#'); i >= 0 {
+		b = b[:i]
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return req, false, nil
+	}
+	ts, rest, ok := strings.Cut(s, ":")
+	if !ok {
+		return req, false, fmt.Errorf("missing ':' after the timestamp in %q", s)
+	}
+	cyc, err := strconv.ParseUint(strings.TrimSpace(ts), 10, 64)
+	if err != nil || cyc > maxCycle {
+		return req, false, fmt.Errorf("bad timestamp %q", strings.TrimSpace(ts))
+	}
+	req.Cycle = cyc
+	f := strings.Fields(rest)
+	if len(f) > 0 && strings.HasPrefix(f[0], "(") {
+		if !strings.HasSuffix(f[0], ")") {
+			return req, false, fmt.Errorf("bad length token %q", f[0])
+		}
+		n, err := strconv.ParseUint(f[0][1:len(f[0])-1], 10, 32)
+		if err != nil || n == 0 {
+			return req, false, fmt.Errorf("bad length token %q", f[0])
+		}
+		f = f[1:]
+	}
+	if len(f) < 2 {
+		return req, false, fmt.Errorf("want <read|write> <hexaddr> after the timestamp, got %q", rest)
+	}
+	switch strings.ToLower(f[0]) {
+	case "read":
+	case "write":
+		req.Write = true
+	default:
+		return req, false, fmt.Errorf("unknown command %q (want read or write)", f[0])
+	}
+	a := f[1]
+	if len(a) > 2 && (a[:2] == "0x" || a[:2] == "0X") {
+		a = a[2:]
+	}
+	addr, err := strconv.ParseUint(a, 16, 64)
+	if err != nil {
+		return req, false, fmt.Errorf("bad hex address %q", f[1])
+	}
+	req.Addr = addr
+	if len(f) > 3 {
+		return req, false, fmt.Errorf("unexpected tokens after the data: %q", strings.Join(f[3:], " "))
+	}
+	if len(f) == 3 {
+		d := f[2]
+		if len(d) > 2 && (d[:2] == "0x" || d[:2] == "0X") {
+			d = d[2:]
+		}
+		for i := 0; i < len(d); i++ {
+			c := d[i]
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return req, false, fmt.Errorf("bad hex data %q", f[2])
+			}
+		}
+	}
+	return req, true, nil
+}
