@@ -206,4 +206,3 @@ func LoadFile(path string, a Algorithm) error {
 	}
 	return nil
 }
-
