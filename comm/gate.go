@@ -1,0 +1,315 @@
+package comm
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/commgraph/commgraph/attention"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// GateConfig configures the temporal gate (spec section 3; the extension
+// paper, arXiv 2411.00382, does not publish its form, so this design is ours).
+type GateConfig struct {
+	Enabled  bool    // false: the gate is constant ones (every agent always receives)
+	Dim      int     // observation-embedding width d (input of the gate MLP)
+	Hidden   int     // hidden width of the gate MLP
+	Tau      float64 // binary-concrete temperature tau_g (> 0)
+	InitBias float64 // initial output bias: P(receive) starts at sigmoid(InitBias)
+}
+
+// DefaultGateConfig returns an enabled gate for embedding width d: hidden 32,
+// tau_g = 1, initial bias 2 (so agents start out receiving in about 88% of
+// steps, close to the ungated model).
+func DefaultGateConfig(d int) GateConfig {
+	return GateConfig{Enabled: true, Dim: d, Hidden: 32, Tau: 1, InitBias: 2}
+}
+
+// Gate is the per-receiver temporal gate: a logit l_i = MLP(x_i) of agent i's
+// observation embedding, MLP = Linear(d,H) -> tanh -> Linear(H,1).
+type Gate struct {
+	cfg    GateConfig
+	dtype  tensor.Dtype
+	W1, B1 *attention.Param // [d,H], [1,H]
+	W2, B2 *attention.Param // [H,1], [1,1]
+}
+
+// NewGate creates the gate's parameters under prefix (prefix+"/w1", "/b1",
+// "/w2", "/b2") in ps (the model's set: the gate is trained by the model
+// optimiser), initialising weights from rng (Glorot uniform, gain 1). A
+// disabled gate registers nothing.
+func NewGate(ps *attention.Params, prefix string, cfg GateConfig, rng *rand.Rand) (*Gate, error) {
+	if ps == nil {
+		return nil, errors.New("comm: NewGate: nil Params")
+	}
+	gt := &Gate{cfg: cfg, dtype: ps.Dtype}
+	if !cfg.Enabled {
+		return gt, nil
+	}
+	if cfg.Tau == 0 {
+		cfg.Tau = 1
+		gt.cfg.Tau = 1
+	}
+	switch {
+	case cfg.Dim <= 0:
+		return nil, fmt.Errorf("comm: gate: dim = %d, must be > 0", cfg.Dim)
+	case cfg.Hidden <= 0:
+		return nil, fmt.Errorf("comm: gate: hidden = %d, must be > 0", cfg.Hidden)
+	case !(cfg.Tau > 0) || math.IsInf(cfg.Tau, 0):
+		return nil, fmt.Errorf("comm: gate: tau = %v, must be > 0", cfg.Tau)
+	case math.IsNaN(cfg.InitBias) || math.IsInf(cfg.InitBias, 0):
+		return nil, fmt.Errorf("comm: gate: init_bias = %v, must be finite", cfg.InitBias)
+	case rng == nil:
+		return nil, errors.New("comm: NewGate: nil random source")
+	}
+	gt.W1 = ps.New(prefix+"/w1", []int{cfg.Dim, cfg.Hidden}, attention.Uniform(rng, 1))
+	gt.B1 = ps.New(prefix+"/b1", []int{1, cfg.Hidden}, attention.Zeros)
+	gt.W2 = ps.New(prefix+"/w2", []int{cfg.Hidden, 1}, attention.Uniform(rng, 1))
+	gt.B2 = ps.New(prefix+"/b2", []int{1, 1}, attention.Const(cfg.InitBias))
+	return gt, nil
+}
+
+// Enabled reports whether gating is on.
+func (gt *Gate) Enabled() bool { return gt.cfg.Enabled }
+
+// Config returns the configuration.
+func (gt *Gate) Config() GateConfig { return gt.cfg }
+
+// Bind adds the gate to b's graph for a batch of `batch` samples of `agents`
+// agents. x is the observation embedding [batch*agents, d] (row r = sample
+// r/agents, agent r%agents). The returned node G is [batch, agents]. A new
+// binding starts in acting mode (zero noise); call Resample before each
+// training run. With gating off, G is a constant input node of ones.
+func (gt *Gate) Bind(b *attention.Binder, x *G.Node, batch, agents int) (*GateNode, error) {
+	if batch <= 0 || agents <= 0 {
+		return nil, fmt.Errorf("comm: gate: batch %d and agents %d must be > 0", batch, agents)
+	}
+	rows := batch * agents
+	gn := &GateNode{gate: gt, batch: batch, agents: agents, tau: gt.cfg.Tau,
+		noise: make([]float64, rows), z: make([]float64, rows), last: make([]float64, rows)}
+	if !gt.cfg.Enabled {
+		for i := range gn.last {
+			gn.last[i] = 1
+			gn.z[i] = 1
+		}
+		t := floatsTensor(gt.dtype, []int{batch, agents}, gn.last)
+		gn.G = G.NewMatrix(b.G, gt.dtype, G.WithShape(batch, agents), G.WithName(uniqueName("comm_gate_ones")), G.WithValue(t))
+		return gn, nil
+	}
+	if x == nil {
+		return nil, errors.New("comm: gate: nil embedding node")
+	}
+	if s := x.Shape(); len(s) != 2 || s[0] != rows || s[1] != gt.cfg.Dim {
+		return nil, fmt.Errorf("comm: gate: embedding shape %v, want [%d %d]", x.Shape(), rows, gt.cfg.Dim)
+	}
+	h, err := G.Mul(x, b.Node(gt.W1))
+	if err != nil {
+		return nil, fmt.Errorf("comm: gate: layer 1: %w", err)
+	}
+	if h, err = G.BroadcastAdd(h, b.Node(gt.B1), nil, []byte{0}); err != nil {
+		return nil, fmt.Errorf("comm: gate: bias 1: %w", err)
+	}
+	if h, err = G.Tanh(h); err != nil {
+		return nil, fmt.Errorf("comm: gate: tanh: %w", err)
+	}
+	l, err := G.Mul(h, b.Node(gt.W2))
+	if err != nil {
+		return nil, fmt.Errorf("comm: gate: layer 2: %w", err)
+	}
+	if l, err = G.BroadcastAdd(l, b.Node(gt.B2), nil, []byte{0}); err != nil {
+		return nil, fmt.Errorf("comm: gate: bias 2: %w", err)
+	}
+	gn.Logits = l
+	hard, err := G.ApplyOp(&gateOp{gn: gn}, l)
+	if err != nil {
+		return nil, fmt.Errorf("comm: gate: %w", err)
+	}
+	if gn.G, err = G.Reshape(hard, tensor.Shape{batch, agents}); err != nil {
+		return nil, fmt.Errorf("comm: gate: reshape: %w", err)
+	}
+	return gn, nil
+}
+
+// GateNode is one binding of a Gate into one expression graph.
+//
+// Training (after Resample): z = sigmoid((l + log u - log(1-u))/tau_g),
+// u ~ U(0,1); g = 1[z > 0.5] forward, gradient of z (straight-through
+// g - stopgrad(z) + z; Maddison et al. 2017, Jang et al. 2017, Bengio et al.
+// 2013). Acting (SetActing, the initial state): zero noise, so
+// g = 1[sigmoid(l/tau_g) > 0.5] = 1[sigmoid(l) > 0.5] = 1[l > 0].
+type GateNode struct {
+	// G is the gate [batch, agents] (ones when gating is off).
+	G *G.Node
+	// Logits is l [batch*agents, 1] (nil when gating is off).
+	Logits *G.Node
+
+	gate          *Gate
+	batch, agents int
+	tau           float64
+	noise         []float64 // logistic noise log u - log(1-u)
+	logits        []float64 // last forward's l
+	z             []float64 // last forward's relaxed gate
+	last          []float64 // last forward's hard gate
+}
+
+// Resample draws u ~ U(0,1) per agent-sample from rng for the next run.
+func (gn *GateNode) Resample(rng *rand.Rand) {
+	if !gn.gate.cfg.Enabled {
+		return
+	}
+	for i := range gn.noise {
+		u := rng.Float64()
+		for u == 0 { // Float64 is in [0,1); 0 would give -Inf
+			u = rng.Float64()
+		}
+		gn.noise[i] = math.Log(u) - math.Log1p(-u)
+	}
+}
+
+// SetUniform fixes the uniforms u (batch*agents values in (0,1)) of the next
+// runs, e.g. for gradient checks.
+func (gn *GateNode) SetUniform(u []float64) error {
+	if len(u) != len(gn.noise) {
+		return fmt.Errorf("comm: gate SetUniform: got %d values, want batch*agents = %d", len(u), len(gn.noise))
+	}
+	for i, v := range u {
+		if !(v > 0 && v < 1) {
+			return fmt.Errorf("comm: gate SetUniform: u[%d] = %v, must be in (0,1)", i, v)
+		}
+	}
+	for i, v := range u {
+		gn.noise[i] = math.Log(v) - math.Log1p(-v)
+	}
+	return nil
+}
+
+// SetActing switches to the deterministic acting gate (zero noise).
+func (gn *GateNode) SetActing() {
+	for i := range gn.noise {
+		gn.noise[i] = 0
+	}
+}
+
+// Values returns a copy of the hard gate of the last run ([batch*agents],
+// row-major by sample); all ones when gating is off.
+func (gn *GateNode) Values() []float64 { return append([]float64(nil), gn.last...) }
+
+// Relaxed returns a copy of the relaxed gate z of the last run.
+func (gn *GateNode) Relaxed() []float64 { return append([]float64(nil), gn.z...) }
+
+// Cost returns the communication cost node lambda * mean(g) (a scalar).
+func (gn *GateNode) Cost(lambda float64) (*G.Node, error) {
+	m, err := G.Mean(gn.G)
+	if err != nil {
+		return nil, fmt.Errorf("comm: gate cost: %w", err)
+	}
+	var c *G.Node
+	if gn.gate.dtype == tensor.Float32 {
+		c = G.NewConstant(float32(lambda))
+	} else {
+		c = G.NewConstant(lambda)
+	}
+	out, err := G.Mul(c, m)
+	if err != nil {
+		return nil, fmt.Errorf("comm: gate cost: %w", err)
+	}
+	return out, nil
+}
+
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+// gateForward: z = sigmoid((l+noise)/tau), hard = 1[z > 0.5].
+func gateForward(z, hard, l, noise []float64, tau float64) {
+	for i := range l {
+		zi := sigmoid((l[i] + noise[i]) / tau)
+		z[i] = zi
+		if zi > 0.5 {
+			hard[i] = 1
+		} else {
+			hard[i] = 0
+		}
+	}
+}
+
+// ActF32 is the plain float32 acting gate (no autodiff, for the fast
+// inference path): out[r] = 1[l_r > 0] (= 1[sigmoid(l_r) > 0.5]) for each of
+// the rows of x (rows x d, row-major). With gating off it writes ones. It
+// reads the current parameter values (float32 or float64).
+func (gt *Gate) ActF32(x []float32, rows int, out []float32) error {
+	if len(out) < rows {
+		return fmt.Errorf("comm: gate ActF32: out has %d entries, want %d", len(out), rows)
+	}
+	if !gt.cfg.Enabled {
+		for r := 0; r < rows; r++ {
+			out[r] = 1
+		}
+		return nil
+	}
+	d, hN := gt.cfg.Dim, gt.cfg.Hidden
+	if len(x) < rows*d {
+		return fmt.Errorf("comm: gate ActF32: x has %d entries, want rows*d = %d", len(x), rows*d)
+	}
+	switch gt.dtype {
+	case tensor.Float32:
+		w1 := gt.W1.Value.Data().([]float32)
+		b1 := gt.B1.Value.Data().([]float32)
+		w2 := gt.W2.Value.Data().([]float32)
+		b2 := gt.B2.Value.Data().([]float32)[0]
+		h := make([]float32, hN)
+		for r := 0; r < rows; r++ {
+			copy(h, b1)
+			xr := x[r*d : (r+1)*d]
+			for k, xv := range xr {
+				if xv == 0 {
+					continue
+				}
+				wk := w1[k*hN : (k+1)*hN]
+				for j := range h {
+					h[j] += xv * wk[j]
+				}
+			}
+			l := b2
+			for j, hv := range h {
+				l += float32(math.Tanh(float64(hv))) * w2[j]
+			}
+			out[r] = 0
+			if l > 0 {
+				out[r] = 1
+			}
+		}
+	default:
+		w1 := gt.W1.Value.Data().([]float64)
+		b1 := gt.B1.Value.Data().([]float64)
+		w2 := gt.W2.Value.Data().([]float64)
+		b2 := gt.B2.Value.Data().([]float64)[0]
+		h := make([]float64, hN)
+		for r := 0; r < rows; r++ {
+			copy(h, b1)
+			xr := x[r*d : (r+1)*d]
+			for k, xv := range xr {
+				wk := w1[k*hN : (k+1)*hN]
+				for j := range h {
+					h[j] += float64(xv) * wk[j]
+				}
+			}
+			l := b2
+			for j, hv := range h {
+				l += math.Tanh(hv) * w2[j]
+			}
+			out[r] = 0
+			if l > 0 {
+				out[r] = 1
+			}
+		}
+	}
+	return nil
+}
