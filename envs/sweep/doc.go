@@ -1,0 +1,34 @@
+// Package sweep owns the exhaustive evaluation of a finite design space
+// (envs.DesignSpace): every configuration in mixed-radix order on N
+// workers, written chunk by chunk to a compact binary table that survives
+// interruption (a rerun resumes and produces the same bytes as an
+// uninterrupted run), the reader of that table, the best configuration per
+// objective, and the measured knob-interaction graph: a two-way functional
+// ANOVA of log(metric) over the full factorial, exported as JSON and DOT.
+//
+// # Configuration order
+//
+// Configuration index i and the value indices cfg are related by
+//
+//	i = sum_k cfg[k] * stride[k],  stride[K-1] = 1,  stride[k] = stride[k+1] * len(knob[k+1].Values)
+//
+// so the last knob varies fastest (nested loops with knob 0 outermost).
+//
+// # File layout (format version 1)
+//
+//	offset 0   8 bytes   magic "CGSWEEP1"
+//	offset 8   uint32 LE H, the length of the JSON header
+//	offset 12  H bytes   JSON header (Header): space name, knobs with their
+//	                     values, metric names, configuration count, dtype
+//	offset 12+H          N records in index order; record i holds the
+//	                     len(metrics) metrics of configuration i as IEEE-754
+//	                     float64, little-endian
+//
+// The file holds no time stamps, so the same space always gives the same
+// bytes. While a sweep runs it writes PATH.partial (header plus the records
+// finished so far, in order, fsynced after every chunk) and renames it to
+// PATH when the last record is written. A rerun finds PATH.partial, checks
+// that its header matches, drops any torn trailing record, re-evaluates the
+// last stored record to make sure the space still gives the same numbers,
+// and continues from there.
+package sweep

@@ -1,0 +1,352 @@
+package sweep
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/commgraph/commgraph/envs"
+)
+
+// toySpace is a small deterministic design space. Its metrics are smooth
+// functions of the value indices with non-representable float64 values, so a
+// mixed-up record order or a dropped record changes the file bytes.
+type toySpace struct {
+	name    string
+	radices []int
+	delay   time.Duration
+	// failAt makes evaluation of that configuration index fail (-1: never).
+	failAt int64
+	// evaluators counts NewEvaluator calls; calls counts evaluations.
+	evaluators atomic.Int64
+	calls      atomic.Int64
+}
+
+func newToy(radices ...int) *toySpace {
+	return &toySpace{name: "toy", radices: radices, failAt: -1}
+}
+
+func (s *toySpace) Name() string { return s.name }
+func (s *toySpace) Knobs() []envs.Knob {
+	ks := make([]envs.Knob, len(s.radices))
+	for k, r := range s.radices {
+		ks[k].Name = fmt.Sprintf("k%d", k)
+		for v := range r {
+			ks[k].Values = append(ks[k].Values, strconv.Itoa(v))
+		}
+	}
+	return ks
+}
+func (s *toySpace) MetricNames() []string { return []string{"time_ns", "energy_pJ", "power_mW"} }
+
+func (s *toySpace) Evaluate(cfg []int, out []float64) error {
+	s.calls.Add(1)
+	if s.delay > 0 {
+		time.Sleep(s.delay)
+	}
+	idx, _ := Encode(cfg, s.radices)
+	if idx == s.failAt {
+		return errors.New("injected failure")
+	}
+	t, e := 1.0, 3.0
+	for k, v := range cfg {
+		t += math.Sqrt(float64(v+k+1)) / 7
+		e += float64(v*v+1) / float64(k+3)
+	}
+	t *= 1 + 0.1*float64(cfg[0]*cfg[len(cfg)-1])
+	out[0], out[1], out[2] = t, e, e/t
+	return nil
+}
+
+// statefulToy evaluates through per-worker evaluators whose state must not
+// be shared (the race detector flags sharing).
+type statefulToy struct{ *toySpace }
+
+func (s statefulToy) NewEvaluator() func(cfg []int, out []float64) error {
+	s.evaluators.Add(1)
+	scratch := make([]float64, 3) // per-evaluator state
+	return func(cfg []int, out []float64) error {
+		if err := s.toySpace.Evaluate(cfg, scratch); err != nil {
+			return err
+		}
+		copy(out, scratch)
+		return nil
+	}
+}
+
+func mustRun(t *testing.T, ds envs.DesignSpace, path string, opt Options) Stats {
+	t.Helper()
+	st, err := Run(context.Background(), ds, path, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestRunWritesAllConfigurationsInIndexOrder(t *testing.T) {
+	ds := newToy(3, 2, 4, 5)
+	path := filepath.Join(t.TempDir(), "toy.sweep")
+	var last Progress
+	calls := 0
+	st := mustRun(t, ds, path, Options{Jobs: 3, ChunkSize: 7, Progress: func(p Progress) { last = p; calls++ }})
+	if st.Total != 120 || st.Evaluated != 120 || st.Resumed != 0 {
+		t.Fatalf("stats %+v, want 120 evaluated", st)
+	}
+	if last.Done != 120 || last.Total != 120 || calls < 2 {
+		t.Fatalf("last progress %+v after %d calls", last, calls)
+	}
+	if _, err := os.Stat(PartialPath(path)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("partial file left behind: %v", err)
+	}
+	tab, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.Len() != 120 || tab.Space != "toy" || len(tab.Metrics) != 3 {
+		t.Fatalf("table %+v", tab.Header)
+	}
+	want := make([]float64, 3)
+	cfg := make([]int, 4)
+	for i := range 120 {
+		Decode(int64(i), ds.radices, cfg)
+		ds.Evaluate(cfg, want)
+		got := tab.Row(i)
+		for m := range want {
+			if math.Float64bits(got[m]) != math.Float64bits(want[m]) {
+				t.Fatalf("config %d metric %d: %v, want %v", i, m, got[m], want[m])
+			}
+		}
+		back, err := tab.Index(tab.Config(i, nil))
+		if err != nil || back != i {
+			t.Fatalf("index round trip %d -> %v -> %d (%v)", i, tab.Config(i, nil), back, err)
+		}
+	}
+	// Last knob fastest.
+	if c := tab.Config(1, nil); c[3] != 1 || c[0] != 0 {
+		t.Fatalf("config 1 = %v, want last knob fastest", c)
+	}
+}
+
+func TestRunSameBytesForAnyJobsAndChunks(t *testing.T) {
+	dir := t.TempDir()
+	ref := filepath.Join(dir, "ref")
+	mustRun(t, newToy(4, 3, 5, 2), ref, Options{Jobs: 1, ChunkSize: 1000})
+	want, _ := os.ReadFile(ref)
+	for _, o := range []Options{{Jobs: 2, ChunkSize: 1}, {Jobs: 8, ChunkSize: 5}, {Jobs: 3, ChunkSize: 64}} {
+		p := filepath.Join(dir, fmt.Sprintf("j%d-c%d", o.Jobs, o.ChunkSize))
+		mustRun(t, statefulToy{newToy(4, 3, 5, 2)}, p, o)
+		got, _ := os.ReadFile(p)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("jobs %d chunk %d: file differs from the single-worker run", o.Jobs, o.ChunkSize)
+		}
+	}
+}
+
+func TestRunUsesOneEvaluatorPerWorker(t *testing.T) {
+	ds := statefulToy{newToy(5, 4, 3)}
+	mustRun(t, ds, filepath.Join(t.TempDir(), "s"), Options{Jobs: 4, ChunkSize: 3})
+	if n := ds.evaluators.Load(); n != 4 {
+		t.Fatalf("%d evaluators made for 4 workers", n)
+	}
+}
+
+// TestResumeAfterCancelEqualsUninterrupted interrupts a sweep midway
+// (context cancelled from the progress callback), tears the last record,
+// and checks that the rerun evaluates only what is missing and produces
+// the uninterrupted file byte for byte.
+func TestResumeAfterCancelEqualsUninterrupted(t *testing.T) {
+	dir := t.TempDir()
+	ref := filepath.Join(dir, "ref")
+	mustRun(t, newToy(4, 3, 5, 6), ref, Options{Jobs: 2})
+	want, _ := os.ReadFile(ref)
+
+	ds := newToy(4, 3, 5, 6)
+	path := filepath.Join(dir, "int")
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := Run(ctx, ds, path, Options{Jobs: 2, ChunkSize: 10, Progress: func(p Progress) {
+		if p.Done >= 150 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: err %v, want context.Canceled", err)
+	}
+	part := PartialPath(path)
+	fi, err := os.Stat(part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdrLen := int64(len(want)) - 360*24
+	stored := (fi.Size() - hdrLen) / 24
+	if stored < 150 || stored >= 360 {
+		t.Fatalf("partial holds %d records, want >= 150 and < 360", stored)
+	}
+	// Simulate a torn write: half a record of garbage at the end.
+	f, _ := os.OpenFile(part, os.O_WRONLY|os.O_APPEND, 0)
+	f.Write(bytes.Repeat([]byte{0xAB}, 12))
+	f.Close()
+
+	before := ds.calls.Load()
+	st := mustRun(t, ds, path, Options{Jobs: 3, ChunkSize: 7})
+	if st.Resumed != stored || st.Evaluated != 360-stored {
+		t.Fatalf("resume stats %+v, want resumed %d evaluated %d", st, stored, 360-stored)
+	}
+	// One extra evaluation: the resume check of the last stored record.
+	if got := ds.calls.Load() - before; got != 360-stored+1 {
+		t.Fatalf("resume evaluated %d configurations, want %d", got, 360-stored+1)
+	}
+	got, _ := os.ReadFile(path)
+	if !bytes.Equal(got, want) {
+		t.Fatal("resumed file differs from the uninterrupted run")
+	}
+	// A third run finds the complete file and does nothing.
+	before = ds.calls.Load()
+	st = mustRun(t, ds, path, Options{})
+	if st.Resumed != 360 || st.Evaluated != 0 || ds.calls.Load() != before {
+		t.Fatalf("rerun of a complete sweep: %+v, %d calls", st, ds.calls.Load()-before)
+	}
+}
+
+func TestRunFailureKeepsFinishedChunks(t *testing.T) {
+	dir := t.TempDir()
+	ref := filepath.Join(dir, "ref")
+	mustRun(t, newToy(6, 5, 4), ref, Options{})
+	want, _ := os.ReadFile(ref)
+
+	ds := newToy(6, 5, 4)
+	ds.failAt = 77
+	path := filepath.Join(dir, "fail")
+	_, err := Run(context.Background(), ds, path, Options{Jobs: 2, ChunkSize: 4})
+	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("configuration 77 (k0=")) {
+		t.Fatalf("err = %v, want it to name configuration 77 and its knob values", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a failed sweep must not leave a final file")
+	}
+	fi, _ := os.Stat(PartialPath(path))
+	if n := (fi.Size() - int64(len(want)-120*24)) / 24; n > 76 {
+		t.Fatalf("partial holds %d records, more than the 76 before the failure", n)
+	}
+	ds.failAt = -1
+	mustRun(t, ds, path, Options{Jobs: 2, ChunkSize: 4})
+	got, _ := os.ReadFile(path)
+	if !bytes.Equal(got, want) {
+		t.Fatal("file after failure and resume differs from the uninterrupted run")
+	}
+}
+
+// changedToy gives different numbers than toySpace under the same name.
+type changedToy struct{ *toySpace }
+
+func (s changedToy) Evaluate(cfg []int, out []float64) error {
+	s.toySpace.Evaluate(cfg, out)
+	out[0] *= 1.0000001
+	return nil
+}
+
+func TestResumeRefusesChangedSpace(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s")
+	ctx, cancel := context.WithCancel(context.Background())
+	Run(ctx, newToy(5, 5, 5), path, Options{Jobs: 1, ChunkSize: 10, Progress: func(p Progress) {
+		if p.Done >= 20 {
+			cancel()
+		}
+	}})
+	_, err := Run(context.Background(), changedToy{newToy(5, 5, 5)}, path, Options{})
+	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("space changed")) {
+		t.Fatalf("err = %v, want a 'space changed' refusal", err)
+	}
+	// A different space (other knobs) is refused by its header.
+	_, err = Run(context.Background(), newToy(5, 5, 4), path, Options{})
+	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("different header")) {
+		t.Fatalf("err = %v, want a header mismatch", err)
+	}
+}
+
+func TestReadRejectsIncompleteAndForeignFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s")
+	mustRun(t, newToy(3, 3), path, Options{})
+	data, _ := os.ReadFile(path)
+	short := filepath.Join(dir, "short")
+	os.WriteFile(short, data[:len(data)-8], 0o644)
+	if _, err := Read(short); err == nil || !bytes.Contains([]byte(err.Error()), []byte("incomplete")) {
+		t.Fatalf("truncated table: err %v, want one naming the file", err)
+	}
+	junk := filepath.Join(dir, "junk")
+	os.WriteFile(junk, []byte("time_ns,energy_pJ\n1,2\n"), 0o644)
+	if _, err := Read(junk); err == nil || !bytes.Contains([]byte(err.Error()), []byte("not a sweep table")) {
+		t.Fatalf("foreign file: err %v", err)
+	}
+	// Run refuses to overwrite a file that is not this sweep.
+	if _, err := Run(context.Background(), newToy(3, 3), junk, Options{}); err == nil {
+		t.Fatal("Run overwrote a foreign file")
+	}
+}
+
+// TestKilledProcessResumes kills a real sweep process with SIGKILL midway
+// and checks that the rerun completes the file byte-identically to an
+// uninterrupted run.
+func TestKilledProcessResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a child process")
+	}
+	dir := t.TempDir()
+	ref := filepath.Join(dir, "ref")
+	mustRun(t, newToy(8, 8, 8, 4), ref, Options{})
+	want, _ := os.ReadFile(ref)
+	hdrLen := int64(len(want)) - 2048*24
+
+	path := filepath.Join(dir, "killed")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperSlowSweep$")
+	cmd.Env = append(os.Environ(), "SWEEP_HELPER_OUT="+path)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		fi, err := os.Stat(PartialPath(path))
+		if err == nil && fi.Size() >= hdrLen+500*24 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("helper made no progress")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if _, err := os.Stat(path); err == nil {
+		t.Skip("helper finished before it was killed; machine too fast for this check")
+	}
+	st := mustRun(t, newToy(8, 8, 8, 4), path, Options{})
+	if st.Resumed < 500 || st.Resumed >= 2048 {
+		t.Fatalf("resumed %d records, want between 500 and 2047", st.Resumed)
+	}
+	got, _ := os.ReadFile(path)
+	if !bytes.Equal(got, want) {
+		t.Fatal("file resumed after SIGKILL differs from the uninterrupted run")
+	}
+}
+
+// TestHelperSlowSweep is the child process of TestKilledProcessResumes.
+func TestHelperSlowSweep(t *testing.T) {
+	out := os.Getenv("SWEEP_HELPER_OUT")
+	if out == "" {
+		t.Skip("helper process only")
+	}
+	ds := newToy(8, 8, 8, 4)
+	ds.delay = 2 * time.Millisecond
+	Run(context.Background(), ds, out, Options{Jobs: 2, ChunkSize: 50})
+}
