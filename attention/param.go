@@ -126,6 +126,7 @@ type Binder struct {
 	G     *G.ExprGraph
 	nodes map[*Param]*G.Node
 	order []*Param
+	grads map[*Param]*G.Node // set by Backward
 }
 
 // NewBinder returns a binder for graph g.

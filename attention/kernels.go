@@ -1,0 +1,368 @@
+package attention
+
+import (
+	"fmt"
+	"math"
+
+	"gorgonia.org/tensor"
+)
+
+// float is the element type of the plain kernels shared by the gorgonia ops
+// (float32 for training, float64 for gradient checks) and the inference path.
+type float interface{ ~float32 | ~float64 }
+
+func newLike(dt tensor.Dtype, shape ...int) *tensor.Dense {
+	return tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+}
+
+// slice returns the backing slice of d as []T.
+func slice[T float](d *tensor.Dense) []T {
+	if d == nil {
+		return nil
+	}
+	return d.Data().([]T)
+}
+
+func checkDtype(name string, in []*tensor.Dense) error {
+	dt := in[0].Dtype()
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return fmt.Errorf("attention: %s: unsupported dtype %v", name, dt)
+	}
+	for i, d := range in {
+		if d.Dtype() != dt {
+			return fmt.Errorf("attention: %s: input %d has dtype %v, want %v", name, i, d.Dtype(), dt)
+		}
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------------------
+// Bias addition: y[m,:] = x[m,:] + b.
+
+type addBiasKernel struct{}
+
+func (addBiasKernel) name() string    { return "AddBias" }
+func (addBiasKernel) arity() int      { return 2 }
+func (addBiasKernel) diffWRT() []bool { return []bool{true, true} }
+func (addBiasKernel) outShape(s []tensor.Shape) (tensor.Shape, error) {
+	if s[0].Dims() != 2 || s[1].TotalSize() != s[0][1] {
+		return nil, fmt.Errorf("x %v and bias %v do not match", s[0], s[1])
+	}
+	return s[0].Clone(), nil
+}
+
+func addBias[T float](y, x, b []T, d int) {
+	for r := 0; r < len(x); r += d {
+		yr, xr := y[r:r+d], x[r:r+d]
+		for j, bj := range b[:d] {
+			yr[j] = xr[j] + bj
+		}
+	}
+}
+
+func colSums[T float](db, g []T, d int) {
+	clear(db)
+	for r := 0; r < len(g); r += d {
+		for j, v := range g[r : r+d] {
+			db[j] += v
+		}
+	}
+}
+
+func (k addBiasKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
+	if err := checkDtype(k.name(), in); err != nil {
+		return nil, err
+	}
+	out := newLike(in[0].Dtype(), in[0].Shape()...)
+	d := in[0].Shape()[1]
+	switch in[0].Dtype() {
+	case tensor.Float32:
+		addBias(slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), d)
+	default:
+		addBias(slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), d)
+	}
+	return out, nil
+}
+
+func (k addBiasKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense) ([]*tensor.Dense, error) {
+	dx := gout.Clone().(*tensor.Dense)
+	db := newLike(in[1].Dtype(), in[1].Shape()...)
+	d := in[0].Shape()[1]
+	switch in[0].Dtype() {
+	case tensor.Float32:
+		colSums(slice[float32](db), slice[float32](gout), d)
+	default:
+		colSums(slice[float64](db), slice[float64](gout), d)
+	}
+	return []*tensor.Dense{dx, db}, nil
+}
+
+// ---------------------------------------------------------------------------
+// Layer normalisation over the last dimension (Ba, Kiros & Hinton 2016,
+// "Layer Normalization"): y = (x - mean)/sqrt(var + eps) * gain + bias with the
+// biased variance, as in PyTorch's nn.LayerNorm.
+
+type layerNormKernel struct{ eps float64 }
+
+func (layerNormKernel) name() string    { return "LayerNorm" }
+func (layerNormKernel) arity() int      { return 3 }
+func (layerNormKernel) diffWRT() []bool { return []bool{true, true, true} }
+func (layerNormKernel) outShape(s []tensor.Shape) (tensor.Shape, error) {
+	if s[0].Dims() != 2 || s[1].TotalSize() != s[0][1] || s[2].TotalSize() != s[0][1] {
+		return nil, fmt.Errorf("x %v, gain %v and bias %v do not match", s[0], s[1], s[2])
+	}
+	return s[0].Clone(), nil
+}
+
+// layerNorm normalises each row of x (width d) into y.
+func layerNorm[T float](y, x, gain, bias []T, d int, eps float64) {
+	for r := 0; r < len(x); r += d {
+		xr, yr := x[r:r+d], y[r:r+d]
+		mean, rstd := rowStats(xr, eps)
+		for j, v := range xr {
+			yr[j] = T((float64(v)-mean)*rstd)*gain[j] + bias[j]
+		}
+	}
+}
+
+func rowStats[T float](xr []T, eps float64) (mean, rstd float64) {
+	var s float64
+	for _, v := range xr {
+		s += float64(v)
+	}
+	mean = s / float64(len(xr))
+	var ss float64
+	for _, v := range xr {
+		c := float64(v) - mean
+		ss += c * c
+	}
+	return mean, 1 / math.Sqrt(ss/float64(len(xr))+eps)
+}
+
+func layerNormBackward[T float](dx, dgain, dbias, x, gain, gy []T, d int, eps float64) {
+	clear(dgain)
+	clear(dbias)
+	xhat := make([]float64, d)
+	for r := 0; r < len(x); r += d {
+		xr, gr, dxr := x[r:r+d], gy[r:r+d], dx[r:r+d]
+		mean, rstd := rowStats(xr, eps)
+		var m1, m2 float64 // means of dxhat and dxhat*xhat
+		for j, v := range xr {
+			xh := (float64(v) - mean) * rstd
+			xhat[j] = xh
+			g := float64(gr[j])
+			dgain[j] += T(g * xh)
+			dbias[j] += gr[j]
+			dxh := g * float64(gain[j])
+			m1 += dxh
+			m2 += dxh * xh
+		}
+		m1 /= float64(d)
+		m2 /= float64(d)
+		for j := range xr {
+			dxh := float64(gr[j]) * float64(gain[j])
+			dxr[j] = T(rstd * (dxh - m1 - xhat[j]*m2))
+		}
+	}
+}
+
+func (k layerNormKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
+	if err := checkDtype(k.name(), in); err != nil {
+		return nil, err
+	}
+	out := newLike(in[0].Dtype(), in[0].Shape()...)
+	d := in[0].Shape()[1]
+	switch in[0].Dtype() {
+	case tensor.Float32:
+		layerNorm(slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]), d, k.eps)
+	default:
+		layerNorm(slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]), d, k.eps)
+	}
+	return out, nil
+}
+
+func (k layerNormKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense) ([]*tensor.Dense, error) {
+	dt := in[0].Dtype()
+	dx := newLike(dt, in[0].Shape()...)
+	dg := newLike(dt, in[1].Shape()...)
+	db := newLike(dt, in[2].Shape()...)
+	d := in[0].Shape()[1]
+	switch dt {
+	case tensor.Float32:
+		layerNormBackward(slice[float32](dx), slice[float32](dg), slice[float32](db), slice[float32](in[0]), slice[float32](in[1]), slice[float32](gout), d, k.eps)
+	default:
+		layerNormBackward(slice[float64](dx), slice[float64](dg), slice[float64](db), slice[float64](in[0]), slice[float64](in[1]), slice[float64](gout), d, k.eps)
+	}
+	return []*tensor.Dense{dx, dg, db}, nil
+}
+
+// ---------------------------------------------------------------------------
+// Element-wise activations.
+
+// Activation selects an element-wise non-linearity.
+type Activation int
+
+const (
+	// GELU is the exact Gaussian error linear unit x*Phi(x) (Hendrycks &
+	// Gimpel 2016), computed with math.Erf as PyTorch's default nn.GELU; not
+	// the tanh approximation.
+	GELU Activation = iota
+	// ReLU is max(x, 0); its derivative at 0 is taken as 0.
+	ReLU
+)
+
+func (a Activation) String() string {
+	switch a {
+	case GELU:
+		return "GELU"
+	case ReLU:
+		return "ReLU"
+	}
+	return fmt.Sprintf("Activation(%d)", int(a))
+}
+
+const invSqrt2 = 0.70710678118654752440
+const invSqrt2Pi = 0.39894228040143267794
+
+func activate[T float](act Activation, y, x []T) {
+	switch act {
+	case GELU:
+		for i, v := range x {
+			f := float64(v)
+			y[i] = T(0.5 * f * (1 + math.Erf(f*invSqrt2)))
+		}
+	case ReLU:
+		for i, v := range x {
+			if v > 0 {
+				y[i] = v
+			} else {
+				y[i] = 0
+			}
+		}
+	}
+}
+
+func activateBackward[T float](act Activation, dx, x, gy []T) {
+	switch act {
+	case GELU:
+		for i, v := range x {
+			f := float64(v)
+			cdf := 0.5 * (1 + math.Erf(f*invSqrt2))
+			pdf := invSqrt2Pi * math.Exp(-0.5*f*f)
+			dx[i] = T(float64(gy[i]) * (cdf + f*pdf))
+		}
+	case ReLU:
+		for i, v := range x {
+			if v > 0 {
+				dx[i] = gy[i]
+			} else {
+				dx[i] = 0
+			}
+		}
+	}
+}
+
+type activationKernel struct{ act Activation }
+
+func (k activationKernel) name() string  { return k.act.String() }
+func (activationKernel) arity() int      { return 1 }
+func (activationKernel) diffWRT() []bool { return []bool{true} }
+func (activationKernel) outShape(s []tensor.Shape) (tensor.Shape, error) {
+	return s[0].Clone(), nil
+}
+
+func (k activationKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
+	if err := checkDtype(k.name(), in); err != nil {
+		return nil, err
+	}
+	out := newLike(in[0].Dtype(), in[0].Shape()...)
+	switch in[0].Dtype() {
+	case tensor.Float32:
+		activate(k.act, slice[float32](out), slice[float32](in[0]))
+	default:
+		activate(k.act, slice[float64](out), slice[float64](in[0]))
+	}
+	return out, nil
+}
+
+func (k activationKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense) ([]*tensor.Dense, error) {
+	dx := newLike(in[0].Dtype(), in[0].Shape()...)
+	switch in[0].Dtype() {
+	case tensor.Float32:
+		activateBackward(k.act, slice[float32](dx), slice[float32](in[0]), slice[float32](gout))
+	default:
+		activateBackward(k.act, slice[float64](dx), slice[float64](in[0]), slice[float64](gout))
+	}
+	return []*tensor.Dense{dx}, nil
+}
+
+// ---------------------------------------------------------------------------
+// Relaxed edge-type embedding: E[A_ij] = (1-A_ij) E0 + A_ij E1, so that the
+// gradient reaches a relaxed (straight-through) graph matrix A.
+
+type edgeEmbedKernel struct{}
+
+func (edgeEmbedKernel) name() string    { return "EdgeEmbed" }
+func (edgeEmbedKernel) arity() int      { return 2 }
+func (edgeEmbedKernel) diffWRT() []bool { return []bool{true, true} }
+func (edgeEmbedKernel) outShape(s []tensor.Shape) (tensor.Shape, error) {
+	if s[0].Dims() != 2 || s[0][0] != s[0][1] || s[1].Dims() != 2 || s[1][0] != 2 {
+		return nil, fmt.Errorf("graph %v must be [N,N] and table %v [2,d]", s[0], s[1])
+	}
+	return tensor.Shape{s[0][0] * s[0][1], s[1][1]}, nil
+}
+
+func edgeEmbed[T float](out, a, table []T, d int) {
+	e0, e1 := table[:d], table[d:2*d]
+	for p, av := range a {
+		o := out[p*d : (p+1)*d]
+		for c := range o {
+			o[c] = (1-av)*e0[c] + av*e1[c]
+		}
+	}
+}
+
+func edgeEmbedBackward[T float](da, dtable, a, table, g []T, d int) {
+	clear(dtable)
+	e0, e1 := table[:d], table[d:2*d]
+	d0, d1 := dtable[:d], dtable[d:2*d]
+	for p, av := range a {
+		gp := g[p*d : (p+1)*d]
+		var s T
+		for c, gv := range gp {
+			s += gv * (e1[c] - e0[c])
+			d0[c] += (1 - av) * gv
+			d1[c] += av * gv
+		}
+		da[p] = s
+	}
+}
+
+func (k edgeEmbedKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
+	if err := checkDtype(k.name(), in); err != nil {
+		return nil, err
+	}
+	n, d := in[0].Shape()[0], in[1].Shape()[1]
+	out := newLike(in[0].Dtype(), n*n, d)
+	switch in[0].Dtype() {
+	case tensor.Float32:
+		edgeEmbed(slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), d)
+	default:
+		edgeEmbed(slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), d)
+	}
+	return out, nil
+}
+
+func (k edgeEmbedKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense) ([]*tensor.Dense, error) {
+	dt := in[0].Dtype()
+	da := newLike(dt, in[0].Shape()...)
+	dtab := newLike(dt, in[1].Shape()...)
+	d := in[1].Shape()[1]
+	switch dt {
+	case tensor.Float32:
+		edgeEmbedBackward(slice[float32](da), slice[float32](dtab), slice[float32](in[0]), slice[float32](in[1]), slice[float32](gout), d)
+	default:
+		edgeEmbedBackward(slice[float64](da), slice[float64](dtab), slice[float64](in[0]), slice[float64](in[1]), slice[float64](gout), d)
+	}
+	return []*tensor.Dense{da, dtab}, nil
+}

@@ -1,0 +1,264 @@
+package attention
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"sync/atomic"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// kernel is a fused operation with a hand-written forward and backward pass.
+// Fused kernels replace chains of small gorgonia ops (each of which allocates
+// and walks memory) by one pass, and they share their arithmetic with the
+// plain-float32 inference path, so training and acting compute the same
+// function.
+type kernel interface {
+	name() string
+	arity() int
+	// outShape returns the output shape for the input shapes.
+	outShape(in []tensor.Shape) (tensor.Shape, error)
+	// diffWRT reports which inputs receive a gradient.
+	diffWRT() []bool
+	// forward computes the output.
+	forward(in []*tensor.Dense) (*tensor.Dense, error)
+	// backward returns one gradient per input (nil where diffWRT is false),
+	// given the inputs, the forward output and the gradient of the output.
+	backward(in []*tensor.Dense, out, gout *tensor.Dense) ([]*tensor.Dense, error)
+}
+
+var opIDs atomic.Uint64
+
+// fusedOp adapts a kernel to gorgonia's Op and SDOp interfaces.
+type fusedOp struct {
+	k       kernel
+	id      uint64 // unique per op instance so gorgonia never merges two of them
+	inDims  []int
+	outDims int
+}
+
+func applyKernel(k kernel, children ...*G.Node) (*G.Node, error) {
+	if len(children) != k.arity() {
+		return nil, fmt.Errorf("attention: %s: %d inputs, want %d", k.name(), len(children), k.arity())
+	}
+	op := &fusedOp{k: k, id: opIDs.Add(1)}
+	shapes := make([]tensor.Shape, len(children))
+	for i, c := range children {
+		if c == nil {
+			return nil, fmt.Errorf("attention: %s: input %d is nil", k.name(), i)
+		}
+		shapes[i] = c.Shape()
+		op.inDims = append(op.inDims, c.Shape().Dims())
+	}
+	os, err := k.outShape(shapes)
+	if err != nil {
+		return nil, fmt.Errorf("attention: %s: %w", k.name(), err)
+	}
+	op.outDims = os.Dims()
+	n, err := G.ApplyOp(op, children...)
+	if err != nil {
+		return nil, fmt.Errorf("attention: %s: %w", k.name(), err)
+	}
+	return n, nil
+}
+
+func (op *fusedOp) Arity() int { return op.k.arity() }
+
+func (op *fusedOp) Type() hm.Type {
+	// Every input and the output are tensors of one dtype 'a'.
+	a := hm.TypeVariable('a')
+	ts := make(hm.Types, 0, len(op.inDims)+1)
+	for _, d := range op.inDims {
+		ts = append(ts, G.TensorType{Dims: d, Of: a})
+	}
+	ts = append(ts, G.TensorType{Dims: op.outDims, Of: a})
+	return hm.NewFnType(ts...)
+}
+
+func (op *fusedOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	shapes, err := G.DimSizersToShapes(ds)
+	if err != nil {
+		return nil, err
+	}
+	return op.k.outShape(shapes)
+}
+
+func toDense(vs []G.Value) ([]*tensor.Dense, error) {
+	out := make([]*tensor.Dense, len(vs))
+	for i, v := range vs {
+		d, ok := v.(*tensor.Dense)
+		if !ok {
+			return nil, fmt.Errorf("input %d is %T, want *tensor.Dense", i, v)
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+func (op *fusedOp) Do(vs ...G.Value) (G.Value, error) {
+	in, err := toDense(vs)
+	if err != nil {
+		return nil, fmt.Errorf("attention: %s: %w", op.k.name(), err)
+	}
+	return op.k.forward(in)
+}
+
+func (op *fusedOp) ReturnsPtr() bool     { return false }
+func (op *fusedOp) CallsExtern() bool    { return false }
+func (op *fusedOp) OverwritesInput() int { return -1 }
+func (op *fusedOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "%s#%d", op.k.name(), op.id)
+}
+func (op *fusedOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+func (op *fusedOp) String() string { return op.k.name() }
+
+func (op *fusedOp) DiffWRT(n int) []bool { return op.k.diffWRT() }
+
+// SymDiff builds one backward node computing every input gradient into one
+// flat vector, and one cheap extraction node per differentiable input.
+func (op *fusedOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	diff := op.k.diffWRT()
+	shapes := make([]tensor.Shape, len(inputs))
+	total := 0
+	for i, in := range inputs {
+		shapes[i] = in.Shape().Clone()
+		if diff[i] {
+			total += shapes[i].TotalSize()
+		}
+	}
+	bw := &fusedBwdOp{fwd: op, shapes: shapes, total: total}
+	children := append(append(G.Nodes{}, inputs...), output, grad)
+	all, err := G.ApplyOp(bw, children...)
+	if err != nil {
+		return nil, fmt.Errorf("attention: %s backward: %w", op.k.name(), err)
+	}
+	res := make(G.Nodes, len(inputs))
+	off := 0
+	for i := range inputs {
+		if !diff[i] {
+			continue
+		}
+		ex := &extractOp{off: off, shape: shapes[i], id: opIDs.Add(1)}
+		if res[i], err = G.ApplyOp(ex, all); err != nil {
+			return nil, fmt.Errorf("attention: %s backward extract %d: %w", op.k.name(), i, err)
+		}
+		off += shapes[i].TotalSize()
+	}
+	return res, nil
+}
+
+// fusedBwdOp evaluates a kernel's backward pass into one flat vector.
+type fusedBwdOp struct {
+	fwd    *fusedOp
+	shapes []tensor.Shape
+	total  int
+}
+
+func (op *fusedBwdOp) Arity() int { return op.fwd.k.arity() + 2 }
+func (op *fusedBwdOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	ts := make(hm.Types, 0, op.Arity()+1)
+	for _, d := range op.fwd.inDims {
+		ts = append(ts, G.TensorType{Dims: d, Of: a})
+	}
+	ts = append(ts, G.TensorType{Dims: op.fwd.outDims, Of: a}, G.TensorType{Dims: op.fwd.outDims, Of: a}, G.TensorType{Dims: 1, Of: a})
+	return hm.NewFnType(ts...)
+}
+func (op *fusedBwdOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.total}, nil
+}
+func (op *fusedBwdOp) Do(vs ...G.Value) (G.Value, error) {
+	in, err := toDense(vs)
+	if err != nil {
+		return nil, fmt.Errorf("attention: %s backward: %w", op.fwd.k.name(), err)
+	}
+	n := op.fwd.k.arity()
+	grads, err := op.fwd.k.backward(in[:n], in[n], in[n+1])
+	if err != nil {
+		return nil, err
+	}
+	dt := in[0].Dtype()
+	flat := tensor.New(tensor.Of(dt), tensor.WithShape(op.total))
+	off := 0
+	diff := op.fwd.k.diffWRT()
+	for i := 0; i < n; i++ {
+		if !diff[i] {
+			continue
+		}
+		sz := op.shapes[i].TotalSize()
+		switch dt {
+		case tensor.Float32:
+			copy(flat.Float32s()[off:off+sz], grads[i].Float32s())
+		case tensor.Float64:
+			copy(flat.Float64s()[off:off+sz], grads[i].Float64s())
+		default:
+			return nil, fmt.Errorf("attention: unsupported dtype %v", dt)
+		}
+		off += sz
+	}
+	return flat, nil
+}
+func (op *fusedBwdOp) ReturnsPtr() bool     { return false }
+func (op *fusedBwdOp) CallsExtern() bool    { return false }
+func (op *fusedBwdOp) OverwritesInput() int { return -1 }
+func (op *fusedBwdOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "%s.grad#%d", op.fwd.k.name(), op.fwd.id)
+}
+func (op *fusedBwdOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+func (op *fusedBwdOp) String() string { return op.fwd.k.name() + ".grad" }
+
+// extractOp copies one input's gradient out of a flat gradient vector.
+type extractOp struct {
+	off   int
+	shape tensor.Shape
+	id    uint64
+}
+
+func (op *extractOp) Arity() int { return 1 }
+func (op *extractOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(G.TensorType{Dims: 1, Of: a}, G.TensorType{Dims: op.shape.Dims(), Of: a})
+}
+func (op *extractOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return op.shape.Clone(), nil
+}
+func (op *extractOp) Do(vs ...G.Value) (G.Value, error) {
+	in, ok := vs[0].(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("attention: extract: input is %T", vs[0])
+	}
+	sz := op.shape.TotalSize()
+	out := tensor.New(tensor.Of(in.Dtype()), tensor.WithShape(op.shape.Clone()...))
+	switch in.Dtype() {
+	case tensor.Float32:
+		copy(out.Float32s(), in.Float32s()[op.off:op.off+sz])
+	case tensor.Float64:
+		copy(out.Float64s(), in.Float64s()[op.off:op.off+sz])
+	default:
+		return nil, fmt.Errorf("attention: unsupported dtype %v", in.Dtype())
+	}
+	return out, nil
+}
+func (op *extractOp) ReturnsPtr() bool     { return false }
+func (op *extractOp) CallsExtern() bool    { return false }
+func (op *extractOp) OverwritesInput() int { return -1 }
+func (op *extractOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "extract(%d,%v)#%d", op.off, op.shape, op.id)
+}
+func (op *extractOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+func (op *extractOp) String() string { return fmt.Sprintf("extract(%d,%v)", op.off, op.shape) }
