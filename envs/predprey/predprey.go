@@ -36,7 +36,9 @@ type Config struct {
 }
 
 // Easy is the paper's predator-prey setting: 5x5, 3 predators, vision 1, cap 20.
-func Easy() Config { return Config{Name: "predprey-easy", Dim: 5, Predators: 3, Vision: 1, MaxSteps: 20} }
+func Easy() Config {
+	return Config{Name: "predprey-easy", Dim: 5, Predators: 3, Vision: 1, MaxSteps: 20}
+}
 
 // Medium: 10x10, 5 predators, vision 1, cap 40.
 func Medium() Config {
@@ -44,7 +46,9 @@ func Medium() Config {
 }
 
 // Hard: 20x20, 10 predators, vision 1, cap 80.
-func Hard() Config { return Config{Name: "predprey-hard", Dim: 20, Predators: 10, Vision: 1, MaxSteps: 80} }
+func Hard() Config {
+	return Config{Name: "predprey-hard", Dim: 20, Predators: 10, Vision: 1, MaxSteps: 80}
+}
 
 // CaptureEasy is predator-capture-prey: 5x5, 2 perception predators, 1 blind
 // capture agent, vision 1, cap 20 (the reference's evaluation episode length).
