@@ -1,0 +1,163 @@
+package attention
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// runForward evaluates build on float64 inputs and returns the output values.
+func runForward(t *testing.T, ins []input, build func(b *Binder, n []*G.Node) (*G.Node, error)) []float64 {
+	t.Helper()
+	g := G.NewGraph()
+	b := NewBinder(g)
+	nodes := make([]*G.Node, len(ins))
+	for i, in := range ins {
+		tt := tensor.New(tensor.WithShape(in.shape...), tensor.WithBacking(append([]float64(nil), in.vals...)))
+		nodes[i] = G.NewTensor(g, tensor.Float64, len(in.shape), G.WithShape(in.shape...), G.WithName(in.name), G.WithValue(tt))
+	}
+	out, err := build(b, nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	return append([]float64(nil), out.Value().(*tensor.Dense).Float64s()...)
+}
+
+// linRef computes x W + b by hand.
+func linRef(l *Linear, x []float64) []float64 {
+	w, bias := l.W.Value.Float64s(), l.B.Value.Float64s()
+	m := len(x) / l.In
+	y := make([]float64, m*l.Out)
+	for r := 0; r < m; r++ {
+		for o := 0; o < l.Out; o++ {
+			s := bias[o]
+			for i := 0; i < l.In; i++ {
+				s += x[r*l.In+i] * w[i*l.Out+o]
+			}
+			y[r*l.Out+o] = s
+		}
+	}
+	return y
+}
+
+// TestFullGraphEqualsDenseAttention: with A all ones (S = 1) and no gate,
+// graph-masked attention is plain dense multi-head softmax attention with the
+// relation terms of edge type 1, computed here independently.
+func TestFullGraphEqualsDenseAttention(t *testing.T) {
+	const B, N, d, H = 3, 4, 6, 2
+	dh := d / H
+	rng := rand.New(rand.NewPCG(6, 1))
+	ps := NewParams(tensor.Float64)
+	mha := NewMultiHeadAttention(ps, "mha", d, H, false, rng)
+	emb := NewEdgeEmbedding(ps, "edge", d, rng)
+	x := randVals(rng, B*N*d, -1, 1)
+	ones := make([]float64, N*N)
+	for i := range ones {
+		ones[i] = 1
+	}
+	got := runForward(t, []input{{"x", []int{B * N, d}, x, false}, {"A", []int{N, N}, ones, false}},
+		func(b *Binder, n []*G.Node) (*G.Node, error) {
+			e, err := emb.Forward(b, n[1])
+			if err != nil {
+				return nil, err
+			}
+			return mha.Forward(b, n[0], n[0], CommGraph{N: N, A: n[1], Edge: e})
+		})
+
+	q, k, v := linRef(mha.Q, x), linRef(mha.K, x), linRef(mha.V, x)
+	e1 := emb.Table.Value.Float64s()[d:] // every pair has an edge
+	ra, rb := linRef(mha.RelA, e1), linRef(mha.RelB, e1)
+	att := make([]float64, B*N*d)
+	for b := 0; b < B; b++ {
+		for h := 0; h < H; h++ {
+			for i := 0; i < N; i++ {
+				s := make([]float64, N)
+				mx := math.Inf(-1)
+				for j := 0; j < N; j++ {
+					for c := h * dh; c < (h+1)*dh; c++ {
+						s[j] += (q[(b*N+i)*d+c] + ra[c]) * (k[(b*N+j)*d+c] + rb[c])
+					}
+					s[j] /= math.Sqrt(float64(dh))
+					mx = math.Max(mx, s[j])
+				}
+				var z float64
+				for j := range s {
+					s[j] = math.Exp(s[j] - mx)
+					z += s[j]
+				}
+				for j := range s {
+					for c := h * dh; c < (h+1)*dh; c++ {
+						att[(b*N+i)*d+c] += s[j] / z * v[(b*N+j)*d+c]
+					}
+				}
+			}
+		}
+	}
+	want := linRef(mha.O, att)
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-12 {
+			t.Fatalf("out[%d] = %v, want %v", i, got[i], want[i])
+		}
+	}
+}
+
+// TestSelfOnlyRowIsIndependent: an agent whose graph row is self-only (and,
+// separately, whose gate is closed) produces an encoder output that does not
+// depend on the other agents' inputs, while an agent that listens does.
+func TestSelfOnlyRowIsIndependent(t *testing.T) {
+	const B, N, d = 2, 3, 4
+	rng := rand.New(rand.NewPCG(7, 1))
+	ps := NewParams(tensor.Float64)
+	enc := NewEncoderBlock(ps, "enc", d, 2, rng)
+	emb := NewEdgeEmbedding(ps, "edge", d, rng)
+	// Agent 0 hears nobody; agents 1, 2 hear everyone.
+	a := []float64{0, 0, 0, 1, 1, 1, 1, 1, 1}
+	// Gate: in sample 1, agent 2's gate is closed.
+	gate := []float64{1, 1, 1, 1, 1, 0}
+	x := randVals(rng, B*N*d, -1, 1)
+	run := func(x []float64) []float64 {
+		return runForward(t, []input{{"x", []int{B * N, d}, x, false}, {"A", []int{N, N}, a, false}, {"g", []int{B, N}, gate, false}},
+			func(b *Binder, n []*G.Node) (*G.Node, error) {
+				e, err := emb.Forward(b, n[1])
+				if err != nil {
+					return nil, err
+				}
+				return enc.Forward(b, n[0], CommGraph{N: N, A: n[1], Edge: e, Gate: n[2]})
+			})
+	}
+	base := run(x)
+	// Perturb agent 1's input in both samples.
+	x2 := append([]float64(nil), x...)
+	for b := 0; b < B; b++ {
+		for c := 0; c < d; c++ {
+			x2[(b*N+1)*d+c] += 0.7
+		}
+	}
+	pert := run(x2)
+	rowDiff := func(row int) float64 {
+		var m float64
+		for c := 0; c < d; c++ {
+			m = math.Max(m, math.Abs(base[row*d+c]-pert[row*d+c]))
+		}
+		return m
+	}
+	for b := 0; b < B; b++ {
+		if dd := rowDiff(b*N + 0); dd != 0 {
+			t.Errorf("sample %d: self-only agent 0 changed by %v when agent 1's input changed", b, dd)
+		}
+	}
+	if dd := rowDiff(1*N + 2); dd != 0 {
+		t.Errorf("gated-off agent 2 in sample 1 changed by %v", dd)
+	}
+	if dd := rowDiff(0*N + 2); dd < 1e-6 {
+		t.Errorf("listening agent 2 in sample 0 did not react (%v)", dd)
+	}
+}
