@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -349,4 +350,43 @@ func TestHelperSlowSweep(t *testing.T) {
 	ds := newToy(8, 8, 8, 4)
 	ds.delay = 2 * time.Millisecond
 	Run(context.Background(), ds, out, Options{Jobs: 2, ChunkSize: 50})
+}
+
+func TestRestrictMatchesFullTable(t *testing.T) {
+	dir := t.TempDir()
+	full := newToy(4, 3, 5)
+	mustRun(t, full, filepath.Join(dir, "full"), Options{})
+	ft, _ := Read(filepath.Join(dir, "full"))
+
+	sub, err := Restrict(statefulToy{newToy(4, 3, 5)}, map[string]string{"K1": "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := sub.(EvaluatorMaker); !ok {
+		t.Fatal("restriction lost the per-worker evaluators")
+	}
+	if sub.Name() != "toy{k1=2}" || envs.Size(sub) != 20 {
+		t.Fatalf("sub-space %q of %d configurations", sub.Name(), envs.Size(sub))
+	}
+	mustRun(t, sub, filepath.Join(dir, "sub"), Options{Jobs: 2, ChunkSize: 3})
+	st, err := Read(filepath.Join(dir, "sub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range st.Len() {
+		c := st.Config(i, nil)
+		c[1] = 2
+		j, _ := ft.Index(c)
+		for m, v := range st.Row(i) {
+			if v != ft.Row(j)[m] {
+				t.Fatalf("sub config %d = full %d: metric %d %v != %v", i, j, m, v, ft.Row(j)[m])
+			}
+		}
+	}
+	if _, err := Restrict(full, map[string]string{"k9": "0"}); err == nil || !strings.Contains(err.Error(), "allowed: k0, k1, k2") {
+		t.Fatalf("unknown knob: %v", err)
+	}
+	if _, err := Restrict(full, map[string]string{"k0": "7"}); err == nil || !strings.Contains(err.Error(), "allowed: 0, 1, 2, 3") {
+		t.Fatalf("unknown value: %v", err)
+	}
 }

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/commgraph/commgraph/envs"
+	"github.com/commgraph/commgraph/envs/dram"
+	"github.com/commgraph/commgraph/envs/sweep"
+)
+
+func init() {
+	register("dram sweep", "evaluate all 442,368 controller configurations of a trace (resumable)", runDramSweep)
+	register("dram interactions", "pairwise knob interactions (two-way ANOVA of log metrics) of a sweep", runDramInteractions)
+}
+
+// sweepFixFlag collects repeated --fix Knob=Value flags.
+type sweepFixFlag map[string]string
+
+func (f *sweepFixFlag) String() string { return fmt.Sprint(map[string]string(*f)) }
+func (f *sweepFixFlag) Set(s string) error {
+	name, value, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(name) == "" {
+		return fmt.Errorf("%q: want Knob=Value", s)
+	}
+	if *f == nil {
+		*f = sweepFixFlag{}
+	}
+	(*f)[strings.TrimSpace(name)] = strings.TrimSpace(value)
+	return nil
+}
+
+// sweepIsTerminal reports whether w is a terminal (progress bars only there).
+func sweepIsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// sweepProgress returns a progress callback that drives a bar with rate and
+// ETA on stderr when it is a terminal, and a nil finish function otherwise.
+func sweepProgress(stderr io.Writer, desc string) (func(sweep.Progress), func()) {
+	if !sweepIsTerminal(stderr) {
+		return nil, func() {}
+	}
+	var bar *progressbar.ProgressBar
+	var base int64
+	cb := func(p sweep.Progress) {
+		if bar == nil {
+			base = p.Resumed
+			d := desc
+			if base > 0 {
+				d = fmt.Sprintf("%s (resumed at %d)", desc, base)
+			}
+			bar = progressbar.NewOptions64(p.Total-base,
+				progressbar.OptionSetWriter(stderr),
+				progressbar.OptionSetDescription(d),
+				progressbar.OptionShowCount(),
+				progressbar.OptionShowIts(),
+				progressbar.OptionSetItsString("cfg"),
+				progressbar.OptionSetPredictTime(true),
+				progressbar.OptionSetElapsedTime(true),
+				progressbar.OptionThrottle(250*time.Millisecond),
+				progressbar.OptionSetWidth(30),
+			)
+		}
+		bar.Set64(p.Done - base)
+	}
+	return cb, func() {
+		if bar != nil {
+			bar.Finish()
+			fmt.Fprintln(stderr)
+		}
+	}
+}
+
+func runDramSweep(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("commgraph dram sweep", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	traceName := fs.String("trace", "", "trace name (stream, random, cloud-1, cloud-2) or file (required)")
+	tracesDir := fs.String("traces", "", "directory searched for the trace name before the embedded set")
+	out := fs.String("out", "", "output table (default runs/sweep/dram-<trace>.sweep); a partial run continues from <out>.partial")
+	jobs := fs.Int("jobs", 0, "parallel workers (default: all cores)")
+	chunk := fs.Int("chunk", sweep.DefaultChunkSize, "configurations per durable chunk")
+	best := fs.Bool("best", false, "print the best configuration per objective when done")
+	var fix sweepFixFlag
+	fs.Var(&fix, "fix", "Knob=Value: sweep only the sub-space with this knob fixed (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: commgraph dram sweep --trace NAME [--out FILE] [--jobs N] [--best]\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageErrorf("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected arguments %q", fs.Args())
+	}
+	if *traceName == "" {
+		return usageErrorf("--trace is required (embedded: %s)", strings.Join(dram.EmbeddedTraces(), ", "))
+	}
+	if *jobs < 0 || *chunk <= 0 {
+		return usageErrorf("--jobs must be >= 0 and --chunk > 0")
+	}
+	space, err := dram.NewTraceSpace(*traceName, *tracesDir)
+	if err != nil {
+		return err
+	}
+	var ds envs.DesignSpace = space
+	if len(fix) > 0 {
+		if ds, err = sweep.Restrict(space, fix); err != nil {
+			return usageErrorf("--fix: %v", err)
+		}
+	}
+	path := *out
+	if path == "" {
+		path = filepath.Join("runs", "sweep", "dram-"+space.Trace().Name+".sweep")
+		if len(fix) > 0 {
+			return usageErrorf("--out is required with --fix")
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	progress, finish := sweepProgress(stderr, ds.Name())
+	start := time.Now()
+	st, err := sweep.Run(ctx, ds, path, sweep.Options{Jobs: *jobs, ChunkSize: *chunk, Progress: progress})
+	finish()
+	elapsed := time.Since(start)
+	if err != nil {
+		if ctx.Err() != nil {
+			return &exitError{code: 130, msg: fmt.Sprintf("%v\nrerun the same command to resume from %s", err, sweep.PartialPath(path))}
+		}
+		return err
+	}
+	rate := 0.0
+	if elapsed > 0 {
+		rate = float64(st.Evaluated) / elapsed.Seconds()
+	}
+	fmt.Fprintf(stdout, "%s: %d configurations in %s (%d evaluated in %s, %.0f cfg/s; %d resumed)\n",
+		ds.Name(), st.Total, path, st.Evaluated, elapsed.Round(time.Millisecond), rate, st.Resumed)
+	if *best {
+		t, err := sweep.Read(path)
+		if err != nil {
+			return err
+		}
+		return sweepPrintBest(stdout, t)
+	}
+	return nil
+}
+
+func runDramInteractions(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("commgraph dram interactions", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	in := fs.String("sweep", "", "sweep table written by 'commgraph dram sweep' (required)")
+	outDir := fs.String("out-dir", "", "directory for interactions.json and interactions_<metric>.dot (default: next to the sweep)")
+	top := fs.Int("top", 10, "pairs printed per metric")
+	minShare := fs.Float64("min-share", 0.001, "smallest pair share drawn as a DOT edge")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: commgraph dram interactions --sweep FILE [--out-dir DIR] [--top 10]\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageErrorf("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected arguments %q", fs.Args())
+	}
+	if *in == "" {
+		return usageErrorf("--sweep is required")
+	}
+	if *top < 0 || *minShare < 0 {
+		return usageErrorf("--top and --min-share must be >= 0")
+	}
+	t, err := sweep.Read(*in)
+	if err != nil {
+		return err
+	}
+	r, err := sweep.ComputeInteractions(t, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *in, err)
+	}
+	dir := *outDir
+	if dir == "" {
+		dir = strings.TrimSuffix(*in, filepath.Ext(*in)) + "-interactions"
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	js, err := r.JSON()
+	if err != nil {
+		return err
+	}
+	files := map[string][]byte{"interactions.json": js}
+	for _, m := range r.Metrics {
+		d, err := r.DOT(m.Metric, *minShare)
+		if err != nil {
+			return err
+		}
+		files["interactions_"+m.Metric+".dot"] = append(d, '\n')
+	}
+	for name, data := range files {
+		if err := sweepWriteFile(filepath.Join(dir, name), data); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "%s (%d configurations): variance shares of log(metric)\n", r.Space, r.Configs)
+	for _, m := range r.Metrics {
+		fmt.Fprintf(stdout, "\n%s: main effects %.1f%%, two-way interactions %.1f%%, higher order %.1f%%\n",
+			m.Metric, 100*m.MainTotal, 100*m.PairTotal, 100*m.Higher)
+		for i, p := range m.Top(*top) {
+			fmt.Fprintf(stdout, "  %2d. %-22s x %-22s %7.3f%%\n", i+1, p.A, p.B, 100*p.Share)
+		}
+	}
+	fmt.Fprintf(stdout, "\nwrote %s/interactions.json and %d DOT files\n", dir, len(files)-1)
+	return nil
+}
+
+// sweepWriteFile writes data to a temporary file next to path and renames
+// it into place, so a failure never leaves a half-written file.
+func sweepWriteFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// sweepPrintBest is replaced once the objectives land; for now it prints the
+// minimum of each metric and of EDP.
+func sweepPrintBest(w io.Writer, t *sweep.Table) error {
+	for _, name := range sweep.DefaultInteractionMetrics(t) {
+		v, err := sweep.MetricValues(t, name)
+		if err != nil {
+			return err
+		}
+		bi := 0
+		for i := range v {
+			if v[i] < v[bi] {
+				bi = i
+			}
+		}
+		cfg := t.Config(bi, nil)
+		var c dram.Config
+		copy(c[:], cfg)
+		fmt.Fprintf(w, "min %-10s %14.6g  %s\n", name, v[bi], c)
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+package dram
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/commgraph/commgraph/envs"
+)
+
+// Metric names of the DRAM design space, in the order Space.Evaluate writes
+// them. The energy-delay product is time_ns * energy_pJ.
+const (
+	MetricTimeNS   = "time_ns"   // makespan in ns
+	MetricEnergyPJ = "energy_pJ" // total DIMM energy in pJ
+	MetricPowerMW  = "power_mW"  // average power in mW
+)
+
+var spaceMetrics = []string{MetricTimeNS, MetricEnergyPJ, MetricPowerMW}
+
+// SpaceOptions selects the memory system of a Space; zero values select the
+// embedded DDR3-1600 memspec and address mapping and an 800 MHz player.
+type SpaceOptions struct {
+	MemSpec        *MemSpec
+	Mapping        *AddressMapping
+	PlayerClockMHz float64
+}
+
+// Space is the DRAM controller design space of one trace: the 10 knobs of
+// Knobs (spec section 2, in that order) evaluated by the simulator to
+// time_ns, energy_pJ and power_mW. It implements envs.DesignSpace and is safe
+// for concurrent use (simulators are pooled); NewEvaluator gives a goroutine
+// its own simulator for lock-free bulk evaluation (the sweep uses it).
+type Space struct {
+	trace *Trace
+	opt   SpaceOptions
+	pool  sync.Pool
+}
+
+var _ envs.DesignSpace = (*Space)(nil)
+
+// NewSpace returns the design space of trace t.
+func NewSpace(t *Trace, opt SpaceOptions) (*Space, error) {
+	if t == nil || len(t.Requests) == 0 {
+		return nil, fmt.Errorf("dram space: empty trace")
+	}
+	if opt.MemSpec == nil {
+		opt.MemSpec = DefaultMemSpec()
+	}
+	if opt.Mapping == nil {
+		opt.Mapping = DefaultAddressMapping()
+	}
+	if opt.PlayerClockMHz == 0 {
+		opt.PlayerClockMHz = 800
+	}
+	if opt.PlayerClockMHz < 0 {
+		return nil, fmt.Errorf("dram space: player clock %v MHz", opt.PlayerClockMHz)
+	}
+	s := &Space{trace: t, opt: opt}
+	s.pool.New = func() any { return s.newSimulator() }
+	return s, nil
+}
+
+// NewTraceSpace loads a trace by name or path (see LoadTrace) and returns
+// its design space with the embedded memory system.
+func NewTraceSpace(nameOrPath string, dirs ...string) (*Space, error) {
+	t, err := LoadTrace(nameOrPath, dirs...)
+	if err != nil {
+		return nil, err
+	}
+	return NewSpace(t, SpaceOptions{})
+}
+
+func (s *Space) newSimulator() *Simulator {
+	sim := NewSimulator(s.opt.MemSpec, s.opt.Mapping)
+	sim.PlayerClockMHz = s.opt.PlayerClockMHz
+	return sim
+}
+
+// Name returns "dram/<trace name>".
+func (s *Space) Name() string { return "dram/" + s.trace.Name }
+
+// Trace returns the trace of the space.
+func (s *Space) Trace() *Trace { return s.trace }
+
+// Knobs returns the 10 controller knobs.
+func (s *Space) Knobs() []envs.Knob { return Knobs() }
+
+// MetricNames returns time_ns, energy_pJ, power_mW.
+func (s *Space) MetricNames() []string { return append([]string(nil), spaceMetrics...) }
+
+// sliceConfig converts a value-index slice into a Config.
+func sliceConfig(cfg []int) (Config, error) {
+	var c Config
+	if len(cfg) != NumKnobs {
+		return c, fmt.Errorf("dram: configuration has %d values, want %d", len(cfg), NumKnobs)
+	}
+	copy(c[:], cfg)
+	return c, c.Validate()
+}
+
+// Simulate runs the full simulation of cfg (with command counts).
+func (s *Space) Simulate(cfg Config) (Result, error) {
+	sim := s.pool.Get().(*Simulator)
+	defer s.pool.Put(sim)
+	return sim.Run(s.trace, cfg)
+}
+
+// Evaluate writes time_ns, energy_pJ and power_mW of cfg into out.
+func (s *Space) Evaluate(cfg []int, out []float64) error {
+	c, err := sliceConfig(cfg)
+	if err != nil {
+		return err
+	}
+	r, err := s.Simulate(c)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", s.Name(), c, err)
+	}
+	return putMetrics(r, out)
+}
+
+// NewEvaluator returns an evaluation function that owns one simulator; it
+// must be used by one goroutine at a time.
+func (s *Space) NewEvaluator() func(cfg []int, out []float64) error {
+	sim := s.newSimulator()
+	return func(cfg []int, out []float64) error {
+		c, err := sliceConfig(cfg)
+		if err != nil {
+			return err
+		}
+		r, err := sim.Run(s.trace, c)
+		if err != nil {
+			return err // callers (the sweep) name the configuration
+		}
+		return putMetrics(r, out)
+	}
+}
+
+func putMetrics(r Result, out []float64) error {
+	if len(out) < len(spaceMetrics) {
+		return fmt.Errorf("dram: metric buffer of %d, want %d", len(out), len(spaceMetrics))
+	}
+	out[0], out[1], out[2] = r.TimeNS, r.EnergyPJ, r.PowerMW
+	return nil
+}
