@@ -1,0 +1,144 @@
+// Package experimentstest provides a fast, deterministic fake algorithm and
+// task for testing the experiment layer (runs, resume, sweeps, reports)
+// without training anything. Tests call Register to make the kinds
+// algorithm.kind = "fake" and env.kind = "fake" available; nothing registers
+// them in the shipped binary.
+package experimentstest
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/commgraph/commgraph/experiments"
+	"github.com/commgraph/commgraph/marl"
+)
+
+// Delay is slept in every Iterate call (to give a test time to kill a run).
+var Delay time.Duration
+
+// Register registers the fake algorithm and task under the kind "fake".
+func Register() {
+	experiments.RegisterEnv("fake", func(cfg *experiments.Config, seed uint64) (*experiments.Task, error) {
+		return &experiments.Task{
+			Label:     "fake-task",
+			Primary:   experiments.Primary{Name: "eval_return", HigherIsBetter: true, X: "env_steps"},
+			Threshold: -0.5,
+		}, nil
+	})
+	experiments.RegisterAlgorithm("fake", func(cfg *experiments.Config, task *experiments.Task, seed uint64) (marl.Algorithm, error) {
+		return New(seed, cfg.PPO.LR, int64(cfg.PPO.NumEnvs*cfg.PPO.RolloutSteps)), nil
+	})
+}
+
+// Algorithm is a noisy gradient descent on a 4-parameter quadratic whose
+// noise comes from a seeded PCG stream: deterministic, checkpointable and
+// fast.
+type Algorithm struct {
+	iter  int
+	steps int64
+	batch int64
+	lr    float64
+	pcg   *rand.PCG
+	theta [4]float64
+}
+
+// New returns a fake algorithm for a seed.
+func New(seed uint64, lr float64, batch int64) *Algorithm {
+	a := &Algorithm{lr: lr, batch: batch, pcg: rand.NewPCG(seed, 0x66616b65)}
+	for i := range a.theta {
+		a.theta[i] = 2 + float64(i)
+	}
+	return a
+}
+
+func (a *Algorithm) loss() float64 {
+	s := 0.0
+	for _, t := range a.theta {
+		s += t * t
+	}
+	return s
+}
+
+// Iterate implements marl.Algorithm.
+func (a *Algorithm) Iterate(ctx context.Context) (marl.Metrics, error) {
+	if Delay > 0 {
+		time.Sleep(Delay)
+	}
+	rng := rand.New(a.pcg)
+	step := math.Min(0.5, a.lr*500)
+	for i := range a.theta {
+		a.theta[i] -= step*a.theta[i] + 0.05*rng.NormFloat64()
+	}
+	a.iter++
+	a.steps += a.batch
+	return marl.Metrics{
+		"env_steps":    float64(a.steps),
+		"unique_evals": float64(a.iter * 3),
+		"return":       -a.loss() + 0.01*rng.NormFloat64(),
+		"policy_loss":  a.loss(),
+		"kl":           math.Abs(rng.NormFloat64()) * 1e-3,
+		"entropy":      1 / float64(a.iter),
+	}, nil
+}
+
+// Iteration implements marl.Algorithm.
+func (a *Algorithm) Iteration() int { return a.iter }
+
+// Save implements marl.Algorithm.
+func (a *Algorithm) Save(w io.Writer) error {
+	st, err := a.pcg.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	buf := binary.LittleEndian.AppendUint64(nil, uint64(a.iter))
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(a.steps))
+	for _, t := range a.theta {
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(t))
+	}
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(len(st)))
+	buf = append(buf, st...)
+	_, err = w.Write(buf)
+	return err
+}
+
+// Load implements marl.Algorithm.
+func (a *Algorithm) Load(r io.Reader) error {
+	buf, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	if len(buf) < 56 {
+		return errors.New("fake checkpoint too short")
+	}
+	a.iter = int(binary.LittleEndian.Uint64(buf))
+	a.steps = int64(binary.LittleEndian.Uint64(buf[8:]))
+	for i := range a.theta {
+		a.theta[i] = math.Float64frombits(binary.LittleEndian.Uint64(buf[16+8*i:]))
+	}
+	n := int(binary.LittleEndian.Uint64(buf[48:]))
+	if len(buf) != 56+n {
+		return fmt.Errorf("fake checkpoint: %d bytes of random state, want %d", len(buf)-56, n)
+	}
+	return a.pcg.UnmarshalBinary(buf[56:])
+}
+
+// Evaluate implements marl.Algorithm; it uses no random numbers.
+func (a *Algorithm) Evaluate(ctx context.Context, episodes int) (marl.Metrics, error) {
+	return marl.Metrics{"return": -a.loss()}, nil
+}
+
+// GraphSnapshot returns a tiny 3-agent graph that changes with the iteration.
+func (a *Algorithm) GraphSnapshot() (any, error) {
+	w := 1 / (1 + math.Abs(a.theta[0]))
+	return map[string]any{
+		"iteration": a.iter,
+		"agents":    []string{"a0", "a1", "a2"},
+		"weights":   [][]float64{{1, w, 0}, {0, 1, w}, {w, 0, 1}},
+	}, nil
+}

@@ -1,0 +1,660 @@
+package experiments
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/commgraph/commgraph/marl"
+)
+
+// ErrInterrupted is returned by Run when the context was cancelled: the run
+// stopped after its current iteration, wrote a checkpoint and flushed its
+// files. Running the same command again resumes it.
+var ErrInterrupted = errors.New("run interrupted")
+
+// RunOptions controls how runs are executed (not what they compute).
+type RunOptions struct {
+	// Progress receives a progress bar with SPS and ETA; nil = no bar.
+	Progress io.Writer
+	// Logger receives structured progress messages; nil = slog.Default().
+	Logger *slog.Logger
+}
+
+func (o RunOptions) logger() *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	return slog.Default()
+}
+
+// Summary is the content of a run's summary.json. Everything in it is
+// determined by the config and seed (wall-clock facts live in meta.json), so
+// an interrupted and resumed run has the same summary as an uninterrupted one.
+type Summary struct {
+	Name        string         `json:"name"`
+	Variant     string         `json:"variant"`
+	Task        string         `json:"task"`
+	Seed        int64          `json:"seed"`
+	Iterations  int            `json:"iterations"`
+	EnvSteps    Num            `json:"env_steps"`
+	UniqueEvals Num            `json:"unique_evals"`
+	Primary     Primary        `json:"primary"`
+	Threshold   Num            `json:"threshold"`
+	Final       map[string]Num `json:"final"` // the last metrics row
+	Eval        map[string]Num `json:"eval"`  // the last row with evaluation columns (eval_*)
+	Best        *Design        `json:"best_design,omitempty"`
+	Skipped     bool           `json:"-"` // set by Run when the run was already DONE
+	Dir         string         `json:"-"` // the run directory
+}
+
+// RunDir returns the directory of one seed of a config.
+func RunDir(cfg *Config, seed int64) string {
+	return filepath.Join(cfg.OutDir, filepath.FromSlash(cfg.Name), fmt.Sprintf("seed-%d", seed))
+}
+
+// SeedList returns the seeds a config runs.
+func SeedList(cfg *Config) []int64 {
+	if len(cfg.Seeds) > 0 {
+		return slices.Clone(cfg.Seeds)
+	}
+	return []int64{cfg.Seed}
+}
+
+// Run executes every seed of cfg in turn (see RunSeed).
+func Run(ctx context.Context, cfg Config, opts RunOptions) ([]Summary, error) {
+	var out []Summary
+	for _, s := range SeedList(&cfg) {
+		sum, err := RunSeed(ctx, cfg, s, opts)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, sum)
+	}
+	return out, nil
+}
+
+// checkpointMagic starts every checkpoint file.
+const checkpointMagic = "commgraph-checkpoint v1\n"
+
+// runnerState is the runner's part of a checkpoint.
+type runnerState struct {
+	Iteration int     `json:"iteration"`
+	WallS     float64 `json:"wall_s"`
+	ConfigSHA string  `json:"config_sha256"`
+}
+
+// RunSeed executes one seed of a config in its run directory, resuming from
+// the last checkpoint if the directory holds an unfinished run, and doing
+// nothing if it holds a finished one (DONE). On context cancellation it
+// finishes the current iteration, checkpoints, flushes and returns
+// ErrInterrupted.
+func RunSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summary, error) {
+	cfg.Seed = seed
+	cfg.Seeds = nil
+	if err := cfg.Validate(); err != nil {
+		return Summary{}, err
+	}
+	dir := RunDir(&cfg, seed)
+	log := opts.logger().With("run", cfg.Name, "seed", seed)
+	if _, err := os.Stat(filepath.Join(dir, "DONE")); err == nil {
+		sum, err := ReadSummary(dir)
+		if err != nil {
+			return Summary{}, fmt.Errorf("run %s is marked DONE but: %w", dir, err)
+		}
+		sum.Skipped = true
+		log.Info("already finished; not redone", "dir", dir)
+		return sum, nil
+	}
+	resolved, err := EncodeConfig(cfg)
+	if err != nil {
+		return Summary{}, err
+	}
+	sha := sha256.Sum256(resolved)
+	cfgSHA := hex.EncodeToString(sha[:])
+	if err := os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755); err != nil {
+		return Summary{}, fmt.Errorf("create run directory: %w", err)
+	}
+	removeTemps(dir)
+	removeTemps(filepath.Join(dir, "checkpoints"))
+	removeTemps(filepath.Join(dir, "graphs"))
+	cfgPath := filepath.Join(dir, "config.toml")
+	if old, err := os.ReadFile(cfgPath); err == nil && !bytes.Equal(old, resolved) {
+		return Summary{}, fmt.Errorf("run directory %s holds a run with a different configuration (%s); use another name or out_dir, or delete the directory", dir, cfgPath)
+	}
+	if err := WriteFileAtomic(cfgPath, resolved); err != nil {
+		return Summary{}, err
+	}
+
+	r := &runner{cfg: cfg, seed: seed, dir: dir, log: log, cfgSHA: cfgSHA, opts: opts}
+	defer r.close()
+	if err := r.start(); err != nil {
+		return Summary{}, err
+	}
+	return r.loop(ctx)
+}
+
+type runner struct {
+	cfg      Config
+	seed     int64
+	dir      string
+	log      *slog.Logger
+	cfgSHA   string
+	opts     RunOptions
+	task     *Task
+	alg      marl.Algorithm
+	metrics  *metricsLog
+	wallBase float64 // wall seconds of earlier attempts
+	started  time.Time
+	lastCkpt int
+	resumed  int // iteration resumed from (-1 = fresh)
+}
+
+func (r *runner) close() {
+	if r.metrics != nil {
+		_ = r.metrics.close()
+	}
+	if c, ok := r.alg.(Closer); ok {
+		_ = c.Close()
+	}
+	if r.task != nil && r.task.Close != nil {
+		_ = r.task.Close()
+	}
+}
+
+func (r *runner) build() error {
+	if c, ok := r.alg.(Closer); ok {
+		_ = c.Close()
+	}
+	if r.task != nil && r.task.Close != nil {
+		_ = r.task.Close()
+	}
+	task, alg, err := Build(&r.cfg, uint64(r.seed))
+	if err != nil {
+		return err
+	}
+	r.task, r.alg = task, alg
+	return nil
+}
+
+// start builds the algorithm and restores the last usable checkpoint.
+func (r *runner) start() error {
+	if err := r.build(); err != nil {
+		return err
+	}
+	rows, err := ReadMetricsJSONL(filepath.Join(r.dir, "metrics.jsonl"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("read metrics: %w", err)
+	}
+	lastRow := 0
+	if len(rows) > 0 {
+		lastRow = int(rows[len(rows)-1]["iteration"])
+	}
+	r.resumed = -1
+	for _, ck := range listCheckpoints(r.dir) {
+		if ck.iter > lastRow {
+			continue // its metrics rows were lost: not usable
+		}
+		st, err := r.loadCheckpoint(ck.path)
+		if err != nil {
+			r.log.Warn("skipping unusable checkpoint", "file", ck.path, "err", err)
+			if err := r.build(); err != nil {
+				return err
+			}
+			continue
+		}
+		r.resumed = st.Iteration
+		r.wallBase = st.WallS
+		break
+	}
+	if r.resumed < 0 {
+		rows = nil
+		_ = os.RemoveAll(filepath.Join(r.dir, "graphs"))
+		for _, ck := range listCheckpoints(r.dir) {
+			_ = os.Remove(ck.path)
+		}
+	} else {
+		keep := 0
+		for keep < len(rows) && int(rows[keep]["iteration"]) <= r.resumed {
+			keep++
+		}
+		rows = rows[:keep]
+		r.removeGraphsAfter(r.resumed)
+		r.log.Info("resuming", "iteration", r.resumed)
+	}
+	r.lastCkpt = max(r.resumed, 0)
+	if err := os.MkdirAll(filepath.Join(r.dir, "graphs"), 0o755); err != nil {
+		return fmt.Errorf("create graphs directory: %w", err)
+	}
+	m, err := openMetricsLog(r.dir, rows)
+	if err != nil {
+		return err
+	}
+	r.metrics = m
+	return r.writeMeta()
+}
+
+type ckptFile struct {
+	iter int
+	path string
+}
+
+// listCheckpoints returns the checkpoints of a run directory, newest first.
+func listCheckpoints(dir string) []ckptFile {
+	matches, _ := filepath.Glob(filepath.Join(dir, "checkpoints", "iter-*.ckpt"))
+	var out []ckptFile
+	for _, m := range matches {
+		s := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(m), "iter-"), ".ckpt")
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			continue
+		}
+		out = append(out, ckptFile{n, m})
+	}
+	slices.SortFunc(out, func(a, b ckptFile) int { return b.iter - a.iter })
+	return out
+}
+
+func (r *runner) loadCheckpoint(path string) (runnerState, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return runnerState{}, err
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	magic := make([]byte, len(checkpointMagic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != checkpointMagic {
+		return runnerState{}, fmt.Errorf("not a commgraph checkpoint")
+	}
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		return runnerState{}, fmt.Errorf("checkpoint header: %w", err)
+	}
+	var st runnerState
+	if err := json.Unmarshal(line, &st); err != nil {
+		return runnerState{}, fmt.Errorf("checkpoint header: %w", err)
+	}
+	if st.ConfigSHA != r.cfgSHA {
+		return runnerState{}, fmt.Errorf("checkpoint was written for a different configuration")
+	}
+	if err := r.alg.Load(br); err != nil {
+		return runnerState{}, fmt.Errorf("load algorithm state: %w", err)
+	}
+	if got := r.alg.Iteration(); got != st.Iteration {
+		return runnerState{}, fmt.Errorf("algorithm reports iteration %d after loading a checkpoint of iteration %d", got, st.Iteration)
+	}
+	return st, nil
+}
+
+func (r *runner) saveCheckpoint() error {
+	it := r.alg.Iteration()
+	var b bytes.Buffer
+	b.WriteString(checkpointMagic)
+	hdr, _ := json.Marshal(runnerState{Iteration: it, WallS: r.wall(), ConfigSHA: r.cfgSHA})
+	b.Write(hdr)
+	b.WriteByte('\n')
+	if err := r.alg.Save(&b); err != nil {
+		return fmt.Errorf("save algorithm state at iteration %d: %w", it, err)
+	}
+	// Metrics rows up to this iteration must be durable before the
+	// checkpoint that refers to them.
+	if err := r.metrics.sync(); err != nil {
+		return fmt.Errorf("sync metrics: %w", err)
+	}
+	path := filepath.Join(r.dir, "checkpoints", fmt.Sprintf("iter-%06d.ckpt", it))
+	if err := WriteFileAtomic(path, b.Bytes()); err != nil {
+		return err
+	}
+	r.lastCkpt = it
+	for i, ck := range listCheckpoints(r.dir) {
+		if i >= r.cfg.Checkpoint.Keep {
+			_ = os.Remove(ck.path)
+		}
+	}
+	return nil
+}
+
+func (r *runner) removeGraphsAfter(it int) {
+	matches, _ := filepath.Glob(filepath.Join(r.dir, "graphs", "iter-*.json"))
+	for _, m := range matches {
+		s := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(m), "iter-"), ".json")
+		if n, err := strconv.Atoi(s); err == nil && n > it {
+			_ = os.Remove(m)
+		}
+	}
+}
+
+func (r *runner) wall() float64 {
+	return r.wallBase + time.Since(r.started).Seconds()
+}
+
+// budgetReached reports whether the row ends the run.
+func (r *runner) budgetReached(row Row) bool {
+	b := r.cfg.Budget
+	if b.Iterations > 0 && int(row["iteration"]) >= b.Iterations {
+		return true
+	}
+	if v, ok := row["env_steps"]; ok && b.EnvSteps > 0 && v >= float64(b.EnvSteps) {
+		return true
+	}
+	if v, ok := row["unique_evals"]; ok && b.Evaluations > 0 && v >= float64(b.Evaluations) {
+		return true
+	}
+	return false
+}
+
+func (r *runner) newBar() (*progressbar.ProgressBar, string) {
+	if r.opts.Progress == nil {
+		return nil, ""
+	}
+	total, unit, col := int64(r.cfg.Budget.Iterations), "it", "iteration"
+	switch {
+	case r.cfg.Budget.EnvSteps > 0:
+		total, unit, col = r.cfg.Budget.EnvSteps, "steps", "env_steps"
+	case r.cfg.Budget.Evaluations > 0:
+		total, unit, col = r.cfg.Budget.Evaluations, "evals", "unique_evals"
+	}
+	bar := progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(r.opts.Progress),
+		progressbar.OptionSetDescription(fmt.Sprintf("%s seed %d", r.cfg.Name, r.seed)),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString(unit),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionSetWidth(24),
+		progressbar.OptionClearOnFinish(),
+	)
+	return bar, col
+}
+
+func (r *runner) loop(ctx context.Context) (Summary, error) {
+	r.started = time.Now()
+	work := context.WithoutCancel(ctx) // an iteration, once begun, completes
+	bar, barCol := r.newBar()
+	var last Row
+	if n := len(r.metrics.rows); n > 0 {
+		last = r.metrics.rows[n-1]
+		if bar != nil {
+			_ = bar.Set64(int64(last[barCol]))
+		}
+	}
+	done := last != nil && r.budgetReached(last)
+	for !done {
+		if ctx.Err() != nil {
+			return r.interrupt()
+		}
+		t0 := time.Now()
+		prevSteps := 0.0
+		if last != nil {
+			prevSteps = last["env_steps"]
+		}
+		m, err := r.alg.Iterate(work)
+		if err != nil {
+			return Summary{}, fmt.Errorf("iteration %d: %w (last checkpoint: iteration %d)", r.alg.Iteration()+1, err, r.lastCkpt)
+		}
+		it := r.alg.Iteration()
+		row := Row{}
+		maps.Copy(row, m)
+		row["iteration"] = float64(it)
+		done = r.budgetReached(row)
+		if (r.cfg.Eval.Every > 0 && it%r.cfg.Eval.Every == 0) || done {
+			em, err := r.alg.Evaluate(work, r.cfg.Eval.Episodes)
+			if err != nil {
+				return Summary{}, fmt.Errorf("evaluation at iteration %d: %w", it, err)
+			}
+			for k, v := range em {
+				if !strings.HasPrefix(k, "eval_") {
+					k = "eval_" + k
+				}
+				row[k] = v
+			}
+		}
+		if r.task.Derive != nil {
+			r.task.Derive(marl.Metrics(row))
+		}
+		if r.cfg.Log.Timing {
+			dt := time.Since(t0).Seconds()
+			row["wall_s"] = math.Round(r.wall()*1000) / 1000
+			if steps, ok := row["env_steps"]; ok && dt > 0 {
+				row["sps"] = math.Round((steps - prevSteps) / dt)
+			}
+		} else {
+			delete(row, "wall_s")
+			delete(row, "sps")
+		}
+		if err := r.metrics.append(row); err != nil {
+			return Summary{}, err
+		}
+		last = row
+		if done || (r.cfg.Log.GraphEvery > 0 && it%r.cfg.Log.GraphEvery == 0) {
+			if err := r.writeGraph(it); err != nil {
+				return Summary{}, err
+			}
+		}
+		if done || it%r.cfg.Checkpoint.Every == 0 {
+			if err := r.saveCheckpoint(); err != nil {
+				return Summary{}, err
+			}
+		}
+		if bar != nil {
+			_ = bar.Set64(int64(row[barCol]))
+			if sps, ok := row["sps"]; ok {
+				bar.Describe(fmt.Sprintf("%s seed %d  %.0f sps", r.cfg.Name, r.seed, sps))
+			}
+		}
+	}
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	return r.finish(last)
+}
+
+func (r *runner) interrupt() (Summary, error) {
+	if r.alg.Iteration() > r.lastCkpt {
+		if err := r.saveCheckpoint(); err != nil {
+			return Summary{}, fmt.Errorf("%w; checkpoint failed: %v", ErrInterrupted, err)
+		}
+	}
+	if err := r.metrics.sync(); err != nil {
+		return Summary{}, fmt.Errorf("%w; flush failed: %v", ErrInterrupted, err)
+	}
+	r.log.Info("interrupted; checkpoint written", "iteration", r.alg.Iteration(), "dir", r.dir)
+	return Summary{Dir: r.dir, Iterations: r.alg.Iteration()}, fmt.Errorf("%w at iteration %d (checkpoint in %s; run the same command again to resume)", ErrInterrupted, r.alg.Iteration(), r.dir)
+}
+
+func (r *runner) writeGraph(it int) error {
+	g, ok := r.alg.(GraphSnapshotter)
+	if !ok {
+		return nil
+	}
+	snap, err := g.GraphSnapshot()
+	if err != nil {
+		return fmt.Errorf("graph snapshot at iteration %d: %w", it, err)
+	}
+	if snap == nil {
+		return nil
+	}
+	data, err := json.MarshalIndent(snap, "", " ")
+	if err != nil {
+		return fmt.Errorf("encode graph snapshot at iteration %d: %w", it, err)
+	}
+	return WriteFileAtomic(filepath.Join(r.dir, "graphs", fmt.Sprintf("iter-%06d.json", it)), append(data, '\n'))
+}
+
+func (r *runner) finish(last Row) (Summary, error) {
+	sum := Summary{
+		Name:       r.cfg.Name,
+		Variant:    VariantLabel(&r.cfg),
+		Task:       r.taskLabel(),
+		Seed:       r.seed,
+		Iterations: int(last["iteration"]),
+		Primary:    r.task.Primary,
+		Threshold:  Num(r.threshold()),
+		Final:      map[string]Num{},
+		Eval:       map[string]Num{},
+		Dir:        r.dir,
+	}
+	if v, ok := last["env_steps"]; ok {
+		sum.EnvSteps = Num(v)
+	}
+	if v, ok := last["unique_evals"]; ok {
+		sum.UniqueEvals = Num(v)
+	}
+	for k, v := range last {
+		if !slices.Contains(TimingColumns, k) {
+			sum.Final[k] = Num(v)
+		}
+	}
+	for i := len(r.metrics.rows) - 1; i >= 0; i-- {
+		row := r.metrics.rows[i]
+		found := false
+		for k, v := range row {
+			if strings.HasPrefix(k, "eval_") {
+				sum.Eval[k] = Num(v)
+				found = true
+			}
+		}
+		if found {
+			sum.Eval["iteration"] = Num(row["iteration"])
+			break
+		}
+	}
+	if d, ok := r.alg.(DesignReporter); ok {
+		if best, ok := d.BestDesign(); ok {
+			sum.Best = &best
+		}
+	}
+	data, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return Summary{}, fmt.Errorf("encode summary: %w", err)
+	}
+	if err := WriteFileAtomic(filepath.Join(r.dir, "summary.json"), append(data, '\n')); err != nil {
+		return Summary{}, err
+	}
+	if err := r.metrics.sync(); err != nil {
+		return Summary{}, fmt.Errorf("sync metrics: %w", err)
+	}
+	if err := WriteFileAtomic(filepath.Join(r.dir, "DONE"), []byte("done\n")); err != nil {
+		return Summary{}, err
+	}
+	r.log.Info("finished", "iterations", sum.Iterations, "dir", r.dir)
+	return sum, nil
+}
+
+func (r *runner) taskLabel() string {
+	if r.cfg.Task != "" {
+		return r.cfg.Task
+	}
+	return r.task.Label
+}
+
+func (r *runner) threshold() float64 {
+	if !math.IsNaN(r.cfg.Eval.Threshold) {
+		return r.cfg.Eval.Threshold
+	}
+	return r.task.Threshold
+}
+
+// ReadSummary reads dir/summary.json.
+func ReadSummary(dir string) (Summary, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		return Summary{}, fmt.Errorf("read summary: %w", err)
+	}
+	var s Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		return Summary{}, fmt.Errorf("%s: %w", filepath.Join(dir, "summary.json"), err)
+	}
+	s.Dir = dir
+	return s, nil
+}
+
+// Meta is the content of meta.json: facts about the machine and build that
+// produced a run (not part of its results).
+type Meta struct {
+	GoVersion  string    `json:"go_version"`
+	GitCommit  string    `json:"git_commit,omitempty"`
+	GitDirty   bool      `json:"git_dirty,omitempty"`
+	GOMAXPROCS int       `json:"gomaxprocs"`
+	NumCPU     int       `json:"num_cpu"`
+	OS         string    `json:"os"`
+	Arch       string    `json:"arch"`
+	Attempts   []Attempt `json:"attempts"`
+}
+
+// Attempt records one start (or resume) of a run.
+type Attempt struct {
+	Started     string `json:"started"`
+	ResumedFrom int    `json:"resumed_from"` // -1 = fresh start
+}
+
+func (r *runner) writeMeta() error {
+	path := filepath.Join(r.dir, "meta.json")
+	var m Meta
+	if data, err := os.ReadFile(path); err == nil {
+		_ = json.Unmarshal(data, &m)
+	}
+	if r.resumed < 0 {
+		m.Attempts = nil
+	}
+	m.GoVersion = runtime.Version()
+	m.GitCommit, m.GitDirty = gitCommit()
+	m.GOMAXPROCS = runtime.GOMAXPROCS(0)
+	m.NumCPU = runtime.NumCPU()
+	m.OS, m.Arch = runtime.GOOS, runtime.GOARCH
+	m.Attempts = append(m.Attempts, Attempt{Started: time.Now().UTC().Format(time.RFC3339), ResumedFrom: r.resumed})
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode meta: %w", err)
+	}
+	return WriteFileAtomic(path, append(data, '\n'))
+}
+
+// gitCommit returns the commit the binary was built from (from the build
+// info) or, failing that, of the working directory; "" when unknown.
+func gitCommit() (string, bool) {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, dirty := "", false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			return rev, dirty
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return "", false
+	}
+	rev := strings.TrimSpace(string(out))
+	st, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output()
+	return rev, err == nil && len(bytes.TrimSpace(st)) > 0
+}
