@@ -49,14 +49,14 @@ type PredPreyConfig struct {
 
 // DRAMConfig holds the DRAM memory-controller design-space options.
 type DRAMConfig struct {
-	Trace          string  `toml:"trace" range:"stream|random|cloud-1|cloud-2 or a path to an .stl file" doc:"the workload trace"`
-	Objective      string  `toml:"objective" range:"latency|power|energy|edp|archgym_power|archgym_latency|archgym_both|constrained_power" doc:"what the agents optimise (see docs/environments)"`
-	TargetPowerMW  float64 `toml:"target_power_mw" unit:"mW" range:"(0, inf)" doc:"ArchGym power target T (objectives archgym_power, archgym_both)"`
-	TargetTimeNS   float64 `toml:"target_time_ns" unit:"ns" range:"(0, inf)" doc:"ArchGym makespan target T (objectives archgym_latency, archgym_both)"`
-	TimeLimitNS    float64 `toml:"time_limit_ns" unit:"ns" range:"[0, inf)" doc:"makespan constraint of constrained_power; 0 = none"`
-	ArchGymCompat  bool    `toml:"archgym_latency_compat" range:"true|false" doc:"reproduce the ArchGym parser's ps-read-as-ns quirk (for comparison with published runs only)"`
-	EpisodeLen     int     `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode; 1 = the bandit form"`
-	OptimumFile    string  `toml:"optimum_file" range:"a path or empty" doc:"JSON of the exhaustive optimum used for regret; empty = the shipped one for this trace and objective"`
+	Trace         string  `toml:"trace" range:"stream|random|cloud-1|cloud-2 or a path to an .stl file" doc:"the workload trace"`
+	Objective     string  `toml:"objective" range:"latency|power|energy|edp|archgym_power|archgym_latency|archgym_both|constrained_power" doc:"what the agents optimise (see docs/environments)"`
+	TargetPowerMW float64 `toml:"target_power_mw" unit:"mW" range:"(0, inf)" doc:"ArchGym power target T (objectives archgym_power, archgym_both)"`
+	TargetTimeNS  float64 `toml:"target_time_ns" unit:"ns" range:"(0, inf)" doc:"ArchGym makespan target T (objectives archgym_latency, archgym_both)"`
+	TimeLimitNS   float64 `toml:"time_limit_ns" unit:"ns" range:"[0, inf)" doc:"makespan constraint of constrained_power; 0 = none"`
+	ArchGymCompat bool    `toml:"archgym_latency_compat" range:"true|false" doc:"reproduce the ArchGym parser's ps-read-as-ns quirk (for comparison with published runs only)"`
+	EpisodeLen    int     `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode; 1 = the bandit form"`
+	OptimumFile   string  `toml:"optimum_file" range:"a path or empty" doc:"JSON of the exhaustive optimum used for regret; empty = the shipped one for this trace and objective"`
 }
 
 // SyntheticConfig holds the options of the synthetic landscape with a
@@ -70,22 +70,22 @@ type SyntheticConfig struct {
 
 // AlgorithmConfig selects the learner or search method and its graph.
 type AlgorithmConfig struct {
-	Kind         string  `toml:"kind" range:"a registered kind: commformer, or a black-box baseline" doc:"the algorithm"`
-	Graph        string  `toml:"graph" range:"learned|full|none|random|file" doc:"communication graph variant: learned alpha, full (S = 1), none (self only), a fixed seeded random k-subset, or a given adjacency"`
-	GraphFile    string  `toml:"graph_file" range:"a path; required when graph = file" doc:"adjacency for graph = file (JSON N x N of 0/1, rows = receivers)"`
-	Sparsity     float64 `toml:"sparsity" unit:"fraction of agents" range:"(0, 1]" doc:"S: every receiver keeps k = max(floor(N*S), 1) senders"`
-	Tau          float64 `toml:"tau" range:"(0, inf)" doc:"Gumbel-softmax temperature of the graph sampler"`
-	Warmup       int     `toml:"warmup" unit:"iterations" range:"[0, inf)" doc:"iterations of dense, alpha-weighted communication before sampling starts"`
-	PostStable   bool    `toml:"post_stable" range:"true|false" doc:"freeze the graph (exact top-k, alpha no longer updated) after post_ratio of training"`
-	PostRatio    float64 `toml:"post_ratio" unit:"fraction of the budget" range:"[0, 1]" doc:"when post_stable freezes the graph"`
-	Gating       bool    `toml:"gating" range:"true|false" doc:"per-agent temporal gate (when to listen)"`
-	GateTau      float64 `toml:"gate_tau" range:"(0, inf)" doc:"binary-concrete temperature of the gate"`
-	GateCost     float64 `toml:"gate_cost" unit:"loss per open gate" range:"[0, inf)" doc:"lambda_g: communication cost added to the loss times the mean gate"`
-	EmbedDim     int     `toml:"embed_dim" unit:"features" range:"[1, 4096]" doc:"model width d"`
-	Heads        int     `toml:"heads" range:"[1, 64]" doc:"attention heads (embed_dim must be divisible by heads)"`
-	Blocks       int     `toml:"blocks" range:"[1, 64]" doc:"encoder and decoder blocks"`
-	Float64      bool    `toml:"float64" range:"true|false" doc:"train in float64 instead of float32 (slower; for checks)"`
-	Threads      int     `toml:"threads" unit:"goroutines" range:"[0, 1024]" doc:"environment-stepping goroutines; 0 = GOMAXPROCS"`
+	Kind       string  `toml:"kind" range:"a registered kind: commformer, or a black-box baseline" doc:"the algorithm"`
+	Graph      string  `toml:"graph" range:"learned|full|none|random|file" doc:"communication graph variant: learned alpha, full (S = 1), none (self only), a fixed seeded random k-subset, or a given adjacency"`
+	GraphFile  string  `toml:"graph_file" range:"a path; required when graph = file" doc:"adjacency for graph = file (JSON N x N of 0/1, rows = receivers)"`
+	Sparsity   float64 `toml:"sparsity" unit:"fraction of agents" range:"(0, 1]" doc:"S: every receiver keeps k = max(floor(N*S), 1) senders"`
+	Tau        float64 `toml:"tau" range:"(0, inf)" doc:"Gumbel-softmax temperature of the graph sampler"`
+	Warmup     int     `toml:"warmup" unit:"iterations" range:"[0, inf)" doc:"iterations of dense, alpha-weighted communication before sampling starts"`
+	PostStable bool    `toml:"post_stable" range:"true|false" doc:"freeze the graph (exact top-k, alpha no longer updated) after post_ratio of training"`
+	PostRatio  float64 `toml:"post_ratio" unit:"fraction of the budget" range:"[0, 1]" doc:"when post_stable freezes the graph"`
+	Gating     bool    `toml:"gating" range:"true|false" doc:"per-agent temporal gate (when to listen)"`
+	GateTau    float64 `toml:"gate_tau" range:"(0, inf)" doc:"binary-concrete temperature of the gate"`
+	GateCost   float64 `toml:"gate_cost" unit:"loss per open gate" range:"[0, inf)" doc:"lambda_g: communication cost added to the loss times the mean gate"`
+	EmbedDim   int     `toml:"embed_dim" unit:"features" range:"[1, 4096]" doc:"model width d"`
+	Heads      int     `toml:"heads" range:"[1, 64]" doc:"attention heads (embed_dim must be divisible by heads)"`
+	Blocks     int     `toml:"blocks" range:"[1, 64]" doc:"encoder and decoder blocks"`
+	Float64    bool    `toml:"float64" range:"true|false" doc:"train in float64 instead of float32 (slower; for checks)"`
+	Threads    int     `toml:"threads" unit:"goroutines" range:"[0, 1024]" doc:"environment-stepping goroutines; 0 = GOMAXPROCS"`
 }
 
 // PPOConfig holds the multi-agent PPO settings (MAPPO-style).

@@ -153,11 +153,11 @@ type (
 
 // Design is a point of a design space with its metrics.
 type Design struct {
-	Knobs     map[string]string  `json:"knobs"`               // knob name -> value
-	Index     []int              `json:"index"`               // value index per knob
-	Metrics   map[string]float64 `json:"metrics"`             // physical metrics (time_ns, power_mW ...)
-	Objective float64            `json:"objective"`           // objective value (reward scale)
-	Regret    *float64           `json:"regret,omitempty"`    // against the known optimum, when known
-	Optimum   map[string]string  `json:"optimum,omitempty"`   // the known optimum's knobs
+	Knobs     map[string]string  `json:"knobs"`                 // knob name -> value
+	Index     []int              `json:"index"`                 // value index per knob
+	Metrics   map[string]float64 `json:"metrics"`               // physical metrics (time_ns, power_mW ...)
+	Objective float64            `json:"objective"`             // objective value (reward scale)
+	Regret    *float64           `json:"regret,omitempty"`      // against the known optimum, when known
+	Optimum   map[string]string  `json:"optimum,omitempty"`     // the known optimum's knobs
 	OptMetric map[string]float64 `json:"opt_metrics,omitempty"` // the known optimum's metrics
 }

@@ -527,8 +527,8 @@ func parseEnum(s string) ([]string, bool) {
 func keyLines(data []byte) map[string]int {
 	lines := map[string]int{}
 	var table []string
-	depth := 0         // open brackets of a multi-line array value
-	inMulti := ""      // open multi-line string delimiter
+	depth := 0    // open brackets of a multi-line array value
+	inMulti := "" // open multi-line string delimiter
 	for i, line := range bytes.Split(data, []byte("\n")) {
 		n := i + 1
 		s := strings.TrimSpace(string(line))
