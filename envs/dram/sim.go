@@ -3,6 +3,7 @@ package dram
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // Result is the outcome of one simulation, in the units the reference prints.
@@ -16,15 +17,19 @@ type Result struct {
 	NRef          int64   // all-bank refreshes
 	Requests      int     // requests simulated
 	Cycles        int64   // makespan in memory clock cycles
+	WindowCycles  int64   // energy window in memory clock cycles
 }
 
 // Simulator runs traces on one memory system. It owns all mutable state
-// and reuses it between runs: one Simulator per goroutine.
+// and reuses it between runs, so the steady state allocates nothing: use
+// one Simulator per goroutine.
 type Simulator struct {
 	spec *MemSpec
 	am   *AddressMapping
 	// PlayerClockMHz is the trace player clock (default 800 MHz).
 	PlayerClockMHz float64
+
+	st state
 }
 
 // NewSimulator returns a simulator for the given memspec and address
@@ -48,7 +53,1018 @@ func (s *Simulator) Run(t *Trace, cfg Config) (Result, error) {
 		return Result{}, err
 	}
 	if t == nil || len(t.Requests) == 0 {
-		return Result{}, errors.New("empty trace")
+		return Result{}, errors.New("dram: empty trace")
 	}
-	return Result{}, fmt.Errorf("dram: simulator not implemented yet")
+	if len(t.Requests) >= math.MaxInt32-1 {
+		return Result{}, errors.New("dram: trace too long")
+	}
+	if s.PlayerClockMHz <= 0 {
+		return Result{}, fmt.Errorf("dram: player clock %v MHz must be > 0", s.PlayerClockMHz)
+	}
+	st := &s.st
+	st.reset(s, t, cfg)
+	if err := st.run(); err != nil {
+		return Result{}, fmt.Errorf("dram: trace %s, config %s: %w", t.Name, cfg, err)
+	}
+	return st.result(), nil
+}
+
+// Commands of the controller (DRAMSys naming).
+type cmdKind uint8
+
+const (
+	cNOP cmdKind = iota
+	cACT
+	cPRE
+	cRD
+	cRDA
+	cWR
+	cWRA
+	cPREA
+	cREFA
+	nCmd
+)
+
+func (c cmdKind) isCAS() bool { return c >= cRD && c <= cWRA }
+
+const (
+	never int64 = math.MinInt64 / 4 // "no such command yet"
+	inf   int64 = math.MaxInt64 / 4 // "nothing scheduled"
+)
+
+// timing holds the derived timing constants in cycles.
+type timing struct {
+	RCD, RP, RAS, RC, RRD, FAW, CCD, RTP, RFC, REFI, AL int64
+	RL, WL, burst                                       int64
+	tRDWR, tWRRD, tWRRDR, tWRPRE                        int64
+	rdaPreOff, wraPreOff                                int64 // DRAMPower auto-precharge offsets
+	ttcRD, ttcWR                                        int64 // DRAMPower time to completion
+	eACT, ePRE, eRD, eWR, eREF, eBG                     float64
+}
+
+func newTiming(m *MemSpec) timing {
+	tm := m.Timing
+	var t timing
+	t.RCD, t.RP, t.RAS, t.RC = int64(tm.RCD), int64(tm.RP), int64(tm.RAS), int64(tm.RC)
+	t.RRD, t.FAW, t.CCD, t.RTP = int64(tm.RRD), int64(tm.FAW), int64(tm.CCD), int64(tm.RTP)
+	t.RFC, t.REFI, t.AL = int64(tm.RFC), int64(tm.REFI), int64(tm.AL)
+	t.RL, t.WL = int64(tm.RL), int64(tm.WL)
+	t.burst = int64(m.BurstLength / max(m.DataRate, 1))
+	// CheckerDDR3 derived constraints.
+	t.tRDWR = t.RL + t.burst + 2 - t.WL
+	t.tWRRD = t.WL + t.burst + int64(tm.WTR)
+	t.tWRRDR = t.WL + t.burst + int64(tm.RTRS) - t.RL
+	t.tWRPRE = t.WL + t.burst + int64(tm.WR)
+	// DRAMPower (DDR3): auto-precharge offsets and completion times.
+	t.rdaPreOff = t.AL + max(t.RTP, 4)
+	t.wraPreOff = t.burst + t.WL + int64(tm.WR)
+	t.ttcRD = t.RL + 1 + t.burst // DQSCK = 0
+	t.ttcWR = t.WL + t.burst + int64(tm.WR)
+	// Energies per command for the whole DIMM (pJ): cycles x tCK(ns) x mA x V.
+	p := m.Power
+	k := float64(m.DevicesOnDIMM) * p.VDD * 1e3 / m.ClockMHz // devices x V x tCK(ns)
+	t.eACT = k * float64(tm.RAS) * (p.IDD0 - p.IDD3N)
+	t.ePRE = k * float64(tm.RC-tm.RAS) * (p.IDD0 - p.IDD2N)
+	t.eRD = k * float64(t.burst) * (p.IDD4R - p.IDD3N)
+	t.eWR = k * float64(t.burst) * (p.IDD4W - p.IDD3N)
+	t.eREF = k * float64(tm.RFC) * (p.IDD5 - p.IDD3N)
+	t.eBG = k * p.IDD3N // per cycle; IDD2N for all-precharged cycles handled separately
+	return t
+}
+
+// reqInfo is a decoded request.
+type reqInfo struct {
+	addr  uint64
+	row   uint32
+	bank  uint8
+	write bool
+}
+
+// bank is one bank machine plus its scheduler queue and the timing
+// checker's per-bank history.
+type bank struct {
+	queue   []int32 // buffered requests in arrival order
+	active  bool
+	openRow uint32
+	blocked bool
+	dirty   bool
+	cur     int32 // currentPayload (-1: none)
+	cmd     cmdKind
+	local   int64 // bank-local earliest time of cmd
+	count   int   // Bankwise buffer counter
+	last    [nCmd]int64
+	actTime int64 // for DRAMPower's auto-precharge time
+}
+
+const (
+	rsRegular = iota
+	rsPulledin
+)
+
+type state struct {
+	t          timing
+	cfg        Config
+	req        []reqInfo
+	line       []uint64 // trace timestamps (player cycles)
+	rel        bool
+	n          int
+	tck        int64 // ps
+	burstBytes int
+	pclk       int64 // ps
+
+	bufSize, mat       int
+	page, sched, bufM  int
+	respM, arb         int
+	refresh            bool
+	maxPost, maxPullIn int
+
+	now int64
+
+	// trace player
+	nextIdx    int   // next trace line to send
+	playerArr  int64 // arrival cycle at the arbiter of request nextIdx-1 (inf: none)
+	arrReq     int32
+	received   int
+	lastResp   int64
+	anyEndReqs bool
+
+	// arbiter (Fifo/Reorder)
+	active      int
+	outstanding int32
+	pend        ring // requests waiting for the channel
+	chanBusy    bool
+	lastEndReq  int64
+	lastEndResp int64
+	threadBusy  bool
+	arbResp     ring   // Fifo: responses waiting for the player
+	arbReady    []bool // Reorder: response of request i waiting at the arbiter
+	nextReturn  int32  // Reorder: next request index to return
+	plRespAt    int64  // arbiter -> player BEGIN_RESP time
+	plResp      int32
+
+	// controller front end
+	acq        int32
+	acqTime    int64
+	lastBank   int
+	nRead      int
+	nWrite     int
+	nTotal     int
+	relReq     int32 // transToRelease.payload (-1: none)
+	relTime    int64 // transToRelease.time
+	ctrlRespAt int64 // controller -> arbiter BEGIN_RESP arrival
+	ctrlResp   int32
+	lastDir    bool // FrFcfsGrp: last column command was a write
+
+	// response queue
+	rq      ring    // Fifo: request indices in column-command order
+	ready   []int64 // data-strobe end per request (inf until CAS)
+	rqNext  int32   // Reorder: next index to release
+	rqCount int
+
+	banks []bank
+	rank  [nCmd]int64 // rank-level last issue times
+	bus   int64
+	faw   [4]int64
+	fawN  int
+	fawI  int
+	early [nCmd]int64 // rank-level earliest time per command (incl. bus)
+
+	// refresh manager
+	rState    int
+	trig      int64
+	flex      int
+	activated int
+	rCmd      cmdKind
+	rTTS      int64
+
+	// energy
+	nAct, nPre, nRd, nWr, nRef int64
+	lastCmdT                   int64
+	lastCmdK                   cmdKind
+	lastAutoPre                int64
+}
+
+// ring is a FIFO of request indices that reuses its storage.
+type ring struct {
+	buf        []int32
+	head, size int
+}
+
+func (r *ring) reset(capacity int) {
+	if cap(r.buf) < capacity {
+		r.buf = make([]int32, capacity)
+	}
+	r.buf = r.buf[:cap(r.buf)]
+	r.head, r.size = 0, 0
+}
+func (r *ring) push(v int32) {
+	if r.size == len(r.buf) {
+		nb := make([]int32, 2*len(r.buf)+1)
+		for i := 0; i < r.size; i++ {
+			nb[i] = r.buf[(r.head+i)%len(r.buf)]
+		}
+		r.buf, r.head = nb, 0
+	}
+	r.buf[(r.head+r.size)%len(r.buf)] = v
+	r.size++
+}
+func (r *ring) front() int32 { return r.buf[r.head] }
+func (r *ring) pop() int32 {
+	v := r.buf[r.head]
+	r.head++
+	if r.head == len(r.buf) {
+		r.head = 0
+	}
+	r.size--
+	return v
+}
+
+func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
+	m := s.spec
+	st.t = newTiming(m)
+	st.cfg = cfg
+	n := len(tr.Requests)
+	st.n = n
+	if cap(st.req) < n {
+		st.req = make([]reqInfo, n)
+		st.line = make([]uint64, n)
+		st.ready = make([]int64, n)
+		st.arbReady = make([]bool, n)
+	}
+	st.req, st.line, st.ready, st.arbReady = st.req[:n], st.line[:n], st.ready[:n], st.arbReady[:n]
+	nb := m.Banks
+	for i := range tr.Requests {
+		r := &tr.Requests[i]
+		b, row := s.am.Decode(r.Addr)
+		st.req[i] = reqInfo{addr: r.Addr, row: row, bank: uint8(int(b) % nb), write: r.Write}
+		st.line[i] = r.Cycle
+		st.ready[i] = inf
+		st.arbReady[i] = false
+	}
+	st.rel = tr.Relative
+	st.burstBytes = m.BytesPerBurst()
+	st.tck = int64(math.Round(1e6 / m.ClockMHz))
+	st.pclk = int64(math.Round(1e6 / s.PlayerClockMHz))
+
+	st.page, st.sched, st.bufM = cfg[KnobPagePolicy], cfg[KnobScheduler], cfg[KnobSchedulerBuffer]
+	st.bufSize = cfg.BufferSize()
+	st.respM = cfg[KnobRespQueue]
+	st.refresh = cfg[KnobRefreshPolicy] == RefreshAllBank
+	st.maxPost, st.maxPullIn = cfg.MaxPostponed(), cfg.MaxPulledin()
+	st.arb, st.mat = cfg[KnobArbiter], cfg.MaxActive()
+
+	st.now = 0
+	st.nextIdx, st.playerArr, st.arrReq, st.received, st.lastResp = 0, inf, -1, 0, 0
+	st.active, st.outstanding, st.chanBusy = 0, -1, false
+	st.lastEndReq, st.lastEndResp, st.threadBusy = never, never, false
+	st.pend.reset(64)
+	st.arbResp.reset(64)
+	st.nextReturn, st.plRespAt, st.plResp = 0, inf, -1
+	st.acq, st.acqTime, st.lastBank = -1, inf, 0
+	st.nRead, st.nWrite, st.nTotal = 0, 0, 0
+	st.relReq, st.relTime, st.ctrlRespAt, st.ctrlResp = -1, inf, inf, -1
+	st.lastDir = false
+	st.rq.reset(256)
+	st.rqNext, st.rqCount = 0, 0
+
+	if cap(st.banks) < nb {
+		st.banks = make([]bank, nb)
+	}
+	st.banks = st.banks[:nb]
+	for i := range st.banks {
+		b := &st.banks[i]
+		q := b.queue[:0]
+		*b = bank{queue: q, cur: -1, actTime: never}
+		for c := range b.last {
+			b.last[c] = never
+		}
+	}
+	for c := range st.rank {
+		st.rank[c] = never
+	}
+	st.bus = never
+	st.fawN, st.fawI = 0, 0
+	st.updateEarly()
+
+	st.rState, st.flex, st.activated = rsRegular, 0, 0
+	st.trig = inf
+	if st.refresh {
+		st.trig = st.t.REFI
+	}
+	st.rCmd, st.rTTS = cNOP, inf
+
+	st.nAct, st.nPre, st.nRd, st.nWr, st.nRef = 0, 0, 0, 0, 0
+	st.lastCmdT, st.lastCmdK, st.lastAutoPre = never, cNOP, never
+
+	// First request: sent at its timestamp.
+	st.scheduleNextArrival(0, true)
+}
+
+// scheduleNextArrival: the player received END_REQ at cycle a (or starts).
+func (st *state) scheduleNextArrival(a int64, first bool) {
+	if st.nextIdx >= st.n {
+		st.playerArr = inf
+		return
+	}
+	i := st.nextIdx
+	st.nextIdx++
+	linePs := int64(st.line[i]) * st.pclk
+	var send int64
+	if first {
+		send = linePs
+	} else {
+		tps := a * st.tck
+		off := st.pclk - tps%st.pclk
+		if st.rel {
+			send = tps + off + linePs
+		} else {
+			send = max(tps+off, linePs)
+		}
+	}
+	st.playerArr = (send + st.tck - 1) / st.tck
+	st.arrReq = int32(i)
+}
+
+func (st *state) run() error {
+	st.now = st.playerArr
+	for st.received < st.n {
+		st.step(st.now)
+		if st.received >= st.n {
+			break
+		}
+		nx := st.nextEvent()
+		if nx >= inf {
+			return fmt.Errorf("deadlock at cycle %d (%d of %d responses)", st.now, st.received, st.n)
+		}
+		if nx <= st.now {
+			nx = st.now + 1
+		}
+		st.now = nx
+	}
+	return nil
+}
+
+// step processes everything that happens at cycle T.
+func (st *state) step(T int64) {
+	for iter := 0; iter < 64; iter++ {
+		did := false
+		if st.playerArr == T {
+			st.playerArr = inf
+			st.arbArrive(T, st.arrReq)
+			did = true
+		}
+		if st.controllerRun(T) {
+			did = true
+		}
+		if st.ctrlRespAt == T {
+			st.ctrlRespAt = inf
+			st.arbBeginResp(T, st.ctrlResp)
+			did = true
+		}
+		if st.plRespAt == T {
+			st.plRespAt = inf
+			st.playerResp(T, st.plResp)
+			did = true
+		}
+		if !did {
+			return
+		}
+	}
+}
+
+func (st *state) nextEvent() int64 {
+	T := st.now
+	nx := inf
+	if st.playerArr > T {
+		nx = min(nx, st.playerArr)
+	}
+	if st.ctrlRespAt > T {
+		nx = min(nx, st.ctrlRespAt)
+	}
+	if st.plRespAt > T {
+		nx = min(nx, st.plRespAt)
+	}
+	if st.acq >= 0 && st.acqTime > T {
+		nx = min(nx, st.acqTime)
+	}
+	for i := range st.banks {
+		b := &st.banks[i]
+		if b.cmd != cNOP {
+			nx = min(nx, max(b.local, st.early[b.cmd]))
+		}
+	}
+	if st.refresh {
+		if st.rCmd != cNOP {
+			nx = min(nx, st.rTTS)
+		} else {
+			nx = min(nx, st.trig)
+		}
+	}
+	if st.relReq < 0 {
+		nx = min(nx, st.respTrigger())
+	}
+	return nx
+}
+
+// ---- trace player and arbiter ----
+
+func (st *state) arbArrive(T int64, r int32) {
+	if st.arb == ArbSimple {
+		st.acq, st.acqTime = r, T
+		return
+	}
+	if st.active < st.mat {
+		st.active++
+		st.scheduleNextArrival(T, false)
+		st.pend.push(r)
+	} else {
+		st.outstanding = r
+	}
+	if !st.chanBusy && st.pend.size > 0 {
+		st.chanBusy = true
+		st.sendToCtrl(T, st.pend.pop(), st.lastEndReq == T)
+	}
+}
+
+func (st *state) sendToCtrl(T int64, r int32, delay bool) {
+	st.acq, st.acqTime = r, T
+	if delay {
+		st.acqTime = T + 1
+	}
+}
+
+// arbEndReq: the controller accepted a request at T.
+func (st *state) arbEndReq(T int64) {
+	if st.arb == ArbSimple {
+		st.scheduleNextArrival(T, false)
+		return
+	}
+	st.lastEndReq = T
+	if st.pend.size > 0 {
+		st.sendToCtrl(T, st.pend.pop(), true)
+	} else {
+		st.chanBusy = false
+	}
+}
+
+// arbBeginResp: the controller's response reaches the arbiter at T.
+func (st *state) arbBeginResp(T int64, r int32) {
+	if st.arb == ArbSimple {
+		st.relTime = T // END_RESP comes straight back
+		st.playerGot(T)
+		return
+	}
+	st.relTime = T
+	if st.arb == ArbFifo {
+		st.arbResp.push(r)
+		if !st.threadBusy {
+			st.threadBusy = true
+			st.sendToPlayer(T, st.arbResp.pop(), st.lastEndResp == T)
+		}
+		return
+	}
+	st.arbReady[r] = true
+	if !st.threadBusy && st.arbReady[st.nextReturn] {
+		nr := st.nextReturn
+		st.arbReady[nr] = false
+		st.nextReturn++
+		st.threadBusy = true
+		st.sendToPlayer(T, nr, st.lastEndResp == T)
+	}
+}
+
+func (st *state) sendToPlayer(T int64, r int32, delay bool) {
+	st.plResp, st.plRespAt = r, T
+	if delay {
+		st.plRespAt = T + 1
+	}
+}
+
+func (st *state) playerGot(T int64) {
+	st.received++
+	st.lastResp = T
+}
+
+// playerResp: the arbiter (Fifo/Reorder) delivers a response to the player
+// at T; the player answers END_RESP at once.
+func (st *state) playerResp(T int64, r int32) {
+	st.playerGot(T)
+	st.lastEndResp = T
+	if st.outstanding >= 0 {
+		o := st.outstanding
+		st.outstanding = -1
+		st.scheduleNextArrival(T, false)
+		if !st.chanBusy {
+			st.chanBusy = true
+			st.sendToCtrl(T, o, st.lastEndReq == T)
+		} else {
+			st.pend.push(o)
+		}
+	} else {
+		st.active--
+	}
+	if st.arb == ArbFifo {
+		if st.arbResp.size > 0 {
+			st.sendToPlayer(T, st.arbResp.pop(), true)
+		} else {
+			st.threadBusy = false
+		}
+		return
+	}
+	if int(st.nextReturn) < st.n && st.arbReady[st.nextReturn] {
+		nr := st.nextReturn
+		st.arbReady[nr] = false
+		st.nextReturn++
+		st.sendToPlayer(T, nr, true)
+	} else {
+		st.threadBusy = false
+	}
+}
+
+// ---- controller ----
+
+// controllerRun is one evaluation of the controller at T; it reports
+// whether anything changed.
+func (st *state) controllerRun(T int64) bool {
+	changed := st.manageResponses(T)
+	if st.manageRequests(T) {
+		changed = true
+	}
+	if st.refresh {
+		st.refreshStart(T)
+	}
+	// Command selection ("Oldest"): earliest ready time, ties to the
+	// lowest request id; the refresh manager's payload has id 0.
+	best := int64(inf)
+	bestID := int32(math.MaxInt32)
+	bestBank := -2
+	if st.refresh && st.rCmd != cNOP {
+		best, bestID, bestBank = max(st.rTTS, T), -1, -1
+	}
+	for i := range st.banks {
+		b := &st.banks[i]
+		if b.cmd == cNOP {
+			continue
+		}
+		ts := max(b.local, st.early[b.cmd], T)
+		if ts < best || ts == best && b.cur < bestID {
+			best, bestID, bestBank = ts, b.cur, i
+		}
+	}
+	if bestBank != -2 && best == T {
+		if bestBank == -1 {
+			st.issue(T, st.rCmd, -1, -1)
+		} else {
+			b := &st.banks[bestBank]
+			st.issue(T, b.cmd, bestBank, b.cur)
+		}
+		changed = true
+	}
+	// Restart the bank machines whose inputs changed, then the refresh manager.
+	for i := range st.banks {
+		if st.banks[i].dirty {
+			st.startBank(i)
+		}
+	}
+	if st.refresh {
+		st.refreshStart(T)
+	}
+	return changed
+}
+
+func (st *state) manageResponses(T int64) bool {
+	if st.relReq >= 0 {
+		if st.relTime != T {
+			return false
+		}
+		st.relReq = -1
+		st.nTotal--
+		if st.nTotal > 0 {
+			if r := st.respNext(T); r >= 0 {
+				st.relReq, st.relTime = r, inf
+				st.ctrlResp, st.ctrlRespAt = r, T+1
+			}
+		}
+		return true
+	}
+	r := st.respNext(T)
+	if r < 0 {
+		return false
+	}
+	st.ctrlResp, st.ctrlRespAt = r, T
+	if st.relTime == T {
+		st.ctrlRespAt = T + 1
+	}
+	st.relReq, st.relTime = r, inf
+	return true
+}
+
+func (st *state) respNext(T int64) int32 {
+	if st.respM == RespFifo {
+		if st.rq.size > 0 && st.ready[st.rq.front()] <= T {
+			return st.rq.pop()
+		}
+		return -1
+	}
+	if int(st.rqNext) < st.n && st.ready[st.rqNext] <= T {
+		r := st.rqNext
+		st.rqNext++
+		return r
+	}
+	return -1
+}
+
+func (st *state) respTrigger() int64 {
+	if st.respM == RespFifo {
+		if st.rq.size > 0 {
+			if t := st.ready[st.rq.front()]; t > st.now {
+				return t
+			}
+		}
+		return inf
+	}
+	if int(st.rqNext) < st.n {
+		if t := st.ready[st.rqNext]; t > st.now && t < inf {
+			return t
+		}
+	}
+	return inf
+}
+
+func (st *state) hasSpace() bool {
+	switch st.bufM {
+	case BufBankwise:
+		return st.banks[st.lastBank].count < st.bufSize
+	case BufReadWrite:
+		return st.nRead < st.bufSize && st.nWrite < st.bufSize
+	default:
+		return st.nRead+st.nWrite < st.bufSize
+	}
+}
+
+func (st *state) manageRequests(T int64) bool {
+	if st.acq < 0 || st.acqTime > T || !st.hasSpace() {
+		return false
+	}
+	r := st.acq
+	st.acq, st.acqTime = -1, inf
+	q := &st.req[r]
+	b := &st.banks[q.bank]
+	b.queue = append(b.queue, r)
+	b.count++
+	st.lastBank = int(q.bank)
+	if q.write {
+		st.nWrite++
+	} else {
+		st.nRead++
+	}
+	st.nTotal++
+	st.startBank(int(q.bank))
+	st.arbEndReq(T)
+	return true
+}
+
+// pick is the scheduler's choice for bank i (or -1).
+func (st *state) pick(b *bank) int32 {
+	if len(b.queue) == 0 {
+		return -1
+	}
+	if st.sched == SchedFifo || !b.active {
+		return b.queue[0]
+	}
+	if st.sched == SchedFrFcfs {
+		for _, r := range b.queue {
+			if st.req[r].row == b.openRow {
+				return r
+			}
+		}
+		return b.queue[0]
+	}
+	// FrFcfsGrp: among the row hits, the oldest in the direction of the
+	// last column command without an older hit to the same address.
+	first := int32(-1)
+	for k, r := range b.queue {
+		q := &st.req[r]
+		if q.row != b.openRow {
+			continue
+		}
+		if first < 0 {
+			first = r
+		}
+		if q.write != st.lastDir {
+			continue
+		}
+		hazard := false
+		for _, o := range b.queue[:k] {
+			if st.req[o].row == b.openRow && st.req[o].addr == q.addr {
+				hazard = true
+				break
+			}
+		}
+		if !hazard {
+			return r
+		}
+	}
+	if first >= 0 {
+		return first
+	}
+	return b.queue[0]
+}
+
+func (st *state) furtherRowHit(b *bank) bool {
+	if st.sched == SchedFifo {
+		return len(b.queue) >= 2 && st.req[b.queue[1]].row == b.openRow
+	}
+	n := 0
+	for _, r := range b.queue {
+		if st.req[r].row == b.openRow {
+			n++
+			if n == 2 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// startBank re-evaluates bank machine i (BankMachine::start).
+func (st *state) startBank(i int) {
+	b := &st.banks[i]
+	b.dirty = false
+	b.cmd = cNOP
+	if b.blocked {
+		return
+	}
+	b.cur = st.pick(b)
+	if b.cur < 0 {
+		return
+	}
+	q := &st.req[b.cur]
+	col, colA := cRD, cRDA
+	if q.write {
+		col, colA = cWR, cWRA
+	}
+	switch {
+	case !b.active:
+		b.cmd = cACT
+	case st.page == PageClosed:
+		b.cmd = colA
+	case q.row != b.openRow:
+		b.cmd = cPRE
+	case st.page == PageOpen:
+		b.cmd = col
+	case st.page == PageOpenAdaptive:
+		if len(b.queue) >= 2 && !st.furtherRowHit(b) {
+			b.cmd = colA
+		} else {
+			b.cmd = col
+		}
+	default: // ClosedAdaptive
+		if st.furtherRowHit(b) {
+			b.cmd = col
+		} else {
+			b.cmd = colA
+		}
+	}
+	b.local = st.bankEarliest(b, b.cmd)
+}
+
+// bankEarliest is the per-bank part of CheckerDDR3.
+func (st *state) bankEarliest(b *bank, c cmdKind) int64 {
+	t := &st.t
+	l := &b.last
+	switch c {
+	case cRD:
+		return l[cACT] + t.RCD - t.AL
+	case cRDA:
+		return max(l[cACT]+t.RCD-t.AL, l[cWR]+t.tWRPRE-t.RTP)
+	case cWR, cWRA:
+		return l[cACT] + t.RCD - t.AL
+	case cACT:
+		return max(l[cACT]+t.RC, l[cRDA]+t.AL+t.RTP+t.RP, l[cWRA]+t.tWRPRE+t.RP, l[cPRE]+t.RP)
+	case cPRE:
+		return max(l[cACT]+t.RAS, l[cRD]+t.AL+t.RTP, l[cWR]+t.tWRPRE)
+	}
+	return never
+}
+
+// updateEarly recomputes the rank-level part of CheckerDDR3 (single rank)
+// including one command per clock on the command bus.
+func (st *state) updateEarly() {
+	t := &st.t
+	r := &st.rank
+	bus := st.bus + 1
+	rd := max(r[cRD]+t.CCD, r[cRDA]+t.CCD, r[cWR]+t.tWRRD, r[cWR]+t.tWRRDR, r[cWRA]+t.tWRRD, r[cWRA]+t.tWRRDR, bus)
+	st.early[cRD], st.early[cRDA] = rd, rd
+	wr := max(r[cRD]+t.tRDWR, r[cRDA]+t.tRDWR, r[cWR]+t.CCD, r[cWRA]+t.CCD, bus)
+	st.early[cWR], st.early[cWRA] = wr, wr
+	act := max(r[cACT]+t.RRD, r[cPREA]+t.RP, r[cREFA]+t.RFC, bus)
+	if st.fawN >= 4 {
+		act = max(act, st.faw[st.fawI]+t.FAW)
+	}
+	st.early[cACT] = act
+	st.early[cPRE] = bus
+	st.early[cPREA] = max(r[cACT]+t.RAS, r[cRD]+t.AL+t.RTP, r[cRDA]+t.AL+t.RTP, r[cWR]+t.tWRPRE, r[cWRA]+t.tWRPRE, bus)
+	st.early[cREFA] = max(r[cACT]+t.RC, r[cRDA]+t.AL+t.RTP+t.RP, r[cWRA]+t.tWRPRE+t.RP, r[cPRE]+t.RP, r[cPREA]+t.RP, r[cREFA]+t.RFC, bus)
+}
+
+// refreshStart is RefreshManagerAllBank::start.
+func (st *state) refreshStart(T int64) {
+	st.rCmd, st.rTTS = cNOP, inf
+	if T < st.trig {
+		return
+	}
+	if T >= st.trig+st.t.REFI {
+		st.trig += st.t.REFI
+		st.rState = rsRegular
+	}
+	if st.rState == rsRegular {
+		if st.flex == st.maxPost {
+			for i := range st.banks {
+				if !st.banks[i].blocked {
+					st.banks[i].blocked = true
+					st.banks[i].dirty = true
+				}
+			}
+		} else if st.busy() {
+			st.flex++
+			st.trig += st.t.REFI
+			return
+		}
+		if st.activated > 0 {
+			st.rCmd = cPREA
+		} else {
+			st.rCmd = cREFA
+		}
+		st.rTTS = max(T, st.early[st.rCmd])
+		return
+	}
+	if st.busy() {
+		st.rState = rsRegular
+		st.trig += st.t.REFI
+		return
+	}
+	st.rCmd = cREFA
+	st.rTTS = max(T, st.early[cREFA])
+}
+
+func (st *state) busy() bool {
+	for i := range st.banks {
+		if st.banks[i].cur >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// issue sends command c (bank bi, request r) at T and updates every model.
+func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
+	t := &st.t
+	switch c {
+	case cACT:
+		b := &st.banks[bi]
+		b.active, b.openRow, b.actTime = true, st.req[r].row, T
+		st.activated++
+		st.nAct++
+	case cPRE:
+		st.banks[bi].active = false
+		st.activated--
+		st.nPre++
+	case cRD, cWR, cRDA, cWRA:
+		b := &st.banks[bi]
+		b.cur = -1
+		if c == cRDA || c == cWRA {
+			b.active = false
+			st.activated--
+			st.nPre++
+			off := t.rdaPreOff
+			if c == cWRA {
+				off = t.wraPreOff
+			}
+			st.lastAutoPre = max(st.lastAutoPre, max(T+off, b.actTime+t.RAS))
+		}
+		if c == cRD || c == cRDA {
+			st.nRd++
+		} else {
+			st.nWr++
+		}
+	case cPREA:
+		st.nPre += int64(st.activated)
+		st.activated = 0
+		for i := range st.banks {
+			st.banks[i].active = false
+			st.banks[i].dirty = true
+		}
+	case cREFA:
+		st.nRef++
+		for i := range st.banks {
+			st.banks[i].blocked = false
+			st.banks[i].dirty = true
+		}
+		if st.rState == rsPulledin {
+			st.flex--
+		} else {
+			st.rState = rsPulledin
+		}
+		if st.flex == -st.maxPullIn {
+			st.rState = rsRegular
+			st.trig += t.REFI
+		}
+	}
+	// Timing checker.
+	if bi >= 0 {
+		st.banks[bi].last[c] = T
+		st.banks[bi].dirty = true
+	}
+	st.rank[c] = T
+	st.bus = T
+	if c == cACT {
+		if st.fawN < 4 {
+			st.faw[(st.fawI+st.fawN)%4] = T
+			st.fawN++
+		} else {
+			st.faw[st.fawI] = T
+			st.fawI = (st.fawI + 1) % 4
+		}
+	}
+	st.updateEarly()
+	st.lastCmdT, st.lastCmdK = T, c
+
+	if c.isCAS() {
+		b := &st.banks[bi]
+		q := &st.req[r]
+		for k, o := range b.queue {
+			if o == r {
+				copy(b.queue[k:], b.queue[k+1:])
+				b.queue = b.queue[:len(b.queue)-1]
+				break
+			}
+		}
+		b.count--
+		if q.write {
+			st.nWrite--
+		} else {
+			st.nRead--
+		}
+		if st.sched == SchedFrFcfsGrp && st.lastDir != q.write {
+			st.lastDir = q.write
+			for i := range st.banks {
+				st.banks[i].dirty = true
+			}
+		}
+		st.manageRequests(T)
+		if q.write {
+			st.ready[r] = T + t.WL + t.burst
+		} else {
+			st.ready[r] = T + t.RL + t.burst
+		}
+		if st.respM == RespFifo {
+			st.rq.push(r)
+		}
+	}
+}
+
+func (st *state) result() Result {
+	t := &st.t
+	// DRAMPower's window: the last command (auto-precharges included,
+	// explicit PRE sorted first on ties) plus its time to completion - 1.
+	var w int64
+	ttc := func(c cmdKind) int64 {
+		switch c {
+		case cRD, cRDA:
+			return t.ttcRD
+		case cWR, cWRA:
+			return t.ttcWR
+		case cACT:
+			return t.RCD
+		case cPRE, cPREA:
+			return t.RP
+		}
+		return 0
+	}
+	if st.lastAutoPre > st.lastCmdT {
+		w = st.lastAutoPre + t.RP - 1
+	} else {
+		w = st.lastCmdT + ttc(st.lastCmdK) - 1
+	}
+	w = max(w, 0)
+	e := float64(st.nAct)*t.eACT + float64(st.nPre)*t.ePRE + float64(st.nRd)*t.eRD +
+		float64(st.nWr)*t.eWR + float64(st.nRef)*t.eREF + float64(w)*t.eBG
+	tckNS := float64(st.tck) / 1000
+	res := Result{
+		Cycles:       st.lastResp,
+		WindowCycles: w,
+		TimeNS:       float64(st.lastResp) * tckNS,
+		EnergyPJ:     e,
+		NAct:         st.nAct, NPre: st.nPre, NRd: st.nRd, NWr: st.nWr, NRef: st.nRef,
+		Requests: st.n,
+	}
+	if w > 0 {
+		res.PowerMW = e / (float64(w) * tckNS)
+	}
+	if res.TimeNS > 0 {
+		bytes := float64(st.nRd+st.nWr) * float64(st.burstBytes)
+		res.BandwidthGbps = bytes * 8 / res.TimeNS
+	}
+	return res
 }

@@ -19,8 +19,9 @@ var dataFS embed.FS
 
 // Request is one line of a trace.
 type Request struct {
-	// Cycle is the absolute issue time in trace-player clock cycles (for
-	// .rstl traces the relative times are accumulated while reading).
+	// Cycle is the timestamp in trace-player clock cycles: absolute for
+	// .stl traces, a delay after the previous request was accepted for
+	// .rstl traces (Trace.Relative).
 	Cycle uint64
 	// Addr is the byte address.
 	Addr uint64
@@ -32,6 +33,9 @@ type Request struct {
 type Trace struct {
 	Name     string
 	Requests []Request
+	// Relative marks .rstl timestamps (delays measured from the moment the
+	// previous request was accepted, as the reference's trace player does).
+	Relative bool
 }
 
 // NumWrites returns the number of write requests.
@@ -124,8 +128,7 @@ func LoadTraceFile(path string) (*Trace, error) {
 func ParseTrace(r io.Reader, file string, relative bool) (*Trace, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
-	t := &Trace{Name: file}
-	var last uint64
+	t := &Trace{Name: file, Relative: relative}
 	line := 0
 	for sc.Scan() {
 		line++
@@ -136,13 +139,6 @@ func ParseTrace(r io.Reader, file string, relative bool) (*Trace, error) {
 		if !ok {
 			continue
 		}
-		if relative {
-			req.Cycle += last
-			if req.Cycle < last {
-				return nil, fmt.Errorf("%s:%d: time overflows", file, line)
-			}
-		}
-		last = req.Cycle
 		t.Requests = append(t.Requests, req)
 	}
 	if err := sc.Err(); err != nil {
