@@ -18,6 +18,7 @@ import (
 
 	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/envs/dram"
+	"github.com/commgraph/commgraph/envs/dram/optimum"
 	"github.com/commgraph/commgraph/envs/sweep"
 )
 
@@ -94,6 +95,7 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	jobs := fs.Int("jobs", 0, "parallel workers (default: all cores)")
 	chunk := fs.Int("chunk", sweep.DefaultChunkSize, "configurations per durable chunk")
 	best := fs.Bool("best", false, "print the best configuration per objective when done")
+	bestJSON := fs.String("best-json", "", "write the exhaustive optimum per objective (config + metrics) to this JSON file")
 	var fix sweepFixFlag
 	fs.Var(&fix, "fix", "Knob=Value: sweep only the sub-space with this knob fixed (repeatable)")
 	fs.Usage = func() {
@@ -155,12 +157,32 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: %d configurations in %s (%d evaluated in %s, %.0f cfg/s; %d resumed)\n",
 		ds.Name(), st.Total, path, st.Evaluated, elapsed.Round(time.Millisecond), rate, st.Resumed)
+	if !*best && *bestJSON == "" {
+		return nil
+	}
+	if len(fix) > 0 {
+		return usageErrorf("--best and --best-json need the full space (no --fix)")
+	}
+	t, err := sweep.Read(path)
+	if err != nil {
+		return err
+	}
+	opt, err := optimum.FromTable(t, "commgraph dram sweep "+strings.Join(args, " "))
+	if err != nil {
+		return err
+	}
 	if *best {
-		t, err := sweep.Read(path)
+		sweepPrintBest(stdout, opt)
+	}
+	if *bestJSON != "" {
+		js, err := opt.JSON()
 		if err != nil {
 			return err
 		}
-		return sweepPrintBest(stdout, t)
+		if err := sweepWriteFile(*bestJSON, js); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", *bestJSON)
 	}
 	return nil
 }
@@ -259,24 +281,12 @@ func sweepWriteFile(path string, data []byte) error {
 	return nil
 }
 
-// sweepPrintBest is replaced once the objectives land; for now it prints the
-// minimum of each metric and of EDP.
-func sweepPrintBest(w io.Writer, t *sweep.Table) error {
-	for _, name := range sweep.DefaultInteractionMetrics(t) {
-		v, err := sweep.MetricValues(t, name)
-		if err != nil {
-			return err
-		}
-		bi := 0
-		for i := range v {
-			if v[i] < v[bi] {
-				bi = i
-			}
-		}
-		cfg := t.Config(bi, nil)
-		var c dram.Config
-		copy(c[:], cfg)
-		fmt.Fprintf(w, "min %-10s %14.6g  %s\n", name, v[bi], c)
+// sweepPrintBest prints the optimum of every objective.
+func sweepPrintBest(w io.Writer, f *optimum.File) {
+	fmt.Fprintf(w, "exhaustive optimum of %s over %d configurations:\n", f.Space, f.Configs)
+	fmt.Fprintf(w, "%-16s %12s %14s %10s %8s  %s\n", "objective", "time_ns", "energy_pJ", "power_mW", "ties", "configuration")
+	for _, e := range f.Objectives {
+		c, _ := e.DramConfig()
+		fmt.Fprintf(w, "%-16s %12.6g %14.8g %10.5g %8d  %s\n", e.Objective, e.Metrics.TimeNS, e.Metrics.EnergyPJ, e.Metrics.PowerMW, e.Ties, c)
 	}
-	return nil
 }

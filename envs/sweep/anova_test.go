@@ -168,3 +168,20 @@ func TestInteractionsRejectNonPositive(t *testing.T) {
 		t.Fatal("unknown metric accepted")
 	}
 }
+
+func TestBestFindsMinimumAndTies(t *testing.T) {
+	tab := &Table{Header: Header{Space: "z", Knobs: []KnobInfo{{Name: "a", Values: []string{"0", "1", "2", "3", "4"}}}, Metrics: []string{"m"}, Configs: 5},
+		Data: []float64{3, math.NaN(), 1, 2, 1}}
+	tab.init()
+	i, v, ties := Best(tab, func(r []float64) float64 { return r[0] })
+	if i != 2 || v != 1 || ties != 2 {
+		t.Fatalf("Best = %d, %v, %d ties; want 2, 1, 2", i, v, ties)
+	}
+	i, v, ties = Best(tab, func(r []float64) float64 { return -r[0] })
+	if i != 0 || v != -3 || ties != 1 {
+		t.Fatalf("Best(-m) = %d, %v, %d; want 0, -3, 1", i, v, ties)
+	}
+	if i, _, _ := Best(tab, func([]float64) float64 { return math.NaN() }); i != -1 {
+		t.Fatalf("all-NaN Best = %d, want -1", i)
+	}
+}

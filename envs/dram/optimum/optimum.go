@@ -14,23 +14,17 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 
+	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/envs/dram"
 	"github.com/commgraph/commgraph/envs/sweep"
 )
 
-//go:embed *.json
+// files holds the shipped optimum JSON files. The embed directive is added
+// with the first generated file (go:embed fails on an empty pattern).
 var files embed.FS
-
-// ArchGym target-form constants (ArchGym's DRAM environment, spec section 6).
-const (
-	PowerTargetMW   = 1000   // 1 W
-	LatencyTargetNS = 100000 // 100 us of makespan
-	RewardCap       = 1000   // T/|x-T| is capped here
-)
 
 // Metrics are the physical metrics of one configuration.
 type Metrics struct {
@@ -45,49 +39,38 @@ func NewMetrics(timeNS, energyPJ, powerMW float64) Metrics {
 	return Metrics{TimeNS: timeNS, EnergyPJ: energyPJ, PowerMW: powerMW, EDP: timeNS * energyPJ}
 }
 
-// Objective is one of the shipped objectives. Loss is minimised by the
-// optimum; for the target forms it is the distance |x - T|, whose minimiser
-// also maximises the capped ArchGym reward.
-type Objective struct {
-	Name       string
-	Definition string
-	Loss       func(Metrics) float64
+// vector returns the metrics in the DRAM space's metric order.
+func (m Metrics) vector() []float64 { return []float64{m.TimeNS, m.EnergyPJ, m.PowerMW} }
+
+// ObjectiveNames lists the shipped objectives, in file order: the envs
+// objective presets latency, power, energy, edp (minimisation) and
+// archgym_power, archgym_latency, archgym_both (ArchGym's target form with
+// its defaults: 1 W, 100 us, cap 1000, unscaled, no compat quirk).
+func ObjectiveNames() []string {
+	return []string{"latency", "power", "energy", "edp", "archgym_power", "archgym_latency", "archgym_both"}
 }
 
-// Target reward of ArchGym: T/|x-T| capped at RewardCap.
-func targetReward(x, target float64) float64 {
-	d := math.Abs(x - target)
-	if d == 0 {
-		return RewardCap
+// Bind returns the named objective preset bound to the DRAM metrics.
+func Bind(name string) (*envs.Objective, error) {
+	c, err := envs.ObjectivePreset(name)
+	if err != nil {
+		return nil, err
 	}
-	return math.Min(target/d, RewardCap)
-}
-
-// Objectives returns the shipped objectives in their fixed order: latency,
-// power, energy, edp, archgym_power, archgym_latency.
-func Objectives() []Objective {
-	return []Objective{
-		{"latency", "minimise time_ns (makespan)", func(m Metrics) float64 { return m.TimeNS }},
-		{"power", "minimise power_mW (average power)", func(m Metrics) float64 { return m.PowerMW }},
-		{"energy", "minimise energy_pJ", func(m Metrics) float64 { return m.EnergyPJ }},
-		{"edp", "minimise time_ns * energy_pJ", func(m Metrics) float64 { return m.EDP }},
-		{"archgym_power", "maximise min(T/|power-T|, 1000) with T = 1000 mW; ranked by |power_mW - 1000|",
-			func(m Metrics) float64 { return math.Abs(m.PowerMW - PowerTargetMW) }},
-		{"archgym_latency", "maximise min(T/|time-T|, 1000) with T = 100000 ns; ranked by |time_ns - 100000|",
-			func(m Metrics) float64 { return math.Abs(m.TimeNS - LatencyTargetNS) }},
-	}
+	return c.Bind([]string{dram.MetricTimeNS, dram.MetricEnergyPJ, dram.MetricPowerMW})
 }
 
 // Entry is the exhaustive optimum of one objective.
 type Entry struct {
-	Objective  string            `json:"objective"`
-	Definition string            `json:"definition"`
-	Index      int               `json:"index"`  // configuration index in sweep order
-	Config     map[string]string `json:"config"` // knob -> value
-	Values     []int             `json:"values"` // value index per knob, in knob order
-	Metrics    Metrics           `json:"metrics"`
-	Loss       float64           `json:"loss"` // the minimised quantity
-	// Reward is the capped ArchGym reward for the target objectives (0 otherwise).
+	Objective string            `json:"objective"`
+	Index     int               `json:"index"`  // configuration index in sweep order
+	Config    map[string]string `json:"config"` // knob -> value
+	Values    []int             `json:"values"` // value index per knob, in knob order
+	Metrics   Metrics           `json:"metrics"`
+	// Value is the minimised figure of merit, envs.Objective.Value: the
+	// metric (or product) for minimisation, prod |x-T|/T for targets.
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit"`
+	// Reward is envs.Objective.Reward for the target objectives (0 otherwise).
 	Reward float64 `json:"reward,omitempty"`
 	// Ties counts configurations with exactly the optimal loss; AtCap counts
 	// those reaching the reward cap (target objectives only).
@@ -129,21 +112,33 @@ func FromTable(t *sweep.Table, command string) (*File, error) {
 		Command: command,
 		Note:    "exhaustive optimum over all configurations of the embedded simulator (envs/dram); ties go to the lowest configuration index (last knob fastest)",
 	}
-	for _, o := range Objectives() {
-		idx, loss, ties := sweep.Best(t, func(row []float64) float64 { return o.Loss(metrics(row)) })
-		if idx < 0 {
-			return nil, fmt.Errorf("objective %s: no finite value in the sweep", o.Name)
+	for _, name := range ObjectiveNames() {
+		o, err := Bind(name)
+		if err != nil {
+			return nil, err
 		}
-		e := Entry{Objective: o.Name, Definition: o.Definition, Index: idx, Loss: loss, Ties: ties,
+		vec := make([]float64, 3)
+		load := func(row []float64) []float64 {
+			vec[0], vec[1], vec[2] = row[ti], row[ei], row[pi]
+			return vec
+		}
+		idx, val, ties := sweep.Best(t, func(row []float64) float64 { return o.Value(load(row)) })
+		if idx < 0 {
+			return nil, fmt.Errorf("objective %s: no finite value in the sweep", name)
+		}
+		e := Entry{Objective: name, Index: idx, Value: val, Unit: o.Unit(), Ties: ties,
 			Metrics: metrics(t.Row(idx)), Values: t.Config(idx, nil), Config: map[string]string{}}
 		for k, v := range e.Values {
 			e.Config[t.Knobs[k].Name] = t.Knobs[k].Values[v]
 		}
-		if target, ok := targetOf(o.Name, e.Metrics); ok {
-			e.Reward = targetReward(target[0], target[1])
+		if o.Kind() == envs.KindTarget {
+			e.Reward = o.Reward(e.Metrics.vector())
+			capv := o.Config().Cap
+			if capv == 0 {
+				capv = envs.ArchGymRewardCap
+			}
 			for i := range t.Len() {
-				m, _ := targetOf(o.Name, metrics(t.Row(i)))
-				if targetReward(m[0], m[1]) >= RewardCap {
+				if o.Reward(load(t.Row(i))) >= capv {
 					e.AtCap++
 				}
 			}
@@ -151,17 +146,6 @@ func FromTable(t *sweep.Table, command string) (*File, error) {
 		f.Objectives = append(f.Objectives, e)
 	}
 	return f, nil
-}
-
-// targetOf returns (x, T) of a target objective.
-func targetOf(name string, m Metrics) ([2]float64, bool) {
-	switch name {
-	case "archgym_power":
-		return [2]float64{m.PowerMW, PowerTargetMW}, true
-	case "archgym_latency":
-		return [2]float64{m.TimeNS, LatencyTargetNS}, true
-	}
-	return [2]float64{}, false
 }
 
 // JSON returns the file as indented JSON.
