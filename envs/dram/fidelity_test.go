@@ -1,0 +1,65 @@
+package dram
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+)
+
+// sharedDir returns the project's shared data directory: $COMMGRAPH_SHARED,
+// else ../../../shared relative to this package (the repository's sibling).
+func sharedDir() string {
+	if d := os.Getenv("COMMGRAPH_SHARED"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "..", "..", "shared")
+}
+
+func loadRefs(t *testing.T) []RefRow {
+	t.Helper()
+	dir := filepath.Join(sharedDir(), "data", "dramsys")
+	var rows []RefRow
+	for _, f := range []string{"oat_sweep.csv", "interaction_grids.csv"} {
+		p := filepath.Join(dir, f)
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("reference data %s not available (set COMMGRAPH_SHARED to the shared directory): %v", p, err)
+		}
+		r, err := ReadReference(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, r...)
+	}
+	return rows
+}
+
+// TestFidelity checks the model against every reference run of DRAMSys
+// (issue 2, acceptance 2), through the same code path as `dram validate`.
+func TestFidelity(t *testing.T) {
+	rows := loadRefs(t)
+	v, err := Validate(context.Background(), rows, &TraceLoader{Dirs: []string{filepath.Join(sharedDir(), "data", "traces")}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range v.Traces {
+		t.Logf("%-12s rows %4d  time med %.3f p95 %.3f max %.3f | energy med %.3f p95 %.3f max %.3f | power med %.3f | rho t %.4f e %.4f",
+			s.Trace, s.Rows, s.MedianTime, s.P95Time, s.MaxTime, s.MedianEnergy, s.P95Energy, s.MaxEnergy, s.MedianPower, s.SpearmanTime, s.SpearmanEnergy)
+	}
+	if testing.Verbose() {
+		rs := append([]RowResult(nil), v.Rows...)
+		sort.Slice(rs, func(a, b int) bool {
+			return relErr(rs[a].Sim.TimeNS, rs[a].Ref.TimeNS)+relErr(rs[a].Sim.EnergyPJ, rs[a].Ref.EnergyPJ) >
+				relErr(rs[b].Sim.TimeNS, rs[b].Ref.TimeNS)+relErr(rs[b].Sim.EnergyPJ, rs[b].Ref.EnergyPJ)
+		})
+		for _, r := range rs[:min(25, len(rs))] {
+			t.Logf("worst %s:%d %s %s time %.0f/%.0f energy %.0f/%.0f (%d ACT %d PRE %d REF)",
+				filepath.Base(r.Ref.File), r.Ref.Line, r.Ref.Trace, r.Ref.Config, r.Sim.TimeNS, r.Ref.TimeNS,
+				r.Sim.EnergyPJ, r.Ref.EnergyPJ, r.Sim.NAct, r.Sim.NPre, r.Sim.NRef)
+		}
+	}
+	for _, msg := range v.Check(DefaultThresholds()) {
+		t.Error(msg)
+	}
+}
