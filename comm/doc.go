@@ -1,6 +1,59 @@
 // Package comm owns the communication graph of commgraph: the alpha logits
 // (rows = receivers, columns = senders), Gumbel top-k straight-through
 // sampling and exact top-k, the per-agent temporal gate, receive-rate and
-// message accounting, and the export of graph snapshots to DOT, GraphML,
-// JSON and PNG heatmaps. It knows nothing about environments.
+// message accounting, and the export of graph snapshots to JSON, DOT,
+// GraphML, PNG heatmaps and SVG. It knows nothing about environments.
+//
+// Method: Hu, Shen, Zhang, Tao, "Learning Multi-Agent Communication from
+// Graph Modeling Perspective", ICLR 2024 (arXiv 2405.08550), and its
+// extension with a temporal gate (arXiv 2411.00382). Gumbel top-k: Kool et
+// al. 2019 / Xie & Ermon 2019; straight-through estimator: Bengio et al.
+// 2013; binary concrete: Maddison et al. 2017, Jang et al. 2017.
+//
+// # The graph
+//
+// NewGraph creates, for the learned variant, an N x N parameter alpha
+// initialised to ones. Each row keeps k = max(floor(N*S), 1) senders. Decisions
+// (settled against the reference cformer.py and the spec):
+//
+//   - Diagonal: the row top-k runs over all N columns, the diagonal included,
+//     as in the reference; the attention mask then forces the diagonal to 1
+//     (EffectiveMask). So A has exactly k ones per row and a receiver hears k
+//     or k-1 others.
+//   - Ties: the lowest column index wins. alpha starts at ones, so the initial
+//     exact graph is columns 0..k-1 in every row.
+//   - Warm-up ("dense, alpha-weighted"): A = alpha itself (forward value the raw
+//     logits, gradient identity), as the reference feeds its raw edge
+//     parameter to the attention before `warmup` iterations. At
+//     initialisation this is dense attention; the post-softmax product
+//     w = softmax(s) * M scales sender j's contribution by alpha_ij.
+//   - Sampling: y = softmax_row((alpha + g)/tau), g ~ Gumbel(0,1) drawn by
+//     Adj.Resample from the caller's seeded source, one draw per forward pass
+//     shared by the whole batch; forward value = k-hot of the row top-k of y
+//     (exactly 0/1), gradient = that of y (A = hard - stopgrad(y) + y).
+//   - Exact: k-hot of the row top-k of alpha, gradient of softmax_row(alpha).
+//   - Frozen (post_stable after post_ratio): the exact graph, zero gradient.
+//
+// Graph.Bind puts A [N,N] into a gorgonia graph through one custom op whose
+// mode (Adj.SetMode) and noise are read when the tape runs, so one compiled
+// graph serves every mode. Fixed variants (full, none, random, file) bind a
+// constant input node and have no alpha.
+//
+// # The gate
+//
+// Gate is a small MLP (Linear(d,H) -> tanh -> Linear(H,1)) giving receiver i's
+// logit l from its observation embedding. Training: z = sigmoid((l + log u -
+// log(1-u))/tau_g), u ~ U(0,1) (GateNode.Resample), g = 1[z > 0.5] with the
+// straight-through gradient of z. Acting (GateNode.SetActing, and the float32
+// Gate.ActF32): g = 1[sigmoid(l) > 0.5]. Gating off: a constant gate of ones.
+//
+// # Export
+//
+// A Snapshot (Graph.Snapshot) is a plain record: logits, row-softmax
+// probabilities, binary adjacency, receive rates. Exported edges are the
+// off-diagonal ones of the binary adjacency, from sender j to receiver i,
+// weighted by the probability p_ij; an edge is "gated off" (dashed in DOT)
+// when gating was on and the receiver's receive rate is 0 or below
+// ExportOptions.GatedOffBelow (default 5%). Every writer writes a temp file
+// and renames it, so no partial output is ever left behind.
 package comm
