@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/commgraph/commgraph/experiments"
+)
+
+func init() {
+	register("run", "train or search as a TOML experiment file says (resumes; see docs/configuration.md)", runRun)
+}
+
+// setFlags collects repeated --set key=value overrides.
+type setFlags []string
+
+func (s *setFlags) String() string     { return strings.Join(*s, " ") }
+func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
+
+// parseInterleaved parses flags that may come before or after positional
+// arguments (commgraph run FILE --set a=b).
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// expSignalContext returns a context cancelled by the first SIGINT or
+// SIGTERM (the run then checkpoints and exits); a second signal exits at once
+// with status 130 (the last checkpoint stays valid: every file is written
+// atomically).
+func expSignalContext(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		n := 0
+		for range ch {
+			n++
+			if n == 1 {
+				fmt.Fprintln(stderr, "\ncommgraph: stopping after the current iteration (checkpoint); signal again to quit now")
+				cancel()
+				continue
+			}
+			os.Exit(130)
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); cancel() }
+}
+
+// expProgressWriter returns stderr when it is a terminal and progress is wanted.
+func expProgressWriter(stderr io.Writer, quiet bool) io.Writer {
+	if quiet {
+		return nil
+	}
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return stderr
+	}
+	return nil
+}
+
+// loadRunConfig reads a config file and applies --set, --seed and --out.
+func loadRunConfig(path string, sets []string, seed int64, out string) (experiments.Config, error) {
+	cfg, err := experiments.LoadConfig(path)
+	if err != nil {
+		return cfg, err
+	}
+	for _, kv := range sets {
+		if err := experiments.ApplyOverride(&cfg, kv); err != nil {
+			return cfg, usageErrorf("%v", err)
+		}
+	}
+	if seed >= 0 {
+		cfg.Seed, cfg.Seeds = seed, nil
+	}
+	if out != "" {
+		cfg.OutDir = out
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("%s (after overrides):\n%w", path, err)
+	}
+	return cfg, nil
+}
+
+func runRun(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var sets setFlags
+	fs.Var(&sets, "set", "override a key: --set ppo.lr=3e-4 (repeatable)")
+	seed := fs.Int64("seed", -1, "run only this seed")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	out := fs.String("out", "", "output root (overrides out_dir)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: commgraph run CONFIG.toml [--set key=value ...] [--seed N] [--quiet] [--out DIR]")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageErrorf("%v", err)
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usageErrorf("want exactly one config file, got %d arguments", len(pos))
+	}
+	cfg, err := loadRunConfig(pos[0], sets, *seed, *out)
+	if err != nil {
+		return err
+	}
+	ctx, stop := expSignalContext(stderr)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sums, err := experiments.Run(ctx, cfg, experiments.RunOptions{Progress: expProgressWriter(stderr, *quiet), Logger: logger})
+	for _, s := range sums {
+		printSummary(stdout, s)
+	}
+	if errors.Is(err, experiments.ErrInterrupted) {
+		return &exitError{code: 130, msg: err.Error()}
+	}
+	return err
+}
+
+// printSummary prints what a user wants to see at the end of a run.
+func printSummary(w io.Writer, s experiments.Summary) {
+	state := "finished"
+	if s.Skipped {
+		state = "already finished (not redone)"
+	}
+	fmt.Fprintf(w, "%s seed %d: %s after %d iterations", s.Name, s.Seed, state, s.Iterations)
+	if s.EnvSteps > 0 {
+		fmt.Fprintf(w, ", %.0f env steps", float64(s.EnvSteps))
+	}
+	if s.UniqueEvals > 0 {
+		fmt.Fprintf(w, ", %.0f unique evaluations", float64(s.UniqueEvals))
+	}
+	fmt.Fprintln(w)
+	if v, ok := s.Final[s.Primary.Name]; ok {
+		fmt.Fprintf(w, "  %s = %.6g\n", s.Primary.Name, float64(v))
+	} else if v, ok := s.Eval[s.Primary.Name]; ok {
+		fmt.Fprintf(w, "  %s = %.6g (iteration %.0f)\n", s.Primary.Name, float64(v), float64(s.Eval["iteration"]))
+	}
+	if b := s.Best; b != nil {
+		fmt.Fprintf(w, "  best design: %s\n", formatKnobs(b.Knobs))
+		fmt.Fprintf(w, "  its metrics: %s\n", formatMetrics(b.Metrics))
+		if b.Regret != nil {
+			fmt.Fprintf(w, "  regret against the exhaustive optimum: %.6g", *b.Regret)
+			if len(b.OptMetric) > 0 {
+				fmt.Fprintf(w, " (optimum: %s)", formatMetrics(b.OptMetric))
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	fmt.Fprintf(w, "  run directory: %s (metrics.csv, summary.json, graphs/)\n", s.Dir)
+	fmt.Fprintf(w, "  export the graph: commgraph graph export %s --format dot\n", s.Dir)
+}
+
+func formatKnobs(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + m[k]
+	}
+	return strings.Join(parts, " ")
+}
+
+func formatMetrics(m map[string]float64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%.6g", k, m[k])
+	}
+	return strings.Join(parts, " ")
+}

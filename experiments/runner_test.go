@@ -1,0 +1,248 @@
+package experiments_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/commgraph/commgraph/experiments"
+	"github.com/commgraph/commgraph/experiments/experimentstest"
+	"github.com/commgraph/commgraph/marl"
+)
+
+func init() { experimentstest.Register() }
+
+func fakeConfig(t *testing.T, name string) experiments.Config {
+	t.Helper()
+	cfg := experiments.DefaultConfig()
+	cfg.Name = name
+	cfg.OutDir = t.TempDir()
+	cfg.Env.Kind = "fake"
+	cfg.Algorithm.Kind = "fake"
+	cfg.Budget.Iterations = 23
+	cfg.Eval.Every = 5
+	cfg.Log.GraphEvery = 4
+	cfg.Log.Timing = false
+	cfg.Checkpoint.Every = 3
+	return cfg
+}
+
+func read(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestRunWritesRunDirectory(t *testing.T) {
+	cfg := fakeConfig(t, "grp/a")
+	sums, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := experiments.RunDir(&cfg, 1)
+	if sums[0].Dir != dir || sums[0].Iterations != 23 || sums[0].Skipped {
+		t.Fatalf("summary %+v", sums[0])
+	}
+	for _, f := range []string{"config.toml", "metrics.csv", "metrics.jsonl", "summary.json", "meta.json", "DONE",
+		"graphs/iter-000004.json", "graphs/iter-000020.json", "graphs/iter-000023.json", "checkpoints/iter-000023.ckpt", "checkpoints/iter-000021.ckpt"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	cks, _ := filepath.Glob(filepath.Join(dir, "checkpoints", "*"))
+	if len(cks) != 2 {
+		t.Errorf("checkpoints kept: %v, want 2", cks)
+	}
+	rows, err := experiments.ReadMetricsCSV(filepath.Join(dir, "metrics.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 23 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	head := strings.SplitN(read(t, filepath.Join(dir, "metrics.csv")), "\n", 2)[0]
+	if !strings.HasPrefix(head, "iteration,env_steps,unique_evals,") || !strings.Contains(head, "eval_return") {
+		t.Errorf("header %q", head)
+	}
+	// Evaluation columns appear at the cadence and after the last iteration.
+	for i, r := range rows {
+		_, has := r["eval_return"]
+		want := (i+1)%5 == 0 || i == 22
+		if has != want {
+			t.Errorf("row %d: eval present %v, want %v", i+1, has, want)
+		}
+	}
+	meta := read(t, filepath.Join(dir, "meta.json"))
+	for _, k := range []string{"go_version", "gomaxprocs"} {
+		if !strings.Contains(meta, k) {
+			t.Errorf("meta.json lacks %s", k)
+		}
+	}
+	// A finished run is not redone.
+	before := read(t, filepath.Join(dir, "metrics.csv"))
+	sums, err = experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+	if err != nil || !sums[0].Skipped {
+		t.Fatalf("rerun: %v %+v", err, sums)
+	}
+	if read(t, filepath.Join(dir, "metrics.csv")) != before {
+		t.Fatal("rerun changed metrics")
+	}
+}
+
+func TestBudgetEnvSteps(t *testing.T) {
+	cfg := fakeConfig(t, "b")
+	cfg.Budget.Iterations = 0
+	cfg.Budget.EnvSteps = 10 * 4000 // the fake reports num_envs*rollout_steps = 4000 steps per iteration
+	sums, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sums[0].Iterations != 10 || sums[0].EnvSteps != 40000 {
+		t.Fatalf("stopped at %d iterations, %v steps", sums[0].Iterations, sums[0].EnvSteps)
+	}
+}
+
+// cancelAt wraps the fake algorithm and cancels a context after iteration k.
+type cancelAt struct {
+	marl.Algorithm
+	k      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAt) Iterate(ctx context.Context) (marl.Metrics, error) {
+	m, err := c.Algorithm.Iterate(ctx)
+	if c.Algorithm.Iteration() == c.k {
+		c.cancel()
+	}
+	return m, err
+}
+
+func (c *cancelAt) GraphSnapshot() (any, error) {
+	return c.Algorithm.(experiments.GraphSnapshotter).GraphSnapshot()
+}
+
+func TestInterruptAndResumeEqualsUninterrupted(t *testing.T) {
+	ref := fakeConfig(t, "ref")
+	if _, err := experiments.Run(context.Background(), ref, experiments.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fakeConfig(t, "ref")
+	ctx, cancel := context.WithCancel(context.Background())
+	experiments.RegisterAlgorithm("fake-cancel", func(c *experiments.Config, task *experiments.Task, seed uint64) (marl.Algorithm, error) {
+		return &cancelAt{experimentstest.New(seed, c.PPO.LR, int64(c.PPO.NumEnvs*c.PPO.RolloutSteps)), 8, cancel}, nil
+	})
+	cfg.Algorithm.Kind = "fake-cancel"
+	_, err := experiments.Run(ctx, cfg, experiments.RunOptions{})
+	if !errors.Is(err, experiments.ErrInterrupted) {
+		t.Fatalf("want ErrInterrupted, got %v", err)
+	}
+	dir := experiments.RunDir(&cfg, 1)
+	if _, err := os.Stat(filepath.Join(dir, "checkpoints", "iter-000008.ckpt")); err != nil {
+		t.Fatalf("no checkpoint at the interruption: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "DONE")); err == nil {
+		t.Fatal("interrupted run marked DONE")
+	}
+	// Resume with the plain fake (the algorithm kind is part of the config, so
+	// re-register the cancelling kind as a non-cancelling one).
+	experiments.RegisterAlgorithm("fake-cancel", func(c *experiments.Config, task *experiments.Task, seed uint64) (marl.Algorithm, error) {
+		return &cancelAt{experimentstest.New(seed, c.PPO.LR, int64(c.PPO.NumEnvs*c.PPO.RolloutSteps)), -1, nil}, nil
+	})
+	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	refDir := experiments.RunDir(&ref, 1)
+	for _, f := range []string{"metrics.csv", "metrics.jsonl", "graphs/iter-000012.json", "graphs/iter-000023.json"} {
+		if read(t, filepath.Join(dir, f)) != read(t, filepath.Join(refDir, f)) {
+			t.Errorf("%s differs after resume", f)
+		}
+	}
+	// The summaries differ only in the algorithm kind (part of the config).
+	if a, b := read(t, filepath.Join(dir, "summary.json")), read(t, filepath.Join(refDir, "summary.json")); strings.ReplaceAll(a, "fake-cancel", "fake") != b {
+		t.Errorf("summary differs:\n%s\n%s", a, b)
+	}
+}
+
+func TestResolvedConfigReproduces(t *testing.T) {
+	cfg := fakeConfig(t, "orig")
+	cfg.PPO.LR = 3e-4
+	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dir := experiments.RunDir(&cfg, 1)
+	again, err := experiments.LoadConfig(filepath.Join(dir, "config.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.OutDir = t.TempDir()
+	if _, err := experiments.Run(context.Background(), again, experiments.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if read(t, filepath.Join(dir, "metrics.csv")) != read(t, filepath.Join(experiments.RunDir(&again, 1), "metrics.csv")) {
+		t.Fatal("the resolved config does not reproduce the metrics")
+	}
+}
+
+func TestChangedConfigRefused(t *testing.T) {
+	cfg := fakeConfig(t, "c")
+	cfg.Budget.Iterations = 2
+	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(experiments.RunDir(&cfg, 1), "DONE"))
+	cfg.PPO.LR = 1e-3
+	_, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "different configuration") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestUnknownKindNamesKey(t *testing.T) {
+	cfg := fakeConfig(t, "u")
+	cfg.Algorithm.Kind = "nosuch"
+	_, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "algorithm.kind") || !strings.Contains(err.Error(), "fake") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// TestCrashResumeTruncates simulates a crash after a checkpoint: metrics rows
+// beyond the newest checkpoint, a half-written line and a temp file are left
+// behind; the rerun truncates and finishes with identical files.
+func TestCrashResumeTruncates(t *testing.T) {
+	cfg := fakeConfig(t, "crash")
+	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dir := experiments.RunDir(&cfg, 1)
+	want := map[string]string{}
+	for _, f := range []string{"metrics.csv", "metrics.jsonl", "summary.json"} {
+		want[f] = read(t, filepath.Join(dir, f))
+	}
+	for _, f := range []string{"DONE", "summary.json", "checkpoints/iter-000023.ckpt"} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, _ := os.OpenFile(filepath.Join(dir, "metrics.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"iteration":24,"env_st`)
+	f.Close()
+	os.WriteFile(filepath.Join(dir, "checkpoints", ".iter-000024.ckpt.123.tmp"), []byte("half"), 0o644)
+	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for f, w := range want {
+		if got := read(t, filepath.Join(dir, f)); got != w {
+			t.Errorf("%s differs after crash and resume", f)
+		}
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "checkpoints", ".*.tmp")); len(m) > 0 {
+		t.Errorf("temp files left: %v", m)
+	}
+}
