@@ -1,0 +1,252 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// backends returns every implementation this build can test.
+func backends() map[string]BLAS {
+	b, name := Default()
+	return map[string]BLAS{"vek": Vek{}, name: b}
+}
+
+type gemmCase struct {
+	tA, tB         blas.Transpose
+	m, n, k        int
+	padA, padB, pC int // extra leading-dimension padding (sub-matrix strides)
+	alpha, beta    float64
+}
+
+func gemmCases() []gemmCase {
+	var cs []gemmCase
+	tr := []blas.Transpose{blas.NoTrans, blas.Trans}
+	sizes := [][3]int{{1, 1, 1}, {3, 5, 7}, {17, 9, 13}, {33, 64, 65}, {5, 3, 1100}, {130, 1, 40}, {1, 70, 9}}
+	ab := [][2]float64{{1, 0}, {0.5, 0}, {1, 1}, {-1.5, 0.25}, {0, 2}}
+	i := 0
+	for _, ta := range tr {
+		for _, tb := range tr {
+			for _, s := range sizes {
+				for _, pad := range []int{0, 3} {
+					x := ab[i%len(ab)]
+					i++
+					cs = append(cs, gemmCase{ta, tb, s[0], s[1], s[2], pad, 2 * pad, pad, x[0], x[1]})
+				}
+			}
+		}
+	}
+	return cs
+}
+
+// dims returns the stored shape of A (or B) given its transpose flag.
+func stored(t blas.Transpose, r, c int) (int, int) {
+	if t == blas.NoTrans {
+		return r, c
+	}
+	return c, r
+}
+
+// TestSgemmMatchesGonum checks every backend against gonum's reference on all
+// transpose combinations, odd sizes, alpha/beta, padded strides and inner
+// dimensions longer than the panel size; it also checks that the padding of
+// C outside the m x n block is untouched.
+func TestSgemmMatchesGonum(t *testing.T) {
+	for name, impl := range backends() {
+		for ci, c := range gemmCases() {
+			rng := rand.New(rand.NewPCG(uint64(ci), 1))
+			ra, ca := stored(c.tA, c.m, c.k)
+			rb, cb := stored(c.tB, c.k, c.n)
+			lda, ldb, ldc := ca+c.padA, cb+c.padB, c.n+c.pC
+			a := make([]float32, ra*lda)
+			b := make([]float32, rb*ldb)
+			cc := make([]float32, c.m*ldc)
+			for i := range a {
+				a[i] = float32(rng.NormFloat64())
+			}
+			for i := range b {
+				b[i] = float32(rng.NormFloat64())
+			}
+			for i := range cc {
+				cc[i] = float32(rng.NormFloat64())
+			}
+			want := append([]float32(nil), cc...)
+			gonum.Implementation{}.Sgemm(c.tA, c.tB, c.m, c.n, c.k, float32(c.alpha), a, lda, b, ldb, float32(c.beta), want, ldc)
+			got := append([]float32(nil), cc...)
+			impl.Sgemm(c.tA, c.tB, c.m, c.n, c.k, float32(c.alpha), a, lda, b, ldb, float32(c.beta), got, ldc)
+			tol := 1e-5 * math.Sqrt(float64(c.k)) * 4
+			for i := range want {
+				if d := math.Abs(float64(got[i] - want[i])); d > tol*math.Max(1, math.Abs(float64(want[i]))) {
+					t.Fatalf("%s case %+v: C[%d] = %v, want %v", name, c, i, got[i], want[i])
+				}
+			}
+
+			// float64 path.
+			a64, b64, c64 := to64(a), to64(b), to64(cc)
+			w64 := append([]float64(nil), c64...)
+			gonum.Implementation{}.Dgemm(c.tA, c.tB, c.m, c.n, c.k, c.alpha, a64, lda, b64, ldb, c.beta, w64, ldc)
+			impl.Dgemm(c.tA, c.tB, c.m, c.n, c.k, c.alpha, a64, lda, b64, ldb, c.beta, c64, ldc)
+			for i := range w64 {
+				if d := math.Abs(c64[i] - w64[i]); d > 1e-12*math.Max(1, math.Abs(w64[i]))*float64(c.k) {
+					t.Fatalf("%s case %+v: Dgemm C[%d] = %v, want %v", name, c, i, c64[i], w64[i])
+				}
+			}
+		}
+	}
+}
+
+func to64(x []float32) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = float64(v)
+	}
+	return y
+}
+
+// TestBetaZeroIgnoresNaN: with beta = 0, BLAS must overwrite C even if it
+// holds NaN.
+func TestBetaZeroIgnoresNaN(t *testing.T) {
+	for name, impl := range backends() {
+		a := []float32{1, 2, 3, 4}
+		c := []float32{float32(math.NaN()), float32(math.NaN()), float32(math.NaN()), float32(math.NaN())}
+		impl.Sgemm(blas.NoTrans, blas.NoTrans, 2, 2, 2, 2, a, 2, a, 2, 0, c, 2)
+		want := []float32{14, 20, 30, 44}
+		for i := range c {
+			if c[i] != want[i] {
+				t.Errorf("%s: C = %v, want %v", name, c, want)
+				break
+			}
+		}
+	}
+}
+
+// TestGorgoniaUsesBackend proves that after Use() gorgonia's matrix product,
+// forward and backward, runs through this package (call counter) and gives
+// gonum's numbers.
+func TestGorgoniaUsesBackend(t *testing.T) {
+	defer G.Use(gonum.Implementation{})
+	run := func(dt tensor.Dtype) (out, gx, gw []float64) {
+		g := G.NewGraph()
+		rng := rand.New(rand.NewPCG(3, 3))
+		xs := make([]float64, 7*5)
+		ws := make([]float64, 5*3)
+		for i := range xs {
+			xs[i] = rng.NormFloat64()
+		}
+		for i := range ws {
+			ws[i] = rng.NormFloat64()
+		}
+		mk := func(name string, r, c int, v []float64) *G.Node {
+			var tt *tensor.Dense
+			if dt == tensor.Float32 {
+				tt = tensor.New(tensor.WithShape(r, c), tensor.WithBacking(to32(v)))
+			} else {
+				tt = tensor.New(tensor.WithShape(r, c), tensor.WithBacking(v))
+			}
+			return G.NewMatrix(g, dt, G.WithShape(r, c), G.WithName(name), G.WithValue(tt))
+		}
+		x, w := mk("x", 7, 5, xs), mk("w", 5, 3, ws)
+		y := G.Must(G.Mul(x, w))
+		cost := G.Must(G.Sum(G.Must(G.Square(y))))
+		gs, err := G.Grad(cost, x, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := G.NewTapeMachine(g)
+		defer m.Close()
+		if err := m.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		return vals(y), vals(gs[0]), vals(gs[1])
+	}
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		G.Use(gonum.Implementation{})
+		wo, wx, ww := run(dt)
+		name := Use()
+		s0, d0 := Calls()
+		o, gx, gw := run(dt)
+		s1, d1 := Calls()
+		calls := s1 - s0
+		if dt == tensor.Float64 {
+			calls = d1 - d0
+		}
+		// One product forward and two in the backward pass.
+		if calls < 3 {
+			t.Errorf("%v: %s served %d gemm calls, want >= 3", dt, name, calls)
+		}
+		tol := 1e-4
+		if dt == tensor.Float64 {
+			tol = 1e-12
+		}
+		for k, pair := range [][2][]float64{{wo, o}, {wx, gx}, {ww, gw}} {
+			for i := range pair[0] {
+				if math.Abs(pair[0][i]-pair[1][i]) > tol*math.Max(1, math.Abs(pair[0][i])) {
+					t.Fatalf("%v: result %d differs at %d: %v vs %v", dt, k, i, pair[1][i], pair[0][i])
+				}
+			}
+		}
+	}
+}
+
+func to32(x []float64) []float32 {
+	y := make([]float32, len(x))
+	for i, v := range x {
+		y[i] = float32(v)
+	}
+	return y
+}
+
+func vals(n *G.Node) []float64 {
+	switch d := n.Value().Data().(type) {
+	case []float32:
+		return to64(d)
+	case []float64:
+		return append([]float64(nil), d...)
+	}
+	panic(fmt.Sprintf("unexpected %T", n.Value().Data()))
+}
+
+// BenchmarkSgemm measures the predator-prey shapes (M = 12,000 rows of 4,000
+// samples x 3 agents): forward x W, and the two backward products.
+func BenchmarkSgemm(b *testing.B) {
+	shapes := []struct {
+		name    string
+		tA, tB  blas.Transpose
+		m, n, k int
+	}{
+		{"12000x261x64/NN", blas.NoTrans, blas.NoTrans, 12000, 64, 261},
+		{"12000x64x64/NN", blas.NoTrans, blas.NoTrans, 12000, 64, 64},
+		{"12000x64x261/NT", blas.NoTrans, blas.Trans, 12000, 261, 64},
+		{"261x64x12000/TN", blas.Trans, blas.NoTrans, 261, 64, 12000},
+		{"64x64x12000/TN", blas.Trans, blas.NoTrans, 64, 64, 12000},
+	}
+	impls := backends()
+	impls["gonum"] = gonum.Implementation{}
+	for _, s := range shapes {
+		ra, ca := stored(s.tA, s.m, s.k)
+		rb, cb := stored(s.tB, s.k, s.n)
+		a := make([]float32, ra*ca)
+		bb := make([]float32, rb*cb)
+		c := make([]float32, s.m*s.n)
+		for i := range a {
+			a[i] = float32(i%7) * 0.1
+		}
+		for i := range bb {
+			bb[i] = float32(i%5) * 0.1
+		}
+		for name, impl := range impls {
+			b.Run(s.name+"/"+name, func(b *testing.B) {
+				for b.Loop() {
+					impl.Sgemm(s.tA, s.tB, s.m, s.n, s.k, 1, a, ca, bb, cb, 0, c, s.n)
+				}
+				b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
