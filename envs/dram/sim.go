@@ -408,7 +408,10 @@ func (st *state) run() error {
 func (st *state) step(T int64) {
 	for iter := 0; iter < 64; iter++ {
 		did := false
-		if st.playerArr == T {
+		// A request reaching the arbiter at T is seen by the controller
+		// only after its timed evaluation at T (the reference's SystemC
+		// delta-cycle order), so it joins from the second pass on.
+		if st.playerArr == T && iter > 0 {
 			st.playerArr = inf
 			st.arbArrive(T, st.arrReq)
 			did = true
@@ -424,6 +427,9 @@ func (st *state) step(T int64) {
 		if st.plRespAt == T {
 			st.plRespAt = inf
 			st.playerResp(T, st.plResp)
+			did = true
+		}
+		if iter == 0 && st.playerArr == T {
 			did = true
 		}
 		if !did {
