@@ -1,0 +1,100 @@
+package commformer
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// act chooses actions for a batch of B samples with observations obs
+// [B*N*O]: one encoder pass (values, gates), then N decoder passes that pick
+// agent 0..N-1 in order, each conditioned on the earlier agents' choices
+// (MAT-style autoregressive acting). greedy takes the argmax (evaluation);
+// otherwise actions are sampled from rng. It writes actions, their
+// log-probabilities, the normalised values and the acting gates (all [B*N]);
+// values, logp and gates may be nil.
+func (m *model) act(a *actor, obs []float32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error {
+	B, N, A := a.enc.B, m.N, m.A
+	e, d := a.enc, a.dec
+	put(e.obs, obs)
+	if err := e.vm.RunAll(); err != nil {
+		e.vm.Reset()
+		return fmt.Errorf("commformer: acting encoder: %w", err)
+	}
+	if values != nil {
+		get(values, e.values)
+	}
+	switch r := e.rep.Data().(type) {
+	case []float32:
+		copy(d.rep.Data().([]float32), r)
+	case []float64:
+		copy(d.rep.Data().([]float64), r)
+	}
+	if d.gate != nil || gates != nil {
+		gv := e.gate.Values()
+		if gates != nil {
+			copy(gates, gv)
+		}
+		if d.gate != nil {
+			a.gate = append(a.gate[:0], gv...)
+			g32 := make([]float32, len(gv))
+			for i, v := range gv {
+				g32[i] = float32(v)
+			}
+			put(d.gate, g32)
+		}
+	}
+	e.vm.Reset()
+
+	tok := a.tok
+	clear(tok)
+	for s := 0; s < B; s++ {
+		tok[s*N*(A+1)] = 1 // start bit of agent 0
+	}
+	for i := 0; i < N; i++ {
+		put(d.tok, tok)
+		if err := d.vm.RunAll(); err != nil {
+			d.vm.Reset()
+			return fmt.Errorf("commformer: acting decoder (agent %d): %w", i, err)
+		}
+		get(a.logp, d.logp)
+		d.vm.Reset()
+		cnt := m.counts[i]
+		for s := 0; s < B; s++ {
+			row := a.logp[(s*N+i)*A : (s*N+i)*A+A]
+			var c int
+			if greedy {
+				c = 0
+				for j := 1; j < cnt; j++ {
+					if row[j] > row[c] {
+						c = j
+					}
+				}
+			} else {
+				u := rng.Float64()
+				var tot float64
+				for j := 0; j < cnt; j++ {
+					tot += math.Exp(float64(row[j]))
+				}
+				u *= tot
+				c = cnt - 1
+				var cum float64
+				for j := 0; j < cnt; j++ {
+					cum += math.Exp(float64(row[j]))
+					if u < cum {
+						c = j
+						break
+					}
+				}
+			}
+			actions[s*N+i] = int32(c)
+			if logp != nil {
+				logp[s*N+i] = row[c]
+			}
+			if i+1 < N {
+				tok[(s*N+i+1)*(A+1)+1+c] = 1
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,245 @@
+package commformer
+
+import (
+	"fmt"
+
+	"github.com/commgraph/commgraph/attention"
+	"github.com/commgraph/commgraph/comm"
+	"github.com/commgraph/commgraph/marl"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// trainGraph is the teacher-forced PPO loss and its gradient for a batch of
+// B samples (B*N rows), compiled once and re-run with new inputs.
+type trainGraph struct {
+	B      int
+	g      *G.ExprGraph
+	vm     G.VM
+	binder *attention.Binder
+	adj    *comm.Adj
+	gate   *comm.GateNode
+
+	obs, tok, onehot, mask   *tensor.Dense // [B*N, O], [B*N, A+1], [B*N, A], [B*N, A]
+	oldLogp, adv, oldV, targ *tensor.Dense // [B*N]
+	loss                     *marl.PPOLoss
+	total, gateCost          *G.Node
+
+	// Copies of intermediate values taken during the run (the tape machine
+	// reuses the memory of dead nodes, so Node.Value is not reliable after
+	// RunAll for anything but inputs and parameter gradients).
+	rTotal, rPolicy, rValue, rEntropy, rRatio, rGateCost G.Value
+}
+
+func (m *model) buildTrain(B int, coefs marl.PPOCoefs, gateLambda float64) (*trainGraph, error) {
+	N, A, dt := m.N, m.A, m.ps.Dtype
+	R := B * N
+	g := G.NewGraph()
+	b := attention.NewBinder(g)
+	tg := &trainGraph{B: B, g: g, binder: b}
+	var obsN, tokN, ohN, maskN, olN, advN, ovN, tN *G.Node
+	obsN, tg.obs = input(g, dt, "obs", R, m.O)
+	tokN, tg.tok = input(g, dt, "tok", R, A+1)
+	ohN, tg.onehot = input(g, dt, "onehot", R, A)
+	maskN, tg.mask = input(g, dt, "mask", R, A)
+	olN, tg.oldLogp = input(g, dt, "old_logp", R)
+	advN, tg.adv = input(g, dt, "adv", R)
+	ovN, tg.oldV = input(g, dt, "old_v", R)
+	tN, tg.targ = input(g, dt, "targ", R)
+	// The mask is constant per batch shape.
+	mk := make([]float32, R*A)
+	for s := 0; s < B; s++ {
+		copy(mk[s*N*A:], m.maskRow)
+	}
+	put(tg.mask, mk)
+
+	emb, err := m.embed(b, obsN)
+	if err != nil {
+		return nil, err
+	}
+	if tg.gate, err = m.gate.Bind(b, emb, B, N); err != nil {
+		return nil, err
+	}
+	var gateN *G.Node
+	if m.gate.Enabled() {
+		gateN = tg.gate.G
+	}
+	tg.adj = m.graph.Bind(b, comm.ModeExact)
+	cg, err := m.commGraph(b, tg.adj, gateN)
+	if err != nil {
+		return nil, err
+	}
+	rep, vals, err := m.encode(b, emb, cg)
+	if err != nil {
+		return nil, err
+	}
+	if vals, err = G.Reshape(vals, tensor.Shape{R}); err != nil {
+		return nil, err
+	}
+	logp, err := m.decode(b, tokN, rep, maskN, cg)
+	if err != nil {
+		return nil, err
+	}
+	chosen, ent, err := marl.ChosenAndEntropy(logp, ohN)
+	if err != nil {
+		return nil, err
+	}
+	if tg.loss, err = marl.BuildPPOLoss(chosen, olN, advN, ent, vals, ovN, tN, coefs); err != nil {
+		return nil, err
+	}
+	tg.total = tg.loss.Total
+	if m.gate.Enabled() && gateLambda > 0 {
+		if tg.gateCost, err = tg.gate.Cost(gateLambda); err != nil {
+			return nil, err
+		}
+		if tg.total, err = G.Add(tg.total, tg.gateCost); err != nil {
+			return nil, err
+		}
+	}
+	G.Read(tg.total, &tg.rTotal)
+	G.Read(tg.loss.Policy, &tg.rPolicy)
+	G.Read(tg.loss.Value, &tg.rValue)
+	G.Read(tg.loss.Entropy, &tg.rEntropy)
+	G.Read(tg.loss.Ratio, &tg.rRatio)
+	if tg.gateCost != nil {
+		G.Read(tg.gateCost, &tg.rGateCost)
+	}
+	if _, err := b.Backward(tg.total); err != nil {
+		return nil, err
+	}
+	tg.vm = G.NewTapeMachine(g)
+	return tg, nil
+}
+
+// encGraph computes embeddings, gates, encoder representation and values for
+// a batch of B samples (acting and value estimates).
+type encGraph struct {
+	B      int
+	vm     G.VM
+	adj    *comm.Adj
+	gate   *comm.GateNode
+	obs    *tensor.Dense
+	rep    G.Value // [B*N, d], copied during the run
+	values G.Value // [B*N, 1]
+}
+
+func (m *model) buildEnc(B int) (*encGraph, error) {
+	N, dt := m.N, m.ps.Dtype
+	g := G.NewGraph()
+	b := attention.NewBinder(g)
+	eg := &encGraph{B: B}
+	var obsN *G.Node
+	obsN, eg.obs = input(g, dt, "obs", B*N, m.O)
+	emb, err := m.embed(b, obsN)
+	if err != nil {
+		return nil, err
+	}
+	if eg.gate, err = m.gate.Bind(b, emb, B, N); err != nil {
+		return nil, err
+	}
+	eg.gate.SetActing()
+	var gateN *G.Node
+	if m.gate.Enabled() {
+		gateN = eg.gate.G
+	}
+	eg.adj = m.graph.Bind(b, comm.ModeExact)
+	cg, err := m.commGraph(b, eg.adj, gateN)
+	if err != nil {
+		return nil, err
+	}
+	rep, vals, err := m.encode(b, emb, cg)
+	if err != nil {
+		return nil, err
+	}
+	G.Read(rep, &eg.rep)
+	G.Read(vals, &eg.values)
+	eg.vm = G.NewTapeMachine(g)
+	return eg, nil
+}
+
+// decGraph computes the masked action log-probabilities of all agents given
+// the encoder representation, the gates and the shifted action tokens.
+type decGraph struct {
+	B              int
+	vm             G.VM
+	adj            *comm.Adj
+	rep, tok, gate *tensor.Dense
+	logp           G.Value // [B*N, A], copied during the run
+}
+
+func (m *model) buildDec(B int) (*decGraph, error) {
+	N, A, dt := m.N, m.A, m.ps.Dtype
+	R := B * N
+	g := G.NewGraph()
+	b := attention.NewBinder(g)
+	dg := &decGraph{B: B}
+	repN, rep := input(g, dt, "rep", R, m.D)
+	tokN, tok := input(g, dt, "tok", R, A+1)
+	maskN, mask := input(g, dt, "mask", R, A)
+	dg.rep, dg.tok = rep, tok
+	mk := make([]float32, R*A)
+	for s := 0; s < B; s++ {
+		copy(mk[s*N*A:], m.maskRow)
+	}
+	put(mask, mk)
+	var gateN *G.Node
+	if m.gate.Enabled() {
+		gateN, dg.gate = input(g, dt, "gate", B, N)
+	}
+	dg.adj = m.graph.Bind(b, comm.ModeExact)
+	cg, err := m.commGraph(b, dg.adj, gateN)
+	if err != nil {
+		return nil, err
+	}
+	logp, err := m.decode(b, tokN, repN, maskN, cg)
+	if err != nil {
+		return nil, err
+	}
+	G.Read(logp, &dg.logp)
+	dg.vm = G.NewTapeMachine(g)
+	return dg, nil
+}
+
+// actor holds the compiled acting graphs of one batch size.
+type actor struct {
+	enc *encGraph
+	dec *decGraph
+	// scratch
+	logp []float32
+	tok  []float32
+	gate []float64
+}
+
+func (m *model) newActor(B int) (*actor, error) {
+	e, err := m.buildEnc(B)
+	if err != nil {
+		return nil, fmt.Errorf("commformer: build acting encoder: %w", err)
+	}
+	d, err := m.buildDec(B)
+	if err != nil {
+		return nil, fmt.Errorf("commformer: build acting decoder: %w", err)
+	}
+	return &actor{enc: e, dec: d, logp: make([]float32, B*m.N*m.A), tok: make([]float32, B*m.N*(m.A+1))}, nil
+}
+
+// setMode sets the graph mode of every binding (warm-up or exact when acting).
+func (a *actor) setMode(mode comm.Mode) {
+	a.enc.adj.SetMode(mode)
+	a.dec.adj.SetMode(mode)
+}
+
+// values runs the encoder on obs [B*N*O] and writes the normalised values
+// [B*N] (and, if gates is non-nil, the acting gates [B*N]).
+func (m *model) values(a *actor, obs []float32, values []float32, gates []float64) error {
+	e := a.enc
+	put(e.obs, obs)
+	defer e.vm.Reset()
+	if err := e.vm.RunAll(); err != nil {
+		return fmt.Errorf("commformer: encoder: %w", err)
+	}
+	get(values, e.values)
+	if gates != nil {
+		copy(gates, e.gate.Values())
+	}
+	return nil
+}

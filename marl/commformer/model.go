@@ -1,0 +1,309 @@
+package commformer
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+
+	"github.com/commgraph/commgraph/attention"
+	"github.com/commgraph/commgraph/comm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// maskNeg is the additive logit of unavailable actions (heterogeneous action
+// counts are padded to the largest and masked): exp(-1e9) underflows to 0 in
+// both float32 and float64, and 0 * -1e9 keeps the entropy finite.
+const maskNeg = -1e9
+
+// model is the CommFormer network (spec section 1): observation embedding,
+// graph-masked encoder with per-agent value heads, and a MAT-style
+// autoregressive decoder with per-agent action heads. Its weights live in ps
+// (the model optimiser's parameters) and, for the learned graph, the alpha
+// logits in aps (the graph optimiser's).
+//
+// Per-agent heads: the reference's head is Linear -> GELU -> LayerNorm ->
+// Linear per agent. Here the LayerNorm normalisation is shared and only the
+// Linear layers are per agent; a per-agent LayerNorm gain and bias followed by
+// a per-agent Linear is the same function class (the affine part folds into
+// the next layer's weights), so nothing is lost.
+type model struct {
+	N, O, A, D int
+	counts     []int
+	ps, aps    *attention.Params
+
+	obsLN1, obsLN2 *attention.LayerNorm
+	obsLin         *attention.Linear
+	gate           *comm.Gate
+	graph          *comm.Graph
+	edge           *attention.EdgeEmbedding
+	enc            []*attention.EncoderBlock
+	vLin1, vLin2   *agentLinear
+	vLN            *attention.LayerNorm
+	tokLin         *attention.Linear
+	tokLN          *attention.LayerNorm
+	dec            []*attention.DecoderBlock
+	aLN1, aLN2     *attention.LayerNorm
+	aLin1, aLin2   *agentLinear
+
+	maskRow []float32 // [N*A] additive action mask of one sample
+}
+
+// newModel creates the parameters in a fixed order from the init stream.
+func newModel(dt tensor.Dtype, n, obsDim int, counts []int, cfg Config, gcfg comm.GraphConfig, rng *rand.Rand) (*model, error) {
+	A := 0
+	for _, c := range counts {
+		A = max(A, c)
+	}
+	d := cfg.Embed
+	m := &model{N: n, O: obsDim, A: A, D: d, counts: counts,
+		ps: attention.NewParams(dt), aps: attention.NewParams(dt)}
+	ps := m.ps
+	u := attention.Uniform(rng, 1)
+	m.obsLN1 = attention.NewLayerNorm(ps, "obs.ln1", obsDim)
+	m.obsLin = attention.NewLinear(ps, "obs.lin", obsDim, d, u)
+	m.obsLN2 = attention.NewLayerNorm(ps, "obs.ln2", d)
+	var err error
+	gc := comm.GateConfig{Enabled: cfg.Gate, Dim: d, Hidden: cfg.GateHidden, Tau: cfg.GateTau, InitBias: cfg.GateBias}
+	if m.gate, err = comm.NewGate(ps, "gate", gc, rng); err != nil {
+		return nil, fmt.Errorf("commformer: %w", err)
+	}
+	if m.graph, err = comm.NewGraph(m.aps, "graph.alpha", gcfg); err != nil {
+		return nil, fmt.Errorf("commformer: %w", err)
+	}
+	m.edge = attention.NewEdgeEmbedding(ps, "edge", d, rng)
+	for l := 0; l < cfg.Blocks; l++ {
+		m.enc = append(m.enc, attention.NewEncoderBlock(ps, fmt.Sprintf("enc%d", l), d, cfg.Heads, rng))
+	}
+	m.vLin1 = newAgentLinear(ps, "value.lin1", n, d, d, u)
+	m.vLN = attention.NewLayerNorm(ps, "value.ln", d)
+	m.vLin2 = newAgentLinear(ps, "value.lin2", n, d, 1, u)
+	m.tokLin = attention.NewLinear(ps, "tok.lin", A+1, d, u)
+	m.tokLN = attention.NewLayerNorm(ps, "tok.ln", d)
+	for l := 0; l < cfg.Blocks; l++ {
+		m.dec = append(m.dec, attention.NewDecoderBlock(ps, fmt.Sprintf("dec%d", l), d, cfg.Heads, rng))
+	}
+	m.aLN1 = attention.NewLayerNorm(ps, "act.ln1", d)
+	m.aLin1 = newAgentLinear(ps, "act.lin1", n, d, d, u)
+	m.aLN2 = attention.NewLayerNorm(ps, "act.ln2", d)
+	// Small output layer: near-uniform initial policy (as MAT's gain 0.01).
+	m.aLin2 = newAgentLinear(ps, "act.lin2", n, d, A, attention.Uniform(rng, 0.01))
+	m.maskRow = make([]float32, n*A)
+	for i, c := range counts {
+		for a := c; a < A; a++ {
+			m.maskRow[i*A+a] = maskNeg
+		}
+	}
+	return m, nil
+}
+
+// commGraph returns the communication context for one forward pass.
+func (m *model) commGraph(b *attention.Binder, adj *comm.Adj, gate *G.Node) (attention.CommGraph, error) {
+	e, err := m.edge.Forward(b, adj.A)
+	if err != nil {
+		return attention.CommGraph{}, err
+	}
+	return attention.CommGraph{N: m.N, A: adj.A, Edge: e, Gate: gate}, nil
+}
+
+// embed: LayerNorm -> Linear -> GELU -> LayerNorm of the observations [B*N, O].
+func (m *model) embed(b *attention.Binder, obs *G.Node) (*G.Node, error) {
+	x, err := m.obsLN1.Forward(b, obs)
+	if err != nil {
+		return nil, err
+	}
+	if x, err = m.obsLin.Forward(b, x); err != nil {
+		return nil, err
+	}
+	if x, err = attention.Activate(attention.GELU, x); err != nil {
+		return nil, err
+	}
+	return m.obsLN2.Forward(b, x)
+}
+
+// encode returns the encoder representation [B*N, d] and the values [B*N, 1].
+func (m *model) encode(b *attention.Binder, x *G.Node, cg attention.CommGraph) (rep, values *G.Node, err error) {
+	for _, blk := range m.enc {
+		if x, err = blk.Forward(b, x, cg); err != nil {
+			return nil, nil, err
+		}
+	}
+	h, err := m.vLin1.forward(b, x)
+	if err != nil {
+		return nil, nil, err
+	}
+	if h, err = attention.Activate(attention.GELU, h); err != nil {
+		return nil, nil, err
+	}
+	if h, err = m.vLN.Forward(b, h); err != nil {
+		return nil, nil, err
+	}
+	v, err := m.vLin2.forward(b, h)
+	return x, v, err
+}
+
+// decode returns the masked action log-probabilities [B*N, A] from the
+// shifted action tokens [B*N, A+1] and the encoder representation.
+//
+// Token i carries agent i-1's action (MAT's shifted input), which is a
+// message from i-1 to i; so that the graph governs it like every other
+// message, the token is gated by the effective mask entry
+// M_{i,i-1} = g_i * A_{i,i-1}: tok'_i = start + (tok_i - start) * M_{i,i-1}
+// (start = the start-bit token, also agent 0's). Without this, the "none"
+// graph would still pass each agent its predecessor's action. The product
+// is differentiable, so the loss also reaches alpha and the gate this way.
+func (m *model) decode(b *attention.Binder, tok, rep, mask *G.Node, cg attention.CommGraph) (*G.Node, error) {
+	tok, err := m.gateTokens(b, tok, cg)
+	if err != nil {
+		return nil, err
+	}
+	x, err := m.tokLin.Forward(b, tok)
+	if err != nil {
+		return nil, err
+	}
+	if x, err = attention.Activate(attention.GELU, x); err != nil {
+		return nil, err
+	}
+	if x, err = m.tokLN.Forward(b, x); err != nil {
+		return nil, err
+	}
+	for _, blk := range m.dec {
+		if x, err = blk.Forward(b, x, rep, cg); err != nil {
+			return nil, err
+		}
+	}
+	if x, err = m.aLN1.Forward(b, x); err != nil {
+		return nil, err
+	}
+	if x, err = m.aLin1.forward(b, x); err != nil {
+		return nil, err
+	}
+	if x, err = attention.Activate(attention.GELU, x); err != nil {
+		return nil, err
+	}
+	if x, err = m.aLN2.Forward(b, x); err != nil {
+		return nil, err
+	}
+	if x, err = m.aLin2.forward(b, x); err != nil {
+		return nil, err
+	}
+	if x, err = G.Add(x, mask); err != nil {
+		return nil, err
+	}
+	return G.LogSoftMax(x, 1)
+}
+
+// input creates a matrix input node backed by a fresh tensor.
+func input(g *G.ExprGraph, dt tensor.Dtype, name string, shape ...int) (*G.Node, *tensor.Dense) {
+	t := tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+	var n *G.Node
+	if len(shape) == 1 {
+		n = G.NewVector(g, dt, G.WithShape(shape...), G.WithName(name), G.WithValue(t))
+	} else {
+		n = G.NewMatrix(g, dt, G.WithShape(shape...), G.WithName(name), G.WithValue(t))
+	}
+	return n, t
+}
+
+// put copies float32 values into a tensor of either float dtype.
+func put(t *tensor.Dense, src []float32) {
+	switch d := t.Data().(type) {
+	case []float32:
+		copy(d, src)
+	case []float64:
+		for i, v := range src {
+			d[i] = float64(v)
+		}
+	}
+}
+
+// get copies a float tensor's values into dst as float32.
+func get(dst []float32, v G.Value) {
+	switch d := v.Data().(type) {
+	case []float32:
+		copy(dst, d)
+	case []float64:
+		for i := range dst {
+			dst[i] = float32(d[i])
+		}
+	case float32:
+		dst[0] = d
+	case float64:
+		dst[0] = float32(d)
+	}
+}
+
+func scalarOf(v G.Value) float64 {
+	switch d := v.Data().(type) {
+	case float32:
+		return float64(d)
+	case float64:
+		return d
+	case []float32:
+		return float64(d[0])
+	case []float64:
+		return d[0]
+	}
+	return 0
+}
+
+// gateTokens applies the effective mask entry M_{i,i-1} to the action tokens
+// (see decode).
+func (m *model) gateTokens(b *attention.Binder, tok *G.Node, cg attention.CommGraph) (*G.Node, error) {
+	N, A := m.N, m.A
+	R := tok.Shape()[0]
+	B := R / N
+	g := b.G
+	dt := tok.Dtype()
+	// sub[i][i-1] = 1 selects the sub-diagonal of A.
+	sub := make([]float32, N*N)
+	for i := 1; i < N; i++ {
+		sub[i*N+i-1] = 1
+	}
+	subN, subT := input(g, dt, uniq("subdiag"), N, N)
+	put(subT, sub)
+	start := make([]float32, R*(A+1))
+	for r := 0; r < R; r++ {
+		start[r*(A+1)] = 1
+	}
+	startN, startT := input(g, dt, uniq("start"), R, A+1)
+	put(startT, start)
+	sel, err := G.HadamardProd(cg.A, subN)
+	if err != nil {
+		return nil, err
+	}
+	s, err := G.Sum(sel, 1) // [N]: s_i = A_{i,i-1}
+	if err != nil {
+		return nil, err
+	}
+	gate := cg.Gate
+	if gate == nil {
+		ones := make([]float32, B*N)
+		for i := range ones {
+			ones[i] = 1
+		}
+		var t *tensor.Dense
+		gate, t = input(g, dt, uniq("gate_ones"), B, N)
+		put(t, ones)
+	}
+	mm, err := G.BroadcastHadamardProd(gate, s, nil, []byte{0}) // [B, N]
+	if err != nil {
+		return nil, err
+	}
+	if mm, err = G.Reshape(mm, tensor.Shape{R, 1}); err != nil {
+		return nil, err
+	}
+	d, err := G.Sub(tok, startN)
+	if err != nil {
+		return nil, err
+	}
+	if d, err = G.BroadcastHadamardProd(d, mm, nil, []byte{1}); err != nil {
+		return nil, err
+	}
+	return G.Add(startN, d)
+}
+
+var nodeSeq atomic.Uint64
+
+// uniq returns a graph-unique node name.
+func uniq(prefix string) string { return fmt.Sprintf("%s_%d", prefix, nodeSeq.Add(1)) }

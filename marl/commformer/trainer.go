@@ -1,0 +1,650 @@
+package commformer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/commgraph/commgraph/attention"
+	"github.com/commgraph/commgraph/comm"
+	"github.com/commgraph/commgraph/envs"
+	"github.com/commgraph/commgraph/marl"
+	"gorgonia.org/tensor"
+)
+
+// Purposes of the derived seeds and random streams (one stream per purpose).
+const (
+	purposeInit    = 1 // parameter initialisation
+	purposeEnv     = 2 // rollout environment seeds (per iteration)
+	purposeAct     = 3 // action sampling
+	purposeGumbel  = 4 // Gumbel noise of the sampled graph
+	purposeGate    = 5 // binary-concrete noise of the gate
+	purposeShuffle = 6 // minibatch permutations
+	purposeEval    = 7 // evaluation environment seeds
+	purposeGraph   = 8 // the random graph variant's subsets
+)
+
+// streamNames fixes the checkpoint order of the random streams.
+var streamNames = []string{"act", "gumbel", "gate", "shuffle"}
+
+// Trainer is the CommFormer learner with its bi-level PPO trainer; it
+// implements marl.Algorithm.
+type Trainer struct {
+	cfg   Config
+	seed  uint64
+	proto envs.Env
+	spec  envs.Spec
+	m     *model
+
+	modelOpt, alphaOpt *marl.Adam
+	vnorm              *marl.ValueNorm
+	coefs              marl.PPOCoefs
+
+	streams map[string]*rand.PCG
+	rngs    map[string]*rand.Rand
+
+	iter     int
+	envSteps int64
+
+	buf    *marl.Buffer
+	train  map[int]*trainGraph
+	actors map[int]*actor
+}
+
+var _ marl.Algorithm = (*Trainer)(nil)
+
+// New builds a float32 trainer for env with cfg (zero fields take the
+// defaults of DefaultConfig) and seed.
+func New(env envs.Env, cfg Config, seed uint64) (*Trainer, error) {
+	return newTrainer(env, cfg, seed, tensor.Float32)
+}
+
+func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Trainer, error) {
+	if env == nil {
+		return nil, fmt.Errorf("commformer: nil environment")
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	spec := env.Spec()
+	n := len(spec.Agents)
+	if n == 0 {
+		return nil, fmt.Errorf("commformer: environment %q has no agents", spec.Name)
+	}
+	counts := make([]int, n)
+	for i, a := range spec.Agents {
+		if a.NumActions < 1 || a.ObsSize < 1 {
+			return nil, fmt.Errorf("commformer: environment %q agent %d (%s): %d actions, observation size %d", spec.Name, i, a.Name, a.NumActions, a.ObsSize)
+		}
+		counts[i] = a.NumActions
+	}
+	gcfg := comm.GraphConfig{N: n, Sparsity: cfg.Sparsity, Tau: cfg.Tau, Variant: cfg.Graph,
+		Warmup: cfg.Warmup, PostStable: cfg.PostStable, PostRatio: cfg.PostRatio,
+		Seed: envs.DeriveSeed(seed, purposeGraph), Adjacency: cfg.Adjacency}
+	initRNG := rand.New(rand.NewPCG(envs.DeriveSeed(seed, purposeInit), purposeInit))
+	m, err := newModel(dt, n, spec.MaxObs(), counts, cfg, gcfg, initRNG)
+	if err != nil {
+		return nil, err
+	}
+	t := &Trainer{cfg: cfg, seed: seed, proto: env.Clone(), spec: spec, m: m,
+		modelOpt: marl.NewAdam(m.ps.List(), cfg.LR, cfg.AdamEps),
+		alphaOpt: marl.NewAdam(m.aps.List(), cfg.AlphaLR, cfg.AdamEps),
+		vnorm:    marl.NewValueNorm(),
+		coefs:    marl.PPOCoefs{Clip: cfg.Clip, HuberDelta: cfg.HuberDelta, ValueCoef: cfg.ValueCoef, EntropyCoef: cfg.EntropyCoef},
+		streams:  map[string]*rand.PCG{}, rngs: map[string]*rand.Rand{},
+		train: map[int]*trainGraph{}, actors: map[int]*actor{},
+	}
+	for i, name := range streamNames {
+		p := rand.NewPCG(envs.DeriveSeed(seed, uint64(purposeAct+i)), uint64(purposeAct+i))
+		t.streams[name] = p
+		t.rngs[name] = rand.New(p)
+	}
+	if t.buf, err = marl.NewBuffer(cfg.Envs, cfg.Steps, spec.MaxObs(), counts); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Config returns the effective configuration (defaults filled in).
+func (t *Trainer) Config() Config { return t.cfg }
+
+// Iteration returns the number of completed iterations.
+func (t *Trainer) Iteration() int { return t.iter }
+
+// EnvSteps returns the number of environment steps taken in training.
+func (t *Trainer) EnvSteps() int64 { return t.envSteps }
+
+// Graph returns the communication graph (alpha, variant, exact top-k).
+func (t *Trainer) Graph() *comm.Graph { return t.m.graph }
+
+// Params returns the model parameters (the model optimiser's set; alpha is in
+// AlphaParams).
+func (t *Trainer) Params() *attention.Params { return t.m.ps }
+
+// AlphaParams returns the graph parameters (empty for fixed variants).
+func (t *Trainer) AlphaParams() *attention.Params { return t.m.aps }
+
+// Adjacency returns the adjacency used for rollouts at the current
+// iteration: alpha itself during warm-up, the exact top-k graph otherwise,
+// the constant for fixed variants (N*N, rows = receivers).
+func (t *Trainer) Adjacency() []float64 { return t.m.graph.Matrix(t.actMode(), nil) }
+
+// trainMode is the graph mode of the PPO updates at the current iteration.
+func (t *Trainer) trainMode() comm.Mode {
+	return t.m.graph.ModeAt(t.iter, t.cfg.Iterations)
+}
+
+// actMode is the graph mode of rollouts: warm-up while training warms up,
+// the exact graph otherwise.
+func (t *Trainer) actMode() comm.Mode {
+	if t.trainMode() == comm.ModeWarmup {
+		return comm.ModeWarmup
+	}
+	return comm.ModeExact
+}
+
+func (t *Trainer) actor(B int) (*actor, error) {
+	if a, ok := t.actors[B]; ok {
+		return a, nil
+	}
+	a, err := t.m.newActor(B)
+	if err != nil {
+		return nil, err
+	}
+	t.actors[B] = a
+	return a, nil
+}
+
+func (t *Trainer) trainGraph(B int) (*trainGraph, error) {
+	if g, ok := t.train[B]; ok {
+		return g, nil
+	}
+	g, err := t.m.buildTrain(B, t.coefs, t.cfg.GateLambda)
+	if err != nil {
+		return nil, fmt.Errorf("commformer: build training graph for %d samples: %w", B, err)
+	}
+	t.train[B] = g
+	return g, nil
+}
+
+// rolloutStats summarises one rollout.
+type rolloutStats struct {
+	episodes       int
+	retSum, lenSum float64
+	gates          []float64 // acting gates of every agent-step
+}
+
+// Iterate runs one rollout (Envs x Steps) and one PPO update (Epochs x
+// Minibatches gradient steps, every AlphaEvery-th epoch on alpha). The
+// environments are reset at the start of every iteration with seeds derived
+// from (seed, iteration), so an iteration depends only on the checkpointed
+// state; the partial episodes at the end bootstrap from the value. On a
+// cancelled context it returns ctx.Err() with the state unchanged.
+func (t *Trainer) Iterate(ctx context.Context) (marl.Metrics, error) {
+	start := time.Now()
+	saved, err := t.saveStreams()
+	if err != nil {
+		return nil, err
+	}
+	mode := t.trainMode()
+	rs, err := t.rollout(ctx)
+	if err != nil {
+		if rerr := t.loadStreams(saved); rerr != nil {
+			return nil, rerr
+		}
+		return nil, err
+	}
+	rollTime := time.Since(start)
+	b := t.buf
+	b.ComputeGAE(t.cfg.Gamma, t.cfg.Lambda, t.vnorm.Denormalize)
+	upd, err := t.update()
+	if err != nil {
+		return nil, err
+	}
+	t.iter++
+	steps := int64(t.cfg.Envs * t.cfg.Steps)
+	t.envSteps += steps
+	el := time.Since(start).Seconds()
+	mt := marl.Metrics{
+		"iteration":         float64(t.iter),
+		"env_steps":         float64(t.envSteps),
+		"episodes":          float64(rs.episodes),
+		"rollout_seconds":   rollTime.Seconds(),
+		"iteration_seconds": el,
+		"sps":               float64(steps) / el,
+		"graph_mode":        float64(mode),
+	}
+	if rs.episodes > 0 {
+		mt["episode_return"] = rs.retSum / float64(rs.episodes)
+		mt["episode_length"] = rs.lenSum / float64(rs.episodes)
+	} else {
+		mt["episode_return"] = math.NaN()
+		mt["episode_length"] = math.NaN()
+	}
+	adj := t.m.graph.Matrix(comm.ModeExact, nil)
+	var gates []float64
+	if t.m.gate.Enabled() {
+		gates = rs.gates
+	}
+	mt["receive_rate"] = comm.ReceiveRate(gates)
+	mt["messages_per_step"] = comm.MessagesPerStep(adj, gates, t.m.N)
+	for k, v := range upd {
+		mt[k] = v
+	}
+	return mt, nil
+}
+
+func (t *Trainer) rollout(ctx context.Context) (*rolloutStats, error) {
+	E, T, N, O := t.cfg.Envs, t.cfg.Steps, t.m.N, t.m.O
+	a, err := t.actor(E)
+	if err != nil {
+		return nil, err
+	}
+	a.setMode(t.actMode())
+	vec := envs.NewVec(t.proto, E, envs.VecConfig{Seed: envs.DeriveSeed(t.seed, purposeEnv, uint64(t.iter)), Workers: t.cfg.Workers})
+	defer vec.Close()
+	vb := vec.NewBuffers()
+	vec.Reset(vb)
+	b := t.buf
+	rs := &rolloutStats{}
+	if t.m.gate.Enabled() {
+		rs.gates = make([]float64, 0, T*E*N)
+	}
+	gates := make([]float64, E*N)
+	boot := make([]float32, E*N)
+	rng := t.rngs["act"]
+	for s := 0; s < T; s++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		k := s * E * N
+		copy(b.Obs[k*O:(k+E*N)*O], vb.Obs)
+		acts := b.Actions[k : k+E*N]
+		if err := t.m.act(a, vb.Obs, false, rng, acts, b.LogProbs[k:k+E*N], b.Values[k:k+E*N], gates); err != nil {
+			return nil, fmt.Errorf("commformer: iteration %d step %d: %w", t.iter+1, s, err)
+		}
+		if rs.gates != nil {
+			rs.gates = append(rs.gates, gates...)
+		}
+		for j, v := range acts {
+			vb.Actions[j] = int(v)
+		}
+		vec.Step(vb)
+		copy(b.Rewards[k:k+E*N], vb.Rewards)
+		anyTrunc := false
+		for e := 0; e < E; e++ {
+			r := vb.Results[e]
+			b.Terminated[s*E+e] = r.Terminated
+			b.Truncated[s*E+e] = r.Truncated && !r.Terminated
+			anyTrunc = anyTrunc || b.Truncated[s*E+e]
+			if r.Done() {
+				st, _ := vec.LastEpisode(e)
+				rs.episodes++
+				rs.retSum += st.Return
+				rs.lenSum += float64(st.Length)
+			}
+		}
+		if anyTrunc {
+			if err := t.m.values(a, vb.TerminalObs, boot, nil); err != nil {
+				return nil, err
+			}
+			copy(b.BootValues[k:k+E*N], boot)
+		}
+	}
+	if err := t.m.values(a, vb.Obs, b.LastValues, nil); err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+// update runs the PPO epochs on the buffer.
+func (t *Trainer) update() (marl.Metrics, error) {
+	b := t.buf
+	N, A, O := t.m.N, t.m.A, t.m.O
+	S := b.Len()
+	mode := t.trainMode()
+	mbs := t.cfg.Minibatches
+	B := S / mbs
+	tg, err := t.trainGraph(B)
+	if err != nil {
+		return nil, err
+	}
+	tg.adj.SetMode(mode)
+	adv := make([]float32, len(b.Advantages))
+	marl.NormalizeAdvantages(b.Advantages, adv)
+
+	R := B * N
+	fb := newBatchFill(B, N, A, O)
+	ratio := make([]float32, R)
+	idx := make([]int, S)
+	for i := range idx {
+		idx[i] = i
+	}
+	modelParams, alphaParams := t.m.ps.List(), t.m.aps.List()
+	var sum struct{ pl, vl, ent, kl, cf, gn, gc float64 }
+	var nModel, nAlpha int
+	for ep := 0; ep < t.cfg.Epochs; ep++ {
+		alphaStep := t.m.graph.Learnable() && mode != comm.ModeFrozen && t.cfg.AlphaEvery > 0 && (ep+1)%t.cfg.AlphaEvery == 0
+		if mbs > 1 {
+			r := t.rngs["shuffle"]
+			r.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		}
+		for mb := 0; mb < mbs; mb++ {
+			fb.fill(tg, b, idx[mb*B:(mb+1)*B], adv, t.vnorm)
+			if mode == comm.ModeSample {
+				tg.adj.Resample(t.rngs["gumbel"])
+			}
+			if t.m.gate.Enabled() {
+				tg.gate.Resample(t.rngs["gate"])
+			}
+			if err := tg.vm.RunAll(); err != nil {
+				tg.vm.Reset()
+				return nil, fmt.Errorf("commformer: iteration %d epoch %d: %w", t.iter+1, ep+1, err)
+			}
+			pl, vl, en := scalarOf(tg.rPolicy), scalarOf(tg.rValue), scalarOf(tg.rEntropy)
+			tot := scalarOf(tg.rTotal)
+			if !finite(tot) || !finite(pl) || !finite(vl) || !finite(en) {
+				tg.vm.Reset()
+				return nil, fmt.Errorf("commformer: iteration %d epoch %d: non-finite loss (total %v, policy %v, value %v, entropy %v); stopping", t.iter+1, ep+1, tot, pl, vl, en)
+			}
+			get(ratio, tg.rRatio)
+			var kl, cf float64
+			for _, r := range ratio {
+				lr := math.Log(float64(r))
+				kl += float64(r) - 1 - lr
+				if math.Abs(float64(r)-1) > t.cfg.Clip {
+					cf++
+				}
+			}
+			sum.pl += pl
+			sum.vl += vl
+			sum.ent += en
+			sum.kl += kl / float64(R)
+			sum.cf += cf / float64(R)
+			if tg.gateCost != nil {
+				sum.gc += scalarOf(tg.rGateCost)
+			}
+			if alphaStep {
+				gs, err := attention.Grads(tg.binder, t.m.aps)
+				if err != nil {
+					tg.vm.Reset()
+					return nil, err
+				}
+				if !marl.AllFinite(gs) {
+					tg.vm.Reset()
+					return nil, fmt.Errorf("commformer: iteration %d epoch %d: non-finite gradient of alpha; stopping", t.iter+1, ep+1)
+				}
+				if err := t.alphaOpt.Update(alphaParams, gs); err != nil {
+					tg.vm.Reset()
+					return nil, err
+				}
+				nAlpha++
+			} else {
+				gs, err := attention.Grads(tg.binder, t.m.ps)
+				if err != nil {
+					tg.vm.Reset()
+					return nil, err
+				}
+				for i, g := range gs {
+					if g == nil {
+						tg.vm.Reset()
+						return nil, fmt.Errorf("commformer: parameter %s has no gradient", modelParams[i].Name)
+					}
+				}
+				var gn float64
+				if t.cfg.MaxGradNorm > 0 {
+					gn = marl.ClipGradNorm(gs, t.cfg.MaxGradNorm)
+				} else {
+					gn = marl.GradNorm(gs)
+				}
+				if !finite(gn) {
+					tg.vm.Reset()
+					return nil, fmt.Errorf("commformer: iteration %d epoch %d: non-finite gradient norm %v; stopping", t.iter+1, ep+1, gn)
+				}
+				sum.gn += gn
+				if err := t.modelOpt.Update(modelParams, gs); err != nil {
+					tg.vm.Reset()
+					return nil, err
+				}
+				nModel++
+			}
+			tg.vm.Reset()
+		}
+	}
+	n := float64(t.cfg.Epochs * mbs)
+	mt := marl.Metrics{
+		"policy_loss":   sum.pl / n,
+		"value_loss":    sum.vl / n,
+		"entropy":       sum.ent / n,
+		"approx_kl":     sum.kl / n,
+		"clip_fraction": sum.cf / n,
+		"model_steps":   float64(nModel),
+		"alpha_steps":   float64(nAlpha),
+	}
+	if nModel > 0 {
+		mt["grad_norm"] = sum.gn / float64(nModel)
+	}
+	if tg.gateCost != nil {
+		mt["gate_cost"] = sum.gc / n
+	}
+	return mt, nil
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// Evaluate runs episodes deterministic episodes (argmax actions, exact graph,
+// thresholded gates) on environment copies seeded from (seed, "eval"), the
+// same every call, and returns eval_return, eval_length (mean steps to
+// finish; a truncated episode counts its full length), eval_success (the
+// fraction that terminated) and the communication accounting. It consumes no
+// training random stream.
+func (t *Trainer) Evaluate(ctx context.Context, episodes int) (marl.Metrics, error) {
+	if episodes < 1 {
+		return nil, fmt.Errorf("commformer: evaluate %d episodes", episodes)
+	}
+	N := t.m.N
+	a, err := t.actor(episodes)
+	if err != nil {
+		return nil, err
+	}
+	a.setMode(comm.ModeExact)
+	vec := envs.NewVec(t.proto, episodes, envs.VecConfig{Seed: envs.DeriveSeed(t.seed, purposeEval), Workers: t.cfg.Workers})
+	defer vec.Close()
+	vb := vec.NewBuffers()
+	vb.TerminalObs = nil
+	vec.Reset(vb)
+	acts := make([]int32, episodes*N)
+	gates := make([]float64, episodes*N)
+	var allGates []float64
+	done := make([]bool, episodes)
+	var ret, length, succ float64
+	left := episodes
+	maxSteps := t.spec.MaxSteps
+	if maxSteps <= 0 {
+		maxSteps = 10000
+	}
+	for step := 0; left > 0; step++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if step >= maxSteps+1 {
+			return nil, fmt.Errorf("commformer: evaluation: %d episodes still running after %d steps (environment %q ignores its cap?)", left, step, t.spec.Name)
+		}
+		if err := t.m.act(a, vb.Obs, true, nil, acts, nil, nil, gates); err != nil {
+			return nil, err
+		}
+		for k := 0; k < episodes; k++ {
+			if !done[k] && t.m.gate.Enabled() {
+				allGates = append(allGates, gates[k*N:(k+1)*N]...)
+			}
+		}
+		for j, v := range acts {
+			vb.Actions[j] = int(v)
+		}
+		vec.Step(vb)
+		for k := 0; k < episodes; k++ {
+			if done[k] || !vb.Results[k].Done() {
+				continue
+			}
+			done[k] = true
+			left--
+			st, _ := vec.LastEpisode(k)
+			ret += st.Return
+			length += float64(st.Length)
+			if st.Terminated {
+				succ++
+			}
+		}
+	}
+	e := float64(episodes)
+	adj := t.m.graph.Matrix(comm.ModeExact, nil)
+	var g []float64
+	if t.m.gate.Enabled() {
+		g = allGates
+	}
+	return marl.Metrics{
+		"eval_episodes":          e,
+		"eval_return":            ret / e,
+		"eval_length":            length / e,
+		"eval_success":           succ / e,
+		"eval_receive_rate":      comm.ReceiveRate(g),
+		"eval_messages_per_step": comm.MessagesPerStep(adj, g, N),
+	}, nil
+}
+
+func (t *Trainer) saveStreams() ([]marl.NamedBlob, error) {
+	out := make([]marl.NamedBlob, len(streamNames))
+	for i, name := range streamNames {
+		b, err := t.streams[name].MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("commformer: save random stream %s: %w", name, err)
+		}
+		out[i] = marl.NamedBlob{Name: name, Data: b}
+	}
+	return out, nil
+}
+
+func (t *Trainer) loadStreams(bs []marl.NamedBlob) error {
+	if len(bs) != len(streamNames) {
+		return fmt.Errorf("commformer: checkpoint has %d random streams, want %d", len(bs), len(streamNames))
+	}
+	for i, name := range streamNames {
+		if bs[i].Name != name {
+			return fmt.Errorf("commformer: checkpoint random stream %q where %q was expected", bs[i].Name, name)
+		}
+		if err := t.streams[name].UnmarshalBinary(bs[i].Data); err != nil {
+			return fmt.Errorf("commformer: restore random stream %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// Save writes the complete state: parameters, alpha, both optimisers, the
+// value normaliser, the iteration and environment-step counters and every
+// random stream.
+func (t *Trainer) Save(w io.Writer) error {
+	rng, err := t.saveStreams()
+	if err != nil {
+		return err
+	}
+	c := &marl.Checkpoint{
+		Algorithm:  "commformer",
+		Iteration:  t.iter,
+		EnvSteps:   t.envSteps,
+		Params:     marl.CaptureParams(t.m.ps.List()),
+		Extra:      marl.CaptureParams(t.m.aps.List()),
+		Optimisers: []marl.AdamState{t.modelOpt.State("model"), t.alphaOpt.State("alpha")},
+		ValueNorm:  *t.vnorm,
+		RNG:        rng,
+	}
+	return c.Encode(w)
+}
+
+// Load restores a state written by Save into a trainer built with the same
+// environment, configuration and seed.
+func (t *Trainer) Load(r io.Reader) error {
+	c, err := marl.DecodeCheckpoint(r)
+	if err != nil {
+		return err
+	}
+	if c.Algorithm != "commformer" {
+		return fmt.Errorf("commformer: checkpoint of algorithm %q", c.Algorithm)
+	}
+	if len(c.Optimisers) != 2 {
+		return fmt.Errorf("commformer: checkpoint has %d optimisers, want 2", len(c.Optimisers))
+	}
+	if err := marl.RestoreParams(t.m.ps.List(), c.Params); err != nil {
+		return err
+	}
+	if err := marl.RestoreParams(t.m.aps.List(), c.Extra); err != nil {
+		return err
+	}
+	if err := t.modelOpt.SetState(c.Optimisers[0]); err != nil {
+		return err
+	}
+	if err := t.alphaOpt.SetState(c.Optimisers[1]); err != nil {
+		return err
+	}
+	if err := t.loadStreams(c.RNG); err != nil {
+		return err
+	}
+	*t.vnorm = c.ValueNorm
+	t.iter = c.Iteration
+	t.envSteps = c.EnvSteps
+	return nil
+}
+
+// batchFill holds the scratch of one minibatch's inputs.
+type batchFill struct {
+	N, A, O                               int
+	obs, tok, oh, olp, adv, ov, ret, targ []float32
+}
+
+func newBatchFill(B, N, A, O int) *batchFill {
+	R := B * N
+	return &batchFill{N: N, A: A, O: O,
+		obs: make([]float32, R*O), tok: make([]float32, R*(A+1)), oh: make([]float32, R*A),
+		olp: make([]float32, R), adv: make([]float32, R), ov: make([]float32, R),
+		ret: make([]float32, R), targ: make([]float32, R)}
+}
+
+// fill copies the samples idx of the buffer into the training graph's
+// inputs (teacher forcing: token i is agent i-1's taken action), updates the
+// value normaliser with their returns (as MAPPO does per minibatch) and
+// writes the normalised targets.
+func (f *batchFill) fill(tg *trainGraph, b *marl.Buffer, idx []int, adv []float32, vn *marl.ValueNorm) {
+	N, A, O := f.N, f.A, f.O
+	clear(f.tok)
+	clear(f.oh)
+	for r, s := range idx {
+		copy(f.obs[r*N*O:(r+1)*N*O], b.Obs[s*N*O:(s+1)*N*O])
+		for i := 0; i < N; i++ {
+			src, dst := s*N+i, r*N+i
+			f.oh[dst*A+int(b.Actions[src])] = 1
+			if i == 0 {
+				f.tok[dst*(A+1)] = 1
+			} else {
+				f.tok[dst*(A+1)+1+int(b.Actions[src-1])] = 1
+			}
+			f.olp[dst] = b.LogProbs[src]
+			f.adv[dst] = adv[src]
+			f.ov[dst] = b.Values[src]
+			f.ret[dst] = b.Returns[src]
+		}
+	}
+	vn.Update(f.ret)
+	for i, r := range f.ret {
+		f.targ[i] = float32(vn.Normalize(float64(r)))
+	}
+	put(tg.obs, f.obs)
+	put(tg.tok, f.tok)
+	put(tg.onehot, f.oh)
+	put(tg.oldLogp, f.olp)
+	put(tg.adv, f.adv)
+	put(tg.oldV, f.ov)
+	put(tg.targ, f.targ)
+}
