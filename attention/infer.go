@@ -1,0 +1,247 @@
+package attention
+
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/blas"
+
+	"github.com/commgraph/commgraph/attention/gemm"
+)
+
+// Inference path: plain float32 forward functions of the same blocks, reading
+// the same Param tensors (no autodiff, no graph). They compute the same
+// function as the gorgonia forward pass (the element-wise and attention
+// arithmetic is literally shared; matrix products go through gemm.Sgemm,
+// i.e. the backend installed by gemm.Use). They require a float32 Params.
+// Matrices are row-major []float32; "rows" counts matrix rows.
+
+func f32(p *Param) []float32 {
+	v, ok := p.Value.Data().([]float32)
+	if !ok {
+		panic(fmt.Sprintf("attention: inference needs float32 parameters, %s is %v", p.Name, p.Value.Dtype()))
+	}
+	return v
+}
+
+// Infer writes x W + b into dst for x [rows, In] (dst [rows, Out]).
+func (l *Linear) Infer(dst, x []float32, rows int) {
+	l.InferStrided(dst, l.Out, x, l.In, rows)
+}
+
+// InferStrided is Infer on sub-matrices: row r of x starts at x[r*ldx] and
+// row r of dst at dst[r*ldd] (e.g. the rows of one agent in a [B*N, d]
+// buffer: ldx = N*d, starting at that agent's first row).
+func (l *Linear) InferStrided(dst []float32, ldd int, x []float32, ldx, rows int) {
+	if rows == 0 {
+		return
+	}
+	gemm.Sgemm(blas.NoTrans, blas.NoTrans, rows, l.Out, l.In, 1, x, ldx, f32(l.W), l.Out, 0, dst, ldd)
+	b := f32(l.B)
+	for r := 0; r < rows; r++ {
+		dr := dst[r*ldd : r*ldd+l.Out]
+		for j, bj := range b {
+			dr[j] += bj
+		}
+	}
+}
+
+// Infer normalises each row of x [rows, Dim] into dst (dst may be x).
+func (l *LayerNorm) Infer(dst, x []float32) {
+	layerNorm(dst[:len(x)], x, f32(l.Gain), f32(l.Bias), l.Dim, l.Eps)
+}
+
+// ActivateInto writes act(x) into dst (dst may be x).
+func ActivateInto(act Activation, dst, x []float32) { activate(act, dst[:len(x)], x) }
+
+// Infer returns the edge embeddings [N*N, d] of graph a [N*N].
+func (e *EdgeEmbedding) Infer(a []float32) []float32 {
+	out := make([]float32, len(a)*e.Dim)
+	edgeEmbed(out, a, f32(e.Table), e.Dim)
+	return out
+}
+
+// InferGraph is the communication context of an inference pass.
+type InferGraph struct {
+	N    int
+	A    []float32 // [N*N], rows = receivers
+	Edge []float32 // [N*N*d] from EdgeEmbedding.Infer(A), or nil (no relation terms)
+	Gate []float32 // [B*N] receiver gate, or nil (ones)
+}
+
+// Relations holds one attention layer's relation projections ra, rb
+// ([N*N, d] each) of a graph; they depend on the graph only, so compute them
+// once and reuse them for every sample and every decoding step.
+type Relations struct{ RA, RB []float32 }
+
+// Relations computes the layer's projections of the edge embedding (nil
+// projections when edge is nil).
+func (m *MultiHeadAttention) Relations(edge []float32) Relations {
+	if edge == nil {
+		return Relations{}
+	}
+	rows := len(edge) / m.Dim
+	r := Relations{RA: make([]float32, rows*m.Dim), RB: make([]float32, rows*m.Dim)}
+	m.RelA.Infer(r.RA, edge, rows)
+	m.RelB.Infer(r.RB, edge, rows)
+	return r
+}
+
+func (m *MultiHeadAttention) shape(B int, g InferGraph) attnShape {
+	return attnShape{B: B, N: g.N, H: m.Heads, Dh: m.Dim / m.Heads, Causal: m.Causal}
+}
+
+// Infer computes the attention output [B*N, d] for query rows and key/value
+// rows (both [B*N, d]) into dst.
+func (m *MultiHeadAttention) Infer(dst, query, kv []float32, B int, g InferGraph, rel Relations) {
+	rows := B * g.N
+	q := make([]float32, rows*m.Dim)
+	k := make([]float32, rows*m.Dim)
+	v := make([]float32, rows*m.Dim)
+	o := make([]float32, rows*m.Dim)
+	m.Q.Infer(q, query, rows)
+	m.K.Infer(k, kv, rows)
+	m.V.Infer(v, kv, rows)
+	attnForward(m.shape(B, g), 0, g.N, o, q, k, v, rel.RA, rel.RB, g.A, g.Gate)
+	m.O.Infer(dst, o, rows)
+}
+
+// Infer applies the encoder block to x [B*N, d] and returns a new [B*N, d].
+func (e *EncoderBlock) Infer(x []float32, B int, g InferGraph, rel Relations) []float32 {
+	d := e.Attn.Dim
+	rows := B * g.N
+	y := make([]float32, rows*d)
+	e.Attn.Infer(y, x, x, B, g, rel)
+	h := make([]float32, rows*d)
+	for i := range h {
+		h[i] = x[i] + y[i]
+	}
+	e.LN1.Infer(h, h)
+	f := make([]float32, rows*d)
+	e.FF1.Infer(f, h, rows)
+	ActivateInto(ReLU, f, f)
+	e.FF2.Infer(y, f, rows)
+	for i := range h {
+		h[i] += y[i]
+	}
+	e.LN2.Infer(h, h)
+	return h
+}
+
+// DecoderState is an autoregressive pass of a DecoderBlock over B samples of
+// N agents: Step(i) consumes the decoder input rows of agent i and returns
+// the block output rows of agent i, using cached keys and values of agents
+// < i (both attentions are causal, so agent i only needs rows <= i).
+type DecoderState struct {
+	blk       *DecoderBlock
+	B         int
+	g         InferGraph
+	relS      Relations
+	relC      Relations
+	enc       []float32 // [B*N, d] encoder representation
+	qS, kS    []float32 // self-attention projections [B*N, d]
+	vS, oS    []float32
+	x1        []float32 // decoder stream after LN1 [B*N, d]
+	qC, kC    []float32 // cross-attention projections [B*N, d]
+	vC, oC    []float32
+	tmp, tmp2 []float32 // [B, d] scratch
+	next      int
+}
+
+// Start begins an autoregressive pass given the encoder representation enc
+// [B*N, d] and the graph; it reuses st's buffers when st is not nil and the
+// sizes match. Relation projections are computed here, once per pass.
+func (d *DecoderBlock) Start(st *DecoderState, enc []float32, B int, g InferGraph) *DecoderState {
+	dim := d.Self.Dim
+	rows := B * g.N
+	if st == nil || st.blk != d || len(st.qS) != rows*dim {
+		st = &DecoderState{blk: d}
+		for _, p := range []*[]float32{&st.qS, &st.kS, &st.vS, &st.oS, &st.x1, &st.qC, &st.kC, &st.vC, &st.oC} {
+			*p = make([]float32, rows*dim)
+		}
+		st.tmp = make([]float32, B*dim)
+		st.tmp2 = make([]float32, B*dim)
+	}
+	st.B, st.g, st.enc, st.next = B, g, enc, 0
+	st.relS = d.Self.Relations(g.Edge)
+	st.relC = d.Cross.Relations(g.Edge)
+	// The cross-attention queries come from the encoder: all known now.
+	d.Cross.Q.Infer(st.qC, enc, rows)
+	return st
+}
+
+// Step feeds the decoder input x [B, d] of agent i (row b = sample b) and
+// writes the block output of agent i into out [B, d]. Agents must be fed in
+// order 0, 1, ..., N-1.
+func (st *DecoderState) Step(i int, x, out []float32) {
+	if i != st.next {
+		panic(fmt.Sprintf("attention: decoder step %d, want %d", i, st.next))
+	}
+	st.next++
+	d := st.blk
+	dim := d.Self.Dim
+	N, B := st.g.N, st.B
+	ld := N * dim
+	at := func(buf []float32) []float32 { return buf[i*dim:] } // rows of agent i, stride ld
+
+	// Self-attention over agents <= i.
+	d.Self.Q.InferStrided(at(st.qS), ld, x, dim, B)
+	d.Self.K.InferStrided(at(st.kS), ld, x, dim, B)
+	d.Self.V.InferStrided(at(st.vS), ld, x, dim, B)
+	attnForward(d.Self.shape(B, st.g), i, i+1, st.oS, st.qS, st.kS, st.vS, st.relS.RA, st.relS.RB, st.g.A, st.g.Gate)
+	y := st.tmp
+	d.Self.O.InferStrided(y, dim, at(st.oS), ld, B)
+	for r := range y {
+		y[r] += x[r]
+	}
+	d.LN1.Infer(y, y) // x1 rows of agent i
+	for b := 0; b < B; b++ {
+		copy(st.x1[(b*N+i)*dim:(b*N+i+1)*dim], y[b*dim:(b+1)*dim])
+	}
+
+	// Cross-attention: query = encoder row i, keys/values = x1 rows <= i.
+	d.Cross.K.InferStrided(at(st.kC), ld, y, dim, B)
+	d.Cross.V.InferStrided(at(st.vC), ld, y, dim, B)
+	attnForward(d.Cross.shape(B, st.g), i, i+1, st.oC, st.qC, st.kC, st.vC, st.relC.RA, st.relC.RB, st.g.A, st.g.Gate)
+	x2 := st.tmp
+	d.Cross.O.InferStrided(x2, dim, at(st.oC), ld, B)
+	for b := 0; b < B; b++ {
+		e := st.enc[(b*N+i)*dim : (b*N+i+1)*dim]
+		xr := x2[b*dim : (b+1)*dim]
+		for c := range xr {
+			xr[c] += e[c]
+		}
+	}
+	d.LN2.Infer(x2, x2)
+
+	// MLP with residual.
+	h := st.tmp2
+	d.MLP1.Infer(h, x2, B)
+	ActivateInto(GELU, h, h)
+	d.MLP2.Infer(out[:B*dim], h, B)
+	for r := range out[:B*dim] {
+		out[r] += x2[r]
+	}
+	d.LN3.Infer(out[:B*dim], out[:B*dim])
+}
+
+// Infer runs the decoder block over all agents at once (teacher forcing):
+// x and enc are [B*N, d]; it returns the output [B*N, d]. It is the
+// incremental pass run to the end.
+func (d *DecoderBlock) Infer(x, enc []float32, B int, g InferGraph) []float32 {
+	dim := d.Self.Dim
+	N := g.N
+	st := d.Start(nil, enc, B, g)
+	xi := make([]float32, B*dim)
+	oi := make([]float32, B*dim)
+	out := make([]float32, B*N*dim)
+	for i := 0; i < N; i++ {
+		for b := 0; b < B; b++ {
+			copy(xi[b*dim:(b+1)*dim], x[(b*N+i)*dim:(b*N+i+1)*dim])
+		}
+		st.Step(i, xi, oi)
+		for b := 0; b < B; b++ {
+			copy(out[(b*N+i)*dim:(b*N+i+1)*dim], oi[b*dim:(b+1)*dim])
+		}
+	}
+	return out
+}
