@@ -173,4 +173,3 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
-
