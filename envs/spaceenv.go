@@ -24,6 +24,11 @@ type SpaceEnvConfig struct {
 	// RandomStart draws each episode's starting design uniformly from the
 	// space with the reset seed instead of using Start.
 	RandomStart bool
+	// ObsMetrics names the metrics observed (default: all of the space's
+	// metrics). Observed metrics must be positive at the starting design
+	// (they are observed on a log scale); pick positive ones for spaces with
+	// signed metrics.
+	ObsMetrics []string
 	// TruncateAtEnd reports the end of an episode as truncation (bootstrap)
 	// rather than termination. Default false: a DSE episode is a finite-
 	// horizon task (the step fraction is observed), so the last step
@@ -36,9 +41,11 @@ type SpaceEnvConfig struct {
 //
 // Observation of agent i (all agents share one size, M + V + 1):
 //
-//	[0, M)       log(metric_j / start_j) for each of the M metrics of the
-//	             current design, relative to the starting design's metrics
-//	             (so the start observes zeros; a design twice as slow +0.69)
+//	[0, M)       log(metric_j / start_j) for each of the M observed metrics
+//	             (SpaceEnvConfig.ObsMetrics, default all) of the current
+//	             design, relative to the starting design (so the start
+//	             observes zeros; a design twice as slow +0.69); clamped to
+//	             [-50, 50] should a metric reach zero or below
 //	[M, M+V)     one-hot of the agent's own current value index, padded with
 //	             zeros to V, the largest value count over the knobs
 //	M+V          step fraction t / EpisodeLength
@@ -61,6 +68,7 @@ type SpaceEnv struct {
 	nm    int       // metrics
 	maxV  int       // largest value count
 	ref   []float64 // start metrics (observation reference), shared, read-only
+	obsM  []int     // indices of the observed metrics, shared, read-only
 
 	// Episode state (deep-copied by Clone).
 	cur     []int
@@ -104,9 +112,22 @@ func NewSpaceEnv(ds DesignSpace, cfg SpaceEnvConfig) (*SpaceEnv, error) {
 	if err := ds.Evaluate(slices.Clone(cfg.Start), e.ref); err != nil {
 		return nil, fmt.Errorf("space env %s: evaluating the start design: %w", ds.Name(), err)
 	}
-	for j, v := range e.ref {
-		if !(v > 0) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("space env %s: start design metric %s = %v; metrics must be positive and finite", ds.Name(), ds.MetricNames()[j], v)
+	names := ds.MetricNames()
+	if cfg.ObsMetrics == nil {
+		for j := range names {
+			e.obsM = append(e.obsM, j)
+		}
+	}
+	for _, m := range cfg.ObsMetrics {
+		j := slices.Index(names, m)
+		if j < 0 {
+			return nil, fmt.Errorf("space env %s: observed metric %q unknown (have %v)", ds.Name(), m, names)
+		}
+		e.obsM = append(e.obsM, j)
+	}
+	for _, j := range e.obsM {
+		if v := e.ref[j]; !(v > 0) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("space env %s: start design metric %s = %v; observed metrics must be positive and finite (choose them with ObsMetrics)", ds.Name(), names[j], v)
 		}
 	}
 	e.obj = cfg.Objective
@@ -119,7 +140,7 @@ func NewSpaceEnv(ds DesignSpace, cfg SpaceEnvConfig) (*SpaceEnv, error) {
 	}
 	e.spec = Spec{Name: "space:" + ds.Name(), MaxSteps: cfg.EpisodeLength}
 	for _, k := range knobs {
-		e.spec.Agents = append(e.spec.Agents, AgentSpec{Name: k.Name, ObsSize: e.nm + e.maxV + 1, NumActions: len(k.Values)})
+		e.spec.Agents = append(e.spec.Agents, AgentSpec{Name: k.Name, ObsSize: len(e.obsM) + e.maxV + 1, NumActions: len(k.Values)})
 	}
 	e.cur = slices.Clone(cfg.Start)
 	e.metrics = slices.Clone(e.ref)
@@ -243,12 +264,13 @@ func (e *SpaceEnv) writeObs(obs [][]float32) {
 	frac := float32(e.t) / float32(e.cfg.EpisodeLength)
 	for i := range e.knobs {
 		o := obs[i]
-		for j, m := range e.metrics {
-			o[j] = float32(math.Log(max(m, 1e-300) / e.ref[j]))
+		for k, j := range e.obsM {
+			o[k] = float32(min(max(math.Log(max(e.metrics[j], 1e-300)/e.ref[j]), -50), 50))
 		}
-		oh := o[e.nm : e.nm+e.maxV]
+		m := len(e.obsM)
+		oh := o[m : m+e.maxV]
 		clear(oh)
 		oh[e.cur[i]] = 1
-		o[e.nm+e.maxV] = frac
+		o[m+e.maxV] = frac
 	}
 }

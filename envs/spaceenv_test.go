@@ -132,3 +132,26 @@ func TestSpaceEnvErrors(t *testing.T) {
 		t.Error("negative episode length accepted")
 	}
 }
+
+func TestSpaceEnvObsMetrics(t *testing.T) {
+	p := &polySpace{}
+	o, _ := ObjectiveConfig{Kind: KindMinimize, Metrics: []string{"power_mW"}}.Bind(p.MetricNames())
+	e, err := NewSpaceEnv(p, SpaceEnvConfig{Objective: o, ObsMetrics: []string{"power_mW"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Spec().Agents[0].ObsSize != 1+5+1 {
+		t.Fatalf("obs size %d", e.Spec().Agents[0].ObsSize)
+	}
+	obs, rew := newObs(e.Spec())
+	e.Reset(0, obs)
+	e.Step([]int{0, 2, 4}, obs, rew)
+	want := make([]float64, 2)
+	_ = p.Evaluate([]int{0, 2, 4}, want)
+	if got, w := obs[0][0], float32(math.Log(want[1]/e.StartMetrics()[1])); math.Abs(float64(got-w)) > 1e-6 {
+		t.Fatalf("observed power %v, want %v", got, w)
+	}
+	if _, err := NewSpaceEnv(p, SpaceEnvConfig{Objective: o, ObsMetrics: []string{"nope"}}); err == nil {
+		t.Fatal("unknown observed metric accepted")
+	}
+}
