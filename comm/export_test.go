@@ -405,3 +405,35 @@ func TestWriteErrorsLeaveNothing(t *testing.T) {
 	}
 	assertOnlyFiles(t, dir)
 }
+
+// TestExportFixedVariants: a one-agent graph and the none variant (no
+// edges) still export valid DOT, GraphML, JSON and PNG.
+func TestExportFixedVariants(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []GraphConfig{{N: 1, Sparsity: 0.4}, {N: 4, Variant: None}, {N: 3, Variant: File, Adjacency: [][]float64{{1, 1, 1}, {0, 1, 0}, {0, 0, 1}}}} {
+		g := mustGraph(t, tensor.Float32, c)
+		s, err := g.Snapshot(1, nil, nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := filepath.Join(dir, string(g.Variant())+strconv.Itoa(g.N()))
+		for _, err := range []error{WriteJSON(base+".json", s), WriteDOT(base+".dot", s, ExportOptions{}),
+			WriteGraphML(base+".graphml", s, ExportOptions{}), WritePNG(base+".png", s, ExportOptions{})} {
+			if err != nil {
+				t.Fatalf("%s: %v", base, err)
+			}
+		}
+		data, _ := os.ReadFile(base + ".dot")
+		dst := decGraph{simple.NewWeightedDirectedGraph(0, 0)}
+		if err := dot.Unmarshal(data, dst); err != nil {
+			t.Fatal(err)
+		}
+		if dst.Nodes().Len() != g.N() || dst.Edges().Len() != len(s.Edges(ExportOptions{})) {
+			t.Fatalf("%s: %d nodes %d edges", base, dst.Nodes().Len(), dst.Edges().Len())
+		}
+	}
+	s, _ := ReadSnapshot(filepath.Join(dir, "file3.json"))
+	if s.Logits != nil || s.K != 3 || math.Abs(s.Sparsity-5.0/9) > 1e-15 || len(s.Edges(ExportOptions{})) != 2 {
+		t.Fatalf("file snapshot: %+v", s)
+	}
+}

@@ -87,8 +87,11 @@ func (m Mode) String() string {
 
 // GraphConfig configures a communication graph.
 type GraphConfig struct {
-	N        int     // number of agents (> 0)
-	Sparsity float64 // S in (0, 1]; each row keeps k = max(floor(N*S), 1) senders
+	N int // number of agents (> 0)
+	// Sparsity S in (0, 1]: each row keeps k = max(floor(N*S), 1) senders.
+	// NewGraph normalises it for fixed variants: 1 for Full, 0 for None, the
+	// fraction of nonzero entries for File.
+	Sparsity float64
 	Tau      float64 // Gumbel-softmax temperature (> 0); 0 means 1
 	Variant  Variant // "" means Learned
 
@@ -187,6 +190,7 @@ func NewGraph(ps *attention.Params, name string, cfg GraphConfig) (*Graph, error
 		}
 	case None:
 		g.k = 1
+		g.cfg.Sparsity = 0
 		g.fixed = make([]float64, n*n)
 		for i := 0; i < n; i++ {
 			g.fixed[i*n+i] = 1
@@ -200,12 +204,18 @@ func NewGraph(ps *attention.Params, name string, cfg GraphConfig) (*Graph, error
 			return nil, err
 		}
 		g.fixed = m
-		g.k = 0
-		for j := 0; j < n; j++ { // k of the first row, informational only
-			if m[j] != 0 {
-				g.k++
+		nz := 0
+		for i := 0; i < n; i++ { // k: the largest row count, informational only
+			c := 0
+			for j := 0; j < n; j++ {
+				if m[i*n+j] != 0 {
+					c++
+				}
 			}
+			g.k = max(g.k, c)
+			nz += c
 		}
+		g.cfg.Sparsity = float64(nz) / float64(n*n)
 	default:
 		return nil, fmt.Errorf("comm: graph: unknown variant %q", cfg.Variant)
 	}
@@ -259,7 +269,7 @@ func flattenAdjacency(a [][]float64, n int) ([]float64, error) {
 // N returns the number of agents.
 func (g *Graph) N() int { return g.cfg.N }
 
-// K returns the per-row number of senders (for File, the first row's count).
+// K returns the per-row number of senders (for File, the largest row count).
 func (g *Graph) K() int { return g.k }
 
 // Config returns the (normalised) configuration.
