@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 )
 
 // Result is the outcome of one simulation, in the units the reference prints.
@@ -147,7 +148,6 @@ type bank struct {
 	active  bool
 	openRow uint32
 	blocked bool
-	dirty   bool
 	cur     int32 // currentPayload (-1: none)
 	cmd     cmdKind
 	local   int64 // bank-local earliest time of cmd
@@ -162,9 +162,13 @@ const (
 )
 
 type state struct {
-	t          timing
-	cfg        Config
-	req        []reqInfo
+	t   timing
+	cfg Config
+	req []reqInfo
+	// the trace whose requests req and line hold
+	decoded    *Trace
+	decodedN   int
+	decodedAM  *AddressMapping
 	line       []uint64 // trace timestamps (player cycles)
 	rel        bool
 	n          int
@@ -221,13 +225,16 @@ type state struct {
 	rqNext  int32   // Reorder: next index to release
 	rqCount int
 
-	banks []bank
-	rank  [nCmd]int64 // rank-level last issue times
-	bus   int64
-	faw   [4]int64
-	fawN  int
-	fawI  int
-	early [nCmd]int64 // rank-level earliest time per command (incl. bus)
+	banks    []bank
+	dirty    uint64 // banks whose machine must be restarted
+	cand     uint64 // banks with a command (cmd != cNOP)
+	allBanks uint64
+	rank     [nCmd]int64 // rank-level last issue times
+	bus      int64
+	faw      [4]int64
+	fawN     int
+	fawI     int
+	early    [nCmd]int64 // rank-level earliest time per command (incl. bus)
 
 	// refresh manager
 	rState    int
@@ -293,14 +300,20 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	}
 	st.req, st.line, st.ready, st.arbReady = st.req[:n], st.line[:n], st.ready[:n], st.arbReady[:n]
 	nb := m.Banks
-	for i := range tr.Requests {
-		r := &tr.Requests[i]
-		b, row := s.am.Decode(r.Addr)
-		st.req[i] = reqInfo{addr: r.Addr, row: row, bank: uint8(int(b) % nb), write: r.Write}
-		st.line[i] = r.Cycle
-		st.ready[i] = inf
-		st.arbReady[i] = false
+	if st.decoded != tr || st.decodedN != n || st.decodedAM != s.am {
+		// Decode once per trace; a Trace must not change after its first Run.
+		for i := range tr.Requests {
+			r := &tr.Requests[i]
+			b, row := s.am.Decode(r.Addr)
+			st.req[i] = reqInfo{addr: r.Addr, row: row, bank: uint8(int(b) % nb), write: r.Write}
+			st.line[i] = r.Cycle
+		}
+		st.decoded, st.decodedN, st.decodedAM = tr, n, s.am
 	}
+	for i := range st.ready {
+		st.ready[i] = inf
+	}
+	clear(st.arbReady)
 	st.rel = tr.Relative
 	st.burstBytes = m.BytesPerBurst()
 	st.tck = int64(math.Round(1e6 / m.ClockMHz))
@@ -331,6 +344,11 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 		st.banks = make([]bank, nb)
 	}
 	st.banks = st.banks[:nb]
+	st.dirty, st.cand = 0, 0
+	st.allBanks = uint64(1)<<uint(nb) - 1
+	if nb == 64 {
+		st.allBanks = ^uint64(0)
+	}
 	for i := range st.banks {
 		b := &st.banks[i]
 		q := b.queue[:0]
@@ -404,19 +422,21 @@ func (st *state) run() error {
 	return nil
 }
 
-// step processes everything that happens at cycle T.
+// step processes everything that happens at cycle T. The controller's
+// timed evaluation comes first; then, as in the reference's SystemC delta
+// cycles, requests reaching the arbiter at T and responses travelling back
+// are delivered, and the controller is evaluated again after each batch
+// (it can still issue a command at T if none went out yet).
+var countSteps, countRuns int
+
 func (st *state) step(T int64) {
-	for iter := 0; iter < 64; iter++ {
+	countSteps++
+	st.controllerRun(T)
+	for range 64 {
 		did := false
-		// A request reaching the arbiter at T is seen by the controller
-		// only after its timed evaluation at T (the reference's SystemC
-		// delta-cycle order), so it joins from the second pass on.
-		if st.playerArr == T && iter > 0 {
+		if st.playerArr == T {
 			st.playerArr = inf
 			st.arbArrive(T, st.arrReq)
-			did = true
-		}
-		if st.controllerRun(T) {
 			did = true
 		}
 		if st.ctrlRespAt == T {
@@ -429,12 +449,10 @@ func (st *state) step(T int64) {
 			st.playerResp(T, st.plResp)
 			did = true
 		}
-		if iter == 0 && st.playerArr == T {
-			did = true
-		}
 		if !did {
 			return
 		}
+		st.controllerRun(T)
 	}
 }
 
@@ -453,11 +471,9 @@ func (st *state) nextEvent() int64 {
 	if st.acq >= 0 && st.acqTime > T {
 		nx = min(nx, st.acqTime)
 	}
-	for i := range st.banks {
-		b := &st.banks[i]
-		if b.cmd != cNOP {
-			nx = min(nx, max(b.local, st.early[b.cmd]))
-		}
+	for m := st.cand; m != 0; m &= m - 1 {
+		b := &st.banks[bits.TrailingZeros64(m)]
+		nx = min(nx, max(b.local, st.early[b.cmd]))
 	}
 	if st.refresh {
 		if st.rCmd != cNOP {
@@ -592,6 +608,7 @@ func (st *state) playerResp(T int64, r int32) {
 // controllerRun is one evaluation of the controller at T; it reports
 // whether anything changed.
 func (st *state) controllerRun(T int64) bool {
+	countRuns++
 	changed := st.manageResponses(T)
 	if st.manageRequests(T) {
 		changed = true
@@ -607,11 +624,9 @@ func (st *state) controllerRun(T int64) bool {
 	if st.refresh && st.rCmd != cNOP {
 		best, bestID, bestBank = max(st.rTTS, T), -1, -1
 	}
-	for i := range st.banks {
+	for m := st.cand; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m)
 		b := &st.banks[i]
-		if b.cmd == cNOP {
-			continue
-		}
 		ts := max(b.local, st.early[b.cmd], T)
 		if ts < best || ts == best && b.cur < bestID {
 			best, bestID, bestBank = ts, b.cur, i
@@ -627,10 +642,8 @@ func (st *state) controllerRun(T int64) bool {
 		changed = true
 	}
 	// Restart the bank machines whose inputs changed, then the refresh manager.
-	for i := range st.banks {
-		if st.banks[i].dirty {
-			st.startBank(i)
-		}
+	for st.dirty != 0 {
+		st.startBank(bits.TrailingZeros64(st.dirty))
 	}
 	if st.refresh {
 		st.refreshStart(T)
@@ -796,7 +809,9 @@ func (st *state) furtherRowHit(b *bank) bool {
 // startBank re-evaluates bank machine i (BankMachine::start).
 func (st *state) startBank(i int) {
 	b := &st.banks[i]
-	b.dirty = false
+	bit := uint64(1) << uint(i)
+	st.dirty &^= bit
+	st.cand &^= bit
 	b.cmd = cNOP
 	if b.blocked {
 		return
@@ -805,6 +820,7 @@ func (st *state) startBank(i int) {
 	if b.cur < 0 {
 		return
 	}
+	st.cand |= bit
 	q := &st.req[b.cur]
 	col, colA := cRD, cRDA
 	if q.write {
@@ -889,7 +905,7 @@ func (st *state) refreshStart(T int64) {
 			for i := range st.banks {
 				if !st.banks[i].blocked {
 					st.banks[i].blocked = true
-					st.banks[i].dirty = true
+					st.dirty |= 1 << uint(i)
 				}
 			}
 		} else if st.busy() {
@@ -959,14 +975,14 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 		st.activated = 0
 		for i := range st.banks {
 			st.banks[i].active = false
-			st.banks[i].dirty = true
 		}
+		st.dirty = st.allBanks
 	case cREFA:
 		st.nRef++
 		for i := range st.banks {
 			st.banks[i].blocked = false
-			st.banks[i].dirty = true
 		}
+		st.dirty = st.allBanks
 		if st.rState == rsPulledin {
 			st.flex--
 		} else {
@@ -980,7 +996,7 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 	// Timing checker.
 	if bi >= 0 {
 		st.banks[bi].last[c] = T
-		st.banks[bi].dirty = true
+		st.dirty |= 1 << uint(bi)
 	}
 	st.rank[c] = T
 	st.bus = T
@@ -1014,9 +1030,7 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 		}
 		if st.sched == SchedFrFcfsGrp && st.lastDir != q.write {
 			st.lastDir = q.write
-			for i := range st.banks {
-				st.banks[i].dirty = true
-			}
+			st.dirty = st.allBanks
 		}
 		st.manageRequests(T)
 		if q.write {

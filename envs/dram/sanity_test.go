@@ -1,0 +1,55 @@
+package dram
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestOtherTraces runs the traces with writes and idle gaps (not in the
+// reference CSVs) under a spread of configurations: every run must finish,
+// serve every request, and keep the command counts consistent.
+func TestOtherTraces(t *testing.T) {
+	dir := filepath.Join(sharedDir(), "data", "traces")
+	names := []string{"ddr3_example.stl", "pct.stl", "chstone-adpcm_32.stl", "chstone-jpeg_32.stl", "chstone-mips_32.stl"}
+	if _, err := os.Stat(filepath.Join(dir, names[0])); err != nil {
+		t.Skipf("shared traces not available (set COMMGRAPH_SHARED): %v", err)
+	}
+	sim := NewSimulator(nil, nil)
+	cfgs := []Config{DefaultConfig(), FastConfig()}
+	for k := range NumKnobs {
+		for v := range knobs[k].Values {
+			c := FastConfig()
+			c[k] = v
+			cfgs = append(cfgs, c)
+			c = DefaultConfig()
+			c[KnobRefreshPolicy] = RefreshAllBank
+			c[k] = v
+			cfgs = append(cfgs, c)
+		}
+	}
+	for _, n := range names {
+		tr, err := LoadTraceFile(filepath.Join(dir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := int64(tr.NumWrites())
+		for _, c := range cfgs {
+			res, err := sim.Run(tr, c)
+			if err != nil {
+				t.Fatalf("%s %s: %v", n, c, err)
+			}
+			if res.NWr != w || res.NRd != int64(len(tr.Requests))-w {
+				t.Fatalf("%s %s: %d RD %d WR, want %d and %d", n, c, res.NRd, res.NWr, int64(len(tr.Requests))-w, w)
+			}
+			if res.NPre > res.NAct || res.NAct-res.NPre > 8 {
+				t.Fatalf("%s %s: %d ACT vs %d PRE", n, c, res.NAct, res.NPre)
+			}
+			if res.TimeNS <= 0 || res.EnergyPJ <= 0 {
+				t.Fatalf("%s %s: %+v", n, c, res)
+			}
+		}
+		res, _ := sim.Run(tr, DefaultConfig())
+		t.Logf("%s: %d requests (%d writes): base %.0f ns %.0f pJ %.1f mW", n, len(tr.Requests), w, res.TimeNS, res.EnergyPJ, res.PowerMW)
+	}
+}
