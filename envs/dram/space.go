@@ -31,9 +31,10 @@ type SpaceOptions struct {
 // for concurrent use (simulators are pooled); NewEvaluator gives a goroutine
 // its own simulator for lock-free bulk evaluation (the sweep uses it).
 type Space struct {
-	trace *Trace
-	opt   SpaceOptions
-	pool  sync.Pool
+	trace    *Trace
+	readOnly bool
+	opt      SpaceOptions
+	pool     sync.Pool
 }
 
 var _ envs.DesignSpace = (*Space)(nil)
@@ -55,7 +56,7 @@ func NewSpace(t *Trace, opt SpaceOptions) (*Space, error) {
 	if opt.PlayerClockMHz < 0 {
 		return nil, fmt.Errorf("dram space: player clock %v MHz", opt.PlayerClockMHz)
 	}
-	s := &Space{trace: t, opt: opt}
+	s := &Space{trace: t, opt: opt, readOnly: t.NumWrites() == 0}
 	s.pool.New = func() any { return s.newSimulator() }
 	return s, nil
 }
@@ -141,4 +142,38 @@ func putMetrics(r Result, out []float64) error {
 	}
 	out[0], out[1], out[2] = r.TimeNS, r.EnergyPJ, r.PowerMW
 	return nil
+}
+
+// Canonical maps cfg to the representative of the configurations the model
+// evaluates identically (it implements sweep.Canonicalizer, so an
+// exhaustive sweep simulates each class once and checks a sample of the
+// copies). The equivalences are properties of the controller semantics
+// (spec sections 2-4), each visible in the simulator's code:
+//
+//   - RefreshPolicy=NoRefresh: RefreshMaxPostponed and RefreshMaxPulledin
+//     are never read (no refresh manager runs).
+//   - Arbiter=Simple: MaxActiveTransactions is ignored.
+//   - Read-only traces only: SchedulerBuffer=Shared counts exactly like
+//     ReadWrite (no writes are ever buffered), and Scheduler=FrFcfs picks
+//     exactly like FrFcfsGrp (every row hit is in the direction of the last
+//     column command, and the oldest hit has no older same-address hit).
+//
+// Representatives take the lowest value index of the irrelevant knob, so a
+// representative never comes after the configurations it stands for.
+func (s *Space) Canonical(cfg, rep []int) {
+	copy(rep, cfg)
+	if cfg[KnobRefreshPolicy] == RefreshNone {
+		rep[KnobRefreshMaxPostponed], rep[KnobRefreshMaxPulledin] = 0, 0
+	}
+	if cfg[KnobArbiter] == ArbSimple {
+		rep[KnobMaxActiveTransactions] = 0
+	}
+	if s.readOnly {
+		if cfg[KnobScheduler] == SchedFrFcfs {
+			rep[KnobScheduler] = SchedFrFcfsGrp
+		}
+		if cfg[KnobSchedulerBuffer] == BufShared {
+			rep[KnobSchedulerBuffer] = BufReadWrite
+		}
+	}
 }

@@ -1,10 +1,13 @@
 package dram
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/commgraph/commgraph/envs"
+	"github.com/commgraph/commgraph/envs/envtest"
+	"github.com/commgraph/commgraph/envs/sweep"
 )
 
 func TestSpaceKnobsAndSize(t *testing.T) {
@@ -54,4 +57,117 @@ func TestSpaceRejectsBadConfigurations(t *testing.T) {
 	if _, err := NewTraceSpace("no-such-trace"); err == nil {
 		t.Error("unknown trace accepted")
 	}
+}
+
+var (
+	_ sweep.EvaluatorMaker = (*Space)(nil)
+	_ sweep.Canonicalizer  = (*Space)(nil)
+)
+
+// TestSpaceEvaluateMatchesSimulator: Evaluate, the per-goroutine evaluator
+// and the simulator agree bit for bit, and the spec's anchors come out.
+func TestSpaceEvaluateMatchesSimulator(t *testing.T) {
+	s, err := NewTraceSpace("stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float64, 3)
+	if err := s.Evaluate(make([]int, NumKnobs), out); err != nil {
+		t.Fatal(err)
+	}
+	if out[0] != 51595 || out[1] != 85957050 {
+		t.Fatalf("stream default: %v ns, %v pJ; want 51,595 ns and 85,957,050 pJ", out[0], out[1])
+	}
+	ev := s.NewEvaluator()
+	rng := rand.New(rand.NewPCG(3, 1))
+	sim := NewSimulator(nil, nil)
+	for range 5 {
+		var c Config
+		for k := range c {
+			c[k] = rng.IntN(len(knobs[k].Values))
+		}
+		r, err := sim.Run(s.Trace(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := make([]float64, 3), make([]float64, 3)
+		if err := s.Evaluate(c[:], a); err != nil {
+			t.Fatal(err)
+		}
+		if err := ev(c[:], b); err != nil {
+			t.Fatal(err)
+		}
+		want := []float64{r.TimeNS, r.EnergyPJ, r.PowerMW}
+		if !slices.Equal(a, want) || !slices.Equal(b, want) {
+			t.Fatalf("%s: Evaluate %v, evaluator %v, simulator %v", c, a, b, want)
+		}
+	}
+}
+
+// TestSpaceCanonicalEquivalences checks on every DSE trace, for seeded
+// random configurations that are not their own representative, that the
+// representative simulates to exactly the same metrics.
+func TestSpaceCanonicalEquivalences(t *testing.T) {
+	n := 12
+	if testing.Short() {
+		n = 3
+	}
+	for _, name := range []string{"stream", "random", "cloud-1", "cloud-2"} {
+		s, err := NewTraceSpace(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := s.NewEvaluator()
+		rng := rand.New(rand.NewPCG(7, uint64(len(name))))
+		cfg, rep := make([]int, NumKnobs), make([]int, NumKnobs)
+		a, b := make([]float64, 3), make([]float64, 3)
+		for found := 0; found < n; {
+			for k := range cfg {
+				cfg[k] = rng.IntN(len(knobs[k].Values))
+			}
+			s.Canonical(cfg, rep)
+			if slices.Equal(cfg, rep) {
+				continue
+			}
+			found++
+			ri, _ := sweep.Encode(rep, sizes())
+			ci, _ := sweep.Encode(cfg, sizes())
+			if ri > ci {
+				t.Fatalf("representative %v comes after %v", rep, cfg)
+			}
+			if err := ev(cfg, a); err != nil {
+				t.Fatal(err)
+			}
+			if err := ev(rep, b); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(a, b) {
+				t.Fatalf("%s: %v gives %v but its representative %v gives %v", name, cfg, a, rep, b)
+			}
+		}
+	}
+	// Traces with writes keep Scheduler and SchedulerBuffer apart.
+	w := &Space{readOnly: false}
+	cfg := []int{0, SchedFrFcfs, BufShared, 0, 0, 1, 0, 0, 1, 0}
+	rep := make([]int, NumKnobs)
+	w.Canonical(cfg, rep)
+	if !slices.Equal(cfg, rep) {
+		t.Fatalf("write trace: %v mapped to %v", cfg, rep)
+	}
+}
+
+func sizes() []int {
+	r := make([]int, NumKnobs)
+	for k := range r {
+		r[k] = len(knobs[k].Values)
+	}
+	return r
+}
+
+func TestSpaceContract(t *testing.T) {
+	s, err := NewTraceSpace("stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	envtest.DesignSpace(t, s)
 }

@@ -28,6 +28,22 @@ type EvaluatorMaker interface {
 	NewEvaluator() func(cfg []int, out []float64) error
 }
 
+// Canonicalizer is implemented by spaces in which distinct configurations
+// are known to evaluate to identical metrics, for example because the model
+// ignores a knob in some setting (no refresh policy makes the refresh
+// limits irrelevant). Canonical writes the representative of cfg's class
+// into rep; the representative must map to itself and have an index no
+// larger than cfg's. Run then evaluates each class once and copies its
+// record, and checks a deterministic sample of the copies by evaluating
+// them directly (Options.Verify), failing if any differs. The table is the
+// same, byte for byte, as without the shortcut.
+type Canonicalizer interface {
+	Canonical(cfg, rep []int)
+}
+
+// DefaultVerify is the default Options.Verify.
+const DefaultVerify = 61
+
 // DefaultChunkSize is the number of configurations per chunk (the most work
 // an interrupted sweep loses per worker).
 const DefaultChunkSize = 2048
@@ -43,6 +59,14 @@ type Options struct {
 	// Progress, when set, is called from Run's goroutine after every chunk
 	// is durably written (and once at the start).
 	Progress func(Progress)
+	// NoCanonical evaluates every configuration even when the space is a
+	// Canonicalizer (a brute-force check of its equivalences).
+	NoCanonical bool
+	// Verify: with a Canonicalizer, every configuration whose index is a
+	// multiple of Verify and that is not its own representative is also
+	// evaluated directly and compared bit for bit. 0 means DefaultVerify;
+	// negative disables the check.
+	Verify int
 }
 
 // Progress reports how far a sweep is.
@@ -56,7 +80,11 @@ type Progress struct {
 type Stats struct {
 	Total     int64 // configurations in the space
 	Resumed   int64 // configurations already stored when Run started
-	Evaluated int64 // configurations evaluated and stored by this Run
+	Evaluated int64 // configurations stored by this Run
+	// Evaluations counts the evaluations this Run made (fewer than
+	// Evaluated when a Canonicalizer lets records be copied; the resume and
+	// Verify checks included).
+	Evaluations int64
 }
 
 // PartialPath returns the name of the in-progress file of a sweep to path.
@@ -107,18 +135,20 @@ func Run(ctx context.Context, ds envs.DesignSpace, path string, opt Options) (St
 		if err := checkResume(ds, f, int64(len(hdr)), start, rec, radices); err != nil {
 			return st, fmt.Errorf("%s: %w", part, err)
 		}
+		st.Evaluations++
 	}
 	if opt.Progress != nil {
 		opt.Progress(Progress{Done: start, Total: h.Configs, Resumed: start})
 	}
 
 	if start < h.Configs {
-		n, err := evaluateInto(ctx, ds, f, start, h.Configs, radices, len(h.Metrics), opt, func(done int64) {
+		n, evals, err := evaluateInto(ctx, ds, f, start, h.Configs, radices, len(h.Metrics), opt, func(done int64) {
 			if opt.Progress != nil {
 				opt.Progress(Progress{Done: done, Total: h.Configs, Resumed: start})
 			}
 		})
 		st.Evaluated = n
+		st.Evaluations += evals
 		if err != nil {
 			return st, err
 		}
@@ -251,8 +281,8 @@ type chunk struct {
 
 // evaluateInto evaluates configurations [start, total) on opt.Jobs workers
 // and appends their records to f in index order, syncing after every chunk.
-// It returns the number of records written.
-func evaluateInto(ctx context.Context, ds envs.DesignSpace, f *os.File, start, total int64, radices []int, nm int, opt Options, progress func(done int64)) (int64, error) {
+// It returns the number of records written and of evaluations made.
+func evaluateInto(ctx context.Context, ds envs.DesignSpace, f *os.File, start, total int64, radices []int, nm int, opt Options, progress func(done int64)) (int64, int64, error) {
 	jobs := opt.Jobs
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
@@ -264,6 +294,14 @@ func evaluateInto(ctx context.Context, ds envs.DesignSpace, f *os.File, start, t
 	nChunks := (total - start + cs - 1) / cs
 	jobs = int(min(int64(jobs), nChunks))
 	rec := nm * 8
+	canon, _ := ds.(Canonicalizer)
+	if opt.NoCanonical {
+		canon = nil
+	}
+	verify := int64(opt.Verify)
+	if verify == 0 {
+		verify = DefaultVerify
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -274,15 +312,16 @@ func evaluateInto(ctx context.Context, ds envs.DesignSpace, f *os.File, start, t
 		free <- make([]byte, int(cs)*rec)
 	}
 	results := make(chan chunk, cap(free))
-	var next atomic.Int64
+	var next, evals atomic.Int64
 	var wg sync.WaitGroup
 	for range jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			eval := evaluatorFor(ds)
-			cfg := make([]int, len(radices))
-			out := make([]float64, nm)
+			w := worker{ds: ds, eval: evaluatorFor(ds), canon: canon, verify: verify, radices: radices, nm: nm,
+				cfg: make([]int, len(radices)), rep: make([]int, len(radices)), out: make([]float64, nm),
+				chk: make([]float64, nm), outside: map[int64][]float64{}}
+			defer func() { evals.Add(w.evals) }()
 			for {
 				var buf []byte
 				select {
@@ -296,21 +335,11 @@ func evaluateInto(ctx context.Context, ds envs.DesignSpace, f *os.File, start, t
 				}
 				lo := start + k*cs
 				hi := min(lo+cs, total)
-				Decode(lo, radices, cfg)
 				c := chunk{k: k, n: int(hi - lo), buf: buf}
-				for j := 0; j < c.n; j++ {
-					if j&63 == 0 && ctx.Err() != nil {
-						return
-					}
-					if err := eval(cfg, out); err != nil {
-						c.err = fmt.Errorf("configuration %d (%s): %w", lo+int64(j), describe(ds, cfg), err)
-						break
-					}
-					for m, v := range out {
-						binary.LittleEndian.PutUint64(buf[(j*nm+m)*8:], math.Float64bits(v))
-					}
-					increment(cfg, radices)
+				if !w.run(ctx, lo, hi, buf) {
+					return
 				}
+				c.err = w.err
 				results <- c
 				if c.err != nil {
 					return
@@ -360,12 +389,100 @@ func evaluateInto(ctx context.Context, ds envs.DesignSpace, f *os.File, start, t
 		}
 	}
 	if firstErr != nil {
-		return written, firstErr
+		return written, evals.Load(), firstErr
 	}
 	if err := ctx.Err(); err != nil && start+written < total {
-		return written, fmt.Errorf("sweep interrupted after %d of %d configurations (rerun to resume): %w", start+written, total, context.Cause(ctx))
+		return written, evals.Load(), fmt.Errorf("sweep interrupted after %d of %d configurations (rerun to resume): %w", start+written, total, context.Cause(ctx))
 	}
-	return written, nil
+	return written, evals.Load(), nil
+}
+
+// worker is one sweep goroutine's state.
+type worker struct {
+	ds       envs.DesignSpace
+	eval     func(cfg []int, out []float64) error
+	canon    Canonicalizer
+	verify   int64
+	radices  []int
+	nm       int
+	cfg, rep []int
+	out, chk []float64
+	// outside caches records of representatives before the current chunk.
+	outside map[int64][]float64
+	evals   int64
+	err     error
+}
+
+// run fills buf with the records of configurations [lo, hi). It returns
+// false when ctx was cancelled (buf is then abandoned) and sets w.err on an
+// evaluation failure.
+func (w *worker) run(ctx context.Context, lo, hi int64, buf []byte) bool {
+	clear(w.outside)
+	Decode(lo, w.radices, w.cfg)
+	nm := w.nm
+	for i := lo; i < hi; i++ {
+		if (i-lo)&63 == 0 && ctx.Err() != nil {
+			return false
+		}
+		j := int(i - lo)
+		rec := buf[j*nm*8 : (j+1)*nm*8]
+		ri := i
+		if w.canon != nil {
+			w.canon.Canonical(w.cfg, w.rep)
+			ri, _ = Encode(w.rep, w.radices)
+		}
+		switch {
+		case ri == i:
+			if !w.evaluate(i, w.cfg, w.out) {
+				return true
+			}
+			putRecord(rec, w.out)
+		case ri >= lo && ri < i:
+			copy(rec, buf[int(ri-lo)*nm*8:int(ri-lo+1)*nm*8])
+		case ri < lo:
+			v, ok := w.outside[ri]
+			if !ok {
+				v = make([]float64, nm)
+				if !w.evaluate(ri, w.rep, v) {
+					return true
+				}
+				w.outside[ri] = v
+			}
+			putRecord(rec, v)
+		default:
+			w.err = fmt.Errorf("Canonical maps configuration %d (%s) to %d, a later one", i, describe(w.ds, w.cfg), ri)
+			return true
+		}
+		if ri != i && w.verify > 0 && i%w.verify == 0 {
+			if !w.evaluate(i, w.cfg, w.chk) {
+				return true
+			}
+			for m, v := range w.chk {
+				if math.Float64bits(v) != binary.LittleEndian.Uint64(rec[8*m:]) {
+					w.err = fmt.Errorf("configuration %d (%s) gives metric %d = %v but its representative %d (%s) gives %v: the space's Canonical equivalence does not hold",
+						i, describe(w.ds, w.cfg), m, v, ri, describe(w.ds, w.rep), math.Float64frombits(binary.LittleEndian.Uint64(rec[8*m:])))
+					return true
+				}
+			}
+		}
+		increment(w.cfg, w.radices)
+	}
+	return true
+}
+
+func (w *worker) evaluate(i int64, cfg []int, out []float64) bool {
+	w.evals++
+	if err := w.eval(cfg, out); err != nil {
+		w.err = fmt.Errorf("configuration %d (%s): %w", i, describe(w.ds, cfg), err)
+		return false
+	}
+	return true
+}
+
+func putRecord(rec []byte, v []float64) {
+	for m, x := range v {
+		binary.LittleEndian.PutUint64(rec[8*m:], math.Float64bits(x))
+	}
 }
 
 // describe renders cfg as Knob=Value pairs.

@@ -390,3 +390,58 @@ func TestRestrictMatchesFullTable(t *testing.T) {
 		t.Fatalf("unknown value: %v", err)
 	}
 }
+
+// ignoringToy ignores knob 2 whenever knob 0 is 0 and says so through
+// Canonical; with lie set, it also claims knob 1 is ignored, which is false.
+type ignoringToy struct {
+	*toySpace
+	lie bool
+}
+
+func (s ignoringToy) Evaluate(cfg []int, out []float64) error {
+	c := append([]int(nil), cfg...)
+	if c[0] == 0 {
+		c[2] = 0
+	}
+	return s.toySpace.Evaluate(c, out)
+}
+
+func (s ignoringToy) Canonical(cfg, rep []int) {
+	copy(rep, cfg)
+	if cfg[0] == 0 {
+		rep[2] = 0
+		if s.lie {
+			rep[1] = 0
+		}
+	}
+}
+
+func TestCanonicalSavesEvaluationsAndKeepsBytes(t *testing.T) {
+	dir := t.TempDir()
+	ref := filepath.Join(dir, "ref")
+	bst := mustRun(t, ignoringToy{toySpace: newToy(3, 4, 50, 2)}, ref, Options{NoCanonical: true})
+	want, _ := os.ReadFile(ref)
+	if bst.Evaluations != 1200 {
+		t.Fatalf("brute force made %d evaluations, want 1200", bst.Evaluations)
+	}
+	for _, o := range []Options{{Jobs: 1}, {Jobs: 3, ChunkSize: 7}, {Jobs: 2, ChunkSize: 64, Verify: -1}} {
+		p := filepath.Join(dir, fmt.Sprintf("c%d-%d-%d", o.Jobs, o.ChunkSize, o.Verify))
+		st := mustRun(t, ignoringToy{toySpace: newToy(3, 4, 50, 2)}, p, o)
+		got, _ := os.ReadFile(p)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%+v: canonical sweep differs from brute force", o)
+		}
+		// Classes: 2*4*50*2 = 800 with knob 0 > 0, plus 4*2 = 8 with knob 0 = 0.
+		limit := int64(900)
+		if o.ChunkSize == 7 {
+			limit = 1000 // tiny chunks re-evaluate representatives at every boundary
+		}
+		if st.Evaluations >= limit || st.Evaluations < 808 {
+			t.Fatalf("%+v: %d evaluations, want about 808 (+ verification and chunk-boundary repeats)", o, st.Evaluations)
+		}
+	}
+	_, err := Run(context.Background(), ignoringToy{toySpace: newToy(3, 4, 50, 2), lie: true}, filepath.Join(dir, "lie"), Options{Verify: 1})
+	if err == nil || !strings.Contains(err.Error(), "equivalence does not hold") {
+		t.Fatalf("false equivalence not caught: %v", err)
+	}
+}
