@@ -415,3 +415,25 @@ func BenchmarkVec(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkVecHard: 20 copies of hard, where per-copy work (about 2 us)
+// dwarfs the worker hand-off.
+func BenchmarkVecHard(b *testing.B) {
+	for _, w := range []int{1, 2} {
+		b.Run([]string{"", "workers=1", "workers=2"}[w], func(b *testing.B) {
+			v := envs.NewVec(MustNew(Hard()), 20, envs.VecConfig{Seed: 1, Workers: w})
+			defer v.Close()
+			buf := v.NewBuffers()
+			v.Reset(buf)
+			r := rand.New(rand.NewPCG(1, 1))
+			b.ReportAllocs()
+			for b.Loop() {
+				for i := range buf.Actions {
+					buf.Actions[i] = r.IntN(5)
+				}
+				v.Step(buf)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*20), "ns/envstep")
+		})
+	}
+}
