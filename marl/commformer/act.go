@@ -62,6 +62,7 @@ func (m *model) act(a *actor, obs []float32, greedy bool, rng *rand.Rand, action
 		cnt := m.counts[i]
 		for s := 0; s < B; s++ {
 			row := a.logp[(s*N+i)*A : (s*N+i)*A+A]
+			copy(a.dist[(s*N+i)*A:(s*N+i)*A+A], row)
 			var c int
 			if greedy {
 				c = 0

@@ -204,6 +204,9 @@ func (m *model) buildDec(B int) (*decGraph, error) {
 type actor struct {
 	enc *encGraph
 	dec *decGraph
+	// dist holds, after act, every agent's log-probabilities [B*N, A] at
+	// the pass in which it chose.
+	dist []float32
 	// scratch
 	logp []float32
 	tok  []float32
@@ -219,7 +222,7 @@ func (m *model) newActor(B int) (*actor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("commformer: build acting decoder: %w", err)
 	}
-	return &actor{enc: e, dec: d, logp: make([]float32, B*m.N*m.A), tok: make([]float32, B*m.N*(m.A+1))}, nil
+	return &actor{enc: e, dec: d, logp: make([]float32, B*m.N*m.A), dist: make([]float32, B*m.N*m.A), tok: make([]float32, B*m.N*(m.A+1))}, nil
 }
 
 // setMode sets the graph mode of every binding (warm-up or exact when acting).
