@@ -332,12 +332,14 @@ func (k attnKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
 	return out, nil
 }
 
-func (k attnKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense) ([]*tensor.Dense, error) {
+func (k attnKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.Dense) error {
 	s := k.shape(in[0])
 	dt := in[0].Dtype()
-	grads := make([]*tensor.Dense, len(in))
-	for i, d := range in {
-		grads[i] = newLike(dt, d.Shape()...)
+	// dq, dk, dv are always needed by the kernel's accumulation.
+	for i := 0; i < 3; i++ {
+		if grads[i] == nil {
+			grads[i] = newLike(dt, in[i].Shape()...)
+		}
 	}
 	ra, rb, g := k.split(in)
 	idx := 4
@@ -361,11 +363,5 @@ func (k attnKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense) ([]*tens
 		attnBackward(s, gr, slice[float64](gout), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]),
 			slice[float64](ra), slice[float64](rb), slice[float64](in[3]), slice[float64](g))
 	}
-	diff := k.diffWRT()
-	for i := range grads {
-		if !diff[i] {
-			grads[i] = nil
-		}
-	}
-	return grads, nil
+	return nil
 }

@@ -84,17 +84,18 @@ func (k addBiasKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
 	return out, nil
 }
 
-func (k addBiasKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense) ([]*tensor.Dense, error) {
-	dx := gout.Clone().(*tensor.Dense)
-	db := newLike(in[1].Dtype(), in[1].Shape()...)
+func (k addBiasKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.Dense) error {
+	dx, db := grads[0], grads[1]
 	d := in[0].Shape()[1]
 	switch in[0].Dtype() {
 	case tensor.Float32:
+		copy(slice[float32](dx), slice[float32](gout))
 		colSums(slice[float32](db), slice[float32](gout), d)
 	default:
+		copy(slice[float64](dx), slice[float64](gout))
 		colSums(slice[float64](db), slice[float64](gout), d)
 	}
-	return []*tensor.Dense{dx, db}, nil
+	return nil
 }
 
 // ---------------------------------------------------------------------------
@@ -181,11 +182,9 @@ func (k layerNormKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
 	return out, nil
 }
 
-func (k layerNormKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense) ([]*tensor.Dense, error) {
+func (k layerNormKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.Dense) error {
 	dt := in[0].Dtype()
-	dx := newLike(dt, in[0].Shape()...)
-	dg := newLike(dt, in[1].Shape()...)
-	db := newLike(dt, in[2].Shape()...)
+	dx, dg, db := grads[0], grads[1], grads[2]
 	d := in[0].Shape()[1]
 	switch dt {
 	case tensor.Float32:
@@ -193,7 +192,7 @@ func (k layerNormKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense) ([]
 	default:
 		layerNormBackward(slice[float64](dx), slice[float64](dg), slice[float64](db), slice[float64](in[0]), slice[float64](in[1]), slice[float64](gout), d, k.eps)
 	}
-	return []*tensor.Dense{dx, dg, db}, nil
+	return nil
 }
 
 // ---------------------------------------------------------------------------
@@ -285,15 +284,15 @@ func (k activationKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
 	return out, nil
 }
 
-func (k activationKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense) ([]*tensor.Dense, error) {
-	dx := newLike(in[0].Dtype(), in[0].Shape()...)
+func (k activationKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.Dense) error {
+	dx := grads[0]
 	switch in[0].Dtype() {
 	case tensor.Float32:
 		activateBackward(k.act, slice[float32](dx), slice[float32](in[0]), slice[float32](gout))
 	default:
 		activateBackward(k.act, slice[float64](dx), slice[float64](in[0]), slice[float64](gout))
 	}
-	return []*tensor.Dense{dx}, nil
+	return nil
 }
 
 // ---------------------------------------------------------------------------
@@ -353,10 +352,9 @@ func (k edgeEmbedKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
 	return out, nil
 }
 
-func (k edgeEmbedKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense) ([]*tensor.Dense, error) {
+func (k edgeEmbedKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.Dense) error {
 	dt := in[0].Dtype()
-	da := newLike(dt, in[0].Shape()...)
-	dtab := newLike(dt, in[1].Shape()...)
+	da, dtab := grads[0], grads[1]
 	d := in[1].Shape()[1]
 	switch dt {
 	case tensor.Float32:
@@ -364,5 +362,5 @@ func (k edgeEmbedKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense) ([]
 	default:
 		edgeEmbedBackward(slice[float64](da), slice[float64](dtab), slice[float64](in[0]), slice[float64](in[1]), slice[float64](gout), d)
 	}
-	return []*tensor.Dense{da, dtab}, nil
+	return nil
 }

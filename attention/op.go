@@ -25,9 +25,10 @@ type kernel interface {
 	diffWRT() []bool
 	// forward computes the output.
 	forward(in []*tensor.Dense) (*tensor.Dense, error)
-	// backward returns one gradient per input (nil where diffWRT is false),
-	// given the inputs, the forward output and the gradient of the output.
-	backward(in []*tensor.Dense, out, gout *tensor.Dense) ([]*tensor.Dense, error)
+	// backward writes the gradient of each input into grads[i] (zeroed on
+	// entry; nil where diffWRT is false), given the inputs, the forward
+	// output and the gradient of the output.
+	backward(in []*tensor.Dense, out, gout *tensor.Dense, grads []*tensor.Dense) error
 }
 
 var opIDs atomic.Uint64
@@ -121,44 +122,44 @@ func (op *fusedOp) String() string { return op.k.name() }
 
 func (op *fusedOp) DiffWRT(n int) []bool { return op.k.diffWRT() }
 
-// SymDiff builds one backward node computing every input gradient into one
-// flat vector, and one cheap extraction node per differentiable input.
+// SymDiff builds one backward node computing every input gradient, and one
+// extraction node per differentiable input that hands out its gradient.
+//
+// The backward node keeps the gradients (freshly allocated on every run, one
+// tensor each) and outputs a one-element token; each extraction node takes
+// the token (which orders it after the backward node on the tape) and
+// returns its input's gradient tensor without copying. No two values share
+// memory, so gorgonia's in-place register reuse cannot corrupt a gradient.
 func (op *fusedOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	diff := op.k.diffWRT()
 	shapes := make([]tensor.Shape, len(inputs))
-	total := 0
 	for i, in := range inputs {
 		shapes[i] = in.Shape().Clone()
-		if diff[i] {
-			total += shapes[i].TotalSize()
-		}
 	}
-	bw := &fusedBwdOp{fwd: op, shapes: shapes, total: total}
+	bw := &fusedBwdOp{fwd: op, shapes: shapes}
 	children := append(append(G.Nodes{}, inputs...), output, grad)
 	all, err := G.ApplyOp(bw, children...)
 	if err != nil {
 		return nil, fmt.Errorf("attention: %s backward: %w", op.k.name(), err)
 	}
 	res := make(G.Nodes, len(inputs))
-	off := 0
 	for i := range inputs {
 		if !diff[i] {
 			continue
 		}
-		ex := &extractOp{off: off, shape: shapes[i], id: opIDs.Add(1)}
+		ex := &extractOp{src: bw, idx: i, shape: shapes[i], id: opIDs.Add(1)}
 		if res[i], err = G.ApplyOp(ex, all); err != nil {
 			return nil, fmt.Errorf("attention: %s backward extract %d: %w", op.k.name(), i, err)
 		}
-		off += shapes[i].TotalSize()
 	}
 	return res, nil
 }
 
-// fusedBwdOp evaluates a kernel's backward pass into one flat vector.
+// fusedBwdOp evaluates a kernel's backward pass.
 type fusedBwdOp struct {
 	fwd    *fusedOp
 	shapes []tensor.Shape
-	total  int
+	grads  []*tensor.Dense // results of the last run, read by extractOp
 }
 
 func (op *fusedBwdOp) Arity() int { return op.fwd.k.arity() + 2 }
@@ -172,7 +173,7 @@ func (op *fusedBwdOp) Type() hm.Type {
 	return hm.NewFnType(ts...)
 }
 func (op *fusedBwdOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{op.total}, nil
+	return tensor.Shape{1}, nil
 }
 func (op *fusedBwdOp) Do(vs ...G.Value) (G.Value, error) {
 	in, err := toDense(vs)
@@ -180,30 +181,19 @@ func (op *fusedBwdOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("attention: %s backward: %w", op.fwd.k.name(), err)
 	}
 	n := op.fwd.k.arity()
-	grads, err := op.fwd.k.backward(in[:n], in[n], in[n+1])
-	if err != nil {
-		return nil, err
-	}
 	dt := in[0].Dtype()
-	flat := tensor.New(tensor.Of(dt), tensor.WithShape(op.total))
-	off := 0
+	grads := make([]*tensor.Dense, n)
 	diff := op.fwd.k.diffWRT()
 	for i := 0; i < n; i++ {
-		if !diff[i] {
-			continue
+		if diff[i] {
+			grads[i] = newLike(dt, op.shapes[i]...)
 		}
-		sz := op.shapes[i].TotalSize()
-		switch dt {
-		case tensor.Float32:
-			copy(flat.Float32s()[off:off+sz], grads[i].Float32s())
-		case tensor.Float64:
-			copy(flat.Float64s()[off:off+sz], grads[i].Float64s())
-		default:
-			return nil, fmt.Errorf("attention: unsupported dtype %v", dt)
-		}
-		off += sz
 	}
-	return flat, nil
+	if err := op.fwd.k.backward(in[:n], in[n], in[n+1], grads); err != nil {
+		return nil, err
+	}
+	op.grads = grads
+	return newLike(dt, 1), nil
 }
 func (op *fusedBwdOp) ReturnsPtr() bool     { return false }
 func (op *fusedBwdOp) CallsExtern() bool    { return false }
@@ -218,9 +208,10 @@ func (op *fusedBwdOp) Hashcode() uint32 {
 }
 func (op *fusedBwdOp) String() string { return op.fwd.k.name() + ".grad" }
 
-// extractOp copies one input's gradient out of a flat gradient vector.
+// extractOp returns one input's gradient computed by a fusedBwdOp.
 type extractOp struct {
-	off   int
+	src   *fusedBwdOp
+	idx   int
 	shape tensor.Shape
 	id    uint64
 }
@@ -234,31 +225,22 @@ func (op *extractOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.shape.Clone(), nil
 }
 func (op *extractOp) Do(vs ...G.Value) (G.Value, error) {
-	in, ok := vs[0].(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("attention: extract: input is %T", vs[0])
+	if op.src.grads == nil || op.src.grads[op.idx] == nil {
+		return nil, fmt.Errorf("attention: %s: gradient %d not computed", op.src.fwd.k.name(), op.idx)
 	}
-	sz := op.shape.TotalSize()
-	out := tensor.New(tensor.Of(in.Dtype()), tensor.WithShape(op.shape.Clone()...))
-	switch in.Dtype() {
-	case tensor.Float32:
-		copy(out.Float32s(), in.Float32s()[op.off:op.off+sz])
-	case tensor.Float64:
-		copy(out.Float64s(), in.Float64s()[op.off:op.off+sz])
-	default:
-		return nil, fmt.Errorf("attention: unsupported dtype %v", in.Dtype())
-	}
-	return out, nil
+	g := op.src.grads[op.idx]
+	op.src.grads[op.idx] = nil // handed out once per run
+	return g, nil
 }
 func (op *extractOp) ReturnsPtr() bool     { return false }
 func (op *extractOp) CallsExtern() bool    { return false }
 func (op *extractOp) OverwritesInput() int { return -1 }
 func (op *extractOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "extract(%d,%v)#%d", op.off, op.shape, op.id)
+	fmt.Fprintf(h, "extract(%d,%v)#%d", op.idx, op.shape, op.id)
 }
 func (op *extractOp) Hashcode() uint32 {
 	h := fnv.New32a()
 	op.WriteHash(h)
 	return h.Sum32()
 }
-func (op *extractOp) String() string { return fmt.Sprintf("extract(%d,%v)", op.off, op.shape) }
+func (op *extractOp) String() string { return fmt.Sprintf("extract(%d,%v)", op.idx, op.shape) }

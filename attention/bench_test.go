@@ -1,0 +1,122 @@
+package attention
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+var benchSizes = []struct {
+	name         string
+	B, N, obs, A int
+	actB         int
+}{
+	{"predprey", 4000, 3, 261, 5, 20},
+	{"dram", 1024, 10, 16, 8, 32},
+	{"agents20", 2048, 20, 32, 4, 32},
+}
+
+// benchModel is a stand-in for the CommFormer model built from this
+// package's blocks: observation embedding LN -> Linear -> GELU -> LN, one
+// encoder block, action embedding, one decoder block, d = 64, 1 head.
+type benchModel struct {
+	ps             *Params
+	ln0, ln1       *LayerNorm
+	obsL, actL     *Linear
+	emb            *EdgeEmbedding
+	enc            *EncoderBlock
+	dec            *DecoderBlock
+	obsDim, actDim int
+}
+
+func newBenchModel(obs, act int) *benchModel {
+	rng := rand.New(rand.NewPCG(11, 1))
+	ps := NewParams(tensor.Float32)
+	const d = 64
+	return &benchModel{
+		ps: ps, obsDim: obs, actDim: act + 1,
+		ln0: NewLayerNorm(ps, "ln0", obs), obsL: NewLinear(ps, "obs", obs, d, Uniform(rng, 1)),
+		ln1: NewLayerNorm(ps, "ln1", d), actL: NewLinear(ps, "act", act+1, d, Uniform(rng, 1)),
+		emb: NewEdgeEmbedding(ps, "edge", d, rng),
+		enc: NewEncoderBlock(ps, "enc", d, 1, rng), dec: NewDecoderBlock(ps, "dec", d, 1, rng),
+	}
+}
+
+// BenchmarkTrainStep measures one forward + backward pass of the blocks
+// over the full PPO batch (the GEMM-heavy part of a PPO epoch).
+func BenchmarkTrainStep(b *testing.B) {
+	for _, s := range benchSizes {
+		b.Run(s.name, func(b *testing.B) {
+			m := newBenchModel(s.obs, s.A)
+			rows := s.B * s.N
+			g := G.NewGraph()
+			bd := NewBinder(g)
+			obs := G.NewMatrix(g, tensor.Float32, G.WithShape(rows, s.obs), G.WithName("obs"), G.WithInit(G.Gaussian(0, 1)))
+			act := G.NewMatrix(g, tensor.Float32, G.WithShape(rows, m.actDim), G.WithName("act"), G.WithInit(G.Gaussian(0, 1)))
+			a := G.NewMatrix(g, tensor.Float32, G.WithShape(s.N, s.N), G.WithName("A"), G.WithInit(G.Ones()))
+			x := G.Must(m.ln0.Forward(bd, obs))
+			x = G.Must(m.obsL.Forward(bd, x))
+			x = G.Must(Activate(GELU, x))
+			x = G.Must(m.ln1.Forward(bd, x))
+			cg := CommGraph{N: s.N, A: a, Edge: G.Must(m.emb.Forward(bd, a))}
+			rep := G.Must(m.enc.Forward(bd, x, cg))
+			y := G.Must(m.dec.Forward(bd, G.Must(m.actL.Forward(bd, act)), rep, cg))
+			cost := G.Must(G.Mean(G.Must(G.Add(y, rep))))
+			if _, err := bd.Backward(cost, a); err != nil {
+				b.Fatal(err)
+			}
+			vm := G.NewTapeMachine(g)
+			defer vm.Close()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := vm.RunAll(); err != nil {
+					b.Fatal(err)
+				}
+				vm.Reset()
+			}
+		})
+	}
+}
+
+// BenchmarkInferAct measures the inference path of one act call: encoder
+// over all agents, then N incremental decoder steps.
+func BenchmarkInferAct(b *testing.B) {
+	for _, s := range benchSizes {
+		b.Run(s.name, func(b *testing.B) {
+			m := newBenchModel(s.obs, s.A)
+			const d = 64
+			rows := s.actB * s.N
+			rng := rand.New(rand.NewPCG(12, 1))
+			obs := make([]float32, rows*s.obs)
+			for i := range obs {
+				obs[i] = float32(rng.NormFloat64())
+			}
+			a := make([]float32, s.N*s.N)
+			for i := range a {
+				a[i] = 1
+			}
+			tok := make([]float32, s.actB*m.actDim)
+			x := make([]float32, rows*d)
+			xi := make([]float32, s.actB*d)
+			oi := make([]float32, s.actB*d)
+			var st *DecoderState
+			b.ReportAllocs()
+			for b.Loop() {
+				h := make([]float32, len(obs))
+				m.ln0.Infer(h, obs)
+				m.obsL.Infer(x, h, rows)
+				ActivateInto(GELU, x, x)
+				m.ln1.Infer(x, x)
+				g := InferGraph{N: s.N, A: a, Edge: m.emb.Infer(a)}
+				rep := m.enc.Infer(x, s.actB, g, m.enc.Attn.Relations(g.Edge))
+				st = m.dec.Start(st, rep, s.actB, g)
+				for i := 0; i < s.N; i++ {
+					m.actL.Infer(xi, tok, s.actB)
+					st.Step(i, xi, oi)
+				}
+			}
+		})
+	}
+}
