@@ -80,6 +80,22 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
+// CheckKinds reports whether the env and algorithm kinds of cfg are
+// registered, naming the key otherwise.
+func CheckKinds(cfg *Config) error {
+	regMu.RLock()
+	_, okEnv := envReg[cfg.Env.Kind]
+	_, okAlg := algReg[cfg.Algorithm.Kind]
+	regMu.RUnlock()
+	if !okEnv {
+		return fmt.Errorf("key env.kind: unknown environment %q (registered: %s)", cfg.Env.Kind, strings.Join(EnvKinds(), ", "))
+	}
+	if !okAlg {
+		return fmt.Errorf("key algorithm.kind: unknown algorithm %q (registered: %s)", cfg.Algorithm.Kind, strings.Join(AlgorithmKinds(), ", "))
+	}
+	return nil
+}
+
 // Build constructs the task and the algorithm a config describes.
 func Build(cfg *Config, seed uint64) (*Task, marl.Algorithm, error) {
 	regMu.RLock()

@@ -132,6 +132,13 @@ func RunSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 	}
 	sha := sha256.Sum256(resolved)
 	cfgSHA := hex.EncodeToString(sha[:])
+	r := &runner{cfg: cfg, seed: seed, dir: dir, log: log, cfgSHA: cfgSHA, opts: opts}
+	defer r.close()
+	// Build before touching the run directory: a config that cannot be
+	// built leaves nothing behind.
+	if err := r.build(); err != nil {
+		return Summary{}, err
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755); err != nil {
 		return Summary{}, fmt.Errorf("create run directory: %w", err)
 	}
@@ -146,8 +153,6 @@ func RunSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 		return Summary{}, err
 	}
 
-	r := &runner{cfg: cfg, seed: seed, dir: dir, log: log, cfgSHA: cfgSHA, opts: opts}
-	defer r.close()
 	if err := r.start(); err != nil {
 		return Summary{}, err
 	}
@@ -199,9 +204,6 @@ func (r *runner) build() error {
 
 // start builds the algorithm and restores the last usable checkpoint.
 func (r *runner) start() error {
-	if err := r.build(); err != nil {
-		return err
-	}
 	rows, err := ReadMetricsJSONL(filepath.Join(r.dir, "metrics.jsonl"))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("read metrics: %w", err)

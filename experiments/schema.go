@@ -153,7 +153,7 @@ func DecodeConfig(name string, data []byte) (Config, error) {
 	}
 	lines := keyLines(data)
 	var errs []lineError
-	assignTable(reflect.ValueOf(&cfg).Elem(), raw, "", lines, &errs)
+	assignTable(reflect.ValueOf(&cfg).Elem(), raw, "", lines, &errs, schemaFields)
 	for _, e := range validate(&cfg) {
 		errs = append(errs, lineError{line: lines[e.key], key: e.key, msg: e.msg})
 	}
@@ -185,7 +185,7 @@ func joinLineErrors(name string, errs []lineError) error {
 
 // assignTable copies a decoded TOML table into the struct v, recording
 // unknown keys and type errors.
-func assignTable(v reflect.Value, raw map[string]any, prefix string, lines map[string]int, errs *[]lineError) {
+func assignTable(v reflect.Value, raw map[string]any, prefix string, lines map[string]int, errs *[]lineError, fields []field) {
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
 		keys = append(keys, k)
@@ -199,7 +199,7 @@ func assignTable(v reflect.Value, raw map[string]any, prefix string, lines map[s
 		val := raw[k]
 		sf, ok := structField(v.Type(), k)
 		if !ok {
-			*errs = append(*errs, lineError{line: lines[path], key: path, msg: "unknown key" + suggest(prefix, k)})
+			*errs = append(*errs, lineError{line: lines[path], key: path, msg: "unknown key" + suggestIn(fields, prefix, k)})
 			continue
 		}
 		fv := v.FieldByIndex(sf.Index)
@@ -209,7 +209,7 @@ func assignTable(v reflect.Value, raw map[string]any, prefix string, lines map[s
 				*errs = append(*errs, lineError{line: lines[path], key: path, msg: fmt.Sprintf("expected a table [%s], got %s", path, tomlTypeName(val))})
 				continue
 			}
-			assignTable(fv, sub, path, lines, errs)
+			assignTable(fv, sub, path, lines, errs, fields)
 			continue
 		}
 		if err := setValue(fv, val); err != nil {
@@ -236,10 +236,12 @@ func allowed(tag reflect.StructTag) string {
 }
 
 // suggest lists the keys known at the level of an unknown key.
-func suggest(prefix, key string) string {
+func suggest(prefix, key string) string { return suggestIn(schemaFields, prefix, key) }
+
+func suggestIn(fields []field, prefix, key string) string {
 	var known []string
 	seen := map[string]bool{}
-	for _, f := range schemaFields {
+	for _, f := range fields {
 		rest, ok := strings.CutPrefix(f.path, prefix+".")
 		if prefix == "" {
 			rest, ok = f.path, true
@@ -377,6 +379,22 @@ func ApplyOverride(cfg *Config, kv string) error {
 	fv := reflect.ValueOf(cfg).Elem().FieldByIndex(f.index)
 	if err := setValue(fv, v); err != nil {
 		return fmt.Errorf("--set %s: key %s: %v%s", kv, key, err, allowed(f.tag))
+	}
+	return nil
+}
+
+// SetKey sets one key of cfg to a decoded TOML value (string, int64,
+// float64, bool or []any), checking the type but not the range.
+func SetKey(cfg *Config, key string, v any) error {
+	f, ok := lookupField(key)
+	if !ok {
+		if isTable(key) {
+			return fmt.Errorf("key %s is a table; name one of its keys", key)
+		}
+		return fmt.Errorf("unknown key %s of the run schema", key)
+	}
+	if err := setValue(reflect.ValueOf(cfg).Elem().FieldByIndex(f.index), v); err != nil {
+		return fmt.Errorf("key %s: %v%s", key, err, allowed(f.tag))
 	}
 	return nil
 }

@@ -1,0 +1,304 @@
+package experiments_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/commgraph/commgraph/experiments"
+)
+
+const baseTOML = `name = "base"
+seeds = [1, 2]
+[env]
+kind = "fake"
+[algorithm]
+kind = "fake"
+[budget]
+iterations = 6
+[eval]
+every = 2
+[log]
+timing = false
+[checkpoint]
+every = 2
+`
+
+func writeSweep(t *testing.T, sweep string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "base.toml"), []byte(baseTOML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sweep = strings.ReplaceAll(sweep, "OUT", filepath.Join(dir, "runs"))
+	p := filepath.Join(dir, "sw.toml")
+	if err := os.WriteFile(p, []byte(sweep), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const sweepTOML = `name = "abl"
+base = "base.toml"
+seeds = [3, 4]
+out_dir = "OUT"
+
+[set]
+"budget.iterations" = 5
+
+[grid]
+"algorithm.graph" = ["learned", "none", "full"]
+"ppo.lr" = [1e-3, 2e-4]
+
+[slurm]
+limit = 3
+time = "00:10:00"
+partition = "cpu"
+
+[k8s]
+parallelism = 5
+image = "registry.example/commgraph:v1"
+volume_claim = "runs"
+`
+
+func TestSweepExpansionDeterministic(t *testing.T) {
+	p := writeSweep(t, sweepTOML)
+	var enc []string
+	for range 2 {
+		sw, err := experiments.LoadSweep(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		trials, err := sw.Trials()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(trials) != 12 {
+			t.Fatalf("%d trials, want 3 x 2 x 2 = 12", len(trials))
+		}
+		// First grid key varies slowest, seeds innermost.
+		want := []struct {
+			graph string
+			lr    float64
+			seed  int64
+		}{{"learned", 1e-3, 3}, {"learned", 1e-3, 4}, {"learned", 2e-4, 3}, {"learned", 2e-4, 4}, {"none", 1e-3, 3}}
+		for i, w := range want {
+			c := trials[i].Config()
+			if trials[i].Index != i || c.Algorithm.Graph != w.graph || c.PPO.LR != w.lr || trials[i].Seed != w.seed || c.Budget.Iterations != 5 {
+				t.Errorf("trial %d: %+v graph %s lr %v iters %d", i, trials[i], c.Algorithm.Graph, c.PPO.LR, c.Budget.Iterations)
+			}
+		}
+		if trials[0].Variant != "graph=learned lr=0.001" || trials[0].Name != "abl/graph-learned_lr-0.001" {
+			t.Errorf("labels: %q %q", trials[0].Variant, trials[0].Name)
+		}
+		path, err := sw.WriteTrials(trials)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(path)
+		enc = append(enc, string(b))
+		if n := strings.Count(string(b), "\n"); n != 12 {
+			t.Errorf("trials.jsonl has %d lines", n)
+		}
+	}
+	if enc[0] != enc[1] {
+		t.Error("expansion is not deterministic")
+	}
+}
+
+func TestSweepErrorsNameKeyAndLine(t *testing.T) {
+	for src, parts := range map[string][]string{
+		"base = \"base.toml\"\n[grid]\n\"ppo.lrr\" = [1, 2]\n":             {"sw.toml:3", "grid.ppo.lrr", "unknown key"},
+		"base = \"base.toml\"\n[grid]\n\"ppo.lr\" = [1, \"x\"]\n":          {"sw.toml:3", "grid.ppo.lr", "value 1"},
+		"base = \"base.toml\"\n[set]\n\"algorithm.gating\" = \"yes\"\n":    {"sw.toml:3", "set.algorithm.gating", "boolean"},
+		"base = \"base.toml\"\n[slurm]\ncpus = 4\n":                         {"sw.toml:3", "slurm.cpus", "unknown key", "cpus_per_task"},
+		"base = \"base.toml\"\n[grid]\n\"algorithm.sparsity\" = [0.5, 7]\n": {"algorithm.sparsity", "(0, 1]"},
+	} {
+		p := writeSweep(t, src)
+		sw, err := experiments.LoadSweep(p)
+		if err == nil {
+			_, err = sw.Trials()
+		}
+		if err == nil {
+			t.Errorf("no error for %q", src)
+			continue
+		}
+		for _, part := range parts {
+			if !strings.Contains(err.Error(), part) {
+				t.Errorf("%q: error %q lacks %q", src, err, part)
+			}
+		}
+	}
+}
+
+func TestSlurmScript(t *testing.T) {
+	p := writeSweep(t, sweepTOML)
+	sw, err := experiments.LoadSweep(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := sw.EmitSlurm(&b, 12, p, "/some dir/with space"); err != nil {
+		t.Fatal(err)
+	}
+	script := b.String()
+	for _, want := range []string{"#SBATCH --array=0-11%3\n", "#SBATCH --time=00:10:00\n", "#SBATCH --partition=cpu\n", "#SBATCH --cpus-per-task=2\n",
+		"--index \"$SLURM_ARRAY_TASK_ID\"", "cd '/some dir/with space'"} {
+		if !strings.Contains(script, want) {
+			t.Errorf("script lacks %q:\n%s", want, script)
+		}
+	}
+	f := filepath.Join(t.TempDir(), "s.sbatch")
+	os.WriteFile(f, b.Bytes(), 0o644)
+	if out, err := exec.Command("bash", "-n", f).CombinedOutput(); err != nil {
+		t.Fatalf("bash -n: %v\n%s", err, out)
+	}
+}
+
+// parseYAML reads the block-style YAML subset that EmitK8s writes (mappings,
+// sequences, double-quoted strings, integers) into maps, slices and scalars.
+// It fails on anything outside the subset, so the test also checks that the
+// emitter stays inside it.
+func parseYAML(t *testing.T, src string) any {
+	t.Helper()
+	type line struct {
+		indent int
+		text   string
+		n      int
+	}
+	var lines []line
+	for i, l := range strings.Split(src, "\n") {
+		s := strings.TrimRight(l, " ")
+		if strings.TrimSpace(s) == "" || strings.HasPrefix(strings.TrimSpace(s), "#") {
+			continue
+		}
+		ind := len(s) - len(strings.TrimLeft(s, " "))
+		lines = append(lines, line{ind, strings.TrimLeft(s, " "), i + 1})
+	}
+	pos := 0
+	scalar := func(s string, n int) any {
+		if strings.HasPrefix(s, `"`) {
+			var v string
+			if err := json.Unmarshal([]byte(s), &v); err != nil {
+				t.Fatalf("line %d: bad quoted scalar %s", n, s)
+			}
+			return v
+		}
+		if v, err := strconv.Atoi(s); err == nil {
+			return v
+		}
+		if s == "true" || s == "false" {
+			return s == "true"
+		}
+		t.Fatalf("line %d: scalar %q outside the subset", n, s)
+		return nil
+	}
+	var parse func(indent int) any
+	keyRE := regexp.MustCompile(`^([A-Za-z0-9_./-]+):(?: (.*))?$`)
+	parse = func(indent int) any {
+		if pos < len(lines) && lines[pos].indent == indent && strings.HasPrefix(lines[pos].text, "- ") {
+			var seq []any
+			for pos < len(lines) && lines[pos].indent == indent && strings.HasPrefix(lines[pos].text, "- ") {
+				rest := lines[pos].text[2:]
+				if keyRE.MatchString(rest) {
+					// A mapping whose first pair is on the dash line.
+					lines[pos].indent += 2
+					lines[pos].text = rest
+					seq = append(seq, parse(indent+2))
+				} else {
+					seq = append(seq, scalar(rest, lines[pos].n))
+					pos++
+				}
+			}
+			return seq
+		}
+		m := map[string]any{}
+		for pos < len(lines) && lines[pos].indent == indent {
+			l := lines[pos]
+			g := keyRE.FindStringSubmatch(l.text)
+			if g == nil {
+				t.Fatalf("line %d: %q is not key: value", l.n, l.text)
+			}
+			if _, dup := m[g[1]]; dup {
+				t.Fatalf("line %d: duplicate key %s", l.n, g[1])
+			}
+			pos++
+			if g[2] != "" {
+				m[g[1]] = scalar(g[2], l.n)
+				continue
+			}
+			if pos >= len(lines) {
+				t.Fatalf("line %d: key without value", l.n)
+			}
+			next := lines[pos]
+			switch {
+			case next.indent == indent && strings.HasPrefix(next.text, "- "):
+				m[g[1]] = parse(indent)
+			case next.indent > indent:
+				m[g[1]] = parse(next.indent)
+			default:
+				t.Fatalf("line %d: key without value", l.n)
+			}
+		}
+		return m
+	}
+	v := parse(0)
+	if pos != len(lines) {
+		t.Fatalf("line %d: unexpected indentation", lines[pos].n)
+	}
+	return v
+}
+
+func get(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, _ := v.(map[string]any)
+			v = m[k]
+		case int:
+			s, _ := v.([]any)
+			if k >= len(s) {
+				return nil
+			}
+			v = s[k]
+		}
+	}
+	return v
+}
+
+func TestK8sManifest(t *testing.T) {
+	p := writeSweep(t, sweepTOML)
+	sw, err := experiments.LoadSweep(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := sw.EmitK8s(&b, 12, "configs/sweeps/x.toml"); err != nil {
+		t.Fatal(err)
+	}
+	doc := parseYAML(t, b.String())
+	checks := map[string][2]any{
+		"apiVersion":     {get(doc, "apiVersion"), "batch/v1"},
+		"kind":           {get(doc, "kind"), "Job"},
+		"completionMode": {get(doc, "spec", "completionMode"), "Indexed"},
+		"completions":    {get(doc, "spec", "completions"), 12},
+		"parallelism":    {get(doc, "spec", "parallelism"), 5},
+		"restartPolicy":  {get(doc, "spec", "template", "spec", "restartPolicy"), "Never"},
+		"image":          {get(doc, "spec", "template", "spec", "containers", 0, "image"), "registry.example/commgraph:v1"},
+		"index arg":      {get(doc, "spec", "template", "spec", "containers", 0, "command", 5), "$(JOB_COMPLETION_INDEX)"},
+		"index env":      {get(doc, "spec", "template", "spec", "containers", 0, "env", 0, "name"), "JOB_COMPLETION_INDEX"},
+		"claim":          {get(doc, "spec", "template", "spec", "volumes", 0, "persistentVolumeClaim", "claimName"), "runs"},
+	}
+	for name, c := range checks {
+		if fmt.Sprint(c[0]) != fmt.Sprint(c[1]) {
+			t.Errorf("%s = %v, want %v\n%s", name, c[0], c[1], b.String())
+		}
+	}
+}
