@@ -115,9 +115,9 @@ func TestSweepExpansionDeterministic(t *testing.T) {
 
 func TestSweepErrorsNameKeyAndLine(t *testing.T) {
 	for src, parts := range map[string][]string{
-		"base = \"base.toml\"\n[grid]\n\"ppo.lrr\" = [1, 2]\n":             {"sw.toml:3", "grid.ppo.lrr", "unknown key"},
-		"base = \"base.toml\"\n[grid]\n\"ppo.lr\" = [1, \"x\"]\n":          {"sw.toml:3", "grid.ppo.lr", "value 1"},
-		"base = \"base.toml\"\n[set]\n\"algorithm.gating\" = \"yes\"\n":    {"sw.toml:3", "set.algorithm.gating", "boolean"},
+		"base = \"base.toml\"\n[grid]\n\"ppo.lrr\" = [1, 2]\n":              {"sw.toml:3", "grid.ppo.lrr", "unknown key"},
+		"base = \"base.toml\"\n[grid]\n\"ppo.lr\" = [1, \"x\"]\n":           {"sw.toml:3", "grid.ppo.lr", "value 1"},
+		"base = \"base.toml\"\n[set]\n\"algorithm.gating\" = \"yes\"\n":     {"sw.toml:3", "set.algorithm.gating", "boolean"},
 		"base = \"base.toml\"\n[slurm]\ncpus = 4\n":                         {"sw.toml:3", "slurm.cpus", "unknown key", "cpus_per_task"},
 		"base = \"base.toml\"\n[grid]\n\"algorithm.sparsity\" = [0.5, 7]\n": {"algorithm.sparsity", "(0, 1]"},
 	} {
