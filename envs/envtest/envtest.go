@@ -21,6 +21,16 @@ import (
 	"github.com/commgraph/commgraph/envs"
 )
 
+// reporter is the part of *testing.T the checks use (so the checks
+// themselves can be tested against deliberately broken implementations).
+type reporter interface {
+	Error(args ...any)
+	Errorf(format string, args ...any)
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+}
+
 // EnvOptions tunes Env. The zero value is the default.
 type EnvOptions struct {
 	// Steps is the number of random-policy steps per check (default 300).
@@ -57,7 +67,7 @@ func EnvWith(t *testing.T, newEnv func() envs.Env, o EnvOptions) {
 	}
 }
 
-func checkSpec(t *testing.T, s envs.Spec) {
+func checkSpec(t reporter, s envs.Spec) {
 	if s.Name == "" {
 		t.Error("Spec.Name is empty")
 	}
@@ -177,7 +187,7 @@ func play(e envs.Env, seed uint64, ps uint64, n int) trajectory {
 	return tr
 }
 
-func checkObsFilled(t *testing.T, newEnv func() envs.Env, o EnvOptions) {
+func checkObsFilled(t reporter, newEnv func() envs.Env, o EnvOptions) {
 	e := newEnv()
 	s := e.Spec()
 	obs, rew := buffers(s)
@@ -224,7 +234,7 @@ func checkObsFilled(t *testing.T, newEnv func() envs.Env, o EnvOptions) {
 	}
 }
 
-func checkDeterministic(t *testing.T, newEnv func() envs.Env, o EnvOptions) {
+func checkDeterministic(t reporter, newEnv func() envs.Env, o EnvOptions) {
 	a := play(newEnv(), 42, 3, o.Steps)
 	b := play(newEnv(), 42, 3, o.Steps)
 	if !a.equal(b) {
@@ -261,7 +271,7 @@ func checkDeterministic(t *testing.T, newEnv func() envs.Env, o EnvOptions) {
 	}
 }
 
-func checkClone(t *testing.T, newEnv func() envs.Env, o EnvOptions) {
+func checkClone(t reporter, newEnv func() envs.Env, o EnvOptions) {
 	e := newEnv()
 	s := e.Spec()
 	obs, rew := buffers(s)
@@ -304,7 +314,7 @@ func checkClone(t *testing.T, newEnv func() envs.Env, o EnvOptions) {
 	}
 }
 
-func checkTruncation(t *testing.T, newEnv func() envs.Env, o EnvOptions) {
+func checkTruncation(t reporter, newEnv func() envs.Env, o EnvOptions) {
 	e := newEnv()
 	s := e.Spec()
 	obs, rew := buffers(s)
@@ -340,7 +350,7 @@ func checkTruncation(t *testing.T, newEnv func() envs.Env, o EnvOptions) {
 
 // checkVec runs the environment through envs.Vec with one and with three
 // workers; the outputs must be identical (run it under -race too).
-func checkVec(t *testing.T, newEnv func() envs.Env, o EnvOptions) {
+func checkVec(t reporter, newEnv func() envs.Env, o EnvOptions) {
 	run := func(workers int) []float32 {
 		v := envs.NewVec(newEnv(), 3, envs.VecConfig{Seed: 9, Workers: workers})
 		defer v.Close()
@@ -369,7 +379,7 @@ func checkVec(t *testing.T, newEnv func() envs.Env, o EnvOptions) {
 	}
 }
 
-func checkAllocs(t *testing.T, newEnv func() envs.Env) {
+func checkAllocs(t reporter, newEnv func() envs.Env) {
 	e := newEnv()
 	s := e.Spec()
 	obs, rew := buffers(s)
@@ -411,121 +421,138 @@ func DesignSpaceWith(t *testing.T, ds envs.DesignSpace, o DesignSpaceOptions) {
 	if o.Goroutines <= 0 {
 		o.Goroutines = 4
 	}
-	knobs := ds.Knobs()
-	metrics := ds.MetricNames()
-	t.Run("Names", func(t *testing.T) {
-		if ds.Name() == "" {
-			t.Error("Name is empty")
-		}
-		if len(knobs) == 0 {
-			t.Fatal("no knobs")
-		}
-		seen := map[string]bool{}
-		for i, k := range knobs {
-			if k.Name == "" || seen[k.Name] {
-				t.Errorf("knob %d name %q empty or repeated", i, k.Name)
-			}
-			seen[k.Name] = true
-			if len(k.Values) == 0 {
-				t.Errorf("knob %q has no values", k.Name)
-			}
-			vals := map[string]bool{}
-			for _, v := range k.Values {
-				if v == "" || vals[v] {
-					t.Errorf("knob %q value %q empty or repeated", k.Name, v)
-				}
-				vals[v] = true
-			}
-		}
-		if len(metrics) == 0 {
-			t.Fatal("no metrics")
-		}
-		seen = map[string]bool{}
-		for _, m := range metrics {
-			if m == "" || seen[m] {
-				t.Errorf("metric name %q empty or repeated", m)
-			}
-			seen[m] = true
-		}
-	})
-	if len(knobs) == 0 || len(metrics) == 0 {
+	t.Run("Names", func(t *testing.T) { checkNames(t, ds) })
+	if len(ds.Knobs()) == 0 || len(ds.MetricNames()) == 0 {
 		return
 	}
-	cfgs := sampleConfigs(knobs, o.Samples)
+	cfgs := sampleConfigs(ds.Knobs(), o.Samples)
+	var want [][]float64
+	t.Run("Evaluate", func(t *testing.T) { want = checkEvaluate(t, ds, cfgs) })
+	t.Run("BadConfig", func(t *testing.T) { checkBadConfig(t, ds) })
+	if want == nil {
+		return
+	}
+	t.Run("Concurrent", func(t *testing.T) { checkConcurrent(t, ds, cfgs, want, o.Goroutines) })
+}
+
+func checkNames(t reporter, ds envs.DesignSpace) {
+	knobs, metrics := ds.Knobs(), ds.MetricNames()
+	if ds.Name() == "" {
+		t.Error("Name is empty")
+	}
+	if len(knobs) == 0 {
+		t.Fatal("no knobs")
+	}
+	seen := map[string]bool{}
+	for i, k := range knobs {
+		if k.Name == "" || seen[k.Name] {
+			t.Errorf("knob %d name %q empty or repeated", i, k.Name)
+		}
+		seen[k.Name] = true
+		if len(k.Values) == 0 {
+			t.Errorf("knob %q has no values", k.Name)
+		}
+		vals := map[string]bool{}
+		for _, v := range k.Values {
+			if v == "" || vals[v] {
+				t.Errorf("knob %q value %q empty or repeated", k.Name, v)
+			}
+			vals[v] = true
+		}
+	}
+	if len(metrics) == 0 {
+		t.Fatal("no metrics")
+	}
+	seen = map[string]bool{}
+	for _, m := range metrics {
+		if m == "" || seen[m] {
+			t.Errorf("metric name %q empty or repeated", m)
+		}
+		seen[m] = true
+	}
+}
+
+// checkEvaluate evaluates every configuration twice and returns the
+// results (nil after a fatal failure).
+func checkEvaluate(t reporter, ds envs.DesignSpace, cfgs [][]int) [][]float64 {
+	metrics := ds.MetricNames()
 	want := make([][]float64, len(cfgs))
-	t.Run("Evaluate", func(t *testing.T) {
-		for i, c := range cfgs {
-			out := make([]float64, len(metrics))
-			if err := ds.Evaluate(slices.Clone(c), out); err != nil {
-				t.Fatalf("Evaluate(%v): %v", c, err)
-			}
-			for j, v := range out {
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					t.Errorf("Evaluate(%v): metric %q = %v", c, metrics[j], v)
-				}
-			}
-			again := make([]float64, len(metrics))
-			if err := ds.Evaluate(slices.Clone(c), again); err != nil {
-				t.Fatalf("second Evaluate(%v): %v", c, err)
-			}
-			if !slices.Equal(out, again) {
-				t.Errorf("Evaluate(%v) not deterministic: %v then %v", c, out, again)
-			}
-			want[i] = out
-		}
-	})
-	t.Run("BadConfig", func(t *testing.T) {
+	for i, c := range cfgs {
 		out := make([]float64, len(metrics))
-		bad := map[string][]int{
-			"short":    make([]int, len(knobs)-1),
-			"long":     make([]int, len(knobs)+1),
-			"negative": slices.Repeat([]int{-1}, len(knobs)),
+		if err := ds.Evaluate(slices.Clone(c), out); err != nil {
+			t.Fatalf("Evaluate(%v): %v", c, err)
 		}
-		over := make([]int, len(knobs))
-		over[len(knobs)-1] = len(knobs[len(knobs)-1].Values)
-		bad["out of range"] = over
-		for name, c := range bad {
-			func() {
-				defer func() {
-					if r := recover(); r != nil {
-						t.Errorf("%s config %v: Evaluate panicked: %v", name, c, r)
-					}
-				}()
-				if err := ds.Evaluate(c, out); err == nil {
-					t.Errorf("%s config %v: Evaluate returned no error", name, c)
+		for j, v := range out {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Errorf("Evaluate(%v): metric %q = %v", c, metrics[j], v)
+			}
+		}
+		again := make([]float64, len(metrics))
+		if err := ds.Evaluate(slices.Clone(c), again); err != nil {
+			t.Fatalf("second Evaluate(%v): %v", c, err)
+		}
+		if !slices.Equal(out, again) {
+			t.Errorf("Evaluate(%v) not deterministic: %v then %v", c, out, again)
+		}
+		want[i] = out
+	}
+	return want
+}
+
+func checkBadConfig(t reporter, ds envs.DesignSpace) {
+	knobs := ds.Knobs()
+	out := make([]float64, len(ds.MetricNames()))
+	over := make([]int, len(knobs))
+	over[len(knobs)-1] = len(knobs[len(knobs)-1].Values)
+	bad := []struct {
+		name string
+		cfg  []int
+	}{
+		{"short", make([]int, len(knobs)-1)},
+		{"long", make([]int, len(knobs)+1)},
+		{"negative", slices.Repeat([]int{-1}, len(knobs))},
+		{"out of range", over},
+	}
+	for _, b := range bad {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("%s config %v: Evaluate panicked: %v", b.name, b.cfg, r)
 				}
 			}()
-		}
-	})
-	t.Run("Concurrent", func(t *testing.T) {
-		if want[0] == nil {
-			t.Skip("Evaluate failed")
-		}
-		var wg sync.WaitGroup
-		errs := make(chan error, o.Goroutines*len(cfgs))
-		for g := range o.Goroutines {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				out := make([]float64, len(metrics))
-				for j := range cfgs {
-					i := (j + g) % len(cfgs) // different orders per goroutine
-					if err := ds.Evaluate(slices.Clone(cfgs[i]), out); err != nil {
-						errs <- err
-						return
-					}
-					if !slices.Equal(out, want[i]) {
-						errs <- fmt.Errorf("concurrent Evaluate(%v) = %v, sequential gave %v", cfgs[i], out, want[i])
-					}
+			if err := ds.Evaluate(b.cfg, out); err == nil {
+				t.Errorf("%s config %v: Evaluate returned no error", b.name, b.cfg)
+			}
+		}()
+	}
+}
+
+func checkConcurrent(t reporter, ds envs.DesignSpace, cfgs [][]int, want [][]float64, goroutines int) {
+	nm := len(ds.MetricNames())
+	var wg sync.WaitGroup
+	errs := make(chan error, goroutines*len(cfgs))
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out := make([]float64, nm)
+			for j := range cfgs {
+				i := (j + g) % len(cfgs) // different orders per goroutine
+				if err := ds.Evaluate(slices.Clone(cfgs[i]), out); err != nil {
+					errs <- err
+					return
 				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
-	})
+				if !slices.Equal(out, want[i]) {
+					errs <- fmt.Errorf("concurrent Evaluate(%v) = %v, sequential gave %v", cfgs[i], out, want[i])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }
 
 // sampleConfigs returns the first and last configuration and n seeded random
