@@ -128,7 +128,9 @@ func TestChecksCatchDefects(t *testing.T) {
 			t.Errorf("%s: detected with unexpected message %v", c.name, r.msgs)
 		}
 	}
-	if r := run(func(rep reporter) { checkSpec(rep, envs.Spec{Name: "x", Agents: []envs.AgentSpec{{Name: "a"}, {Name: "a", ObsSize: 1, NumActions: 1}}}) }); !r.failed || len(r.msgs) < 3 {
+	if r := run(func(rep reporter) {
+		checkSpec(rep, envs.Spec{Name: "x", Agents: []envs.AgentSpec{{Name: "a"}, {Name: "a", ObsSize: 1, NumActions: 1}}})
+	}); !r.failed || len(r.msgs) < 3 {
 		t.Errorf("bad spec: %v", r.msgs)
 	}
 }
