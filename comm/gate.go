@@ -29,18 +29,21 @@ func DefaultGateConfig(d int) GateConfig {
 }
 
 // Gate is the per-receiver temporal gate: a logit l_i = MLP(x_i) of agent i's
-// observation embedding, MLP = Linear(d,H) -> tanh -> Linear(H,1).
+// observation embedding, MLP = Linear(d,H) -> ReLU -> Linear(H,1), built from
+// attention's fused Linear and activation kernels.
 type Gate struct {
 	cfg    GateConfig
 	dtype  tensor.Dtype
-	W1, B1 *attention.Param // [d,H], [1,H]
-	W2, B2 *attention.Param // [H,1], [1,1]
+	l1, l2 *attention.Linear
+	W1, B1 *attention.Param // [d,H], [H]
+	W2, B2 *attention.Param // [H,1], [1]
 }
 
-// NewGate creates the gate's parameters under prefix (prefix+"/w1", "/b1",
-// "/w2", "/b2") in ps (the model's set: the gate is trained by the model
-// optimiser), initialising weights from rng (Glorot uniform, gain 1). A
-// disabled gate registers nothing.
+// NewGate creates the gate's parameters prefix+".l1.w", ".l1.b", ".l2.w",
+// ".l2.b" in ps (the model's set: the gate is trained by the model
+// optimiser), initialising weights from rng (Glorot uniform, gain 1), the
+// hidden bias to 0 and the output bias to InitBias. A disabled gate registers
+// nothing.
 func NewGate(ps *attention.Params, prefix string, cfg GateConfig, rng *rand.Rand) (*Gate, error) {
 	if ps == nil {
 		return nil, errors.New("comm: NewGate: nil Params")
@@ -65,10 +68,15 @@ func NewGate(ps *attention.Params, prefix string, cfg GateConfig, rng *rand.Rand
 	case rng == nil:
 		return nil, errors.New("comm: NewGate: nil random source")
 	}
-	gt.W1 = ps.New(prefix+"/w1", []int{cfg.Dim, cfg.Hidden}, attention.Uniform(rng, 1))
-	gt.B1 = ps.New(prefix+"/b1", []int{1, cfg.Hidden}, attention.Zeros)
-	gt.W2 = ps.New(prefix+"/w2", []int{cfg.Hidden, 1}, attention.Uniform(rng, 1))
-	gt.B2 = ps.New(prefix+"/b2", []int{1, 1}, attention.Const(cfg.InitBias))
+	gt.l1 = attention.NewLinear(ps, prefix+".l1", cfg.Dim, cfg.Hidden, attention.Uniform(rng, 1))
+	gt.l2 = attention.NewLinear(ps, prefix+".l2", cfg.Hidden, 1, attention.Uniform(rng, 1))
+	gt.W1, gt.B1, gt.W2, gt.B2 = gt.l1.W, gt.l1.B, gt.l2.W, gt.l2.B
+	switch d := gt.B2.Value.Data().(type) {
+	case []float32:
+		d[0] = float32(cfg.InitBias)
+	case []float64:
+		d[0] = cfg.InitBias
+	}
 	return gt, nil
 }
 
@@ -105,22 +113,16 @@ func (gt *Gate) Bind(b *attention.Binder, x *G.Node, batch, agents int) (*GateNo
 	if s := x.Shape(); len(s) != 2 || s[0] != rows || s[1] != gt.cfg.Dim {
 		return nil, fmt.Errorf("comm: gate: embedding shape %v, want [%d %d]", x.Shape(), rows, gt.cfg.Dim)
 	}
-	h, err := G.Mul(x, b.Node(gt.W1))
+	h, err := gt.l1.Forward(b, x)
 	if err != nil {
 		return nil, fmt.Errorf("comm: gate: layer 1: %w", err)
 	}
-	if h, err = G.BroadcastAdd(h, b.Node(gt.B1), nil, []byte{0}); err != nil {
-		return nil, fmt.Errorf("comm: gate: bias 1: %w", err)
+	if h, err = attention.Activate(attention.ReLU, h); err != nil {
+		return nil, fmt.Errorf("comm: gate: relu: %w", err)
 	}
-	if h, err = G.Tanh(h); err != nil {
-		return nil, fmt.Errorf("comm: gate: tanh: %w", err)
-	}
-	l, err := G.Mul(h, b.Node(gt.W2))
+	l, err := gt.l2.Forward(b, h)
 	if err != nil {
 		return nil, fmt.Errorf("comm: gate: layer 2: %w", err)
-	}
-	if l, err = G.BroadcastAdd(l, b.Node(gt.B2), nil, []byte{0}); err != nil {
-		return nil, fmt.Errorf("comm: gate: bias 2: %w", err)
 	}
 	gn.Logits = l
 	hard, err := G.ApplyOp(&gateOp{gn: gn}, l)
@@ -279,7 +281,9 @@ func (gt *Gate) ActF32(x []float32, rows int, out []float32) error {
 			}
 			l := b2
 			for j, hv := range h {
-				l += float32(math.Tanh(float64(hv))) * w2[j]
+				if hv > 0 {
+					l += hv * w2[j]
+				}
 			}
 			out[r] = 0
 			if l > 0 {
@@ -303,7 +307,9 @@ func (gt *Gate) ActF32(x []float32, rows int, out []float32) error {
 			}
 			l := b2
 			for j, hv := range h {
-				l += math.Tanh(hv) * w2[j]
+				if hv > 0 {
+					l += hv * w2[j]
+				}
 			}
 			out[r] = 0
 			if l > 0 {

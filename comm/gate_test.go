@@ -68,7 +68,7 @@ func (h *gateHarness) run(t *testing.T) float64 {
 	return h.loss.Value().Data().(float64)
 }
 
-// plainGateLogits computes l = tanh(x W1 + b1) W2 + b2 in float64.
+// plainGateLogits computes l = relu(x W1 + b1) W2 + b2 in float64.
 func plainGateLogits(x, w1, b1, w2 []float64, b2 float64, rows, d, hN int) []float64 {
 	l := make([]float64, rows)
 	for r := 0; r < rows; r++ {
@@ -78,7 +78,7 @@ func plainGateLogits(x, w1, b1, w2 []float64, b2 float64, rows, d, hN int) []flo
 			for k := 0; k < d; k++ {
 				a += x[r*d+k] * w1[k*hN+j]
 			}
-			s += math.Tanh(a) * w2[j]
+			s += math.Max(a, 0) * w2[j]
 		}
 		l[r] = s
 	}
