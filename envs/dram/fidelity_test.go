@@ -43,6 +43,13 @@ func TestFidelity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	exact := 0
+	for _, r := range v.Rows {
+		if r.Sim.TimeNS == r.Ref.TimeNS && r.Sim.EnergyPJ == r.Ref.EnergyPJ {
+			exact++
+		}
+	}
+	t.Logf("%d of %d reference rows reproduced exactly (time and energy)", exact, len(v.Rows))
 	for _, s := range v.Traces {
 		t.Logf("%-12s rows %4d  time med %.3f p95 %.3f max %.3f | energy med %.3f p95 %.3f max %.3f | power med %.3f | rho t %.4f e %.4f",
 			s.Trace, s.Rows, s.MedianTime, s.P95Time, s.MaxTime, s.MedianEnergy, s.P95Energy, s.MaxEnergy, s.MedianPower, s.SpearmanTime, s.SpearmanEnergy)

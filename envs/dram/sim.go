@@ -141,10 +141,16 @@ type reqInfo struct {
 	write bool
 }
 
+// qent is a buffered request with its row (kept inline for fast scans).
+type qent struct {
+	r   int32
+	row uint32
+}
+
 // bank is one bank machine plus its scheduler queue and the timing
 // checker's per-bank history.
 type bank struct {
-	queue   []int32 // buffered requests in arrival order
+	queue   []qent // buffered requests in arrival order
 	active  bool
 	openRow uint32
 	blocked bool
@@ -152,6 +158,7 @@ type bank struct {
 	cmd     cmdKind
 	local   int64 // bank-local earliest time of cmd
 	count   int   // Bankwise buffer counter
+	hits    int   // buffered requests to the open row (valid while active)
 	last    [nCmd]int64
 	actTime int64 // for DRAMPower's auto-precharge time
 }
@@ -182,7 +189,8 @@ type state struct {
 	refresh            bool
 	maxPost, maxPullIn int
 
-	now int64
+	now      int64
+	ctrlNext int64 // next cycle at which the controller itself has work
 
 	// trace player
 	nextIdx    int   // next trace line to send
@@ -374,6 +382,7 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	st.nAct, st.nPre, st.nRd, st.nWr, st.nRef = 0, 0, 0, 0, 0
 	st.lastCmdT, st.lastCmdK, st.lastAutoPre = never, cNOP, never
 
+	st.ctrlNext = 0
 	// First request: sent at its timestamp.
 	st.scheduleNextArrival(0, true)
 }
@@ -431,7 +440,9 @@ var countSteps, countRuns int
 
 func (st *state) step(T int64) {
 	countSteps++
-	st.controllerRun(T)
+	if st.ctrlNext <= T {
+		st.controllerRun(T)
+	}
 	for range 64 {
 		did := false
 		if st.playerArr == T {
@@ -459,15 +470,6 @@ func (st *state) step(T int64) {
 func (st *state) nextEvent() int64 {
 	T := st.now
 	nx := inf
-	if st.playerArr > T {
-		nx = min(nx, st.playerArr)
-	}
-	if st.ctrlRespAt > T {
-		nx = min(nx, st.ctrlRespAt)
-	}
-	if st.plRespAt > T {
-		nx = min(nx, st.plRespAt)
-	}
 	if st.acq >= 0 && st.acqTime > T {
 		nx = min(nx, st.acqTime)
 	}
@@ -484,6 +486,18 @@ func (st *state) nextEvent() int64 {
 	}
 	if st.relReq < 0 {
 		nx = min(nx, st.respTrigger())
+	}
+	// ctrlNext: the next time the controller has something of its own to
+	// do; deliveries to it always trigger an evaluation.
+	st.ctrlNext = nx
+	if st.playerArr > T {
+		nx = min(nx, st.playerArr)
+	}
+	if st.ctrlRespAt > T {
+		nx = min(nx, st.ctrlRespAt)
+	}
+	if st.plRespAt > T {
+		nx = min(nx, st.plRespAt)
 	}
 	return nx
 }
@@ -729,8 +743,11 @@ func (st *state) manageRequests(T int64) bool {
 	st.acq, st.acqTime = -1, inf
 	q := &st.req[r]
 	b := &st.banks[q.bank]
-	b.queue = append(b.queue, r)
+	b.queue = append(b.queue, qent{r, q.row})
 	b.count++
+	if b.active && q.row == b.openRow {
+		b.hits++
+	}
 	st.lastBank = int(q.bank)
 	if q.write {
 		st.nWrite++
@@ -748,62 +765,55 @@ func (st *state) pick(b *bank) int32 {
 	if len(b.queue) == 0 {
 		return -1
 	}
-	if st.sched == SchedFifo || !b.active {
-		return b.queue[0]
+	if st.sched == SchedFifo || !b.active || b.hits == 0 {
+		return b.queue[0].r
 	}
 	if st.sched == SchedFrFcfs {
-		for _, r := range b.queue {
-			if st.req[r].row == b.openRow {
-				return r
+		for _, e := range b.queue {
+			if e.row == b.openRow {
+				return e.r
 			}
 		}
-		return b.queue[0]
+		return b.queue[0].r
 	}
 	// FrFcfsGrp: among the row hits, the oldest in the direction of the
 	// last column command without an older hit to the same address.
 	first := int32(-1)
-	for k, r := range b.queue {
-		q := &st.req[r]
-		if q.row != b.openRow {
+	for k, e := range b.queue {
+		if e.row != b.openRow {
 			continue
 		}
 		if first < 0 {
-			first = r
+			first = e.r
 		}
+		q := &st.req[e.r]
 		if q.write != st.lastDir {
 			continue
 		}
 		hazard := false
 		for _, o := range b.queue[:k] {
-			if st.req[o].row == b.openRow && st.req[o].addr == q.addr {
+			if o.row == b.openRow && st.req[o.r].addr == q.addr {
 				hazard = true
 				break
 			}
 		}
 		if !hazard {
-			return r
+			return e.r
 		}
 	}
 	if first >= 0 {
 		return first
 	}
-	return b.queue[0]
+	return b.queue[0].r
 }
 
+// furtherRowHit: Fifo looks at the second entry only; FrFcfs and
+// FrFcfsGrp need two buffered hits (the current request included).
 func (st *state) furtherRowHit(b *bank) bool {
 	if st.sched == SchedFifo {
-		return len(b.queue) >= 2 && st.req[b.queue[1]].row == b.openRow
+		return len(b.queue) >= 2 && b.queue[1].row == b.openRow
 	}
-	n := 0
-	for _, r := range b.queue {
-		if st.req[r].row == b.openRow {
-			n++
-			if n == 2 {
-				return true
-			}
-		}
-	}
-	return false
+	return b.hits >= 2
 }
 
 // startBank re-evaluates bank machine i (BankMachine::start).
@@ -946,6 +956,12 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 	case cACT:
 		b := &st.banks[bi]
 		b.active, b.openRow, b.actTime = true, st.req[r].row, T
+		b.hits = 0
+		for _, e := range b.queue {
+			if e.row == b.openRow {
+				b.hits++
+			}
+		}
 		st.activated++
 		st.nAct++
 	case cPRE:
@@ -1015,14 +1031,17 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 	if c.isCAS() {
 		b := &st.banks[bi]
 		q := &st.req[r]
-		for k, o := range b.queue {
-			if o == r {
+		for k, e := range b.queue {
+			if e.r == r {
 				copy(b.queue[k:], b.queue[k+1:])
 				b.queue = b.queue[:len(b.queue)-1]
 				break
 			}
 		}
 		b.count--
+		if q.row == b.openRow {
+			b.hits-- // the bank was active when the column command issued
+		}
 		if q.write {
 			st.nWrite--
 		} else {
