@@ -510,38 +510,29 @@ func rowSoftmax(out, x, noise []float64, n int, scale float64) {
 }
 
 // topKRows writes the k-hot of each row's k largest values of x into out;
-// among equal values the lowest column index wins. idx is an N scratch.
+// among equal values the lowest column index wins (a NaN loses to any
+// number). idx is an N scratch. Cost O(k*N) per row.
 func topKRows(out, x []float64, n, k int, idx []int) {
 	for i := 0; i < n; i++ {
 		row := x[i*n : (i+1)*n]
-		// selection: idx[0:k] holds the chosen columns in order of preference
+		o := out[i*n : (i+1)*n]
+		for j := range o {
+			o[j] = 0
+			idx[j] = 0 // 1 = taken
+		}
 		for t := 0; t < k; t++ {
 			best := -1
 			for j := 0; j < n; j++ {
-				taken := false
-				for s := 0; s < t; s++ {
-					if idx[s] == j {
-						taken = true
-						break
-					}
-				}
-				if taken {
+				if idx[j] != 0 {
 					continue
 				}
-				// strict > keeps the lowest index among ties; NaN never wins
-				// unless nothing else is left.
+				// strict > keeps the lowest index among ties
 				if best < 0 || row[j] > row[best] || (math.IsNaN(row[best]) && !math.IsNaN(row[j])) {
 					best = j
 				}
 			}
-			idx[t] = best
-		}
-		o := out[i*n : (i+1)*n]
-		for j := range o {
-			o[j] = 0
-		}
-		for t := 0; t < k; t++ {
-			o[idx[t]] = 1
+			idx[best] = 1
+			o[best] = 1
 		}
 	}
 }

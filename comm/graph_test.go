@@ -1,6 +1,7 @@
 package comm
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -302,4 +303,42 @@ func TestAccounting(t *testing.T) {
 	if got := MessagesPerStep(adj, nil, n); got != 4 {
 		t.Fatalf("MessagesPerStep(no gate) = %g, want 4", got)
 	}
+}
+
+// TestTopKRows checks the selection against a sort-based reference on rows
+// with many ties, and NaN handling.
+func TestTopKRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	const n = 9
+	x := make([]float64, n*n)
+	out := make([]float64, n*n)
+	idx := make([]int, n)
+	for trial := 0; trial < 200; trial++ {
+		for i := range x {
+			x[i] = float64(rng.IntN(4)) // heavy ties
+		}
+		k := 1 + rng.IntN(n)
+		topKRows(out, x, n, k, idx)
+		for i := 0; i < n; i++ {
+			// reference: columns ordered by (value desc, index asc), take k
+			order := make([]int, n)
+			for j := range order {
+				order[j] = j
+			}
+			for a := 1; a < n; a++ { // insertion sort, stable
+				for b := a; b > 0 && x[i*n+order[b]] > x[i*n+order[b-1]]; b-- {
+					order[b], order[b-1] = order[b-1], order[b]
+				}
+			}
+			want := make([]float64, n)
+			for _, j := range order[:k] {
+				want[j] = 1
+			}
+			assertClose(t, "top-k row", out[i*n:(i+1)*n], want, 0)
+		}
+	}
+	row := []float64{math.NaN(), 1, math.NaN(), 0}
+	o := make([]float64, 16)
+	topKRows(o, append(row, make([]float64, 12)...), 4, 3, make([]int, 4))
+	assertClose(t, "NaN row", o[:4], []float64{1, 1, 0, 1}, 0)
 }
