@@ -262,3 +262,26 @@ func TestGradBlocks(t *testing.T) {
 		return G.Add(y, rep)
 	})
 }
+
+// TestFastGELUFloat32 bounds the float32 GELU (approximate erf and exp)
+// against the exact float64 one, value and derivative.
+func TestFastGELUFloat32(t *testing.T) {
+	var worstV, worstD float64
+	for i := -4000; i <= 4000; i++ {
+		x := float64(i) / 500 // [-8, 8]
+		c64, p64 := geluCDF(x)
+		c32, p32 := geluCDF(float32(x))
+		wantV, gotV := x*c64, float64(float32(x))*c32
+		wantD, gotD := c64+x*p64, c32+float64(float32(x))*p32
+		worstV = math.Max(worstV, math.Abs(gotV-wantV))
+		worstD = math.Max(worstD, math.Abs(gotD-wantD))
+	}
+	if worstV > 2e-6 || worstD > 2e-6 {
+		t.Errorf("float32 GELU max error: value %g, derivative %g", worstV, worstD)
+	}
+	for _, x := range []float64{-745, -1000, 0, -1e-9} {
+		if got, want := fastExp(x), math.Exp(x); math.Abs(got-want) > 1e-8*want+1e-300 {
+			t.Errorf("fastExp(%v) = %v, want %v", x, got, want)
+		}
+	}
+}

@@ -223,12 +223,47 @@ func (a Activation) String() string {
 const invSqrt2 = 0.70710678118654752440
 const invSqrt2Pi = 0.39894228040143267794
 
+// geluCDF returns Phi(x) and phi(x) (the standard normal CDF and density).
+// float64 uses math.Erf and math.Exp (exact, for gradient checks); float32
+// uses erf from Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7) with a fast
+// exp, accurate to float32 precision and several times cheaper.
+func geluCDF[T float](x T) (cdf, pdf float64) {
+	f := float64(x)
+	var zero T
+	if _, is32 := any(zero).(float32); !is32 {
+		return 0.5 * (1 + math.Erf(f*invSqrt2)), invSqrt2Pi * math.Exp(-0.5*f*f)
+	}
+	e := fastExp(-0.5 * f * f) // = exp(-z^2) with z = |x|/sqrt2
+	z := math.Abs(f) * invSqrt2
+	t := 1 / (1 + 0.3275911*z)
+	poly := t * (0.254829592 + t*(-0.284496736+t*(1.421413741+t*(-1.453152027+t*1.061405429))))
+	erf := 1 - poly*e
+	if f < 0 {
+		erf = -erf
+	}
+	return 0.5 * (1 + erf), invSqrt2Pi * e
+}
+
+// fastExp is exp(x) for x <= 0 with relative error below 1e-8: x = n ln2 + r
+// with |r| <= ln2/2, e^r by its degree-7 Taylor polynomial (remainder
+// < 0.35^8/8! ~ 5e-9), scaled by 2^n through the exponent bits.
+func fastExp(x float64) float64 {
+	if x < -700 {
+		return 0
+	}
+	const ln2Hi, ln2Lo = 6.93147180369123816490e-01, 1.90821492927058770002e-10
+	n := math.Floor(x*1.4426950408889634 + 0.5)
+	r := x - n*ln2Hi - n*ln2Lo
+	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
+	return math.Float64frombits(uint64(int64(n)+1023)<<52) * p
+}
+
 func activate[T float](act Activation, y, x []T) {
 	switch act {
 	case GELU:
 		for i, v := range x {
-			f := float64(v)
-			y[i] = T(0.5 * f * (1 + math.Erf(f*invSqrt2)))
+			cdf, _ := geluCDF(v)
+			y[i] = T(float64(v) * cdf)
 		}
 	case ReLU:
 		for i, v := range x {
@@ -245,10 +280,8 @@ func activateBackward[T float](act Activation, dx, x, gy []T) {
 	switch act {
 	case GELU:
 		for i, v := range x {
-			f := float64(v)
-			cdf := 0.5 * (1 + math.Erf(f*invSqrt2))
-			pdf := invSqrt2Pi * math.Exp(-0.5*f*f)
-			dx[i] = T(float64(gy[i]) * (cdf + f*pdf))
+			cdf, pdf := geluCDF(v)
+			dx[i] = T(float64(gy[i]) * (cdf + float64(v)*pdf))
 		}
 	case ReLU:
 		for i, v := range x {

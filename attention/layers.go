@@ -23,16 +23,24 @@ func NewLinear(ps *Params, name string, in, out int, w Init) *Linear {
 	}
 }
 
-// Forward returns x W + b for x [M, In].
+// Forward returns x W + b for x [M, In] (one fused op; the gradient flows
+// to x, W and b).
 func (l *Linear) Forward(b *Binder, x *G.Node) (*G.Node, error) {
+	return l.forward(b, x, false)
+}
+
+// ForwardData is Forward for an x that is data needing no gradient (e.g. the
+// observations): the backward pass skips dL/dx, one GEMM of the size of the
+// forward product.
+func (l *Linear) ForwardData(b *Binder, x *G.Node) (*G.Node, error) {
+	return l.forward(b, x, true)
+}
+
+func (l *Linear) forward(b *Binder, x *G.Node, noDX bool) (*G.Node, error) {
 	if x.Dims() != 2 || x.Shape()[1] != l.In {
 		return nil, fmt.Errorf("attention: linear %s: input %v, want [M %d]", l.W.Name, x.Shape(), l.In)
 	}
-	xw, err := G.Mul(x, b.Node(l.W))
-	if err != nil {
-		return nil, fmt.Errorf("attention: linear %s: %w", l.W.Name, err)
-	}
-	return applyKernel(addBiasKernel{}, xw, b.Node(l.B))
+	return applyKernel(linearKernel{noDX: noDX}, x, b.Node(l.W), b.Node(l.B))
 }
 
 // LayerNormEps is the epsilon of every LayerNorm (PyTorch's default).
