@@ -331,3 +331,24 @@ func WriteSVG(ctx context.Context, path string, s *Snapshot, opt ExportOptions) 
 	}
 	return writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
 }
+
+// Formats lists the export formats accepted by WriteFormat.
+func Formats() []string { return []string{"json", "dot", "graphml", "png", "svg"} }
+
+// WriteFormat writes s to path in the named format (see Formats); the
+// SVG export needs Graphviz (ErrNoGraphviz otherwise).
+func WriteFormat(ctx context.Context, path, format string, s *Snapshot, opt ExportOptions) error {
+	switch format {
+	case "json":
+		return WriteJSON(path, s)
+	case "dot":
+		return WriteDOT(path, s, opt)
+	case "graphml":
+		return WriteGraphML(path, s, opt)
+	case "png":
+		return WritePNG(path, s, opt)
+	case "svg":
+		return WriteSVG(ctx, path, s, opt)
+	}
+	return fmt.Errorf("comm: unknown export format %q (allowed: json, dot, graphml, png, svg)", format)
+}

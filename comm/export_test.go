@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -472,4 +473,25 @@ func TestDuplicateAgentNames(t *testing.T) {
 	if len(labels) != 3 || labels["agent0"] != "x" || labels["agent1"] != "x" || labels["agent2"] != "y" || dst.Edges().Len() != 6 {
 		t.Fatalf("labels %v, %d edges", labels, dst.Edges().Len())
 	}
+}
+
+func TestWriteFormat(t *testing.T) {
+	s := testSnapshot(t)
+	dir := t.TempDir()
+	var want []string
+	for _, f := range Formats() {
+		if f == "svg" && !GraphvizAvailable() {
+			continue
+		}
+		name := "g." + f
+		if err := WriteFormat(context.Background(), filepath.Join(dir, name), f, s, ExportOptions{}); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		want = append(want, name)
+	}
+	if err := WriteFormat(context.Background(), filepath.Join(dir, "g.pdf"), "pdf", s, ExportOptions{}); err == nil || !strings.Contains(err.Error(), "pdf") {
+		t.Fatalf("pdf: %v", err)
+	}
+	slices.Sort(want)
+	assertOnlyFiles(t, dir, want...)
 }
