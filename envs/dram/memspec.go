@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 )
 
@@ -141,15 +142,24 @@ func ParseMemSpec(data []byte, file string) (*MemSpec, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("memspec %s: memtimingspec lacks %v", file, missing)
 	}
+	for k, v := range t {
+		if v < 0 || v > 1e7 || v != math.Trunc(v) && k != "clkMhz" {
+			return nil, fmt.Errorf("memspec %s: memtimingspec.%s = %v: want a whole number of cycles in [0, 1e7]", file, k, v)
+		}
+	}
 	switch {
-	case m.ClockMHz <= 0:
-		return nil, fmt.Errorf("memspec %s: memtimingspec.clkMhz must be > 0", file)
+	case !(m.ClockMHz > 0 && m.ClockMHz <= 1e5):
+		return nil, fmt.Errorf("memspec %s: memtimingspec.clkMhz %v out of range (0, 1e5]", file, m.ClockMHz)
 	case m.Banks <= 0 || m.Banks > 64:
 		return nil, fmt.Errorf("memspec %s: nbrOfBanks %d out of range [1,64]", file, m.Banks)
 	case m.Ranks != 1:
 		return nil, fmt.Errorf("memspec %s: nbrOfRanks %d not supported (only 1)", file, m.Ranks)
-	case m.BurstLength <= 0 || m.BurstLength%2 != 0:
-		return nil, fmt.Errorf("memspec %s: burstLength %d must be even and > 0", file, m.BurstLength)
+	case m.BurstLength <= 0 || m.BurstLength%2 != 0 || m.BurstLength > 1024:
+		return nil, fmt.Errorf("memspec %s: burstLength %d must be even, in [2, 1024]", file, m.BurstLength)
+	case m.DataRate <= 0 || m.DataRate > m.BurstLength:
+		return nil, fmt.Errorf("memspec %s: dataRate %d must be in [1, burstLength]", file, m.DataRate)
+	case m.Width <= 0 || m.DevicesOnDIMM <= 0:
+		return nil, fmt.Errorf("memspec %s: width and nbrOfDevicesOnDIMM must be > 0", file)
 	case m.Power.VDD <= 0:
 		return nil, fmt.Errorf("memspec %s: mempowerspec.vdd must be > 0", file)
 	case m.Timing.REFI <= 0 || m.Timing.RC <= 0:

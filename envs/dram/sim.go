@@ -59,8 +59,17 @@ func (s *Simulator) Run(t *Trace, cfg Config) (Result, error) {
 	if len(t.Requests) >= math.MaxInt32-1 {
 		return Result{}, errors.New("dram: trace too long")
 	}
-	if s.PlayerClockMHz <= 0 {
-		return Result{}, fmt.Errorf("dram: player clock %v MHz must be > 0", s.PlayerClockMHz)
+	if !(s.PlayerClockMHz >= 1 && s.PlayerClockMHz <= 1e6) {
+		return Result{}, fmt.Errorf("dram: player clock %v MHz out of range [1, 1e6]", s.PlayerClockMHz)
+	}
+	if t.Relative {
+		var sum uint64
+		for i := range t.Requests {
+			sum += t.Requests[i].Cycle
+			if sum > maxCycle {
+				return Result{}, fmt.Errorf("dram: trace %s: relative timestamps add up to more than %d cycles", t.Name, uint64(maxCycle))
+			}
+		}
 	}
 	st := &s.st
 	st.reset(s, t, cfg)
@@ -436,10 +445,8 @@ func (st *state) run() error {
 // cycles, requests reaching the arbiter at T and responses travelling back
 // are delivered, and the controller is evaluated again after each batch
 // (it can still issue a command at T if none went out yet).
-var countSteps, countRuns int
 
 func (st *state) step(T int64) {
-	countSteps++
 	if st.ctrlNext <= T {
 		st.controllerRun(T)
 	}
@@ -622,7 +629,6 @@ func (st *state) playerResp(T int64, r int32) {
 // controllerRun is one evaluation of the controller at T; it reports
 // whether anything changed.
 func (st *state) controllerRun(T int64) bool {
-	countRuns++
 	changed := st.manageResponses(T)
 	if st.manageRequests(T) {
 		changed = true

@@ -150,7 +150,8 @@ func ParseTrace(r io.Reader, file string, relative bool) (*Trace, error) {
 	return t, nil
 }
 
-const maxCycle = 1 << 48
+// maxCycle bounds timestamps (player cycles) so that times in ps fit in int64.
+const maxCycle = 1 << 40
 
 func parseLine(b []byte) (Request, bool, error) {
 	var req Request
@@ -161,13 +162,15 @@ func parseLine(b []byte) (Request, bool, error) {
 	if s == "" {
 		return req, false, nil
 	}
-	ts, rest, ok := strings.Cut(s, ":")
-	if !ok {
-		return req, false, fmt.Errorf("missing ':' after the timestamp in %q", s)
+	// The timestamp ends at ':' or at the first blank.
+	end := strings.IndexAny(s, ": \t")
+	if end < 0 {
+		return req, false, fmt.Errorf("want <cycle>: <read|write> <hexaddr>, got %q", s)
 	}
-	cyc, err := strconv.ParseUint(strings.TrimSpace(ts), 10, 64)
+	ts, rest := s[:end], s[end+1:]
+	cyc, err := strconv.ParseUint(ts, 10, 64)
 	if err != nil || cyc > maxCycle {
-		return req, false, fmt.Errorf("bad timestamp %q", strings.TrimSpace(ts))
+		return req, false, fmt.Errorf("bad timestamp %q (want a cycle count <= %d)", ts, uint64(maxCycle))
 	}
 	req.Cycle = cyc
 	f := strings.Fields(rest)

@@ -1,0 +1,270 @@
+package dram
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseTraceFormats(t *testing.T) {
+	in := `# comment
+0:	read	0x0
+1:	(16) write	0x40	0xff00ff
+   
+3: read 0X80 # trailing comment
+7 write 0xC0
+`
+	tr, err := ParseTrace(strings.NewReader(in), "x.stl", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Request{{0, 0, false}, {1, 0x40, true}, {3, 0x80, false}, {7, 0xc0, true}}
+	if len(tr.Requests) != len(want) {
+		t.Fatalf("got %d requests, want %d", len(tr.Requests), len(want))
+	}
+	for i, r := range want {
+		if tr.Requests[i] != r {
+			t.Errorf("request %d: got %+v, want %+v", i, tr.Requests[i], r)
+		}
+	}
+	if tr.Relative {
+		t.Error(".stl parsed as relative")
+	}
+}
+
+func TestParseTraceErrors(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"0: read 0x0\nx: read 0x0\n", "t.stl:2: bad timestamp"},
+		{"0: read 0x0\n\n5: fetch 0x0\n", "t.stl:3: unknown command \"fetch\""},
+		{"0: read 0xZZ\n", "t.stl:1: bad hex address"},
+		{"0: read\n", "t.stl:1: want <read|write> <hexaddr>"},
+		{"0: (x) read 0x0\n", "t.stl:1: bad length token"},
+		{"0: write 0x0 0xGG\n", "t.stl:1: bad hex data"},
+		{"0: write 0x0 0x1 0x2\n", "t.stl:1: unexpected tokens"},
+		{"# nothing\n", "t.stl: trace has no requests"},
+		{"99999999999999999999: read 0x0\n", "t.stl:1: bad timestamp"},
+	} {
+		_, err := ParseTrace(strings.NewReader(c.in), "t.stl", false)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got error %v, want it to contain %q", c.in, err, c.want)
+		}
+	}
+}
+
+func TestRelativeTrace(t *testing.T) {
+	// .rstl delays count from the acceptance of the previous request.
+	dir := t.TempDir()
+	p := filepath.Join(dir, "r.rstl")
+	if err := os.WriteFile(p, []byte("0: read 0x0\n100: read 0x40\n100: read 0x80\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := LoadTrace(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tr.Relative || tr.Name != "r" {
+		t.Fatalf("got %+v", tr)
+	}
+	abs, err := ParseTrace(strings.NewReader("0: read 0x0\n100: read 0x40\n200: read 0x80\n"), "a.stl", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := NewSimulator(nil, nil)
+	rr, err := sim.Run(tr, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra, err := sim.Run(abs, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Relative delays start one player clock after the acceptance, so the
+	// relative run ends later than the absolute one.
+	if rr.TimeNS <= ra.TimeNS {
+		t.Errorf("relative trace ended at %v ns, absolute at %v ns", rr.TimeNS, ra.TimeNS)
+	}
+}
+
+func TestLoadTraceResolution(t *testing.T) {
+	for _, n := range []string{"stream", "stream.stl", "cloud-1"} {
+		tr, err := LoadTrace(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tr.Requests) != 10000 {
+			t.Errorf("%s: %d requests", n, len(tr.Requests))
+		}
+	}
+	_, err := LoadTrace("nosuch")
+	if err == nil || !strings.Contains(err.Error(), "embedded: cloud-1, cloud-2, random, stream") {
+		t.Errorf("got %v", err)
+	}
+	// A directory in dirs wins over the embedded set.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "stream.stl"), []byte("0: write 0x0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := LoadTrace("stream", dir)
+	if err != nil || len(tr.Requests) != 1 || !tr.Requests[0].Write {
+		t.Errorf("got %+v, %v", tr, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bad.stl"), []byte("0: read 0x0\n1 ready 0x0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadTrace("bad", dir)
+	if err == nil || !strings.Contains(err.Error(), "bad.stl:2:") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestConfigParsing(t *testing.T) {
+	c, err := ParseConfig([]string{"PagePolicy=Closed", "requestbuffersize=16", "Arbiter=reorder"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.String() != "Closed/Fifo/Bankwise/16/Fifo/NoRefresh/1/1/Reorder/1" {
+		t.Errorf("got %s", c)
+	}
+	if FastConfig().String() != "Open/FrFcfs/Bankwise/128/Fifo/AllBank/1/1/Simple/128" {
+		t.Errorf("fast config is %s", FastConfig())
+	}
+	back, err := ParseConfig(c.Pairs())
+	if err != nil || back != c {
+		t.Errorf("round trip: %v %v", back, err)
+	}
+	for _, cc := range []struct{ in, want string }{
+		{"PagePolicy=Half", "allowed: Open, OpenAdaptive, Closed, ClosedAdaptive"},
+		{"RequestBufferSize=3", "allowed: 1, 2, 4, 8, 16, 32, 64, 128"},
+		{"Colour=Red", "unknown knob \"Colour\" (allowed: PagePolicy, Scheduler"},
+		{"PagePolicy", "want Knob=Value"},
+	} {
+		_, err := ParseConfig([]string{cc.in})
+		if err == nil || !strings.Contains(err.Error(), cc.want) {
+			t.Errorf("%s: got %v, want %q", cc.in, err, cc.want)
+		}
+	}
+	if err := (Config{0, 5}).Validate(); err == nil {
+		t.Error("out-of-range index accepted")
+	}
+	if n := len(Knobs()); n != NumKnobs {
+		t.Errorf("%d knobs", n)
+	}
+	size := 1
+	for _, k := range Knobs() {
+		size *= len(k.Values)
+	}
+	if size != 442368 {
+		t.Errorf("design space has %d configurations, want 442368", size)
+	}
+}
+
+func TestMemSpecErrors(t *testing.T) {
+	good, err := dataFS.ReadFile(defaultMemSpecFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ParseMemSpec(good, "g.json")
+	if err != nil || m.Timing.RC != 38 || m.Banks != 8 || m.BytesPerBurst() != 64 {
+		t.Fatalf("got %+v, %v", m, err)
+	}
+	for _, c := range []struct{ in, want string }{
+		{`{"memspec": {`, "memspec bad.json: "},
+		{"{\n\"memspec\": [1,\n2]}", "memspec bad.json: line 2"},
+		{`{}`, "memspec bad.json: need memspec"},
+		{strings.Replace(string(good), `"RC": 38,`, "", 1), "lacks [RC]"},
+		{strings.Replace(string(good), `"DDR3"`, `"HBM9"`, 1), "not supported"},
+		{strings.Replace(string(good), `"RC": 38,`, `"RC": -1,`, 1), "memtimingspec.RC = -1"},
+	} {
+		_, err := ParseMemSpec([]byte(c.in), "bad.json")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+	if _, err := LoadMemSpec(filepath.Join(t.TempDir(), "none.json")); err == nil || !strings.Contains(err.Error(), "none.json") {
+		t.Errorf("got %v", err)
+	}
+	if _, err := ParseAddressMapping([]byte(`{"CONGEN": {"BANK_BIT": [70], "ROW_BIT": [1]}}`), "am.json"); err == nil ||
+		!strings.Contains(err.Error(), "am.json") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestParseReferenceErrors(t *testing.T) {
+	hdr := "trace,PagePolicy,Scheduler,SchedulerBuffer,RequestBufferSize,RespQueue,RefreshPolicy,RefreshMaxPostponed,RefreshMaxPulledin,Arbiter,MaxActiveTransactions,energy_pJ,power_mW,time_ns,extra\n"
+	row := "stream.stl,Open,Fifo,Bankwise,1,Fifo,NoRefresh,1,1,Simple,1,85957050.0,1666.0,51595.0,x\n"
+	rows, err := ParseReference(strings.NewReader(hdr+row), "r.csv")
+	if err != nil || len(rows) != 1 || rows[0].TimeNS != 51595 || rows[0].Line != 2 {
+		t.Fatalf("got %+v, %v", rows, err)
+	}
+	for _, c := range []struct{ in, want string }{
+		{"trace,energy_pJ\n" + row, "r.csv:1: missing column \"PagePolicy\""},
+		{hdr + row + strings.Replace(row, "Bankwise", "Banked", 1), "r.csv:3: knob SchedulerBuffer: unknown value \"Banked\" (allowed: Bankwise, ReadWrite, Shared)"},
+		{hdr + strings.Replace(row, "51595.0", "fast", 1), "r.csv:2: column time_ns: bad number"},
+	} {
+		_, err := ParseReference(strings.NewReader(c.in), "r.csv")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+	if _, err := ParseReference(bytes.NewReader(nil), "e.csv"); err == nil {
+		t.Error("empty CSV accepted")
+	}
+}
+
+func TestSpearman(t *testing.T) {
+	if r := Spearman([]float64{1, 2, 3, 4}, []float64{10, 20, 30, 40}); r != 1 {
+		t.Errorf("monotone: %v", r)
+	}
+	if r := Spearman([]float64{1, 2, 3, 4}, []float64{4, 3, 2, 1}); r != -1 {
+		t.Errorf("reversed: %v", r)
+	}
+	// Ties get average ranks: x ranks 1.5,1.5,3 ; y ranks 1,2,3 -> 0.866...
+	if r := Spearman([]float64{1, 1, 2}, []float64{1, 2, 3}); r < 0.866 || r > 0.867 {
+		t.Errorf("ties: %v", r)
+	}
+	if m, p, x := summary([]float64{3, 1, 2, 4, 5}); m != 3 || x != 5 || p != 4.8 {
+		t.Errorf("summary: %v %v %v", m, p, x)
+	}
+}
+
+// FuzzParseTrace: the trace reader never panics, and whatever it accepts
+// the simulator runs to completion.
+func FuzzParseTrace(f *testing.F) {
+	for _, s := range []string{
+		"0:\tread\t0x0\n1:\twrite\t0x40\n",
+		"0:\t(16) write\t0x0\t0xffff\n# c\n\n5: read 0x1fffffff\n",
+		"3 read 0X80\n",
+		"18446744073709551615: read 0x0\n",
+		"0: read 0xffffffffffffffff\n1: write 0x0 0x\n",
+	} {
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
+	}
+	sim := NewSimulator(nil, nil)
+	f.Fuzz(func(t *testing.T, data []byte, relative bool) {
+		tr, err := ParseTrace(bytes.NewReader(data), "fuzz.stl", relative)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.stl") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if len(tr.Requests) > 64 {
+			return
+		}
+		for i := range tr.Requests { // keep simulated time short
+			tr.Requests[i].Cycle %= 1 << 16
+		}
+		cfg := FastConfig()
+		cfg[KnobRefreshPolicy] = RefreshNone
+		res, err := sim.Run(tr, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.NRd+res.NWr != int64(len(tr.Requests)) {
+			t.Fatalf("%d column commands for %d requests", res.NRd+res.NWr, len(tr.Requests))
+		}
+	})
+}
