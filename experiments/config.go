@@ -62,10 +62,12 @@ type DRAMConfig struct {
 // SyntheticConfig holds the options of the synthetic landscape with a
 // planted interaction graph.
 type SyntheticConfig struct {
-	Knobs      int `toml:"knobs" unit:"agents" range:"[2, 64]" doc:"number of knobs (agents)"`
-	Values     int `toml:"values" unit:"values per knob" range:"[2, 64]" doc:"values per knob"`
-	Pairs      int `toml:"pairs" unit:"pairs" range:"[0, 1000]" doc:"number of planted interacting knob pairs"`
-	EpisodeLen int `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode"`
+	Knobs      int     `toml:"knobs" unit:"agents" range:"[2, 64]" doc:"number of knobs (agents)"`
+	Values     int     `toml:"values" unit:"values per knob" range:"[2, 64]" doc:"values per knob"`
+	Pairs      int     `toml:"pairs" unit:"pairs" range:"[0, 32]" doc:"planted interacting pairs (k0,k1), (k2,k3), ...; at most knobs/2"`
+	Strength   float64 `toml:"strength" range:"[0, 100]" doc:"standard deviation of each planted pair term (main effects have 1)"`
+	SpaceSeed  int64   `toml:"space_seed" range:"[0, inf)" doc:"seed of the landscape itself (fixed across run seeds so seeds are comparable)"`
+	EpisodeLen int     `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode"`
 }
 
 // AlgorithmConfig selects the learner or search method and its graph.
@@ -81,6 +83,8 @@ type AlgorithmConfig struct {
 	Gating     bool    `toml:"gating" range:"true|false" doc:"per-agent temporal gate (when to listen)"`
 	GateTau    float64 `toml:"gate_tau" range:"(0, inf)" doc:"binary-concrete temperature of the gate"`
 	GateCost   float64 `toml:"gate_cost" unit:"loss per open gate" range:"[0, inf)" doc:"lambda_g: communication cost added to the loss times the mean gate"`
+	GateHidden int     `toml:"gate_hidden" unit:"features" range:"[1, 4096]" doc:"hidden width of the gate MLP"`
+	GateBias   float64 `toml:"gate_bias" range:"[-20, 20]" doc:"initial gate-logit bias (2: gates open about 88% of the time at the start)"`
 	EmbedDim   int     `toml:"embed_dim" unit:"features" range:"[1, 4096]" doc:"model width d"`
 	Heads      int     `toml:"heads" range:"[1, 64]" doc:"attention heads (embed_dim must be divisible by heads)"`
 	Blocks     int     `toml:"blocks" range:"[1, 64]" doc:"encoder and decoder blocks"`
@@ -91,19 +95,18 @@ type AlgorithmConfig struct {
 // PPOConfig holds the multi-agent PPO settings (MAPPO-style).
 type PPOConfig struct {
 	LR           float64 `toml:"lr" range:"(0, 1]" doc:"Adam learning rate of the model"`
-	AlphaLR      float64 `toml:"alpha_lr" range:"[0, 1]" doc:"Adam learning rate of the graph logits alpha"`
+	AlphaLR      float64 `toml:"alpha_lr" range:"(0, 1]" doc:"Adam learning rate of the graph logits alpha (alpha_every = 0 stops alpha updates)"`
 	AdamEps      float64 `toml:"adam_eps" range:"(0, 1)" doc:"Adam epsilon (both optimisers)"`
 	MaxGradNorm  float64 `toml:"max_grad_norm" range:"[0, inf)" doc:"gradient-norm clip of the model (not alpha); 0 = off"`
 	Epochs       int     `toml:"epochs" unit:"passes per iteration" range:"[1, 1000]" doc:"PPO epochs per iteration"`
 	Minibatches  int     `toml:"minibatches" range:"[1, 1024]" doc:"minibatches per epoch (1 = full batch)"`
 	AlphaEvery   int     `toml:"alpha_every" unit:"epochs" range:"[0, 1000]" doc:"every n-th epoch is an alpha step instead of a model step; 0 = never update alpha"`
 	Clip         float64 `toml:"clip" range:"(0, 1)" doc:"PPO ratio clip epsilon"`
-	Gamma        float64 `toml:"gamma" range:"[0, 1]" doc:"discount factor"`
-	GAELambda    float64 `toml:"gae_lambda" range:"[0, 1]" doc:"GAE lambda"`
-	ValueCoef    float64 `toml:"value_coef" range:"[0, inf)" doc:"value-loss coefficient"`
+	Gamma        float64 `toml:"gamma" range:"(0, 1]" doc:"discount factor"`
+	GAELambda    float64 `toml:"gae_lambda" range:"(0, 1]" doc:"GAE lambda"`
+	ValueCoef    float64 `toml:"value_coef" range:"(0, inf)" doc:"value-loss coefficient"`
 	EntropyCoef  float64 `toml:"entropy_coef" range:"[0, inf)" doc:"entropy bonus coefficient"`
 	HuberDelta   float64 `toml:"huber_delta" range:"(0, inf)" doc:"Huber delta of the clipped value loss"`
-	ValueNorm    bool    `toml:"value_norm" range:"true|false" doc:"normalise value targets with running mean and variance"`
 	NumEnvs      int     `toml:"num_envs" unit:"environments" range:"[1, 4096]" doc:"environment copies stepped in parallel per rollout"`
 	RolloutSteps int     `toml:"rollout_steps" unit:"steps per environment" range:"[1, 100000]" doc:"steps per environment copy per iteration (batch = num_envs x rollout_steps)"`
 }

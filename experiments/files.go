@@ -57,9 +57,13 @@ func removeTemps(dir string) {
 // all other columns follow in alphabetical order.
 var leadingColumns = []string{"iteration", "env_steps", "unique_evals", "sps", "wall_s"}
 
-// TimingColumns are the metrics columns that depend on the wall clock; they
-// are the only ones that differ between two runs of the same config and seed.
-var TimingColumns = []string{"sps", "wall_s"}
+// IsTimingColumn reports whether a metrics column depends on the wall clock
+// (sps, wall_s and any *_seconds column): these are the only columns that
+// differ between two runs of the same config and seed, and log.timing =
+// false drops them.
+func IsTimingColumn(k string) bool {
+	return k == "sps" || k == "wall_s" || strings.HasSuffix(k, "_seconds")
+}
 
 // orderColumns returns the column order for a set of keys.
 func orderColumns(keys map[string]bool) []string {

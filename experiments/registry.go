@@ -32,6 +32,8 @@ type Task struct {
 	Derive func(row marl.Metrics)
 	// Close releases resources (may be nil).
 	Close func() error
+
+	design *designTask // design-space bookkeeping of the built-in kinds
 }
 
 // EnvFactory builds a task from a config for one seed.
@@ -169,10 +171,11 @@ type (
 
 // Design is a point of a design space with its metrics.
 type Design struct {
+	Names     []string           `json:"names"`                 // knob names in the space order
 	Knobs     map[string]string  `json:"knobs"`                 // knob name -> value
 	Index     []int              `json:"index"`                 // value index per knob
 	Metrics   map[string]float64 `json:"metrics"`               // physical metrics (time_ns, power_mW ...)
-	Objective float64            `json:"objective"`             // objective value (reward scale)
+	Objective float64            `json:"objective"`             // objective value (envs.Objective.Value: physical units, lower is better)
 	Regret    *float64           `json:"regret,omitempty"`      // against the known optimum, when known
 	Optimum   map[string]string  `json:"optimum,omitempty"`     // the known optimum's knobs
 	OptMetric map[string]float64 `json:"opt_metrics,omitempty"` // the known optimum's metrics

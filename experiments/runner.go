@@ -442,8 +442,11 @@ func (r *runner) loop(ctx context.Context) (Summary, error) {
 				row["sps"] = math.Round((steps - prevSteps) / dt)
 			}
 		} else {
-			delete(row, "wall_s")
-			delete(row, "sps")
+			for k := range row {
+				if IsTimingColumn(k) {
+					delete(row, k)
+				}
+			}
 		}
 		if err := r.metrics.append(row); err != nil {
 			return Summary{}, err
@@ -524,7 +527,7 @@ func (r *runner) finish(last Row) (Summary, error) {
 		sum.UniqueEvals = Num(v)
 	}
 	for k, v := range last {
-		if !slices.Contains(TimingColumns, k) {
+		if !IsTimingColumn(k) {
 			sum.Final[k] = Num(v)
 		}
 	}

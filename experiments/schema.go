@@ -28,16 +28,16 @@ func DefaultConfig() Config {
 			Kind:      "predprey",
 			PredPrey:  PredPreyConfig{Preset: "easy", Vision: -1},
 			DRAM:      DRAMConfig{Trace: "stream", Objective: "latency", TargetPowerMW: 1000, TargetTimeNS: 100000, EpisodeLen: 1},
-			Synthetic: SyntheticConfig{Knobs: 8, Values: 4, Pairs: 3, EpisodeLen: 1},
+			Synthetic: SyntheticConfig{Knobs: 8, Values: 4, Pairs: 3, Strength: 1.5, SpaceSeed: 1, EpisodeLen: 1},
 		},
 		Algorithm: AlgorithmConfig{
 			Kind: "commformer", Graph: "learned", Sparsity: 0.4, Tau: 1, Warmup: 10,
-			PostRatio: 0.5, GateTau: 1, EmbedDim: 64, Heads: 1, Blocks: 1,
+			PostRatio: 0.5, GateTau: 1, GateHidden: 32, GateBias: 2, EmbedDim: 64, Heads: 1, Blocks: 1,
 		},
 		PPO: PPOConfig{
 			LR: 5e-4, AlphaLR: 1e-4, AdamEps: 1e-5, MaxGradNorm: 10, Epochs: 10, Minibatches: 1,
 			AlphaEvery: 5, Clip: 0.05, Gamma: 0.99, GAELambda: 0.95, ValueCoef: 1, EntropyCoef: 0.01,
-			HuberDelta: 10, ValueNorm: true, NumEnvs: 20, RolloutSteps: 200,
+			HuberDelta: 10, NumEnvs: 20, RolloutSteps: 200,
 		},
 		Search:     SearchConfig{Batch: 32, Population: 32, Mutation: 0.1},
 		Budget:     BudgetConfig{Iterations: 250},
@@ -450,6 +450,12 @@ func validate(c *Config) []keyError {
 	}
 	if c.Algorithm.Graph == "file" && c.Algorithm.GraphFile == "" {
 		errs = append(errs, keyError{"algorithm.graph_file", "required when algorithm.graph = \"file\""})
+	}
+	if 2*c.Env.Synthetic.Pairs > c.Env.Synthetic.Knobs {
+		errs = append(errs, keyError{"env.synthetic.pairs", fmt.Sprintf("%d pairs need %d knobs, have %d", c.Env.Synthetic.Pairs, 2*c.Env.Synthetic.Pairs, c.Env.Synthetic.Knobs)})
+	}
+	if c.PPO.Minibatches > c.PPO.NumEnvs*c.PPO.RolloutSteps {
+		errs = append(errs, keyError{"ppo.minibatches", fmt.Sprintf("%d minibatches exceed the batch of num_envs x rollout_steps = %d samples", c.PPO.Minibatches, c.PPO.NumEnvs*c.PPO.RolloutSteps)})
 	}
 	if c.Algorithm.Heads > 0 && c.Algorithm.EmbedDim%c.Algorithm.Heads != 0 {
 		errs = append(errs, keyError{"algorithm.heads", fmt.Sprintf("embed_dim %d is not divisible by heads %d", c.Algorithm.EmbedDim, c.Algorithm.Heads)})

@@ -161,12 +161,12 @@ func printSummary(w io.Writer, s experiments.Summary) {
 		fmt.Fprintf(w, "  %s = %.6g (iteration %.0f)\n", s.Primary.Name, float64(v), float64(s.Eval["iteration"]))
 	}
 	if b := s.Best; b != nil {
-		fmt.Fprintf(w, "  best design: %s\n", formatKnobs(b.Knobs))
+		fmt.Fprintf(w, "  best design: %s\n", formatKnobs(b.Names, b.Knobs))
 		fmt.Fprintf(w, "  its metrics: %s\n", formatMetrics(b.Metrics))
 		if b.Regret != nil {
 			fmt.Fprintf(w, "  regret against the exhaustive optimum: %.6g", *b.Regret)
 			if len(b.OptMetric) > 0 {
-				fmt.Fprintf(w, " (optimum: %s)", formatMetrics(b.OptMetric))
+				fmt.Fprintf(w, "\n  exhaustive optimum: %s (%s)", formatKnobs(b.Names, b.Optimum), formatMetrics(b.OptMetric))
 			}
 			fmt.Fprintln(w)
 		}
@@ -175,12 +175,15 @@ func printSummary(w io.Writer, s experiments.Summary) {
 	fmt.Fprintf(w, "  export the graph: commgraph graph export %s --format dot\n", s.Dir)
 }
 
-func formatKnobs(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+func formatKnobs(order []string, m map[string]string) string {
+	keys := order
+	if len(keys) != len(m) {
+		keys = make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
 	}
-	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + "=" + m[k]
