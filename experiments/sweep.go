@@ -37,7 +37,22 @@ type Sweep struct {
 	Set  []KeyValue `toml:"-"`
 	Grid []GridAxis `toml:"-"`
 
-	dir string // directory of the sweep file
+	dir     string   // directory of the sweep file
+	cliSets []string // --set overrides from the command line
+}
+
+// Override adds a command-line override ("key.path=value", as for run
+// --set) applied to every trial after the file's [set] table.
+func (sw *Sweep) Override(kv string) error {
+	probe, err := sw.baseConfig()
+	if err != nil {
+		return err
+	}
+	if err := ApplyOverride(&probe, kv); err != nil {
+		return err
+	}
+	sw.cliSets = append(sw.cliSets, kv)
+	return nil
 }
 
 // SlurmConfig holds the resources of the emitted sbatch job-array script.
@@ -203,6 +218,11 @@ func (sw *Sweep) baseConfig() (Config, error) {
 	for _, kv := range sw.Set {
 		if err := SetKey(&cfg, kv.Key, kv.Value); err != nil {
 			return cfg, fmt.Errorf("sweep %s: set: %w", sw.Name, err)
+		}
+	}
+	for _, kv := range sw.cliSets {
+		if err := ApplyOverride(&cfg, kv); err != nil {
+			return cfg, err
 		}
 	}
 	if sw.OutDir != "" {

@@ -28,8 +28,10 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "file for --emit (default: in the sweep's output directory)")
 	list := fs.Bool("list", false, "print the trial list and exit")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	var sets setFlags
+	fs.Var(&sets, "set", "override a run key in every trial: --set budget.iterations=5 (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph sweep SWEEP.toml [--jobs N] [--index I] [--emit slurm|k8s [--out FILE]] [--list] [--quiet]")
+		fmt.Fprintln(stderr, "usage: commgraph sweep SWEEP.toml [--set key=value ...] [--jobs N] [--index I] [--emit slurm|k8s [--out FILE]] [--list] [--quiet]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterleaved(fs, args)
@@ -50,6 +52,11 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	sw, err := experiments.LoadSweep(sweepPath)
 	if err != nil {
 		return err
+	}
+	for _, kv := range sets {
+		if err := sw.Override(kv); err != nil {
+			return usageErrorf("%v", err)
+		}
 	}
 	trials, err := sw.Trials()
 	if err != nil {
