@@ -42,11 +42,24 @@ func BenchmarkAdjacency(b *testing.B) {
 }
 
 // BenchmarkGateGraph: forward + backward of the gate (float32) for
-// predator-prey's training batch (4000 samples x 3 agents, d = 64).
+// predator-prey's training batch (4000 samples x 3 agents, d = 64), with the
+// default hidden width 32 and as a linear gate.
 func BenchmarkGateGraph(b *testing.B) {
+	for _, hidden := range []int{32, 0} {
+		name := "mlp32"
+		if hidden == 0 {
+			name = "linear"
+		}
+		b.Run(name, func(b *testing.B) { benchGateGraph(b, hidden) })
+	}
+}
+
+func benchGateGraph(b *testing.B, hidden int) {
 	const batch, agents, d = 4000, 3, 64
 	ps := attention.NewParams(tensor.Float32)
-	gt, err := NewGate(ps, "gate", DefaultGateConfig(d), rand.New(rand.NewPCG(1, 2)))
+	cfg := DefaultGateConfig(d)
+	cfg.Hidden = hidden
+	gt, err := NewGate(ps, "gate", cfg, rand.New(rand.NewPCG(1, 2)))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,7 +76,11 @@ func BenchmarkGateGraph(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := G.Grad(c, bd.Node(gt.W1), bd.Node(gt.B1), bd.Node(gt.W2), bd.Node(gt.B2)); err != nil {
+	wrt := G.Nodes{bd.Node(gt.W2), bd.Node(gt.B2)}
+	if gt.W1 != nil {
+		wrt = append(wrt, bd.Node(gt.W1), bd.Node(gt.B1))
+	}
+	if _, err := G.Grad(c, wrt...); err != nil {
 		b.Fatal(err)
 	}
 	vm := G.NewTapeMachine(eg)

@@ -41,7 +41,8 @@
 //
 // # The gate
 //
-// Gate is a small MLP (Linear(d,H) -> ReLU -> Linear(H,1)) giving receiver i's
+// Gate is a small MLP (Linear(d,H) -> ReLU -> Linear(H,1); Hidden = 0 gives a
+// linear gate, with 32x fewer multiply-adds at d = 64, H = 32) giving receiver i's
 // logit l from its observation embedding. Training: z = sigmoid((l + log u -
 // log(1-u))/tau_g), u ~ U(0,1) (GateNode.Resample), g = 1[z > 0.5] with the
 // straight-through gradient of z. Acting (GateNode.SetActing, and the float32

@@ -16,7 +16,7 @@ import (
 type GateConfig struct {
 	Enabled  bool    // false: the gate is constant ones (every agent always receives)
 	Dim      int     // observation-embedding width d (input of the gate MLP)
-	Hidden   int     // hidden width of the gate MLP
+	Hidden   int     // hidden width of the gate MLP; 0 = a linear gate l = x w + b
 	Tau      float64 // binary-concrete temperature tau_g (> 0)
 	InitBias float64 // initial output bias: P(receive) starts at sigmoid(InitBias)
 }
@@ -29,21 +29,22 @@ func DefaultGateConfig(d int) GateConfig {
 }
 
 // Gate is the per-receiver temporal gate: a logit l_i = MLP(x_i) of agent i's
-// observation embedding, MLP = Linear(d,H) -> ReLU -> Linear(H,1), built from
-// attention's fused Linear and activation kernels.
+// observation embedding, MLP = Linear(d,H) -> ReLU -> Linear(H,1) (or
+// Linear(d,1) when Hidden = 0), built from attention's fused Linear and
+// activation kernels.
 type Gate struct {
 	cfg    GateConfig
 	dtype  tensor.Dtype
-	l1, l2 *attention.Linear
-	W1, B1 *attention.Param // [d,H], [H]
-	W2, B2 *attention.Param // [H,1], [1]
+	hidden *attention.Linear // nil for a linear gate
+	W1, B1 *attention.Param  // [d,H], [H] (nil for a linear gate)
+	W2, B2 *attention.Param  // output layer [H,1] (or [d,1]), [1]
 }
 
-// NewGate creates the gate's parameters prefix+".l1.w", ".l1.b", ".l2.w",
-// ".l2.b" in ps (the model's set: the gate is trained by the model
-// optimiser), initialising weights from rng (Glorot uniform, gain 1), the
-// hidden bias to 0 and the output bias to InitBias. A disabled gate registers
-// nothing.
+// NewGate creates the gate's parameters prefix+".hidden.w", ".hidden.b"
+// (unless Hidden = 0), ".out.w", ".out.b" in ps (the model's set: the gate is
+// trained by the model optimiser), initialising weights from rng (Glorot
+// uniform, gain 1), the hidden bias to 0 and the output bias to InitBias. A
+// disabled gate registers nothing.
 func NewGate(ps *attention.Params, prefix string, cfg GateConfig, rng *rand.Rand) (*Gate, error) {
 	if ps == nil {
 		return nil, errors.New("comm: NewGate: nil Params")
@@ -59,8 +60,8 @@ func NewGate(ps *attention.Params, prefix string, cfg GateConfig, rng *rand.Rand
 	switch {
 	case cfg.Dim <= 0:
 		return nil, fmt.Errorf("comm: gate: dim = %d, must be > 0", cfg.Dim)
-	case cfg.Hidden <= 0:
-		return nil, fmt.Errorf("comm: gate: hidden = %d, must be > 0", cfg.Hidden)
+	case cfg.Hidden < 0:
+		return nil, fmt.Errorf("comm: gate: hidden = %d, must be >= 0", cfg.Hidden)
 	case !(cfg.Tau > 0) || math.IsInf(cfg.Tau, 0):
 		return nil, fmt.Errorf("comm: gate: tau = %v, must be > 0", cfg.Tau)
 	case math.IsNaN(cfg.InitBias) || math.IsInf(cfg.InitBias, 0):
@@ -68,15 +69,14 @@ func NewGate(ps *attention.Params, prefix string, cfg GateConfig, rng *rand.Rand
 	case rng == nil:
 		return nil, errors.New("comm: NewGate: nil random source")
 	}
-	gt.l1 = attention.NewLinear(ps, prefix+".l1", cfg.Dim, cfg.Hidden, attention.Uniform(rng, 1))
-	gt.l2 = attention.NewLinear(ps, prefix+".l2", cfg.Hidden, 1, attention.Uniform(rng, 1))
-	gt.W1, gt.B1, gt.W2, gt.B2 = gt.l1.W, gt.l1.B, gt.l2.W, gt.l2.B
-	switch d := gt.B2.Value.Data().(type) {
-	case []float32:
-		d[0] = float32(cfg.InitBias)
-	case []float64:
-		d[0] = cfg.InitBias
+	in := cfg.Dim
+	if cfg.Hidden > 0 {
+		gt.hidden = attention.NewLinear(ps, prefix+".hidden", cfg.Dim, cfg.Hidden, attention.Uniform(rng, 1))
+		gt.W1, gt.B1 = gt.hidden.W, gt.hidden.B
+		in = cfg.Hidden
 	}
+	gt.W2 = ps.New(prefix+".out.w", []int{in, 1}, attention.Uniform(rng, 1))
+	gt.B2 = ps.New(prefix+".out.b", []int{1}, attention.Const(cfg.InitBias))
 	return gt, nil
 }
 
@@ -97,7 +97,8 @@ func (gt *Gate) Bind(b *attention.Binder, x *G.Node, batch, agents int) (*GateNo
 	}
 	rows := batch * agents
 	gn := &GateNode{gate: gt, batch: batch, agents: agents, tau: gt.cfg.Tau,
-		noise: make([]float64, rows), z: make([]float64, rows), last: make([]float64, rows)}
+		noise: make([]float64, rows), z: make([]float64, rows), last: make([]float64, rows),
+		logits: make([]float64, rows)}
 	if !gt.cfg.Enabled {
 		for i := range gn.last {
 			gn.last[i] = 1
@@ -113,24 +114,19 @@ func (gt *Gate) Bind(b *attention.Binder, x *G.Node, batch, agents int) (*GateNo
 	if s := x.Shape(); len(s) != 2 || s[0] != rows || s[1] != gt.cfg.Dim {
 		return nil, fmt.Errorf("comm: gate: embedding shape %v, want [%d %d]", x.Shape(), rows, gt.cfg.Dim)
 	}
-	h, err := gt.l1.Forward(b, x)
-	if err != nil {
-		return nil, fmt.Errorf("comm: gate: layer 1: %w", err)
+	h := x
+	if gt.hidden != nil {
+		var err error
+		if h, err = gt.hidden.Forward(b, x); err != nil {
+			return nil, fmt.Errorf("comm: gate: hidden layer: %w", err)
+		}
+		if h, err = attention.Activate(attention.ReLU, h); err != nil {
+			return nil, fmt.Errorf("comm: gate: relu: %w", err)
+		}
 	}
-	if h, err = attention.Activate(attention.ReLU, h); err != nil {
-		return nil, fmt.Errorf("comm: gate: relu: %w", err)
-	}
-	l, err := gt.l2.Forward(b, h)
-	if err != nil {
-		return nil, fmt.Errorf("comm: gate: layer 2: %w", err)
-	}
-	gn.Logits = l
-	hard, err := G.ApplyOp(&gateOp{gn: gn}, l)
-	if err != nil {
+	var err error
+	if gn.G, err = G.ApplyOp(&gateHeadOp{gn: gn}, h, b.Node(gt.W2), b.Node(gt.B2)); err != nil {
 		return nil, fmt.Errorf("comm: gate: %w", err)
-	}
-	if gn.G, err = G.Reshape(hard, tensor.Shape{batch, agents}); err != nil {
-		return nil, fmt.Errorf("comm: gate: reshape: %w", err)
 	}
 	return gn, nil
 }
@@ -145,8 +141,6 @@ func (gt *Gate) Bind(b *attention.Binder, x *G.Node, batch, agents int) (*GateNo
 type GateNode struct {
 	// G is the gate [batch, agents] (ones when gating is off).
 	G *G.Node
-	// Logits is l [batch*agents, 1] (nil when gating is off).
-	Logits *G.Node
 
 	gate          *Gate
 	batch, agents int
@@ -198,6 +192,10 @@ func (gn *GateNode) SetActing() {
 // Values returns a copy of the hard gate of the last run ([batch*agents],
 // row-major by sample); all ones when gating is off.
 func (gn *GateNode) Values() []float64 { return append([]float64(nil), gn.last...) }
+
+// LogitValues returns a copy of the gate logits l of the last run (zeros
+// when gating is off).
+func (gn *GateNode) LogitValues() []float64 { return append([]float64(nil), gn.logits...) }
 
 // Relaxed returns a copy of the relaxed gate z of the last run.
 func (gn *GateNode) Relaxed() []float64 { return append([]float64(nil), gn.z...) }
@@ -256,66 +254,59 @@ func (gt *Gate) ActF32(x []float32, rows int, out []float32) error {
 		}
 		return nil
 	}
-	d, hN := gt.cfg.Dim, gt.cfg.Hidden
-	if len(x) < rows*d {
-		return fmt.Errorf("comm: gate ActF32: x has %d entries, want rows*d = %d", len(x), rows*d)
+	if len(x) < rows*gt.cfg.Dim {
+		return fmt.Errorf("comm: gate ActF32: x has %d entries, want rows*d = %d", len(x), rows*gt.cfg.Dim)
 	}
 	switch gt.dtype {
 	case tensor.Float32:
-		w1 := gt.W1.Value.Data().([]float32)
-		b1 := gt.B1.Value.Data().([]float32)
-		w2 := gt.W2.Value.Data().([]float32)
-		b2 := gt.B2.Value.Data().([]float32)[0]
-		h := make([]float32, hN)
-		for r := 0; r < rows; r++ {
+		actGate[float32](gt, x, rows, out)
+	default:
+		actGate[float64](gt, x, rows, out)
+	}
+	return nil
+}
+
+func paramData[T float32 | float64](p *attention.Param) []T {
+	if p == nil {
+		return nil
+	}
+	return p.Value.Data().([]T)
+}
+
+// actGate computes the acting gate with parameters of element type T.
+func actGate[T float32 | float64](gt *Gate, x []float32, rows int, out []float32) {
+	d, hN := gt.cfg.Dim, gt.cfg.Hidden
+	w1, b1 := paramData[T](gt.W1), paramData[T](gt.B1)
+	w2, b2 := paramData[T](gt.W2), paramData[T](gt.B2)[0]
+	h := make([]T, hN)
+	for r := 0; r < rows; r++ {
+		xr := x[r*d : (r+1)*d]
+		l := b2
+		if hN == 0 {
+			for k, xv := range xr {
+				l += T(xv) * w2[k]
+			}
+		} else {
 			copy(h, b1)
-			xr := x[r*d : (r+1)*d]
 			for k, xv := range xr {
 				if xv == 0 {
 					continue
 				}
+				xt := T(xv)
 				wk := w1[k*hN : (k+1)*hN]
 				for j := range h {
-					h[j] += xv * wk[j]
+					h[j] += xt * wk[j]
 				}
 			}
-			l := b2
 			for j, hv := range h {
 				if hv > 0 {
 					l += hv * w2[j]
 				}
-			}
-			out[r] = 0
-			if l > 0 {
-				out[r] = 1
 			}
 		}
-	default:
-		w1 := gt.W1.Value.Data().([]float64)
-		b1 := gt.B1.Value.Data().([]float64)
-		w2 := gt.W2.Value.Data().([]float64)
-		b2 := gt.B2.Value.Data().([]float64)[0]
-		h := make([]float64, hN)
-		for r := 0; r < rows; r++ {
-			copy(h, b1)
-			xr := x[r*d : (r+1)*d]
-			for k, xv := range xr {
-				wk := w1[k*hN : (k+1)*hN]
-				for j := range h {
-					h[j] += float64(xv) * wk[j]
-				}
-			}
-			l := b2
-			for j, hv := range h {
-				if hv > 0 {
-					l += hv * w2[j]
-				}
-			}
-			out[r] = 0
-			if l > 0 {
-				out[r] = 1
-			}
+		out[r] = 0
+		if l > 0 {
+			out[r] = 1
 		}
 	}
-	return nil
 }

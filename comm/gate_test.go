@@ -1,6 +1,7 @@
 package comm
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -16,7 +17,7 @@ type gateHarness struct {
 	x     *tensor.Dense
 	vm    G.VM
 	loss  *G.Node
-	grads G.Nodes // w1, b1, w2, b2, x
+	grads G.Nodes // w1, b1 (unless linear), w2, b2, x
 }
 
 // newGateHarness builds loss = sum(V ⊙ g) + cost for a float64 gate.
@@ -49,7 +50,11 @@ func newGateHarness(t *testing.T, cfg GateConfig, batch, agents int, v []float64
 	}
 	h := &gateHarness{gt: gt, gn: gn, x: xt, loss: loss}
 	if cfg.Enabled {
-		wrt := G.Nodes{b.Node(gt.W1), b.Node(gt.B1), b.Node(gt.W2), b.Node(gt.B2), x}
+		var wrt G.Nodes
+		if gt.W1 != nil {
+			wrt = append(wrt, b.Node(gt.W1), b.Node(gt.B1))
+		}
+		wrt = append(wrt, b.Node(gt.W2), b.Node(gt.B2), x)
 		if h.grads, err = G.Grad(loss, wrt...); err != nil {
 			t.Fatal(err)
 		}
@@ -68,11 +73,17 @@ func (h *gateHarness) run(t *testing.T) float64 {
 	return h.loss.Value().Data().(float64)
 }
 
-// plainGateLogits computes l = relu(x W1 + b1) W2 + b2 in float64.
+// plainGateLogits computes l = relu(x W1 + b1) W2 + b2 in float64 (l = x W2
+// + b2 when hN = 0).
 func plainGateLogits(x, w1, b1, w2 []float64, b2 float64, rows, d, hN int) []float64 {
 	l := make([]float64, rows)
 	for r := 0; r < rows; r++ {
 		s := b2
+		if hN == 0 {
+			for k := 0; k < d; k++ {
+				s += x[r*d+k] * w2[k]
+			}
+		}
 		for j := 0; j < hN; j++ {
 			a := b1[j]
 			for k := 0; k < d; k++ {
@@ -90,7 +101,13 @@ func plainGateLogits(x, w1, b1, w2 []float64, b2 float64, rows, d, hN int) []flo
 // central-difference gradient of sum(V ⊙ z), z = sigmoid((l + log u -
 // log(1-u))/tau).
 func TestGradGate(t *testing.T) {
-	const batch, agents, d, hN = 3, 2, 4, 5
+	for _, hN := range []int{5, 0} {
+		testGradGate(t, hN)
+	}
+}
+
+func testGradGate(t *testing.T, hN int) {
+	const batch, agents, d = 3, 2, 4
 	cfg := GateConfig{Enabled: true, Dim: d, Hidden: hN, Tau: 0.6, InitBias: 0.3}
 	rng := rand.New(rand.NewPCG(21, 22))
 	v := randVec(rng, batch*agents)
@@ -104,8 +121,11 @@ func TestGradGate(t *testing.T) {
 	}
 	loss := h.run(t)
 
-	w1 := h.gt.W1.Value.Data().([]float64)
-	b1 := h.gt.B1.Value.Data().([]float64)
+	var w1, b1 []float64
+	if hN > 0 {
+		w1 = h.gt.W1.Value.Data().([]float64)
+		b1 = h.gt.B1.Value.Data().([]float64)
+	}
 	w2 := h.gt.W2.Value.Data().([]float64)
 	b2 := h.gt.B2.Value.Data().([]float64)
 	x := h.x.Data().([]float64)
@@ -123,7 +143,7 @@ func TestGradGate(t *testing.T) {
 	}
 	_, hard := relaxed(x, w1, b1, w2, b2)
 	if math.Abs(loss-hard) > 1e-12 {
-		t.Fatalf("forward loss %g, want hard-gate loss %g", loss, hard)
+		t.Fatalf("hidden %d: forward loss %g, want hard-gate loss %g", hN, loss, hard)
 	}
 	for i, g := range h.gn.Values() {
 		if g != 0 && g != 1 {
@@ -132,15 +152,23 @@ func TestGradGate(t *testing.T) {
 	}
 	params := [][]float64{w1, b1, w2, b2, x}
 	names := []string{"w1", "b1", "w2", "b2", "x"}
+	gi := 0
 	for p, vals := range params {
+		if vals == nil {
+			continue
+		}
 		num := centralDiff(func(nv []float64) float64 {
 			args := [][]float64{w1, b1, w2, b2, x}
 			args[p] = nv
 			s, _ := relaxed(args[4], args[0], args[1], args[2], args[3])
 			return s
 		}, vals, 1e-6)
-		got := h.grads[p].Value().Data().([]float64)
-		assertClose(t, "dL/d"+names[p], got, num, 1e-6)
+		got := h.grads[gi].Value().Data().([]float64)
+		gi++
+		assertClose(t, fmt.Sprintf("hidden %d: dL/d%s", hN, names[p]), got, num, 1e-6)
+	}
+	if gi != len(h.grads) {
+		t.Fatalf("checked %d of %d gradients", gi, len(h.grads))
 	}
 }
 
@@ -249,5 +277,47 @@ func TestGateDeterministic(t *testing.T) {
 	}
 	if same {
 		t.Fatal("different seeds gave identical gates")
+	}
+}
+
+// TestGateActF32Linear: the linear gate (Hidden = 0) acts like its graph, in
+// float32 parameters.
+func TestGateActF32Linear(t *testing.T) {
+	const batch, agents, d = 5, 4, 8
+	ps := attention.NewParams(tensor.Float32)
+	gt, err := NewGate(ps, "gate", GateConfig{Enabled: true, Dim: d, Hidden: 0, Tau: 1}, rand.New(rand.NewPCG(1, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gt.W1 != nil || ps.Count() != d+1 {
+		t.Fatalf("linear gate has %d parameters, want %d", ps.Count(), d+1)
+	}
+	rows := batch * agents
+	x32 := toF32(randVec(rand.New(rand.NewPCG(2, 3)), rows*d))
+	eg := G.NewGraph()
+	xt := tensor.New(tensor.WithShape(rows, d), tensor.WithBacking(append([]float32(nil), x32...)))
+	x := G.NewMatrix(eg, tensor.Float32, G.WithShape(rows, d), G.WithName("x"), G.WithValue(xt))
+	gn, err := gt.Bind(attention.NewBinder(eg), x, batch, agents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(eg)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float32, rows)
+	if err := gt.ActF32(x32, rows, out); err != nil {
+		t.Fatal(err)
+	}
+	on := 0
+	for r, g := range gn.Values() {
+		if float64(out[r]) != g {
+			t.Fatalf("row %d: ActF32 %g, graph %g", r, out[r], g)
+		}
+		on += int(g)
+	}
+	if on == 0 || on == rows {
+		t.Fatalf("degenerate: %d of %d on", on, rows)
 	}
 }
