@@ -2,7 +2,9 @@ package attention
 
 import (
 	"math/rand/v2"
+	"syscall"
 	"testing"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -70,12 +72,14 @@ func BenchmarkTrainStep(b *testing.B) {
 			vm := G.NewTapeMachine(g)
 			defer vm.Close()
 			b.ReportAllocs()
+			c0 := cpuTime()
 			for b.Loop() {
 				if err := vm.RunAll(); err != nil {
 					b.Fatal(err)
 				}
 				vm.Reset()
 			}
+			reportCPU(b, c0)
 		})
 	}
 }
@@ -103,6 +107,7 @@ func BenchmarkInferAct(b *testing.B) {
 			oi := make([]float32, s.actB*d)
 			var st *DecoderState
 			b.ReportAllocs()
+			c0 := cpuTime()
 			for b.Loop() {
 				h := make([]float32, len(obs))
 				m.ln0.Infer(h, obs)
@@ -117,6 +122,22 @@ func BenchmarkInferAct(b *testing.B) {
 					st.Step(i, xi, oi)
 				}
 			}
+			reportCPU(b, c0)
 		})
 	}
+}
+
+// cpuTime returns the process's user+system CPU time. On the shared 2-core
+// development machines wall-clock ns/op swings with other tenants' load;
+// with GOMAXPROCS=1 the CPU time per op is the steadier figure.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func reportCPU(b *testing.B, c0 time.Duration) {
+	b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
 }

@@ -37,10 +37,14 @@ func gemmT[T float](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int,
 
 // linearForward computes y = x W + b.
 func linearForward[T float](y, x, w, b []T, m, in, out int) {
+	// beta = 0 lets the backend write C directly (no scratch pass).
+	gemmT(blas.NoTrans, blas.NoTrans, m, out, in, 1, x, in, w, out, 0, y, out)
 	for r := 0; r < m; r++ {
-		copy(y[r*out:(r+1)*out], b)
+		yr := y[r*out : (r+1)*out]
+		for j, bj := range b[:out] {
+			yr[j] += bj
+		}
 	}
-	gemmT(blas.NoTrans, blas.NoTrans, m, out, in, 1, x, in, w, out, 1, y, out)
 }
 
 func linearBackward[T float](dx, dw, db, x, w, gy []T, m, in, out int) {

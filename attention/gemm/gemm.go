@@ -169,6 +169,28 @@ func gemmVek[T float](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda in
 	transB := tB != blas.NoTrans
 	p := pool[T]()
 
+	// vek's kernel needs op(A) row-major, so a transposed A is repacked.
+	// When op(A) = A^T is the larger operand (weight gradients x^T dy with
+	// x [rows, in], dy [rows, out], in > out), compute C^T = op(B)^T A
+	// instead: only the smaller dy is transposed, and x is read in place.
+	if transA && !transB && m > n {
+		tmp := p.get(n * m)
+		defer p.put(tmp)
+		ct := *tmp
+		gemmVek(blas.Trans, blas.NoTrans, n, m, k, 1, b, ldb, a, lda, 0, ct, m, matMulInto)
+		for r := 0; r < m; r++ {
+			cr := c[r*ldc : r*ldc+n]
+			for j := range cr {
+				v := alpha * ct[j*m+r]
+				if beta != 0 {
+					v += beta * cr[j]
+				}
+				cr[j] = v
+			}
+		}
+		return
+	}
+
 	// dst receives op(A) op(B): C itself when no scaling or stride is needed.
 	direct := alpha == 1 && beta == 0 && ldc == n
 	var dst []T
