@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/commgraph/commgraph/envs/dram"
+)
+
+func init() {
+	register("dram sim", "simulate one trace on one controller configuration (energy, power, makespan, commands)", runDramSim)
+	register("dram validate", "compare the simulator with reference DRAMSys runs from a CSV; exit 1 past the thresholds", runDramValidate)
+}
+
+// listFlag collects a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, " ") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+// parseFlags parses args, mapping flag errors to usage errors (exit 2).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageErrorf("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected arguments %q", fs.Args())
+	}
+	return nil
+}
+
+// dramSimOutput is the --json object of `dram sim`.
+type dramSimOutput struct {
+	Trace         string            `json:"trace"`
+	Requests      int               `json:"requests"`
+	Config        map[string]string `json:"config"`
+	TimeNS        float64           `json:"time_ns"`
+	EnergyPJ      float64           `json:"energy_pJ"`
+	PowerMW       float64           `json:"power_mW"`
+	BandwidthGbps float64           `json:"bandwidth_Gbps"`
+	Cycles        int64             `json:"cycles"`
+	NAct          int64             `json:"n_act"`
+	NPre          int64             `json:"n_pre"`
+	NRd           int64             `json:"n_rd"`
+	NWr           int64             `json:"n_wr"`
+	NRef          int64             `json:"n_ref"`
+}
+
+func runDramSim(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("commgraph dram sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	traceName := fs.String("trace", "stream", "trace name (embedded: "+strings.Join(dram.EmbeddedTraces(), ", ")+") or .stl/.rstl file")
+	tracesDir := fs.String("traces", "", "directory searched for the trace name before the embedded set")
+	var sets listFlag
+	fs.Var(&sets, "set", "Knob=Value (repeatable); unset knobs take their first value")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	memspec := fs.String("memspec", "", "DRAMSys memspec JSON (default: embedded Micron DDR3-1600)")
+	mapping := fs.String("mapping", "", "DRAMSys address-mapping JSON (default: embedded DDR3 DIMM mapping)")
+	player := fs.Float64("player-mhz", 800, "trace player clock in MHz")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: commgraph dram sim [--trace NAME|FILE] [--set Knob=Value ...] [--json] [--memspec FILE]\n\nknobs:\n")
+		for _, k := range dram.Knobs() {
+			fmt.Fprintf(stderr, "  %-22s %s\n", k.Name, strings.Join(k.Values, ", "))
+		}
+		fmt.Fprintln(stderr, "\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := dram.ParseConfig(sets)
+	if err != nil {
+		return fmt.Errorf("--set: %w", err)
+	}
+	var dirs []string
+	if *tracesDir != "" {
+		dirs = append(dirs, *tracesDir)
+	}
+	tr, err := dram.LoadTrace(*traceName, dirs...)
+	if err != nil {
+		return err
+	}
+	var spec *dram.MemSpec
+	if *memspec != "" {
+		if spec, err = dram.LoadMemSpec(*memspec); err != nil {
+			return err
+		}
+	}
+	var am *dram.AddressMapping
+	if *mapping != "" {
+		if am, err = dram.LoadAddressMapping(*mapping); err != nil {
+			return err
+		}
+	}
+	sim := dram.NewSimulator(spec, am)
+	sim.PlayerClockMHz = *player
+	res, err := sim.Run(tr, cfg)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := dramSimOutput{
+			Trace: tr.Name, Requests: res.Requests, Config: map[string]string{},
+			TimeNS: res.TimeNS, EnergyPJ: res.EnergyPJ, PowerMW: res.PowerMW, BandwidthGbps: res.BandwidthGbps,
+			Cycles: res.Cycles, NAct: res.NAct, NPre: res.NPre, NRd: res.NRd, NWr: res.NWr, NRef: res.NRef,
+		}
+		for k, kn := range dram.Knobs() {
+			out.Config[kn.Name] = cfg.Value(k)
+		}
+		enc := json.NewEncoder(stdout)
+		return enc.Encode(out)
+	}
+	fmt.Fprintf(stdout, "trace       %s (%d requests, %d writes)\n", tr.Name, len(tr.Requests), tr.NumWrites())
+	fmt.Fprintf(stdout, "config      %s\n", cfg)
+	fmt.Fprintf(stdout, "energy      %.2f pJ\n", res.EnergyPJ)
+	fmt.Fprintf(stdout, "power       %.2f mW\n", res.PowerMW)
+	fmt.Fprintf(stdout, "makespan    %.2f ns (%d cycles)\n", res.TimeNS, res.Cycles)
+	fmt.Fprintf(stdout, "bandwidth   %.2f Gbit/s\n", res.BandwidthGbps)
+	fmt.Fprintf(stdout, "commands    ACT %d  PRE %d  RD %d  WR %d  REF %d\n", res.NAct, res.NPre, res.NRd, res.NWr, res.NRef)
+	return nil
+}
+
+func runDramValidate(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("commgraph dram validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var refs listFlag
+	fs.Var(&refs, "ref", "reference CSV (columns trace, the 10 knobs, energy_pJ, power_mW, time_ns); repeatable")
+	tracesDir := fs.String("traces", "", "directory searched for trace names before the embedded set")
+	th := dram.DefaultThresholds()
+	fs.Float64Var(&th.MaxMedianTimeErr, "max-median-time-err", th.MaxMedianTimeErr, "per-trace limit on the median absolute time error (%)")
+	fs.Float64Var(&th.MaxMedianEnergyErr, "max-median-energy-err", th.MaxMedianEnergyErr, "per-trace limit on the median absolute energy error (%)")
+	fs.Float64Var(&th.MaxP95Err, "max-p95-err", th.MaxP95Err, "per-trace limit on the 95th percentile of the time and energy errors (%)")
+	fs.Float64Var(&th.MinSpearman, "min-spearman", th.MinSpearman, "per-trace lower limit on Spearman's rank correlation of time and of energy")
+	workers := fs.Int("jobs", 0, "parallel simulations (default: all cores)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: commgraph dram validate --ref FILE.csv [--traces DIR] [--max-median-time-err 1 --max-median-energy-err 0.5 --max-p95-err 3 --min-spearman 0.99]\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if len(refs) == 0 {
+		return usageErrorf("--ref is required")
+	}
+	if *workers < 0 {
+		return usageErrorf("--jobs must be >= 0")
+	}
+	var rows []dram.RefRow
+	for _, p := range refs {
+		r, err := dram.ReadReference(p)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
+	}
+	loader := &dram.TraceLoader{}
+	if *tracesDir != "" {
+		loader.Dirs = []string{*tracesDir}
+	}
+	v, err := dram.Validate(context.Background(), rows, loader, *workers)
+	if err != nil {
+		return err
+	}
+	if err := writeValidationTable(stdout, v); err != nil {
+		return err
+	}
+	if bad := v.Check(th); len(bad) > 0 {
+		return &exitError{code: 1, msg: "validation failed:\n  " + strings.Join(bad, "\n  ")}
+	}
+	fmt.Fprintln(stdout, "all thresholds met")
+	return nil
+}
+
+func writeValidationTable(w io.Writer, v *dram.Validation) error {
+	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+	t.Header("trace", "rows", "time med %", "time p95 %", "time max %",
+		"energy med %", "energy p95 %", "energy max %",
+		"power med %", "power p95 %", "power max %", "spearman time", "spearman energy")
+	f := func(x float64) string { return fmt.Sprintf("%.3f", x) }
+	for _, s := range v.Traces {
+		if err := t.Append(s.Trace, fmt.Sprint(s.Rows), f(s.MedianTime), f(s.P95Time), f(s.MaxTime),
+			f(s.MedianEnergy), f(s.P95Energy), f(s.MaxEnergy),
+			f(s.MedianPower), f(s.P95Power), f(s.MaxPower),
+			fmt.Sprintf("%.4f", s.SpearmanTime), fmt.Sprintf("%.4f", s.SpearmanEnergy)); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	exact := 0
+	for _, r := range v.Rows {
+		if r.Sim.TimeNS == r.Ref.TimeNS && r.Sim.EnergyPJ == r.Ref.EnergyPJ {
+			exact++
+		}
+	}
+	_, err := fmt.Fprintf(w, "%d of %d rows reproduced exactly (time and energy)\n", exact, len(v.Rows))
+	return err
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDramSimJSON(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := dispatch([]string{"dram", "sim", "--trace", "stream", "--json"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var m map[string]any
+	if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	for _, k := range []string{"energy_pJ", "power_mW", "time_ns", "n_act", "n_pre", "n_rd", "n_wr", "n_ref", "bandwidth_Gbps"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("key %s missing in %s", k, out.String())
+		}
+	}
+	// The spec's anchor (every knob at its first value).
+	if m["time_ns"].(float64) != 51595 || m["energy_pJ"].(float64) != 85957050 || m["n_act"].(float64) != 79 {
+		t.Errorf("got %s", out.String())
+	}
+}
+
+func TestDramSimText(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := dispatch([]string{"dram", "sim", "--trace", "random", "--set", "PagePolicy=Closed", "--set", "RequestBufferSize=8"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"config      Closed/Fifo/Bankwise/8/", "energy ", "power ", "makespan ", "bandwidth ", "ACT 10000"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestDramSimErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.stl")
+	if err := os.WriteFile(bad, []byte("0: read 0x0\n1: jump 0x40\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badSpec := filepath.Join(dir, "spec.json")
+	if err := os.WriteFile(badSpec, []byte("{\"memspec\": "), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--set", "Scheduler=Random"}, 1, "allowed: Fifo, FrFcfsGrp, FrFcfs"},
+		{[]string{"--set", "Speed=11"}, 1, "unknown knob \"Speed\" (allowed: PagePolicy"},
+		{[]string{"--trace", bad}, 1, "bad.stl:2: unknown command \"jump\""},
+		{[]string{"--trace", "nosuch"}, 1, "not embedded"},
+		{[]string{"--memspec", badSpec}, 1, "memspec " + badSpec},
+		{[]string{"--bogus"}, 2, "flag provided but not defined"},
+	} {
+		var out, errb bytes.Buffer
+		code := dispatch(append([]string{"dram", "sim"}, c.args...), &out, &errb)
+		if code != c.code || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("%v: exit %d (want %d), stderr %q (want %q)", c.args, code, c.code, errb.String(), c.want)
+		}
+		if out.Len() != 0 {
+			t.Errorf("%v: partial output %q", c.args, out.String())
+		}
+	}
+}
+
+const validateHeader = "trace,PagePolicy,Scheduler,SchedulerBuffer,RequestBufferSize,RespQueue,RefreshPolicy,RefreshMaxPostponed,RefreshMaxPulledin,Arbiter,MaxActiveTransactions,energy_pJ,power_mW,time_ns\n"
+
+func TestDramValidate(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.csv")
+	rows := validateHeader +
+		"stream.stl,Open,Fifo,Bankwise,1,Fifo,NoRefresh,1,1,Simple,1,85957050.0,1666.0,51595.0\n" +
+		"stream.stl,Closed,Fifo,Bankwise,1,Fifo,NoRefresh,1,1,Simple,1,454577775.0,962.34,472350.0\n" +
+		"random.stl,Open,Fifo,Bankwise,1,Fifo,NoRefresh,1,1,Simple,1,354964950.0,1232.6,287980.0\n"
+	if err := os.WriteFile(good, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := dispatch([]string{"dram", "validate", "--ref", good}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{"stream.stl", "random.stl", "spearman time", "3 of 3 rows reproduced exactly", "all thresholds met"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	// A reference 10% off in time violates the median threshold: exit 1.
+	off := filepath.Join(dir, "off.csv")
+	if err := os.WriteFile(off, []byte(strings.Replace(rows, ",51595.0", ",56754.5", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errb.Reset()
+	code := dispatch([]string{"dram", "validate", "--ref", off, "--max-p95-err", "50"}, &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "stream.stl: median time error %") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+
+	// Trace names resolve against --traces first.
+	tdir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(tdir, "tiny.stl"), []byte("0: read 0x0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tiny := filepath.Join(dir, "tiny.csv")
+	if err := os.WriteFile(tiny, []byte(validateHeader+"tiny.stl,Open,Fifo,Bankwise,1,Fifo,NoRefresh,1,1,Simple,1,1,1,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errb.Reset()
+	if code := dispatch([]string{"dram", "validate", "--ref", tiny, "--traces", tdir}, &out, &errb); code != 1 || !strings.Contains(out.String(), "tiny.stl") {
+		t.Errorf("exit %d: %s %s", code, out.String(), errb.String())
+	}
+
+	// Bad input: unknown knob value names file:line and the allowed values.
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte(validateHeader+"stream.stl,Open,Fifo,Bankwise,3,Fifo,NoRefresh,1,1,Simple,1,1,1,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errb.Reset()
+	code = dispatch([]string{"dram", "validate", "--ref", bad}, &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "bad.csv:2: knob RequestBufferSize: unknown value \"3\" (allowed: 1, 2, 4") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+	if code := dispatch([]string{"dram", "validate"}, &out, &errb); code != 2 {
+		t.Errorf("missing --ref: exit %d", code)
+	}
+}
