@@ -636,30 +636,31 @@ func (st *state) controllerRun(T int64) bool {
 	if st.refresh {
 		st.refreshStart(T)
 	}
-	// Command selection ("Oldest"): earliest ready time, ties to the
-	// lowest request id; the refresh manager's payload has id 0.
-	best := int64(inf)
-	bestID := int32(math.MaxInt32)
-	bestBank := -2
-	if st.refresh && st.rCmd != cNOP {
-		best, bestID, bestBank = max(st.rTTS, T), -1, -1
-	}
-	for m := st.cand; m != 0; m &= m - 1 {
-		i := bits.TrailingZeros64(m)
-		b := &st.banks[i]
-		ts := max(b.local, st.early[b.cmd], T)
-		if ts < best || ts == best && b.cur < bestID {
-			best, bestID, bestBank = ts, b.cur, i
-		}
-	}
-	if bestBank != -2 && best == T {
-		if bestBank == -1 {
-			st.issue(T, st.rCmd, -1, -1)
-		} else {
-			b := &st.banks[bestBank]
-			st.issue(T, b.cmd, bestBank, b.cur)
-		}
+	// Command selection ("Oldest"): the earliest ready time wins, ties go
+	// to the lowest request id, and the refresh manager's payload has id 0.
+	// Only a command ready now issues, so this is the lowest id among the
+	// commands ready at T.
+	if st.refresh && st.rCmd != cNOP && st.rTTS <= T {
+		st.issue(T, st.rCmd, -1, -1)
 		changed = true
+	} else if st.cand != 0 {
+		const none = int64(math.MaxInt64)
+		best := none
+		for m := st.cand; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros64(m)
+			b := &st.banks[i]
+			key := none
+			if max(b.local, st.early[b.cmd]) <= T {
+				key = int64(b.cur)<<8 | int64(i)
+			}
+			best = min(best, key)
+		}
+		if best != none {
+			i := int(best & 0xff)
+			b := &st.banks[i]
+			st.issue(T, b.cmd, i, b.cur)
+			changed = true
+		}
 	}
 	// Restart the bank machines whose inputs changed, then the refresh manager.
 	for st.dirty != 0 {
