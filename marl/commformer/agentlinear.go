@@ -8,9 +8,8 @@ import (
 
 	"github.com/chewxy/hm"
 	"github.com/commgraph/commgraph/attention"
+	"github.com/commgraph/commgraph/attention/gemm"
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-	"gonum.org/v1/gonum/blas/blas64"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -145,41 +144,35 @@ func (op *alOp) Do(vs ...G.Value) (G.Value, error) {
 	out := tensor.New(tensor.Of(in[0].Dtype()), tensor.WithShape(shape...))
 	switch in[0].Dtype() {
 	case tensor.Float32:
-		alRun(op, blas32.Implementation(), out.Float32s(), in)
+		alRun(op, gemm32{gemm.Current()}, out.Float32s(), in)
 	case tensor.Float64:
-		alRun(op, gemm64{}, out.Float64s(), in)
+		alRun(op, gemm64{gemm.Current()}, out.Float64s(), in)
 	default:
 		return nil, fmt.Errorf("commformer: %v: unsupported dtype %v", op, in[0].Dtype())
 	}
 	return out, nil
 }
 
-// gemm64 adapts blas64's Dgemm to the generic gemmer.
-type gemm64 struct{}
+// gemm64 adapts the backend's Dgemm to the generic gemmer.
+type gemm64 struct{ blas.Float64Level3 }
 
-func (gemm64) Gemm(ta, tb blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	blas64.Implementation().Dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+func (g gemm64) Gemm(ta, tb blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	g.Dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 type gemmer[T float32 | float64] interface {
 	Gemm(ta, tb blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
 }
 
-// gemm32 adapts blas32's Sgemm.
+// gemm32 adapts the backend's Sgemm (attention/gemm: the fast kernel
+// installed by gemm.Use, the same one gorgonia's products run on).
 type gemm32 struct{ blas.Float32Level3 }
 
 func (g gemm32) Gemm(ta, tb blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	g.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-func alRun[T float32 | float64, I any](op *alOp, impl I, out []T, in []*tensor.Dense) {
-	var g gemmer[T]
-	switch v := any(impl).(type) {
-	case gemmer[T]:
-		g = v
-	case blas.Float32Level3:
-		g = any(gemm32{v}).(gemmer[T])
-	}
+func alRun[T float32 | float64](op *alOp, g gemmer[T], out []T, in []*tensor.Dense) {
 	data := func(d *tensor.Dense) []T { return d.Data().([]T) }
 	N, In, Out := op.n, op.in, op.out
 	B := op.rows / N

@@ -6,9 +6,11 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/commgraph/commgraph/attention"
+	"github.com/commgraph/commgraph/attention/gemm"
 	"github.com/commgraph/commgraph/comm"
 	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/marl"
@@ -62,7 +64,15 @@ func New(env envs.Env, cfg Config, seed uint64) (*Trainer, error) {
 	return newTrainer(env, cfg, seed, tensor.Float32)
 }
 
+// useBackend installs the fast GEMM backend under gorgonia once per process
+// (attention/gemm: vek's AVX2 kernels, or OpenBLAS with the openblas tag).
+var useBackend = sync.OnceValue(gemm.Use)
+
+// Backend returns the name of the GEMM backend the learner runs on.
+func Backend() string { return useBackend() }
+
 func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Trainer, error) {
+	useBackend()
 	if env == nil {
 		return nil, fmt.Errorf("commformer: nil environment")
 	}

@@ -1,0 +1,141 @@
+package commformer
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/commgraph/commgraph/comm"
+	"github.com/commgraph/commgraph/envs"
+	"github.com/commgraph/commgraph/envs/predprey"
+)
+
+// randEnv is a benchmark environment of a given size: random observations,
+// zero rewards, episodes of 25 steps.
+type randEnv struct {
+	n, obs, acts int
+	t            int
+	src          rand.PCG
+}
+
+func (e *randEnv) Spec() envs.Spec {
+	ag := make([]envs.AgentSpec, e.n)
+	for i := range ag {
+		ag[i] = envs.AgentSpec{Name: "a", ObsSize: e.obs, NumActions: e.acts}
+	}
+	return envs.Spec{Name: "rand", Agents: ag, MaxSteps: 25}
+}
+
+func (e *randEnv) fill(o [][]float32) {
+	r := rand.New(&e.src)
+	for _, row := range o {
+		for j := range row {
+			row[j] = float32(r.NormFloat64())
+		}
+	}
+}
+
+func (e *randEnv) Reset(seed uint64, o [][]float32) {
+	e.src = *rand.NewPCG(seed, 1)
+	e.t = 0
+	e.fill(o)
+}
+
+func (e *randEnv) Step(a []int, o [][]float32, r []float32) envs.StepResult {
+	e.t++
+	e.fill(o)
+	clear(r)
+	return envs.StepResult{Truncated: e.t >= 25}
+}
+
+func (e *randEnv) Clone() envs.Env { c := *e; return &c }
+
+// benchCase is one of the reference sizes of issue 4 / spec section 6.
+type benchCase struct {
+	name        string
+	env         envs.Env
+	envs, steps int // envs*steps = PPO samples
+	actEnvs     int
+}
+
+func benchCases() []benchCase {
+	return []benchCase{
+		{"predprey", predprey.MustNew(predprey.Easy()), 20, 200, 20},
+		{"dram", &randEnv{n: 10, obs: 16, acts: 8}, 32, 32, 32},
+		{"agents20", &randEnv{n: 20, obs: 32, acts: 4}, 32, 64, 32},
+	}
+}
+
+// BenchmarkPPOUpdate: one full-batch PPO gradient step (minibatch fill,
+// forward, backward, gradient clipping and Adam) on envs*steps samples with
+// the learned graph in its sampling phase (Gumbel top-k, S = 0.4), gate off.
+func BenchmarkPPOUpdate(b *testing.B) {
+	for _, c := range benchCases() {
+		b.Run(c.name, func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.Envs, cfg.Steps = c.envs, c.steps
+			cfg.Epochs = 1
+			cfg.Warmup = -1
+			cfg.Workers = 1
+			tr, err := New(c.env, cfg, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := tr.rollout(bg); err != nil {
+				b.Fatal(err)
+			}
+			tr.buf.ComputeGAE(0.99, 0.95, tr.vnorm.Denormalize)
+			if tr.trainMode() != comm.ModeSample {
+				b.Fatalf("mode %v", tr.trainMode())
+			}
+			if _, err := tr.update(); err != nil { // compile outside the timing
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := tr.update(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkAct: one acting call (encoder, N autoregressive decoder passes,
+// sampling) for the reference's number of environments.
+func BenchmarkAct(b *testing.B) {
+	for _, c := range benchCases() {
+		b.Run(c.name, func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.Envs, cfg.Steps = c.actEnvs, 1
+			cfg.Workers = 1
+			tr, err := New(c.env, cfg, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			a, err := tr.actor(c.actEnvs)
+			if err != nil {
+				b.Fatal(err)
+			}
+			a.setMode(comm.ModeExact)
+			spec := c.env.Spec()
+			n := len(spec.Agents)
+			obs := make([]float32, c.actEnvs*n*spec.MaxObs())
+			r := rand.New(rand.NewPCG(1, 2))
+			for i := range obs {
+				obs[i] = float32(r.Float64())
+			}
+			acts := make([]int32, c.actEnvs*n)
+			lp := make([]float32, c.actEnvs*n)
+			vals := make([]float32, c.actEnvs*n)
+			rng := tr.rngs["act"]
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := tr.m.act(a, obs, false, rng, acts, lp, vals, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
