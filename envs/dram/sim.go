@@ -110,6 +110,7 @@ type timing struct {
 	rdaPreOff, wraPreOff                                int64 // DRAMPower auto-precharge offsets
 	ttcRD, ttcWR                                        int64 // DRAMPower time to completion
 	eACT, ePRE, eRD, eWR, eREF, eBG                     float64
+	delta                                               [nCmd][nCmd]int64 // see rankDelta
 }
 
 func newTiming(m *MemSpec) timing {
@@ -139,6 +140,7 @@ func newTiming(m *MemSpec) timing {
 	t.eWR = k * float64(t.burst) * (p.IDD4W - p.IDD3N)
 	t.eREF = k * float64(tm.RFC) * (p.IDD5 - p.IDD3N)
 	t.eBG = k * p.IDD3N // per cycle; IDD2N for all-precharged cycles handled separately
+	t.rankDelta()
 	return t
 }
 
@@ -246,12 +248,11 @@ type state struct {
 	dirty    uint64 // banks whose machine must be restarted
 	cand     uint64 // banks with a command (cmd != cNOP)
 	allBanks uint64
-	rank     [nCmd]int64 // rank-level last issue times
-	bus      int64
 	faw      [4]int64
 	fawN     int
 	fawI     int
-	early    [nCmd]int64 // rank-level earliest time per command (incl. bus)
+	dep      [nCmd]int64 // rank-level earliest time per command
+	early    [nCmd]int64 // dep and the command bus
 
 	// refresh manager
 	rState    int
@@ -374,12 +375,10 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 			b.last[c] = never
 		}
 	}
-	for c := range st.rank {
-		st.rank[c] = never
-	}
-	st.bus = never
 	st.fawN, st.fawI = 0, 0
-	st.updateEarly()
+	for x := range st.dep {
+		st.dep[x], st.early[x] = never, never
+	}
 
 	st.rState, st.flex, st.activated = rsRegular, 0, 0
 	st.trig = inf
@@ -404,6 +403,19 @@ func (st *state) scheduleNextArrival(a int64, first bool) {
 	}
 	i := st.nextIdx
 	st.nextIdx++
+	st.arrReq = int32(i)
+	if st.pclk == st.tck { // player and memory clocks equal: whole cycles
+		l := int64(st.line[i])
+		switch {
+		case first:
+			st.playerArr = l
+		case st.rel:
+			st.playerArr = a + 1 + l
+		default:
+			st.playerArr = max(a+1, l)
+		}
+		return
+	}
 	linePs := int64(st.line[i]) * st.pclk
 	var send int64
 	if first {
@@ -418,7 +430,6 @@ func (st *state) scheduleNextArrival(a int64, first bool) {
 		}
 	}
 	st.playerArr = (send + st.tck - 1) / st.tck
-	st.arrReq = int32(i)
 }
 
 func (st *state) run() error {
@@ -887,24 +898,57 @@ func (st *state) bankEarliest(b *bank, c cmdKind) int64 {
 	return never
 }
 
-// updateEarly recomputes the rank-level part of CheckerDDR3 (single rank)
-// including one command per clock on the command bus.
-func (st *state) updateEarly() {
-	t := &st.t
-	r := &st.rank
-	bus := st.bus + 1
-	rd := max(r[cRD]+t.CCD, r[cRDA]+t.CCD, r[cWR]+t.tWRRD, r[cWR]+t.tWRRDR, r[cWRA]+t.tWRRD, r[cWRA]+t.tWRRDR, bus)
-	st.early[cRD], st.early[cRDA] = rd, rd
-	wr := max(r[cRD]+t.tRDWR, r[cRDA]+t.tRDWR, r[cWR]+t.CCD, r[cWRA]+t.CCD, bus)
-	st.early[cWR], st.early[cWRA] = wr, wr
-	act := max(r[cACT]+t.RRD, r[cPREA]+t.RP, r[cREFA]+t.RFC, bus)
-	if st.fawN >= 4 {
-		act = max(act, st.faw[st.fawI]+t.FAW)
+// rankDelta fills t.delta: issuing command c at T forbids command x before
+// T + delta[c][x] on the rank (CheckerDDR3, one rank; never = no constraint).
+func (t *timing) rankDelta() {
+	for c := range t.delta {
+		for x := range t.delta[c] {
+			t.delta[c][x] = never
+		}
 	}
-	st.early[cACT] = act
-	st.early[cPRE] = bus
-	st.early[cPREA] = max(r[cACT]+t.RAS, r[cRD]+t.AL+t.RTP, r[cRDA]+t.AL+t.RTP, r[cWR]+t.tWRPRE, r[cWRA]+t.tWRPRE, bus)
-	st.early[cREFA] = max(r[cACT]+t.RC, r[cRDA]+t.AL+t.RTP+t.RP, r[cWRA]+t.tWRPRE+t.RP, r[cPRE]+t.RP, r[cPREA]+t.RP, r[cREFA]+t.RFC, bus)
+	set := func(c cmdKind, d int64, xs ...cmdKind) {
+		for _, x := range xs {
+			t.delta[c][x] = max(t.delta[c][x], d)
+		}
+	}
+	set(cRD, t.CCD, cRD, cRDA)
+	set(cRDA, t.CCD, cRD, cRDA)
+	set(cWR, max(t.tWRRD, t.tWRRDR), cRD, cRDA)
+	set(cWRA, max(t.tWRRD, t.tWRRDR), cRD, cRDA)
+	set(cRD, t.tRDWR, cWR, cWRA)
+	set(cRDA, t.tRDWR, cWR, cWRA)
+	set(cWR, t.CCD, cWR, cWRA)
+	set(cWRA, t.CCD, cWR, cWRA)
+	set(cACT, t.RRD, cACT)
+	set(cPREA, t.RP, cACT)
+	set(cREFA, t.RFC, cACT)
+	set(cACT, t.RAS, cPREA)
+	set(cRD, t.AL+t.RTP, cPREA)
+	set(cRDA, t.AL+t.RTP, cPREA)
+	set(cWR, t.tWRPRE, cPREA)
+	set(cWRA, t.tWRPRE, cPREA)
+	set(cACT, t.RC, cREFA)
+	set(cRDA, t.AL+t.RTP+t.RP, cREFA)
+	set(cWRA, t.tWRPRE+t.RP, cREFA)
+	set(cPRE, t.RP, cREFA)
+	set(cPREA, t.RP, cREFA)
+	set(cREFA, t.RFC, cREFA)
+}
+
+// updateEarly adds the rank-level constraints of command c issued at T.
+// Issue times only grow, so each constraint's bound only grows and the
+// running maximum stays exact; the command bus allows one command per clock.
+func (st *state) updateEarly(c cmdKind, T int64) {
+	d := &st.t.delta[c]
+	for x := cACT; x < nCmd; x++ {
+		st.dep[x] = max(st.dep[x], T+d[x])
+	}
+	if c == cACT && st.fawN >= 4 {
+		st.dep[cACT] = max(st.dep[cACT], st.faw[st.fawI]+st.t.FAW)
+	}
+	for x := cACT; x < nCmd; x++ {
+		st.early[x] = max(st.dep[x], T+1)
+	}
 }
 
 // refreshStart is RefreshManagerAllBank::start.
@@ -1021,8 +1065,6 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 		st.banks[bi].last[c] = T
 		st.dirty |= 1 << uint(bi)
 	}
-	st.rank[c] = T
-	st.bus = T
 	if c == cACT {
 		if st.fawN < 4 {
 			st.faw[(st.fawI+st.fawN)%4] = T
@@ -1032,7 +1074,7 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 			st.fawI = (st.fawI + 1) % 4
 		}
 	}
-	st.updateEarly()
+	st.updateEarly(c, T)
 	st.lastCmdT, st.lastCmdK = T, c
 
 	if c.isCAS() {
