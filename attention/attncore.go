@@ -66,15 +66,9 @@ func scoresRow[T float](s attnShape, p, m []float64, q, k, ra, rb []T, b, h, i, 
 		var acc T
 		if ra != nil {
 			e := (i*s.N + j) * D
-			rai := ra[e+h*dh : e+h*dh+dh]
-			rbj := rb[e+h*dh : e+h*dh+dh]
-			for c, qv := range qi {
-				acc += (qv + rai[c]) * (kj[c] + rbj[c])
-			}
+			acc = dotRel(qi, ra[e+h*dh:e+h*dh+dh], kj, rb[e+h*dh:e+h*dh+dh])
 		} else {
-			for c, qv := range qi {
-				acc += qv * kj[c]
-			}
+			acc = dot(qi, kj)
 		}
 		v := float64(acc) * scale
 		p[j] = v
@@ -119,10 +113,7 @@ func attnForward[T float](s attnShape, iLo, iHi int, out, q, k, v, ra, rb, a, g 
 						continue
 					}
 					col := b*s.N + j
-					vj := v[col*D+h*dh : col*D+h*dh+dh]
-					for c, vv := range vj {
-						o[c] += w * vv
-					}
+					axpy(w, v[col*D+h*dh:col*D+h*dh+dh], o)
 				}
 			}
 		}
@@ -165,11 +156,8 @@ func attnBackward[T float](s attnShape, gr attnGrads[T], gout, q, k, v, ra, rb, 
 					vj := v[col*D+off : col*D+off+dh]
 					dvj := gr.dv[col*D+off : col*D+off+dh]
 					w := T(p[j] * m[j])
-					var dw T
-					for cc, gv := range goi {
-						dw += gv * vj[cc]
-						dvj[cc] += w * gv
-					}
+					dw := dot(goi, vj)
+					axpy(w, goi, dvj)
 					dm[j] += float64(dw) * p[j]
 					dp[j] = float64(dw) * m[j]
 					c += p[j] * dp[j]
@@ -187,25 +175,10 @@ func attnBackward[T float](s attnShape, gr attnGrads[T], gout, q, k, v, ra, rb, 
 					dkj := gr.dk[col*D+off : col*D+off+dh]
 					if ra != nil {
 						e := (i*s.N+j)*D + off
-						rai, rbj := ra[e:e+dh], rb[e:e+dh]
-						for cc := range qi {
-							kb := kj[cc] + rbj[cc]
-							qa := qi[cc] + rai[cc]
-							dqi[cc] += t * kb
-							dkj[cc] += t * qa
-						}
-						if gr.dra != nil {
-							dra, drb := gr.dra[e:e+dh], gr.drb[e:e+dh]
-							for cc := range qi {
-								dra[cc] += t * (kj[cc] + rbj[cc])
-								drb[cc] += t * (qi[cc] + rai[cc])
-							}
-						}
+						relGrad(t, qi, ra[e:e+dh], kj, rb[e:e+dh], dqi, dkj, gr.dra[e:e+dh], gr.drb[e:e+dh])
 					} else {
-						for cc := range qi {
-							dqi[cc] += t * kj[cc]
-							dkj[cc] += t * qi[cc]
-						}
+						axpy(t, kj, dqi)
+						axpy(t, qi, dkj)
 					}
 				}
 			}
@@ -364,4 +337,71 @@ func (k attnKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []
 			slice[float64](ra), slice[float64](rb), slice[float64](in[3]), slice[float64](g))
 	}
 	return nil
+}
+
+// Inner loops with four independent accumulators (instruction-level
+// parallelism; Go does not vectorise) and bounds checks hoisted by reslicing.
+
+func dot[T float](a, b []T) T {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 T
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// dotRel returns (q + ra) . (k + rb).
+func dotRel[T float](q, ra, k, rb []T) T {
+	n := len(q)
+	ra, k, rb = ra[:n], k[:n], rb[:n]
+	var s0, s1, s2, s3 T
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		s0 += (q[i] + ra[i]) * (k[i] + rb[i])
+		s1 += (q[i+1] + ra[i+1]) * (k[i+1] + rb[i+1])
+		s2 += (q[i+2] + ra[i+2]) * (k[i+2] + rb[i+2])
+		s3 += (q[i+3] + ra[i+3]) * (k[i+3] + rb[i+3])
+	}
+	for ; i < n; i++ {
+		s0 += (q[i] + ra[i]) * (k[i] + rb[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// axpy adds a*x to y.
+func axpy[T float](a T, x, y []T) {
+	y = y[:len(x)]
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		y[i] += a * x[i]
+		y[i+1] += a * x[i+1]
+		y[i+2] += a * x[i+2]
+		y[i+3] += a * x[i+3]
+	}
+	for ; i < len(x); i++ {
+		y[i] += a * x[i]
+	}
+}
+
+// relGrad accumulates the gradients of t*((q+ra).(k+rb)) into dq, dk, dra,
+// drb.
+func relGrad[T float](t T, q, ra, k, rb, dq, dk, dra, drb []T) {
+	n := len(q)
+	ra, k, rb, dq, dk, dra, drb = ra[:n], k[:n], rb[:n], dq[:n], dk[:n], dra[:n], drb[:n]
+	for i := 0; i < n; i++ {
+		kb := t * (k[i] + rb[i])
+		qa := t * (q[i] + ra[i])
+		dq[i] += kb
+		dra[i] += kb
+		dk[i] += qa
+		drb[i] += qa
+	}
 }

@@ -29,10 +29,15 @@ func (l *Linear) Forward(b *Binder, x *G.Node) (*G.Node, error) {
 	return l.forward(b, x, false)
 }
 
-// ForwardData is Forward for an x that is data needing no gradient (e.g. the
-// observations): the backward pass skips dL/dx, one GEMM of the size of the
-// forward product.
+// ForwardData is Forward for an x that is a graph input holding data (e.g.
+// raw observations), so no gradient flows to x: the backward pass skips
+// dL/dx, one GEMM as large as the forward product. It refuses an x computed
+// by an op (such as a LayerNorm with trainable gain), whose parameters would
+// then silently get no gradient.
 func (l *Linear) ForwardData(b *Binder, x *G.Node) (*G.Node, error) {
+	if x.Op() != nil {
+		return nil, fmt.Errorf("attention: linear %s: ForwardData needs an input node, got the result of %v", l.W.Name, x.Op())
+	}
 	return l.forward(b, x, true)
 }
 

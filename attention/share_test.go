@@ -122,3 +122,53 @@ func TestWeightSharingAcrossGraphs(t *testing.T) {
 	lin.B.Value.Float64s()[0] = -0.5
 	check("after in-place update")
 }
+
+// TestForwardData: same output and weight gradients as Forward, no gradient
+// node for x, and it refuses a computed x.
+func TestForwardData(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	ps := NewParams(tensor.Float64)
+	lin := NewLinear(ps, "lin", 4, 3, Uniform(rng, 1))
+	x := randVals(rng, 6*4, -1, 1)
+	res := make([][]float64, 2)
+	for k, data := range []bool{false, true} {
+		g := G.NewGraph()
+		b := NewBinder(g)
+		xn := G.NewMatrix(g, tensor.Float64, G.WithShape(6, 4), G.WithName("x"),
+			G.WithValue(tensor.New(tensor.WithShape(6, 4), tensor.WithBacking(x))))
+		var y *G.Node
+		var err error
+		if data {
+			y, err = lin.ForwardData(b, xn)
+		} else {
+			y, err = lin.Forward(b, xn)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		cost := G.Must(G.Sum(G.Must(G.Square(y))))
+		if _, err := b.Backward(cost); err != nil {
+			t.Fatal(err)
+		}
+		m := G.NewTapeMachine(g)
+		if err := m.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		gs, err := Grads(b, ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res[k] = append(append([]float64{cost.Value().Data().(float64)}, gs[0].Float64s()...), gs[1].Float64s()...)
+		m.Close()
+		if data {
+			if _, err := lin.ForwardData(b, y); err == nil {
+				t.Error("ForwardData accepted a computed node")
+			}
+		}
+	}
+	for i := range res[0] {
+		if math.Abs(res[0][i]-res[1][i]) > 1e-12 {
+			t.Fatalf("ForwardData differs at %d: %v vs %v", i, res[1][i], res[0][i])
+		}
+	}
+}

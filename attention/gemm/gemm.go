@@ -141,7 +141,7 @@ func packCols[T float](dst []T, trans bool, x []T, ld, rows, c0, c1 int) {
 	}
 	// op(X)[r][c] = X[c][r]: transpose in square tiles so that both the
 	// reads and the strided writes stay within a few cache lines.
-	const tile = 16
+	const tile = 8
 	for cb := c0; cb < c1; cb += tile {
 		ce := min(cb+tile, c1)
 		for rb := 0; rb < rows; rb += tile {
