@@ -95,6 +95,7 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	jobs := fs.Int("jobs", 0, "parallel workers (default: all cores)")
 	chunk := fs.Int("chunk", sweep.DefaultChunkSize, "configurations per durable chunk")
 	best := fs.Bool("best", false, "print the best configuration per objective when done")
+	noCanon := fs.Bool("no-dedup", false, "simulate every configuration, also those the model provably evaluates like another (brute-force check)")
 	bestJSON := fs.String("best-json", "", "write the exhaustive optimum per objective (config + metrics) to this JSON file")
 	var fix sweepFixFlag
 	fs.Var(&fix, "fix", "Knob=Value: sweep only the sub-space with this knob fixed (repeatable)")
@@ -142,7 +143,7 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	progress, finish := sweepProgress(stderr, ds.Name())
 	start := time.Now()
-	st, err := sweep.Run(ctx, ds, path, sweep.Options{Jobs: *jobs, ChunkSize: *chunk, Progress: progress})
+	st, err := sweep.Run(ctx, ds, path, sweep.Options{Jobs: *jobs, ChunkSize: *chunk, Progress: progress, NoCanonical: *noCanon})
 	finish()
 	elapsed := time.Since(start)
 	if err != nil {
@@ -155,8 +156,8 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	if elapsed > 0 {
 		rate = float64(st.Evaluated) / elapsed.Seconds()
 	}
-	fmt.Fprintf(stdout, "%s: %d configurations in %s (%d evaluated in %s, %.0f cfg/s; %d resumed)\n",
-		ds.Name(), st.Total, path, st.Evaluated, elapsed.Round(time.Millisecond), rate, st.Resumed)
+	fmt.Fprintf(stdout, "%s: %d configurations in %s (%d stored in %s, %.0f cfg/s, %d simulations; %d resumed)\n",
+		ds.Name(), st.Total, path, st.Evaluated, elapsed.Round(time.Millisecond), rate, st.Evaluations, st.Resumed)
 	if !*best && *bestJSON == "" {
 		return nil
 	}

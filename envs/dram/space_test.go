@@ -171,3 +171,71 @@ func TestSpaceContract(t *testing.T) {
 	}
 	envtest.DesignSpace(t, s)
 }
+
+// TestSpaceEnvView: the multi-agent view of the DRAM space (envs.SpaceEnv
+// over a Counted space) has one agent per knob with the knob's value count
+// as action count, and stepping with a configuration yields the metrics
+// and reward of evaluating that configuration directly.
+func TestSpaceEnvView(t *testing.T) {
+	s, err := NewTraceSpace("cloud-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc, err := envs.ObjectivePreset("edp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := oc.Bind(s.MetricNames())
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := envs.NewCounted(s)
+	env, err := envs.NewSpaceEnv(counted, envs.SpaceEnvConfig{Objective: obj, EpisodeLength: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := env.Spec()
+	var counts []int
+	for i, a := range spec.Agents {
+		counts = append(counts, a.NumActions)
+		if a.Name != knobs[i].Name {
+			t.Fatalf("agent %d is %q, want %q", i, a.Name, knobs[i].Name)
+		}
+	}
+	if len(spec.Agents) != 10 || !slices.Equal(counts, []int{4, 3, 3, 8, 2, 2, 4, 4, 3, 8}) {
+		t.Fatalf("%d agents with action counts %v", len(spec.Agents), counts)
+	}
+	obs := make([][]float32, len(spec.Agents))
+	for i, a := range spec.Agents {
+		obs[i] = make([]float32, a.ObsSize)
+	}
+	rewards := make([]float32, len(spec.Agents))
+	env.Reset(1, obs)
+	rng := rand.New(rand.NewPCG(9, 9))
+	direct := make([]float64, 3)
+	for step := range 3 {
+		cfg := make([]int, NumKnobs)
+		for k := range cfg {
+			cfg[k] = rng.IntN(len(knobs[k].Values))
+		}
+		res := env.Step(cfg, obs, rewards)
+		if err := env.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Evaluate(cfg, direct); err != nil {
+			t.Fatal(err)
+		}
+		if got := env.Metrics(); !slices.Equal(got, direct) {
+			t.Fatalf("step %d %v: env metrics %v, direct %v", step, cfg, got, direct)
+		}
+		if want := float32(env.Objective().Reward(direct)); rewards[0] != want || rewards[9] != want {
+			t.Fatalf("step %d: rewards %v, want %v for every agent", step, rewards, want)
+		}
+		if res.Done() != (step == 2) {
+			t.Fatalf("step %d: done = %v", step, res.Done())
+		}
+	}
+	if u := counted.Unique(); u != 4 { // start design + 3 steps
+		t.Fatalf("Counted charged %d unique evaluations, want 4", u)
+	}
+}
