@@ -268,3 +268,42 @@ func FuzzParseTrace(f *testing.F) {
 		}
 	})
 }
+
+func TestArrivalCycle(t *testing.T) {
+	// Equal clocks: the whole-cycle fast path agrees with the ps formula.
+	for a := int64(0); a < 50; a += 7 {
+		for line := int64(0); line < 80; line += 13 {
+			if got, want := arrivalCycle(a, line, false, false, 1250, 1250), max(a+1, line); got != want {
+				t.Errorf("abs a=%d line=%d: %d, want %d", a, line, got, want)
+			}
+			if got, want := arrivalCycle(a, line, false, true, 1250, 1250), a+1+line; got != want {
+				t.Errorf("rel a=%d line=%d: %d, want %d", a, line, got, want)
+			}
+		}
+	}
+	// A 400 MHz player (2500 ps) sends on its own edges; the arbiter
+	// aligns to the 1250 ps memory clock: END_REQ at cycle 3 (3750 ps) ->
+	// next edge 5000 ps -> cycle 4; END_REQ at cycle 4 (5000 ps, on an
+	// edge) -> 7500 ps -> cycle 6.
+	if got := arrivalCycle(3, 0, false, false, 1250, 2500); got != 4 {
+		t.Errorf("got %d, want 4", got)
+	}
+	if got := arrivalCycle(4, 0, false, false, 1250, 2500); got != 6 {
+		t.Errorf("got %d, want 6", got)
+	}
+	if got := arrivalCycle(0, 3, true, false, 1250, 2500); got != 6 {
+		t.Errorf("first: got %d, want 6", got)
+	}
+	// A slower player makes a saturating trace slower, never faster.
+	tr, err := LoadTrace("stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := NewSimulator(nil, nil)
+	fast, _ := sim.Run(tr, DefaultConfig())
+	sim.PlayerClockMHz = 100
+	slow, err := sim.Run(tr, DefaultConfig())
+	if err != nil || slow.TimeNS <= fast.TimeNS {
+		t.Errorf("100 MHz player: %v ns vs %v ns at 800 MHz (%v)", slow.TimeNS, fast.TimeNS, err)
+	}
+}

@@ -416,20 +416,29 @@ func (st *state) scheduleNextArrival(a int64, first bool) {
 		}
 		return
 	}
-	linePs := int64(st.line[i]) * st.pclk
+	st.playerArr = arrivalCycle(a, int64(st.line[i]), first, st.rel, st.tck, st.pclk)
+}
+
+// arrivalCycle is when a request reaches the arbiter (memory cycles): the
+// StlPlayer sends the first request at its timestamp and each later one at
+// the next player-clock edge after the previous END_REQ (cycle a), or at
+// its own timestamp if later (.stl) / that edge plus its delay (.rstl);
+// the arbiter aligns arrivals to the memory clock. Times in ps.
+func arrivalCycle(a, line int64, first, rel bool, tck, pclk int64) int64 {
+	linePs := line * pclk
 	var send int64
 	if first {
 		send = linePs
 	} else {
-		tps := a * st.tck
-		off := st.pclk - tps%st.pclk
-		if st.rel {
+		tps := a * tck
+		off := pclk - tps%pclk
+		if rel {
 			send = tps + off + linePs
 		} else {
 			send = max(tps+off, linePs)
 		}
 	}
-	st.playerArr = (send + st.tck - 1) / st.tck
+	return (send + tck - 1) / tck
 }
 
 func (st *state) run() error {
