@@ -132,7 +132,7 @@ func BenchmarkAct(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if err := tr.m.act(a, obs, false, rng, acts, lp, vals, nil); err != nil {
+				if err := a.act(obs, false, rng, acts, lp, vals, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

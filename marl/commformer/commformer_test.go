@@ -240,10 +240,77 @@ func distOf(t *testing.T, tr *Trainer, obs []float32) ([]float32, []float32) {
 	n := tr.m.N
 	acts := make([]int32, n)
 	vals := make([]float32, n)
-	if err := tr.m.act(a, obs, true, nil, acts, nil, vals, nil); err != nil {
+	if err := a.act(obs, true, nil, acts, nil, vals, nil); err != nil {
 		t.Fatal(err)
 	}
-	return append([]float32(nil), a.dist...), vals
+	switch p := a.(type) {
+	case *actor:
+		return append([]float32(nil), p.dist...), vals
+	case *fastActor:
+		return append([]float32(nil), p.dist...), vals
+	}
+	t.Fatalf("unknown policy %T", a)
+	return nil, nil
+}
+
+// TestFastActingMatchesGraph: the plain float32 acting path computes the
+// same distributions, values and gates as the gorgonia graphs, with the
+// gate on, heterogeneous action counts, two blocks and a sparse graph.
+func TestFastActingMatchesGraph(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Gate = true
+	cfg.GateBias = 0.1
+	cfg.Blocks = 2
+	cfg.Heads = 2
+	cfg.Sparsity = 0.5
+	tr, err := New(&signalEnv{Len: 3}, cfg, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iterate(t, tr, 2)
+	B, n := 6, tr.m.N
+	obs := make([]float32, B*n*tr.m.O)
+	r := rand.New(rand.NewPCG(4, 4))
+	for i := range obs {
+		obs[i] = float32(r.NormFloat64())
+	}
+	ga, err := tr.m.newActor(B)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa := tr.m.newFastActor(B)
+	for _, mode := range []comm.Mode{comm.ModeWarmup, comm.ModeExact} {
+		ga.setMode(mode)
+		fa.setMode(mode)
+		type out struct {
+			acts  []int32
+			lp, v []float32
+			g     []float64
+		}
+		run := func(p policy, dist func() []float32) (out, []float32) {
+			o := out{make([]int32, B*n), make([]float32, B*n), make([]float32, B*n), make([]float64, B*n)}
+			rng := rand.New(rand.NewPCG(5, 5))
+			if err := p.act(obs, false, rng, o.acts, o.lp, o.v, o.g); err != nil {
+				t.Fatal(err)
+			}
+			return o, append([]float32(nil), dist()...)
+		}
+		og, dg := run(ga, func() []float32 { return ga.dist })
+		of, df := run(fa, func() []float32 { return fa.dist })
+		for i := range og.acts {
+			if og.acts[i] != of.acts[i] || og.g[i] != of.g[i] {
+				t.Fatalf("mode %v: actions %v vs %v, gates %v vs %v", mode, og.acts, of.acts, og.g, of.g)
+			}
+			if math.Abs(float64(og.lp[i]-of.lp[i])) > 1e-4 || math.Abs(float64(og.v[i]-of.v[i])) > 1e-4 {
+				t.Errorf("mode %v entry %d: logp %v vs %v, value %v vs %v", mode, i, og.lp[i], of.lp[i], og.v[i], of.v[i])
+			}
+		}
+		for i := range dg {
+			if dg[i] > -1e8 && math.Abs(float64(dg[i]-df[i])) > 1e-4 {
+				t.Errorf("mode %v: distribution entry %d: %v vs %v", mode, i, dg[i], df[i])
+			}
+		}
+	}
 }
 
 // TestNoneGraphIndependence: with the "none" graph an agent's action

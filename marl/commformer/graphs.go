@@ -2,6 +2,7 @@ package commformer
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/commgraph/commgraph/attention"
 	"github.com/commgraph/commgraph/comm"
@@ -202,6 +203,7 @@ func (m *model) buildDec(B int) (*decGraph, error) {
 
 // actor holds the compiled acting graphs of one batch size.
 type actor struct {
+	m   *model
 	enc *encGraph
 	dec *decGraph
 	// dist holds, after act, every agent's log-probabilities [B*N, A] at
@@ -222,13 +224,32 @@ func (m *model) newActor(B int) (*actor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("commformer: build acting decoder: %w", err)
 	}
-	return &actor{enc: e, dec: d, logp: make([]float32, B*m.N*m.A), dist: make([]float32, B*m.N*m.A), tok: make([]float32, B*m.N*(m.A+1))}, nil
+	return &actor{m: m, enc: e, dec: d, logp: make([]float32, B*m.N*m.A), dist: make([]float32, B*m.N*m.A), tok: make([]float32, B*m.N*(m.A+1))}, nil
 }
 
 // setMode sets the graph mode of every binding (warm-up or exact when acting).
 func (a *actor) setMode(mode comm.Mode) {
 	a.enc.adj.SetMode(mode)
 	a.dec.adj.SetMode(mode)
+}
+
+// values runs the encoder on obs [B*N*O] and writes the normalised values
+// [B*N].
+func (a *actor) values(obs []float32, values []float32) error {
+	return a.m.values(a, obs, values, nil)
+}
+
+// act chooses actions on the gorgonia graphs (see model.act).
+func (a *actor) act(obs []float32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error {
+	return a.m.act(a, obs, greedy, rng, actions, logp, values, gates)
+}
+
+// policy is an acting path: the gorgonia graphs (any dtype) or the plain
+// float32 inference path (float32 models).
+type policy interface {
+	setMode(comm.Mode)
+	act(obs []float32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error
+	values(obs []float32, values []float32) error
 }
 
 // values runs the encoder on obs [B*N*O] and writes the normalised values

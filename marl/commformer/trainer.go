@@ -53,7 +53,10 @@ type Trainer struct {
 
 	buf    *marl.Buffer
 	train  map[int]*trainGraph
-	actors map[int]*actor
+	actors map[int]policy
+	// graphActing forces the gorgonia acting graphs (float64 models always
+	// use them; float32 models use the plain inference path by default).
+	graphActing bool
 }
 
 var _ marl.Algorithm = (*Trainer)(nil)
@@ -106,7 +109,7 @@ func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Traine
 		vnorm:    marl.NewValueNorm(),
 		coefs:    marl.PPOCoefs{Clip: cfg.Clip, HuberDelta: cfg.HuberDelta, ValueCoef: cfg.ValueCoef, EntropyCoef: cfg.EntropyCoef},
 		streams:  map[string]*rand.PCG{}, rngs: map[string]*rand.Rand{},
-		train: map[int]*trainGraph{}, actors: map[int]*actor{},
+		train: map[int]*trainGraph{}, actors: map[int]policy{}, graphActing: dt != tensor.Float32,
 	}
 	for i, name := range streamNames {
 		p := rand.NewPCG(envs.DeriveSeed(seed, uint64(purposeAct+i)), uint64(purposeAct+i))
@@ -157,13 +160,19 @@ func (t *Trainer) actMode() comm.Mode {
 	return comm.ModeExact
 }
 
-func (t *Trainer) actor(B int) (*actor, error) {
+func (t *Trainer) actor(B int) (policy, error) {
 	if a, ok := t.actors[B]; ok {
 		return a, nil
 	}
-	a, err := t.m.newActor(B)
-	if err != nil {
-		return nil, err
+	var a policy
+	if t.graphActing {
+		ga, err := t.m.newActor(B)
+		if err != nil {
+			return nil, err
+		}
+		a = ga
+	} else {
+		a = t.m.newFastActor(B)
 	}
 	t.actors[B] = a
 	return a, nil
@@ -274,7 +283,7 @@ func (t *Trainer) rollout(ctx context.Context) (*rolloutStats, error) {
 		k := s * E * N
 		copy(b.Obs[k*O:(k+E*N)*O], vb.Obs)
 		acts := b.Actions[k : k+E*N]
-		if err := t.m.act(a, vb.Obs, false, rng, acts, b.LogProbs[k:k+E*N], b.Values[k:k+E*N], gates); err != nil {
+		if err := a.act(vb.Obs, false, rng, acts, b.LogProbs[k:k+E*N], b.Values[k:k+E*N], gates); err != nil {
 			return nil, fmt.Errorf("commformer: iteration %d step %d: %w", t.iter+1, s, err)
 		}
 		if rs.gates != nil {
@@ -299,13 +308,13 @@ func (t *Trainer) rollout(ctx context.Context) (*rolloutStats, error) {
 			}
 		}
 		if anyTrunc {
-			if err := t.m.values(a, vb.TerminalObs, boot, nil); err != nil {
+			if err := a.values(vb.TerminalObs, boot); err != nil {
 				return nil, err
 			}
 			copy(b.BootValues[k:k+E*N], boot)
 		}
 	}
-	if err := t.m.values(a, vb.Obs, b.LastValues, nil); err != nil {
+	if err := a.values(vb.Obs, b.LastValues); err != nil {
 		return nil, err
 	}
 	return rs, nil
@@ -484,7 +493,7 @@ func (t *Trainer) Evaluate(ctx context.Context, episodes int) (marl.Metrics, err
 		if step >= maxSteps+1 {
 			return nil, fmt.Errorf("commformer: evaluation: %d episodes still running after %d steps (environment %q ignores its cap?)", left, step, t.spec.Name)
 		}
-		if err := t.m.act(a, vb.Obs, true, nil, acts, nil, nil, gates); err != nil {
+		if err := a.act(vb.Obs, true, nil, acts, nil, nil, gates); err != nil {
 			return nil, err
 		}
 		for k := 0; k < episodes; k++ {

@@ -1,0 +1,218 @@
+package commformer
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/commgraph/commgraph/attention"
+	"github.com/commgraph/commgraph/attention/gemm"
+	"github.com/commgraph/commgraph/comm"
+	"gonum.org/v1/gonum/blas"
+)
+
+// fastActor is the plain-float32 acting path: the same function as the
+// gorgonia graphs (attention's inference path shares their arithmetic), with
+// no expression graph, and an incremental decoder that caches the keys and
+// values of agents already decoded, so N autoregressive steps cost about one
+// full decoder pass instead of N.
+type fastActor struct {
+	m               *model
+	mode            comm.Mode
+	B               int
+	ln, emb, h, h2  []float32 // [B*N, max(O, d)] scratch
+	a32, gate32     []float32
+	states          []*attention.DecoderState
+	tok, xin, xout  []float32 // per-agent rows [B, *]
+	hd, hd2, logits []float32
+	dist            []float32 // [B*N, A] log-probabilities of every agent
+	lp              []float64
+}
+
+func (m *model) newFastActor(B int) *fastActor {
+	R := B * m.N
+	w := max(m.O, m.D)
+	return &fastActor{m: m, mode: comm.ModeExact, B: B,
+		ln: make([]float32, R*w), emb: make([]float32, R*m.D), h: make([]float32, R*m.D), h2: make([]float32, R*m.D),
+		a32: make([]float32, m.N*m.N), gate32: make([]float32, R),
+		states: make([]*attention.DecoderState, len(m.dec)),
+		tok:    make([]float32, B*(m.A+1)), xin: make([]float32, B*m.D), xout: make([]float32, B*m.D),
+		hd: make([]float32, B*m.D), hd2: make([]float32, B*m.D), logits: make([]float32, B*m.A),
+		dist: make([]float32, R*m.A), lp: make([]float64, m.A),
+	}
+}
+
+// inferAgentLinear applies agent i's weights of l to the B rows of x
+// (stride ldx) into dst (stride ldd).
+func inferAgentLinear(l *agentLinear, i int, dst []float32, ldd int, x []float32, ldx, B int) {
+	w := l.W.Value.Data().([]float32)[i*l.In*l.Out : (i+1)*l.In*l.Out]
+	c := l.B.Value.Data().([]float32)[i*l.Out : (i+1)*l.Out]
+	gemm.Sgemm(blas.NoTrans, blas.NoTrans, B, l.Out, l.In, 1, x, ldx, w, l.Out, 0, dst, ldd)
+	for r := 0; r < B; r++ {
+		dr := dst[r*ldd : r*ldd+l.Out]
+		for j, v := range c {
+			dr[j] += v
+		}
+	}
+}
+
+// setMode selects the graph of the next calls (warm-up or exact).
+func (fa *fastActor) setMode(mode comm.Mode) { fa.mode = mode }
+
+// encode runs the embedding, gate, graph and encoder on obs [B*N*O] and
+// writes the normalised values (if non-nil) and acting gates (if non-nil).
+func (fa *fastActor) encode(obs []float32, values []float32, gates []float64) ([]float32, attention.InferGraph, error) {
+	m := fa.m
+	B, N, D, O := fa.B, m.N, m.D, m.O
+	R := B * N
+	if len(obs) != R*O {
+		return nil, attention.InferGraph{}, fmt.Errorf("commformer: act: %d observation values, want %d", len(obs), R*O)
+	}
+	// Observation embedding.
+	ln := fa.ln[:R*O]
+	m.obsLN1.Infer(ln, obs)
+	m.obsLin.Infer(fa.emb, ln, R)
+	attention.ActivateInto(attention.GELU, fa.emb, fa.emb)
+	m.obsLN2.Infer(fa.emb, fa.emb)
+	// Gate, graph, edge embedding.
+	var gate []float32
+	if m.gate.Enabled() {
+		if err := m.gate.ActF32(fa.emb, R, fa.gate32); err != nil {
+			return nil, attention.InferGraph{}, err
+		}
+		gate = fa.gate32
+		if gates != nil {
+			for r, v := range gate {
+				gates[r] = float64(v)
+			}
+		}
+	} else if gates != nil {
+		for r := range gates[:R] {
+			gates[r] = 1
+		}
+	}
+	for k, v := range m.graph.Matrix(fa.mode, nil) {
+		fa.a32[k] = float32(v)
+	}
+	edge := m.edge.Infer(fa.a32)
+	g := attention.InferGraph{N: N, A: fa.a32, Edge: edge, Gate: gate}
+	// Encoder and per-agent values.
+	x := fa.emb
+	for _, blk := range m.enc {
+		x = blk.Infer(x, B, g, blk.Attn.Relations(edge))
+	}
+	if values != nil {
+		for i := 0; i < N; i++ {
+			inferAgentLinear(m.vLin1, i, fa.h[i*D:], N*D, x[i*D:], N*D, B)
+		}
+		attention.ActivateInto(attention.GELU, fa.h, fa.h)
+		m.vLN.Infer(fa.h, fa.h)
+		for i := 0; i < N; i++ {
+			inferAgentLinear(m.vLin2, i, values[i:], N, fa.h[i*D:], N*D, B)
+		}
+	}
+	return x, g, nil
+}
+
+// values writes the normalised values [B*N] of obs.
+func (fa *fastActor) values(obs []float32, values []float32) error {
+	_, _, err := fa.encode(obs, values, nil)
+	return err
+}
+
+// act is model.act on the float32 inference path.
+func (fa *fastActor) act(obs []float32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error {
+	m := fa.m
+	B, N, A, D := fa.B, m.N, m.A, m.D
+	x, g, err := fa.encode(obs, values, gates)
+	if err != nil {
+		return err
+	}
+	gate := g.Gate
+	// Autoregressive decoder.
+	for l, blk := range m.dec {
+		fa.states[l] = blk.Start(fa.states[l], x, B, g)
+	}
+	for i := 0; i < N; i++ {
+		// Token of agent i: start bit, or agent i-1's action gated by M_{i,i-1}.
+		clear(fa.tok)
+		for b := 0; b < B; b++ {
+			t := fa.tok[b*(A+1) : (b+1)*(A+1)]
+			if i == 0 {
+				t[0] = 1
+				continue
+			}
+			mm := fa.a32[i*N+i-1]
+			if gate != nil {
+				mm *= gate[b*N+i]
+			}
+			t[0] = 1 - mm
+			t[1+int(actions[b*N+i-1])] += mm
+		}
+		m.tokLin.Infer(fa.xin, fa.tok, B)
+		attention.ActivateInto(attention.GELU, fa.xin, fa.xin)
+		m.tokLN.Infer(fa.xin, fa.xin)
+		in, out := fa.xin, fa.xout
+		for l := range m.dec {
+			fa.states[l].Step(i, in, out)
+			in, out = out, in
+		}
+		// in holds the last block's output rows of agent i.
+		m.aLN1.Infer(fa.hd, in)
+		inferAgentLinear(m.aLin1, i, fa.hd2, D, fa.hd, D, B)
+		attention.ActivateInto(attention.GELU, fa.hd2, fa.hd2)
+		m.aLN2.Infer(fa.hd2, fa.hd2)
+		inferAgentLinear(m.aLin2, i, fa.logits, A, fa.hd2, D, B)
+		cnt := m.counts[i]
+		for b := 0; b < B; b++ {
+			row := fa.logits[b*A : (b+1)*A]
+			// log-softmax over the available actions (masked ones get
+			// maskNeg, i.e. probability 0, as in the graph path).
+			mx := math.Inf(-1)
+			for j := 0; j < cnt; j++ {
+				mx = max(mx, float64(row[j]))
+			}
+			var s float64
+			for j := 0; j < cnt; j++ {
+				s += math.Exp(float64(row[j]) - mx)
+			}
+			lse := mx + math.Log(s)
+			for j := 0; j < A; j++ {
+				if j < cnt {
+					fa.lp[j] = float64(row[j]) - lse
+				} else {
+					fa.lp[j] = maskNeg
+				}
+				fa.dist[(b*N+i)*A+j] = float32(fa.lp[j])
+			}
+			c := cnt - 1
+			if greedy {
+				c = 0
+				for j := 1; j < cnt; j++ {
+					if fa.lp[j] > fa.lp[c] {
+						c = j
+					}
+				}
+			} else {
+				var tot float64
+				for j := 0; j < cnt; j++ {
+					tot += math.Exp(fa.lp[j])
+				}
+				u := rng.Float64() * tot
+				var cum float64
+				for j := 0; j < cnt; j++ {
+					cum += math.Exp(fa.lp[j])
+					if u < cum {
+						c = j
+						break
+					}
+				}
+			}
+			actions[b*N+i] = int32(c)
+			if logp != nil {
+				logp[b*N+i] = float32(fa.lp[c])
+			}
+		}
+	}
+	return nil
+}
