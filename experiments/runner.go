@@ -55,6 +55,7 @@ type Summary struct {
 	Name        string         `json:"name"`
 	Variant     string         `json:"variant"`
 	Task        string         `json:"task"`
+	Env         string         `json:"env"` // env.kind
 	Seed        int64          `json:"seed"`
 	Iterations  int            `json:"iterations"`
 	EnvSteps    Num            `json:"env_steps"`
@@ -512,6 +513,7 @@ func (r *runner) finish(last Row) (Summary, error) {
 		Name:       r.cfg.Name,
 		Variant:    VariantLabel(&r.cfg),
 		Task:       r.taskLabel(),
+		Env:        r.cfg.Env.Kind,
 		Seed:       r.seed,
 		Iterations: int(last["iteration"]),
 		Primary:    r.task.Primary,

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -202,4 +203,12 @@ func formatMetrics(m map[string]float64) string {
 		parts[i] = fmt.Sprintf("%s=%.6g", k, m[k])
 	}
 	return strings.Join(parts, " ")
+}
+
+// mkdirWrite creates the parent directory of path and writes data atomically.
+func mkdirWrite(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	}
+	return experiments.WriteFileAtomic(path, data)
 }

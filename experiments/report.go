@@ -1,0 +1,629 @@
+package experiments
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/color"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// ReportOptions controls a report.
+type ReportOptions struct {
+	// Metric is the metrics column to judge runs by; "" = each task's
+	// primary metric (eval_length for predator-prey, regret for DRAM ...).
+	Metric string
+	// Threshold overrides the evaluations-to-threshold target (NaN or nil =
+	// the value recorded in each run's summary).
+	Threshold *float64
+	// Resamples and Seed of the bootstrap (0 = DefaultResamples,
+	// DefaultBootstrapSeed); Confidence of the intervals (0 = 0.95).
+	Resamples  int
+	Seed       uint64
+	Confidence float64
+}
+
+func (o ReportOptions) resamples() int {
+	if o.Resamples > 0 {
+		return o.Resamples
+	}
+	return DefaultResamples
+}
+
+func (o ReportOptions) seed() uint64 {
+	if o.Seed != 0 {
+		return o.Seed
+	}
+	return DefaultBootstrapSeed
+}
+
+func (o ReportOptions) conf() float64 {
+	if o.Confidence > 0 {
+		return o.Confidence
+	}
+	return 0.95
+}
+
+// RunData is one finished run as read back from its directory.
+type RunData struct {
+	Summary
+	Rows []Row
+}
+
+// TaskInfo describes one report column.
+type TaskInfo struct {
+	Name           string  `json:"name"`
+	Env            string  `json:"env"`
+	Metric         string  `json:"metric"`
+	HigherIsBetter bool    `json:"higher_is_better"`
+	X              string  `json:"x"`
+	Threshold      float64 `json:"-"`
+}
+
+// Cell is the aggregate of one (variant, task) pair over seeds.
+type Cell struct {
+	Variant string    `json:"variant"`
+	Task    string    `json:"task"`
+	Seeds   []int64   `json:"seeds"`
+	Scores  []float64 `json:"scores"` // the metric's final value per seed
+	IQM     float64   `json:"iqm"`
+	Lo      float64   `json:"ci_lo"`
+	Hi      float64   `json:"ci_hi"`
+	// Evaluations-to-threshold: the budget (Task.X) at which each run first
+	// reached the threshold; runs that never did are left out and counted
+	// in Runs - Reached.
+	Reached int       `json:"reached"`
+	ToThr   []float64 `json:"to_threshold"`
+	ThrIQM  float64   `json:"to_threshold_iqm"`
+	ThrLo   float64   `json:"to_threshold_ci_lo"`
+	ThrHi   float64   `json:"to_threshold_ci_hi"`
+}
+
+// Report is an ablation report: variants x tasks.
+type Report struct {
+	Dir        string
+	Variants   []string
+	Tasks      []TaskInfo
+	Cells      map[[2]string]*Cell
+	Runs       []*RunData
+	Unfinished []string // run directories without DONE
+	Skipped    []string // finished runs that lack the metric
+	Options    ReportOptions
+}
+
+// LoadRuns reads every finished run (a directory with DONE) under dir, in
+// path order, and lists the unfinished ones.
+func LoadRuns(dir string) (runs []*RunData, unfinished []string, err error) {
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() || d.Name() == "graphs" || d.Name() == "checkpoints" {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if _, serr := os.Stat(filepath.Join(p, "metrics.jsonl")); serr != nil {
+			return nil
+		}
+		if _, serr := os.Stat(filepath.Join(p, "DONE")); serr != nil {
+			unfinished = append(unfinished, p)
+			return nil
+		}
+		s, rerr := ReadSummary(p)
+		if rerr != nil {
+			return rerr
+		}
+		rows, rerr := ReadMetricsJSONL(filepath.Join(p, "metrics.jsonl"))
+		if rerr != nil {
+			return fmt.Errorf("%s: %w", p, rerr)
+		}
+		runs = append(runs, &RunData{Summary: s, Rows: rows})
+		return filepath.SkipDir
+	})
+	return runs, unfinished, err
+}
+
+// guessHigherIsBetter is the direction of a metric that is not a task's
+// primary one: returns, rewards and success rates are better high, anything
+// else (lengths, losses, regret, time, energy) low.
+func guessHigherIsBetter(metric string) bool {
+	for _, s := range []string{"return", "reward", "success", "receive"} {
+		if strings.Contains(metric, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// lastValue returns the metric's value in the last row that has it.
+func lastValue(rows []Row, metric string) (float64, bool) {
+	for i := len(rows) - 1; i >= 0; i-- {
+		if v, ok := rows[i][metric]; ok {
+			return v, true
+		}
+	}
+	return 0, false
+}
+
+// firstReach returns the budget x at the first row where the metric reaches
+// thr (<= when lower is better, >= otherwise).
+func firstReach(rows []Row, metric, x string, thr float64, higher bool) (float64, bool) {
+	for _, r := range rows {
+		v, ok := r[metric]
+		if !ok {
+			continue
+		}
+		if (higher && v >= thr) || (!higher && v <= thr) {
+			xv, ok := r[x]
+			if !ok {
+				return r["iteration"], true
+			}
+			return xv, true
+		}
+	}
+	return 0, false
+}
+
+// variantOrder ranks variants by the trials.jsonl of a sweep when dir holds
+// one (grid order), otherwise alphabetically.
+func variantOrder(dir string, variants map[string]bool) []string {
+	rank := map[string]int{}
+	if f, err := os.Open(filepath.Join(dir, "trials.jsonl")); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			var t Trial
+			if json.Unmarshal(sc.Bytes(), &t) == nil {
+				if _, ok := rank[t.Variant]; !ok {
+					rank[t.Variant] = t.Index
+				}
+			}
+		}
+		f.Close()
+	}
+	out := make([]string, 0, len(variants))
+	for v := range variants {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ri, iok := rank[out[i]]
+		rj, jok := rank[out[j]]
+		switch {
+		case iok && jok && ri != rj:
+			return ri < rj
+		case iok != jok:
+			return iok
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+// BuildReport reads the runs under dir and aggregates them.
+func BuildReport(dir string, opt ReportOptions) (*Report, error) {
+	runs, unfinished, err := LoadRuns(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read runs: %w", err)
+	}
+	if len(runs) == 0 {
+		msg := fmt.Sprintf("no finished runs (directories with DONE) under %s", dir)
+		if len(unfinished) > 0 {
+			msg += fmt.Sprintf("; %d unfinished", len(unfinished))
+		}
+		return nil, errors.New(msg)
+	}
+	rep := &Report{Dir: dir, Cells: map[[2]string]*Cell{}, Runs: runs, Unfinished: unfinished, Options: opt}
+	variants := map[string]bool{}
+	taskIdx := map[string]int{}
+	for _, r := range runs {
+		if _, ok := taskIdx[r.Task]; !ok {
+			ti := TaskInfo{Name: r.Task, Env: r.Env, Metric: opt.Metric, X: r.Primary.X, Threshold: float64(r.Threshold)}
+			if ti.Metric == "" || ti.Metric == r.Primary.Name {
+				ti.Metric = r.Primary.Name
+				ti.HigherIsBetter = r.Primary.HigherIsBetter
+			} else {
+				ti.HigherIsBetter = guessHigherIsBetter(ti.Metric)
+				ti.Threshold = math.NaN() // the recorded threshold is for the primary metric
+			}
+			if opt.Threshold != nil && !math.IsNaN(*opt.Threshold) {
+				ti.Threshold = *opt.Threshold
+			}
+			if ti.X == "" {
+				ti.X = "iteration"
+			}
+			taskIdx[r.Task] = len(rep.Tasks)
+			rep.Tasks = append(rep.Tasks, ti)
+		}
+		variants[r.Variant] = true
+	}
+	slices.SortFunc(rep.Tasks, func(a, b TaskInfo) int { return strings.Compare(a.Name, b.Name) })
+	for i, t := range rep.Tasks {
+		taskIdx[t.Name] = i
+	}
+	rep.Variants = variantOrder(dir, variants)
+	sorted := slices.Clone(runs)
+	slices.SortStableFunc(sorted, func(a, b *RunData) int { return int(a.Seed - b.Seed) })
+	for _, r := range sorted {
+		t := rep.Tasks[taskIdx[r.Task]]
+		v, ok := lastValue(r.Rows, t.Metric)
+		if !ok || math.IsNaN(v) {
+			rep.Skipped = append(rep.Skipped, r.Dir)
+			continue
+		}
+		key := [2]string{r.Variant, r.Task}
+		c := rep.Cells[key]
+		if c == nil {
+			c = &Cell{Variant: r.Variant, Task: r.Task}
+			rep.Cells[key] = c
+		}
+		c.Seeds = append(c.Seeds, r.Seed)
+		c.Scores = append(c.Scores, v)
+		if !math.IsNaN(t.Threshold) {
+			if x, ok := firstReach(r.Rows, t.Metric, t.X, t.Threshold, t.HigherIsBetter); ok {
+				c.Reached++
+				c.ToThr = append(c.ToThr, x)
+			}
+		}
+	}
+	for key, c := range rep.Cells {
+		c.IQM = IQM(c.Scores)
+		c.Lo, c.Hi = StratifiedBootstrapCI([][]float64{c.Scores}, IQM, opt.resamples(), opt.conf(), bootstrapRNG(opt.seed(), key[0]+"|"+key[1]+"|score"))
+		c.ThrIQM, c.ThrLo, c.ThrHi = math.NaN(), math.NaN(), math.NaN()
+		if len(c.ToThr) > 0 {
+			c.ThrIQM = IQM(c.ToThr)
+			c.ThrLo, c.ThrHi = StratifiedBootstrapCI([][]float64{c.ToThr}, IQM, opt.resamples(), opt.conf(), bootstrapRNG(opt.seed(), key[0]+"|"+key[1]+"|threshold"))
+		}
+	}
+	return rep, nil
+}
+
+func fmtG(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.4g", v)
+}
+
+// TableRows returns the header and rows of the ablation table: one row per
+// variant; per task a column "IQM [lo, hi] (n)" and, where a threshold is
+// defined, a column with the budget to reach it.
+func (r *Report) TableRows() ([]string, [][]string) {
+	header := []string{"variant"}
+	for _, t := range r.Tasks {
+		dir := "lower is better"
+		if t.HigherIsBetter {
+			dir = "higher is better"
+		}
+		header = append(header, fmt.Sprintf("%s: %s IQM [%.0f%% CI] (%s)", t.Name, t.Metric, 100*r.Options.conf(), dir))
+		if !math.IsNaN(t.Threshold) {
+			op := "<="
+			if t.HigherIsBetter {
+				op = ">="
+			}
+			header = append(header, fmt.Sprintf("%s: %s to %s %s %g (IQM [CI], reached)", t.Name, t.X, t.Metric, op, t.Threshold))
+		}
+	}
+	var rows [][]string
+	for _, v := range r.Variants {
+		row := []string{v}
+		for _, t := range r.Tasks {
+			c := r.Cells[[2]string{v, t.Name}]
+			if c == nil {
+				row = append(row, "-")
+				if !math.IsNaN(t.Threshold) {
+					row = append(row, "-")
+				}
+				continue
+			}
+			row = append(row, fmt.Sprintf("%s [%s, %s] (n=%d)", fmtG(c.IQM), fmtG(c.Lo), fmtG(c.Hi), len(c.Scores)))
+			if !math.IsNaN(t.Threshold) {
+				if c.Reached == 0 {
+					row = append(row, fmt.Sprintf("not reached (0/%d)", len(c.Scores)))
+				} else {
+					row = append(row, fmt.Sprintf("%s [%s, %s] (%d/%d)", fmtG(c.ThrIQM), fmtG(c.ThrLo), fmtG(c.ThrHi), c.Reached, len(c.Scores)))
+				}
+			}
+		}
+		rows = append(rows, row)
+	}
+	return header, rows
+}
+
+// WriteTable renders the ablation table as Markdown ("md") or a boxed text
+// table ("ascii").
+func (r *Report) WriteTable(w io.Writer, format string) error {
+	var rend tw.Renderer
+	switch format {
+	case "md", "markdown":
+		rend = renderer.NewMarkdown()
+	case "ascii", "":
+		rend = renderer.NewBlueprint()
+	default:
+		return fmt.Errorf("table format %q: want md or ascii", format)
+	}
+	header, rows := r.TableRows()
+	tbl := tablewriter.NewTable(w,
+		tablewriter.WithRenderer(rend),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+	)
+	tbl.Header(header)
+	for _, row := range rows {
+		if err := tbl.Append(row); err != nil {
+			return fmt.Errorf("table: %w", err)
+		}
+	}
+	if err := tbl.Render(); err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	_, err := fmt.Fprintf(w, "\nIQM = interquartile mean over seeds; CI = %.0f%% percentile interval of a stratified bootstrap (%d resamples, seed %d; Agarwal et al. 2021).\n",
+		100*r.Options.conf(), r.Options.resamples(), r.Options.seed())
+	return err
+}
+
+// MarlEval returns the runs in the raw-data layout of InstaDeep's marl-eval
+// tools: env -> task -> algorithm (variant) -> run_i (seeds in increasing
+// order) -> step_j (each logged evaluation) {step_count, metric: [value]},
+// plus absolute_metrics with the final values. Metric names drop the eval_
+// prefix. Each list holds one value: the mean over the evaluation episodes
+// (per-episode values are not logged).
+func (r *Report) MarlEval() map[string]any {
+	out := map[string]any{}
+	tasks := map[string]TaskInfo{}
+	for _, t := range r.Tasks {
+		tasks[t.Name] = t
+	}
+	bySeed := slices.Clone(r.Runs)
+	slices.SortStableFunc(bySeed, func(a, b *RunData) int { return int(a.Seed - b.Seed) })
+	counter := map[[2]string]int{}
+	for _, run := range bySeed {
+		t := tasks[run.Task]
+		env, _ := out[run.Env].(map[string]any)
+		if env == nil {
+			env = map[string]any{}
+			out[run.Env] = env
+		}
+		task, _ := env[run.Task].(map[string]any)
+		if task == nil {
+			task = map[string]any{}
+			env[run.Task] = task
+		}
+		alg, _ := task[run.Variant].(map[string]any)
+		if alg == nil {
+			alg = map[string]any{}
+			task[run.Variant] = alg
+		}
+		k := [2]string{run.Task, run.Variant}
+		runKey := fmt.Sprintf("run_%d", counter[k])
+		counter[k]++
+		steps := map[string]any{}
+		absolute := map[string]any{}
+		j := 0
+		for _, row := range run.Rows {
+			m := marlEvalMetrics(row, t.Metric)
+			if len(m) == 0 {
+				continue
+			}
+			x := row[t.X]
+			m["step_count"] = int64(x)
+			steps[fmt.Sprintf("step_%d", j)] = m
+			j++
+			for name, v := range m {
+				if name != "step_count" {
+					absolute[name] = v
+				}
+			}
+		}
+		steps["absolute_metrics"] = absolute
+		alg[runKey] = steps
+	}
+	return out
+}
+
+func marlEvalMetrics(row Row, metric string) map[string]any {
+	m := map[string]any{}
+	for k, v := range row {
+		if name, ok := strings.CutPrefix(k, "eval_"); ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
+			m[name] = []float64{v}
+		}
+	}
+	if len(m) == 0 {
+		if v, ok := row[metric]; ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
+			m[strings.TrimPrefix(metric, "eval_")] = []float64{v}
+		}
+	} else if v, ok := row[metric]; ok && !strings.HasPrefix(metric, "eval_") && !math.IsNaN(v) && !math.IsInf(v, 0) {
+		m[metric] = []float64{v}
+	}
+	return m
+}
+
+// JSON returns the report's cells and tasks as JSON (for scripts).
+func (r *Report) JSON() ([]byte, error) {
+	cells := make([]*Cell, 0, len(r.Cells))
+	for _, v := range r.Variants {
+		for _, t := range r.Tasks {
+			if c := r.Cells[[2]string{v, t.Name}]; c != nil {
+				cells = append(cells, c)
+			}
+		}
+	}
+	jc := make([]map[string]any, len(cells))
+	for i, c := range cells {
+		b, _ := json.Marshal(struct {
+			Variant string    `json:"variant"`
+			Task    string    `json:"task"`
+			Seeds   []int64   `json:"seeds"`
+			Scores  []float64 `json:"scores"`
+			IQM     Num       `json:"iqm"`
+			Lo      Num       `json:"ci_lo"`
+			Hi      Num       `json:"ci_hi"`
+			Reached int       `json:"reached"`
+			ToThr   []float64 `json:"to_threshold"`
+			ThrIQM  Num       `json:"to_threshold_iqm"`
+			ThrLo   Num       `json:"to_threshold_ci_lo"`
+			ThrHi   Num       `json:"to_threshold_ci_hi"`
+		}{c.Variant, c.Task, c.Seeds, c.Scores, Num(c.IQM), Num(c.Lo), Num(c.Hi), c.Reached, c.ToThr, Num(c.ThrIQM), Num(c.ThrLo), Num(c.ThrHi)})
+		_ = json.Unmarshal(b, &jc[i])
+	}
+	tasks := make([]map[string]any, len(r.Tasks))
+	for i, t := range r.Tasks {
+		tasks[i] = map[string]any{"name": t.Name, "env": t.Env, "metric": t.Metric, "higher_is_better": t.HigherIsBetter, "x": t.X, "threshold": Num(t.Threshold)}
+	}
+	return json.MarshalIndent(map[string]any{
+		"resamples": r.Options.resamples(), "seed": r.Options.seed(), "confidence": r.Options.conf(),
+		"variants": r.Variants, "tasks": tasks, "cells": jc,
+	}, "", "  ")
+}
+
+// curve is one variant's learning curve on a task.
+type curve struct {
+	xs, mean, lo, hi []float64
+}
+
+func (r *Report) curve(variant string, t TaskInfo) curve {
+	at := map[float64][]float64{}
+	for _, run := range r.Runs {
+		if run.Variant != variant || run.Task != t.Name {
+			continue
+		}
+		for _, row := range run.Rows {
+			v, ok := row[t.Metric]
+			if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
+			x, ok := row[t.X]
+			if !ok {
+				x = row["iteration"]
+			}
+			at[x] = append(at[x], v)
+		}
+	}
+	var c curve
+	for x := range at {
+		c.xs = append(c.xs, x)
+	}
+	slices.Sort(c.xs)
+	for _, x := range c.xs {
+		vals := at[x]
+		c.mean = append(c.mean, Mean(vals))
+		lo, hi := StratifiedBootstrapCI([][]float64{vals}, Mean, min(r.Options.resamples(), 1000), r.Options.conf(),
+			bootstrapRNG(r.Options.seed(), fmt.Sprintf("%s|%s|curve|%g", variant, t.Name, x)))
+		c.lo, c.hi = append(c.lo, lo), append(c.hi, hi)
+	}
+	return c
+}
+
+// PlotCurves writes one PNG per task into outDir: for each variant the mean
+// of the metric over seeds against the task's budget axis, with its 95%
+// bootstrap confidence band. It returns the files written.
+func (r *Report) PlotCurves(outDir string) ([]string, error) {
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", outDir, err)
+	}
+	var files []string
+	for _, t := range r.Tasks {
+		p := plot.New()
+		p.Title.Text = fmt.Sprintf("%s: %s (mean over seeds, %.0f%% CI)", t.Name, t.Metric, 100*r.Options.conf())
+		p.X.Label.Text = t.X
+		p.Y.Label.Text = t.Metric
+		p.Legend.Top = !t.HigherIsBetter
+		p.Legend.Left = false
+		p.Add(plotter.NewGrid())
+		drawn := 0
+		for i, v := range r.Variants {
+			c := r.curve(v, t)
+			if len(c.xs) == 0 {
+				continue
+			}
+			col := plotutil.Color(i)
+			if len(c.xs) > 1 {
+				band := make(plotter.XYs, 0, 2*len(c.xs))
+				for k := range c.xs {
+					band = append(band, plotter.XY{X: c.xs[k], Y: c.hi[k]})
+				}
+				for k := len(c.xs) - 1; k >= 0; k-- {
+					band = append(band, plotter.XY{X: c.xs[k], Y: c.lo[k]})
+				}
+				poly, err := plotter.NewPolygon(band)
+				if err != nil {
+					return files, fmt.Errorf("plot %s: %w", t.Name, err)
+				}
+				r8, g8, b8, _ := col.RGBA()
+				poly.Color = color.NRGBA{R: uint8(r8 >> 8), G: uint8(g8 >> 8), B: uint8(b8 >> 8), A: 0x40}
+				poly.LineStyle.Width = 0
+				p.Add(poly)
+			}
+			pts := make(plotter.XYs, len(c.xs))
+			for k := range c.xs {
+				pts[k] = plotter.XY{X: c.xs[k], Y: c.mean[k]}
+			}
+			line, err := plotter.NewLine(pts)
+			if err != nil {
+				return files, fmt.Errorf("plot %s: %w", t.Name, err)
+			}
+			line.Color = col
+			line.Width = vg.Points(1.5)
+			line.Dashes = plotutil.Dashes(i / 7)
+			p.Add(line)
+			sc, _ := plotter.NewScatter(pts)
+			sc.Color = col
+			sc.Shape = draw.CircleGlyph{}
+			sc.Radius = vg.Points(1.5)
+			p.Add(sc)
+			p.Legend.Add(v, line)
+			drawn++
+		}
+		if drawn == 0 {
+			continue
+		}
+		if !math.IsNaN(t.Threshold) {
+			thr := plotter.NewFunction(func(float64) float64 { return t.Threshold })
+			thr.Color = color.Gray{Y: 0x60}
+			thr.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+			p.Add(thr)
+			p.Legend.Add(fmt.Sprintf("threshold %g", t.Threshold), thr)
+		}
+		name := filepath.Join(outDir, "curve-"+unsafeChars.ReplaceAllString(t.Name, "_")+".png")
+		wt, err := p.WriterTo(9*vg.Inch, 5*vg.Inch, "png")
+		if err != nil {
+			return files, fmt.Errorf("plot %s: %w", t.Name, err)
+		}
+		f, err := os.CreateTemp(outDir, ".curve-*.tmp")
+		if err != nil {
+			return files, err
+		}
+		_, werr := wt.WriteTo(f)
+		cerr := f.Close()
+		if werr == nil {
+			werr = cerr
+		}
+		if werr == nil {
+			werr = os.Rename(f.Name(), name)
+		}
+		if werr != nil {
+			_ = os.Remove(f.Name())
+			return files, fmt.Errorf("write %s: %w", name, werr)
+		}
+		files = append(files, name)
+	}
+	return files, nil
+}
