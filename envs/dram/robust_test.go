@@ -307,3 +307,41 @@ func TestArrivalCycle(t *testing.T) {
 		t.Errorf("100 MHz player: %v ns vs %v ns at 800 MHz (%v)", slow.TimeNS, fast.TimeNS, err)
 	}
 }
+
+// TestEnergyModel checks the DRAMPower-style energy of a single closed-page
+// read by hand: ACT at cycle 0, RDA at RCD=10, the implied precharge at
+// max(10+max(RTP,4), 0+RAS) = 28, so the window ends at 28+RP-1 = 37 with
+// 28 active cycles; with IDD2N != IDD3N the precharged cycles use IDD2N.
+func TestEnergyModel(t *testing.T) {
+	tr, err := ParseTrace(strings.NewReader("0: read 0x0\n"), "one.stl", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := DefaultMemSpec()
+	spec.Power.IDD2N = 30
+	sim := NewSimulator(spec, nil)
+	cfg, _ := ParseConfig([]string{"PagePolicy=Closed"})
+	res, err := sim.Run(tr, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NAct != 1 || res.NPre != 1 || res.NRd != 1 || res.WindowCycles != 37 || res.ActiveCycles != 28 {
+		t.Fatalf("got %+v", res)
+	}
+	// pJ per cycle per mA for the DIMM: 8 devices x 1.5 V x 1.25 ns.
+	k := 8 * 1.5 * 1.25
+	want := k*(28*(70-45)+ // ACT: RAS x (IDD0-IDD3N)
+		10*(70-30)+ // PRE: (RC-RAS) x (IDD0-IDD2N)
+		4*(140-45)) + // RD: BL/2 x (IDD4R-IDD3N)
+		k*(28*45+9*30) // background: active x IDD3N + precharged x IDD2N
+	if d := res.EnergyPJ - want; d > 1e-6 || d < -1e-6 {
+		t.Errorf("energy %v pJ, want %v", res.EnergyPJ, want)
+	}
+	if p := res.EnergyPJ / (37 * 1.25); res.PowerMW != p {
+		t.Errorf("power %v mW, want %v", res.PowerMW, p)
+	}
+	// The response leaves at RDA + RL + BL/2 = 10 + 14 = 24 cycles.
+	if res.Cycles != 24 {
+		t.Errorf("makespan %d cycles, want 24", res.Cycles)
+	}
+}

@@ -19,6 +19,7 @@ type Result struct {
 	Requests      int     // requests simulated
 	Cycles        int64   // makespan in memory clock cycles
 	WindowCycles  int64   // energy window in memory clock cycles
+	ActiveCycles  int64   // cycles of the window with at least one bank open
 }
 
 // Simulator runs traces on one memory system. It owns all mutable state
@@ -109,7 +110,7 @@ type timing struct {
 	tRDWR, tWRRD, tWRRDR, tWRPRE                        int64
 	rdaPreOff, wraPreOff                                int64 // DRAMPower auto-precharge offsets
 	ttcRD, ttcWR                                        int64 // DRAMPower time to completion
-	eACT, ePRE, eRD, eWR, eREF, eBG                     float64
+	eACT, ePRE, eRD, eWR, eREF, eAct, ePre              float64
 	delta                                               [nCmd][nCmd]int64 // see rankDelta
 }
 
@@ -139,7 +140,8 @@ func newTiming(m *MemSpec) timing {
 	t.eRD = k * float64(t.burst) * (p.IDD4R - p.IDD3N)
 	t.eWR = k * float64(t.burst) * (p.IDD4W - p.IDD3N)
 	t.eREF = k * float64(tm.RFC) * (p.IDD5 - p.IDD3N)
-	t.eBG = k * p.IDD3N // per cycle; IDD2N for all-precharged cycles handled separately
+	t.eAct = k * p.IDD3N // background per cycle with a bank open
+	t.ePre = k * p.IDD2N // background per cycle with all banks precharged
 	t.rankDelta()
 	return t
 }
@@ -267,6 +269,14 @@ type state struct {
 	lastCmdT                   int64
 	lastCmdK                   cmdKind
 	lastAutoPre                int64
+	// DRAMPower's view of the banks (auto-precharges land later than the
+	// RDA/WRA that implies them), for active/precharged background cycles.
+	dpOpen             int
+	dpFirstAct         int64
+	dpLastPre          int64
+	dpActCyc, dpPreCyc int64
+	autoPre            [64]int64 // pending auto-precharge per bank
+	autoPreMask        uint64
 }
 
 // ring is a FIFO of request indices that reuses its storage.
@@ -389,6 +399,8 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 
 	st.nAct, st.nPre, st.nRd, st.nWr, st.nRef = 0, 0, 0, 0, 0
 	st.lastCmdT, st.lastCmdK, st.lastAutoPre = never, cNOP, never
+	st.dpOpen, st.dpFirstAct, st.dpLastPre, st.dpActCyc, st.dpPreCyc = 0, 0, 0, 0, 0
+	st.autoPreMask = 0
 
 	st.ctrlNext = 0
 	// First request: sent at its timestamp.
@@ -1012,8 +1024,12 @@ func (st *state) busy() bool {
 // issue sends command c (bank bi, request r) at T and updates every model.
 func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 	t := &st.t
+	if st.autoPreMask != 0 {
+		st.dpAdvance(T)
+	}
 	switch c {
 	case cACT:
+		st.dpOpenBank(T)
 		b := &st.banks[bi]
 		b.active, b.openRow, b.actTime = true, st.req[r].row, T
 		b.hits = 0
@@ -1028,6 +1044,7 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 		st.banks[bi].active = false
 		st.activated--
 		st.nPre++
+		st.dpCloseBank(T)
 	case cRD, cWR, cRDA, cWRA:
 		b := &st.banks[bi]
 		b.cur = -1
@@ -1039,7 +1056,10 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 			if c == cWRA {
 				off = t.wraPreOff
 			}
-			st.lastAutoPre = max(st.lastAutoPre, max(T+off, b.actTime+t.RAS))
+			p := max(T+off, b.actTime+t.RAS)
+			st.lastAutoPre = max(st.lastAutoPre, p)
+			st.autoPre[bi] = p
+			st.autoPreMask |= 1 << uint(bi)
 		}
 		if c == cRD || c == cRDA {
 			st.nRd++
@@ -1047,6 +1067,11 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 			st.nWr++
 		}
 	case cPREA:
+		if st.dpOpen > 0 {
+			st.dpActCyc += T - st.dpFirstAct
+			st.dpLastPre = T
+			st.dpOpen = 0
+		}
 		st.nPre += int64(st.activated)
 		st.activated = 0
 		for i := range st.banks {
@@ -1121,6 +1146,44 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 	}
 }
 
+// dpAdvance applies the auto-precharges due by T in time order (DRAMPower
+// sorts a PRE before another command of the same cycle).
+func (st *state) dpAdvance(T int64) {
+	for st.autoPreMask != 0 {
+		bi, at := -1, inf
+		for m := st.autoPreMask; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros64(m)
+			if st.autoPre[i] < at {
+				bi, at = i, st.autoPre[i]
+			}
+		}
+		if at > T {
+			return
+		}
+		st.autoPreMask &^= 1 << uint(bi)
+		st.dpCloseBank(at)
+	}
+}
+
+func (st *state) dpOpenBank(T int64) {
+	if st.dpOpen == 0 {
+		st.dpPreCyc += T - st.dpLastPre
+		st.dpFirstAct = T
+	}
+	st.dpOpen++
+}
+
+func (st *state) dpCloseBank(T int64) {
+	if st.dpOpen == 0 {
+		return
+	}
+	st.dpOpen--
+	if st.dpOpen == 0 {
+		st.dpActCyc += T - st.dpFirstAct
+		st.dpLastPre = T
+	}
+}
+
 func (st *state) result() Result {
 	t := &st.t
 	// DRAMPower's window: the last command (auto-precharges included,
@@ -1145,12 +1208,21 @@ func (st *state) result() Result {
 		w = st.lastCmdT + ttc(st.lastCmdK) - 1
 	}
 	w = max(w, 0)
+	// Background: cycles with a bank open at IDD3N, all precharged at IDD2N.
+	st.dpAdvance(inf - 1)
+	act, pre := st.dpActCyc, st.dpPreCyc
+	if st.dpOpen > 0 {
+		act += w - st.dpFirstAct
+	} else {
+		pre += w - st.dpLastPre
+	}
 	e := float64(st.nAct)*t.eACT + float64(st.nPre)*t.ePRE + float64(st.nRd)*t.eRD +
-		float64(st.nWr)*t.eWR + float64(st.nRef)*t.eREF + float64(w)*t.eBG
+		float64(st.nWr)*t.eWR + float64(st.nRef)*t.eREF + float64(act)*t.eAct + float64(pre)*t.ePre
 	tckNS := float64(st.tck) / 1000
 	res := Result{
 		Cycles:       st.lastResp,
 		WindowCycles: w,
+		ActiveCycles: act,
 		TimeNS:       float64(st.lastResp) * tckNS,
 		EnergyPJ:     e,
 		NAct:         st.nAct, NPre: st.nPre, NRd: st.nRd, NWr: st.nWr, NRef: st.nRef,
