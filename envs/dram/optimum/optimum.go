@@ -22,8 +22,9 @@ import (
 	"github.com/commgraph/commgraph/envs/sweep"
 )
 
-// files holds the shipped optimum JSON files. The embed directive is added
-// with the first generated file (go:embed fails on an empty pattern).
+// files holds the shipped optimum JSON files.
+//
+//go:embed *.json
 var files embed.FS
 
 // Metrics are the physical metrics of one configuration.
