@@ -242,6 +242,7 @@ type state struct {
 
 	// response queue
 	rq      ring    // Fifo: request indices in column-command order
+	rqFront int64   // Fifo: ready time of the front of rq (inf when empty)
 	ready   []int64 // data-strobe end per request (inf until CAS)
 	rqNext  int32   // Reorder: next index to release
 	rqCount int
@@ -366,6 +367,7 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	st.relReq, st.relTime, st.ctrlRespAt, st.ctrlResp = -1, inf, inf, -1
 	st.lastDir = false
 	st.rq.reset(256)
+	st.rqFront = inf
 	st.rqNext, st.rqCount = 0, 0
 
 	if cap(st.banks) < nb {
@@ -672,7 +674,9 @@ func (st *state) controllerRun(T int64) bool {
 	// to the lowest request id, and the refresh manager's payload has id 0.
 	// Only a command ready now issues, so this is the lowest id among the
 	// commands ready at T.
-	if st.refresh && st.rCmd != cNOP && st.rTTS <= T {
+	if st.lastCmdT == T {
+		// the command bus already carried a command at T
+	} else if st.refresh && st.rCmd != cNOP && st.rTTS <= T {
 		st.issue(T, st.rCmd, -1, -1)
 		changed = true
 	} else if st.cand != 0 {
@@ -733,8 +737,13 @@ func (st *state) manageResponses(T int64) bool {
 
 func (st *state) respNext(T int64) int32 {
 	if st.respM == RespFifo {
-		if st.rq.size > 0 && st.ready[st.rq.front()] <= T {
-			return st.rq.pop()
+		if st.rqFront <= T {
+			r := st.rq.pop()
+			st.rqFront = inf
+			if st.rq.size > 0 {
+				st.rqFront = st.ready[st.rq.front()]
+			}
+			return r
 		}
 		return -1
 	}
@@ -748,10 +757,8 @@ func (st *state) respNext(T int64) int32 {
 
 func (st *state) respTrigger() int64 {
 	if st.respM == RespFifo {
-		if st.rq.size > 0 {
-			if t := st.ready[st.rq.front()]; t > st.now {
-				return t
-			}
+		if t := st.rqFront; t > st.now {
+			return t
 		}
 		return inf
 	}
@@ -1142,6 +1149,9 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 		}
 		if st.respM == RespFifo {
 			st.rq.push(r)
+			if st.rq.size == 1 {
+				st.rqFront = st.ready[r]
+			}
 		}
 	}
 }
