@@ -195,6 +195,7 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 	outDir := fs.String("out-dir", "", "directory for interactions.json and interactions_<metric>.dot (default: next to the sweep)")
 	top := fs.Int("top", 10, "pairs printed per metric")
 	minShare := fs.Float64("min-share", 0.001, "smallest pair share drawn as a DOT edge")
+	markdown := fs.Bool("markdown", false, "print the top pairs as Markdown tables")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: commgraph dram interactions --sweep FILE [--out-dir DIR] [--top 10]\n\n")
 		fs.PrintDefaults()
@@ -246,16 +247,34 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "%s (%d configurations): variance shares of log(metric)\n", r.Space, r.Configs)
-	for _, m := range r.Metrics {
-		fmt.Fprintf(stdout, "\n%s: main effects %.1f%%, two-way interactions %.1f%%, higher order %.1f%%\n",
-			m.Metric, 100*m.MainTotal, 100*m.PairTotal, 100*m.Higher)
-		for i, p := range m.Top(*top) {
-			fmt.Fprintf(stdout, "  %2d. %-22s x %-22s %7.3f%%\n", i+1, p.A, p.B, 100*p.Share)
+	if *markdown {
+		sweepPrintMarkdown(stdout, r, *top)
+	} else {
+		fmt.Fprintf(stdout, "%s (%d configurations): variance shares of log(metric)\n", r.Space, r.Configs)
+		for _, m := range r.Metrics {
+			fmt.Fprintf(stdout, "\n%s: main effects %.1f%%, two-way interactions %.1f%%, higher order %.1f%%\n",
+				m.Metric, 100*m.MainTotal, 100*m.PairTotal, 100*m.Higher)
+			for i, p := range m.Top(*top) {
+				fmt.Fprintf(stdout, "  %2d. %-22s x %-22s %7.3f%%\n", i+1, p.A, p.B, 100*p.Share)
+			}
 		}
 	}
 	fmt.Fprintf(stdout, "\nwrote %s/interactions.json and %d DOT files\n", dir, len(files)-1)
 	return nil
+}
+
+// sweepPrintMarkdown prints one Markdown table per metric: the top pairs
+// with their shares, after a line with the variance split.
+func sweepPrintMarkdown(w io.Writer, r *sweep.Interactions, top int) {
+	fmt.Fprintf(w, "### %s (%d configurations)\n", r.Space, r.Configs)
+	for _, m := range r.Metrics {
+		fmt.Fprintf(w, "\n**%s**: main effects %.1f%%, two-way interactions %.1f%%, higher order %.1f%%\n\n",
+			m.Metric, 100*m.MainTotal, 100*m.PairTotal, 100*m.Higher)
+		fmt.Fprintf(w, "| # | knob A | knob B | share of var(log %s) |\n|---|---|---|---|\n", m.Metric)
+		for i, p := range m.Top(top) {
+			fmt.Fprintf(w, "| %d | %s | %s | %.3f%% |\n", i+1, p.A, p.B, 100*p.Share)
+		}
+	}
 }
 
 // sweepWriteFile writes data to a temporary file next to path and renames

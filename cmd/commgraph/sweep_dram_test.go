@@ -62,6 +62,13 @@ func TestDramInteractionsCommand(t *testing.T) {
 			t.Fatalf("missing %s: %v", f, err)
 		}
 	}
+	out.Reset()
+	if code := dispatch([]string{"dram", "interactions", "--sweep", in, "--out-dir", outDir, "--top", "1", "--markdown"}, &out, &errb); code != 0 {
+		t.Fatalf("--markdown: exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "| 1 | Arbiter | MaxActiveTransactions |") {
+		t.Fatalf("--markdown output:\n%s", out.String())
+	}
 	dot, _ := os.ReadFile(filepath.Join(outDir, "interactions_time_ns.dot"))
 	if !strings.Contains(string(dot), "Arbiter -- MaxActiveTransactions") {
 		t.Fatalf("DOT lacks the planted edge:\n%s", dot)
