@@ -480,7 +480,11 @@ func (sw *Sweep) EmitSlurm(w io.Writer, ntrials int, sweepPath, workdir string) 
 		b.WriteByte('\n')
 	}
 	fmt.Fprintf(&b, "export GOMAXPROCS=\"${SLURM_CPUS_PER_TASK:-%d}\"\n", s.CPUsPerTask)
-	fmt.Fprintf(&b, "exec %s sweep %s --quiet --index \"$SLURM_ARRAY_TASK_ID\"\n", shellQuote(s.Binary), shellQuote(sweepPath))
+	sets := ""
+	for _, kv := range sw.cliSets {
+		sets += " --set " + shellQuote(kv)
+	}
+	fmt.Fprintf(&b, "exec %s sweep %s%s --quiet --index \"$SLURM_ARRAY_TASK_ID\"\n", shellQuote(s.Binary), shellQuote(sweepPath), sets)
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return fmt.Errorf("create slurm log directory: %w", err)
 	}
@@ -507,7 +511,7 @@ func (sw *Sweep) EmitK8s(w io.Writer, ntrials int, sweepPath string) error {
 		{"name", "trial"},
 		{"image", k.Image},
 		{"workingDir", k.WorkingDir},
-		{"command", []any{k.Binary, "sweep", sweepPath, "--quiet", "--index", "$(JOB_COMPLETION_INDEX)"}},
+		{"command", k8sCommand(k.Binary, sweepPath, sw.cliSets)},
 		{"env", []any{
 			ymap{{"name", "JOB_COMPLETION_INDEX"}, {"valueFrom", ymap{{"fieldRef", ymap{{"fieldPath", "metadata.annotations['batch.kubernetes.io/job-completion-index']"}}}}}},
 			ymap{{"name", "GOMAXPROCS"}, {"valueFrom", ymap{{"resourceFieldRef", ymap{{"resource", "limits.cpu"}}}}}},
@@ -597,4 +601,13 @@ func yamlScalar(v any) string {
 	}
 	q, _ := json.Marshal(v)
 	return string(q)
+}
+
+func k8sCommand(bin, sweepPath string, sets []string) []any {
+	cmd := []any{bin, "sweep", sweepPath}
+	for _, kv := range sets {
+		// $(VAR) in a command is expanded by Kubernetes; $$ escapes a dollar.
+		cmd = append(cmd, "--set", strings.ReplaceAll(kv, "$", "$$"))
+	}
+	return append(cmd, "--quiet", "--index", "$(JOB_COMPLETION_INDEX)")
 }

@@ -144,13 +144,16 @@ func TestSlurmScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := sw.Override("budget.iterations=3"); err != nil {
+		t.Fatal(err)
+	}
 	var b bytes.Buffer
 	if err := sw.EmitSlurm(&b, 12, p, "/some dir/with space"); err != nil {
 		t.Fatal(err)
 	}
 	script := b.String()
 	for _, want := range []string{"#SBATCH --array=0-11%3\n", "#SBATCH --time=00:10:00\n", "#SBATCH --partition=cpu\n", "#SBATCH --cpus-per-task=2\n",
-		"--index \"$SLURM_ARRAY_TASK_ID\"", "cd '/some dir/with space'"} {
+		"--set budget.iterations=3 --quiet --index \"$SLURM_ARRAY_TASK_ID\"", "cd '/some dir/with space'"} {
 		if !strings.Contains(script, want) {
 			t.Errorf("script lacks %q:\n%s", want, script)
 		}
@@ -293,6 +296,7 @@ func TestK8sManifest(t *testing.T) {
 		"restartPolicy":  {get(doc, "spec", "template", "spec", "restartPolicy"), "Never"},
 		"image":          {get(doc, "spec", "template", "spec", "containers", 0, "image"), "registry.example/commgraph:v1"},
 		"index arg":      {get(doc, "spec", "template", "spec", "containers", 0, "command", 5), "$(JOB_COMPLETION_INDEX)"},
+		"first arg":      {get(doc, "spec", "template", "spec", "containers", 0, "command", 1), "sweep"},
 		"index env":      {get(doc, "spec", "template", "spec", "containers", 0, "env", 0, "name"), "JOB_COMPLETION_INDEX"},
 		"claim":          {get(doc, "spec", "template", "spec", "volumes", 0, "persistentVolumeClaim", "claimName"), "runs"},
 	}

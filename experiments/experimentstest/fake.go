@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/commgraph/commgraph/comm"
 	"github.com/commgraph/commgraph/experiments"
 	"github.com/commgraph/commgraph/marl"
 )
@@ -133,12 +134,14 @@ func (a *Algorithm) Evaluate(ctx context.Context, episodes int) (marl.Metrics, e
 	return marl.Metrics{"return": -a.loss()}, nil
 }
 
-// GraphSnapshot returns a tiny 3-agent graph that changes with the iteration.
+// GraphSnapshot returns a 3-agent graph whose weights change with the
+// iteration (a valid comm.Snapshot, so every export format works on it).
 func (a *Algorithm) GraphSnapshot() (any, error) {
 	w := 1 / (1 + math.Abs(a.theta[0]))
-	return map[string]any{
-		"iteration": a.iter,
-		"agents":    []string{"a0", "a1", "a2"},
-		"weights":   [][]float64{{1, w, 0}, {0, 1, w}, {w, 0, 1}},
+	p := [][]float64{{1 - w, w, 0}, {0, 1 - w, w}, {w, 0, 1 - w}}
+	return &comm.Snapshot{
+		Iteration: a.iter, Agents: []string{"a0", "a1", "a2"}, Variant: comm.Learned, Sparsity: 0.4, K: 1,
+		Logits: p, Probabilities: p, Adjacency: [][]int{{1, 1, 0}, {0, 1, 1}, {1, 0, 1}},
+		ReceiveRates: []float64{1, 1, 1},
 	}, nil
 }

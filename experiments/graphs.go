@@ -1,0 +1,178 @@
+package experiments
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/commgraph/commgraph/comm"
+	"github.com/commgraph/commgraph/marl"
+)
+
+// GraphSnapshotFile is one logged graph snapshot of a run.
+type GraphSnapshotFile struct {
+	Iteration int
+	Path      string
+}
+
+// ListGraphSnapshots returns the snapshots in runDir/graphs, by iteration.
+func ListGraphSnapshots(runDir string) ([]GraphSnapshotFile, error) {
+	matches, err := filepath.Glob(filepath.Join(runDir, "graphs", "iter-*.json"))
+	if err != nil {
+		return nil, err
+	}
+	var out []GraphSnapshotFile
+	for _, m := range matches {
+		s := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(m), "iter-"), ".json")
+		if n, err := strconv.Atoi(s); err == nil {
+			out = append(out, GraphSnapshotFile{n, m})
+		}
+	}
+	slices.SortFunc(out, func(a, b GraphSnapshotFile) int { return a.Iteration - b.Iteration })
+	return out, nil
+}
+
+// GraphSource resolves what `commgraph graph export` was pointed at: a run
+// directory, one of its snapshot files (graphs/iter-N.json) or one of its
+// checkpoints (checkpoints/iter-N.ckpt). It returns the run directory and
+// the snapshots selected: iter > 0 picks that iteration, all picks every
+// logged one, otherwise the newest. A checkpoint without a logged snapshot of
+// its iteration is loaded into a freshly built algorithm to take one.
+func GraphSource(path string, iter int, all bool) (runDir string, snaps []*comm.Snapshot, err error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", nil, err
+	}
+	switch {
+	case st.IsDir():
+		runDir = path
+	case strings.HasSuffix(path, ".json"):
+		s, err := comm.ReadSnapshot(path)
+		if err != nil {
+			return "", nil, err
+		}
+		return filepath.Dir(filepath.Dir(path)), []*comm.Snapshot{s}, nil
+	case strings.HasSuffix(path, ".ckpt"):
+		runDir = filepath.Dir(filepath.Dir(path))
+		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "iter-"), ".ckpt"))
+		if err != nil {
+			return "", nil, fmt.Errorf("%s: not a checkpoint name (iter-N.ckpt)", path)
+		}
+		if iter > 0 && iter != n {
+			return "", nil, fmt.Errorf("--iter %d does not match checkpoint %s", iter, path)
+		}
+		iter, all = n, false
+	default:
+		return "", nil, fmt.Errorf("%s: want a run directory, a graphs/iter-N.json snapshot or a checkpoints/iter-N.ckpt checkpoint", path)
+	}
+	files, err := ListGraphSnapshots(runDir)
+	if err != nil {
+		return "", nil, err
+	}
+	var pick []GraphSnapshotFile
+	switch {
+	case all:
+		pick = files
+	case iter > 0:
+		for _, f := range files {
+			if f.Iteration == iter {
+				pick = append(pick, f)
+			}
+		}
+		if len(pick) == 0 {
+			ck := filepath.Join(runDir, "checkpoints", fmt.Sprintf("iter-%06d.ckpt", iter))
+			if _, err := os.Stat(ck); err != nil {
+				have := make([]string, len(files))
+				for i, f := range files {
+					have[i] = strconv.Itoa(f.Iteration)
+				}
+				return "", nil, fmt.Errorf("%s: no graph snapshot or checkpoint of iteration %d (snapshots: %s)", runDir, iter, strings.Join(have, ", "))
+			}
+			s, err := SnapshotFromCheckpoint(ck)
+			if err != nil {
+				return "", nil, err
+			}
+			return runDir, []*comm.Snapshot{s}, nil
+		}
+	case len(files) > 0:
+		pick = files[len(files)-1:]
+	}
+	if len(pick) == 0 {
+		return "", nil, fmt.Errorf("%s: no graph snapshots (graphs/iter-N.json); is it a run directory of an algorithm with a communication graph?", runDir)
+	}
+	for _, f := range pick {
+		s, err := comm.ReadSnapshot(f.Path)
+		if err != nil {
+			return "", nil, err
+		}
+		snaps = append(snaps, s)
+	}
+	return runDir, snaps, nil
+}
+
+// SnapshotFromCheckpoint rebuilds a run's algorithm from its config.toml,
+// loads the checkpoint and takes a graph snapshot.
+func SnapshotFromCheckpoint(path string) (*comm.Snapshot, error) {
+	runDir := filepath.Dir(filepath.Dir(path))
+	cfg, err := LoadConfig(filepath.Join(runDir, "config.toml"))
+	if err != nil {
+		return nil, err
+	}
+	task, alg, err := Build(&cfg, uint64(cfg.Seed))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if c, ok := alg.(Closer); ok {
+			_ = c.Close()
+		}
+		if task.Close != nil {
+			_ = task.Close()
+		}
+	}()
+	if err := loadCheckpointInto(path, alg); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	g, ok := alg.(GraphSnapshotter)
+	if !ok {
+		return nil, fmt.Errorf("%s: algorithm %s has no communication graph", path, cfg.Algorithm.Kind)
+	}
+	v, err := g.GraphSnapshot()
+	if err != nil {
+		return nil, err
+	}
+	s, ok := v.(*comm.Snapshot)
+	if !ok {
+		return nil, fmt.Errorf("%s: algorithm %s returned a %T, not a comm.Snapshot", path, cfg.Algorithm.Kind, v)
+	}
+	return s, nil
+}
+
+// loadCheckpointInto reads a checkpoint file written by the runner into alg.
+func loadCheckpointInto(path string, alg marl.Algorithm) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	magic := make([]byte, len(checkpointMagic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != checkpointMagic {
+		return fmt.Errorf("not a commgraph checkpoint")
+	}
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		return fmt.Errorf("checkpoint header: %w", err)
+	}
+	var st runnerState
+	if err := json.Unmarshal(line, &st); err != nil {
+		return fmt.Errorf("checkpoint header: %w", err)
+	}
+	return alg.Load(br)
+}
