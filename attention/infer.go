@@ -47,7 +47,7 @@ func (l *Linear) InferStrided(dst []float32, ldd int, x []float32, ldx, rows int
 
 // Infer normalises each row of x [rows, Dim] into dst (dst may be x).
 func (l *LayerNorm) Infer(dst, x []float32) {
-	layerNorm(dst[:len(x)], x, f32(l.Gain), f32(l.Bias), l.Dim, l.Eps)
+	layerNorm(dst[:len(x)], x, f32(l.Gain), f32(l.Bias), l.Dim, l.Eps, nil, nil)
 }
 
 // ActivateInto writes act(x) into dst (dst may be x).

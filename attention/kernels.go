@@ -103,23 +103,34 @@ func (k addBiasKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads
 // "Layer Normalization"): y = (x - mean)/sqrt(var + eps) * gain + bias with the
 // biased variance, as in PyTorch's nn.LayerNorm.
 
-type layerNormKernel struct{ eps float64 }
+type layerNormKernel struct {
+	eps        float64
+	cache      bool
+	mean, rstd []float64 // per row, from the last forward (when cache)
+}
 
-func (layerNormKernel) name() string    { return "LayerNorm" }
-func (layerNormKernel) arity() int      { return 3 }
-func (layerNormKernel) diffWRT() []bool { return []bool{true, true, true} }
-func (layerNormKernel) outShape(s []tensor.Shape) (tensor.Shape, error) {
+func (k *layerNormKernel) enableCache() { k.cache = true }
+
+func (*layerNormKernel) name() string    { return "LayerNorm" }
+func (*layerNormKernel) arity() int      { return 3 }
+func (*layerNormKernel) diffWRT() []bool { return []bool{true, true, true} }
+func (*layerNormKernel) outShape(s []tensor.Shape) (tensor.Shape, error) {
 	if s[0].Dims() != 2 || s[1].TotalSize() != s[0][1] || s[2].TotalSize() != s[0][1] {
 		return nil, fmt.Errorf("x %v, gain %v and bias %v do not match", s[0], s[1], s[2])
 	}
 	return s[0].Clone(), nil
 }
 
-// layerNorm normalises each row of x (width d) into y.
-func layerNorm[T float](y, x, gain, bias []T, d int, eps float64) {
+// layerNorm normalises each row of x (width d) into y; it records the row
+// statistics in means/rstds when they are not nil.
+func layerNorm[T float](y, x, gain, bias []T, d int, eps float64, means, rstds []float64) {
+	gain, bias = gain[:d], bias[:d]
 	for r := 0; r < len(x); r += d {
 		xr, yr := x[r:r+d], y[r:r+d]
 		mean, rstd := rowStats(xr, eps)
+		if means != nil {
+			means[r/d], rstds[r/d] = mean, rstd
+		}
 		for j, v := range xr {
 			yr[j] = T((float64(v)-mean)*rstd)*gain[j] + bias[j]
 		}
@@ -140,13 +151,18 @@ func rowStats[T float](xr []T, eps float64) (mean, rstd float64) {
 	return mean, 1 / math.Sqrt(ss/float64(len(xr))+eps)
 }
 
-func layerNormBackward[T float](dx, dgain, dbias, x, gain, gy []T, d int, eps float64) {
+func layerNormBackward[T float](dx, dgain, dbias, x, gain, gy []T, d int, eps float64, means, rstds []float64) {
 	clear(dgain)
 	clear(dbias)
 	xhat := make([]float64, d)
 	for r := 0; r < len(x); r += d {
 		xr, gr, dxr := x[r:r+d], gy[r:r+d], dx[r:r+d]
-		mean, rstd := rowStats(xr, eps)
+		var mean, rstd float64
+		if means != nil {
+			mean, rstd = means[r/d], rstds[r/d]
+		} else {
+			mean, rstd = rowStats(xr, eps)
+		}
 		var m1, m2 float64 // means of dxhat and dxhat*xhat
 		for j, v := range xr {
 			xh := (float64(v) - mean) * rstd
@@ -167,30 +183,41 @@ func layerNormBackward[T float](dx, dgain, dbias, x, gain, gy []T, d int, eps fl
 	}
 }
 
-func (k layerNormKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
+func (k *layerNormKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
 	if err := checkDtype(k.name(), in); err != nil {
 		return nil, err
 	}
 	out := newLike(in[0].Dtype(), in[0].Shape()...)
-	d := in[0].Shape()[1]
+	rows, d := in[0].Shape()[0], in[0].Shape()[1]
+	var means, rstds []float64
+	if k.cache {
+		if cap(k.mean) < rows {
+			k.mean, k.rstd = make([]float64, rows), make([]float64, rows)
+		}
+		means, rstds = k.mean[:rows], k.rstd[:rows]
+	}
 	switch in[0].Dtype() {
 	case tensor.Float32:
-		layerNorm(slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]), d, k.eps)
+		layerNorm(slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]), d, k.eps, means, rstds)
 	default:
-		layerNorm(slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]), d, k.eps)
+		layerNorm(slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]), d, k.eps, means, rstds)
 	}
 	return out, nil
 }
 
-func (k layerNormKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.Dense) error {
+func (k *layerNormKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.Dense) error {
 	dt := in[0].Dtype()
 	dx, dg, db := grads[0], grads[1], grads[2]
-	d := in[0].Shape()[1]
+	rows, d := in[0].Shape()[0], in[0].Shape()[1]
+	var means, rstds []float64
+	if k.cache && len(k.mean) >= rows {
+		means, rstds = k.mean[:rows], k.rstd[:rows]
+	}
 	switch dt {
 	case tensor.Float32:
-		layerNormBackward(slice[float32](dx), slice[float32](dg), slice[float32](db), slice[float32](in[0]), slice[float32](in[1]), slice[float32](gout), d, k.eps)
+		layerNormBackward(slice[float32](dx), slice[float32](dg), slice[float32](db), slice[float32](in[0]), slice[float32](in[1]), slice[float32](gout), d, k.eps, means, rstds)
 	default:
-		layerNormBackward(slice[float64](dx), slice[float64](dg), slice[float64](db), slice[float64](in[0]), slice[float64](in[1]), slice[float64](gout), d, k.eps)
+		layerNormBackward(slice[float64](dx), slice[float64](dg), slice[float64](db), slice[float64](in[0]), slice[float64](in[1]), slice[float64](gout), d, k.eps, means, rstds)
 	}
 	return nil
 }
@@ -252,10 +279,21 @@ func fastExp(x float64) float64 {
 		return 0
 	}
 	const ln2Hi, ln2Lo = 6.93147180369123816490e-01, 1.90821492927058770002e-10
-	n := math.Floor(x*1.4426950408889634 + 0.5)
+	y := x*1.4426950408889634 + 0.5
+	n := float64(int64(y)) // floor(y): y <= 0.5 here, truncation rounds up for negatives
+	if n > y {
+		n--
+	}
 	r := x - n*ln2Hi - n*ln2Lo
 	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
 	return math.Float64frombits(uint64(int64(n)+1023)<<52) * p
+}
+
+func mulInto[T float](dst, a, b []T) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] * b[i]
+	}
 }
 
 func activate[T float](act Activation, y, x []T) {
@@ -294,36 +332,82 @@ func activateBackward[T float](act Activation, dx, x, gy []T) {
 	}
 }
 
-type activationKernel struct{ act Activation }
+type activationKernel struct {
+	act   Activation
+	cache bool
+	deriv any // []float32 or []float64: act'(x) from the last forward (GELU, when cache)
+}
 
-func (k activationKernel) name() string  { return k.act.String() }
-func (activationKernel) arity() int      { return 1 }
-func (activationKernel) diffWRT() []bool { return []bool{true} }
-func (activationKernel) outShape(s []tensor.Shape) (tensor.Shape, error) {
+func (k *activationKernel) enableCache() { k.cache = k.act == GELU }
+
+func (k *activationKernel) name() string  { return k.act.String() }
+func (*activationKernel) arity() int      { return 1 }
+func (*activationKernel) diffWRT() []bool { return []bool{true} }
+func (*activationKernel) outShape(s []tensor.Shape) (tensor.Shape, error) {
 	return s[0].Clone(), nil
 }
 
-func (k activationKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
+func (k *activationKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
 	if err := checkDtype(k.name(), in); err != nil {
 		return nil, err
 	}
 	out := newLike(in[0].Dtype(), in[0].Shape()...)
+	n := in[0].Shape().TotalSize()
 	switch in[0].Dtype() {
 	case tensor.Float32:
-		activate(k.act, slice[float32](out), slice[float32](in[0]))
+		if k.cache {
+			geluWithDeriv(slice[float32](out), cacheBuf[float32](&k.deriv, n), slice[float32](in[0]))
+		} else {
+			activate(k.act, slice[float32](out), slice[float32](in[0]))
+		}
 	default:
-		activate(k.act, slice[float64](out), slice[float64](in[0]))
+		if k.cache {
+			geluWithDeriv(slice[float64](out), cacheBuf[float64](&k.deriv, n), slice[float64](in[0]))
+		} else {
+			activate(k.act, slice[float64](out), slice[float64](in[0]))
+		}
 	}
 	return out, nil
 }
 
-func (k activationKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.Dense) error {
+// cacheBuf returns a []T of length n kept in *slot, reallocated when too small.
+func cacheBuf[T float](slot *any, n int) []T {
+	if b, ok := (*slot).([]T); ok && cap(b) >= n {
+		return b[:n]
+	}
+	b := make([]T, n)
+	*slot = b
+	return b
+}
+
+// geluWithDeriv writes GELU(x) into y and GELU'(x) into dy.
+func geluWithDeriv[T float](y, dy, x []T) {
+	dy = dy[:len(x)]
+	y = y[:len(x)]
+	for i, v := range x {
+		cdf, pdf := geluCDF(v)
+		f := float64(v)
+		y[i] = T(f * cdf)
+		dy[i] = T(cdf + f*pdf)
+	}
+}
+
+func (k *activationKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.Dense) error {
 	dx := grads[0]
+	n := in[0].Shape().TotalSize()
 	switch in[0].Dtype() {
 	case tensor.Float32:
-		activateBackward(k.act, slice[float32](dx), slice[float32](in[0]), slice[float32](gout))
+		if d, ok := k.deriv.([]float32); ok && k.cache && len(d) >= n {
+			mulInto(slice[float32](dx), slice[float32](gout), d[:n])
+		} else {
+			activateBackward(k.act, slice[float32](dx), slice[float32](in[0]), slice[float32](gout))
+		}
 	default:
-		activateBackward(k.act, slice[float64](dx), slice[float64](in[0]), slice[float64](gout))
+		if d, ok := k.deriv.([]float64); ok && k.cache && len(d) >= n {
+			mulInto(slice[float64](dx), slice[float64](gout), d[:n])
+		} else {
+			activateBackward(k.act, slice[float64](dx), slice[float64](in[0]), slice[float64](gout))
+		}
 	}
 	return nil
 }

@@ -73,12 +73,12 @@ func (l *LayerNorm) Forward(b *Binder, x *G.Node) (*G.Node, error) {
 	if x.Dims() != 2 || x.Shape()[1] != l.Dim {
 		return nil, fmt.Errorf("attention: layernorm %s: input %v, want [M %d]", l.Gain.Name, x.Shape(), l.Dim)
 	}
-	return applyKernel(layerNormKernel{eps: l.Eps}, x, b.Node(l.Gain), b.Node(l.Bias))
+	return applyKernel(&layerNormKernel{eps: l.Eps}, x, b.Node(l.Gain), b.Node(l.Bias))
 }
 
 // Activate applies an element-wise activation to x (any shape).
 func Activate(act Activation, x *G.Node) (*G.Node, error) {
-	return applyKernel(activationKernel{act: act}, x)
+	return applyKernel(&activationKernel{act: act}, x)
 }
 
 // EdgeEmbedding is the 2 x d table of edge-type embeddings, E0 (no edge) and

@@ -31,6 +31,13 @@ type kernel interface {
 	backward(in []*tensor.Dense, out, gout *tensor.Dense, grads []*tensor.Dense) error
 }
 
+// cacher is implemented by kernels that can keep forward intermediates for
+// their backward pass. SymDiff enables the cache, so forward-only graphs
+// (acting) do not pay for it. A kernel instance belongs to one node of one
+// graph, and a TapeMachine runs the node's forward before its backward in
+// every run, so the cache always holds the current run's values.
+type cacher interface{ enableCache() }
+
 var opIDs atomic.Uint64
 
 // fusedOp adapts a kernel to gorgonia's Op and SDOp interfaces.
@@ -131,6 +138,9 @@ func (op *fusedOp) DiffWRT(n int) []bool { return op.k.diffWRT() }
 // returns its input's gradient tensor without copying. No two values share
 // memory, so gorgonia's in-place register reuse cannot corrupt a gradient.
 func (op *fusedOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if c, ok := op.k.(cacher); ok {
+		c.enableCache()
+	}
 	diff := op.k.diffWRT()
 	shapes := make([]tensor.Shape, len(inputs))
 	for i, in := range inputs {
