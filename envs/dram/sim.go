@@ -255,7 +255,7 @@ type state struct {
 	fawN     int
 	fawI     int
 	dep      [nCmd]int64 // rank-level earliest time per command
-	early    [nCmd]int64 // dep and the command bus
+	bus      int64       // last command on the command bus
 
 	// refresh manager
 	rState    int
@@ -389,8 +389,9 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	}
 	st.fawN, st.fawI = 0, 0
 	for x := range st.dep {
-		st.dep[x], st.early[x] = never, never
+		st.dep[x] = never
 	}
+	st.bus = never
 
 	st.rState, st.flex, st.activated = rsRegular, 0, 0
 	st.trig = inf
@@ -514,9 +515,13 @@ func (st *state) nextEvent() int64 {
 	if st.acq >= 0 && st.acqTime > T {
 		nx = min(nx, st.acqTime)
 	}
-	for m := st.cand; m != 0; m &= m - 1 {
-		b := &st.banks[bits.TrailingZeros64(m)]
-		nx = min(nx, max(b.local, st.early[b.cmd]))
+	if st.cand != 0 {
+		bm := inf
+		for m := st.cand; m != 0; m &= m - 1 {
+			b := &st.banks[bits.TrailingZeros64(m)]
+			bm = min(bm, max(b.local, st.dep[b.cmd]))
+		}
+		nx = min(nx, max(bm, st.bus+1)) // one command per clock on the bus
 	}
 	if st.refresh {
 		if st.rCmd != cNOP {
@@ -686,7 +691,7 @@ func (st *state) controllerRun(T int64) bool {
 			i := bits.TrailingZeros64(m)
 			b := &st.banks[i]
 			key := none
-			if max(b.local, st.early[b.cmd]) <= T {
+			if max(b.local, st.dep[b.cmd]) <= T {
 				key = int64(b.cur)<<8 | int64(i)
 			}
 			best = min(best, key)
@@ -974,9 +979,7 @@ func (st *state) updateEarly(c cmdKind, T int64) {
 	if c == cACT && st.fawN >= 4 {
 		st.dep[cACT] = max(st.dep[cACT], st.faw[st.fawI]+st.t.FAW)
 	}
-	for x := cACT; x < nCmd; x++ {
-		st.early[x] = max(st.dep[x], T+1)
-	}
+	st.bus = T
 }
 
 // refreshStart is RefreshManagerAllBank::start.
@@ -1007,7 +1010,7 @@ func (st *state) refreshStart(T int64) {
 		} else {
 			st.rCmd = cREFA
 		}
-		st.rTTS = max(T, st.early[st.rCmd])
+		st.rTTS = max(T, st.dep[st.rCmd], st.bus+1)
 		return
 	}
 	if st.busy() {
@@ -1016,7 +1019,7 @@ func (st *state) refreshStart(T int64) {
 		return
 	}
 	st.rCmd = cREFA
-	st.rTTS = max(T, st.early[cREFA])
+	st.rTTS = max(T, st.dep[cREFA], st.bus+1)
 }
 
 func (st *state) busy() bool {
