@@ -46,7 +46,7 @@ const DefaultVerify = 61
 
 // DefaultChunkSize is the number of configurations per chunk (the most work
 // an interrupted sweep loses per worker).
-const DefaultChunkSize = 2048
+const DefaultChunkSize = 1024
 
 // Options tunes Run.
 type Options struct {
