@@ -30,30 +30,25 @@ var (
 // have served since start-up (for tests that check the kernel is in use).
 func Calls() (sgemm, dgemm int64) { return sgemmCalls.Load(), dgemmCalls.Load() }
 
-var (
-	current   BLAS = gonum.Implementation{}
-	currentMu sync.Mutex
-)
+type holder struct{ b BLAS }
+
+var current atomic.Pointer[holder]
+
+func init() { current.Store(&holder{gonum.Implementation{}}) }
 
 // Use installs Default() as the BLAS of gorgonia and gorgonia's tensor
 // package and returns its name. Call it once at start-up, before building
 // machines; it is safe to call again.
 func Use() string {
-	currentMu.Lock()
-	defer currentMu.Unlock()
 	b, name := Default()
 	G.Use(b)
-	current = b
+	current.Store(&holder{b})
 	return name
 }
 
 // Current returns the implementation installed by the last Use (gonum's
 // before any call).
-func Current() BLAS {
-	currentMu.Lock()
-	defer currentMu.Unlock()
-	return current
-}
+func Current() BLAS { return current.Load().b }
 
 // Sgemm computes C = alpha op(A) op(B) + beta C (row-major, as gonum's
 // blas.Float32) with the implementation installed by Use.
