@@ -1,0 +1,88 @@
+package experiments_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/commgraph/commgraph/comm"
+	"github.com/commgraph/commgraph/experiments"
+)
+
+// tinyLearner is a CommFormer config small enough for a unit test.
+func tinyLearner(t *testing.T, kind string) experiments.Config {
+	t.Helper()
+	cfg := experiments.DefaultConfig()
+	cfg.Name = "tiny-" + kind
+	cfg.OutDir = t.TempDir()
+	cfg.Env.Kind = kind
+	cfg.Algorithm.EmbedDim = 8
+	cfg.Algorithm.Warmup = 1
+	cfg.Algorithm.Threads = 1
+	cfg.PPO.NumEnvs = 2
+	cfg.PPO.RolloutSteps = 6
+	cfg.PPO.Epochs = 2
+	cfg.PPO.AlphaEvery = 2
+	cfg.Budget.Iterations = 4
+	cfg.Eval.Every = 2
+	cfg.Eval.Episodes = 2
+	cfg.Log.GraphEvery = 2
+	cfg.Log.Timing = false
+	cfg.Checkpoint.Every = 2
+	return cfg
+}
+
+// TestBuiltinLearnerResumesExactly runs the real learner on predator-prey
+// and on the DRAM space (whose evaluation cache is part of the checkpoint),
+// then simulates a crash after the iteration-2 checkpoint: the rerun must
+// reproduce the metrics, graph snapshots and summary exactly.
+func TestBuiltinLearnerResumesExactly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a tiny learner")
+	}
+	for _, kind := range []string{"predprey", "dram"} {
+		t.Run(kind, func(t *testing.T) {
+			cfg := tinyLearner(t, kind)
+			if kind == "dram" {
+				cfg.Eval.Episodes = 1
+			}
+			sums, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := sums[0].Dir
+			if kind == "dram" {
+				if sums[0].UniqueEvals < 2 || sums[0].Best == nil || len(sums[0].Best.Knobs) != 10 {
+					t.Fatalf("DRAM summary: %+v", sums[0])
+				}
+				if !strings.HasPrefix(sums[0].Task, "dram-stream-latency") || sums[0].Primary.X != "unique_evals" {
+					t.Errorf("task %q primary %+v", sums[0].Task, sums[0].Primary)
+				}
+			}
+			s, err := comm.ReadSnapshot(filepath.Join(dir, "graphs", "iter-000004.json"))
+			if err != nil || s.N() < 3 {
+				t.Fatalf("graph snapshot: %v %+v", err, s)
+			}
+			want := map[string]string{}
+			files := []string{"metrics.csv", "metrics.jsonl", "summary.json", "graphs/iter-000004.json"}
+			for _, f := range files {
+				want[f] = read(t, filepath.Join(dir, f))
+			}
+			for _, f := range []string{"DONE", "summary.json", "checkpoints/iter-000004.ckpt", "graphs/iter-000004.json"} {
+				if err := os.Remove(filepath.Join(dir, f)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range files {
+				if got := read(t, filepath.Join(dir, f)); got != want[f] {
+					t.Errorf("%s differs after resuming from iteration 2:\n%s\n---\n%s", f, got, want[f])
+				}
+			}
+		})
+	}
+}
