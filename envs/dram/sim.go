@@ -228,8 +228,11 @@ type state struct {
 	plResp      int32
 
 	// controller front end
-	acq        int32
-	acqTime    int64
+	acq       int32
+	acqTime   int64
+	acqHidden bool // a request reaching the controller at acqTime through
+	// the Simple arbiter, not seen by the controller's first evaluation at
+	// acqTime (SystemC delta order)
 	lastBank   int
 	nRead      int
 	nWrite     int
@@ -362,7 +365,7 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	st.pend.reset(64)
 	st.arbResp.reset(64)
 	st.nextReturn, st.plRespAt, st.plResp = 0, inf, -1
-	st.acq, st.acqTime, st.lastBank = -1, inf, 0
+	st.acq, st.acqTime, st.acqHidden, st.lastBank = -1, inf, false, 0
 	st.nRead, st.nWrite, st.nTotal = 0, 0, 0
 	st.relReq, st.relTime, st.ctrlRespAt, st.ctrlResp = -1, inf, inf, -1
 	st.lastDir = false
@@ -429,9 +432,21 @@ func (st *state) scheduleNextArrival(a int64, first bool) {
 		default:
 			st.playerArr = max(a+1, l)
 		}
+		st.simpleArrival()
 		return
 	}
 	st.playerArr = arrivalCycle(a, int64(st.line[i]), first, st.rel, st.tck, st.pclk)
+	st.simpleArrival()
+}
+
+// simpleArrival: the Simple arbiter forwards an arriving request straight
+// to the controller, so the arrival is recorded there at once (no event of
+// its own when the controller has no room for it then).
+func (st *state) simpleArrival() {
+	if st.arb == ArbSimple {
+		st.acq, st.acqTime, st.acqHidden = st.arrReq, st.playerArr, true
+		st.playerArr = inf
+	}
 }
 
 // arrivalCycle is when a request reaches the arbiter (memory cycles): the
@@ -457,7 +472,7 @@ func arrivalCycle(a, line int64, first, rel bool, tck, pclk int64) int64 {
 }
 
 func (st *state) run() error {
-	st.now = st.playerArr
+	st.now = min(st.playerArr, st.acqTime)
 	for st.received < st.n {
 		st.step(st.now)
 		if st.received >= st.n {
@@ -487,6 +502,10 @@ func (st *state) step(T int64) {
 	}
 	for range 64 {
 		did := false
+		if st.acqHidden && st.acq >= 0 && st.acqTime == T {
+			st.acqHidden = false
+			did = st.hasSpace()
+		}
 		if st.playerArr == T {
 			st.playerArr = inf
 			st.arbArrive(T, st.arrReq)
@@ -512,7 +531,7 @@ func (st *state) step(T int64) {
 func (st *state) nextEvent() int64 {
 	T := st.now
 	nx := inf
-	if st.acq >= 0 && st.acqTime > T {
+	if st.acq >= 0 && st.acqTime > T && !st.acqHidden && st.hasSpace() {
 		nx = min(nx, st.acqTime)
 	}
 	if st.cand != 0 {
@@ -539,6 +558,9 @@ func (st *state) nextEvent() int64 {
 	if st.playerArr > T {
 		nx = min(nx, st.playerArr)
 	}
+	if st.acq >= 0 && st.acqTime > T && st.acqHidden && st.hasSpace() {
+		nx = min(nx, st.acqTime)
+	}
 	if st.ctrlRespAt > T {
 		nx = min(nx, st.ctrlRespAt)
 	}
@@ -551,10 +573,6 @@ func (st *state) nextEvent() int64 {
 // ---- trace player and arbiter ----
 
 func (st *state) arbArrive(T int64, r int32) {
-	if st.arb == ArbSimple {
-		st.acq, st.acqTime = r, T
-		return
-	}
 	if st.active < st.mat {
 		st.active++
 		st.scheduleNextArrival(T, false)
@@ -787,7 +805,7 @@ func (st *state) hasSpace() bool {
 }
 
 func (st *state) manageRequests(T int64) bool {
-	if st.acq < 0 || st.acqTime > T || !st.hasSpace() {
+	if st.acq < 0 || st.acqTime > T || st.acqHidden && st.acqTime == T || !st.hasSpace() {
 		return false
 	}
 	r := st.acq
