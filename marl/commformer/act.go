@@ -16,7 +16,8 @@ import (
 func (m *model) act(a *actor, obs []float32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error {
 	B, N, A := a.enc.B, m.N, m.A
 	e, d := a.enc, a.dec
-	put(e.obs, obs)
+	normObs(a.norm, obs, m.O)
+	put(e.obs, a.norm)
 	if err := e.vm.RunAll(); err != nil {
 		e.vm.Reset()
 		return fmt.Errorf("commformer: acting encoder: %w", err)

@@ -55,6 +55,9 @@ type alOp struct {
 	kind             int
 	n, in, out, rows int
 	id               uint64
+	// out is the output tensor, reused by every run of the op (a run's
+	// values are consumed before the next run starts).
+	buf *tensor.Dense
 }
 
 func (op *alOp) Arity() int {
@@ -141,7 +144,10 @@ func (op *alOp) Do(vs ...G.Value) (G.Value, error) {
 		in[i] = d
 	}
 	shape, _ := op.InferShape()
-	out := tensor.New(tensor.Of(in[0].Dtype()), tensor.WithShape(shape...))
+	if op.buf == nil || op.buf.Dtype() != in[0].Dtype() {
+		op.buf = tensor.New(tensor.Of(in[0].Dtype()), tensor.WithShape(shape...))
+	}
+	out := op.buf
 	switch in[0].Dtype() {
 	case tensor.Float32:
 		alRun(op, gemm32{gemm.Current()}, out.Float32s(), in)

@@ -133,7 +133,7 @@ func gradCheck(t *testing.T, cfg Config, mode comm.Mode, check func(name string)
 	for i := range idx {
 		idx[i] = i
 	}
-	newBatchFill(B, n, tr.m.A, tr.m.O).fill(tg, b, idx, adv, tr.vnorm)
+	tr.batchFill(B).fill(tg, b, idx, adv, tr.vnorm)
 	run := func() float64 {
 		defer tg.vm.Reset()
 		if err := tg.vm.RunAll(); err != nil {

@@ -210,6 +210,7 @@ type actor struct {
 	// the pass in which it chose.
 	dist []float32
 	// scratch
+	norm []float32
 	logp []float32
 	tok  []float32
 	gate []float64
@@ -224,7 +225,7 @@ func (m *model) newActor(B int) (*actor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("commformer: build acting decoder: %w", err)
 	}
-	return &actor{m: m, enc: e, dec: d, logp: make([]float32, B*m.N*m.A), dist: make([]float32, B*m.N*m.A), tok: make([]float32, B*m.N*(m.A+1))}, nil
+	return &actor{m: m, enc: e, dec: d, norm: make([]float32, B*m.N*m.O), logp: make([]float32, B*m.N*m.A), dist: make([]float32, B*m.N*m.A), tok: make([]float32, B*m.N*(m.A+1))}, nil
 }
 
 // setMode sets the graph mode of every binding (warm-up or exact when acting).
@@ -256,7 +257,8 @@ type policy interface {
 // [B*N] (and, if gates is non-nil, the acting gates [B*N]).
 func (m *model) values(a *actor, obs []float32, values []float32, gates []float64) error {
 	e := a.enc
-	put(e.obs, obs)
+	normObs(a.norm, obs, m.O)
+	put(e.obs, a.norm)
 	defer e.vm.Reset()
 	if err := e.vm.RunAll(); err != nil {
 		return fmt.Errorf("commformer: encoder: %w", err)

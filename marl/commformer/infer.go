@@ -70,7 +70,7 @@ func (fa *fastActor) encode(obs []float32, values []float32, gates []float64) ([
 	}
 	// Observation embedding.
 	ln := fa.ln[:R*O]
-	m.obsLN1.Infer(ln, obs)
+	normObs(ln, obs, O)
 	m.obsLin.Infer(fa.emb, ln, R)
 	attention.ActivateInto(attention.GELU, fa.emb, fa.emb)
 	m.obsLN2.Infer(fa.emb, fa.emb)

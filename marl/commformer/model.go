@@ -2,6 +2,7 @@ package commformer
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync/atomic"
 
@@ -32,19 +33,19 @@ type model struct {
 	counts     []int
 	ps, aps    *attention.Params
 
-	obsLN1, obsLN2 *attention.LayerNorm
-	obsLin         *attention.Linear
-	gate           *comm.Gate
-	graph          *comm.Graph
-	edge           *attention.EdgeEmbedding
-	enc            []*attention.EncoderBlock
-	vLin1, vLin2   *agentLinear
-	vLN            *attention.LayerNorm
-	tokLin         *attention.Linear
-	tokLN          *attention.LayerNorm
-	dec            []*attention.DecoderBlock
-	aLN1, aLN2     *attention.LayerNorm
-	aLin1, aLin2   *agentLinear
+	obsLN2       *attention.LayerNorm
+	obsLin       *attention.Linear
+	gate         *comm.Gate
+	graph        *comm.Graph
+	edge         *attention.EdgeEmbedding
+	enc          []*attention.EncoderBlock
+	vLin1, vLin2 *agentLinear
+	vLN          *attention.LayerNorm
+	tokLin       *attention.Linear
+	tokLN        *attention.LayerNorm
+	dec          []*attention.DecoderBlock
+	aLN1, aLN2   *attention.LayerNorm
+	aLin1, aLin2 *agentLinear
 
 	maskRow []float32 // [N*A] additive action mask of one sample
 }
@@ -60,7 +61,6 @@ func newModel(dt tensor.Dtype, n, obsDim int, counts []int, cfg Config, gcfg com
 		ps: attention.NewParams(dt), aps: attention.NewParams(dt)}
 	ps := m.ps
 	u := attention.Uniform(rng, 1)
-	m.obsLN1 = attention.NewLayerNorm(ps, "obs.ln1", obsDim)
 	m.obsLin = attention.NewLinear(ps, "obs.lin", obsDim, d, u)
 	m.obsLN2 = attention.NewLayerNorm(ps, "obs.ln2", d)
 	var err error
@@ -106,13 +106,12 @@ func (m *model) commGraph(b *attention.Binder, adj *comm.Adj, gate *G.Node) (att
 	return attention.CommGraph{N: m.N, A: adj.A, Edge: e, Gate: gate}, nil
 }
 
-// embed: LayerNorm -> Linear -> GELU -> LayerNorm of the observations [B*N, O].
+// embed: LayerNorm -> Linear -> GELU -> LayerNorm of the observations. The
+// first LayerNorm is applied to the data before it enters the graph (see
+// normObs), so obs [B*N, O] is already normalised.
 func (m *model) embed(b *attention.Binder, obs *G.Node) (*G.Node, error) {
-	x, err := m.obsLN1.Forward(b, obs)
+	x, err := m.obsLin.ForwardData(b, obs)
 	if err != nil {
-		return nil, err
-	}
-	if x, err = m.obsLin.Forward(b, x); err != nil {
 		return nil, err
 	}
 	if x, err = attention.Activate(attention.GELU, x); err != nil {
@@ -307,3 +306,31 @@ var nodeSeq atomic.Uint64
 
 // uniq returns a graph-unique node name.
 func uniq(prefix string) string { return fmt.Sprintf("%s_%d", prefix, nodeSeq.Add(1)) }
+
+// normObs writes the row-wise layer normalisation (zero mean, unit
+// variance, eps 1e-5, no affine part) of the observations src [rows*O] into
+// dst. The spec's first LayerNorm has a learned gain and bias, but an affine
+// map followed by a Linear layer is again a Linear layer (W' = diag(g) W,
+// c' = b W + c), so dropping them loses nothing; and normalising outside the
+// graph makes the observation an input that needs no gradient, which saves
+// the largest backward matrix product of the model (dx of obs x W).
+func normObs(dst, src []float32, O int) {
+	for r := 0; r+O <= len(src); r += O {
+		x := src[r : r+O]
+		var s float64
+		for _, v := range x {
+			s += float64(v)
+		}
+		mean := s / float64(O)
+		var ss float64
+		for _, v := range x {
+			d := float64(v) - mean
+			ss += d * d
+		}
+		rstd := 1 / math.Sqrt(ss/float64(O)+attention.LayerNormEps)
+		y := dst[r : r+O]
+		for j, v := range x {
+			y[j] = float32((float64(v) - mean) * rstd)
+		}
+	}
+}

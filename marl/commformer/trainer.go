@@ -51,9 +51,11 @@ type Trainer struct {
 	iter     int
 	envSteps int64
 
-	buf    *marl.Buffer
-	train  map[int]*trainGraph
-	actors map[int]policy
+	buf     *marl.Buffer
+	normObs []float32
+	fills   map[int]*batchFill
+	train   map[int]*trainGraph
+	actors  map[int]policy
 	// graphActing forces the gorgonia acting graphs (float64 models always
 	// use them; float32 models use the plain inference path by default).
 	graphActing bool
@@ -109,7 +111,7 @@ func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Traine
 		vnorm:    marl.NewValueNorm(),
 		coefs:    marl.PPOCoefs{Clip: cfg.Clip, HuberDelta: cfg.HuberDelta, ValueCoef: cfg.ValueCoef, EntropyCoef: cfg.EntropyCoef},
 		streams:  map[string]*rand.PCG{}, rngs: map[string]*rand.Rand{},
-		train: map[int]*trainGraph{}, actors: map[int]policy{}, graphActing: dt != tensor.Float32,
+		fills: map[int]*batchFill{}, train: map[int]*trainGraph{}, actors: map[int]policy{}, graphActing: dt != tensor.Float32,
 	}
 	for i, name := range streamNames {
 		p := rand.NewPCG(envs.DeriveSeed(seed, uint64(purposeAct+i)), uint64(purposeAct+i))
@@ -323,7 +325,7 @@ func (t *Trainer) rollout(ctx context.Context) (*rolloutStats, error) {
 // update runs the PPO epochs on the buffer.
 func (t *Trainer) update() (marl.Metrics, error) {
 	b := t.buf
-	N, A, O := t.m.N, t.m.A, t.m.O
+	N := t.m.N
 	S := b.Len()
 	mode := t.trainMode()
 	mbs := t.cfg.Minibatches
@@ -337,7 +339,7 @@ func (t *Trainer) update() (marl.Metrics, error) {
 	marl.NormalizeAdvantages(b.Advantages, adv)
 
 	R := B * N
-	fb := newBatchFill(B, N, A, O)
+	fb := t.batchFill(B)
 	ratio := make([]float32, R)
 	idx := make([]int, S)
 	for i := range idx {
@@ -617,9 +619,27 @@ func (t *Trainer) Load(r io.Reader) error {
 	return nil
 }
 
+// batchFill returns a minibatch filler for B samples of the buffer, whose
+// observations it layer-normalises once (see normObs).
+func (t *Trainer) batchFill(B int) *batchFill {
+	b := t.buf
+	if len(t.normObs) != len(b.Obs) {
+		t.normObs = make([]float32, len(b.Obs))
+	}
+	normObs(t.normObs, b.Obs, t.m.O)
+	f := t.fills[B]
+	if f == nil {
+		f = newBatchFill(B, t.m.N, t.m.A, t.m.O)
+		t.fills[B] = f
+	}
+	f.src = t.normObs
+	return f
+}
+
 // batchFill holds the scratch of one minibatch's inputs.
 type batchFill struct {
 	N, A, O                               int
+	src                                   []float32 // normalised observations of the buffer
 	obs, tok, oh, olp, adv, ov, ret, targ []float32
 }
 
@@ -640,7 +660,7 @@ func (f *batchFill) fill(tg *trainGraph, b *marl.Buffer, idx []int, adv []float3
 	clear(f.tok)
 	clear(f.oh)
 	for r, s := range idx {
-		copy(f.obs[r*N*O:(r+1)*N*O], b.Obs[s*N*O:(s+1)*N*O])
+		copy(f.obs[r*N*O:(r+1)*N*O], f.src[s*N*O:(s+1)*N*O])
 		for i := 0; i < N; i++ {
 			src, dst := s*N+i, r*N+i
 			f.oh[dst*A+int(b.Actions[src])] = 1
