@@ -53,3 +53,46 @@ func TestOtherTraces(t *testing.T) {
 		t.Logf("%s: %d requests (%d writes): base %.0f ns %.0f pJ %.1f mW", n, len(tr.Requests), w, res.TimeNS, res.EnergyPJ, res.PowerMW)
 	}
 }
+
+// TestResponsesAhead: computing Simple-arbiter responses at their column
+// command gives exactly the event-by-event result.
+func TestResponsesAhead(t *testing.T) {
+	var traces []*Trace
+	for _, n := range []string{"cloud-1", "random"} {
+		tr, err := LoadTrace(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.Requests = tr.Requests[:3000]
+		traces = append(traces, tr)
+	}
+	if tr, err := LoadTraceFile(filepath.Join(sharedDir(), "data", "traces", "ddr3_example.stl")); err == nil {
+		traces = append(traces, tr)
+	}
+	ahead, events := NewSimulator(nil, nil), NewSimulator(nil, nil)
+	events.eventResponses = true
+	for _, tr := range traces {
+		for page := range 4 {
+			for sched := range 3 {
+				for _, size := range []int{0, 3, 7} {
+					for resp := range 2 {
+						for ref := range 2 {
+							c := Config{page, sched, (page + sched) % 3, size, resp, ref, 1, 2, ArbSimple, 0}
+							a, err := ahead.Run(tr, c)
+							if err != nil {
+								t.Fatal(err)
+							}
+							e, err := events.Run(tr, c)
+							if err != nil {
+								t.Fatal(err)
+							}
+							if a != e {
+								t.Fatalf("%s %s: ahead %+v, events %+v", tr.Name, c, a, e)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

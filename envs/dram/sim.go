@@ -31,7 +31,8 @@ type Simulator struct {
 	// PlayerClockMHz is the trace player clock (default 800 MHz).
 	PlayerClockMHz float64
 
-	st state
+	eventResponses bool // tests: simulate Simple-arbiter responses event by event
+	st             state
 }
 
 // NewSimulator returns a simulator for the given memspec and address
@@ -200,6 +201,7 @@ type state struct {
 	page, sched, bufM  int
 	respM, arb         int
 	refresh            bool
+	aheadResp          bool // responses computed at their column command (simpleResponses)
 	maxPost, maxPullIn int
 
 	now      int64
@@ -357,6 +359,7 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	st.refresh = cfg[KnobRefreshPolicy] == RefreshAllBank
 	st.maxPost, st.maxPullIn = cfg.MaxPostponed(), cfg.MaxPulledin()
 	st.arb, st.mat = cfg[KnobArbiter], cfg.MaxActive()
+	st.aheadResp = st.arb == ArbSimple && !s.eventResponses
 
 	st.now = 0
 	st.nextIdx, st.playerArr, st.arrReq, st.received, st.lastResp = 0, inf, -1, 0, 0
@@ -473,12 +476,16 @@ func arrivalCycle(a, line int64, first, rel bool, tck, pclk int64) int64 {
 
 func (st *state) run() error {
 	st.now = min(st.playerArr, st.acqTime)
-	for st.received < st.n {
+	for {
 		st.step(st.now)
-		if st.received >= st.n {
-			break
+		if st.received >= st.n && st.now >= st.lastResp {
+			return nil
 		}
 		nx := st.nextEvent()
+		if st.received >= st.n {
+			// Responses computed ahead (Simple arbiter): run on to the last one.
+			nx = min(nx, st.lastResp)
+		}
 		if nx >= inf {
 			return fmt.Errorf("deadlock at cycle %d (%d of %d responses)", st.now, st.received, st.n)
 		}
@@ -487,7 +494,6 @@ func (st *state) run() error {
 		}
 		st.now = nx
 	}
-	return nil
 }
 
 // step processes everything that happens at cycle T. The controller's
@@ -732,6 +738,9 @@ func (st *state) controllerRun(T int64) bool {
 }
 
 func (st *state) manageResponses(T int64) bool {
+	if st.aheadResp {
+		return false
+	}
 	if st.relReq >= 0 {
 		if st.relTime != T {
 			return false
@@ -1168,13 +1177,41 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 		} else {
 			st.ready[r] = T + t.RL + t.burst
 		}
-		if st.respM == RespFifo {
+		if st.aheadResp {
+			st.simpleResponses(r)
+		} else if st.respM == RespFifo {
 			st.rq.push(r)
 			if st.rq.size == 1 {
 				st.rqFront = st.ready[r]
 			}
 		}
 	}
+}
+
+// simpleResponses computes response times ahead. With the Simple arbiter
+// the player takes every response at once and nothing upstream waits for
+// it, so the controller releases responses in its queue order (column
+// commands for Fifo, request ids for Reorder), each at its data-strobe end
+// but at least one clock after the previous one:
+// S_k = max(ready_k, S_{k-1} + 1), the first at its ready time.
+func (st *state) simpleResponses(r int32) {
+	if st.respM == RespFifo {
+		st.releaseAt(st.ready[r])
+		return
+	}
+	for int(st.rqNext) < st.n && st.ready[st.rqNext] < inf {
+		st.releaseAt(st.ready[st.rqNext])
+		st.rqNext++
+	}
+}
+
+func (st *state) releaseAt(ready int64) {
+	s := ready
+	if st.received > 0 {
+		s = max(ready, st.lastResp+1)
+	}
+	st.received++
+	st.lastResp = s
 }
 
 // dpAdvance applies the auto-precharges due by T in time order (DRAMPower
