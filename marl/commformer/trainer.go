@@ -48,8 +48,9 @@ type Trainer struct {
 	streams map[string]*rand.PCG
 	rngs    map[string]*rand.Rand
 
-	iter     int
-	envSteps int64
+	iter      int
+	envSteps  int64
+	lastRates []float64 // per-agent receive rates of the last rollout
 
 	buf     *marl.Buffer
 	normObs []float32
@@ -147,6 +148,21 @@ func (t *Trainer) AlphaParams() *attention.Params { return t.m.aps }
 // iteration: alpha itself during warm-up, the exact top-k graph otherwise,
 // the constant for fixed variants (N*N, rows = receivers).
 func (t *Trainer) Adjacency() []float64 { return t.m.graph.Matrix(t.actMode(), nil) }
+
+// Snapshot records the current communication graph for export (alpha,
+// probabilities, exact adjacency, agent names from the environment, and the
+// per-agent receive rates of the last rollout when gating is on).
+func (t *Trainer) Snapshot() (*comm.Snapshot, error) {
+	names := make([]string, len(t.spec.Agents))
+	for i, a := range t.spec.Agents {
+		names[i] = a.Name
+	}
+	var rates []float64
+	if t.m.gate.Enabled() {
+		rates = t.lastRates
+	}
+	return t.m.graph.Snapshot(t.iter, names, rates, t.m.gate.Enabled())
+}
 
 // trainMode is the graph mode of the PPO updates at the current iteration.
 func (t *Trainer) trainMode() comm.Mode {
@@ -251,6 +267,7 @@ func (t *Trainer) Iterate(ctx context.Context) (marl.Metrics, error) {
 	if t.m.gate.Enabled() {
 		gates = rs.gates
 	}
+	t.lastRates = comm.ReceiveRates(gates, t.m.N)
 	mt["receive_rate"] = comm.ReceiveRate(gates)
 	mt["messages_per_step"] = comm.MessagesPerStep(adj, gates, t.m.N)
 	for k, v := range upd {
