@@ -113,6 +113,8 @@ type timing struct {
 	ttcRD, ttcWR                                        int64 // DRAMPower time to completion
 	eACT, ePRE, eRD, eWR, eREF, eAct, ePre              float64
 	delta                                               [nCmd][nCmd]int64 // see rankDelta
+	affects                                             [nCmd][nCmd]rankBound
+	nAffects                                            [nCmd]int
 }
 
 func newTiming(m *MemSpec) timing {
@@ -993,15 +995,29 @@ func (t *timing) rankDelta() {
 	set(cPRE, t.RP, cREFA)
 	set(cPREA, t.RP, cREFA)
 	set(cREFA, t.RFC, cREFA)
+	for c := range t.delta {
+		t.nAffects[c] = 0
+		for x, d := range t.delta[c] {
+			if d != never {
+				t.affects[c][t.nAffects[c]] = rankBound{cmdKind(x), d}
+				t.nAffects[c]++
+			}
+		}
+	}
+}
+
+// rankBound: command x may not issue before T + d after the command at T.
+type rankBound struct {
+	x cmdKind
+	d int64
 }
 
 // updateEarly adds the rank-level constraints of command c issued at T.
 // Issue times only grow, so each constraint's bound only grows and the
 // running maximum stays exact; the command bus allows one command per clock.
 func (st *state) updateEarly(c cmdKind, T int64) {
-	d := &st.t.delta[c]
-	for x := cACT; x < nCmd; x++ {
-		st.dep[x] = max(st.dep[x], T+d[x])
+	for _, e := range st.t.affects[c][:st.t.nAffects[c]] {
+		st.dep[e.x] = max(st.dep[e.x], T+e.d)
 	}
 	if c == cACT && st.fawN >= 4 {
 		st.dep[cACT] = max(st.dep[cACT], st.faw[st.fawI]+st.t.FAW)
