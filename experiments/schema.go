@@ -691,15 +691,24 @@ func formatDefault(v reflect.Value) string {
 	return fmt.Sprint(v.Interface())
 }
 
-// SchemaMarkdown renders the schema as the Markdown tables of
+// SchemaMarkdown renders the run schema as the Markdown tables of
 // docs/configuration.md: one table per TOML table, one row per key with its
 // type, default, unit, allowed values and meaning.
 func SchemaMarkdown() string {
 	def := DefaultConfig()
-	dv := reflect.ValueOf(&def).Elem()
+	return schemaMarkdown(schemaFields, reflect.ValueOf(&def).Elem(), "")
+}
+
+// SweepSchemaMarkdown renders the sweep-file schema the same way.
+func SweepSchemaMarkdown() string {
+	def := defaultSweep()
+	return schemaMarkdown(sweepFields, reflect.ValueOf(&def).Elem(), "sweep: ")
+}
+
+func schemaMarkdown(fields []field, dv reflect.Value, title string) string {
 	var b strings.Builder
 	table := "\x00"
-	for _, f := range schemaFields {
+	for _, f := range fields {
 		t := ""
 		if i := strings.LastIndex(f.path, "."); i >= 0 {
 			t = f.path[:i]
@@ -707,9 +716,9 @@ func SchemaMarkdown() string {
 		if t != table {
 			table = t
 			if t == "" {
-				b.WriteString("\n### Top level\n\n")
+				fmt.Fprintf(&b, "\n### %sTop level\n\n", title)
 			} else {
-				fmt.Fprintf(&b, "\n### [%s]\n\n", t)
+				fmt.Fprintf(&b, "\n### %s[%s]\n\n", title, t)
 			}
 			b.WriteString("| key | type | default | unit | allowed | meaning |\n|---|---|---|---|---|---|\n")
 		}
@@ -721,4 +730,13 @@ func SchemaMarkdown() string {
 			unit, strings.ReplaceAll(f.tag.Get("range"), "|", " \\| "), f.tag.Get("doc"))
 	}
 	return b.String()
+}
+
+// SweepKeys returns every key path of the sweep schema.
+func SweepKeys() []string {
+	out := make([]string, len(sweepFields))
+	for i, f := range sweepFields {
+		out[i] = f.path
+	}
+	return out
 }
