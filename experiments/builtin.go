@@ -331,12 +331,7 @@ func buildCommFormer(cfg *Config, task *Task, seed uint64) (marl.Algorithm, erro
 	if err != nil {
 		return nil, err
 	}
-	spec := task.Env.Spec()
-	names := make([]string, len(spec.Agents))
-	for i, ag := range spec.Agents {
-		names[i] = ag.Name
-	}
-	r := &learnerRun{Trainer: tr, agents: names, gating: cfg.Algorithm.Gating}
+	r := &learnerRun{Trainer: tr}
 	r.design = task.design
 	return r, nil
 }
@@ -347,8 +342,6 @@ func buildCommFormer(cfg *Config, task *Task, seed uint64) (marl.Algorithm, erro
 // exactly after a resume), and exposes graph snapshots and the best design.
 type learnerRun struct {
 	*commformer.Trainer
-	agents []string
-	gating bool
 	design *designTask
 }
 
@@ -421,11 +414,7 @@ func (r *learnerRun) BestDesign() (Design, bool) {
 	return r.design.best()
 }
 
-func (r *learnerRun) GraphSnapshot() (any, error) {
-	// TODO(comm/commformer): per-agent receive rates are not exposed by the
-	// trainer; the snapshot reports 1 for every agent.
-	return r.Trainer.Graph().Snapshot(r.Trainer.Iteration(), r.agents, nil, r.gating)
-}
+func (r *learnerRun) GraphSnapshot() (any, error) { return r.Trainer.Snapshot() }
 
 // Save writes the trainer state followed by the design-evaluation cache.
 func (r *learnerRun) Save(w io.Writer) error {
