@@ -287,12 +287,11 @@ func (k attnKernel) split(in []*tensor.Dense) (ra, rb, g *tensor.Dense) {
 	return
 }
 
-func (k attnKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
+func (k attnKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	if err := checkDtype(k.name(), in); err != nil {
-		return nil, err
+		return err
 	}
 	s := k.shape(in[0])
-	out := newLike(in[0].Dtype(), in[0].Shape()...)
 	ra, rb, g := k.split(in)
 	switch in[0].Dtype() {
 	case tensor.Float32:
@@ -302,7 +301,7 @@ func (k attnKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
 		attnForward(s, 0, s.N, slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]),
 			slice[float64](ra), slice[float64](rb), slice[float64](in[3]), slice[float64](g))
 	}
-	return out, nil
+	return nil
 }
 
 func (k attnKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.Dense) error {
@@ -312,6 +311,12 @@ func (k attnKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []
 	for i := 0; i < 3; i++ {
 		if grads[i] == nil {
 			grads[i] = newLike(dt, in[i].Shape()...)
+		}
+	}
+	// The core accumulates: start from zero.
+	for _, gd := range grads {
+		if gd != nil {
+			gd.Zero()
 		}
 	}
 	ra, rb, g := k.split(in)

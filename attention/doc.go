@@ -18,6 +18,12 @@
 // compile G.NewTapeMachine; per step: RunAll, read Grads(binder, params)
 // (tensors owned by the machine, valid until the next run), Reset().
 //
+// Buffers: the fused ops keep their output and gradient tensors from run to
+// run (allocation and first-touch page faults of fresh multi-megabyte
+// tensors cost more than the cheap ops themselves). A value read from a
+// node, or a gradient from Grads, is therefore overwritten by the next run
+// of the same machine: copy it if it must survive (G.Read copies).
+//
 // Gorgonia pitfall (tested): after RunAll, node.Value() of an intermediate
 // node may hold garbage, because the TapeMachine recycles registers in
 // place. To read a forward value (logits, values, the encoder output) attach

@@ -12,7 +12,7 @@ import (
 // adds the gradient of sum(out^2). It returns the output node and a Read
 // snapshot of it taken in the forward pass.
 func blockGraph(t *testing.T, ps *Params, enc *EncoderBlock, dec *DecoderBlock, emb *EdgeEmbedding,
-	obs, act, a []float32, B, N, d int, backward bool) (G.VM, *G.Node, *G.Value) {
+	obs, act, a []float32, B, N, d int, backward bool) (G.VM, *Binder, *G.Value) {
 	t.Helper()
 	g := G.NewGraph()
 	b := NewBinder(g)
@@ -33,7 +33,7 @@ func blockGraph(t *testing.T, ps *Params, enc *EncoderBlock, dec *DecoderBlock, 
 			t.Fatal(err)
 		}
 	}
-	return G.NewTapeMachine(g), y, &snap
+	return G.NewTapeMachine(g), b, &snap
 }
 
 // TestRunDoesNotWriteParamsOrInputs guards against gorgonia's in-place
@@ -70,8 +70,9 @@ func TestRunDoesNotWriteParamsOrInputs(t *testing.T) {
 	}
 	want := append([]float32(nil), (*snapF).Data().([]float32)...)
 
-	mb, _, snapB := blockGraph(t, ps, enc, dec, emb, obs, act, a, B, N, d, true)
+	mb, bb, snapB := blockGraph(t, ps, enc, dec, emb, obs, act, a, B, N, d, true)
 	defer mb.Close()
+	var first [][]float32
 	for run := 0; run < 2; run++ {
 		if err := mb.RunAll(); err != nil {
 			t.Fatal(err)
@@ -80,6 +81,23 @@ func TestRunDoesNotWriteParamsOrInputs(t *testing.T) {
 		for i := range want {
 			if got[i] != want[i] {
 				t.Fatalf("run %d: G.Read snapshot differs from the forward-only graph at %d", run, i)
+			}
+		}
+		// Buffers are reused across runs: the second run's gradients must
+		// equal the first's (no accumulation, no stale values).
+		gs, err := Grads(bb, ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, g := range gs {
+			if run == 0 {
+				first = append(first, append([]float32(nil), g.Float32s()...))
+				continue
+			}
+			for i, v := range g.Float32s() {
+				if v != first[k][i] {
+					t.Fatalf("run 1: gradient of %s[%d] = %v, run 0 gave %v", ps.List()[k].Name, i, v, first[k][i])
+				}
 			}
 		}
 		mb.Reset()

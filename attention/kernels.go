@@ -69,11 +69,10 @@ func colSums[T float](db, g []T, d int) {
 	}
 }
 
-func (k addBiasKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
+func (k addBiasKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	if err := checkDtype(k.name(), in); err != nil {
-		return nil, err
+		return err
 	}
-	out := newLike(in[0].Dtype(), in[0].Shape()...)
 	d := in[0].Shape()[1]
 	switch in[0].Dtype() {
 	case tensor.Float32:
@@ -81,7 +80,7 @@ func (k addBiasKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
 	default:
 		addBias(slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), d)
 	}
-	return out, nil
+	return nil
 }
 
 func (k addBiasKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.Dense) error {
@@ -183,11 +182,10 @@ func layerNormBackward[T float](dx, dgain, dbias, x, gain, gy []T, d int, eps fl
 	}
 }
 
-func (k *layerNormKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
+func (k *layerNormKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	if err := checkDtype(k.name(), in); err != nil {
-		return nil, err
+		return err
 	}
-	out := newLike(in[0].Dtype(), in[0].Shape()...)
 	rows, d := in[0].Shape()[0], in[0].Shape()[1]
 	var means, rstds []float64
 	if k.cache {
@@ -202,7 +200,7 @@ func (k *layerNormKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
 	default:
 		layerNorm(slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]), d, k.eps, means, rstds)
 	}
-	return out, nil
+	return nil
 }
 
 func (k *layerNormKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.Dense) error {
@@ -347,11 +345,10 @@ func (*activationKernel) outShape(s []tensor.Shape) (tensor.Shape, error) {
 	return s[0].Clone(), nil
 }
 
-func (k *activationKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
+func (k *activationKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	if err := checkDtype(k.name(), in); err != nil {
-		return nil, err
+		return err
 	}
-	out := newLike(in[0].Dtype(), in[0].Shape()...)
 	n := in[0].Shape().TotalSize()
 	switch in[0].Dtype() {
 	case tensor.Float32:
@@ -367,7 +364,7 @@ func (k *activationKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
 			activate(k.act, slice[float64](out), slice[float64](in[0]))
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // cacheBuf returns a []T of length n kept in *slot, reallocated when too small.
@@ -454,19 +451,18 @@ func edgeEmbedBackward[T float](da, dtable, a, table, g []T, d int) {
 	}
 }
 
-func (k edgeEmbedKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
+func (k edgeEmbedKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	if err := checkDtype(k.name(), in); err != nil {
-		return nil, err
+		return err
 	}
-	n, d := in[0].Shape()[0], in[1].Shape()[1]
-	out := newLike(in[0].Dtype(), n*n, d)
+	d := in[1].Shape()[1]
 	switch in[0].Dtype() {
 	case tensor.Float32:
 		edgeEmbed(slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), d)
 	default:
 		edgeEmbed(slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), d)
 	}
-	return out, nil
+	return nil
 }
 
 func (k edgeEmbedKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.Dense) error {

@@ -55,19 +55,18 @@ func linearBackward[T float](dx, dw, db, x, w, gy []T, m, in, out int) {
 	colSums(db, gy, out)
 }
 
-func (k linearKernel) forward(in []*tensor.Dense) (*tensor.Dense, error) {
+func (k linearKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	if err := checkDtype(k.name(), in); err != nil {
-		return nil, err
+		return err
 	}
 	m, ni, no := in[0].Shape()[0], in[1].Shape()[0], in[1].Shape()[1]
-	out := newLike(in[0].Dtype(), m, no)
 	switch in[0].Dtype() {
 	case tensor.Float32:
 		linearForward(slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]), m, ni, no)
 	default:
 		linearForward(slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]), m, ni, no)
 	}
-	return out, nil
+	return nil
 }
 
 func (k linearKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.Dense) error {

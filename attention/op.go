@@ -23,11 +23,13 @@ type kernel interface {
 	outShape(in []tensor.Shape) (tensor.Shape, error)
 	// diffWRT reports which inputs receive a gradient.
 	diffWRT() []bool
-	// forward computes the output.
-	forward(in []*tensor.Dense) (*tensor.Dense, error)
-	// backward writes the gradient of each input into grads[i] (zeroed on
-	// entry; nil where diffWRT is false), given the inputs, the forward
-	// output and the gradient of the output.
+	// forward computes the output into out (every element must be
+	// written: out is reused from run to run).
+	forward(in []*tensor.Dense, out *tensor.Dense) error
+	// backward writes the gradient of each input into grads[i] (nil where
+	// diffWRT is false), given the inputs, the forward output and the
+	// gradient of the output. Every element must be written: the buffers
+	// are reused from run to run and hold the previous run's values.
 	backward(in []*tensor.Dense, out, gout *tensor.Dense, grads []*tensor.Dense) error
 }
 
@@ -42,10 +44,12 @@ var opIDs atomic.Uint64
 
 // fusedOp adapts a kernel to gorgonia's Op and SDOp interfaces.
 type fusedOp struct {
-	k       kernel
-	id      uint64 // unique per op instance so gorgonia never merges two of them
-	inDims  []int
-	outDims int
+	k        kernel
+	id       uint64 // unique per op instance so gorgonia never merges two of them
+	inDims   []int
+	outDims  int
+	outShape tensor.Shape
+	out      *tensor.Dense // output buffer, reused from run to run
 }
 
 func applyKernel(k kernel, children ...*G.Node) (*G.Node, error) {
@@ -66,6 +70,7 @@ func applyKernel(k kernel, children ...*G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("attention: %s: %w", k.name(), err)
 	}
 	op.outDims = os.Dims()
+	op.outShape = os
 	n, err := G.ApplyOp(op, children...)
 	if err != nil {
 		return nil, fmt.Errorf("attention: %s: %w", k.name(), err)
@@ -111,7 +116,27 @@ func (op *fusedOp) Do(vs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("attention: %s: %w", op.k.name(), err)
 	}
-	return op.k.forward(in)
+	op.out = reuse(op.out, in[0].Dtype(), op.outShape)
+	if err := op.k.forward(in, op.out); err != nil {
+		return nil, err
+	}
+	return op.out, nil
+}
+
+// reuse returns buf if it has the dtype and shape, else a new tensor.
+//
+// Ops keep their output and gradient buffers from run to run: a fresh
+// multi-megabyte allocation per op and run cost more than the arithmetic of
+// the cheap ops (page faults on first touch, GC), and gorgonia frees
+// nothing itself. This is safe because a TapeMachine runs each op once per
+// run, in a fixed order, and the previous run's values are dead by then;
+// the catch for callers is that a value read from a node (or a gradient
+// from Grads) is overwritten by the next run: copy it if it must survive.
+func reuse(buf *tensor.Dense, dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
+	if buf != nil && buf.Dtype() == dt && buf.Shape().Eq(shape) {
+		return buf
+	}
+	return newLike(dt, shape...)
 }
 
 func (op *fusedOp) ReturnsPtr() bool     { return false }
@@ -132,11 +157,11 @@ func (op *fusedOp) DiffWRT(n int) []bool { return op.k.diffWRT() }
 // SymDiff builds one backward node computing every input gradient, and one
 // extraction node per differentiable input that hands out its gradient.
 //
-// The backward node keeps the gradients (freshly allocated on every run, one
-// tensor each) and outputs a one-element token; each extraction node takes
-// the token (which orders it after the backward node on the tape) and
-// returns its input's gradient tensor without copying. No two values share
-// memory, so gorgonia's in-place register reuse cannot corrupt a gradient.
+// The backward node keeps the gradients (one tensor each) and outputs a
+// one-element token; each extraction node takes the token (which orders it
+// after the backward node on the tape) and returns its input's gradient
+// tensor without copying. No two live values share memory, so gorgonia's
+// in-place register reuse cannot corrupt a gradient.
 func (op *fusedOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if c, ok := op.k.(cacher); ok {
 		c.enableCache()
@@ -169,7 +194,9 @@ func (op *fusedOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 type fusedBwdOp struct {
 	fwd    *fusedOp
 	shapes []tensor.Shape
-	grads  []*tensor.Dense // results of the last run, read by extractOp
+	bufs   []*tensor.Dense // gradient buffers, reused from run to run
+	ready  []bool          // bufs[i] computed this run and not yet handed out
+	token  *tensor.Dense
 }
 
 func (op *fusedBwdOp) Arity() int { return op.fwd.k.arity() + 2 }
@@ -192,18 +219,26 @@ func (op *fusedBwdOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	n := op.fwd.k.arity()
 	dt := in[0].Dtype()
-	grads := make([]*tensor.Dense, n)
+	if op.bufs == nil {
+		op.bufs = make([]*tensor.Dense, n)
+		op.ready = make([]bool, n)
+	}
 	diff := op.fwd.k.diffWRT()
+	grads := make([]*tensor.Dense, n)
 	for i := 0; i < n; i++ {
 		if diff[i] {
-			grads[i] = newLike(dt, op.shapes[i]...)
+			op.bufs[i] = reuse(op.bufs[i], dt, op.shapes[i])
+			grads[i] = op.bufs[i]
 		}
 	}
 	if err := op.fwd.k.backward(in[:n], in[n], in[n+1], grads); err != nil {
 		return nil, err
 	}
-	op.grads = grads
-	return newLike(dt, 1), nil
+	for i := range grads {
+		op.ready[i] = grads[i] != nil
+	}
+	op.token = reuse(op.token, dt, tensor.Shape{1})
+	return op.token, nil
 }
 func (op *fusedBwdOp) ReturnsPtr() bool     { return false }
 func (op *fusedBwdOp) CallsExtern() bool    { return false }
@@ -235,12 +270,11 @@ func (op *extractOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.shape.Clone(), nil
 }
 func (op *extractOp) Do(vs ...G.Value) (G.Value, error) {
-	if op.src.grads == nil || op.src.grads[op.idx] == nil {
+	if op.src.ready == nil || !op.src.ready[op.idx] {
 		return nil, fmt.Errorf("attention: %s: gradient %d not computed", op.src.fwd.k.name(), op.idx)
 	}
-	g := op.src.grads[op.idx]
-	op.src.grads[op.idx] = nil // handed out once per run
-	return g, nil
+	op.src.ready[op.idx] = false // handed out once per run
+	return op.src.bufs[op.idx], nil
 }
 func (op *extractOp) ReturnsPtr() bool     { return false }
 func (op *extractOp) CallsExtern() bool    { return false }
