@@ -369,7 +369,7 @@ func ApplyOverride(cfg *Config, kv string) error {
 	case f.typ.Kind() == reflect.String:
 		v = value
 	default:
-		return fmt.Errorf("--set %s: key %s: cannot read %q as a %s%s", kv, key, value, kindName(f.typ), allowed(f.tag))
+		return fmt.Errorf("--set %s: key %s: cannot read %q as a value of type %s%s", kv, key, value, kindName(f.typ), allowed(f.tag))
 	}
 	if f.typ.Kind() == reflect.String {
 		if _, isString := v.(string); !isString {

@@ -1,0 +1,39 @@
+package experiments_test
+
+import (
+	"fmt"
+
+	"github.com/commgraph/commgraph/experiments"
+)
+
+// A typo in a config file is an error naming the file, line and key, never a
+// silent default.
+func ExampleDecodeConfig() {
+	_, err := experiments.DecodeConfig("my.toml", []byte(`name = "x"
+[algorithm]
+graph = "learned"
+sparsity = 1.4
+[ppo]
+learning_rate = 3e-4
+`))
+	fmt.Println(err)
+	// Output:
+	// my.toml:4: key algorithm.sparsity: value 1.4 out of range (allowed: (0, 1])
+	// my.toml:6: key ppo.learning_rate: unknown key "learning_rate"; known keys in [ppo]: lr, alpha_lr, adam_eps, max_grad_norm, epochs, minibatches, alpha_every, clip, gamma, gae_lambda, value_coef, entropy_coef, huber_delta, num_envs, rollout_steps
+}
+
+// Overrides from the command line are typed by the schema.
+func ExampleApplyOverride() {
+	cfg := experiments.DefaultConfig()
+	fmt.Println(experiments.ApplyOverride(&cfg, "ppo.lr=3e-4"), cfg.PPO.LR)
+	fmt.Println(experiments.ApplyOverride(&cfg, "ppo.epochs=many"))
+	// Output:
+	// <nil> 0.0003
+	// --set ppo.epochs=many: key ppo.epochs: cannot read "many" as a value of type integer (allowed: [1, 1000])
+}
+
+// The interquartile mean discards the lowest and highest quarter of the runs.
+func ExampleIQM() {
+	fmt.Println(experiments.IQM([]float64{1, 2, 3, 4, 100}))
+	// Output: 3
+}
