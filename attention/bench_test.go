@@ -141,3 +141,29 @@ func cpuTime() time.Duration {
 func reportCPU(b *testing.B, c0 time.Duration) {
 	b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
 }
+
+// BenchmarkGELU32 compares the vectorised float32 GELU (value and
+// derivative) with the scalar formula, on one predator-prey activation
+// (12,000 x 64).
+func BenchmarkGELU32(b *testing.B) {
+	n := 12000 * 64
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(i%2000)/500 - 2
+	}
+	y, dy := make([]float32, n), make([]float32, n)
+	b.Run("vek", func(b *testing.B) {
+		for b.Loop() {
+			gelu32(y, dy, x)
+		}
+	})
+	b.Run("scalar", func(b *testing.B) {
+		for b.Loop() {
+			for i, v := range x {
+				c, p := geluCDF(v)
+				y[i] = float32(float64(v) * c)
+				dy[i] = float32(c + float64(v)*p)
+			}
+		}
+	})
+}

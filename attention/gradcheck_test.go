@@ -285,3 +285,38 @@ func TestFastGELUFloat32(t *testing.T) {
 		}
 	}
 }
+
+// TestGELU32MatchesScalar: the vectorised float32 GELU agrees with the exact
+// float64 GELU and derivative, on lengths that are not a multiple of the
+// chunk size, and the activation kernels use it consistently.
+func TestGELU32MatchesScalar(t *testing.T) {
+	n := 1000
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(-9 + 18*float64(i)/float64(n-1))
+	}
+	y, dy := make([]float32, n), make([]float32, n)
+	gelu32(y, dy, x)
+	var worstV, worstD float64
+	for i, v := range x {
+		c, p := geluCDF(float64(v))
+		worstV = math.Max(worstV, math.Abs(float64(y[i])-float64(v)*c))
+		worstD = math.Max(worstD, math.Abs(float64(dy[i])-(c+float64(v)*p)))
+	}
+	if worstV > 2e-6 || worstD > 2e-6 {
+		t.Errorf("gelu32 max error: value %g, derivative %g", worstV, worstD)
+	}
+	y2 := make([]float32, n)
+	activate(GELU, y2, x)
+	gy := make([]float32, n)
+	for i := range gy {
+		gy[i] = 1
+	}
+	dx := make([]float32, n)
+	activateBackward(GELU, dx, x, gy)
+	for i := range x {
+		if y2[i] != y[i] || dx[i] != dy[i] {
+			t.Fatalf("kernel paths disagree at %d", i)
+		}
+	}
+}

@@ -295,6 +295,12 @@ func mulInto[T float](dst, a, b []T) {
 }
 
 func activate[T float](act Activation, y, x []T) {
+	if act == GELU {
+		if x32, ok := any(x).([]float32); ok {
+			gelu32(any(y).([]float32), nil, x32)
+			return
+		}
+	}
 	switch act {
 	case GELU:
 		for i, v := range x {
@@ -313,6 +319,14 @@ func activate[T float](act Activation, y, x []T) {
 }
 
 func activateBackward[T float](act Activation, dx, x, gy []T) {
+	if act == GELU {
+		if x32, ok := any(x).([]float32); ok {
+			d := any(dx).([]float32)
+			gelu32(nil, d, x32)
+			mulInto(d, any(gy).([]float32), d)
+			return
+		}
+	}
 	switch act {
 	case GELU:
 		for i, v := range x {
@@ -379,6 +393,10 @@ func cacheBuf[T float](slot *any, n int) []T {
 
 // geluWithDeriv writes GELU(x) into y and GELU'(x) into dy.
 func geluWithDeriv[T float](y, dy, x []T) {
+	if x32, ok := any(x).([]float32); ok {
+		gelu32(any(y).([]float32), any(dy).([]float32), x32)
+		return
+	}
 	dy = dy[:len(x)]
 	y = y[:len(x)]
 	for i, v := range x {
