@@ -186,10 +186,7 @@ func (m *model) decode(b *attention.Binder, tok, rep, mask *G.Node, cg attention
 	if x, err = m.aLin2.forward(b, x); err != nil {
 		return nil, err
 	}
-	if x, err = G.Add(x, mask); err != nil {
-		return nil, err
-	}
-	return G.LogSoftMax(x, 1)
+	return maskedLogSoftmax(x, mask)
 }
 
 // input creates a matrix input node backed by a fresh tensor.

@@ -122,6 +122,7 @@ func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Traine
 	if t.buf, err = marl.NewBuffer(cfg.Envs, cfg.Steps, spec.MaxObs(), counts); err != nil {
 		return nil, err
 	}
+	t.normObs = make([]float32, len(t.buf.Obs))
 	return t, nil
 }
 
@@ -301,6 +302,7 @@ func (t *Trainer) rollout(ctx context.Context) (*rolloutStats, error) {
 		}
 		k := s * E * N
 		copy(b.Obs[k*O:(k+E*N)*O], vb.Obs)
+		normObs(t.normObs[k*O:(k+E*N)*O], vb.Obs, O)
 		acts := b.Actions[k : k+E*N]
 		if err := a.act(vb.Obs, false, rng, acts, b.LogProbs[k:k+E*N], b.Values[k:k+E*N], gates); err != nil {
 			return nil, fmt.Errorf("commformer: iteration %d step %d: %w", t.iter+1, s, err)
@@ -636,14 +638,9 @@ func (t *Trainer) Load(r io.Reader) error {
 	return nil
 }
 
-// batchFill returns a minibatch filler for B samples of the buffer, whose
-// observations it layer-normalises once (see normObs).
+// batchFill returns a minibatch filler for B samples of the buffer (the
+// rollout has layer-normalised its observations into t.normObs).
 func (t *Trainer) batchFill(B int) *batchFill {
-	b := t.buf
-	if len(t.normObs) != len(b.Obs) {
-		t.normObs = make([]float32, len(b.Obs))
-	}
-	normObs(t.normObs, b.Obs, t.m.O)
 	f := t.fills[B]
 	if f == nil {
 		f = newBatchFill(B, t.m.N, t.m.A, t.m.O)
