@@ -320,3 +320,38 @@ func TestGELU32MatchesScalar(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerNorm32MatchesFloat64: the vectorised float32 layer norm, forward
+// and backward, agrees with the float64 kernel to float32 precision (the
+// float64 kernel is the one gradient-checked above).
+func TestLayerNorm32MatchesFloat64(t *testing.T) {
+	const rows, d = 7, 261
+	rng := rand.New(rand.NewPCG(12, 3))
+	x64, g64, b64, gy64 := randVals(rng, rows*d, -3, 5), randVals(rng, d, 0.5, 1.5), randVals(rng, d, -1, 1), randVals(rng, rows*d, -1, 1)
+	to32 := func(v []float64) []float32 {
+		o := make([]float32, len(v))
+		for i, x := range v {
+			o[i] = float32(x)
+		}
+		return o
+	}
+	x32, g32, b32, gy32 := to32(x64), to32(g64), to32(b64), to32(gy64)
+	y64, y32 := make([]float64, rows*d), make([]float32, rows*d)
+	layerNorm(y64, x64, g64, b64, d, LayerNormEps, nil, nil)
+	layerNorm(y32, x32, g32, b32, d, LayerNormEps, nil, nil)
+	dx64, dg64, db64 := make([]float64, rows*d), make([]float64, d), make([]float64, d)
+	dx32, dg32, db32 := make([]float32, rows*d), make([]float32, d), make([]float32, d)
+	layerNormBackward(dx64, dg64, db64, x64, g64, gy64, d, LayerNormEps, nil, nil)
+	layerNormBackward(dx32, dg32, db32, x32, g32, gy32, d, LayerNormEps, nil, nil)
+	for _, c := range []struct {
+		name string
+		a    []float32
+		b    []float64
+	}{{"y", y32, y64}, {"dx", dx32, dx64}, {"dgain", dg32, dg64}, {"dbias", db32, db64}} {
+		for i := range c.b {
+			if math.Abs(float64(c.a[i])-c.b[i]) > 2e-5*math.Max(1, math.Abs(c.b[i])) {
+				t.Fatalf("%s[%d] = %v, float64 gives %v", c.name, i, c.a[i], c.b[i])
+			}
+		}
+	}
+}

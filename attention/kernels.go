@@ -123,6 +123,10 @@ func (*layerNormKernel) outShape(s []tensor.Shape) (tensor.Shape, error) {
 // layerNorm normalises each row of x (width d) into y; it records the row
 // statistics in means/rstds when they are not nil.
 func layerNorm[T float](y, x, gain, bias []T, d int, eps float64, means, rstds []float64) {
+	if x32, ok := any(x).([]float32); ok {
+		layerNorm32(any(y).([]float32), x32, any(gain).([]float32), any(bias).([]float32), d, eps, means, rstds)
+		return
+	}
 	gain, bias = gain[:d], bias[:d]
 	for r := 0; r < len(x); r += d {
 		xr, yr := x[r:r+d], y[r:r+d]
@@ -151,6 +155,11 @@ func rowStats[T float](xr []T, eps float64) (mean, rstd float64) {
 }
 
 func layerNormBackward[T float](dx, dgain, dbias, x, gain, gy []T, d int, eps float64, means, rstds []float64) {
+	if x32, ok := any(x).([]float32); ok {
+		layerNormBackward32(any(dx).([]float32), any(dgain).([]float32), any(dbias).([]float32), x32,
+			any(gain).([]float32), any(gy).([]float32), d, eps, means, rstds)
+		return
+	}
 	clear(dgain)
 	clear(dbias)
 	xhat := make([]float64, d)
