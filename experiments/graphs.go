@@ -1,8 +1,6 @@
 package experiments
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -156,23 +154,5 @@ func SnapshotFromCheckpoint(path string) (*comm.Snapshot, error) {
 
 // loadCheckpointInto reads a checkpoint file written by the runner into alg.
 func loadCheckpointInto(path string, alg marl.Algorithm) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	br := bufio.NewReader(f)
-	magic := make([]byte, len(checkpointMagic))
-	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != checkpointMagic {
-		return fmt.Errorf("not a commgraph checkpoint")
-	}
-	line, err := br.ReadBytes('\n')
-	if err != nil {
-		return fmt.Errorf("checkpoint header: %w", err)
-	}
-	var st runnerState
-	if err := json.Unmarshal(line, &st); err != nil {
-		return fmt.Errorf("checkpoint header: %w", err)
-	}
-	return alg.Load(br)
+	return readCheckpoint(path, func(_ runnerState, body io.Reader) error { return alg.Load(body) })
 }

@@ -279,34 +279,48 @@ func listCheckpoints(dir string) []ckptFile {
 }
 
 func (r *runner) loadCheckpoint(path string) (runnerState, error) {
+	var st runnerState
+	err := readCheckpoint(path, func(h runnerState, body io.Reader) error {
+		st = h
+		if h.ConfigSHA != r.cfgSHA {
+			return fmt.Errorf("checkpoint was written for a different configuration")
+		}
+		if err := r.alg.Load(body); err != nil {
+			return fmt.Errorf("load algorithm state: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	if got := r.alg.Iteration(); got != st.Iteration {
+		return st, fmt.Errorf("algorithm reports iteration %d after loading a checkpoint of iteration %d", got, st.Iteration)
+	}
+	return st, nil
+}
+
+// readCheckpoint opens a checkpoint, checks its magic, decodes the runner
+// header and hands the algorithm's part to load.
+func readCheckpoint(path string, load func(runnerState, io.Reader) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return runnerState{}, err
+		return err
 	}
 	defer f.Close()
 	br := bufio.NewReader(f)
 	magic := make([]byte, len(checkpointMagic))
 	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != checkpointMagic {
-		return runnerState{}, fmt.Errorf("not a commgraph checkpoint")
+		return fmt.Errorf("not a commgraph checkpoint")
 	}
 	line, err := br.ReadBytes('\n')
 	if err != nil {
-		return runnerState{}, fmt.Errorf("checkpoint header: %w", err)
+		return fmt.Errorf("checkpoint header: %w", err)
 	}
 	var st runnerState
 	if err := json.Unmarshal(line, &st); err != nil {
-		return runnerState{}, fmt.Errorf("checkpoint header: %w", err)
+		return fmt.Errorf("checkpoint header: %w", err)
 	}
-	if st.ConfigSHA != r.cfgSHA {
-		return runnerState{}, fmt.Errorf("checkpoint was written for a different configuration")
-	}
-	if err := r.alg.Load(br); err != nil {
-		return runnerState{}, fmt.Errorf("load algorithm state: %w", err)
-	}
-	if got := r.alg.Iteration(); got != st.Iteration {
-		return runnerState{}, fmt.Errorf("algorithm reports iteration %d after loading a checkpoint of iteration %d", got, st.Iteration)
-	}
-	return st, nil
+	return load(st, br)
 }
 
 func (r *runner) saveCheckpoint() error {
