@@ -59,7 +59,7 @@ func Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda i
 // kBlock bounds the inner dimension of one kernel call: vek's kernel streams
 // all of B once per row of A, so long inner dimensions (weight gradients,
 // k = batch rows) are split into panels whose slice of B stays in cache.
-const kBlock = 512
+const kBlock = 520
 
 // Sgemm computes C = alpha op(A) op(B) + beta C for row-major matrices.
 func (Vek) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
