@@ -1,11 +1,16 @@
 // Package gemm owns the fast matrix-multiply backend of commgraph's learner.
 //
 // The learner is GEMM-bound, and gonum's pure-Go sgemm (the default under
-// gorgonia) runs at about 10 GFLOP/s on the target machines. Impl embeds
-// gonum's BLAS implementation and overrides Sgemm and Dgemm with
-// github.com/viterin/vek's AVX2 assembly kernels (pure Go, no cgo); built
-// with the `openblas` tag, Default returns an implementation whose Sgemm and
-// Dgemm call OpenBLAS's cblas through cgo (needs libopenblas-dev).
+// gorgonia) runs at 10-18 GFLOP/s on the target machines. Three backends
+// embed gonum's BLAS implementation and override its matrix products:
+//
+//   - Native (the default): Sgemm packs the operands into cache-sized panels
+//     and runs a 6x16 register-blocked AVX2/FMA micro-kernel written in Go
+//     assembly (kernel_amd64.s); Dgemm is vek's. No cgo.
+//   - Vek: Sgemm and Dgemm from github.com/viterin/vek's AVX2 kernels.
+//   - OpenBLAS (only with the `openblas` build tag): cblas through cgo;
+//     needs libopenblas-dev; one OpenBLAS thread unless
+//     OPENBLAS_NUM_THREADS is set.
 //
 // Call Use once at start-up: it installs Default() under gorgonia and its
 // tensor package (gorgonia.Use also calls tensor.Use), so every matrix

@@ -17,7 +17,7 @@ import (
 // backends returns every implementation this build can test.
 func backends() map[string]BLAS {
 	b, name := Default()
-	return map[string]BLAS{"vek": Vek{}, name: b}
+	return map[string]BLAS{"vek": Vek{}, "native": Native{}, name: b}
 }
 
 type gemmCase struct {

@@ -1,0 +1,156 @@
+package gemm
+
+import (
+	"sync"
+
+	"github.com/viterin/vek/vek32"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// Native is gonum's BLAS with Sgemm replaced by this package's blocked
+// matrix product: operands packed into cache-sized panels and a 6x16 AVX2
+// FMA register-blocked micro-kernel in assembly (Goto & van de Geijn 2008);
+// Dgemm is vek's. On CPUs without AVX2+FMA, Sgemm falls back to Vek.
+type Native struct {
+	gonum.Implementation
+}
+
+const (
+	mr = 6   // micro-tile rows
+	nr = 16  // micro-tile columns
+	kc = 256 // panel depth: a 6 x kc sliver of A and a kc x 16 sliver of B fit in L1
+	mc = 96  // rows of A per packed block (mc x kc floats in L2)
+)
+
+// Sgemm computes C = alpha op(A) op(B) + beta C for row-major matrices.
+func (Native) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if !haveTile {
+		Vek{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	sgemmCalls.Add(1)
+	checkArgs(tA, tB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
+	if m == 0 || n == 0 {
+		return
+	}
+	scaleC(m, n, beta, c, ldc)
+	if k == 0 || alpha == 0 {
+		return
+	}
+	blockedSgemm(tA != blas.NoTrans, tB != blas.NoTrans, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+}
+
+// Dgemm is vek's.
+func (Native) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	Vek{}.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+type packBufs struct {
+	a, b []float32
+	tile [mr * nr]float32
+}
+
+var packPool = sync.Pool{New: func() any { return new(packBufs) }}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// blockedSgemm adds alpha op(A) op(B) to C.
+func blockedSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	bufs := packPool.Get().(*packBufs)
+	defer packPool.Put(bufs)
+	nPan := (n + nr - 1) / nr
+	for p0 := 0; p0 < k; p0 += kc {
+		kk := min(kc, k-p0)
+		bufs.b = grow(bufs.b, nPan*kk*nr)
+		packB(bufs.b, transB, b, ldb, p0, kk, n)
+		for i0 := 0; i0 < m; i0 += mc {
+			mm := min(mc, m-i0)
+			mPan := (mm + mr - 1) / mr
+			bufs.a = grow(bufs.a, mPan*kk*mr)
+			packA(bufs.a, transA, a, lda, i0, mm, p0, kk)
+			for ip := 0; ip < mPan; ip++ {
+				ap := bufs.a[ip*kk*mr:]
+				rows := min(mr, mm-ip*mr)
+				for jp := 0; jp < nPan; jp++ {
+					bp := bufs.b[jp*kk*nr:]
+					sgemmTile6x16(kk, &ap[0], &bp[0], &bufs.tile[0])
+					cols := min(nr, n-jp*nr)
+					for r := 0; r < rows; r++ {
+						ci := (i0+ip*mr+r)*ldc + jp*nr
+						cr := c[ci : ci+cols]
+						tr := bufs.tile[r*nr : r*nr+cols]
+						if alpha == 1 {
+							vek32.Add_Inplace(cr, tr)
+						} else {
+							for j, v := range tr {
+								cr[j] += alpha * v
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA packs rows i0 <= i < i0+mm and columns p0 <= p < p0+kk of op(A)
+// into slivers of mr rows: sliver s holds, for each p, the mr values
+// op(A)[i0+s*mr+r][p] (zero beyond the last row).
+func packA(dst []float32, trans bool, a []float32, lda, i0, mm, p0, kk int) {
+	mPan := (mm + mr - 1) / mr
+	for s := 0; s < mPan; s++ {
+		sl := dst[s*kk*mr : (s+1)*kk*mr]
+		rows := min(mr, mm-s*mr)
+		if rows < mr {
+			clear(sl)
+		}
+		if trans {
+			// op(A)[i][p] = A[p][i]: rows of A are contiguous in i.
+			for p := 0; p < kk; p++ {
+				row := (p0+p)*lda + i0 + s*mr
+				copy(sl[p*mr:p*mr+rows], a[row:row+rows])
+			}
+			continue
+		}
+		for r := 0; r < rows; r++ {
+			i := i0 + s*mr + r
+			for p, v := range a[i*lda+p0 : i*lda+p0+kk] {
+				sl[p*mr+r] = v
+			}
+		}
+	}
+}
+
+// packB packs rows p0 <= p < p0+kk of op(B) (n columns) into slivers of nr
+// columns: sliver s holds, for each p, op(B)[p][s*nr .. s*nr+nr) (zero
+// beyond the last column).
+func packB(dst []float32, trans bool, b []float32, ldb, p0, kk, n int) {
+	nPan := (n + nr - 1) / nr
+	for s := 0; s < nPan; s++ {
+		sl := dst[s*kk*nr : (s+1)*kk*nr]
+		cols := min(nr, n-s*nr)
+		if cols < nr {
+			clear(sl)
+		}
+		if !trans {
+			for p := 0; p < kk; p++ {
+				row := (p0+p)*ldb + s*nr
+				copy(sl[p*nr:p*nr+cols], b[row:row+cols])
+			}
+		} else {
+			// op(B)[p][j] = B[j][p]
+			for j := 0; j < cols; j++ {
+				src := b[(s*nr+j)*ldb+p0 : (s*nr+j)*ldb+p0+kk]
+				for p, v := range src {
+					sl[p*nr+j] = v
+				}
+			}
+		}
+	}
+}
