@@ -7,11 +7,23 @@
 // reference runs of DRAMSys.
 //
 // The 10 controller knobs (Knobs) are the agents of the DRAM design-space
-// exploration problem; a Config picks one value index per knob. A Simulator
-// holds all mutable state of a run and is reused between runs so that the
-// steady state allocates nothing; use one Simulator per goroutine.
+// exploration problem; a Config picks one value index per knob (ParseConfig
+// reads "Knob=Value" pairs). LoadTrace resolves a trace by file path, by
+// name in given directories, or among the embedded DSE traces (stream,
+// random, cloud-1, cloud-2). A Simulator holds all mutable state of a run
+// and reuses it, so the steady state allocates nothing; use one Simulator
+// per goroutine. Validate replays a reference CSV in parallel and reports
+// per-trace error statistics (the `commgraph dram validate` command).
+//
+// The model advances straight to the next cycle at which anything can
+// change (a command becoming legal, an arrival, a response, a refresh
+// deadline) and evaluates the controller in the order the reference's
+// SystemC processes run within a cycle, so it reproduces the reference
+// cycle for cycle: all 1,824 reference runs in ../shared/data/dramsys are
+// matched exactly in time and energy (TestFidelity).
 //
 // The behaviour reproduced is described in ../shared/spec/dram.md; the
 // reference is DRAMSys (tukl-msd/DRAMSys, commit 460604a) with DRAMPower
-// (tukl-msd/DRAMPower). Both were read to settle details; no code was copied.
+// (tukl-msd/DRAMPower, commit 1ddc48a). Their sources were read to settle
+// details; no code was copied.
 package dram
