@@ -142,7 +142,7 @@ func Run(ctx context.Context, ds envs.DesignSpace, path string, opt Options) (St
 	}
 
 	if start < h.Configs {
-		n, evals, err := evaluateInto(ctx, ds, f, start, h.Configs, radices, len(h.Metrics), opt, func(done int64) {
+		n, evals, err := evaluateInto(ctx, ds, f, int64(len(hdr)), start, h.Configs, radices, len(h.Metrics), opt, func(done int64) {
 			if opt.Progress != nil {
 				opt.Progress(Progress{Done: done, Total: h.Configs, Resumed: start})
 			}
@@ -282,7 +282,7 @@ type chunk struct {
 // evaluateInto evaluates configurations [start, total) on opt.Jobs workers
 // and appends their records to f in index order, syncing after every chunk.
 // It returns the number of records written and of evaluations made.
-func evaluateInto(ctx context.Context, ds envs.DesignSpace, f *os.File, start, total int64, radices []int, nm int, opt Options, progress func(done int64)) (int64, int64, error) {
+func evaluateInto(ctx context.Context, ds envs.DesignSpace, f *os.File, off, start, total int64, radices []int, nm int, opt Options, progress func(done int64)) (int64, int64, error) {
 	jobs := opt.Jobs
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
@@ -313,6 +313,22 @@ func evaluateInto(ctx context.Context, ds envs.DesignSpace, f *os.File, start, t
 	}
 	results := make(chan chunk, cap(free))
 	var next, evals atomic.Int64
+	// inFile counts the records written to f so far; workers read the
+	// records of far-back representatives from there.
+	var inFile atomic.Int64
+	inFile.Store(start)
+	stored := func(i int64, out []float64, raw []byte) bool {
+		if i >= inFile.Load() {
+			return false
+		}
+		if _, err := f.ReadAt(raw, off+i*int64(rec)); err != nil {
+			return false
+		}
+		for m := range out {
+			out[m] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*m:]))
+		}
+		return true
+	}
 	var wg sync.WaitGroup
 	for range jobs {
 		wg.Add(1)
@@ -320,7 +336,7 @@ func evaluateInto(ctx context.Context, ds envs.DesignSpace, f *os.File, start, t
 			defer wg.Done()
 			w := worker{ds: ds, eval: evaluatorFor(ds), canon: canon, verify: verify, radices: radices, nm: nm,
 				cfg: make([]int, len(radices)), rep: make([]int, len(radices)), out: make([]float64, nm),
-				chk: make([]float64, nm), outside: map[int64][]float64{}}
+				chk: make([]float64, nm), outside: map[int64][]float64{}, stored: stored, raw: make([]byte, rec)}
 			defer func() { evals.Add(w.evals) }()
 			for {
 				var buf []byte
@@ -383,6 +399,7 @@ func evaluateInto(ctx context.Context, ds envs.DesignSpace, f *os.File, start, t
 				break
 			}
 			written += int64(p.n)
+			inFile.Store(start + written)
 			want++
 			free <- p.buf
 			progress(start + written)
@@ -407,8 +424,11 @@ type worker struct {
 	nm       int
 	cfg, rep []int
 	out, chk []float64
-	// outside caches records of representatives before the current chunk.
+	// outside caches records of representatives before the current chunk;
+	// stored reads one from the file when it is already written there.
 	outside map[int64][]float64
+	stored  func(i int64, out []float64, raw []byte) bool
+	raw     []byte
 	evals   int64
 	err     error
 }
@@ -443,7 +463,7 @@ func (w *worker) run(ctx context.Context, lo, hi int64, buf []byte) bool {
 			v, ok := w.outside[ri]
 			if !ok {
 				v = make([]float64, nm)
-				if !w.evaluate(ri, w.rep, v) {
+				if !w.stored(ri, v, w.raw) && !w.evaluate(ri, w.rep, v) {
 					return true
 				}
 				w.outside[ri] = v
