@@ -50,7 +50,10 @@ func NewSimulator(spec *MemSpec, am *AddressMapping) *Simulator {
 // MemSpec returns the simulator's memspec.
 func (s *Simulator) MemSpec() *MemSpec { return s.spec }
 
-// Run simulates trace t under configuration cfg.
+// Run simulates trace t under configuration cfg. The decoded trace is
+// cached between runs, so t must not be modified after its first Run (make
+// a new Trace instead); t itself is only read and may be shared by many
+// Simulators.
 func (s *Simulator) Run(t *Trace, cfg Config) (Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return Result{}, err
@@ -186,7 +189,6 @@ const (
 
 type state struct {
 	t   timing
-	cfg Config
 	req []reqInfo
 	// the trace whose requests req and line hold
 	decoded    *Trace
@@ -210,12 +212,11 @@ type state struct {
 	ctrlNext int64 // next cycle at which the controller itself has work
 
 	// trace player
-	nextIdx    int   // next trace line to send
-	playerArr  int64 // arrival cycle at the arbiter of request nextIdx-1 (inf: none)
-	arrReq     int32
-	received   int
-	lastResp   int64
-	anyEndReqs bool
+	nextIdx   int   // next trace line to send
+	playerArr int64 // arrival cycle at the arbiter of request nextIdx-1 (inf: none)
+	arrReq    int32
+	received  int
+	lastResp  int64
 
 	// arbiter (Fifo/Reorder)
 	active      int
@@ -252,7 +253,6 @@ type state struct {
 	rqFront int64   // Fifo: ready time of the front of rq (inf when empty)
 	ready   []int64 // data-strobe end per request (inf until CAS)
 	rqNext  int32   // Reorder: next index to release
-	rqCount int
 
 	banks    []bank
 	dirty    uint64 // banks whose machine must be restarted
@@ -262,7 +262,6 @@ type state struct {
 	fawN     int
 	fawI     int
 	dep      [nCmd]int64 // rank-level earliest time per command
-	bus      int64       // last command on the command bus
 
 	// refresh manager
 	rState    int
@@ -274,7 +273,7 @@ type state struct {
 
 	// energy
 	nAct, nPre, nRd, nWr, nRef int64
-	lastCmdT                   int64
+	lastCmdT                   int64 // last command on the command bus
 	lastCmdK                   cmdKind
 	lastAutoPre                int64
 	// DRAMPower's view of the banks (auto-precharges land later than the
@@ -325,7 +324,6 @@ func (r *ring) pop() int32 {
 func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	m := s.spec
 	st.t = newTiming(m)
-	st.cfg = cfg
 	n := len(tr.Requests)
 	st.n = n
 	if cap(st.req) < n {
@@ -376,7 +374,7 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	st.lastDir = false
 	st.rq.reset(256)
 	st.rqFront = inf
-	st.rqNext, st.rqCount = 0, 0
+	st.rqNext = 0
 
 	if cap(st.banks) < nb {
 		st.banks = make([]bank, nb)
@@ -399,7 +397,6 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	for x := range st.dep {
 		st.dep[x] = never
 	}
-	st.bus = never
 
 	st.rState, st.flex, st.activated = rsRegular, 0, 0
 	st.trig = inf
@@ -503,7 +500,6 @@ func (st *state) run() error {
 // cycles, requests reaching the arbiter at T and responses travelling back
 // are delivered, and the controller is evaluated again after each batch
 // (it can still issue a command at T if none went out yet).
-
 func (st *state) step(T int64) {
 	if st.ctrlNext <= T {
 		st.controllerRun(T)
@@ -548,7 +544,7 @@ func (st *state) nextEvent() int64 {
 			b := &st.banks[bits.TrailingZeros64(m)]
 			bm = min(bm, max(b.local, st.dep[b.cmd]))
 		}
-		nx = min(nx, max(bm, st.bus+1)) // one command per clock on the bus
+		nx = min(nx, max(bm, st.lastCmdT+1)) // one command per clock on the bus
 	}
 	if st.refresh {
 		if st.rCmd != cNOP {
@@ -1014,7 +1010,8 @@ type rankBound struct {
 
 // updateEarly adds the rank-level constraints of command c issued at T.
 // Issue times only grow, so each constraint's bound only grows and the
-// running maximum stays exact; the command bus allows one command per clock.
+// running maximum stays exact. (The command bus, one command per clock,
+// is checked against lastCmdT where a time is computed.)
 func (st *state) updateEarly(c cmdKind, T int64) {
 	for _, e := range st.t.affects[c][:st.t.nAffects[c]] {
 		st.dep[e.x] = max(st.dep[e.x], T+e.d)
@@ -1022,7 +1019,6 @@ func (st *state) updateEarly(c cmdKind, T int64) {
 	if c == cACT && st.fawN >= 4 {
 		st.dep[cACT] = max(st.dep[cACT], st.faw[st.fawI]+st.t.FAW)
 	}
-	st.bus = T
 }
 
 // refreshStart is RefreshManagerAllBank::start.
@@ -1053,7 +1049,7 @@ func (st *state) refreshStart(T int64) {
 		} else {
 			st.rCmd = cREFA
 		}
-		st.rTTS = max(T, st.dep[st.rCmd], st.bus+1)
+		st.rTTS = max(T, st.dep[st.rCmd], st.lastCmdT+1)
 		return
 	}
 	if st.busy() {
@@ -1062,7 +1058,7 @@ func (st *state) refreshStart(T int64) {
 		return
 	}
 	st.rCmd = cREFA
-	st.rTTS = max(T, st.dep[cREFA], st.bus+1)
+	st.rTTS = max(T, st.dep[cREFA], st.lastCmdT+1)
 }
 
 func (st *state) busy() bool {
