@@ -628,7 +628,7 @@ func (st *state) arbBeginResp(T int64, r int32) {
 		return
 	}
 	st.arbReady[r] = true
-	if !st.threadBusy && st.arbReady[st.nextReturn] {
+	if !st.threadBusy && int(st.nextReturn) < st.n && st.arbReady[st.nextReturn] {
 		nr := st.nextReturn
 		st.arbReady[nr] = false
 		st.nextReturn++
