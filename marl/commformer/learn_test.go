@@ -1,6 +1,7 @@
 package commformer
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"testing"
@@ -16,7 +17,8 @@ import (
 // logs the mean steps to finish; it reports the final value as
 // eval-steps and the wall time per 1M environment steps. Iterations default
 // to 250 (1M steps); set COMMFORMER_LEARN_ITERS to change, and
-// COMMFORMER_LEARN_SEED for the seed. Run with -benchtime 1x.
+// COMMFORMER_LEARN_SEED for the seed, COMMFORMER_LEARN_EVERY for the
+// evaluation interval. Run with -benchtime 1x; progress goes to stderr.
 func BenchmarkLearnPredPreyEasy(b *testing.B) {
 	iters := 250
 	if s := os.Getenv("COMMFORMER_LEARN_ITERS"); s != "" {
@@ -34,6 +36,14 @@ func BenchmarkLearnPredPreyEasy(b *testing.B) {
 		}
 		seed = n
 	}
+	every := 10
+	if s := os.Getenv("COMMFORMER_LEARN_EVERY"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			b.Fatalf("COMMFORMER_LEARN_EVERY: %q", s)
+		}
+		every = n
+	}
 	for i := 0; i < b.N; i++ {
 		cfg := DefaultConfig()
 		cfg.Clip = 0.05
@@ -49,15 +59,20 @@ func BenchmarkLearnPredPreyEasy(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if it%10 == 0 || it == iters {
+			if it%every == 0 || it == iters {
 				e, err := tr.Evaluate(bg, 50)
 				if err != nil {
 					b.Fatal(err)
 				}
 				last = e["eval_length"]
-				b.Logf("iter %d steps %.0f: train return %.3f length %.2f | eval steps %.2f success %.2f | kl %.4f clip %.3f entropy %.3f | %.1fs/iter",
+				// Printed as it happens (b.Logf output would appear only at
+				// the end of a run that takes many minutes).
+				fmt.Fprintf(os.Stderr, "iter %d steps %.0f: train return %.3f length %.2f | eval steps %.2f success %.2f | kl %.4f clip %.3f entropy %.3f | %.1fs/iter\n",
 					it, m["env_steps"], m["episode_return"], m["episode_length"], e["eval_length"], e["eval_success"],
 					m["approx_kl"], m["clip_fraction"], m["entropy"], time.Since(start).Seconds()/float64(it))
+				if it == iters {
+					b.Logf("final: eval steps %.2f", e["eval_length"])
+				}
 			}
 		}
 		el := time.Since(start).Seconds()
