@@ -3,6 +3,8 @@ package gemm
 import (
 	"sync"
 
+	"github.com/commgraph/commgraph/attention/gemm/internal/kernel"
+
 	"github.com/viterin/vek/vek32"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -25,7 +27,7 @@ const (
 
 // Sgemm computes C = alpha op(A) op(B) + beta C for row-major matrices.
 func (Native) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if !haveTile {
+	if !kernel.Have {
 		Vek{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
@@ -79,7 +81,7 @@ func blockedSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 				rows := min(mr, mm-ip*mr)
 				for jp := 0; jp < nPan; jp++ {
 					bp := bufs.b[jp*kk*nr:]
-					sgemmTile6x16(kk, &ap[0], &bp[0], &bufs.tile[0])
+					kernel.SgemmTile6x16(kk, &ap[0], &bp[0], &bufs.tile[0])
 					cols := min(nr, n-jp*nr)
 					for r := 0; r < rows; r++ {
 						ci := (i0+ip*mr+r)*ldc + jp*nr

@@ -1,6 +1,6 @@
 #include "textflag.h"
 
-// func sgemmTile6x16(kc int, a, b, tile *float32)
+// func SgemmTile6x16(kc int, a, b, tile *float32)
 //
 // tile[6][16] = sum_p a[p][0..6] (outer) b[p][0..16] for p < kc, with a
 // packed as kc groups of 6 floats and b as kc groups of 16 floats. Twelve
@@ -8,7 +8,7 @@
 // broadcasts the six values of a and issues twelve FMAs (register blocking
 // after Goto & van de Geijn, "Anatomy of High-Performance Matrix
 // Multiplication", ACM TOMS 2008).
-TEXT ·sgemmTile6x16(SB), NOSPLIT, $0-32
+TEXT ·SgemmTile6x16(SB), NOSPLIT, $0-32
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI

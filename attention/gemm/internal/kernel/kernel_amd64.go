@@ -1,0 +1,13 @@
+package kernel
+
+import "golang.org/x/sys/cpu"
+
+// SgemmTile6x16 computes tile[6][16] = sum over p < kc of the outer
+// product of a[p*6 : p*6+6] and b[p*16 : p*16+16] (implemented in
+// kernel_amd64.s with AVX2 and FMA). Callers must check Have.
+//
+//go:noescape
+func SgemmTile6x16(kc int, a, b, tile *float32)
+
+// Have reports whether this CPU can run the micro-kernel.
+var Have = cpu.X86.HasAVX2 && cpu.X86.HasFMA

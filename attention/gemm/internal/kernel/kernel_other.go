@@ -1,0 +1,9 @@
+//go:build !amd64
+
+package kernel
+
+// Have reports whether this CPU can run the micro-kernel.
+const Have = false
+
+// SgemmTile6x16 is not available on this architecture.
+func SgemmTile6x16(kc int, a, b, tile *float32) { panic("gemm: no micro-kernel on this architecture") }
