@@ -601,6 +601,19 @@ func (r *Report) PlotCurves(outDir string) ([]string, error) {
 			thr.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 			p.Add(thr)
 			p.Legend.Add(fmt.Sprintf("threshold %g", t.Threshold), thr)
+			// A function has no data range: widen the axis to show it.
+			lo, hi := math.Min(p.Y.Min, t.Threshold), math.Max(p.Y.Max, t.Threshold)
+			pad := 0.05 * (hi - lo)
+			if pad == 0 {
+				pad = 1
+			}
+			if t.Threshold <= p.Y.Min {
+				lo -= pad
+			}
+			if t.Threshold >= p.Y.Max {
+				hi += pad
+			}
+			p.Y.Min, p.Y.Max = lo, hi
 		}
 		name := filepath.Join(outDir, "curve-"+unsafeChars.ReplaceAllString(t.Name, "_")+".png")
 		wt, err := p.WriterTo(9*vg.Inch, 5*vg.Inch, "png")
