@@ -81,8 +81,12 @@ func blockedSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 				rows := min(mr, mm-ip*mr)
 				for jp := 0; jp < nPan; jp++ {
 					bp := bufs.b[jp*kk*nr:]
-					kernel.SgemmTile6x16(kk, &ap[0], &bp[0], &bufs.tile[0])
 					cols := min(nr, n-jp*nr)
+					if alpha == 1 && rows == mr && cols == nr {
+						kernel.SgemmAcc6x16(kk, &ap[0], &bp[0], &c[(i0+ip*mr)*ldc+jp*nr], ldc)
+						continue
+					}
+					kernel.SgemmTile6x16(kk, &ap[0], &bp[0], &bufs.tile[0])
 					for r := 0; r < rows; r++ {
 						ci := (i0+ip*mr+r)*ldc + jp*nr
 						cr := c[ci : ci+cols]
@@ -114,8 +118,17 @@ func packA(dst []float32, trans bool, a []float32, lda, i0, mm, p0, kk int) {
 		}
 		if trans {
 			// op(A)[i][p] = A[p][i]: rows of A are contiguous in i.
+			base := i0 + s*mr
+			if rows == mr {
+				for p := 0; p < kk; p++ {
+					src := a[(p0+p)*lda+base : (p0+p)*lda+base+mr]
+					d := sl[p*mr : p*mr+mr]
+					d[0], d[1], d[2], d[3], d[4], d[5] = src[0], src[1], src[2], src[3], src[4], src[5]
+				}
+				continue
+			}
 			for p := 0; p < kk; p++ {
-				row := (p0+p)*lda + i0 + s*mr
+				row := (p0+p)*lda + base
 				copy(sl[p*mr:p*mr+rows], a[row:row+rows])
 			}
 			continue

@@ -30,16 +30,19 @@ type gemmCase struct {
 func gemmCases() []gemmCase {
 	var cs []gemmCase
 	tr := []blas.Transpose{blas.NoTrans, blas.Trans}
-	sizes := [][3]int{{1, 1, 1}, {3, 5, 7}, {17, 9, 13}, {33, 64, 65}, {5, 3, 1100}, {130, 1, 40}, {1, 70, 9}}
+	// Sizes cover single elements, odd shapes, full and partial 6x16
+	// micro-tiles, inner dimensions beyond one panel (256 for Native, 520
+	// for Vek) and more rows than one packed block (96).
+	sizes := [][3]int{{1, 1, 1}, {3, 5, 7}, {17, 9, 13}, {33, 64, 65}, {5, 3, 1100}, {130, 1, 40}, {1, 70, 9},
+		{12, 32, 300}, {101, 50, 531}}
 	ab := [][2]float64{{1, 0}, {0.5, 0}, {1, 1}, {-1.5, 0.25}, {0, 2}}
-	i := 0
 	for _, ta := range tr {
 		for _, tb := range tr {
 			for _, s := range sizes {
 				for _, pad := range []int{0, 3} {
-					x := ab[i%len(ab)]
-					i++
-					cs = append(cs, gemmCase{ta, tb, s[0], s[1], s[2], pad, 2 * pad, pad, x[0], x[1]})
+					for _, x := range ab {
+						cs = append(cs, gemmCase{ta, tb, s[0], s[1], s[2], pad, 2 * pad, pad, x[0], x[1]})
+					}
 				}
 			}
 		}

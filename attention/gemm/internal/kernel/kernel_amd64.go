@@ -9,5 +9,12 @@ import "golang.org/x/sys/cpu"
 //go:noescape
 func SgemmTile6x16(kc int, a, b, tile *float32)
 
+// SgemmAcc6x16 adds the same product as SgemmTile6x16 to the 6x16 block of
+// C at c with leading dimension ldc (in elements); the whole block must lie
+// inside C.
+//
+//go:noescape
+func SgemmAcc6x16(kc int, a, b, c *float32, ldc int)
+
 // Have reports whether this CPU can run the micro-kernel.
 var Have = cpu.X86.HasAVX2 && cpu.X86.HasFMA
