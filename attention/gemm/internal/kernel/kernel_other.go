@@ -9,4 +9,6 @@ const Have = false
 func SgemmTile6x16(kc int, a, b, tile *float32) { panic("gemm: no micro-kernel on this architecture") }
 
 // SgemmAcc6x16 is not available on this architecture.
-func SgemmAcc6x16(kc int, a, b, c *float32, ldc int) { panic("gemm: no micro-kernel on this architecture") }
+func SgemmAcc6x16(kc int, a, b, c *float32, ldc int) {
+	panic("gemm: no micro-kernel on this architecture")
+}
