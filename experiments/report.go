@@ -103,6 +103,10 @@ type Report struct {
 	Tasks      []TaskInfo
 	Cells      map[[2]string]*Cell
 	Runs       []*RunData
+	// Aggregate holds, per variant, the IQM over all tasks' runs with a
+	// bootstrap stratified by task; set when there are two or more tasks
+	// judged by the same metric (e.g. regret on several traces).
+	Aggregate  map[string]*Cell
 	Unfinished []string // run directories without DONE
 	Skipped    []string // finished runs that lack the metric
 	Options    ReportOptions
@@ -292,7 +296,40 @@ func BuildReport(dir string, opt ReportOptions) (*Report, error) {
 			c.ThrLo, c.ThrHi = StratifiedBootstrapCI([][]float64{c.ToThr}, IQM, opt.resamples(), opt.conf(), bootstrapRNG(opt.seed(), key[0]+"|"+key[1]+"|threshold"))
 		}
 	}
+	if sameMetric(rep.Tasks) {
+		rep.Aggregate = map[string]*Cell{}
+		for _, v := range rep.Variants {
+			var strata [][]float64
+			c := &Cell{Variant: v, Task: "all tasks"}
+			for _, t := range rep.Tasks {
+				if tc := rep.Cells[[2]string{v, t.Name}]; tc != nil {
+					strata = append(strata, tc.Scores)
+					c.Scores = append(c.Scores, tc.Scores...)
+				}
+			}
+			if len(strata) < len(rep.Tasks) {
+				continue // a variant missing on some task is not comparable
+			}
+			c.IQM = IQM(c.Scores)
+			c.Lo, c.Hi = StratifiedBootstrapCI(strata, IQM, opt.resamples(), opt.conf(), bootstrapRNG(opt.seed(), v+"|all|score"))
+			rep.Aggregate[v] = c
+		}
+	}
 	return rep, nil
+}
+
+// sameMetric reports whether two or more tasks share one metric and
+// direction, so that their scores can be pooled.
+func sameMetric(tasks []TaskInfo) bool {
+	if len(tasks) < 2 {
+		return false
+	}
+	for _, t := range tasks[1:] {
+		if t.Metric != tasks[0].Metric || t.HigherIsBetter != tasks[0].HigherIsBetter {
+			return false
+		}
+	}
+	return true
 }
 
 func fmtG(v float64) string {
@@ -321,6 +358,9 @@ func (r *Report) TableRows() ([]string, [][]string) {
 			header = append(header, fmt.Sprintf("%s: %s to %s %s %g (IQM [CI], reached)", t.Name, t.X, t.Metric, op, t.Threshold))
 		}
 	}
+	if r.Aggregate != nil {
+		header = append(header, fmt.Sprintf("all tasks: %s IQM [%.0f%% CI, stratified by task]", r.Tasks[0].Metric, 100*r.Options.conf()))
+	}
 	var rows [][]string
 	for _, v := range r.Variants {
 		row := []string{v}
@@ -340,6 +380,13 @@ func (r *Report) TableRows() ([]string, [][]string) {
 				} else {
 					row = append(row, fmt.Sprintf("%s [%s, %s] (%d/%d)", fmtG(c.ThrIQM), fmtG(c.ThrLo), fmtG(c.ThrHi), c.Reached, len(c.Scores)))
 				}
+			}
+		}
+		if r.Aggregate != nil {
+			if c := r.Aggregate[v]; c != nil {
+				row = append(row, fmt.Sprintf("%s [%s, %s] (n=%d)", fmtG(c.IQM), fmtG(c.Lo), fmtG(c.Hi), len(c.Scores)))
+			} else {
+				row = append(row, "-")
 			}
 		}
 		rows = append(rows, row)

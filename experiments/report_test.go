@@ -122,12 +122,29 @@ func TestReportKnownNumbers(t *testing.T) {
 			t.Errorf("markdown table lacks %q:\n%s", want, md.String())
 		}
 	}
+	if rep.Aggregate != nil {
+		t.Error("aggregate over a single task")
+	}
+	// A second task with the same metric pools the scores: A's IQM over
+	// 1, 2, 3, 4, 100 and 5, 6, 7, 8, 9 (n = 10, 2 cut at each end) is the
+	// mean of 3..8 = 5.5; the stratified bootstrap keeps 5 runs per task.
+	for i, f := range []float64{5, 6, 7, 8, 9} {
+		writeSyntheticRun(t, root, "A", "hard", int64(i+1), f)
+		writeSyntheticRun(t, root, "B", "hard", int64(i+1), f)
+	}
+	repAll, err := experiments.BuildReport(root, experiments.ReportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if agg := repAll.Aggregate["A"]; agg == nil || agg.IQM != 5.5 || !(agg.Lo <= 5.5 && 5.5 <= agg.Hi) {
+		t.Errorf("aggregate A = %+v, want IQM 5.5 inside its CI", agg)
+	}
 	// A metric other than the primary one.
 	repLoss, err := experiments.BuildReport(root, experiments.ReportOptions{Metric: "loss"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := repLoss.Cells[[2]string{"B", "easy"}]; math.Abs(c.IQM-0.1) > 1e-15 {
+	if c := repLoss.Cells[[2]string{"B", "easy"}]; c == nil || math.Abs(c.IQM-0.1) > 1e-15 {
 		t.Errorf("loss IQM = %v, want 0.1", c.IQM)
 	}
 	// marl-eval layout.
