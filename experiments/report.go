@@ -98,11 +98,11 @@ type Cell struct {
 
 // Report is an ablation report: variants x tasks.
 type Report struct {
-	Dir        string
-	Variants   []string
-	Tasks      []TaskInfo
-	Cells      map[[2]string]*Cell
-	Runs       []*RunData
+	Dir      string
+	Variants []string
+	Tasks    []TaskInfo
+	Cells    map[[2]string]*Cell
+	Runs     []*RunData
 	// Aggregate holds, per variant, the IQM over all tasks' runs with a
 	// bootstrap stratified by task; set when there are two or more tasks
 	// judged by the same metric (e.g. regret on several traces).
