@@ -5,14 +5,14 @@ import (
 
 	"github.com/commgraph/commgraph/attention/gemm/internal/kernel"
 
-	"github.com/viterin/vek/vek32"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // Native is gonum's BLAS with Sgemm replaced by this package's blocked
-// matrix product: operands packed into cache-sized panels and a 6x16 AVX2
-// FMA register-blocked micro-kernel in assembly (Goto & van de Geijn 2008);
+// matrix product: panels of the inner dimension and a 6x16 AVX2/FMA
+// register-blocked micro-kernel in assembly (Goto & van de Geijn 2008)
+// that reads the operands in place where their layout allows;
 // Dgemm is vek's. On CPUs without AVX2+FMA, Sgemm falls back to Vek.
 type Native struct {
 	gonum.Implementation
@@ -22,7 +22,6 @@ const (
 	mr = 6   // micro-tile rows
 	nr = 16  // micro-tile columns
 	kc = 256 // panel depth: a 6 x kc sliver of A and a kc x 16 sliver of B fit in L1
-	mc = 96  // rows of A per packed block (mc x kc floats in L2)
 )
 
 // Sgemm computes C = alpha op(A) op(B) + beta C for row-major matrices.
@@ -63,44 +62,91 @@ func grow(s []float32, n int) []float32 {
 }
 
 // blockedSgemm adds alpha op(A) op(B) to C.
+//
+// The inner dimension is cut into panels of kc. Within a panel, full 6x16
+// tiles of C read A and B in place through the strided micro-kernel (A
+// element (i, p) is at i*ars + p*acs for either transpose; B is read in
+// place when its rows are contiguous, i.e. not transposed, and packed into
+// 16-column slivers otherwise). Tiles on the right and bottom edges are
+// computed into a zeroed 6x16 scratch tile from zero-padded packed slivers
+// and added to C element by element.
 func blockedSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if alpha != 1 {
+		// The micro-kernel accumulates alpha = 1 products: form the
+		// product in scratch, then scale it into C.
+		tmp := pool[float32]().get(m * n)
+		defer pool[float32]().put(tmp)
+		clear(*tmp)
+		blockedSgemm(transA, transB, m, n, k, 1, a, lda, b, ldb, *tmp, n)
+		for r := 0; r < m; r++ {
+			cr := c[r*ldc : r*ldc+n]
+			for j, v := range (*tmp)[r*n : (r+1)*n] {
+				cr[j] += alpha * v
+			}
+		}
+		return
+	}
 	bufs := packPool.Get().(*packBufs)
 	defer packPool.Put(bufs)
+	ars, acs := lda, 1
+	if transA {
+		ars, acs = 1, lda
+	}
+	fullRows, fullCols := m/mr, n/nr
 	nPan := (n + nr - 1) / nr
+	edges := m%mr != 0 || n%nr != 0
 	for p0 := 0; p0 < k; p0 += kc {
 		kk := min(kc, k-p0)
-		bufs.b = grow(bufs.b, nPan*kk*nr)
-		packB(bufs.b, transB, b, ldb, p0, kk, n)
-		for i0 := 0; i0 < m; i0 += mc {
-			mm := min(mc, m-i0)
-			mPan := (mm + mr - 1) / mr
-			bufs.a = grow(bufs.a, mPan*kk*mr)
-			packA(bufs.a, transA, a, lda, i0, mm, p0, kk)
-			for ip := 0; ip < mPan; ip++ {
-				ap := bufs.a[ip*kk*mr:]
-				rows := min(mr, mm-ip*mr)
-				for jp := 0; jp < nPan; jp++ {
-					bp := bufs.b[jp*kk*nr:]
-					cols := min(nr, n-jp*nr)
-					if alpha == 1 && rows == mr && cols == nr {
-						kernel.SgemmAcc6x16(kk, &ap[0], &bp[0], &c[(i0+ip*mr)*ldc+jp*nr], ldc)
-						continue
-					}
-					kernel.SgemmTile6x16(kk, &ap[0], &bp[0], &bufs.tile[0])
-					for r := 0; r < rows; r++ {
-						ci := (i0+ip*mr+r)*ldc + jp*nr
-						cr := c[ci : ci+cols]
-						tr := bufs.tile[r*nr : r*nr+cols]
-						if alpha == 1 {
-							vek32.Add_Inplace(cr, tr)
-						} else {
-							for j, v := range tr {
-								cr[j] += alpha * v
-							}
-						}
-					}
-				}
+		// B access for this panel.
+		packed := transB || edges
+		if packed {
+			bufs.b = grow(bufs.b, nPan*kk*nr)
+			packB(bufs.b, transB, b, ldb, p0, kk, n)
+		}
+		bAt := func(s int) (*float32, int) {
+			if !transB {
+				return &b[p0*ldb+s*nr], ldb
 			}
+			return &bufs.b[s*kk*nr], nr
+		}
+		aAt := func(i int) *float32 {
+			if transA {
+				return &a[p0*lda+i]
+			}
+			return &a[i*lda+p0]
+		}
+		for ib := 0; ib < fullRows; ib++ {
+			i := ib * mr
+			ap := aAt(i)
+			for s := 0; s < fullCols; s++ {
+				bp, brs := bAt(s)
+				kernel.SgemmStrided6x16(kk, ap, ars, acs, bp, brs, &c[i*ldc+s*nr], ldc)
+			}
+			if fullCols < nPan { // right edge: packed sliver into the tile
+				clear(bufs.tile[:])
+				kernel.SgemmStrided6x16(kk, ap, ars, acs, &bufs.b[fullCols*kk*nr], nr, &bufs.tile[0], nr)
+				addTile(c, ldc, i, fullCols*nr, mr, n-fullCols*nr, &bufs.tile)
+			}
+		}
+		if fullRows*mr < m { // bottom edge: pack the last rows
+			rows := m - fullRows*mr
+			bufs.a = grow(bufs.a, kk*mr)
+			packA(bufs.a, transA, a, lda, fullRows*mr, rows, p0, kk)
+			for s := 0; s < nPan; s++ {
+				clear(bufs.tile[:])
+				kernel.SgemmStrided6x16(kk, &bufs.a[0], 1, mr, &bufs.b[s*kk*nr], nr, &bufs.tile[0], nr)
+				addTile(c, ldc, fullRows*mr, s*nr, rows, min(nr, n-s*nr), &bufs.tile)
+			}
+		}
+	}
+}
+
+// addTile adds the top-left rows x cols of tile to C at (i, j).
+func addTile(c []float32, ldc, i, j, rows, cols int, tile *[mr * nr]float32) {
+	for r := 0; r < rows; r++ {
+		cr := c[(i+r)*ldc+j : (i+r)*ldc+j+cols]
+		for q, v := range tile[r*nr : r*nr+cols] {
+			cr[q] += v
 		}
 	}
 }
