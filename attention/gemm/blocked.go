@@ -35,11 +35,15 @@ func (Native) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float
 	if m == 0 || n == 0 {
 		return
 	}
-	scaleC(m, n, beta, c, ldc)
 	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	blockedSgemm(tA != blas.NoTrans, tB != blas.NoTrans, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+	if beta != 0 {
+		scaleC(m, n, beta, c, ldc)
+	}
+	// With beta = 0 the first panel stores over C instead of clearing it.
+	blockedSgemm(tA != blas.NoTrans, tB != blas.NoTrans, m, n, k, alpha, a, lda, b, ldb, c, ldc, beta == 0)
 }
 
 // Dgemm is vek's.
@@ -70,18 +74,21 @@ func grow(s []float32, n int) []float32 {
 // 16-column slivers otherwise). Tiles on the right and bottom edges are
 // computed into a zeroed 6x16 scratch tile from zero-padded packed slivers
 // and added to C element by element.
-func blockedSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+func blockedSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, overwrite bool) {
 	if alpha != 1 {
-		// The micro-kernel accumulates alpha = 1 products: form the
-		// product in scratch, then scale it into C.
+		// The micro-kernel computes alpha = 1 products: form the product
+		// in scratch, then scale it into C.
 		tmp := pool[float32]().get(m * n)
 		defer pool[float32]().put(tmp)
-		clear(*tmp)
-		blockedSgemm(transA, transB, m, n, k, 1, a, lda, b, ldb, *tmp, n)
+		blockedSgemm(transA, transB, m, n, k, 1, a, lda, b, ldb, *tmp, n, true)
 		for r := 0; r < m; r++ {
 			cr := c[r*ldc : r*ldc+n]
 			for j, v := range (*tmp)[r*n : (r+1)*n] {
-				cr[j] += alpha * v
+				if overwrite {
+					cr[j] = alpha * v
+				} else {
+					cr[j] += alpha * v
+				}
 			}
 		}
 		return
@@ -97,6 +104,10 @@ func blockedSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 	edges := m%mr != 0 || n%nr != 0
 	for p0 := 0; p0 < k; p0 += kc {
 		kk := min(kc, k-p0)
+		add := 1 // accumulate into C, except the first panel when overwriting
+		if overwrite && p0 == 0 {
+			add = 0
+		}
 		// B access for this panel.
 		packed := transB || edges
 		if packed {
@@ -120,12 +131,11 @@ func blockedSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 			ap := aAt(i)
 			for s := 0; s < fullCols; s++ {
 				bp, brs := bAt(s)
-				kernel.SgemmStrided6x16(kk, ap, ars, acs, bp, brs, &c[i*ldc+s*nr], ldc)
+				kernel.SgemmStrided6x16(kk, ap, ars, acs, bp, brs, &c[i*ldc+s*nr], ldc, add)
 			}
 			if fullCols < nPan { // right edge: packed sliver into the tile
-				clear(bufs.tile[:])
-				kernel.SgemmStrided6x16(kk, ap, ars, acs, &bufs.b[fullCols*kk*nr], nr, &bufs.tile[0], nr)
-				addTile(c, ldc, i, fullCols*nr, mr, n-fullCols*nr, &bufs.tile)
+				kernel.SgemmStrided6x16(kk, ap, ars, acs, &bufs.b[fullCols*kk*nr], nr, &bufs.tile[0], nr, 0)
+				addTile(c, ldc, i, fullCols*nr, mr, n-fullCols*nr, &bufs.tile, add == 0)
 			}
 		}
 		if fullRows*mr < m { // bottom edge: pack the last rows
@@ -133,18 +143,22 @@ func blockedSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 			bufs.a = grow(bufs.a, kk*mr)
 			packA(bufs.a, transA, a, lda, fullRows*mr, rows, p0, kk)
 			for s := 0; s < nPan; s++ {
-				clear(bufs.tile[:])
-				kernel.SgemmStrided6x16(kk, &bufs.a[0], 1, mr, &bufs.b[s*kk*nr], nr, &bufs.tile[0], nr)
-				addTile(c, ldc, fullRows*mr, s*nr, rows, min(nr, n-s*nr), &bufs.tile)
+				kernel.SgemmStrided6x16(kk, &bufs.a[0], 1, mr, &bufs.b[s*kk*nr], nr, &bufs.tile[0], nr, 0)
+				addTile(c, ldc, fullRows*mr, s*nr, rows, min(nr, n-s*nr), &bufs.tile, add == 0)
 			}
 		}
 	}
 }
 
-// addTile adds the top-left rows x cols of tile to C at (i, j).
-func addTile(c []float32, ldc, i, j, rows, cols int, tile *[mr * nr]float32) {
+// addTile adds (or, with set, copies) the top-left rows x cols of tile to
+// C at (i, j).
+func addTile(c []float32, ldc, i, j, rows, cols int, tile *[mr * nr]float32, set bool) {
 	for r := 0; r < rows; r++ {
 		cr := c[(i+r)*ldc+j : (i+r)*ldc+j+cols]
+		if set {
+			copy(cr, tile[r*nr:r*nr+cols])
+			continue
+		}
 		for q, v := range tile[r*nr : r*nr+cols] {
 			cr[q] += v
 		}

@@ -155,14 +155,15 @@ store:
 	VZEROUPPER
 	RET
 
-// func SgemmStrided6x16(kc int, a *float32, ars, acs int, b *float32, brs int, c *float32, ldc int)
+// func SgemmStrided6x16(kc int, a *float32, ars, acs int, b *float32, brs int, c *float32, ldc int, add int)
 //
-// c[r*ldc + j] += sum_{p<kc} A(r, p) B(p, j) for r < 6, j < 16, reading the
-// operands in place: A(r, p) at a + r*ars + p*acs and B(p, j) at
-// a + p*brs + j (strides in elements, B's 16 columns contiguous). Rows of
-// A are addressed from one base register with scaled indexes, so each step
-// costs one pointer increment per operand.
-TEXT ·SgemmStrided6x16(SB), NOSPLIT, $0-64
+// c[r*ldc + j] (+)= sum_{p<kc} A(r, p) B(p, j) for r < 6, j < 16, reading
+// the operands in place: A(r, p) at a + r*ars + p*acs and B(p, j) at
+// b + p*brs + j (strides in elements, B's 16 columns contiguous); the tile
+// is added to C when add != 0 and stored over it otherwise. Rows of A are
+// addressed from one base register with scaled indexes, so each step costs
+// one pointer increment per operand.
+TEXT ·SgemmStrided6x16(SB), NOSPLIT, $0-72
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ ars+16(FP), R8
@@ -219,6 +220,9 @@ sloop:
 	JNE sloop
 
 sstore:
+	MOVQ add+64(FP), AX
+	TESTQ AX, AX
+	JE sset
 	VADDPS 0(DX), Y0, Y0
 	VADDPS 32(DX), Y1, Y1
 	VMOVUPS Y0, 0(DX)
@@ -246,6 +250,27 @@ sstore:
 	ADDQ R14, DX
 	VADDPS 0(DX), Y10, Y10
 	VADDPS 32(DX), Y11, Y11
+	VMOVUPS Y10, 0(DX)
+	VMOVUPS Y11, 32(DX)
+	VZEROUPPER
+	RET
+
+sset:
+	VMOVUPS Y0, 0(DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ R14, DX
+	VMOVUPS Y2, 0(DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ R14, DX
+	VMOVUPS Y4, 0(DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ R14, DX
+	VMOVUPS Y6, 0(DX)
+	VMOVUPS Y7, 32(DX)
+	ADDQ R14, DX
+	VMOVUPS Y8, 0(DX)
+	VMOVUPS Y9, 32(DX)
+	ADDQ R14, DX
 	VMOVUPS Y10, 0(DX)
 	VMOVUPS Y11, 32(DX)
 	VZEROUPPER

@@ -14,6 +14,6 @@ func SgemmAcc6x16(kc int, a, b, c *float32, ldc int) {
 }
 
 // SgemmStrided6x16 is not available on this architecture.
-func SgemmStrided6x16(kc int, a *float32, ars, acs int, b *float32, brs int, c *float32, ldc int) {
+func SgemmStrided6x16(kc int, a *float32, ars, acs int, b *float32, brs int, c *float32, ldc int, add int) {
 	panic("gemm: no micro-kernel on this architecture")
 }
