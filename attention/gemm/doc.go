@@ -12,6 +12,10 @@
 //     needs libopenblas-dev; one OpenBLAS thread unless
 //     OPENBLAS_NUM_THREADS is set.
 //
+// Measured on the 2-core development machine (GOMAXPROCS=1, CPU-time rates,
+// BenchmarkSgemm): gonum 15-19 GFLOP/s, vek 25-33, Native 74-112 on the
+// training shapes and 58-111 on acting shapes, OpenBLAS 75-114.
+//
 // Call Use once at start-up: it installs Default() under gorgonia and its
 // tensor package (gorgonia.Use also calls tensor.Use), so every matrix
 // product of a TapeMachine, forward and backward, runs on the fast kernel.

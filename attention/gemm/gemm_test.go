@@ -217,8 +217,10 @@ func vals(n *G.Node) []float64 {
 	panic(fmt.Sprintf("unexpected %T", n.Value().Data()))
 }
 
-// BenchmarkSgemm measures the predator-prey shapes (M = 12,000 rows of 4,000
-// samples x 3 agents): forward x W, and the two backward products.
+// BenchmarkSgemm measures the predator-prey training shapes (M = 12,000
+// rows of 4,000 samples x 3 agents: forward x W, and the two backward
+// products) and two acting shapes. GFLOP/cpu-s divides by process CPU time
+// (steadier than wall time on the shared machine; run with GOMAXPROCS=1).
 func BenchmarkSgemm(b *testing.B) {
 	shapes := []struct {
 		name    string
@@ -230,6 +232,10 @@ func BenchmarkSgemm(b *testing.B) {
 		{"12000x64x261/NT", blas.NoTrans, blas.Trans, 12000, 261, 64},
 		{"261x64x12000/TN", blas.Trans, blas.NoTrans, 261, 64, 12000},
 		{"64x64x12000/TN", blas.Trans, blas.NoTrans, 64, 64, 12000},
+		// Acting: one decoder step over 32 environments, and an encoder
+		// layer over 32 environments x 10 agents.
+		{"32x64x64/NN", blas.NoTrans, blas.NoTrans, 32, 64, 64},
+		{"320x64x64/NN", blas.NoTrans, blas.NoTrans, 320, 64, 64},
 	}
 	impls := backends()
 	impls["gonum"] = gonum.Implementation{}
