@@ -95,7 +95,10 @@ func scoresRow[T float](s attnShape, p, m []float64, q, k, ra, rb []T, b, h, i, 
 // sample (other rows of out are left untouched). q, k, v, out are [B*N, H*Dh]
 // row-major; ra, rb are [N*N, H*Dh] (row i*N+j) or both nil; a is [N, N]; g is
 // [B, N] or nil.
-func attnForward[T float](s attnShape, iLo, iHi int, out, q, k, v, ra, rb, a, g []T) {
+//
+// When probs is not nil (length B*N*H*N) the attention probabilities are
+// kept there for attnBackward, entry ((b*N+i)*H+h)*N+j.
+func attnForward[T float](s attnShape, iLo, iHi int, out, q, k, v, ra, rb, a, g []T, probs []float64) {
 	D, dh := s.dim(), s.Dh
 	p := make([]float64, s.N)
 	m := make([]float64, s.N)
@@ -105,6 +108,11 @@ func attnForward[T float](s attnShape, iLo, iHi int, out, q, k, v, ra, rb, a, g 
 			row := b*s.N + i
 			for h := 0; h < s.H; h++ {
 				scoresRow(s, p, m, q, k, ra, rb, b, h, i, jmax)
+				if probs != nil {
+					pc := probs[(row*s.H+h)*s.N : (row*s.H+h+1)*s.N]
+					copy(pc, p[:jmax])
+					clear(pc[jmax:])
+				}
 				o := out[row*D+h*dh : row*D+h*dh+dh]
 				clear(o)
 				for j := 0; j < jmax; j++ {
@@ -127,8 +135,9 @@ type attnGrads[T float] struct {
 }
 
 // attnBackward accumulates the gradients of the loss given gout = dL/dout.
-// All gradient buffers must be zeroed by the caller.
-func attnBackward[T float](s attnShape, gr attnGrads[T], gout, q, k, v, ra, rb, a, g []T) {
+// All gradient buffers must be zeroed by the caller. probs, when not nil,
+// holds the probabilities recorded by attnForward (else they are recomputed).
+func attnBackward[T float](s attnShape, gr attnGrads[T], gout, q, k, v, ra, rb, a, g []T, probs []float64) {
 	D, dh := s.dim(), s.Dh
 	scale := 1 / math.Sqrt(float64(dh))
 	p := make([]float64, s.N)
@@ -141,7 +150,11 @@ func attnBackward[T float](s attnShape, gr attnGrads[T], gout, q, k, v, ra, rb, 
 			row := b*s.N + i
 			clear(dm)
 			for h := 0; h < s.H; h++ {
-				scoresRow(s, p, m, q, k, ra, rb, b, h, i, jmax)
+				if probs != nil {
+					copy(p[:jmax], probs[(row*s.H+h)*s.N:])
+				} else {
+					scoresRow(s, p, m, q, k, ra, rb, b, h, i, jmax)
+				}
 				off := h * dh
 				goi := gout[row*D+off : row*D+off+dh]
 				qi := q[row*D+off : row*D+off+dh]
@@ -211,13 +224,17 @@ type attnKernel struct {
 	causal       bool
 	rel, gate    bool
 	diffA, diffG bool
+	cache        bool
+	probs        []float64 // probabilities of the last forward (when cache)
 }
 
-func (k attnKernel) name() string {
+func (k *attnKernel) enableCache() { k.cache = true }
+
+func (k *attnKernel) name() string {
 	return fmt.Sprintf("GraphAttention{N=%d,H=%d,causal=%v,rel=%v,gate=%v}", k.n, k.heads, k.causal, k.rel, k.gate)
 }
 
-func (k attnKernel) arity() int {
+func (k *attnKernel) arity() int {
 	n := 4
 	if k.rel {
 		n += 2
@@ -228,7 +245,7 @@ func (k attnKernel) arity() int {
 	return n
 }
 
-func (k attnKernel) diffWRT() []bool {
+func (k *attnKernel) diffWRT() []bool {
 	d := []bool{true, true, true, k.diffA}
 	if k.rel {
 		d = append(d, true, true)
@@ -239,7 +256,7 @@ func (k attnKernel) diffWRT() []bool {
 	return d
 }
 
-func (k attnKernel) outShape(s []tensor.Shape) (tensor.Shape, error) {
+func (k *attnKernel) outShape(s []tensor.Shape) (tensor.Shape, error) {
 	q, kk, v, a := s[0], s[1], s[2], s[3]
 	if q.Dims() != 2 || !q.Eq(kk) || !q.Eq(v) {
 		return nil, fmt.Errorf("query %v, key %v and value %v must be equal [B*N, D]", q, kk, v)
@@ -270,12 +287,12 @@ func (k attnKernel) outShape(s []tensor.Shape) (tensor.Shape, error) {
 	return q.Clone(), nil
 }
 
-func (k attnKernel) shape(q *tensor.Dense) attnShape {
+func (k *attnKernel) shape(q *tensor.Dense) attnShape {
 	return attnShape{B: q.Shape()[0] / k.n, N: k.n, H: k.heads, Dh: q.Shape()[1] / k.heads, Causal: k.causal}
 }
 
 // split returns ra, rb, g (possibly nil).
-func (k attnKernel) split(in []*tensor.Dense) (ra, rb, g *tensor.Dense) {
+func (k *attnKernel) split(in []*tensor.Dense) (ra, rb, g *tensor.Dense) {
 	idx := 4
 	if k.rel {
 		ra, rb = in[4], in[5]
@@ -287,24 +304,32 @@ func (k attnKernel) split(in []*tensor.Dense) (ra, rb, g *tensor.Dense) {
 	return
 }
 
-func (k attnKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
+func (k *attnKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	if err := checkDtype(k.name(), in); err != nil {
 		return err
 	}
 	s := k.shape(in[0])
 	ra, rb, g := k.split(in)
+	var probs []float64
+	if k.cache {
+		n := s.B * s.N * s.H * s.N
+		if cap(k.probs) < n {
+			k.probs = make([]float64, n)
+		}
+		probs = k.probs[:n]
+	}
 	switch in[0].Dtype() {
 	case tensor.Float32:
 		attnForward(s, 0, s.N, slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]),
-			slice[float32](ra), slice[float32](rb), slice[float32](in[3]), slice[float32](g))
+			slice[float32](ra), slice[float32](rb), slice[float32](in[3]), slice[float32](g), probs)
 	default:
 		attnForward(s, 0, s.N, slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]),
-			slice[float64](ra), slice[float64](rb), slice[float64](in[3]), slice[float64](g))
+			slice[float64](ra), slice[float64](rb), slice[float64](in[3]), slice[float64](g), probs)
 	}
 	return nil
 }
 
-func (k attnKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.Dense) error {
+func (k *attnKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.Dense) error {
 	s := k.shape(in[0])
 	dt := in[0].Dtype()
 	// dq, dk, dv are always needed by the kernel's accumulation.
@@ -329,17 +354,21 @@ func (k attnKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []
 	if k.gate {
 		dg = grads[idx]
 	}
+	var probs []float64
+	if n := s.B * s.N * s.H * s.N; k.cache && len(k.probs) >= n {
+		probs = k.probs[:n]
+	}
 	switch dt {
 	case tensor.Float32:
 		gr := attnGrads[float32]{dq: slice[float32](grads[0]), dk: slice[float32](grads[1]), dv: slice[float32](grads[2]),
 			da: slice[float32](grads[3]), dra: slice[float32](dra), drb: slice[float32](drb), dg: slice[float32](dg)}
 		attnBackward(s, gr, slice[float32](gout), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]),
-			slice[float32](ra), slice[float32](rb), slice[float32](in[3]), slice[float32](g))
+			slice[float32](ra), slice[float32](rb), slice[float32](in[3]), slice[float32](g), probs)
 	default:
 		gr := attnGrads[float64]{dq: slice[float64](grads[0]), dk: slice[float64](grads[1]), dv: slice[float64](grads[2]),
 			da: slice[float64](grads[3]), dra: slice[float64](dra), drb: slice[float64](drb), dg: slice[float64](dg)}
 		attnBackward(s, gr, slice[float64](gout), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]),
-			slice[float64](ra), slice[float64](rb), slice[float64](in[3]), slice[float64](g))
+			slice[float64](ra), slice[float64](rb), slice[float64](in[3]), slice[float64](g), probs)
 	}
 	return nil
 }

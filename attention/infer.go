@@ -101,7 +101,7 @@ func (m *MultiHeadAttention) Infer(dst, query, kv []float32, B int, g InferGraph
 	m.Q.Infer(q, query, rows)
 	m.K.Infer(k, kv, rows)
 	m.V.Infer(v, kv, rows)
-	attnForward(m.shape(B, g), 0, g.N, o, q, k, v, rel.RA, rel.RB, g.A, g.Gate)
+	attnForward(m.shape(B, g), 0, g.N, o, q, k, v, rel.RA, rel.RB, g.A, g.Gate, nil)
 	m.O.Infer(dst, o, rows)
 }
 
@@ -187,7 +187,7 @@ func (st *DecoderState) Step(i int, x, out []float32) {
 	d.Self.Q.InferStrided(at(st.qS), ld, x, dim, B)
 	d.Self.K.InferStrided(at(st.kS), ld, x, dim, B)
 	d.Self.V.InferStrided(at(st.vS), ld, x, dim, B)
-	attnForward(d.Self.shape(B, st.g), i, i+1, st.oS, st.qS, st.kS, st.vS, st.relS.RA, st.relS.RB, st.g.A, st.g.Gate)
+	attnForward(d.Self.shape(B, st.g), i, i+1, st.oS, st.qS, st.kS, st.vS, st.relS.RA, st.relS.RB, st.g.A, st.g.Gate, nil)
 	y := st.tmp
 	d.Self.O.InferStrided(y, dim, at(st.oS), ld, B)
 	for r := range y {
@@ -201,7 +201,7 @@ func (st *DecoderState) Step(i int, x, out []float32) {
 	// Cross-attention: query = encoder row i, keys/values = x1 rows <= i.
 	d.Cross.K.InferStrided(at(st.kC), ld, y, dim, B)
 	d.Cross.V.InferStrided(at(st.vC), ld, y, dim, B)
-	attnForward(d.Cross.shape(B, st.g), i, i+1, st.oC, st.qC, st.kC, st.vC, st.relC.RA, st.relC.RB, st.g.A, st.g.Gate)
+	attnForward(d.Cross.shape(B, st.g), i, i+1, st.oC, st.qC, st.kC, st.vC, st.relC.RA, st.relC.RB, st.g.A, st.g.Gate, nil)
 	x2 := st.tmp
 	d.Cross.O.InferStrided(x2, dim, at(st.oC), ld, B)
 	for b := 0; b < B; b++ {

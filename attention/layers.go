@@ -165,7 +165,7 @@ func (m *MultiHeadAttention) Forward(b *Binder, query, kv *G.Node, cg CommGraph)
 	if err != nil {
 		return nil, err
 	}
-	ker := attnKernel{n: cg.N, heads: m.Heads, causal: m.Causal, diffA: true, diffG: true}
+	ker := &attnKernel{n: cg.N, heads: m.Heads, causal: m.Causal, diffA: true, diffG: true}
 	in := []*G.Node{q, k, v, cg.A}
 	if cg.Edge != nil {
 		ra, err := m.RelA.Forward(b, cg.Edge)
