@@ -101,24 +101,32 @@ func blockedSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 	}
 	fullRows, fullCols := m/mr, n/nr
 	nPan := (n + nr - 1) / nr
-	edges := m%mr != 0 || n%nr != 0
 	for p0 := 0; p0 < k; p0 += kc {
 		kk := min(kc, k-p0)
 		add := 1 // accumulate into C, except the first panel when overwriting
 		if overwrite && p0 == 0 {
 			add = 0
 		}
-		// B access for this panel.
-		packed := transB || edges
-		if packed {
+		// B access for this panel: a transposed B is packed into slivers;
+		// otherwise full slivers are read in place and only a partial
+		// right-edge sliver is packed (zero-padded).
+		switch {
+		case transB:
 			bufs.b = grow(bufs.b, nPan*kk*nr)
-			packB(bufs.b, transB, b, ldb, p0, kk, n)
+			packB(bufs.b, true, b, ldb, p0, kk, n)
+		case fullCols < nPan:
+			bufs.b = grow(bufs.b, kk*nr)
+			packBEdge(bufs.b, b, ldb, p0, kk, fullCols*nr, n-fullCols*nr)
 		}
 		bAt := func(s int) (*float32, int) {
-			if !transB {
+			switch {
+			case transB:
+				return &bufs.b[s*kk*nr], nr
+			case s < fullCols:
 				return &b[p0*ldb+s*nr], ldb
+			default:
+				return &bufs.b[0], nr
 			}
-			return &bufs.b[s*kk*nr], nr
 		}
 		aAt := func(i int) *float32 {
 			if transA {
@@ -134,7 +142,8 @@ func blockedSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 				kernel.SgemmStrided6x16(kk, ap, ars, acs, bp, brs, &c[i*ldc+s*nr], ldc, add)
 			}
 			if fullCols < nPan { // right edge: packed sliver into the tile
-				kernel.SgemmStrided6x16(kk, ap, ars, acs, &bufs.b[fullCols*kk*nr], nr, &bufs.tile[0], nr, 0)
+				bp, brs := bAt(fullCols)
+				kernel.SgemmStrided6x16(kk, ap, ars, acs, bp, brs, &bufs.tile[0], nr, 0)
 				addTile(c, ldc, i, fullCols*nr, mr, n-fullCols*nr, &bufs.tile, add == 0)
 			}
 		}
@@ -143,7 +152,8 @@ func blockedSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 			bufs.a = grow(bufs.a, kk*mr)
 			packA(bufs.a, transA, a, lda, fullRows*mr, rows, p0, kk)
 			for s := 0; s < nPan; s++ {
-				kernel.SgemmStrided6x16(kk, &bufs.a[0], 1, mr, &bufs.b[s*kk*nr], nr, &bufs.tile[0], nr, 0)
+				bp, brs := bAt(s)
+				kernel.SgemmStrided6x16(kk, &bufs.a[0], 1, mr, bp, brs, &bufs.tile[0], nr, 0)
 				addTile(c, ldc, fullRows*mr, s*nr, rows, min(nr, n-s*nr), &bufs.tile, add == 0)
 			}
 		}
@@ -227,5 +237,15 @@ func packB(dst []float32, trans bool, b []float32, ldb, p0, kk, n int) {
 				}
 			}
 		}
+	}
+}
+
+// packBEdge packs rows p0 <= p < p0+kk, columns j0 <= j < j0+cols (cols <
+// nr) of an untransposed B into one zero-padded sliver of nr columns.
+func packBEdge(dst []float32, b []float32, ldb, p0, kk, j0, cols int) {
+	clear(dst[:kk*nr])
+	for p := 0; p < kk; p++ {
+		row := (p0+p)*ldb + j0
+		copy(dst[p*nr:p*nr+cols], b[row:row+cols])
 	}
 }
