@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"runtime"
 	"sync"
 
 	"github.com/commgraph/commgraph/attention/gemm/internal/kernel"
@@ -43,8 +44,38 @@ func (Native) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float
 		scaleC(m, n, beta, c, ldc)
 	}
 	// With beta = 0 the first panel stores over C instead of clearing it.
-	blockedSgemm(tA != blas.NoTrans, tB != blas.NoTrans, m, n, k, alpha, a, lda, b, ldb, c, ldc, beta == 0)
+	transA, transB := tA != blas.NoTrans, tB != blas.NoTrans
+	workers := min(runtime.GOMAXPROCS(0), m/(4*mr))
+	if workers < 2 || 2*m*n*k < parallelFlops {
+		blockedSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, beta == 0)
+		return
+	}
+	// Split the rows of C into blocks of whole micro-tiles, one goroutine
+	// each. Every element of C is computed by the same sequence of
+	// operations however the rows are split, so the result does not depend
+	// on GOMAXPROCS.
+	var wg sync.WaitGroup
+	per := (m/mr + workers - 1) / workers * mr
+	for i0 := 0; i0 < m; i0 += per {
+		rows := min(per, m-i0)
+		var sa []float32
+		if transA {
+			sa = a[i0:]
+		} else {
+			sa = a[i0*lda:]
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			blockedSgemm(transA, transB, rows, n, k, alpha, sa, lda, b, ldb, c[i0*ldc:], ldc, beta == 0)
+		}()
+	}
+	wg.Wait()
 }
+
+// parallelFlops is the size (2mnk) above which Sgemm splits the work
+// across GOMAXPROCS goroutines.
+const parallelFlops = 4 << 20
 
 // Dgemm is vek's.
 func (Native) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {

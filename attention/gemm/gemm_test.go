@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -273,4 +274,38 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestNativeParallelIsBitIdentical: splitting the rows across goroutines
+// (GOMAXPROCS > 1) gives exactly the single-goroutine result, so training
+// stays deterministic whatever the core count.
+func TestNativeParallelIsBitIdentical(t *testing.T) {
+	for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+		for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+			const m, n, k = 1003, 70, 300
+			rng := rand.New(rand.NewPCG(9, 9))
+			ra, ca := stored(tA, m, k)
+			rb, cb := stored(tB, k, n)
+			a, b := make([]float32, ra*ca), make([]float32, rb*cb)
+			for i := range a {
+				a[i] = float32(rng.NormFloat64())
+			}
+			for i := range b {
+				b[i] = float32(rng.NormFloat64())
+			}
+			run := func(procs int) []float32 {
+				old := runtime.GOMAXPROCS(procs)
+				defer runtime.GOMAXPROCS(old)
+				c := make([]float32, m*n)
+				Native{}.Sgemm(tA, tB, m, n, k, 1, a, ca, b, cb, 0, c, n)
+				return c
+			}
+			one, four := run(1), run(4)
+			for i := range one {
+				if one[i] != four[i] {
+					t.Fatalf("tA=%c tB=%c: C[%d] = %v with 4 goroutines, %v with 1", tA, tB, i, four[i], one[i])
+				}
+			}
+		}
+	}
 }
