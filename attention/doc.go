@@ -36,8 +36,9 @@
 // Every block is one or a few fused ops with hand-written backward passes
 // (linear, bias, layer norm, activations, edge embedding, attention core);
 // matrix products go through the BLAS installed by gemm.Use(), which the
-// trainer must call once at start-up (vek by default, OpenBLAS with
-// -tags openblas). The attention core never materialises [B, N, N, d]
+// trainer must call once at start-up (gemm.Native, an AVX2/FMA Go-assembly
+// kernel, by default; OpenBLAS with -tags openblas). Layer norm, GELU and
+// attention keep their forward intermediates for the backward pass. The attention core never materialises [B, N, N, d]
 // tensors, and the relation projections are computed once per forward from
 // the graph, not per sample.
 //
