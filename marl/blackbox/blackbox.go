@@ -1,0 +1,633 @@
+package blackbox
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/commgraph/commgraph/envs"
+	"github.com/commgraph/commgraph/marl"
+)
+
+// Kinds accepted by New.
+const (
+	KindRandom  = "random"
+	KindGenetic = "genetic"
+	KindACO     = "aco"
+)
+
+// Kinds lists the method kinds New accepts.
+func Kinds() []string { return []string{KindRandom, KindGenetic, KindACO} }
+
+// Defaults of Config (zero fields take them).
+const (
+	DefaultBatch   = 32
+	DefaultRetries = 20
+)
+
+// Config configures a search. Zero values select the documented defaults.
+type Config struct {
+	// Batch is the number of designs proposed per iteration (default 32).
+	// For the genetic algorithm it is the number of offspring per
+	// generation; for ACO the number of ants per iteration.
+	Batch int
+	// Workers is the number of goroutines evaluating a batch in parallel
+	// (default runtime.GOMAXPROCS(0)). Results do not depend on it.
+	Workers int
+	// Budget caps the unique evaluations (0 = unlimited). Batches are cut in
+	// proposal order so a run ends with exactly Budget of them; Done then
+	// reports true. It also sets the Counted budget as a safety net.
+	Budget int
+	// Optimum is the known optimal Objective.Value (e.g. the exhaustive DRAM
+	// optimum); when set, every metrics row has a regret column.
+	Optimum *float64
+	// Retries is how many times the genetic algorithm and ACO re-draw a
+	// proposal that repeats an already evaluated design (or one earlier in
+	// the batch) before accepting the repeat (which costs no budget but
+	// wastes a slot of the batch). Default 20; negative means 0.
+	Retries int
+
+	Genetic GeneticConfig
+	ACO     ACOConfig
+}
+
+// GeneticConfig configures the genetic algorithm (see genetic.go).
+type GeneticConfig struct {
+	// Population is the number of parents kept between generations
+	// (default Batch). The first iteration evaluates Population random
+	// designs.
+	Population int
+	// Tournament is the tournament size of parent selection (default 3).
+	Tournament int
+	// Crossover is the probability that a child is the uniform crossover of
+	// two parents rather than a copy of the first (default 0.9; negative
+	// means 0).
+	Crossover float64
+	// Mutation is the per-knob probability of replacing a child's value by a
+	// different one drawn uniformly (default 1/number of knobs; negative
+	// means 0).
+	Mutation float64
+}
+
+// ACOConfig configures ant colony optimisation (see aco.go).
+type ACOConfig struct {
+	// Evaporation is the pheromone evaporation rate rho in (0,1] (default
+	// 0.2: on the planted synthetic landscapes, 0.1 converged too slowly
+	// for budgets of a few hundred evaluations, and 0.2-0.5 did equally
+	// well at 2,000).
+	Evaporation float64
+	// Elite is the number of the iteration's best ants that deposit
+	// pheromone, with rank weights Elite, Elite-1, ..., 1
+	// (default max(1, Batch/4)).
+	Elite int
+	// BestShare is the share of each deposit laid by the best-so-far design
+	// (default 0.5; negative means 0); the rest is split among the elite.
+	BestShare float64
+	// TauMin is the lower pheromone bound (MAX-MIN Ant System); pheromone
+	// lives in [TauMin, 1] and starts at 1 (default 0.02).
+	TauMin float64
+}
+
+// withDefaults returns c with defaults filled in and validates it.
+func (c Config) withDefaults(knobs int) (Config, error) {
+	if c.Batch < 0 || c.Workers < 0 || c.Budget < 0 {
+		return c, fmt.Errorf("blackbox: batch %d, workers %d, budget %d: want >= 0", c.Batch, c.Workers, c.Budget)
+	}
+	if c.Batch == 0 {
+		c.Batch = DefaultBatch
+	}
+	if c.Workers == 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.Retries == 0 {
+		c.Retries = DefaultRetries
+	}
+	c.Retries = max(c.Retries, 0)
+	if c.Optimum != nil {
+		v := *c.Optimum
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return c, fmt.Errorf("blackbox: optimum %v, want a finite value", v)
+		}
+		c.Optimum = &v
+	}
+	g := &c.Genetic
+	if g.Population < 0 || g.Tournament < 0 || g.Crossover > 1 || g.Mutation > 1 {
+		return c, fmt.Errorf("blackbox genetic: population %d, tournament %d, crossover %v, mutation %v: want counts >= 0 and probabilities <= 1",
+			g.Population, g.Tournament, g.Crossover, g.Mutation)
+	}
+	if g.Population == 0 {
+		g.Population = c.Batch
+	}
+	if g.Tournament == 0 {
+		g.Tournament = 3
+	}
+	if g.Crossover == 0 {
+		g.Crossover = 0.9
+	}
+	g.Crossover = max(g.Crossover, 0)
+	if g.Mutation == 0 {
+		g.Mutation = 1 / float64(max(knobs, 1))
+	}
+	g.Mutation = max(g.Mutation, 0)
+	a := &c.ACO
+	if a.Evaporation < 0 || a.Evaporation > 1 || a.Elite < 0 || a.BestShare > 1 || a.TauMin < 0 || a.TauMin >= 1 {
+		return c, fmt.Errorf("blackbox aco: evaporation %v, elite %d, best share %v, tau min %v: want evaporation in (0,1], elite >= 0, best share <= 1, tau min in [0,1)",
+			a.Evaporation, a.Elite, a.BestShare, a.TauMin)
+	}
+	if a.Evaporation == 0 {
+		a.Evaporation = 0.2
+	}
+	if a.Elite == 0 {
+		a.Elite = max(1, c.Batch/4)
+	}
+	if a.BestShare == 0 {
+		a.BestShare = 0.5
+	}
+	a.BestShare = max(a.BestShare, 0)
+	if a.TauMin == 0 {
+		a.TauMin = 0.02
+	}
+	return c, nil
+}
+
+// record is one evaluated design.
+type record struct {
+	Config  []int
+	Metrics []float64
+	Reward  float64
+}
+
+// method is what distinguishes the search kinds: it proposes a batch and
+// learns from its outcome.
+type method interface {
+	// propose returns the next batch of configurations.
+	propose(s *Search) [][]int
+	// observe receives, per proposal, the history index of its record (-1
+	// when the budget dropped it).
+	observe(s *Search, props [][]int, idx []int)
+	// metrics adds method-specific columns.
+	metrics(m marl.Metrics)
+	// state/setState (de)serialise the method's state (random streams are
+	// handled by Search).
+	state() ([]byte, error)
+	setState([]byte) error
+}
+
+// Search is a black-box design-space search; it implements marl.Algorithm.
+// It is not safe for concurrent use (Iterate evaluates in parallel itself).
+type Search struct {
+	kind    string
+	cfg     Config
+	ds      *envs.Counted
+	obj     *envs.Objective
+	knobs   []envs.Knob
+	sizes   []int
+	names   []string // metric names
+	space   float64  // number of configurations (float: may be huge)
+	seed    uint64
+	streams []namedStream
+
+	iter  int
+	hist  []record
+	index map[string]int
+	best  int // history index, -1 if none
+	exh   bool
+	m     method
+
+	lastBatch []int // history indices of the last iteration's proposals (for batch metrics)
+}
+
+type namedStream struct {
+	name string
+	pcg  *rand.PCG
+	rng  *rand.Rand
+}
+
+var _ marl.Algorithm = (*Search)(nil)
+
+// New builds a search of the given kind ("random", "genetic" or "aco") over
+// ds maximising obj's reward. If ds is an *envs.Counted it is used as is
+// (so a task's evaluation cache and budget are shared); otherwise it is
+// wrapped in a fresh one. obj must be bound to ds's metric names. Every
+// random stream is derived from seed.
+func New(kind string, ds envs.DesignSpace, obj *envs.Objective, cfg Config, seed uint64) (*Search, error) {
+	if ds == nil || obj == nil {
+		return nil, errors.New("blackbox: nil design space or objective")
+	}
+	knobs := ds.Knobs()
+	if len(knobs) == 0 {
+		return nil, fmt.Errorf("blackbox: design space %s has no knobs", ds.Name())
+	}
+	c, err := cfg.withDefaults(len(knobs))
+	if err != nil {
+		return nil, err
+	}
+	counted, ok := ds.(*envs.Counted)
+	if !ok {
+		counted = envs.NewCounted(ds)
+	}
+	if c.Budget > 0 {
+		counted.SetBudget(c.Budget)
+	}
+	s := &Search{kind: kind, cfg: c, ds: counted, obj: obj, knobs: knobs, names: ds.MetricNames(),
+		seed: seed, index: map[string]int{}, best: -1, space: 1}
+	for i, k := range knobs {
+		if len(k.Values) == 0 {
+			return nil, fmt.Errorf("blackbox: knob %d (%s) of %s has no values", i, k.Name, ds.Name())
+		}
+		s.sizes = append(s.sizes, len(k.Values))
+		s.space *= float64(len(k.Values))
+	}
+	switch kind {
+	case KindRandom:
+		s.m = &randomSearch{rng: s.stream("random", 1)}
+	case KindGenetic:
+		s.m = &genetic{c: c.Genetic, init: s.stream("genetic-init", 2), sel: s.stream("genetic-select", 3), vary: s.stream("genetic-vary", 4)}
+	case KindACO:
+		s.m = newACO(c.ACO, s.sizes, s.stream("aco-construct", 5))
+	default:
+		return nil, fmt.Errorf("blackbox: unknown kind %q (have %v)", kind, Kinds())
+	}
+	return s, nil
+}
+
+// stream derives the random stream of one purpose from (seed, purpose).
+func (s *Search) stream(name string, purpose uint64) *rand.Rand {
+	p := rand.NewPCG(envs.DeriveSeed(s.seed, 0xb1ac, purpose), envs.DeriveSeed(s.seed, 0xb1ac, purpose, 1))
+	r := rand.New(p)
+	s.streams = append(s.streams, namedStream{name: name, pcg: p, rng: r})
+	return r
+}
+
+// Kind returns the method kind.
+func (s *Search) Kind() string { return s.kind }
+
+// Config returns the configuration with defaults filled in.
+func (s *Search) Config() Config { return s.cfg }
+
+// Space returns the counted design space the search charges.
+func (s *Search) Space() *envs.Counted { return s.ds }
+
+// Iteration implements marl.Algorithm.
+func (s *Search) Iteration() int { return s.iter }
+
+// Done reports whether further iterations can find nothing new: the budget
+// is spent, or every configuration of the space has been evaluated (or the
+// random search has no unseen configuration left).
+func (s *Search) Done() bool {
+	return s.remaining() == 0 || s.exh || float64(len(s.hist)) >= s.space
+}
+
+// remaining returns the unique evaluations left (MaxInt when unlimited).
+func (s *Search) remaining() int {
+	if s.cfg.Budget == 0 {
+		return math.MaxInt
+	}
+	return max(0, s.cfg.Budget-s.ds.Unique())
+}
+
+// Best returns the best design found: its configuration (value index per
+// knob), its metrics (indexed like the space's MetricNames) and its reward;
+// nil, nil, -Inf before any evaluation.
+func (s *Search) Best() (config []int, metrics []float64, reward float64) {
+	if s.best < 0 {
+		return nil, nil, math.Inf(-1)
+	}
+	r := s.hist[s.best]
+	return slices.Clone(r.Config), slices.Clone(r.Metrics), r.Reward
+}
+
+// Evaluations returns the number of designs in the search's history.
+func (s *Search) Evaluations() int { return len(s.hist) }
+
+// key encodes a configuration as a map key.
+func key(cfg []int) string {
+	var b [32]byte
+	k := b[:0]
+	for _, v := range cfg {
+		k = binary.AppendUvarint(k, uint64(v))
+	}
+	return string(k)
+}
+
+// known reports whether cfg is in the history.
+func (s *Search) known(cfg []int) bool {
+	_, ok := s.index[key(cfg)]
+	return ok
+}
+
+// better reports whether history record i beats record j (larger reward,
+// then smaller value, then the lexicographically smaller configuration).
+func (s *Search) better(i, j int) bool { return s.compare(i, j) < 0 }
+
+func (s *Search) compare(i, j int) int {
+	a, b := &s.hist[i], &s.hist[j]
+	if c := cmp.Compare(b.Reward, a.Reward); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(s.obj.Value(a.Metrics), s.obj.Value(b.Metrics)); c != 0 {
+		return c
+	}
+	return slices.Compare(a.Config, b.Config)
+}
+
+// reward scores metrics; NaN becomes -Inf so it never wins.
+func (s *Search) reward(m []float64) float64 {
+	r := s.obj.Reward(m)
+	if math.IsNaN(r) {
+		return math.Inf(-1)
+	}
+	return r
+}
+
+// Iterate implements marl.Algorithm: one batch of proposals and their
+// evaluations. Once Done, it evaluates nothing and repeats the last row. A
+// cancelled or failed batch returns an error; resume from a checkpoint then.
+func (s *Search) Iterate(ctx context.Context) (marl.Metrics, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	nNew := 0
+	s.lastBatch = s.lastBatch[:0]
+	if !s.Done() {
+		props := s.m.propose(s)
+		idx, n, err := s.evaluate(ctx, props)
+		if err != nil {
+			return nil, fmt.Errorf("blackbox %s iteration %d: %w", s.kind, s.iter, err)
+		}
+		nNew = n
+		s.m.observe(s, props, idx)
+		for _, i := range idx {
+			if i >= 0 {
+				s.lastBatch = append(s.lastBatch, i)
+			}
+		}
+	}
+	s.iter++
+	m := s.row()
+	m["evals"] = float64(nNew)
+	if len(s.lastBatch) > 0 {
+		bb, sum := math.Inf(-1), 0.0
+		for _, i := range s.lastBatch {
+			bb = max(bb, s.hist[i].Reward)
+			sum += s.hist[i].Reward
+		}
+		m["batch_best_reward"] = bb
+		m["batch_mean_reward"] = sum / float64(len(s.lastBatch))
+	}
+	s.m.metrics(m)
+	return m, nil
+}
+
+// row returns the common metrics of the current state.
+func (s *Search) row() marl.Metrics {
+	m := marl.Metrics{"iteration": float64(s.iter), "unique_evals": float64(s.ds.Unique())}
+	if s.best >= 0 {
+		r := s.hist[s.best]
+		v := s.obj.Value(r.Metrics)
+		m["best_reward"] = r.Reward
+		m["best_value"] = v
+		for j, name := range s.names {
+			m["best_"+name] = r.Metrics[j]
+		}
+		if s.cfg.Optimum != nil {
+			m["regret"] = s.regret(v)
+		}
+	}
+	return m
+}
+
+// regret of a Value against the known optimum (see the package doc).
+func (s *Search) regret(v float64) float64 {
+	opt := *s.cfg.Optimum
+	if s.obj.Kind() == envs.KindTarget || opt == 0 {
+		return v - opt
+	}
+	return (v - opt) / math.Abs(opt)
+}
+
+// Evaluate implements marl.Algorithm: the best design found so far, without
+// any new (charged) evaluation and without touching the random streams.
+// episodes is ignored (evaluation is deterministic).
+func (s *Search) Evaluate(ctx context.Context, episodes int) (marl.Metrics, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.row(), nil
+}
+
+// evaluate charges and evaluates the new configurations among props in
+// parallel and returns, per proposal, its history index (-1 when the budget
+// dropped it) and the number of new history records. Proposals already in
+// the history, and repeats within the batch, cost nothing; a configuration
+// already in the Counted cache (e.g. restored, or evaluated by another user
+// of the cache) is not charged either.
+func (s *Search) evaluate(ctx context.Context, props [][]int) ([]int, int, error) {
+	idx := make([]int, len(props))
+	var fresh [][]int
+	pos := map[string]int{}
+	left := s.remaining()
+	probe := make([]float64, len(s.names))
+	for i, c := range props {
+		k := key(c)
+		if j, ok := s.index[k]; ok {
+			idx[i] = j
+			continue
+		}
+		if p, ok := pos[k]; ok {
+			idx[i] = -2 - p
+			continue
+		}
+		if !s.ds.Lookup(c, probe) {
+			if left == 0 {
+				idx[i] = -1
+				continue
+			}
+			left--
+		}
+		pos[k] = len(fresh)
+		idx[i] = -2 - len(fresh)
+		fresh = append(fresh, c)
+	}
+	out, err := s.evalAll(ctx, fresh)
+	if err != nil {
+		return nil, 0, err
+	}
+	base := len(s.hist)
+	for f, c := range fresh {
+		r := record{Config: slices.Clone(c), Metrics: out[f], Reward: s.reward(out[f])}
+		s.index[key(c)] = len(s.hist)
+		s.hist = append(s.hist, r)
+		if s.best < 0 || s.better(len(s.hist)-1, s.best) {
+			s.best = len(s.hist) - 1
+		}
+	}
+	for i := range idx {
+		if idx[i] <= -2 {
+			idx[i] = base + (-2 - idx[i])
+		}
+	}
+	return idx, len(fresh), nil
+}
+
+// evalAll evaluates cfgs on the worker pool; out[i] belongs to cfgs[i].
+func (s *Search) evalAll(ctx context.Context, cfgs [][]int) ([][]float64, error) {
+	out := make([][]float64, len(cfgs))
+	errs := make([]error, len(cfgs))
+	var next atomic.Int64
+	work := func() {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= len(cfgs) {
+				return
+			}
+			if err := ctx.Err(); err != nil {
+				errs[i] = err
+				continue
+			}
+			m := make([]float64, len(s.names))
+			if err := s.ds.Evaluate(cfgs[i], m); err != nil {
+				errs[i] = err
+				continue
+			}
+			out[i] = m
+		}
+	}
+	w := min(s.cfg.Workers, len(cfgs))
+	if w <= 1 {
+		work()
+	} else {
+		var wg sync.WaitGroup
+		for range w {
+			wg.Go(work)
+		}
+		wg.Wait()
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// uniform draws a uniformly random configuration into cfg.
+func (s *Search) uniform(r *rand.Rand, cfg []int) {
+	for k, n := range s.sizes {
+		cfg[k] = r.IntN(n)
+	}
+}
+
+// checkpointState is everything Save writes besides the random streams.
+type checkpointState struct {
+	Kind    string
+	Knobs   []int
+	Metrics []string
+	Iter    int
+	Hist    []record
+	Exh     bool
+	Method  []byte
+	Counted []envs.CountedRecord
+}
+
+// Save implements marl.Algorithm.
+func (s *Search) Save(w io.Writer) error {
+	ms, err := s.m.state()
+	if err != nil {
+		return fmt.Errorf("blackbox %s: save: %w", s.kind, err)
+	}
+	st := checkpointState{Kind: s.kind, Knobs: s.sizes, Metrics: s.names, Iter: s.iter, Hist: s.hist,
+		Exh: s.exh, Method: ms, Counted: s.ds.Records()}
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(&st); err != nil {
+		return fmt.Errorf("blackbox %s: save: %w", s.kind, err)
+	}
+	c := &marl.Checkpoint{Algorithm: "blackbox/" + s.kind, Iteration: s.iter, EnvSteps: int64(len(s.hist)),
+		Blobs: []marl.NamedBlob{{Name: "state", Data: b.Bytes()}}}
+	for _, st := range s.streams {
+		d, err := st.pcg.MarshalBinary()
+		if err != nil {
+			return fmt.Errorf("blackbox %s: save stream %s: %w", s.kind, st.name, err)
+		}
+		c.RNG = append(c.RNG, marl.NamedBlob{Name: st.name, Data: d})
+	}
+	return c.Encode(w)
+}
+
+// Load implements marl.Algorithm: it restores a state written by Save into
+// a search built with the same kind, space, objective, config and seed
+// (typically fresh). The saved evaluations are restored into the Counted
+// cache, so the budget use continues exactly.
+func (s *Search) Load(r io.Reader) error {
+	c, err := marl.DecodeCheckpoint(r)
+	if err != nil {
+		return fmt.Errorf("blackbox %s: load: %w", s.kind, err)
+	}
+	if c.Algorithm != "blackbox/"+s.kind {
+		return fmt.Errorf("blackbox %s: load: checkpoint of algorithm %q", s.kind, c.Algorithm)
+	}
+	if len(c.Blobs) != 1 || c.Blobs[0].Name != "state" {
+		return fmt.Errorf("blackbox %s: load: checkpoint lacks the search state", s.kind)
+	}
+	var st checkpointState
+	if err := gob.NewDecoder(bytes.NewReader(c.Blobs[0].Data)).Decode(&st); err != nil {
+		return fmt.Errorf("blackbox %s: load: %w", s.kind, err)
+	}
+	if !slices.Equal(st.Knobs, s.sizes) || !slices.Equal(st.Metrics, s.names) {
+		return fmt.Errorf("blackbox %s: load: checkpoint of a space with value counts %v and metrics %v, this one has %v and %v",
+			s.kind, st.Knobs, st.Metrics, s.sizes, s.names)
+	}
+	if len(c.RNG) != len(s.streams) {
+		return fmt.Errorf("blackbox %s: load: checkpoint has %d random streams, want %d", s.kind, len(c.RNG), len(s.streams))
+	}
+	for i, b := range c.RNG {
+		if b.Name != s.streams[i].name {
+			return fmt.Errorf("blackbox %s: load: random stream %q where %q was expected", s.kind, b.Name, s.streams[i].name)
+		}
+		if err := s.streams[i].pcg.UnmarshalBinary(b.Data); err != nil {
+			return fmt.Errorf("blackbox %s: load: stream %s: %w", s.kind, b.Name, err)
+		}
+	}
+	if err := s.m.setState(st.Method); err != nil {
+		return fmt.Errorf("blackbox %s: load: %w", s.kind, err)
+	}
+	if err := s.ds.Restore(st.Counted); err != nil {
+		return fmt.Errorf("blackbox %s: load: %w", s.kind, err)
+	}
+	s.iter, s.hist, s.exh = st.Iter, st.Hist, st.Exh
+	s.index = make(map[string]int, len(s.hist))
+	s.best = -1
+	for i, r := range s.hist {
+		if err := envs.ValidateConfig(s.knobs, r.Config); err != nil || len(r.Metrics) != len(s.names) {
+			return fmt.Errorf("blackbox %s: load: history record %d is not a design of this space", s.kind, i)
+		}
+		s.index[key(r.Config)] = i
+		if s.best < 0 || s.better(i, s.best) {
+			s.best = i
+		}
+	}
+	s.lastBatch = s.lastBatch[:0]
+	return nil
+}
+
+// gobBytes and ungob (de)serialise method states.
+func gobBytes(v any) ([]byte, error) {
+	var b bytes.Buffer
+	err := gob.NewEncoder(&b).Encode(v)
+	return b.Bytes(), err
+}
+
+func ungob(data []byte, v any) error {
+	return gob.NewDecoder(bytes.NewReader(data)).Decode(v)
+}
