@@ -156,7 +156,8 @@ func printSummary(w io.Writer, s experiments.Summary) {
 		fmt.Fprintf(w, ", %.0f unique evaluations", float64(s.UniqueEvals))
 	}
 	fmt.Fprintln(w)
-	if v, ok := s.Final[s.Primary.Name]; ok {
+	showsRegret := s.Best != nil && s.Best.Regret != nil && s.Primary.Name == "regret"
+	if v, ok := s.Final[s.Primary.Name]; ok && !showsRegret {
 		fmt.Fprintf(w, "  %s = %.6g\n", s.Primary.Name, float64(v))
 	} else if v, ok := s.Eval[s.Primary.Name]; ok {
 		fmt.Fprintf(w, "  %s = %.6g (iteration %.0f)\n", s.Primary.Name, float64(v), float64(s.Eval["iteration"]))
