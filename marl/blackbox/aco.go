@@ -30,11 +30,18 @@ import (
 //
 // An ant whose design repeats an evaluated one (or another ant of the same
 // batch) is rebuilt up to Retries times; a surviving repeat costs no budget
-// and still takes part in the ranking.
+// and still takes part in the ranking. When a whole batch brings nothing new
+// the colony has stagnated, and the pheromone is reset to the upper bound
+// (MAX-MIN Ant System's trail reinitialisation, Stützle and Hoos 2000); the
+// best-so-far design is kept and deposits again from the next batch on.
 type aco struct {
-	c   ACOConfig
-	rng *rand.Rand
-	tau [][]float64
+	c        ACOConfig
+	rng      *rand.Rand
+	tau      [][]float64
+	restarts int
+	// evaluated is the history length before the current batch: indices
+	// at or above it are the batch's new designs.
+	evaluated int
 }
 
 func newACO(c ACOConfig, sizes []int, rng *rand.Rand) *aco {
@@ -86,11 +93,25 @@ func (a *aco) propose(s *Search) [][]int {
 func (a *aco) observe(s *Search, _ [][]int, idx []int) {
 	var ants []int
 	seen := map[int]bool{}
+	fresh := false
 	for _, i := range idx {
+		if i >= a.evaluated {
+			fresh = true
+		}
 		if i >= 0 && !seen[i] {
 			seen[i] = true
 			ants = append(ants, i)
 		}
+	}
+	a.evaluated = len(s.hist)
+	if !fresh && len(idx) > 0 {
+		for _, row := range a.tau {
+			for v := range row {
+				row[v] = 1
+			}
+		}
+		a.restarts++
+		return
 	}
 	if len(ants) == 0 && s.best < 0 {
 		return
@@ -157,11 +178,17 @@ func (a *aco) metrics(m marl.Metrics) {
 	if n > 0 {
 		m["pheromone_entropy"] = h / float64(n)
 	}
+	m["restarts"] = float64(a.restarts)
 }
 
-type acoState struct{ Tau [][]float64 }
+type acoState struct {
+	Tau                 [][]float64
+	Restarts, Evaluated int
+}
 
-func (a *aco) state() ([]byte, error) { return gobBytes(acoState{Tau: a.tau}) }
+func (a *aco) state() ([]byte, error) {
+	return gobBytes(acoState{Tau: a.tau, Restarts: a.restarts, Evaluated: a.evaluated})
+}
 
 func (a *aco) setState(b []byte) error {
 	var st acoState
@@ -176,6 +203,6 @@ func (a *aco) setState(b []byte) error {
 			return fmt.Errorf("aco pheromone: knob %d has %d values, want %d", k, len(st.Tau[k]), len(a.tau[k]))
 		}
 	}
-	a.tau = st.Tau
+	a.tau, a.restarts, a.evaluated = st.Tau, st.Restarts, st.Evaluated
 	return nil
 }

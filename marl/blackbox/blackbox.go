@@ -358,7 +358,7 @@ func (s *Search) Iterate(ctx context.Context) (marl.Metrics, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	nNew := 0
+	nNew, nProp := 0, 0
 	s.lastBatch = s.lastBatch[:0]
 	if !s.Done() {
 		props := s.m.propose(s)
@@ -366,7 +366,7 @@ func (s *Search) Iterate(ctx context.Context) (marl.Metrics, error) {
 		if err != nil {
 			return nil, fmt.Errorf("blackbox %s iteration %d: %w", s.kind, s.iter, err)
 		}
-		nNew = n
+		nNew, nProp = n, len(props)
 		s.m.observe(s, props, idx)
 		for _, i := range idx {
 			if i >= 0 {
@@ -377,6 +377,8 @@ func (s *Search) Iterate(ctx context.Context) (marl.Metrics, error) {
 	s.iter++
 	m := s.row()
 	m["evals"] = float64(nNew)
+	m["proposals"] = float64(nProp)
+	m["repeats"] = float64(len(s.lastBatch) - nNew)
 	if len(s.lastBatch) > 0 {
 		bb, sum := math.Inf(-1), 0.0
 		for _, i := range s.lastBatch {

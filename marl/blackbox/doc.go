@@ -18,6 +18,8 @@
 //	iteration      completed iterations
 //	unique_evals   distinct configurations charged so far (Counted.Unique)
 //	evals          new configurations evaluated in this iteration
+//	proposals      designs proposed in this iteration
+//	repeats        proposals served free (already evaluated, or repeated within the batch)
 //	best_reward    Objective.Reward of the best design (larger is better)
 //	best_value     Objective.Value of the best design (physical units, lower is better)
 //	best_<metric>  the best design's metrics by name (e.g. best_time_ns, best_energy_pJ, best_power_mW)
