@@ -19,6 +19,7 @@ import (
 	"github.com/commgraph/commgraph/envs/predprey"
 	"github.com/commgraph/commgraph/envs/synthetic"
 	"github.com/commgraph/commgraph/marl"
+	"github.com/commgraph/commgraph/marl/blackbox"
 	"github.com/commgraph/commgraph/marl/commformer"
 )
 
@@ -30,7 +31,45 @@ func init() {
 	RegisterEnv("dram", buildDRAM)
 	RegisterEnv("synthetic", buildSynthetic)
 	RegisterAlgorithm("commformer", buildCommFormer)
+	for _, kind := range blackbox.Kinds() {
+		RegisterAlgorithm(kind, buildSearch(kind))
+	}
 }
+
+// buildSearch adapts the black-box baselines (random search, genetic
+// algorithm, ant colony optimisation) to the design-space tasks: they share
+// the task's evaluation cache, so budgets and regret are charged alike.
+func buildSearch(kind string) AlgorithmFactory {
+	return func(cfg *Config, task *Task, seed uint64) (marl.Algorithm, error) {
+		d := task.design
+		if d == nil {
+			return nil, fmt.Errorf("key algorithm.kind: %s searches a design space; env.kind %s is not one", kind, cfg.Env.Kind)
+		}
+		bc := blackbox.Config{Batch: cfg.Search.Batch, Workers: cfg.Algorithm.Threads, Budget: int(cfg.Budget.Evaluations)}
+		bc.Genetic.Population = cfg.Search.Population
+		bc.Genetic.Mutation = cfg.Search.Mutation
+		if cfg.Search.Mutation == 0 {
+			bc.Genetic.Mutation = -1 // the package reads 0 as "default"
+		}
+		if d.opt != nil {
+			v := d.opt.value
+			bc.Optimum = &v
+		}
+		s, err := blackbox.New(kind, d.counted, d.obj, bc, seed)
+		if err != nil {
+			return nil, err
+		}
+		return &searchRun{Search: s, design: d}, nil
+	}
+}
+
+// searchRun adds the best design to a black-box search.
+type searchRun struct {
+	*blackbox.Search
+	design *designTask
+}
+
+func (r *searchRun) BestDesign() (Design, bool) { return r.design.best() }
 
 // DefaultRegretThreshold is the default evaluations-to-threshold target of
 // design-space tasks: a design within 1% of the exhaustive optimum.

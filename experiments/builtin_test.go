@@ -86,3 +86,44 @@ func TestBuiltinLearnerResumesExactly(t *testing.T) {
 		})
 	}
 }
+
+// TestBlackBoxBaselines runs each black-box search on the DRAM space with an
+// evaluation budget, and checks the budget, the regret column and an exact
+// resume.
+func TestBlackBoxBaselines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates designs")
+	}
+	for _, kind := range []string{"random", "genetic", "aco"} {
+		t.Run(kind, func(t *testing.T) {
+			cfg := tinyLearner(t, "dram")
+			cfg.Algorithm.Kind = kind
+			cfg.Search.Batch = 8
+			cfg.Budget.Iterations = 0
+			cfg.Budget.Evaluations = 30
+			sums, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := sums[0]
+			if s.UniqueEvals < 30 || s.UniqueEvals > 31 || s.Best == nil || s.Best.Regret == nil {
+				t.Fatalf("summary: evals %v best %+v", s.UniqueEvals, s.Best)
+			}
+			if _, ok := s.Final["regret"]; !ok {
+				t.Error("no regret column")
+			}
+			want := read(t, filepath.Join(s.Dir, "metrics.csv"))
+			for _, f := range []string{"DONE", "summary.json"} {
+				os.Remove(filepath.Join(s.Dir, f))
+			}
+			cks, _ := filepath.Glob(filepath.Join(s.Dir, "checkpoints", "*.ckpt"))
+			os.Remove(cks[len(cks)-1])
+			if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if got := read(t, filepath.Join(s.Dir, "metrics.csv")); got != want {
+				t.Errorf("metrics differ after resume:\n%s\n---\n%s", got, want)
+			}
+		})
+	}
+}

@@ -72,7 +72,7 @@ type SyntheticConfig struct {
 
 // AlgorithmConfig selects the learner or search method and its graph.
 type AlgorithmConfig struct {
-	Kind       string  `toml:"kind" range:"a registered kind: commformer, or a black-box baseline" doc:"the algorithm"`
+	Kind       string  `toml:"kind" range:"a registered kind: commformer, random, genetic, aco" doc:"the algorithm: the CommFormer learner or a black-box design-space search (random search, genetic algorithm, ant colony optimisation)"`
 	Graph      string  `toml:"graph" range:"learned|full|none|random|file" doc:"communication graph variant: learned alpha, full (S = 1), none (self only), a fixed seeded random k-subset, or a given adjacency"`
 	GraphFile  string  `toml:"graph_file" range:"a path; required when graph = file" doc:"adjacency for graph = file (JSON N x N of 0/1, rows = receivers)"`
 	Sparsity   float64 `toml:"sparsity" unit:"fraction of agents" range:"(0, 1]" doc:"S: every receiver keeps k = max(floor(N*S), 1) senders"`
@@ -114,8 +114,8 @@ type PPOConfig struct {
 // SearchConfig holds the settings of black-box design-space searches.
 type SearchConfig struct {
 	Batch      int     `toml:"batch" unit:"designs per iteration" range:"[1, 100000]" doc:"designs proposed (and evaluated) per iteration"`
-	Population int     `toml:"population" unit:"designs" range:"[2, 100000]" doc:"population size of the genetic and ant-colony searches"`
-	Mutation   float64 `toml:"mutation" unit:"probability per knob" range:"[0, 1]" doc:"mutation rate of the genetic search"`
+	Population int     `toml:"population" unit:"designs" range:"[2, 100000]" doc:"parents kept between generations of the genetic search"`
+	Mutation   float64 `toml:"mutation" unit:"probability per knob" range:"[0, 1]" doc:"mutation rate of the genetic search (0 = no mutation)"`
 }
 
 // BudgetConfig says when a run stops: at the first limit reached among
