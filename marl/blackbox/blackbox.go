@@ -25,10 +25,11 @@ const (
 	KindRandom  = "random"
 	KindGenetic = "genetic"
 	KindACO     = "aco"
+	KindTPE     = "tpe"
 )
 
 // Kinds lists the method kinds New accepts.
-func Kinds() []string { return []string{KindRandom, KindGenetic, KindACO} }
+func Kinds() []string { return []string{KindRandom, KindGenetic, KindACO, KindTPE} }
 
 // Defaults of Config (zero fields take them).
 const (
@@ -60,6 +61,7 @@ type Config struct {
 
 	Genetic GeneticConfig
 	ACO     ACOConfig
+	TPE     TPEConfig
 }
 
 // GeneticConfig configures the genetic algorithm (see genetic.go).
@@ -97,6 +99,24 @@ type ACOConfig struct {
 	// TauMin is the lower pheromone bound (MAX-MIN Ant System); pheromone
 	// lives in [TauMin, 1] and starts at 1 (default 0.02).
 	TauMin float64
+}
+
+// TPEConfig configures Bayesian optimisation with a tree-structured Parzen
+// estimator (see tpe.go).
+type TPEConfig struct {
+	// Init is the number of uniformly random designs evaluated before the
+	// model is used (default Batch, i.e. the first iteration).
+	Init int
+	// Gamma is the fraction of evaluated designs modelled as good
+	// (default 0.15; at least one design is good).
+	Gamma float64
+	// Candidates is the number of designs drawn from the good-design
+	// density per batch slot; the one with the best density ratio is
+	// proposed (default 64; more is greedier).
+	Candidates int
+	// Prior is the total pseudo-count of the uniform prior of each knob's
+	// densities (default 1).
+	Prior float64
 }
 
 // withDefaults returns c with defaults filled in and validates it.
@@ -158,6 +178,23 @@ func (c Config) withDefaults(knobs int) (Config, error) {
 	if a.TauMin == 0 {
 		a.TauMin = 0.02
 	}
+	p := &c.TPE
+	if p.Init < 0 || p.Gamma < 0 || p.Gamma > 1 || p.Candidates < 0 || p.Prior < 0 {
+		return c, fmt.Errorf("blackbox tpe: init %d, gamma %v, candidates %d, prior %v: want init >= 0, gamma in (0,1], candidates >= 0, prior >= 0",
+			p.Init, p.Gamma, p.Candidates, p.Prior)
+	}
+	if p.Init == 0 {
+		p.Init = c.Batch
+	}
+	if p.Gamma == 0 {
+		p.Gamma = 0.15
+	}
+	if p.Candidates == 0 {
+		p.Candidates = 64
+	}
+	if p.Prior == 0 {
+		p.Prior = 1
+	}
 	return c, nil
 }
 
@@ -216,7 +253,8 @@ type namedStream struct {
 
 var _ marl.Algorithm = (*Search)(nil)
 
-// New builds a search of the given kind ("random", "genetic" or "aco") over
+// New builds a search of the given kind ("random", "genetic", "aco" or
+// "tpe") over
 // ds maximising obj's reward. If ds is an *envs.Counted it is used as is
 // (so a task's evaluation cache and budget are shared); otherwise it is
 // wrapped in a fresh one. obj must be bound to ds's metric names. Every
@@ -256,6 +294,8 @@ func New(kind string, ds envs.DesignSpace, obj *envs.Objective, cfg Config, seed
 		s.m = &genetic{c: c.Genetic, init: s.stream("genetic-init", 2), sel: s.stream("genetic-select", 3), vary: s.stream("genetic-vary", 4)}
 	case KindACO:
 		s.m = newACO(c.ACO, s.sizes, s.stream("aco-construct", 5))
+	case KindTPE:
+		s.m = &tpe{c: c.TPE, init: s.stream("tpe-init", 6), sample: s.stream("tpe-sample", 7)}
 	default:
 		return nil, fmt.Errorf("blackbox: unknown kind %q (have %v)", kind, Kinds())
 	}

@@ -1,6 +1,7 @@
 // Package blackbox owns the black-box design-space-exploration baselines of
-// commgraph: random search, a genetic algorithm and ant colony optimisation,
-// each searching an envs.DesignSpace directly (no environment, no learning)
+// commgraph: random search, a genetic algorithm, ant colony optimisation and
+// Bayesian optimisation with a tree-structured Parzen estimator (TPE), each
+// searching an envs.DesignSpace directly (no environment, no learning)
 // for the design that maximises an envs.Objective's reward, behind the same
 // marl.Algorithm contract as the learners.
 //
