@@ -348,6 +348,22 @@ func (s *Search) Best() (config []int, metrics []float64, reward float64) {
 	return slices.Clone(r.Config), slices.Clone(r.Metrics), r.Reward
 }
 
+// BestCurve returns, for i = 1..Evaluations(), the Value of the best of the
+// first i designs of the search's history (in evaluation order, which is
+// proposal order within a batch): the anytime curve at the granularity of
+// single evaluations, e.g. for evaluations-to-threshold.
+func (s *Search) BestCurve() []float64 {
+	out := make([]float64, len(s.hist))
+	b := -1
+	for i := range s.hist {
+		if b < 0 || s.better(i, b) {
+			b = i
+		}
+		out[i] = s.obj.Value(s.hist[b].Metrics)
+	}
+	return out
+}
+
 // Evaluations returns the number of designs in the search's history.
 func (s *Search) Evaluations() int { return len(s.hist) }
 

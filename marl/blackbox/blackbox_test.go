@@ -350,6 +350,20 @@ func TestRegret(t *testing.T) {
 			t.Fatalf("regret rose or best reward fell at iteration %d", i+1)
 		}
 	}
+	// The per-evaluation curve ends at the best value, never rises, and
+	// matches the per-iteration rows at batch boundaries.
+	curve := s.BestCurve()
+	if len(curve) != 18 || curve[17] != opt {
+		t.Fatalf("best curve %v, want 18 values ending at %v", curve, opt)
+	}
+	for i := range curve {
+		if i > 0 && curve[i] > curve[i-1] {
+			t.Fatalf("best curve rises at %d: %v", i, curve)
+		}
+		if (i+1)%5 == 0 && curve[i] != rows[i/5]["best_value"] {
+			t.Fatalf("best curve at %d is %v, row %d has best_value %v", i+1, curve[i], i/5+1, rows[i/5]["best_value"])
+		}
+	}
 
 	tgt, err := envs.ObjectiveConfig{Kind: envs.KindTarget, Metrics: []string{synthetic.MetricExpY}, Targets: []float64{1}}.Bind(tiny.MetricNames())
 	if err != nil {
