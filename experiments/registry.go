@@ -43,10 +43,9 @@ type EnvFactory func(cfg *Config, seed uint64) (*Task, error)
 type AlgorithmFactory func(cfg *Config, task *Task, seed uint64) (marl.Algorithm, error)
 
 var (
-	regMu      sync.RWMutex
-	envReg     = map[string]EnvFactory{}
-	algReg     = map[string]AlgorithmFactory{}
-	regDefault = map[string]string{} // env kind -> default task label
+	regMu  sync.RWMutex
+	envReg = map[string]EnvFactory{}
+	algReg = map[string]AlgorithmFactory{}
 )
 
 // RegisterEnv makes an environment kind available to [env] kind = "...".

@@ -236,15 +236,14 @@ func (sw *Sweep) baseConfig() (Config, error) {
 
 // Trial is one run of a sweep.
 type Trial struct {
-	Index   int        `json:"index"`
-	Name    string     `json:"name"`    // run name: <sweep>/<grid values>
-	Variant string     `json:"variant"` // report row label
-	Task    string     `json:"task"`    // report column label ("" = derived from the env)
-	Seed    int64      `json:"seed"`
-	Set     [][2]any   `json:"set"` // the grid values of this trial, in grid order
-	Dir     string     `json:"dir"` // run directory, relative to out_dir
-	cfg     Config     // the resolved trial config
-	set     []KeyValue //
+	Index   int      `json:"index"`
+	Name    string   `json:"name"`    // run name: <sweep>/<grid values>
+	Variant string   `json:"variant"` // report row label
+	Task    string   `json:"task"`    // report column label ("" = derived from the env)
+	Seed    int64    `json:"seed"`
+	Set     [][2]any `json:"set"` // the grid values of this trial, in grid order
+	Dir     string   `json:"dir"` // run directory, relative to out_dir
+	cfg     Config   // the resolved trial config
 }
 
 // Config returns the trial's resolved run config (one seed).
@@ -327,7 +326,7 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 				pairs[i] = [2]any{kv.Key, kv.Value}
 			}
 			trials = append(trials, Trial{Index: len(trials), Name: c.Name, Variant: c.Variant, Task: c.Task, Seed: s,
-				Set: pairs, Dir: filepath.ToSlash(filepath.Join(filepath.FromSlash(c.Name), fmt.Sprintf("seed-%d", s))), cfg: c, set: set})
+				Set: pairs, Dir: filepath.ToSlash(filepath.Join(filepath.FromSlash(c.Name), fmt.Sprintf("seed-%d", s))), cfg: c})
 		}
 	}
 	return trials, nil
