@@ -206,3 +206,17 @@ func (a *aco) setState(b []byte) error {
 	a.tau, a.restarts, a.evaluated = st.Tau, st.Restarts, st.Evaluated
 	return nil
 }
+
+func (a *aco) check(s *Search) error {
+	if a.evaluated < 0 || a.evaluated > len(s.hist) {
+		return fmt.Errorf("aco: %d designs evaluated before the last batch, history has %d", a.evaluated, len(s.hist))
+	}
+	for k, row := range a.tau {
+		for v, t := range row {
+			if !(t >= a.c.TauMin && t <= 1) {
+				return fmt.Errorf("aco pheromone of knob %d value %d is %v, outside [%v, 1]", k, v, t, a.c.TauMin)
+			}
+		}
+	}
+	return nil
+}

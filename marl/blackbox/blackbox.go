@@ -48,7 +48,10 @@ type Config struct {
 	Workers int
 	// Budget caps the unique evaluations (0 = unlimited). Batches are cut in
 	// proposal order so a run ends with exactly Budget of them; Done then
-	// reports true. It also sets the Counted budget as a safety net.
+	// reports true. It counts every unique evaluation of the Counted cache,
+	// so a cache shared with another user must not be used concurrently
+	// (the run would no longer be deterministic). It also sets the Counted
+	// budget as a safety net.
 	Budget int
 	// Optimum is the known optimal Objective.Value (e.g. the exhaustive DRAM
 	// optimum); when set, every metrics row has a regret column.
@@ -216,9 +219,11 @@ type method interface {
 	// metrics adds method-specific columns.
 	metrics(m marl.Metrics)
 	// state/setState (de)serialise the method's state (random streams are
-	// handled by Search).
+	// handled by Search); check validates a loaded state against the
+	// loaded history.
 	state() ([]byte, error)
 	setState([]byte) error
+	check(s *Search) error
 }
 
 // Search is a black-box design-space search; it implements marl.Algorithm.
@@ -409,7 +414,9 @@ func (s *Search) reward(m []float64) float64 {
 
 // Iterate implements marl.Algorithm: one batch of proposals and their
 // evaluations. Once Done, it evaluates nothing and repeats the last row. A
-// cancelled or failed batch returns an error; resume from a checkpoint then.
+// cancelled or failed batch returns an error and leaves the search unusable
+// for an exact continuation (the designs evaluated before the failure are
+// cached and charged but not in the history): resume from a checkpoint.
 func (s *Search) Iterate(ctx context.Context) (marl.Metrics, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -461,6 +468,9 @@ func (s *Search) row() marl.Metrics {
 		}
 		if s.cfg.Optimum != nil {
 			m["regret"] = s.regret(v)
+		}
+		if s.obj.Kind() == envs.KindConstrained {
+			m["best_violation"] = s.obj.Violation(r.Metrics)
 		}
 	}
 	return m
@@ -670,10 +680,16 @@ func (s *Search) Load(r io.Reader) error {
 		if err := envs.ValidateConfig(s.knobs, r.Config); err != nil || len(r.Metrics) != len(s.names) {
 			return fmt.Errorf("blackbox %s: load: history record %d is not a design of this space", s.kind, i)
 		}
+		if rw := s.reward(r.Metrics); math.Float64bits(rw) != math.Float64bits(r.Reward) {
+			return fmt.Errorf("blackbox %s: load: history record %d has reward %v, this objective gives %v (another objective?)", s.kind, i, r.Reward, rw)
+		}
 		s.index[key(r.Config)] = i
 		if s.best < 0 || s.better(i, s.best) {
 			s.best = i
 		}
+	}
+	if err := s.m.check(s); err != nil {
+		return fmt.Errorf("blackbox %s: load: %w", s.kind, err)
 	}
 	s.lastBatch = s.lastBatch[:0]
 	return nil

@@ -365,6 +365,23 @@ func TestRegret(t *testing.T) {
 		}
 	}
 
+	// Constrained: the bound lies below every design, so the best one (the
+	// smallest exp_y, least violating) is infeasible by (opt - max)/max.
+	limit := opt / 4
+	con, err := envs.ObjectiveConfig{Kind: envs.KindConstrained, Metrics: []string{synthetic.MetricExpY},
+		Constraints: []envs.Constraint{{Metric: synthetic.MetricExpY, Max: limit}}}.Bind(tiny.MetricNames())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := New(KindRandom, tiny, con, Config{Batch: 18}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last = run(t, sc, 10)[0]
+	if last["best_value"] != opt || math.Abs(last["best_violation"]-3) > 1e-12 {
+		t.Fatalf("constrained: row %v, want best_value %v and best_violation 3", last, opt)
+	}
+
 	tgt, err := envs.ObjectiveConfig{Kind: envs.KindTarget, Metrics: []string{synthetic.MetricExpY}, Targets: []float64{1}}.Bind(tiny.MetricNames())
 	if err != nil {
 		t.Fatal(err)

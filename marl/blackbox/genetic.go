@@ -117,3 +117,15 @@ func (g *genetic) setState(b []byte) error {
 	g.pop = st.Pop
 	return nil
 }
+
+func (g *genetic) check(s *Search) error {
+	if len(g.pop) > g.c.Population {
+		return fmt.Errorf("genetic population of %d, configured %d", len(g.pop), g.c.Population)
+	}
+	for _, i := range g.pop {
+		if i < 0 || i >= len(s.hist) {
+			return fmt.Errorf("genetic population member %d outside the history of %d", i, len(s.hist))
+		}
+	}
+	return nil
+}

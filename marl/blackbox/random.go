@@ -102,3 +102,4 @@ func (m *randomSearch) observe(*Search, [][]int, []int) {}
 func (m *randomSearch) metrics(marl.Metrics)            {}
 func (m *randomSearch) state() ([]byte, error)          { return nil, nil }
 func (m *randomSearch) setState([]byte) error           { return nil }
+func (m *randomSearch) check(*Search) error             { return nil }

@@ -121,3 +121,4 @@ func (t *tpe) observe(*Search, [][]int, []int) {}
 func (t *tpe) metrics(marl.Metrics)            {}
 func (t *tpe) state() ([]byte, error)          { return nil, nil }
 func (t *tpe) setState([]byte) error           { return nil }
+func (t *tpe) check(*Search) error             { return nil }
