@@ -345,6 +345,9 @@ func evaluateInto(ctx context.Context, ds envs.DesignSpace, f *os.File, off, sta
 				case <-ctx.Done():
 					return
 				}
+				if ctx.Err() != nil { // select picks at random when both are ready
+					return
+				}
 				k := next.Add(1) - 1
 				if k >= nChunks {
 					return

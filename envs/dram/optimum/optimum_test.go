@@ -13,9 +13,12 @@ import (
 
 // sampleSize is the number of seeded random configurations per trace that
 // must not beat the shipped optimum: 5,000 on stream (the acceptance
-// check), 500 on the slower traces; -short uses 200 everywhere.
+// check), 500 on the slower traces; -short uses 200 everywhere and the
+// race detector 40.
 func sampleSize(trace string) int {
 	switch {
+	case raceEnabled:
+		return 40
 	case testing.Short():
 		return 200
 	case trace == "stream":

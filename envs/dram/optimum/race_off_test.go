@@ -1,0 +1,5 @@
+//go:build !race
+
+package optimum
+
+const raceEnabled = false
