@@ -118,3 +118,18 @@ func usage(w io.Writer, path []string, m map[string]*command) {
 		fmt.Fprintf(w, "  %-14s %s\n", n, m[n].short)
 	}
 }
+
+func init() {
+	group("dram", "the embedded DRAM controller simulator: sim, validate, sweep, interactions")
+	group("graph", "learned communication graphs: export")
+}
+
+// group describes a command that only holds subcommands.
+func group(name, short string) {
+	c := commands[name]
+	if c == nil {
+		c = &command{name: name, sub: map[string]*command{}}
+		commands[name] = c
+	}
+	c.short = short
+}
