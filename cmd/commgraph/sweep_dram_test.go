@@ -103,3 +103,40 @@ func TestDramSweepCommandErrors(t *testing.T) {
 		t.Error("sweep overwrote a foreign file")
 	}
 }
+
+// TestDramSweepCommandSubspace runs the real simulator on a 64-configuration
+// sub-space (--fix) and checks the table, the rerun no-op and that --best
+// refuses a sub-space.
+func TestDramSweepCommandSubspace(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "sub.sweep")
+	args := []string{"dram", "sweep", "--trace", "stream", "--out", out, "--jobs", "2",
+		"--fix", "PagePolicy=OpenAdaptive", "--fix", "Scheduler=FrFcfs", "--fix", "SchedulerBuffer=Shared",
+		"--fix", "RespQueue=Fifo", "--fix", "RefreshPolicy=AllBank", "--fix", "RefreshMaxPostponed=2",
+		"--fix", "RefreshMaxPulledin=2", "--fix", "Arbiter=Fifo"}
+	var so, se bytes.Buffer
+	if code := dispatch(args, &so, &se); code != 0 {
+		t.Fatalf("exit %d: %s", code, se.String())
+	}
+	if !strings.Contains(so.String(), "64 configurations") || !strings.Contains(so.String(), "64 stored") {
+		t.Fatalf("output %q", so.String())
+	}
+	if se.Len() != 0 {
+		t.Fatalf("stderr is not a terminal but got %q", se.String())
+	}
+	tab, err := sweep.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.Len() != 64 || !strings.HasPrefix(tab.Space, "dram/stream{PagePolicy=OpenAdaptive") {
+		t.Fatalf("table %q of %d configurations", tab.Space, tab.Len())
+	}
+	so.Reset()
+	if code := dispatch(args, &so, &se); code != 0 || !strings.Contains(so.String(), "0 stored") || !strings.Contains(so.String(), "64 resumed") {
+		t.Fatalf("rerun: exit %d, %q", code, so.String())
+	}
+	so.Reset()
+	se.Reset()
+	if code := dispatch(append(args, "--best"), &so, &se); code != 2 || !strings.Contains(se.String(), "full space") {
+		t.Fatalf("--best on a sub-space: exit %d, %q", code, se.String())
+	}
+}
