@@ -203,6 +203,10 @@ func openPartial(part string, hdr []byte, rec int64) (*os.File, int64, error) {
 		if err != nil {
 			return nil, 0, err
 		}
+		if err := lockFile(f); err != nil {
+			f.Close()
+			return nil, 0, err
+		}
 		if _, err := f.Write(hdr); err != nil {
 			f.Close()
 			return nil, 0, fmt.Errorf("%s: %w", part, err)
@@ -214,6 +218,11 @@ func openPartial(part string, hdr []byte, rec int64) (*os.File, int64, error) {
 		return f, 0, nil
 	}
 	if err != nil {
+		return nil, 0, err
+	}
+	// Lock before looking at (and possibly truncating) the contents.
+	if err := lockFile(f); err != nil {
+		f.Close()
 		return nil, 0, err
 	}
 	got := make([]byte, len(hdr))

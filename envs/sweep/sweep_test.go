@@ -484,3 +484,39 @@ func TestCanonicalFarRepresentativesReadFromFile(t *testing.T) {
 		t.Fatalf("%d evaluations, want about 1000", st.Evaluations)
 	}
 }
+
+// TestConcurrentSweepOfSameOutputRefused: a second sweep of an output that
+// is being written fails instead of interleaving records.
+func TestConcurrentSweepOfSameOutputRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s")
+	started := make(chan struct{})
+	release := make(chan struct{})
+	done := make(chan error)
+	go func() {
+		first := true
+		_, err := Run(context.Background(), newToy(6, 6, 6), path, Options{Jobs: 1, ChunkSize: 20, Progress: func(p Progress) {
+			if p.Done > 0 && first {
+				first = false
+				close(started)
+				<-release
+			}
+		}})
+		done <- err
+	}()
+	<-started
+	_, err := Run(context.Background(), newToy(6, 6, 6), path, Options{})
+	close(release)
+	if err == nil || !strings.Contains(err.Error(), "another sweep") {
+		t.Fatalf("second sweep: %v, want a refusal", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	ref := filepath.Join(t.TempDir(), "ref")
+	mustRun(t, newToy(6, 6, 6), ref, Options{})
+	a, _ := os.ReadFile(ref)
+	b, _ := os.ReadFile(path)
+	if !bytes.Equal(a, b) {
+		t.Fatal("the first sweep's file was disturbed")
+	}
+}
