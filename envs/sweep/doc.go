@@ -30,5 +30,15 @@
 // PATH when the last record is written. A rerun finds PATH.partial, checks
 // that its header matches, drops any torn trailing record, re-evaluates the
 // last stored record to make sure the space still gives the same numbers,
-// and continues from there.
+// and continues from there. The partial file is locked (flock) while a sweep
+// writes it, so a second sweep of the same output is refused.
+//
+// Spaces may speed the sweep up in two optional ways: EvaluatorMaker gives
+// every worker its own evaluator (e.g. a simulator reused between runs),
+// and Canonicalizer names configurations that provably evaluate alike, so
+// each class is evaluated once (a sample of the copies is re-evaluated as
+// a check). Neither changes a byte of the table.
+//
+// Restrict sweeps a sub-space with some knobs fixed. Best finds the
+// optimum of a loss over a table.
 package sweep
