@@ -40,7 +40,7 @@ var (
 // Measured when written (budget 2000, batch 32, seeds 0-2, 2 shared cores
 // under load ~10, so ns/eval of 1.4-5.7 ms is inflated). Every method ends
 // at regret 0 on every row below except random search on one seed of three
-// (random/latency 1.7e-5, random/edp 2.0e-5, cloud-1/edp 8e-7). Mean
+// (random/latency 1.7e-5, random/edp 1.9e-5, cloud-1/edp 9.0e-7). Mean
 // evaluations to regret <= 1% / to an exact optimum:
 //
 //	trace/objective   random       genetic     aco         tpe
