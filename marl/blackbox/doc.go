@@ -32,7 +32,11 @@
 //	               (the same definitions experiments uses)
 //	batch_best_reward / batch_mean_reward  over this iteration's proposals
 //
-// plus method-specific columns (aco: pheromone_entropy). The best design is
+// plus best_violation (Objective.Violation of the best design) for
+// constrained objectives and method-specific columns (genetic: population;
+// aco: pheromone_entropy, restarts). A run is over when Search.Done reports
+// true (budget spent or space exhausted); later iterations evaluate nothing.
+// The best design is
 // the one with the largest reward; ties go to the smaller Value and then to
 // the lexicographically smaller configuration, so it is deterministic.
 //
