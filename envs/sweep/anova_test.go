@@ -185,3 +185,27 @@ func TestBestFindsMinimumAndTies(t *testing.T) {
 		t.Fatalf("all-NaN Best = %d, want -1", i)
 	}
 }
+
+func TestBestForObjectivePresets(t *testing.T) {
+	tab := &Table{Header: Header{Space: "z", Knobs: []KnobInfo{{Name: "a", Values: []string{"0", "1", "2"}}},
+		Metrics: []string{"time_ns", "energy_pJ", "power_mW"}, Configs: 3},
+		Data: []float64{
+			100, 50, 900, // edp 5000, power closest to 1 W after config 2
+			80, 70, 1200, // fastest, edp 5600
+			120, 40, 1001, // lowest energy and edp 4800, power 1 mW off target
+		}}
+	tab.init()
+	for name, want := range map[string]int{"latency": 1, "energy": 2, "edp": 2, "power": 0, "archgym_power": 2} {
+		c, err := envs.ObjectivePreset(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := c.Bind(tab.Metrics)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i, _, _ := BestFor(tab, o); i != want {
+			t.Errorf("%s: best %d, want %d", name, i, want)
+		}
+	}
+}

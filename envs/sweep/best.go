@@ -1,6 +1,10 @@
 package sweep
 
-import "math"
+import (
+	"math"
+
+	"github.com/commgraph/commgraph/envs"
+)
 
 // Best returns the configuration of t with the smallest loss(row) (ties go
 // to the lowest index), that loss, and how many configurations share it
@@ -18,4 +22,11 @@ func Best(t *Table, loss func(row []float64) float64) (idx int, best float64, ti
 		}
 	}
 	return idx, best, ties
+}
+
+// BestFor returns the configuration minimising o.Value (the objective's
+// figure of merit in physical units, lower is better) over t; o must be
+// bound to t.Metrics (envs.ObjectiveConfig.Bind(t.Metrics)).
+func BestFor(t *Table, o *envs.Objective) (idx int, value float64, ties int) {
+	return Best(t, o.Value)
 }
