@@ -71,3 +71,27 @@ func TestFromTable(t *testing.T) {
 		t.Fatalf("unknown field accepted: %v", err)
 	}
 }
+
+func TestRegret(t *testing.T) {
+	f, err := Load("stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lat, _ := f.Entry("latency")
+	opt := []float64{lat.Metrics.TimeNS, lat.Metrics.EnergyPJ, lat.Metrics.PowerMW}
+	if r, _ := lat.Regret(opt); r != 0 {
+		t.Fatalf("regret of the optimum itself = %v", r)
+	}
+	slow := []float64{1.5 * lat.Metrics.TimeNS, lat.Metrics.EnergyPJ, lat.Metrics.PowerMW}
+	if r, _ := lat.Regret(slow); r < 0.4999999 || r > 0.5000001 {
+		t.Fatalf("50%% slower design: regret %v, want 0.5", r)
+	}
+	pw, _ := f.Entry("archgym_power")
+	off := []float64{1, 1, 1100} // 10% above the 1 W target
+	if r, _ := pw.Regret(off); r < 0.1-pw.Value-1e-9 || r > 0.1-pw.Value+1e-9 {
+		t.Fatalf("archgym_power regret %v, want 0.1 - %v", r, pw.Value)
+	}
+	if _, err := lat.Regret([]float64{1}); err == nil {
+		t.Fatal("short metric vector accepted")
+	}
+}

@@ -209,3 +209,25 @@ func (e *Entry) DramConfig() (dram.Config, error) {
 	copy(c[:], e.Values)
 	return c, c.Validate()
 }
+
+// Regret returns how much worse a design with the given metrics (time_ns,
+// energy_pJ, power_mW, in the DRAM space's order) is than the optimum on
+// the entry's objective, >= 0 for every design of the space: for the
+// minimisation objectives the relative excess Value(x)/Value(opt) - 1
+// (0.1 = 10% worse); for the target objectives, whose optimal Value may be
+// 0, the absolute excess Value(x) - Value(opt) of the relative distance to
+// the target(s).
+func (e *Entry) Regret(metrics []float64) (float64, error) {
+	o, err := Bind(e.Objective)
+	if err != nil {
+		return 0, err
+	}
+	if len(metrics) < 3 {
+		return 0, fmt.Errorf("regret: %d metrics, want time_ns, energy_pJ, power_mW", len(metrics))
+	}
+	v := o.Value(metrics)
+	if o.Kind() == envs.KindTarget {
+		return v - e.Value, nil
+	}
+	return v/e.Value - 1, nil
+}
