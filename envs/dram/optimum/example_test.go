@@ -13,10 +13,13 @@ func Example() {
 		panic(err)
 	}
 	best, _ := f.Entry("latency")
-	obj, _ := optimum.Bind("latency")
 	mine := []float64{51595, 85957050, 1666} // time_ns, energy_pJ, power_mW of the default design
+	r, err := best.Regret(mine)
+	if err != nil {
+		panic(err)
+	}
 	fmt.Printf("optimum %.0f ns (%s)\n", best.Metrics.TimeNS, best.Unit)
-	fmt.Printf("regret %.2f%%\n", 100*(obj.Value(mine)/best.Value-1))
+	fmt.Printf("regret %.2f%%\n", 100*r)
 	// Output:
 	// optimum 50025 ns (ns)
 	// regret 3.14%
