@@ -284,13 +284,16 @@ func (g *Graph) Learnable() bool { return g.Alpha != nil }
 // ModeAt is the training schedule of the learned variant at 0-based training
 // iteration iter of total: ModeFrozen when PostStable and iter >=
 // floor(PostRatio*total) (the freeze wins, as in the reference); otherwise
-// ModeWarmup for the first Warmup iterations; otherwise ModeSample. Fixed
+// ModeWarmup for the first Warmup iterations; otherwise ModeSample. A total
+// of 0 or less (unknown run length) never freezes. Fixed
 // variants always return ModeExact (ignored).
 func (g *Graph) ModeAt(iter, total int) Mode {
 	if !g.Learnable() {
 		return ModeExact
 	}
-	if g.cfg.PostStable && iter >= int(g.cfg.PostRatio*float64(total)) {
+	// total <= 0 means the run length is unknown (e.g. a budget of unique
+	// evaluations): there is then no point to freeze at.
+	if g.cfg.PostStable && total > 0 && iter >= int(g.cfg.PostRatio*float64(total)) {
 		return ModeFrozen
 	}
 	if iter < g.cfg.Warmup {

@@ -259,6 +259,13 @@ func TestModeAt(t *testing.T) {
 			t.Errorf("ModeAt(%d, 100) = %v, want %v", it, got, m)
 		}
 	}
+	// An unknown run length (total 0, e.g. an evaluation budget) never freezes.
+	if got := g.ModeAt(0, 0); got != ModeWarmup {
+		t.Errorf("ModeAt(0, 0) = %v, want warm-up", got)
+	}
+	if got := g.ModeAt(500, 0); got != ModeSample {
+		t.Errorf("ModeAt(500, 0) = %v, want sample", got)
+	}
 	cfg.PostStable = false
 	g = mustGraph(t, tensor.Float64, cfg)
 	if g.ModeAt(99, 100) != ModeSample {

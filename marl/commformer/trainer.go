@@ -71,7 +71,8 @@ func New(env envs.Env, cfg Config, seed uint64) (*Trainer, error) {
 }
 
 // useBackend installs the fast GEMM backend under gorgonia once per process
-// (attention/gemm: vek's AVX2 kernels, or OpenBLAS with the openblas tag).
+// (attention/gemm: our AVX2/FMA kernel, vek where AVX2 is missing, or
+// OpenBLAS with the openblas tag).
 var useBackend = sync.OnceValue(gemm.Use)
 
 // Backend returns the name of the GEMM backend the learner runs on.
