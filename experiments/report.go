@@ -547,11 +547,18 @@ type curve struct {
 }
 
 func (r *Report) curve(variant string, t TaskInfo) curve {
-	at := map[float64][]float64{}
+	// Each run is a step function of the budget: its last logged value at
+	// or before x (runs log at different budgets when the axis is, e.g.,
+	// unique evaluations). The curve is their mean on a common grid: the
+	// union of the logged budgets, thinned to at most maxCurvePoints.
+	type point struct{ x, v float64 }
+	var series [][]point
+	xs := map[float64]bool{}
 	for _, run := range r.Runs {
 		if run.Variant != variant || run.Task != t.Name {
 			continue
 		}
+		var ps []point
 		for _, row := range run.Rows {
 			v, ok := row[t.Metric]
 			if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
@@ -561,22 +568,63 @@ func (r *Report) curve(variant string, t TaskInfo) curve {
 			if !ok {
 				x = row["iteration"]
 			}
-			at[x] = append(at[x], v)
+			ps = append(ps, point{x, v})
+			xs[x] = true
+		}
+		if len(ps) > 0 {
+			slices.SortStableFunc(ps, func(a, b point) int { return cmpFloat(a.x, b.x) })
+			series = append(series, ps)
 		}
 	}
-	var c curve
-	for x := range at {
-		c.xs = append(c.xs, x)
+	grid := make([]float64, 0, len(xs))
+	for x := range xs {
+		grid = append(grid, x)
 	}
-	slices.Sort(c.xs)
-	for _, x := range c.xs {
-		vals := at[x]
+	slices.Sort(grid)
+	if len(grid) > maxCurvePoints {
+		thin := make([]float64, 0, maxCurvePoints)
+		for i := range maxCurvePoints {
+			thin = append(thin, grid[i*(len(grid)-1)/(maxCurvePoints-1)])
+		}
+		grid = slices.Compact(thin)
+	}
+	var c curve
+	for _, x := range grid {
+		var vals []float64
+		for _, ps := range series {
+			k, _ := slices.BinarySearchFunc(ps, x, func(p point, x float64) int { return cmpFloat(p.x, x) })
+			if k < len(ps) && ps[k].x == x {
+				for k+1 < len(ps) && ps[k+1].x == x {
+					k++
+				}
+				vals = append(vals, ps[k].v)
+			} else if k > 0 {
+				vals = append(vals, ps[k-1].v)
+			}
+		}
+		if len(vals) == 0 {
+			continue
+		}
+		c.xs = append(c.xs, x)
 		c.mean = append(c.mean, Mean(vals))
 		lo, hi := StratifiedBootstrapCI([][]float64{vals}, Mean, min(r.Options.resamples(), 1000), r.Options.conf(),
 			bootstrapRNG(r.Options.seed(), fmt.Sprintf("%s|%s|curve|%g", variant, t.Name, x)))
 		c.lo, c.hi = append(c.lo, lo), append(c.hi, hi)
 	}
 	return c
+}
+
+// maxCurvePoints bounds the points of a learning curve.
+const maxCurvePoints = 200
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // PlotCurves writes one PNG per task into outDir: for each variant the mean
