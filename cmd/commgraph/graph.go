@@ -24,9 +24,11 @@ func runGraphExport(args []string, stdout, stderr io.Writer) error {
 	format := fs.String("format", "", "dot, graphml, json, png or svg (svg needs Graphviz)")
 	iter := fs.Int("iter", 0, "the iteration to export (default: the newest snapshot)")
 	all := fs.Bool("all", false, "export every logged snapshot (one file per iteration) to show how the graph evolved")
+	width := fs.Int("width", 0, "PNG width in pixels (default 640, or more for many agents)")
+	height := fs.Int("height", 0, "PNG height in pixels (default 480, or more for many agents)")
 	out := fs.String("out", "", "output file (a directory with --all; - = stdout for text formats); default inside the run directory")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph graph export RUN_DIR|SNAPSHOT.json|CHECKPOINT.ckpt --format dot|graphml|json|png|svg [--iter K] [--all] [--out PATH]")
+		fmt.Fprintln(stderr, "usage: commgraph graph export RUN_DIR|SNAPSHOT.json|CHECKPOINT.ckpt --format dot|graphml|json|png|svg [--iter K] [--all] [--out PATH] [--width W --height H]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterleaved(fs, args)
@@ -58,7 +60,11 @@ func runGraphExport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	opt := comm.ExportOptions{}
+	opt := comm.ExportOptions{Width: *width, Height: *height}
+	if opt.Width == 0 && opt.Height == 0 && snaps[0].N() > 6 {
+		// Room for long agent names (e.g. the DRAM knobs) under each column.
+		opt.Width, opt.Height = 160*snaps[0].N()+200, 70*snaps[0].N()+150
+	}
 	if *out == "-" {
 		if len(snaps) != 1 || *format == "png" {
 			return usageErrorf("--out - writes one text export to stdout (not png, not --all)")
