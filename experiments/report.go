@@ -576,9 +576,17 @@ func (r *Report) curve(variant string, t TaskInfo) curve {
 			series = append(series, ps)
 		}
 	}
+	// Start where every run has logged a value, so the mean is always over
+	// the same runs (a changing set of runs makes a curve that is not).
+	start := math.Inf(-1)
+	for _, ps := range series {
+		start = max(start, ps[0].x)
+	}
 	grid := make([]float64, 0, len(xs))
 	for x := range xs {
-		grid = append(grid, x)
+		if x >= start {
+			grid = append(grid, x)
+		}
 	}
 	slices.Sort(grid)
 	if len(grid) > maxCurvePoints {
