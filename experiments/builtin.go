@@ -144,9 +144,9 @@ func (d *designTask) regret(v float64) float64 {
 	return (v - d.opt.value) / math.Abs(d.opt.value)
 }
 
-func newSpaceTask(label string, ds envs.DesignSpace, obj *envs.Objective, episodeLen int, opt *knownOptimum) (*Task, *designTask, error) {
+func newSpaceTask(label string, ds envs.DesignSpace, obj *envs.Objective, episodeLen int, opt *knownOptimum, obsMetrics ...string) (*Task, *designTask, error) {
 	counted := envs.NewCounted(ds)
-	env, err := envs.NewSpaceEnv(counted, envs.SpaceEnvConfig{Objective: obj, EpisodeLength: episodeLen})
+	env, err := envs.NewSpaceEnv(counted, envs.SpaceEnvConfig{Objective: obj, EpisodeLength: episodeLen, ObsMetrics: obsMetrics})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -271,7 +271,9 @@ func buildSynthetic(cfg *Config, seed uint64) (*Task, error) {
 			return nil, err
 		}
 	}
-	task, _, err := newSpaceTask(sc.Name, space, obj, c.EpisodeLen, opt)
+	// Observe only exp(y): y itself can be zero or negative at the start
+	// design, and the adapter observes logs of metrics relative to it.
+	task, _, err := newSpaceTask(sc.Name, space, obj, c.EpisodeLen, opt, synthetic.MetricExpY)
 	return task, err
 }
 

@@ -42,7 +42,7 @@ type EnvConfig struct {
 type PredPreyConfig struct {
 	Preset    string `toml:"preset" range:"easy|medium|hard" doc:"size preset for kind predprey (easy 5x5/3 predators, medium 10x10/5, hard 20x20/10); capture is always 5x5"`
 	GridSize  int    `toml:"grid_size" unit:"cells" range:"[0, 100]" doc:"side of the square grid; 0 = the preset's"`
-	Predators int    `toml:"predators" unit:"agents" range:"[0, 64]" doc:"number of predators; 0 = the preset's"`
+	Predators int    `toml:"predators" unit:"agents" range:"[0, 16]" doc:"number of predators; 0 = the preset's"`
 	Vision    int    `toml:"vision" unit:"cells" range:"[-1, 10]" doc:"observation radius; -1 = the preset's (1)"`
 	MaxSteps  int    `toml:"max_steps" unit:"steps" range:"[0, 100000]" doc:"episode cap (truncation); 0 = the preset's (20, 40, 80)"`
 }
@@ -72,7 +72,7 @@ type SyntheticConfig struct {
 
 // AlgorithmConfig selects the learner or search method and its graph.
 type AlgorithmConfig struct {
-	Kind       string  `toml:"kind" range:"a registered kind: commformer, random, genetic, aco" doc:"the algorithm: the CommFormer learner or a black-box design-space search (random search, genetic algorithm, ant colony optimisation)"`
+	Kind       string  `toml:"kind" range:"a registered kind: commformer, random, genetic, aco, tpe" doc:"the algorithm: the CommFormer learner or a black-box design-space search (random search, genetic algorithm, ant colony optimisation, tree-structured Parzen estimator)"`
 	Graph      string  `toml:"graph" range:"learned|full|none|random|file" doc:"communication graph variant: learned alpha, full (S = 1), none (self only), a fixed seeded random k-subset, or a given adjacency"`
 	GraphFile  string  `toml:"graph_file" range:"a path; required when graph = file" doc:"adjacency for graph = file (JSON N x N of 0/1, rows = receivers)"`
 	Sparsity   float64 `toml:"sparsity" unit:"fraction of agents" range:"(0, 1]" doc:"S: every receiver keeps k = max(floor(N*S), 1) senders"`
@@ -88,7 +88,6 @@ type AlgorithmConfig struct {
 	EmbedDim   int     `toml:"embed_dim" unit:"features" range:"[1, 4096]" doc:"model width d"`
 	Heads      int     `toml:"heads" range:"[1, 64]" doc:"attention heads (embed_dim must be divisible by heads)"`
 	Blocks     int     `toml:"blocks" range:"[1, 64]" doc:"encoder and decoder blocks"`
-	Float64    bool    `toml:"float64" range:"true|false" doc:"train in float64 instead of float32 (slower; for checks)"`
 	Threads    int     `toml:"threads" unit:"goroutines" range:"[0, 1024]" doc:"environment-stepping goroutines; 0 = GOMAXPROCS"`
 }
 
