@@ -2,10 +2,26 @@ package attention
 
 import "github.com/viterin/vek/vek32"
 
+// geluExpFloor is the smallest argument passed to vek32.Exp (exp(-87) =
+// 1.6e-38, just above float32's smallest normal number; vek32's AVX2 Exp is
+// correct down to about -87.5). geluTailCut = sqrt(-2 geluExpFloor) is the
+// |x| beyond which -x^2/2 < geluExpFloor.
+const (
+	geluExpFloor = -87
+	geluTailCut  = 13.190906
+)
+
 // gelu32 computes GELU(x) into y and GELU'(x) into dy (either may be nil)
 // for float32, in chunks through vek's AVX2 element-wise kernels: the same
 // formula as geluCDF's float32 branch (Abramowitz & Stegun 7.1.26 erf), but
 // about 5x cheaper than the scalar loop, which dominated the activation cost.
+//
+// vek32's AVX2 Exp (v0.4.3) is wrong below about -88: it returns 0, -Inf,
+// NaN or large negative numbers for arguments in roughly [-104, -88]
+// instead of a subnormal, so exp(-x^2/2) is taken of an argument clamped at
+// geluExpFloor, and for |x| > geluTailCut (where the clamp is active) the
+// density and Phi(-|x|) are set to exactly 0: their true values are below
+// 2e-38 there, so GELU(x) = x or 0 and GELU'(x) = 1 or 0 in float32.
 func gelu32(y, dy, x []float32) {
 	const chunk = 256
 	var eb, tb, ub [chunk]float32
@@ -26,6 +42,7 @@ func gelu32(y, dy, x []float32) {
 		copy(e, xs)
 		vek32.Mul_Inplace(e, xs)
 		vek32.MulNumber_Inplace(e, -0.5)
+		vek32.MaximumNumber_Inplace(e, geluExpFloor)
 		vek32.Exp_Inplace(e)
 		// t = 1/(1 + p z).
 		copy(t, xs)
@@ -47,6 +64,10 @@ func gelu32(y, dy, x []float32) {
 		vek32.Mul_Inplace(u, e)
 		for i, v := range xs {
 			h := 0.5 * u[i] // Phi(-|x|)
+			ei := e[i]
+			if v > geluTailCut || v < -geluTailCut {
+				h, ei = 0, 0
+			}
 			cdf := h
 			if v >= 0 {
 				cdf = 1 - h
@@ -55,7 +76,7 @@ func gelu32(y, dy, x []float32) {
 				y[lo+i] = v * cdf
 			}
 			if dy != nil {
-				dy[lo+i] = cdf + v*invSqrt2Pi*e[i]
+				dy[lo+i] = cdf + v*invSqrt2Pi*ei
 			}
 		}
 	}
