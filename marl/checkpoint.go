@@ -163,7 +163,9 @@ func (a *Adam) SetState(s AdamState) error {
 // old or the complete new content, never a partial one.
 func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	// The temporary name ends in .tmp so that leftovers of a killed process
+	// are recognisable (experiments removes them on resume).
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("marl: write %s: %w", path, err)
 	}
@@ -185,6 +187,12 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	}
 	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("marl: write %s: %w", path, err)
+	}
+	// Make the rename itself durable (best effort: not every system can
+	// sync a directory).
+	if d, derr := os.Open(dir); derr == nil {
+		_ = d.Sync()
+		_ = d.Close()
 	}
 	return nil
 }
