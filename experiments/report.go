@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/commgraph/commgraph/marl"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
@@ -723,21 +724,11 @@ func (r *Report) PlotCurves(outDir string) ([]string, error) {
 		if err != nil {
 			return files, fmt.Errorf("plot %s: %w", t.Name, err)
 		}
-		f, err := os.CreateTemp(outDir, ".curve-*.tmp")
-		if err != nil {
+		if err := marl.WriteFileAtomic(name, func(w io.Writer) error {
+			_, err := wt.WriteTo(w)
+			return err
+		}); err != nil {
 			return files, err
-		}
-		_, werr := wt.WriteTo(f)
-		cerr := f.Close()
-		if werr == nil {
-			werr = cerr
-		}
-		if werr == nil {
-			werr = os.Rename(f.Name(), name)
-		}
-		if werr != nil {
-			_ = os.Remove(f.Name())
-			return files, fmt.Errorf("write %s: %w", name, werr)
 		}
 		files = append(files, name)
 	}

@@ -185,6 +185,10 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("marl: write %s: %w", path, err)
 	}
+	// CreateTemp makes the file private (0600); results are for sharing.
+	if err = os.Chmod(tmp, 0o644); err != nil {
+		return fmt.Errorf("marl: write %s: %w", path, err)
+	}
 	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("marl: write %s: %w", path, err)
 	}

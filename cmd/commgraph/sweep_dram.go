@@ -20,6 +20,7 @@ import (
 	"github.com/commgraph/commgraph/envs/dram"
 	"github.com/commgraph/commgraph/envs/dram/optimum"
 	"github.com/commgraph/commgraph/envs/sweep"
+	"github.com/commgraph/commgraph/experiments"
 )
 
 func init() {
@@ -280,25 +281,7 @@ func sweepPrintMarkdown(w io.Writer, r *sweep.Interactions, top int) {
 // sweepWriteFile writes data to a temporary file next to path and renames
 // it into place, so a failure never leaves a half-written file.
 func sweepWriteFile(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return experiments.WriteFileAtomic(path, data)
 }
 
 // sweepPrintBest prints the optimum of every objective.
