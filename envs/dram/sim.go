@@ -118,6 +118,7 @@ type timing struct {
 	delta                                               [nCmd][nCmd]int64 // see rankDelta
 	affects                                             [nCmd][nCmd]rankBound
 	nAffects                                            [nCmd]int
+	bankGap                                             [nCmd][4]bankBound // see bankRules
 }
 
 func newTiming(m *MemSpec) timing {
@@ -149,6 +150,7 @@ func newTiming(m *MemSpec) timing {
 	t.eAct = k * p.IDD3N // background per cycle with a bank open
 	t.ePre = k * p.IDD2N // background per cycle with all banks precharged
 	t.rankDelta()
+	t.bankRules()
 	return t
 }
 
@@ -357,6 +359,9 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	st.bufSize = cfg.BufferSize()
 	st.respM = cfg[KnobRespQueue]
 	st.refresh = cfg[KnobRefreshPolicy] == RefreshAllBank
+	if !st.refresh {
+		st.t.fillAffects(false)
+	}
 	st.maxPost, st.maxPullIn = cfg.MaxPostponed(), cfg.MaxPulledin()
 	st.arb, st.mat = cfg[KnobArbiter], cfg.MaxActive()
 	st.aheadResp = st.arb == ArbSimple && !s.eventResponses
@@ -535,8 +540,14 @@ func (st *state) step(T int64) {
 func (st *state) nextEvent() int64 {
 	T := st.now
 	nx := inf
-	if st.acq >= 0 && st.acqTime > T && !st.acqHidden && st.hasSpace() {
-		nx = min(nx, st.acqTime)
+	// A pending request the controller can take: seen by the controller
+	// itself, or (hidden) delivered to it by the Simple arbiter.
+	acqAt := inf
+	if st.acq >= 0 && st.acqTime > T && st.hasSpace() {
+		acqAt = st.acqTime
+	}
+	if !st.acqHidden {
+		nx = acqAt
 	}
 	if st.cand != 0 {
 		bm := inf
@@ -553,7 +564,7 @@ func (st *state) nextEvent() int64 {
 			nx = min(nx, st.trig)
 		}
 	}
-	if st.relReq < 0 {
+	if st.relReq < 0 && !st.aheadResp {
 		nx = min(nx, st.respTrigger())
 	}
 	// ctrlNext: the next time the controller has something of its own to
@@ -562,8 +573,8 @@ func (st *state) nextEvent() int64 {
 	if st.playerArr > T {
 		nx = min(nx, st.playerArr)
 	}
-	if st.acq >= 0 && st.acqTime > T && st.acqHidden && st.hasSpace() {
-		nx = min(nx, st.acqTime)
+	if st.acqHidden {
+		nx = min(nx, acqAt)
 	}
 	if st.ctrlRespAt > T {
 		nx = min(nx, st.ctrlRespAt)
@@ -687,13 +698,12 @@ func (st *state) playerResp(T int64, r int32) {
 
 // ---- controller ----
 
-// controllerRun is one evaluation of the controller at T; it reports
-// whether anything changed.
-func (st *state) controllerRun(T int64) bool {
-	changed := st.manageResponses(T)
-	if st.manageRequests(T) {
-		changed = true
+// controllerRun is one evaluation of the controller at T.
+func (st *state) controllerRun(T int64) {
+	if !st.aheadResp {
+		st.manageResponses(T)
 	}
+	st.manageRequests(T)
 	if st.refresh {
 		st.refreshStart(T)
 	}
@@ -705,7 +715,6 @@ func (st *state) controllerRun(T int64) bool {
 		// the command bus already carried a command at T
 	} else if st.refresh && st.rCmd != cNOP && st.rTTS <= T {
 		st.issue(T, st.rCmd, -1, -1)
-		changed = true
 	} else if st.cand != 0 {
 		const none = int64(math.MaxInt64)
 		best := none
@@ -722,7 +731,6 @@ func (st *state) controllerRun(T int64) bool {
 			i := int(best & 0xff)
 			b := &st.banks[i]
 			st.issue(T, b.cmd, i, b.cur)
-			changed = true
 		}
 	}
 	// Restart the bank machines whose inputs changed, then the refresh manager.
@@ -732,7 +740,6 @@ func (st *state) controllerRun(T int64) bool {
 	if st.refresh {
 		st.refreshStart(T)
 	}
-	return changed
 }
 
 func (st *state) manageResponses(T int64) bool {
@@ -897,14 +904,18 @@ func (st *state) startBank(i int) {
 	b := &st.banks[i]
 	bit := uint64(1) << uint(i)
 	st.dirty &^= bit
-	st.cand &^= bit
 	b.cmd = cNOP
-	if b.blocked {
+	if b.blocked || len(b.queue) == 0 {
+		if !b.blocked {
+			b.cur = -1
+		}
+		st.cand &^= bit
 		return
 	}
-	b.cur = st.pick(b)
-	if b.cur < 0 {
-		return
+	if st.sched == SchedFifo || !b.active || b.hits == 0 {
+		b.cur = b.queue[0].r // pick's answer, without the call
+	} else {
+		b.cur = st.pick(b)
 	}
 	st.cand |= bit
 	q := &st.req[b.cur]
@@ -937,23 +948,45 @@ func (st *state) startBank(i int) {
 	b.local = st.bankEarliest(b, b.cmd)
 }
 
-// bankEarliest is the per-bank part of CheckerDDR3.
-func (st *state) bankEarliest(b *bank, c cmdKind) int64 {
-	t := &st.t
-	l := &b.last
-	switch c {
-	case cRD:
-		return l[cACT] + t.RCD - t.AL
-	case cRDA:
-		return max(l[cACT]+t.RCD-t.AL, l[cWR]+t.tWRPRE-t.RTP)
-	case cWR, cWRA:
-		return l[cACT] + t.RCD - t.AL
-	case cACT:
-		return max(l[cACT]+t.RC, l[cRDA]+t.AL+t.RTP+t.RP, l[cWRA]+t.tWRPRE+t.RP, l[cPRE]+t.RP)
-	case cPRE:
-		return max(l[cACT]+t.RAS, l[cRD]+t.AL+t.RTP, l[cWR]+t.tWRPRE)
+// bankBound: a bank's command may not issue before last[c] + d.
+type bankBound struct {
+	c cmdKind
+	d int64
+}
+
+// bankRules fills t.bankGap, the per-bank part of CheckerDDR3: command x
+// may issue on a bank no earlier than the latest last[c]+d over
+// bankGap[x]. Each rule has at most four terms; shorter rules repeat
+// their first term, which leaves the maximum unchanged. Commands without
+// a rule (NOP, PREA, REFA) get last[cNOP]+0, which is always never.
+func (t *timing) bankRules() {
+	rules := [nCmd][]bankBound{
+		cRD:  {{cACT, t.RCD - t.AL}},
+		cRDA: {{cACT, t.RCD - t.AL}, {cWR, t.tWRPRE - t.RTP}},
+		cWR:  {{cACT, t.RCD - t.AL}},
+		cWRA: {{cACT, t.RCD - t.AL}},
+		cACT: {{cACT, t.RC}, {cRDA, t.AL + t.RTP + t.RP}, {cWRA, t.tWRPRE + t.RP}, {cPRE, t.RP}},
+		cPRE: {{cACT, t.RAS}, {cRD, t.AL + t.RTP}, {cWR, t.tWRPRE}},
 	}
-	return never
+	for c := range t.bankGap {
+		r := rules[c]
+		if len(r) == 0 {
+			r = []bankBound{{cNOP, 0}}
+		}
+		for k := range t.bankGap[c] {
+			t.bankGap[c][k] = r[0]
+			if k < len(r) {
+				t.bankGap[c][k] = r[k]
+			}
+		}
+	}
+}
+
+// bankEarliest is the bank-local earliest time of command c on bank b.
+func (st *state) bankEarliest(b *bank, c cmdKind) int64 {
+	g := &st.t.bankGap[c]
+	l := &b.last
+	return max(l[g[0].c]+g[0].d, l[g[1].c]+g[1].d, l[g[2].c]+g[2].d, l[g[3].c]+g[3].d)
 }
 
 // rankDelta fills t.delta: issuing command c at T forbids command x before
@@ -991,9 +1024,19 @@ func (t *timing) rankDelta() {
 	set(cPRE, t.RP, cREFA)
 	set(cPREA, t.RP, cREFA)
 	set(cREFA, t.RFC, cREFA)
+	t.fillAffects(true)
+}
+
+// fillAffects lists, per command, the rank bounds it sets (from t.delta).
+// Without refresh no PREA or REFA is ever issued or checked, so their
+// bounds can be left out (withRefresh false) without changing any result.
+func (t *timing) fillAffects(withRefresh bool) {
 	for c := range t.delta {
 		t.nAffects[c] = 0
 		for x, d := range t.delta[c] {
+			if !withRefresh && (cmdKind(x) == cPREA || cmdKind(x) == cREFA) {
+				continue
+			}
 			if d != never {
 				t.affects[c][t.nAffects[c]] = rankBound{cmdKind(x), d}
 				t.nAffects[c]++
