@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,16 +30,9 @@ func runGraphExport(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: commgraph graph export RUN_DIR|SNAPSHOT.json|CHECKPOINT.ckpt --format dot|graphml|json|png|svg [--iter K] [--all] [--out PATH] [--width W --height H]")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterleaved(fs, args)
+	arg, err := parseOne(fs, args, "run directory, snapshot or checkpoint")
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageErrorf("%v", err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usageErrorf("want exactly one run directory, snapshot or checkpoint, got %d arguments", len(pos))
+		return err
 	}
 	ok := false
 	for _, f := range comm.Formats() {
@@ -55,7 +47,7 @@ func runGraphExport(args []string, stdout, stderr io.Writer) error {
 	if *format == "svg" && !comm.GraphvizAvailable() {
 		return fmt.Errorf("svg: %w", comm.ErrNoGraphviz)
 	}
-	runDir, snaps, err := experiments.GraphSource(pos[0], *iter, *all)
+	runDir, snaps, err := experiments.GraphSource(arg, *iter, *all)
 	if err != nil {
 		return err
 	}

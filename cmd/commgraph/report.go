@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,16 +29,9 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: commgraph report DIR [--format md|ascii|json] [--metric NAME] [--threshold X] [--out DIR]")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterleaved(fs, args)
+	arg, err := parseOne(fs, args, "runs directory")
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageErrorf("%v", err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usageErrorf("want exactly one runs directory, got %d arguments", len(pos))
+		return err
 	}
 	if *format != "md" && *format != "ascii" && *format != "json" {
 		return usageErrorf("--format %q: want md, ascii or json", *format)
@@ -47,7 +39,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if *resamples < 1 {
 		return usageErrorf("--resamples %d: want at least 1", *resamples)
 	}
-	dir := pos[0]
+	dir := arg
 	opt := experiments.ReportOptions{Metric: *metric, Resamples: *resamples, Seed: *seed}
 	if !math.IsNaN(*threshold) {
 		opt.Threshold = threshold

@@ -45,6 +45,23 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseOne parses flags interleaved with exactly one positional argument
+// (what names it in the error) and maps flag errors to usage errors.
+func parseOne(fs *flag.FlagSet, args []string, what string) (string, error) {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", err
+		}
+		return "", usageErrorf("%v", err)
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return "", usageErrorf("want exactly one %s, got %d arguments", what, len(pos))
+	}
+	return pos[0], nil
+}
+
 // expSignalContext returns a context cancelled by the first SIGINT or
 // SIGTERM (the run then checkpoints and exits); a second signal exits at once
 // with status 130 (the last checkpoint stays valid: every file is written
@@ -114,18 +131,11 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: commgraph run CONFIG.toml [--set key=value ...] [--seed N] [--quiet] [--out DIR]")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterleaved(fs, args)
+	arg, err := parseOne(fs, args, "config file")
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageErrorf("%v", err)
+		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usageErrorf("want exactly one config file, got %d arguments", len(pos))
-	}
-	cfg, err := loadRunConfig(pos[0], sets, *seed, *out)
+	cfg, err := loadRunConfig(arg, sets, *seed, *out)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -34,21 +33,14 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: commgraph sweep SWEEP.toml [--set key=value ...] [--jobs N] [--index I] [--emit slurm|k8s [--out FILE]] [--list] [--quiet]")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterleaved(fs, args)
+	arg, err := parseOne(fs, args, "sweep file")
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageErrorf("%v", err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usageErrorf("want exactly one sweep file, got %d arguments", len(pos))
+		return err
 	}
 	if *emit != "" && *emit != "slurm" && *emit != "k8s" {
 		return usageErrorf("--emit %q: want slurm or k8s", *emit)
 	}
-	sweepPath := pos[0]
+	sweepPath := arg
 	sw, err := experiments.LoadSweep(sweepPath)
 	if err != nil {
 		return err
