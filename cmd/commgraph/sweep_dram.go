@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -104,14 +103,8 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "usage: commgraph dram sweep --trace NAME [--out FILE] [--jobs N] [--best]\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageErrorf("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected arguments %q", fs.Args())
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *traceName == "" {
 		return usageErrorf("--trace is required (embedded: %s)", strings.Join(dram.EmbeddedTraces(), ", "))
@@ -201,14 +194,8 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "usage: commgraph dram interactions --sweep FILE [--out-dir DIR] [--top 10]\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageErrorf("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected arguments %q", fs.Args())
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *in == "" {
 		return usageErrorf("--sweep is required")
