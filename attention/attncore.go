@@ -278,6 +278,7 @@ func attnBackward[T float](s attnShape, gr attnGrads[T], gout, q, k, v, ra, rb, 
 		}
 	}
 }
+
 // attnKernel adapts the core to the fused-op interface. Inputs in order:
 // q, k, v [B*N, D]; a [N, N]; then ra, rb [N*N, D] if rel; then g [B, N] if gate.
 type attnKernel struct {
