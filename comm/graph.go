@@ -96,8 +96,8 @@ type GraphConfig struct {
 	// Senders, if > 0, sets k directly (capped at N-1) and overrides
 	// Sparsity for the learned and random variants.
 	Senders int
-	Tau      float64 // Gumbel-softmax temperature (> 0); 0 means 1
-	Variant  Variant // "" means Learned
+	Tau     float64 // Gumbel-softmax temperature (> 0); 0 means 1
+	Variant Variant // "" means Learned
 
 	// Schedule of the learned variant (see ModeAt).
 	Warmup     int     // iterations of warm-up (ModeWarmup)
