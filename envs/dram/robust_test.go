@@ -258,7 +258,7 @@ func FuzzParseTrace(f *testing.F) {
 			tr.Requests[i].Cycle %= 1 << 16
 		}
 		cfg := FastConfig()
-		cfg[KnobRefreshPolicy] = RefreshNone
+		cfg[KnobRefreshPolicy] = int(RefreshNone)
 		res, err := sim.Run(tr, cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -23,7 +23,7 @@ func TestOtherTraces(t *testing.T) {
 			c[k] = v
 			cfgs = append(cfgs, c)
 			c = DefaultConfig()
-			c[KnobRefreshPolicy] = RefreshAllBank
+			c[KnobRefreshPolicy] = int(RefreshAllBank)
 			c[k] = v
 			cfgs = append(cfgs, c)
 		}
@@ -80,7 +80,7 @@ func TestResponsesAhead(t *testing.T) {
 				for _, size := range []int{0, 3, 7} {
 					for resp := range 2 {
 						for ref := range 2 {
-							c := Config{page, sched, (page + sched) % 3, size, resp, ref, 1, 2, ArbSimple, 0}
+							c := Config{page, sched, (page + sched) % 3, size, resp, ref, 1, 2, int(ArbSimple), 0}
 							a, err := ahead.Run(tr, c)
 							if err != nil {
 								t.Fatal(err)

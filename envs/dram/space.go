@@ -162,18 +162,18 @@ func putMetrics(r Result, out []float64) error {
 // representative never comes after the configurations it stands for.
 func (s *Space) Canonical(cfg, rep []int) {
 	copy(rep, cfg)
-	if cfg[KnobRefreshPolicy] == RefreshNone {
+	if RefreshPolicy(cfg[KnobRefreshPolicy]) == RefreshNone {
 		rep[KnobRefreshMaxPostponed], rep[KnobRefreshMaxPulledin] = 0, 0
 	}
-	if cfg[KnobArbiter] == ArbSimple {
+	if Arbiter(cfg[KnobArbiter]) == ArbSimple {
 		rep[KnobMaxActiveTransactions] = 0
 	}
 	if s.readOnly {
-		if cfg[KnobScheduler] == SchedFrFcfs {
-			rep[KnobScheduler] = SchedFrFcfsGrp
+		if Scheduler(cfg[KnobScheduler]) == SchedFrFcfs {
+			rep[KnobScheduler] = int(SchedFrFcfsGrp)
 		}
-		if cfg[KnobSchedulerBuffer] == BufShared {
-			rep[KnobSchedulerBuffer] = BufReadWrite
+		if SchedulerBuffer(cfg[KnobSchedulerBuffer]) == BufShared {
+			rep[KnobSchedulerBuffer] = int(BufReadWrite)
 		}
 	}
 }

@@ -153,7 +153,7 @@ func TestSpaceCanonicalEquivalences(t *testing.T) {
 	}
 	// Traces with writes keep Scheduler and SchedulerBuffer apart.
 	w := &Space{readOnly: false}
-	cfg := []int{0, SchedFrFcfs, BufShared, 0, 0, 1, 0, 0, 1, 0}
+	cfg := []int{0, int(SchedFrFcfs), int(BufShared), 0, 0, 1, 0, 0, 1, 0}
 	rep := make([]int, NumKnobs)
 	w.Canonical(cfg, rep)
 	if !slices.Equal(cfg, rep) {
