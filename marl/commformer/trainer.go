@@ -75,9 +75,6 @@ func New(env envs.Env, cfg Config, seed uint64) (*Trainer, error) {
 // OpenBLAS with the openblas tag).
 var useBackend = sync.OnceValue(gemm.Use)
 
-// Backend returns the name of the GEMM backend the learner runs on.
-func Backend() string { return useBackend() }
-
 func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Trainer, error) {
 	useBackend()
 	if env == nil {
