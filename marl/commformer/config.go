@@ -122,7 +122,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("graph = %q: %w", c.Graph, err))
 	}
 	if c.Graph == comm.File && c.Adjacency == nil && c.GraphFile == "" {
-		errs = append(errs, errors.New("graph_file: required when graph = file"))
+		errs = append(errs, errors.New(`graph_file = "": required when graph = file`))
 	}
 	in("sparsity", c.Sparsity, 0, 1, true, false, "must be in (0, 1]")
 	pos("tau", c.Tau)
