@@ -119,9 +119,9 @@ func Knobs() []envs.Knob {
 	return out
 }
 
-// KnobIndex returns the index of the knob with the given name
+// knobIndex returns the index of the knob with the given name
 // (case-insensitive), or -1.
-func KnobIndex(name string) int {
+func knobIndex(name string) int {
 	for i, k := range knobs {
 		if strings.EqualFold(k.Name, name) {
 			return i
@@ -134,21 +134,21 @@ func KnobIndex(name string) int {
 // its first value (the ArchGym starting point, policy.json).
 type Config [NumKnobs]int
 
-// DefaultConfig returns the configuration with every knob at its first value.
-func DefaultConfig() Config { return Config{} }
+// defaultConfig returns the configuration with every knob at its first value.
+func defaultConfig() Config { return Config{} }
 
-// FastConfig returns Open/FrFcfs/Bankwise/128/Fifo/AllBank/1/1/Simple/128,
+// fastConfig returns Open/FrFcfs/Bankwise/128/Fifo/AllBank/1/1/Simple/128,
 // the "fast" configuration of the benchmarks.
-func FastConfig() Config {
+func fastConfig() Config {
 	return Config{int(PageOpen), int(SchedFrFcfs), int(BufBankwise), 7, int(RespFifo), int(RefreshAllBank), 0, 0, int(ArbSimple), 7}
 }
 
 func allowed(k int) string { return strings.Join(knobs[k].Values, ", ") }
 
-// Set sets knob name to value (knob names are case-insensitive, values
+// set sets knob name to value (knob names are case-insensitive, values
 // must match one of the allowed spellings, case-insensitively).
-func (c *Config) Set(name, value string) error {
-	k := KnobIndex(strings.TrimSpace(name))
+func (c *Config) set(name, value string) error {
+	k := knobIndex(strings.TrimSpace(name))
 	if k < 0 {
 		names := make([]string, NumKnobs)
 		for i, kn := range knobs {
@@ -190,22 +190,22 @@ func ParseConfig(pairs []string) (Config, error) {
 		if !ok {
 			return c, fmt.Errorf("setting %q: want Knob=Value", p)
 		}
-		if err := c.Set(name, value); err != nil {
+		if err := c.set(name, value); err != nil {
 			return c, err
 		}
 	}
 	return c, nil
 }
 
-// ConfigFromValues builds a Config from one value string per knob in knob
+// configFromValues builds a Config from one value string per knob in knob
 // order (for example the knob columns of a reference CSV row).
-func ConfigFromValues(values []string) (Config, error) {
+func configFromValues(values []string) (Config, error) {
 	var c Config
 	if len(values) != NumKnobs {
 		return c, fmt.Errorf("want %d knob values, got %d", NumKnobs, len(values))
 	}
 	for k, v := range values {
-		if err := c.Set(knobs[k].Name, v); err != nil {
+		if err := c.set(knobs[k].Name, v); err != nil {
 			return c, err
 		}
 	}
@@ -225,8 +225,8 @@ func (c Config) Validate() error {
 // Value returns the value string of knob k.
 func (c Config) Value(k int) string { return knobs[k].Values[c[k]] }
 
-// Pairs returns the configuration as "Knob=Value" strings in knob order.
-func (c Config) Pairs() []string {
+// pairs returns the configuration as "Knob=Value" strings in knob order.
+func (c Config) pairs() []string {
 	out := make([]string, NumKnobs)
 	for k := range c {
 		out[k] = knobs[k].Name + "=" + c.Value(k)

@@ -47,16 +47,13 @@ type Simulator struct {
 // mapping; nil selects the embedded DDR3-1600 defaults.
 func NewSimulator(spec *MemSpec, am *AddressMapping) *Simulator {
 	if spec == nil {
-		spec = DefaultMemSpec()
+		spec = defaultMemSpec()
 	}
 	if am == nil {
-		am = DefaultAddressMapping()
+		am = defaultAddressMapping()
 	}
 	return &Simulator{spec: spec, am: am, PlayerClockMHz: 800}
 }
-
-// MemSpec returns the simulator's memspec.
-func (s *Simulator) MemSpec() *MemSpec { return s.spec }
 
 // Run simulates trace t under configuration cfg. The decoded trace is
 // cached between runs, so t must not be modified after its first Run (make
@@ -177,7 +174,7 @@ func (d *decodedTrace) decode(tr *Trace, am *AddressMapping, nBanks int) {
 	// Decode once per trace; a Trace must not change after its first Run.
 	for i := range tr.Requests {
 		r := &tr.Requests[i]
-		b, row := am.Decode(r.Addr)
+		b, row := am.decode(r.Addr)
 		d.req[i] = reqInfo{addr: r.Addr, row: row, bank: uint8(int(b) % nBanks), write: r.Write}
 		d.stamp[i] = r.Cycle
 	}
@@ -190,7 +187,7 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	nb := m.Banks
 	st.tr.decode(tr, s.am, nb)
 	st.tr.relative = tr.Relative
-	st.tr.burstBytes = m.BytesPerBurst()
+	st.tr.burstBytes = m.bytesPerBurst()
 	st.tr.tckPS = int64(math.Round(1e6 / m.ClockMHz))
 	st.tr.playerPS = int64(math.Round(1e6 / s.PlayerClockMHz))
 

@@ -56,7 +56,7 @@ func TestSpaceRejectsBadConfigurations(t *testing.T) {
 			t.Errorf("evaluator(%v) accepted", cfg)
 		}
 	}
-	if _, err := NewSpace(&Trace{Name: "empty"}, SpaceOptions{}); err == nil {
+	if _, err := newSpace(&Trace{Name: "empty"}, spaceOptions{}); err == nil {
 		t.Error("empty trace accepted")
 	}
 	if _, err := NewTraceSpace("no-such-trace"); err == nil {
