@@ -36,30 +36,8 @@ func checkDtype(name string, in []*tensor.Dense) error {
 	return nil
 }
 
-// ---------------------------------------------------------------------------
-// Bias addition: y[m,:] = x[m,:] + b.
-
-type addBiasKernel struct{}
-
-func (addBiasKernel) name() string    { return "AddBias" }
-func (addBiasKernel) arity() int      { return 2 }
-func (addBiasKernel) diffWRT() []bool { return []bool{true, true} }
-func (addBiasKernel) outShape(s []tensor.Shape) (tensor.Shape, error) {
-	if s[0].Dims() != 2 || s[1].TotalSize() != s[0][1] {
-		return nil, fmt.Errorf("x %v and bias %v do not match", s[0], s[1])
-	}
-	return s[0].Clone(), nil
-}
-
-func addBias[T float](y, x, b []T, d int) {
-	for r := 0; r < len(x); r += d {
-		yr, xr := y[r:r+d], x[r:r+d]
-		for j, bj := range b[:d] {
-			yr[j] = xr[j] + bj
-		}
-	}
-}
-
+// colSums sets db[j] to the sum of column j of the row-major g with d columns
+// (the bias gradient of a linear layer).
 func colSums[T float](db, g []T, d int) {
 	clear(db)
 	for r := 0; r < len(g); r += d {
@@ -67,34 +45,6 @@ func colSums[T float](db, g []T, d int) {
 			db[j] += v
 		}
 	}
-}
-
-func (k addBiasKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
-	if err := checkDtype(k.name(), in); err != nil {
-		return err
-	}
-	d := in[0].Shape()[1]
-	switch in[0].Dtype() {
-	case tensor.Float32:
-		addBias(slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), d)
-	default:
-		addBias(slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), d)
-	}
-	return nil
-}
-
-func (k addBiasKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.Dense) error {
-	dx, db := grads[0], grads[1]
-	d := in[0].Shape()[1]
-	switch in[0].Dtype() {
-	case tensor.Float32:
-		copy(slice[float32](dx), slice[float32](gout))
-		colSums(slice[float32](db), slice[float32](gout), d)
-	default:
-		copy(slice[float64](dx), slice[float64](gout))
-		colSums(slice[float64](db), slice[float64](gout), d)
-	}
-	return nil
 }
 
 // ---------------------------------------------------------------------------

@@ -200,21 +200,3 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	}
 	return nil
 }
-
-// SaveFile writes a's checkpoint to path atomically.
-func SaveFile(path string, a Algorithm) error {
-	return WriteFileAtomic(path, a.Save)
-}
-
-// LoadFile restores a from the checkpoint at path.
-func LoadFile(path string, a Algorithm) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("marl: load checkpoint: %w", err)
-	}
-	defer f.Close()
-	if err := a.Load(f); err != nil {
-		return fmt.Errorf("marl: load checkpoint %s: %w", path, err)
-	}
-	return nil
-}

@@ -18,7 +18,7 @@ import (
 	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/envs/dram"
 	"github.com/commgraph/commgraph/envs/dram/optimum"
-	"github.com/commgraph/commgraph/envs/sweep"
+	"github.com/commgraph/commgraph/envs/exhaustive"
 	"github.com/commgraph/commgraph/experiments"
 )
 
@@ -51,13 +51,13 @@ func sweepIsTerminal(w io.Writer) bool {
 
 // sweepProgress returns a progress callback that drives a bar with rate and
 // ETA on stderr when it is a terminal, and a nil finish function otherwise.
-func sweepProgress(stderr io.Writer, desc string) (func(sweep.Progress), func()) {
+func sweepProgress(stderr io.Writer, desc string) (func(exhaustive.Progress), func()) {
 	if !sweepIsTerminal(stderr) {
 		return nil, func() {}
 	}
 	var bar *progressbar.ProgressBar
 	var base int64
-	cb := func(p sweep.Progress) {
+	cb := func(p exhaustive.Progress) {
 		if bar == nil {
 			base = p.Resumed
 			d := desc
@@ -93,7 +93,7 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	tracesDir := fs.String("traces", "", "directory searched for the trace name before the embedded set")
 	out := fs.String("out", "", "output table (default runs/sweep/dram-<trace>.sweep); a partial run continues from <out>.partial")
 	jobs := fs.Int("jobs", 0, "parallel workers (default: all cores)")
-	chunk := fs.Int("chunk", sweep.DefaultChunkSize, "configurations per durable chunk")
+	chunk := fs.Int("chunk", exhaustive.DefaultChunkSize, "configurations per durable chunk")
 	best := fs.Bool("best", false, "print the best configuration per objective when done")
 	noCanon := fs.Bool("no-dedup", false, "simulate every configuration, also those the model provably evaluates like another (brute-force check)")
 	bestJSON := fs.String("best-json", "", "write the exhaustive optimum per objective (config + metrics) to this JSON file")
@@ -118,7 +118,7 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	}
 	var ds envs.DesignSpace = space
 	if len(fix) > 0 {
-		if ds, err = sweep.Restrict(space, fix); err != nil {
+		if ds, err = exhaustive.Restrict(space, fix); err != nil {
 			return usageErrorf("--fix: %v", err)
 		}
 	}
@@ -137,12 +137,12 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	progress, finish := sweepProgress(stderr, ds.Name())
 	start := time.Now()
-	st, err := sweep.Run(ctx, ds, path, sweep.Options{Jobs: *jobs, ChunkSize: *chunk, Progress: progress, NoCanonical: *noCanon})
+	st, err := exhaustive.Run(ctx, ds, path, exhaustive.Options{Jobs: *jobs, ChunkSize: *chunk, Progress: progress, NoCanonical: *noCanon})
 	finish()
 	elapsed := time.Since(start)
 	if err != nil {
 		if ctx.Err() != nil {
-			return &exitError{code: 130, msg: fmt.Sprintf("%v\nrerun the same command to resume from %s", err, sweep.PartialPath(path))}
+			return &exitError{code: 130, msg: fmt.Sprintf("%v\nrerun the same command to resume from %s", err, exhaustive.PartialPath(path))}
 		}
 		return err
 	}
@@ -158,7 +158,7 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	if len(fix) > 0 {
 		return usageErrorf("--best and --best-json need the full space (no --fix)")
 	}
-	t, err := sweep.Read(path)
+	t, err := exhaustive.Read(path)
 	if err != nil {
 		return err
 	}
@@ -203,11 +203,11 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 	if *top < 0 || *minShare < 0 {
 		return usageErrorf("--top and --min-share must be >= 0")
 	}
-	t, err := sweep.Read(*in)
+	t, err := exhaustive.Read(*in)
 	if err != nil {
 		return err
 	}
-	r, err := sweep.ComputeInteractions(t, nil)
+	r, err := exhaustive.ComputeInteractions(t, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)
 	}
@@ -253,7 +253,7 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 
 // sweepPrintMarkdown prints one Markdown table per metric: the top pairs
 // with their shares, after a line with the variance split.
-func sweepPrintMarkdown(w io.Writer, r *sweep.Interactions, top int) {
+func sweepPrintMarkdown(w io.Writer, r *exhaustive.Interactions, top int) {
 	fmt.Fprintf(w, "### %s (%d configurations)\n", r.Space, r.Configs)
 	for _, m := range r.Metrics {
 		fmt.Fprintf(w, "\n**%s**: main effects %.1f%%, two-way interactions %.1f%%, higher order %.1f%%\n\n",

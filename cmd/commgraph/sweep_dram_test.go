@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/commgraph/commgraph/envs"
-	"github.com/commgraph/commgraph/envs/sweep"
+	"github.com/commgraph/commgraph/envs/exhaustive"
 )
 
 // pairSpace: log(time) has one planted interaction, Arbiter x MAT.
@@ -39,7 +39,7 @@ func (pairSpace) Evaluate(cfg []int, out []float64) error {
 func TestDramInteractionsCommand(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "pair.sweep")
-	if _, err := sweep.Run(context.Background(), pairSpace{}, in, sweep.Options{}); err != nil {
+	if _, err := exhaustive.Run(context.Background(), pairSpace{}, in, exhaustive.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
@@ -123,7 +123,7 @@ func TestDramSweepCommandSubspace(t *testing.T) {
 	if se.Len() != 0 {
 		t.Fatalf("stderr is not a terminal but got %q", se.String())
 	}
-	tab, err := sweep.Read(out)
+	tab, err := exhaustive.Read(out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/envs/envtest"
-	"github.com/commgraph/commgraph/envs/sweep"
+	"github.com/commgraph/commgraph/envs/exhaustive"
 )
 
 func TestSpaceKnobsAndSize(t *testing.T) {
@@ -56,7 +56,7 @@ func TestSpaceRejectsBadConfigurations(t *testing.T) {
 			t.Errorf("evaluator(%v) accepted", cfg)
 		}
 	}
-	if _, err := NewSpace(&Trace{Name: "empty"}, SpaceOptions{}); err == nil {
+	if _, err := newSpace(&Trace{Name: "empty"}, spaceOptions{}); err == nil {
 		t.Error("empty trace accepted")
 	}
 	if _, err := NewTraceSpace("no-such-trace"); err == nil {
@@ -65,8 +65,8 @@ func TestSpaceRejectsBadConfigurations(t *testing.T) {
 }
 
 var (
-	_ sweep.EvaluatorMaker = (*Space)(nil)
-	_ sweep.Canonicalizer  = (*Space)(nil)
+	_ exhaustive.EvaluatorMaker = (*Space)(nil)
+	_ exhaustive.Canonicalizer  = (*Space)(nil)
 )
 
 // TestSpaceEvaluateMatchesSimulator: Evaluate, the per-goroutine evaluator
@@ -135,8 +135,8 @@ func TestSpaceCanonicalEquivalences(t *testing.T) {
 				continue
 			}
 			found++
-			ri, _ := sweep.Encode(rep, sizes())
-			ci, _ := sweep.Encode(cfg, sizes())
+			ri, _ := exhaustive.Encode(rep, sizes())
+			ci, _ := exhaustive.Encode(cfg, sizes())
 			if ri > ci {
 				t.Fatalf("representative %v comes after %v", rep, cfg)
 			}
@@ -153,7 +153,7 @@ func TestSpaceCanonicalEquivalences(t *testing.T) {
 	}
 	// Traces with writes keep Scheduler and SchedulerBuffer apart.
 	w := &Space{readOnly: false}
-	cfg := []int{0, SchedFrFcfs, BufShared, 0, 0, 1, 0, 0, 1, 0}
+	cfg := []int{0, int(SchedFrFcfs), int(BufShared), 0, 0, 1, 0, 0, 1, 0}
 	rep := make([]int, NumKnobs)
 	w.Canonical(cfg, rep)
 	if !slices.Equal(cfg, rep) {
@@ -261,7 +261,7 @@ func TestSpaceSweepResumeEqualsUninterrupted(t *testing.T) {
 		fix["PagePolicy"] = "OpenAdaptive"
 		size, cut = 64, 30
 	}
-	sub, err := sweep.Restrict(s, fix)
+	sub, err := exhaustive.Restrict(s, fix)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,12 +270,12 @@ func TestSpaceSweepResumeEqualsUninterrupted(t *testing.T) {
 	}
 	dir := t.TempDir()
 	ref := filepath.Join(dir, "ref.sweep")
-	if _, err := sweep.Run(context.Background(), sub, ref, sweep.Options{ChunkSize: 16}); err != nil {
+	if _, err := exhaustive.Run(context.Background(), sub, ref, exhaustive.Options{ChunkSize: 16}); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "int.sweep")
 	ctx, cancel := context.WithCancel(context.Background())
-	_, err = sweep.Run(ctx, sub, path, sweep.Options{Jobs: 1, ChunkSize: 8, Progress: func(p sweep.Progress) {
+	_, err = exhaustive.Run(ctx, sub, path, exhaustive.Options{Jobs: 1, ChunkSize: 8, Progress: func(p exhaustive.Progress) {
 		if p.Done >= cut {
 			cancel()
 		}
@@ -283,7 +283,7 @@ func TestSpaceSweepResumeEqualsUninterrupted(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted sweep: %v", err)
 	}
-	st, err := sweep.Run(context.Background(), sub, path, sweep.Options{ChunkSize: 16})
+	st, err := exhaustive.Run(context.Background(), sub, path, exhaustive.Options{ChunkSize: 16})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func BenchmarkPPOUpdate(b *testing.B) {
 			cfg := DefaultConfig()
 			cfg.Envs, cfg.Steps = c.envs, c.steps
 			cfg.Epochs = 1
-			cfg.Warmup = -1
+			cfg.Warmup = 0
 			cfg.Workers = 1
 			tr, err := New(c.env, cfg, 1)
 			if err != nil {

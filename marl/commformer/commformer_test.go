@@ -219,7 +219,7 @@ func TestGradCheckPPOLossWarmup(t *testing.T) {
 func TestGradCheckPPOLossSampledGated(t *testing.T) {
 	cfg := tinyConfig()
 	cfg.Embed = 8
-	cfg.Warmup = -1
+	cfg.Warmup = 0
 	cfg.Epochs = 1
 	cfg.Sparsity = 0.5
 	cfg.Gate = true
@@ -361,7 +361,7 @@ func TestNoneGraphIndependence(t *testing.T) {
 // point and not after it.
 func TestFrozenGraphStopsAlpha(t *testing.T) {
 	cfg := tinyConfig()
-	cfg.Warmup = -1
+	cfg.Warmup = 0
 	cfg.Sparsity = 0.5
 	cfg.PostStable = true
 	cfg.PostRatio = 0.5

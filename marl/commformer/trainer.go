@@ -80,8 +80,8 @@ type Trainer struct {
 
 var _ marl.Algorithm = (*Trainer)(nil)
 
-// New builds a float32 trainer for env with cfg (zero fields take the
-// defaults of DefaultConfig) and seed.
+// New builds a float32 trainer for env with cfg (start from DefaultConfig;
+// an invalid cfg is an error naming the keys) and seed.
 func New(env envs.Env, cfg Config, seed uint64) (*Trainer, error) {
 	return newTrainer(env, cfg, seed, tensor.Float32)
 }
@@ -91,15 +91,12 @@ func New(env envs.Env, cfg Config, seed uint64) (*Trainer, error) {
 // OpenBLAS with the openblas tag).
 var useBackend = sync.OnceValue(gemm.Use)
 
-// Backend returns the name of the GEMM backend the learner runs on.
-func Backend() string { return useBackend() }
-
 func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Trainer, error) {
 	useBackend()
 	if env == nil {
 		return nil, fmt.Errorf("commformer: nil environment")
 	}
-	cfg, err := cfg.withDefaults()
+	cfg, err := cfg.resolve()
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +145,7 @@ func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Traine
 	return t, nil
 }
 
-// Config returns the effective configuration (defaults filled in).
+// Config returns the configuration in use (with the adjacency file read).
 func (t *Trainer) Config() Config { return t.cfg }
 
 // Iteration returns the number of completed iterations.

@@ -1,7 +1,7 @@
 // Package optimum owns the exhaustive optima of the DRAM design space: for
 // each DSE trace (stream, random, cloud-1, cloud-2) and each objective, the
 // best of all 442,368 controller configurations as found by a full sweep
-// (envs/sweep), shipped as small JSON files (embedded in the binary) so
+// (envs/exhaustive), shipped as small JSON files (embedded in the binary) so
 // that any method's result can be scored by its regret at run time.
 //
 // The files in this directory are generated, never edited; each records the

@@ -8,7 +8,7 @@ import (
 
 	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/envs/dram"
-	"github.com/commgraph/commgraph/envs/sweep"
+	"github.com/commgraph/commgraph/envs/exhaustive"
 )
 
 // fakeDRAM has the DRAM knobs and metrics with cheap, index-defined values:
@@ -20,7 +20,7 @@ func (fakeDRAM) Name() string          { return "dram/fake" }
 func (fakeDRAM) Knobs() []envs.Knob    { return dram.Knobs() }
 func (fakeDRAM) MetricNames() []string { return []string{"time_ns", "energy_pJ", "power_mW"} }
 func (f fakeDRAM) Evaluate(cfg []int, out []float64) error {
-	i, _ := sweep.Encode(cfg, f.radices)
+	i, _ := exhaustive.Encode(cfg, f.radices)
 	out[0] = 1000 + float64((i+5)%997)
 	out[1] = 2e6 + float64((i*7)%1009)
 	out[2] = 1200 + float64(i%50000)/10
@@ -36,10 +36,10 @@ func TestFromTable(t *testing.T) {
 		f.radices = append(f.radices, len(k.Values))
 	}
 	path := filepath.Join(t.TempDir(), "fake.sweep")
-	if _, err := sweep.Run(context.Background(), f, path, sweep.Options{ChunkSize: 1 << 15}); err != nil {
+	if _, err := exhaustive.Run(context.Background(), f, path, exhaustive.Options{ChunkSize: 1 << 15}); err != nil {
 		t.Fatal(err)
 	}
-	tab, err := sweep.Read(path)
+	tab, err := exhaustive.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/envs/dram"
-	"github.com/commgraph/commgraph/envs/sweep"
+	"github.com/commgraph/commgraph/envs/exhaustive"
 )
 
 // files holds the shipped optimum JSON files.
@@ -81,7 +81,7 @@ type File struct {
 
 // FromTable computes the optimum of every objective over a complete DRAM
 // sweep table; command is recorded verbatim.
-func FromTable(t *sweep.Table, command string) (*File, error) {
+func FromTable(t *exhaustive.Table, command string) (*File, error) {
 	ti, ei, pi := t.MetricIndex(dram.MetricTimeNS), t.MetricIndex(dram.MetricEnergyPJ), t.MetricIndex(dram.MetricPowerMW)
 	if ti < 0 || ei < 0 || pi < 0 {
 		return nil, fmt.Errorf("sweep of %s lacks time_ns, energy_pJ or power_mW (has %v)", t.Space, t.Metrics)
@@ -113,7 +113,7 @@ func FromTable(t *sweep.Table, command string) (*File, error) {
 			vec[0], vec[1], vec[2] = row[ti], row[ei], row[pi]
 			return vec
 		}
-		idx, val, ties := sweep.Best(t, func(row []float64) float64 { return o.Value(load(row)) })
+		idx, val, ties := exhaustive.Best(t, func(row []float64) float64 { return o.Value(load(row)) })
 		if idx < 0 {
 			return nil, fmt.Errorf("objective %s: no finite value in the sweep", name)
 		}

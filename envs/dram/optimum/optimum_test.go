@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/commgraph/commgraph/envs/dram"
-	"github.com/commgraph/commgraph/envs/sweep"
+	"github.com/commgraph/commgraph/envs/exhaustive"
 )
 
 // sampleSize is the number of seeded random configurations per trace that
@@ -78,7 +78,7 @@ func TestShippedOptimaResimulateAndAreUnbeaten(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if idx, _ := sweep.Encode(e.Values, radices); int(idx) != e.Index {
+			if idx, _ := exhaustive.Encode(e.Values, radices); int(idx) != e.Index {
 				t.Fatalf("%s/%s: index %d but values %v encode to %d", tr, e.Objective, e.Index, e.Values, idx)
 			}
 			if err := space.Evaluate(c[:], out); err != nil {

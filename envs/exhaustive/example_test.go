@@ -1,4 +1,4 @@
-package sweep_test
+package exhaustive_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/commgraph/commgraph/envs/sweep"
+	"github.com/commgraph/commgraph/envs/exhaustive"
 	"github.com/commgraph/commgraph/envs/synthetic"
 )
 
@@ -21,15 +21,15 @@ func Example() {
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "syn.sweep")
 
-	st, err := sweep.Run(context.Background(), space, path, sweep.Options{Jobs: 2})
+	st, err := exhaustive.Run(context.Background(), space, path, exhaustive.Options{Jobs: 2})
 	if err != nil {
 		panic(err)
 	}
-	t, err := sweep.Read(path)
+	t, err := exhaustive.Read(path)
 	if err != nil {
 		panic(err)
 	}
-	r, err := sweep.ComputeInteractions(t, []string{synthetic.MetricExpY})
+	r, err := exhaustive.ComputeInteractions(t, []string{synthetic.MetricExpY})
 	if err != nil {
 		panic(err)
 	}

@@ -1,4 +1,4 @@
-// Package sweep owns the exhaustive evaluation of a finite design space
+// Package exhaustive owns the exhaustive evaluation of a finite design space
 // (envs.DesignSpace): every configuration in mixed-radix order on N
 // workers, written chunk by chunk to a compact binary table that survives
 // interruption (a rerun resumes and produces the same bytes as an
@@ -41,4 +41,8 @@
 //
 // Restrict sweeps a sub-space with some knobs fixed. Best finds the
 // optimum of a loss over a table.
-package sweep
+//
+// The package was called sweep; it was renamed because experiments uses
+// "sweep" for a grid of training trials, a different thing. The CLI keeps
+// "commgraph dram sweep" for the command that runs this enumeration.
+package exhaustive

@@ -1,4 +1,4 @@
-package sweep
+package exhaustive
 
 import (
 	"bytes"
@@ -152,20 +152,6 @@ func readHeader(r io.Reader) (Header, int64, error) {
 		return h, 0, fmt.Errorf("sweep header: %w", err)
 	}
 	return h, 12 + int64(n), nil
-}
-
-// ReadHeader returns the header of the sweep table (or partial table) at path.
-func ReadHeader(path string) (Header, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return Header{}, err
-	}
-	defer f.Close()
-	h, _, err := readHeader(f)
-	if err != nil {
-		return h, fmt.Errorf("%s: %w", path, err)
-	}
-	return h, nil
 }
 
 // Table is a complete sweep held in memory.
