@@ -1,0 +1,302 @@
+package envs
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"math/rand/v2"
+	"slices"
+)
+
+// RevisionConfig configures a RevisionEnv.
+type RevisionConfig struct {
+	// Objective scores designs (bound to the space's metric names). A
+	// minimize/constrained objective without a reference gets the metrics
+	// of Reference as reference.
+	Objective *Objective
+	// Length is the number of revisions per episode (L >= 1; 4 to 8 is
+	// typical).
+	Length int
+	// Pinned is the fraction of knobs pinned in each episode, in [0, 1):
+	// round(Pinned*N) knobs, drawn per episode, keep their start value
+	// whatever their agent chooses (the parts of a design an architect
+	// cannot change). 0 pins nothing.
+	Pinned float64
+	// Reference is the design whose metrics are the observation reference
+	// (default: every knob at its first value).
+	Reference []int
+	// ObsMetrics names the metrics observed (default: all; they must be
+	// positive at Reference: they are observed on a log scale).
+	ObsMetrics []string
+	// Oracle, if not nil, writes into metrics the metrics of a best design
+	// for this objective given the pinned knobs (pinned[i] = the value of
+	// knob i, or -1 where free). It is called outside the evaluation budget
+	// (a known landscape's solver, or a lookup in an exhaustive sweep).
+	// Rewards are then measured from the best design's score, so that an
+	// episode's return is minus its final regret.
+	Oracle func(pinned []int, metrics []float64) error
+}
+
+// RevisionEnv is the design-revision form of a DesignSpace: one agent per
+// knob; an episode starts from a design drawn uniformly from the space
+// (seeded by the reset seed) with a random subset of the knobs pinned, and
+// for Length steps every agent sets its knob's next value (a pinned knob
+// keeps its value). Unlike the bandit form (SpaceEnv with one step from a
+// fixed start, where every agent observes the same constant), the best
+// value of a free knob here depends on the current values of the knobs it
+// interacts with, which its agent observes only through messages.
+//
+// Observation of agent i (every agent has size M + V + 2):
+//
+//	[0, M)      log(metric_j / reference_j) of the current design, for each
+//	            observed metric (global: every agent sees the same)
+//	[M, M+V)    one-hot of the agent's own current value, zero-padded to V,
+//	            the largest value count
+//	M+V         1 if the agent's knob is pinned in this episode, else 0
+//	M+V+1       step fraction t / Length
+//
+// Reward (the same for every agent): the improvement of the objective's
+// score, r_t = score(x_t) - score(x_{t-1}), so that the return telescopes to
+// score(x_L) - score(x_0): credit for the final design, with a dense signal
+// (potential-based shaping, Ng, Harada & Russell 1999, keeps the optimal
+// policy). With an Oracle, x_0's score is replaced by the best score
+// reachable given the pinned knobs, so the return is minus the final
+// regret (0 is perfect) and its mean over evaluation episodes is directly
+// the quality measure. The last step terminates the episode.
+//
+// An evaluation error ends the episode with zero rewards; Err reports it.
+type RevisionEnv struct {
+	ds    DesignSpace
+	obj   *Objective
+	cfg   RevisionConfig
+	spec  Spec
+	knobs []Knob
+	maxV  int
+	ref   []float64 // reference metrics, shared, read-only
+	obsM  []int     // observed metric indices, shared, read-only
+	nPin  int
+
+	// Episode state (deep-copied by Clone).
+	cur, pinned []int // pinned: value or -1
+	metrics     []float64
+	score, best float64 // current score; the oracle's best score (NaN without oracle)
+	t           int
+	done        bool
+	err         error
+	perm        []int
+}
+
+var _ Env = (*RevisionEnv)(nil)
+
+// NewRevisionEnv builds the environment and evaluates the reference design
+// once (through ds, so a Counted charges it).
+func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
+	name := ds.Name()
+	switch {
+	case cfg.Objective == nil:
+		return nil, fmt.Errorf("revision env %s: no objective", name)
+	case cfg.Length < 1:
+		return nil, fmt.Errorf("revision env %s: length %d, must be >= 1", name, cfg.Length)
+	case !(cfg.Pinned >= 0 && cfg.Pinned < 1):
+		return nil, fmt.Errorf("revision env %s: pinned fraction %v, must be in [0, 1)", name, cfg.Pinned)
+	}
+	knobs := ds.Knobs()
+	if len(knobs) == 0 {
+		return nil, fmt.Errorf("revision env %s: no knobs", name)
+	}
+	if cfg.Reference == nil {
+		cfg.Reference = make([]int, len(knobs))
+	}
+	cfg.Reference = slices.Clone(cfg.Reference)
+	if err := ValidateConfig(knobs, cfg.Reference); err != nil {
+		return nil, fmt.Errorf("revision env %s: reference design: %w", name, err)
+	}
+	e := &RevisionEnv{ds: ds, cfg: cfg, knobs: knobs}
+	for _, k := range knobs {
+		e.maxV = max(e.maxV, len(k.Values))
+	}
+	e.ref = make([]float64, len(ds.MetricNames()))
+	if err := ds.Evaluate(slices.Clone(cfg.Reference), e.ref); err != nil {
+		return nil, fmt.Errorf("revision env %s: evaluating the reference design: %w", name, err)
+	}
+	names := ds.MetricNames()
+	if cfg.ObsMetrics == nil {
+		for j := range names {
+			e.obsM = append(e.obsM, j)
+		}
+	}
+	for _, m := range cfg.ObsMetrics {
+		j := slices.Index(names, m)
+		if j < 0 {
+			return nil, fmt.Errorf("revision env %s: observed metric %q unknown (have %v)", name, m, names)
+		}
+		e.obsM = append(e.obsM, j)
+	}
+	for _, j := range e.obsM {
+		if v := e.ref[j]; !(v > 0) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("revision env %s: reference metric %s = %v; observed metrics must be positive and finite", name, names[j], v)
+		}
+	}
+	e.obj = cfg.Objective
+	if !e.obj.HasReference() {
+		o, err := e.obj.WithReference(e.ref)
+		if err != nil {
+			return nil, fmt.Errorf("revision env %s: %w", name, err)
+		}
+		e.obj = o
+	}
+	e.nPin = int(math.Round(cfg.Pinned * float64(len(knobs))))
+	e.spec = Spec{Name: "revision:" + name, MaxSteps: cfg.Length}
+	for _, k := range knobs {
+		e.spec.Agents = append(e.spec.Agents, AgentSpec{Name: k.Name, ObsSize: len(e.obsM) + e.maxV + 2, NumActions: len(k.Values)})
+	}
+	n := len(knobs)
+	e.cur, e.pinned, e.perm = make([]int, n), make([]int, n), make([]int, n)
+	e.metrics = slices.Clone(e.ref)
+	e.done = true
+	return e, nil
+}
+
+// Spec implements Env.
+func (e *RevisionEnv) Spec() Spec {
+	s := e.spec
+	s.Agents = slices.Clone(s.Agents)
+	return s
+}
+
+// Clone implements Env; the design space, objective and oracle are shared.
+func (e *RevisionEnv) Clone() Env {
+	c := *e
+	c.cur, c.pinned, c.perm = slices.Clone(e.cur), slices.Clone(e.pinned), slices.Clone(e.perm)
+	c.metrics = slices.Clone(e.metrics)
+	return &c
+}
+
+// Space returns the design space.
+func (e *RevisionEnv) Space() DesignSpace { return e.ds }
+
+// Objective returns the objective (with its reference resolved).
+func (e *RevisionEnv) Objective() *Objective { return e.obj }
+
+// Design returns a copy of the current design.
+func (e *RevisionEnv) Design() []int { return slices.Clone(e.cur) }
+
+// Pinned returns a copy of the pinned values (-1 = free).
+func (e *RevisionEnv) Pinned() []int { return slices.Clone(e.pinned) }
+
+// Metrics returns a copy of the current design's metrics.
+func (e *RevisionEnv) Metrics() []float64 { return slices.Clone(e.metrics) }
+
+// Regret returns the current design's regret against the oracle's best
+// design for the pinned knobs (NaN without an oracle).
+func (e *RevisionEnv) Regret() float64 { return e.best - e.score }
+
+// Err returns the error of the last failed evaluation (nil after success).
+func (e *RevisionEnv) Err() error { return e.err }
+
+// Reset implements Env: the start design and the pinned knobs are drawn from
+// a PCG stream seeded by seed.
+func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
+	var p rand.PCG
+	p.Seed(seed, 0x7265766973696f6e) // "revision"
+	draw := func(n int) int {
+		hi, _ := bits.Mul64(p.Uint64(), uint64(n))
+		return int(hi)
+	}
+	for i, k := range e.knobs {
+		e.cur[i] = draw(len(k.Values))
+		e.pinned[i] = -1
+		e.perm[i] = i
+	}
+	for t := 0; t < e.nPin; t++ { // partial Fisher-Yates: the pinned subset
+		r := t + draw(len(e.perm)-t)
+		e.perm[t], e.perm[r] = e.perm[r], e.perm[t]
+		e.pinned[e.perm[t]] = e.cur[e.perm[t]]
+	}
+	e.t, e.done, e.err = 0, false, nil
+	e.best = math.NaN()
+	if err := e.ds.Evaluate(e.cur, e.metrics); err != nil {
+		e.fail(err)
+	} else {
+		e.score = e.obj.Reward(e.metrics)
+		if e.cfg.Oracle != nil {
+			e.best = e.oracleScore()
+		}
+	}
+	e.writeObs(obs)
+}
+
+func (e *RevisionEnv) fail(err error) {
+	e.err = err
+	e.done = true
+}
+
+// oracleScore is the score of the oracle's best design for the pinned
+// knobs (at least the start's).
+func (e *RevisionEnv) oracleScore() float64 {
+	m := make([]float64, len(e.metrics))
+	if err := e.cfg.Oracle(e.pinned, m); err != nil {
+		e.fail(fmt.Errorf("revision env %s: oracle: %w", e.ds.Name(), err))
+		return math.NaN()
+	}
+	return max(e.obj.Reward(m), e.score)
+}
+
+// Step implements Env: actions are the next value index of every knob
+// (ignored for pinned knobs).
+func (e *RevisionEnv) Step(actions []int, obs [][]float32, rewards []float32) StepResult {
+	if e.done {
+		if e.err != nil {
+			clear(rewards)
+			e.writeObs(obs)
+			return StepResult{Terminated: true}
+		}
+		panic("envs.RevisionEnv: Step on a finished episode (call Reset)")
+	}
+	if len(actions) != len(e.knobs) {
+		panic(fmt.Sprintf("envs.RevisionEnv: %d actions for %d knobs", len(actions), len(e.knobs)))
+	}
+	for i, a := range actions {
+		if e.pinned[i] < 0 {
+			e.cur[i] = a
+		}
+	}
+	base := e.score
+	if e.t == 0 && !math.IsNaN(e.best) {
+		base = e.best
+	}
+	e.t++
+	r := StepResult{Terminated: e.t >= e.cfg.Length}
+	if err := e.ds.Evaluate(e.cur, e.metrics); err != nil {
+		e.fail(err)
+		clear(rewards)
+		r.Terminated = true
+	} else {
+		e.score = e.obj.Reward(e.metrics)
+		for i := range rewards {
+			rewards[i] = float32(e.score - base)
+		}
+	}
+	e.done = r.Done()
+	e.writeObs(obs)
+	return r
+}
+
+func (e *RevisionEnv) writeObs(obs [][]float32) {
+	frac := float32(e.t) / float32(e.cfg.Length)
+	m := len(e.obsM)
+	for i := range e.knobs {
+		o := obs[i]
+		for k, j := range e.obsM {
+			o[k] = float32(min(max(math.Log(max(e.metrics[j], 1e-300)/e.ref[j]), -50), 50))
+		}
+		oh := o[m : m+e.maxV]
+		clear(oh)
+		oh[e.cur[i]] = 1
+		o[m+e.maxV] = 0
+		if e.pinned[i] >= 0 {
+			o[m+e.maxV] = 1
+		}
+		o[m+e.maxV+1] = frac
+	}
+}
