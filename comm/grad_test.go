@@ -167,30 +167,36 @@ func TestGradExactTopK(t *testing.T) {
 	assertClose(t, "exact forward", h.adj.Matrix(), h.g.Exact(), 0)
 }
 
-// TestGradWarmup: warm-up A = alpha, so dL/dalpha = W.
+// TestGradWarmup: warm-up A = (N-1) softmax_row(alpha) off the diagonal, 1
+// on it; the gradient matches central differences and the diagonal gets
+// none.
 func TestGradWarmup(t *testing.T) {
-	const n = 3
+	const n = 4
 	rng := rand.New(rand.NewPCG(5, 6))
 	w := randVec(rng, n*n)
 	h := newAdjHarness(t, n, 0.4, ModeWarmup, w)
 	alpha := randVec(rng, n*n)
 	setAlpha(h.g, alpha)
 	_, grad := h.run(t)
-	wantF := append([]float64(nil), alpha...)
-	for i := 0; i < n; i++ {
-		wantF[i*n+i] = 1 // self always heard
+	fwd := func(a []float64) []float64 {
+		y := make([]float64, n*n)
+		rowSoftmax(y, a, nil, n, 1)
+		for i := range y {
+			y[i] *= n - 1
+			if i/n == i%n {
+				y[i] = 1
+			}
+		}
+		return y
 	}
-	assertClose(t, "warm-up forward", h.adj.Matrix(), wantF, 0)
+	assertClose(t, "warm-up forward", h.adj.Matrix(), fwd(alpha), 1e-12)
 	num := centralDiff(func(a []float64) float64 {
 		s := 0.0
-		for i := range a {
-			s += a[i] * w[i]
+		for i, v := range fwd(a) {
+			s += v * w[i]
 		}
 		return s
 	}, alpha, 1e-5)
-	for i := 0; i < n; i++ {
-		num[i*n+i] = 0 // the diagonal is fixed at 1 (self always heard)
-	}
 	assertClose(t, "dL/dalpha (warm-up)", grad, num, 1e-8)
 }
 

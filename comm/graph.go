@@ -48,14 +48,14 @@ func ParseVariant(s string) (Variant, error) {
 type Mode int
 
 const (
-	// ModeWarmup: dense communication weighted by alpha. Following the
-	// reference (cformer.py uses the raw edge parameter as the attention mask
-	// before `warmup` iterations), A = alpha itself: the forward value is the
-	// raw logits (all ones at initialisation, i.e. dense attention), and
-	// dL/dalpha = dL/dA. With the attention's post-softmax product
-	// w = softmax(s) * M, sender j's weight for receiver i is scaled by
-	// alpha_ij. Every entry is nonzero (hence "dense") unless alpha_ij is
-	// exactly 0.
+	// ModeWarmup: dense communication weighted by alpha: A_ij = (N-1)
+	// softmax_row(alpha)_ij off the diagonal (1 on it), so every agent hears
+	// every other one, each weighted by its share of the row (all ones at
+	// initialisation, i.e. dense attention). The reference (cformer.py) uses
+	// the raw edge parameter here; the row softmax makes the learning
+	// signal relative (a receiver learns whom to listen to more than to
+	// others, not how much to listen overall), which is what the exact
+	// top-k later reads.
 	ModeWarmup Mode = iota
 	// ModeSample: Gumbel top-k straight-through. y = softmax_row((alpha+g)/tau),
 	// g ~ Gumbel(0,1) (one draw per forward, shared by the whole batch),
@@ -480,7 +480,13 @@ func gumbel(rng *rand.Rand) float64 {
 func forwardAdjacency(out, alpha, noise, tie []float64, m Mode, n, k int, tau float64, ys []float64, idx []int) {
 	switch m {
 	case ModeWarmup:
-		copy(out, alpha)
+		// (N-1) softmax_row(alpha) off the diagonal: every other agent is
+		// heard, weighted by its share of the row (all 1 when alpha is
+		// uniform); the diagonal is 1.
+		rowSoftmax(out, alpha, nil, n, 1)
+		for i := range out {
+			out[i] *= float64(n - 1)
+		}
 		for i := 0; i < n; i++ {
 			out[i*n+i] = 1
 		}
@@ -495,12 +501,14 @@ func forwardAdjacency(out, alpha, noise, tie []float64, m Mode, n, k int, tau fl
 // backwardAdjacency computes dL/dalpha from dL/dA (gA) for mode m. The
 // diagonal of alpha gets no gradient.
 func backwardAdjacency(out, alpha, noise, gA []float64, m Mode, n int, tau float64, ys []float64) {
+	scale := 1.0
 	switch m {
-	case ModeWarmup:
-		copy(out, gA)
-	case ModeSample, ModeExact:
-		if m == ModeExact {
+	case ModeWarmup, ModeSample, ModeExact:
+		switch m {
+		case ModeExact:
 			noise, tau = nil, 1
+		case ModeWarmup:
+			noise, tau, scale = nil, 1, float64(n-1)
 		}
 		// straight-through: the gradient of y = softmax_row((alpha+g)/tau)
 		// over the off-diagonal entries:
@@ -516,7 +524,7 @@ func backwardAdjacency(out, alpha, noise, gA []float64, m Mode, n int, tau float
 				}
 			}
 			for j := range r {
-				out[i*n+j] = r[j] * (ga[j] - dot) / tau
+				out[i*n+j] = scale * r[j] * (ga[j] - dot) / tau
 			}
 		}
 	default: // frozen

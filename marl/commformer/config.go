@@ -29,7 +29,8 @@ type Config struct {
 	// Communication graph (spec section 1).
 	Graph      comm.Variant `toml:"graph" range:"learned|full|none|random|file" doc:"communication graph variant: learned alpha, full (S = 1), none (self only), a fixed seeded random k-subset, or a given adjacency"`
 	GraphFile  string       `toml:"graph_file" range:"a path; required when graph = file" doc:"adjacency for graph = file (JSON N x N of 0/1, rows = receivers); read when the trainer is built unless Adjacency is set"`
-	Sparsity   float64      `toml:"sparsity" unit:"fraction of agents" range:"(0, 1]" doc:"S: every receiver keeps k = max(floor(N*S), 1) senders"`
+	Sparsity   float64      `toml:"sparsity" unit:"fraction of other agents" range:"(0, 1]" doc:"S: every receiver hears itself and k = max(floor((N-1)*S), 1) other agents"`
+	Senders    int          `toml:"senders" unit:"agents" range:"[0, 4096]" doc:"k, the number of other agents each receiver hears, set directly (overrides sparsity); 0 = from sparsity"`
 	Tau        float64      `toml:"tau" range:"(0, inf)" doc:"Gumbel-softmax temperature of the graph sampler"`
 	Warmup     int          `toml:"warmup" unit:"iterations" range:"[0, inf)" doc:"iterations of dense, alpha-weighted communication before sampling starts; 0 = none"`
 	PostStable bool         `toml:"post_stable" range:"true|false" doc:"freeze the graph (exact top-k, alpha no longer updated) after post_ratio of training"`
@@ -41,6 +42,11 @@ type Config struct {
 	// Bi-level optimisation (spec section 2).
 	AlphaLR    float64 `toml:"alpha_lr" range:"(0, 1]" doc:"Adam learning rate of the graph logits alpha"`
 	AlphaEvery int     `toml:"alpha_every" unit:"epochs" range:"[0, 1000]" doc:"every n-th epoch is an alpha step instead of a model step; 0 = never update alpha"`
+	// AlphaValueCoef weighs the value loss in alpha steps (ValueCoef in
+	// model steps). 0 makes the graph serve the actors only: the critic
+	// shares the encoder and wants every agent's information, which is not
+	// what an agent needs to act.
+	AlphaValueCoef float64 `toml:"alpha_value_coef" range:"[0, inf)" doc:"value-loss weight in alpha steps (0: the graph is learned from the policy loss only)"`
 
 	// Temporal gate (spec section 3).
 	Gate       bool    `toml:"gating" range:"true|false" doc:"per-agent temporal gate (when to listen)"`
@@ -84,7 +90,7 @@ func DefaultConfig() Config {
 		Graph: comm.Learned, Sparsity: 0.4, Tau: 1, Warmup: 10, PostRatio: 0.5,
 		GateTau: 1, GateHidden: 32, GateBias: 2,
 		Embed: 64, Heads: 1, Blocks: 1,
-		LR: 5e-4, AlphaLR: 1e-4, AlphaEvery: 5, AdamEps: 1e-5, MaxGradNorm: 10, Epochs: 10, Minibatches: 1,
+		LR: 5e-4, AlphaLR: 1e-4, AlphaEvery: 5, AlphaValueCoef: 1, AdamEps: 1e-5, MaxGradNorm: 10, Epochs: 10, Minibatches: 1,
 		Clip: 0.2, Gamma: 0.99, Lambda: 0.95, ValueCoef: 1, EntropyCoef: 0.01, HuberDelta: 10,
 		Envs: 20, Steps: 200,
 	}
@@ -125,6 +131,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New(`graph_file = "": required when graph = file`))
 	}
 	in("sparsity", c.Sparsity, 0, 1, true, false, "must be in (0, 1]")
+	irange("senders", c.Senders, 0, 4096)
 	pos("tau", c.Tau)
 	if c.Warmup < 0 {
 		bad("warmup", c.Warmup, "must be >= 0")
@@ -143,6 +150,7 @@ func (c Config) Validate() error {
 	in("lr", c.LR, 0, 1, true, false, "must be in (0, 1]")
 	in("alpha_lr", c.AlphaLR, 0, 1, true, false, "must be in (0, 1]")
 	irange("alpha_every", c.AlphaEvery, 0, 1000)
+	nonneg("alpha_value_coef", c.AlphaValueCoef)
 	in("adam_eps", c.AdamEps, 0, 1, true, true, "must be in (0, 1)")
 	nonneg("max_grad_norm", c.MaxGradNorm)
 	irange("epochs", c.Epochs, 1, 1000)

@@ -26,6 +26,9 @@ type trainGraph struct {
 	oldLogp, adv, oldV, targ *tensor.Dense // [B*N]
 	loss                     *marl.PPOLoss
 	total, gateCost          *G.Node
+	// valueWeight is the value-loss coefficient of the run: ValueCoef for
+	// model steps, AlphaValueCoef for alpha steps.
+	valueWeight *tensor.Dense
 
 	// Copies of intermediate values taken during the run (the tape machine
 	// reuses the memory of dead nodes, so Node.Value is not reliable after
@@ -89,7 +92,28 @@ func (m *model) buildTrain(B int, coefs marl.PPOCoefs, gateLambda float64) (*tra
 	if tg.loss, err = marl.BuildPPOLoss(chosen, olN, advN, ent, vals, ovN, tN, coefs); err != nil {
 		return nil, err
 	}
-	tg.total = tg.loss.Total
+	// total = policy - c_e entropy + w_v value, with w_v an input set per
+	// run (the graph optimiser may weigh the critic differently).
+	var vwN *G.Node
+	vwN, tg.valueWeight = input(g, dt, "value_weight", 1)
+	put(tg.valueWeight, []float32{float32(coefs.ValueCoef)})
+	vw, err := G.Sum(vwN)
+	if err != nil {
+		return nil, err
+	}
+	ve, err := G.Mul(tg.loss.Value, vw)
+	if err != nil {
+		return nil, err
+	}
+	if tg.total, err = G.Mul(tg.loss.Entropy, marl.Scalar(dt, coefs.EntropyCoef)); err != nil {
+		return nil, err
+	}
+	if tg.total, err = G.Sub(tg.loss.Policy, tg.total); err != nil {
+		return nil, err
+	}
+	if tg.total, err = G.Add(tg.total, ve); err != nil {
+		return nil, err
+	}
 	if m.gate.Enabled() && gateLambda > 0 {
 		if tg.gateCost, err = tg.gate.Cost(gateLambda); err != nil {
 			return nil, err

@@ -112,7 +112,7 @@ func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Traine
 		}
 		counts[i] = a.NumActions
 	}
-	gcfg := comm.GraphConfig{N: n, Sparsity: cfg.Sparsity, Tau: cfg.Tau, Variant: cfg.Graph,
+	gcfg := comm.GraphConfig{N: n, Sparsity: cfg.Sparsity, Senders: cfg.Senders, Tau: cfg.Tau, Variant: cfg.Graph,
 		Warmup: cfg.Warmup, PostStable: cfg.PostStable, PostRatio: cfg.PostRatio,
 		Seed: envs.DeriveSeed(seed, purposeGraph), Adjacency: cfg.Adjacency}
 	initRNG := rand.New(rand.NewPCG(envs.DeriveSeed(seed, purposeInit), purposeInit))
@@ -396,6 +396,11 @@ func (t *Trainer) update() (marl.Metrics, error) {
 		}
 		for mb := 0; mb < mbs; mb++ {
 			fb.fill(tg, b, idx[mb*B:(mb+1)*B], adv, t.vnorm, t.orders, t.cfg.Envs)
+			vw := t.cfg.ValueCoef
+			if alphaStep {
+				vw = t.cfg.AlphaValueCoef
+			}
+			put(tg.valueWeight, []float32{float32(vw)})
 			if mode == comm.ModeSample {
 				tg.adj.Resample(t.rngs["gumbel"])
 			}
