@@ -59,7 +59,7 @@ func TestSnapshotJSONRoundTrip(t *testing.T) {
 	if a != b {
 		t.Fatalf("round trip differs:\n%s\n%s", a, b)
 	}
-	if got.K != 3 || got.Iteration != 42 || got.Variant != Learned || !got.Gating {
+	if got.K != 2 || got.Iteration != 42 || got.Variant != Learned || !got.Gating {
 		t.Fatalf("fields lost: %+v", got)
 	}
 	for i, r := range got.Adjacency {
@@ -72,7 +72,7 @@ func TestSnapshotJSONRoundTrip(t *testing.T) {
 		}
 	}
 	// bad input: unknown field with its line, and a bad value
-	bad := strings.Replace(a, `"k": 3,`, `"k": 3,`+"\n"+`  "bogus": 1,`, 1)
+	bad := strings.Replace(a, `"k": 2,`, `"k": 2,`+"\n"+`  "bogus": 1,`, 1)
 	if _, err := DecodeSnapshot(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "bogus") {
 		t.Fatalf("unknown field: err = %v", err)
 	}
@@ -168,7 +168,7 @@ func TestDOTRoundTrip(t *testing.T) {
 		}
 	}
 	want := s.Edges(ExportOptions{})
-	if len(want) != s.N()*(s.K)-countDiag(s) {
+	if len(want) != s.N()*s.K {
 		t.Fatalf("test setup: %d edges", len(want))
 	}
 	got := graph.EdgesOf(dst.Edges())
@@ -429,7 +429,7 @@ func TestExportFixedVariants(t *testing.T) {
 		}
 	}
 	s, _ := ReadSnapshot(filepath.Join(dir, "file3.json"))
-	if s.Logits != nil || s.K != 3 || math.Abs(s.Sparsity-5.0/9) > 1e-15 || len(s.Edges(ExportOptions{})) != 2 {
+	if s.Logits != nil || s.K != 2 || math.Abs(s.Sparsity-2.0/6) > 1e-15 || len(s.Edges(ExportOptions{})) != 2 {
 		t.Fatalf("file snapshot: %+v", s)
 	}
 }

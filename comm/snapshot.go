@@ -32,6 +32,65 @@ type Snapshot struct {
 	// ReceiveRates is each agent's fraction of steps with gate 1 (all 1 when
 	// gating is off).
 	ReceiveRates []float64 `json:"receive_rates"`
+
+	// Margins is, per receiver row, the gap between the k-th and (k+1)-th
+	// largest off-diagonal logit in units of the row's spread (RowMargins);
+	// Gaps the same gap in logits (RowGaps). Both are absent when there is
+	// no choice to decide: fixed variants (no logits) and full rows
+	// (FullRows: k >= N-1).
+	Margins []float64 `json:"margins,omitempty"`
+	Gaps    []float64 `json:"gaps,omitempty"`
+	// Decided is, per receiver row, whether the row's choice of senders is
+	// decided by learning rather than by noise or ties (the rule Decided;
+	// always true for fixed variants and full rows). UndecidedRows counts the
+	// false entries. Snapshots written before these fields existed get them
+	// computed from Logits when read.
+	Decided       []bool `json:"decided"`
+	UndecidedRows int    `json:"undecided_rows"`
+}
+
+// ComputeMargins (re)computes Margins, Gaps, Decided and UndecidedRows from
+// Logits and K. Fixed variants (nil Logits) are decided by construction.
+func (s *Snapshot) ComputeMargins() {
+	n := s.N()
+	s.Margins, s.Gaps = nil, nil
+	s.Decided = make([]bool, n)
+	s.UndecidedRows = 0
+	for i := range s.Decided {
+		s.Decided[i] = true
+	}
+	if s.Logits == nil || len(s.Logits) != n {
+		return
+	}
+	flat := make([]float64, 0, n*n)
+	for _, r := range s.Logits {
+		if len(r) != n {
+			return // Validate reports the shape
+		}
+		flat = append(flat, r...)
+	}
+	s.Gaps = RowGaps(flat, n, s.K)
+	s.Margins = RowMargins(flat, n, s.K)
+	if s.Margins == nil {
+		return
+	}
+	for i := range s.Decided {
+		s.Decided[i] = Decided(s.Margins[i], s.Gaps[i])
+		if !s.Decided[i] {
+			s.UndecidedRows++
+		}
+	}
+}
+
+// withMargins returns s itself when its decision fields are set, else a
+// shallow copy with them computed.
+func (s *Snapshot) withMargins() *Snapshot {
+	if s.Decided != nil {
+		return s
+	}
+	c := *s
+	c.ComputeMargins()
+	return &c
 }
 
 // Snapshot records the graph's current state. agents may be nil (names
@@ -69,6 +128,7 @@ func (g *Graph) Snapshot(iteration int, agents []string, receiveRates []float64,
 	if g.Alpha != nil {
 		s.Logits = square(g.Logits(), n)
 	}
+	s.ComputeMargins()
 	ex := g.Exact()
 	s.Adjacency = make([][]int, n)
 	for i := range s.Adjacency {
@@ -157,6 +217,40 @@ func (s *Snapshot) Validate() error {
 	if !(s.Sparsity >= 0 && s.Sparsity <= 1) {
 		return fmt.Errorf("comm: snapshot: sparsity = %v, not in [0,1]", s.Sparsity)
 	}
+	for _, f := range []struct {
+		name string
+		v    []float64
+	}{{"margins", s.Margins}, {"gaps", s.Gaps}} {
+		if f.v == nil {
+			continue
+		}
+		if len(f.v) != n {
+			return fmt.Errorf("comm: snapshot: %d %s, want %d", len(f.v), f.name, n)
+		}
+		for i, v := range f.v {
+			if !(v >= 0) || math.IsInf(v, 0) {
+				return fmt.Errorf("comm: snapshot: %s[%d] = %v, want finite and >= 0", f.name, i, v)
+			}
+		}
+	}
+	if s.Decided == nil {
+		if s.UndecidedRows != 0 {
+			return fmt.Errorf("comm: snapshot: undecided_rows = %d without decided", s.UndecidedRows)
+		}
+		return nil
+	}
+	if len(s.Decided) != n {
+		return fmt.Errorf("comm: snapshot: %d decided flags, want %d", len(s.Decided), n)
+	}
+	u := 0
+	for _, d := range s.Decided {
+		if !d {
+			u++
+		}
+	}
+	if u != s.UndecidedRows {
+		return fmt.Errorf("comm: snapshot: undecided_rows = %d, but decided has %d false rows", s.UndecidedRows, u)
+	}
 	return nil
 }
 
@@ -167,14 +261,16 @@ func (s *Snapshot) EncodeJSON(w io.Writer) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(s); err != nil {
+	if err := enc.Encode(s.withMargins()); err != nil {
 		return fmt.Errorf("comm: snapshot: encode JSON: %w", err)
 	}
 	return nil
 }
 
 // DecodeSnapshot reads one snapshot from JSON (unknown fields are errors;
-// syntax errors name the line) and validates it.
+// syntax errors name the line) and validates it. A snapshot without the
+// decision fields (written before they existed) gets them computed
+// (ComputeMargins).
 func DecodeSnapshot(r io.Reader) (*Snapshot, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -197,6 +293,9 @@ func decodeSnapshot(data []byte) (*Snapshot, error) {
 			return nil, fmt.Errorf("comm: snapshot: line %d: field %q: %w", lineOf(data, te.Offset), te.Field, err)
 		}
 		return nil, fmt.Errorf("comm: snapshot: %w", err)
+	}
+	if s.Decided == nil {
+		s.ComputeMargins()
 	}
 	if err := s.Validate(); err != nil {
 		return nil, err

@@ -8,7 +8,6 @@ import (
 	"os"
 	"slices"
 
-	"github.com/commgraph/commgraph/comm"
 	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/envs/dram"
 	"github.com/commgraph/commgraph/envs/dram/optimum"
@@ -311,60 +310,26 @@ func enumerateOptimum(ds envs.DesignSpace, obj *envs.Objective) (*knownOptimum, 
 	return o, nil
 }
 
-// CommFormerConfig maps the run schema to the learner's configuration.
-// (The learner treats zero as "default" for several fields, so explicit
-// zeros of the schema become its "off" values.)
-func CommFormerConfig(cfg *Config, task *Task) (commformer.Config, error) {
-	a, p := cfg.Algorithm, cfg.PPO
-	cc := commformer.Config{
-		Embed: a.EmbedDim, Heads: a.Heads, Blocks: a.Blocks,
-		Graph: comm.Variant(a.Graph), Sparsity: a.Sparsity, Tau: a.Tau, Warmup: a.Warmup,
-		PostStable: a.PostStable, PostRatio: a.PostRatio,
-		AlphaLR: p.AlphaLR, AlphaEvery: p.AlphaEvery,
-		Gate: a.Gating, GateTau: a.GateTau, GateLambda: a.GateCost, GateHidden: a.GateHidden, GateBias: a.GateBias,
-		LR: p.LR, AdamEps: p.AdamEps, MaxGradNorm: p.MaxGradNorm, Clip: p.Clip, ValueCoef: p.ValueCoef,
-		EntropyCoef: p.EntropyCoef, HuberDelta: p.HuberDelta, Gamma: p.Gamma, Lambda: p.GAELambda,
-		Epochs: p.Epochs, Minibatches: p.Minibatches, Envs: p.NumEnvs, Steps: p.RolloutSteps, Workers: a.Threads,
-		Iterations: cfg.Budget.Iterations,
-	}
-	if cc.Warmup == 0 {
-		cc.Warmup = -1
-	}
-	if cc.AlphaEvery == 0 {
-		cc.AlphaEvery = -1
-	}
-	if cc.MaxGradNorm == 0 {
-		cc.MaxGradNorm = -1
-	}
-	if cc.EntropyCoef == 0 {
-		cc.EntropyCoef = -1
-	}
-	if cc.GateBias == 0 {
-		cc.GateBias = 1e-12 // "0" would select the learner's default of 2
-	}
+// commFormerConfig returns the learner's configuration of a run: the
+// [algorithm.commformer] table as decoded, with the run-level settings the
+// learner needs (threads, and the planned iterations that place the
+// post_stable freeze, from the budget).
+func commFormerConfig(cfg *Config) commformer.Config {
+	cc := cfg.Algorithm.CommFormer
+	cc.Workers = cfg.Algorithm.Threads
+	cc.Iterations = cfg.Budget.Iterations
 	if cc.Iterations == 0 && cfg.Budget.EnvSteps > 0 {
-		per := int64(p.NumEnvs * p.RolloutSteps)
+		per := int64(cc.Envs * cc.Steps)
 		cc.Iterations = int((cfg.Budget.EnvSteps + per - 1) / per)
 	}
-	if a.Graph == "file" {
-		adj, err := comm.ReadAdjacency(a.GraphFile)
-		if err != nil {
-			return cc, fmt.Errorf("key algorithm.graph_file: %w", err)
-		}
-		cc.Adjacency = adj
-	}
-	return cc, nil
+	return cc
 }
 
 func buildCommFormer(cfg *Config, task *Task, seed uint64) (marl.Algorithm, error) {
 	if task.Env == nil {
 		return nil, fmt.Errorf("commformer needs a multi-agent environment; %s is not one", task.Label)
 	}
-	cc, err := CommFormerConfig(cfg, task)
-	if err != nil {
-		return nil, err
-	}
-	tr, err := commformer.New(task.Env, cc, seed)
+	tr, err := commformer.New(task.Env, commFormerConfig(cfg), seed)
 	if err != nil {
 		return nil, err
 	}

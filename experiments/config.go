@@ -1,5 +1,7 @@
 package experiments
 
+import "github.com/commgraph/commgraph/marl/commformer"
+
 // Config is one experiment run as written in a TOML file. Every leaf field
 // carries its documentation in struct tags:
 //
@@ -22,7 +24,6 @@ type Config struct {
 
 	Env        EnvConfig        `toml:"env"`
 	Algorithm  AlgorithmConfig  `toml:"algorithm"`
-	PPO        PPOConfig        `toml:"ppo"`
 	Search     SearchConfig     `toml:"search"`
 	Budget     BudgetConfig     `toml:"budget"`
 	Eval       EvalConfig       `toml:"eval"`
@@ -70,44 +71,13 @@ type SyntheticConfig struct {
 	EpisodeLen int     `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode"`
 }
 
-// AlgorithmConfig selects the learner or search method and its graph.
+// AlgorithmConfig selects the learner or search method. The table of the
+// learner, [algorithm.commformer], decodes straight into the learner's own
+// configuration type with its defaults (commformer.DefaultConfig).
 type AlgorithmConfig struct {
-	Kind       string  `toml:"kind" range:"a registered kind: commformer, random, genetic, aco, tpe" doc:"the algorithm: the CommFormer learner or a black-box design-space search (random search, genetic algorithm, ant colony optimisation, tree-structured Parzen estimator)"`
-	Graph      string  `toml:"graph" range:"learned|full|none|random|file" doc:"communication graph variant: learned alpha, full (S = 1), none (self only), a fixed seeded random k-subset, or a given adjacency"`
-	GraphFile  string  `toml:"graph_file" range:"a path; required when graph = file" doc:"adjacency for graph = file (JSON N x N of 0/1, rows = receivers)"`
-	Sparsity   float64 `toml:"sparsity" unit:"fraction of agents" range:"(0, 1]" doc:"S: every receiver keeps k = max(floor(N*S), 1) senders"`
-	Tau        float64 `toml:"tau" range:"(0, inf)" doc:"Gumbel-softmax temperature of the graph sampler"`
-	Warmup     int     `toml:"warmup" unit:"iterations" range:"[0, inf)" doc:"iterations of dense, alpha-weighted communication before sampling starts"`
-	PostStable bool    `toml:"post_stable" range:"true|false" doc:"freeze the graph (exact top-k, alpha no longer updated) after post_ratio of training"`
-	PostRatio  float64 `toml:"post_ratio" unit:"fraction of the budget" range:"[0, 1]" doc:"when post_stable freezes the graph"`
-	Gating     bool    `toml:"gating" range:"true|false" doc:"per-agent temporal gate (when to listen)"`
-	GateTau    float64 `toml:"gate_tau" range:"(0, inf)" doc:"binary-concrete temperature of the gate"`
-	GateCost   float64 `toml:"gate_cost" unit:"loss per open gate" range:"[0, inf)" doc:"lambda_g: communication cost added to the loss times the mean gate"`
-	GateHidden int     `toml:"gate_hidden" unit:"features" range:"[1, 4096]" doc:"hidden width of the gate MLP"`
-	GateBias   float64 `toml:"gate_bias" range:"[-20, 20]" doc:"initial gate-logit bias (2: gates open about 88% of the time at the start)"`
-	EmbedDim   int     `toml:"embed_dim" unit:"features" range:"[1, 4096]" doc:"model width d"`
-	Heads      int     `toml:"heads" range:"[1, 64]" doc:"attention heads (embed_dim must be divisible by heads)"`
-	Blocks     int     `toml:"blocks" range:"[1, 64]" doc:"encoder and decoder blocks"`
-	Threads    int     `toml:"threads" unit:"goroutines" range:"[0, 1024]" doc:"environment-stepping goroutines; 0 = GOMAXPROCS"`
-}
-
-// PPOConfig holds the multi-agent PPO settings (MAPPO-style).
-type PPOConfig struct {
-	LR           float64 `toml:"lr" range:"(0, 1]" doc:"Adam learning rate of the model"`
-	AlphaLR      float64 `toml:"alpha_lr" range:"(0, 1]" doc:"Adam learning rate of the graph logits alpha (alpha_every = 0 stops alpha updates)"`
-	AdamEps      float64 `toml:"adam_eps" range:"(0, 1)" doc:"Adam epsilon (both optimisers)"`
-	MaxGradNorm  float64 `toml:"max_grad_norm" range:"[0, inf)" doc:"gradient-norm clip of the model (not alpha); 0 = off"`
-	Epochs       int     `toml:"epochs" unit:"passes per iteration" range:"[1, 1000]" doc:"PPO epochs per iteration"`
-	Minibatches  int     `toml:"minibatches" range:"[1, 1024]" doc:"minibatches per epoch (1 = full batch)"`
-	AlphaEvery   int     `toml:"alpha_every" unit:"epochs" range:"[0, 1000]" doc:"every n-th epoch is an alpha step instead of a model step; 0 = never update alpha"`
-	Clip         float64 `toml:"clip" range:"(0, 1)" doc:"PPO ratio clip epsilon"`
-	Gamma        float64 `toml:"gamma" range:"(0, 1]" doc:"discount factor"`
-	GAELambda    float64 `toml:"gae_lambda" range:"(0, 1]" doc:"GAE lambda"`
-	ValueCoef    float64 `toml:"value_coef" range:"(0, inf)" doc:"value-loss coefficient"`
-	EntropyCoef  float64 `toml:"entropy_coef" range:"[0, inf)" doc:"entropy bonus coefficient"`
-	HuberDelta   float64 `toml:"huber_delta" range:"(0, inf)" doc:"Huber delta of the clipped value loss"`
-	NumEnvs      int     `toml:"num_envs" unit:"environments" range:"[1, 4096]" doc:"environment copies stepped in parallel per rollout"`
-	RolloutSteps int     `toml:"rollout_steps" unit:"steps per environment" range:"[1, 100000]" doc:"steps per environment copy per iteration (batch = num_envs x rollout_steps)"`
+	Kind       string            `toml:"kind" range:"a registered kind: commformer, random, genetic, aco, tpe" doc:"the algorithm: the CommFormer learner or a black-box design-space search (random search, genetic algorithm, ant colony optimisation, tree-structured Parzen estimator)"`
+	Threads    int               `toml:"threads" unit:"goroutines" range:"[0, 1024]" doc:"goroutines stepping environments or evaluating designs; 0 = GOMAXPROCS (results do not depend on it)"`
+	CommFormer commformer.Config `toml:"commformer"`
 }
 
 // SearchConfig holds the settings of black-box design-space searches.

@@ -28,94 +28,116 @@ func wantAll(t *testing.T, msg string, parts ...string) {
 	}
 }
 
-func TestDecodeUnknownKey(t *testing.T) {
-	msg := decodeErr(t, "name = \"a\"\n\n[ppo]\nlr = 1e-3\nlearning_rate = 3\n")
-	wantAll(t, msg, "x.toml:5", "ppo.learning_rate", "unknown key", "lr")
-	msg = decodeErr(t, "name = \"a\"\n[env.dram]\ntrace = \"stream\"\n[env.dramm]\nx = 1\n")
-	wantAll(t, msg, "x.toml:4", "env.dramm", "unknown key")
-	// Dotted keys are placed too.
-	msg = decodeErr(t, "name = \"a\"\nppo.lrr = 1\n")
-	wantAll(t, msg, "x.toml:2", "ppo.lrr")
-}
-
-func TestDecodeWrongType(t *testing.T) {
-	msg := decodeErr(t, "name = \"a\"\n[ppo]\nlr = \"fast\"\n")
-	wantAll(t, msg, "x.toml:3", "ppo.lr", "expected a number", "string")
-	msg = decodeErr(t, "[algorithm]\ngating = 1\n")
-	wantAll(t, msg, "x.toml:2", "algorithm.gating", "boolean")
-	msg = decodeErr(t, "[ppo]\nepochs = 2.5\n")
-	wantAll(t, msg, "x.toml:2", "ppo.epochs", "integer")
-	msg = decodeErr(t, "seeds = [1, \"two\"]\n")
-	wantAll(t, msg, "x.toml:1", "seeds", "element 1")
-	msg = decodeErr(t, "ppo = 3\n")
-	wantAll(t, msg, "x.toml:1", "ppo", "table")
-}
-
-func TestDecodeOutOfRange(t *testing.T) {
-	msg := decodeErr(t, "[algorithm]\nsparsity = 1.5\n")
-	wantAll(t, msg, "x.toml:2", "algorithm.sparsity", "out of range", "(0, 1]")
-	msg = decodeErr(t, "[ppo]\n\nepochs = 0\n")
-	wantAll(t, msg, "x.toml:3", "ppo.epochs", "[1, 1000]")
-	msg = decodeErr(t, "[algorithm]\ngraph = \"dense\"\n")
-	wantAll(t, msg, "x.toml:2", "algorithm.graph", "learned")
-	msg = decodeErr(t, "[budget]\niterations = 0\n")
-	wantAll(t, msg, "budget.iterations", "no budget")
-	msg = decodeErr(t, "syntax error here\n")
-	wantAll(t, msg, "x.toml:1")
-}
-
-func TestDecodeAcceptsIntForFloat(t *testing.T) {
-	cfg, err := DecodeConfig("x.toml", []byte("[ppo]\nmax_grad_norm = 5\n"))
-	if err != nil {
-		t.Fatal(err)
+// TestDecodeErrors: every bad file is an error naming the file, the line
+// and the key path, with what is allowed.
+func TestDecodeErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		want      []string
+	}{
+		{"unknown key lists the known ones", "name = \"a\"\n\n[algorithm.commformer]\nlr = 1e-3\nlearning_rate = 3\n",
+			[]string{"x.toml:5", "algorithm.commformer.learning_rate", "unknown key", "known keys in [algorithm.commformer]", "alpha_lr"}},
+		{"unknown table", "name = \"a\"\n[env.dram]\ntrace = \"stream\"\n[env.dramm]\nx = 1\n",
+			[]string{"x.toml:4", "env.dramm", "unknown key"}},
+		{"dotted key", "name = \"a\"\nalgorithm.commformer.lrr = 1\n", []string{"x.toml:2", "algorithm.commformer.lrr"}},
+		{"string for a number", "name = \"a\"\n[algorithm.commformer]\nlr = \"fast\"\n",
+			[]string{"x.toml:3", "algorithm.commformer.lr", "expected a number", "string"}},
+		{"integer for a boolean", "[algorithm.commformer]\ngating = 1\n", []string{"x.toml:2", "algorithm.commformer.gating", "boolean"}},
+		{"float for an integer", "[algorithm.commformer]\nepochs = 2.5\n", []string{"x.toml:2", "algorithm.commformer.epochs", "integer"}},
+		{"bad array element", "seeds = [1, \"two\"]\n", []string{"x.toml:1", "seeds", "element 1"}},
+		{"value for a table", "algorithm = 3\n", []string{"x.toml:1", "algorithm", "table"}},
+		{"out of range", "[algorithm.commformer]\nsparsity = 1.5\n", []string{"x.toml:2", "algorithm.commformer.sparsity", "out of range", "(0, 1]"}},
+		{"integer out of range", "[algorithm.commformer]\n\nepochs = 0\n", []string{"x.toml:3", "algorithm.commformer.epochs", "[1, 1000]"}},
+		{"not an alternative", "[algorithm.commformer]\ngraph = \"dense\"\n", []string{"x.toml:2", "algorithm.commformer.graph", "learned"}},
+		{"cross-key rule of the owner", "[algorithm.commformer]\nnum_envs = 2\nrollout_steps = 3\nminibatches = 7\n",
+			[]string{"x.toml:4", "algorithm.commformer.minibatches", "6 samples"}},
+		{"heads must divide the width", "[algorithm.commformer]\nembed_dim = 10\nheads = 4\n", []string{"x.toml:3", "algorithm.commformer.heads", "embed_dim 10"}},
+		{"graph file required", "[algorithm.commformer]\ngraph = \"file\"\n", []string{"algorithm.commformer.graph_file", "required"}},
+		{"no budget", "[budget]\niterations = 0\n", []string{"budget.iterations", "no budget"}},
+		{"seed twice", "seeds = [1, 1]\n", []string{"seeds", "twice"}},
+		{"syntax", "syntax error here\n", []string{"x.toml:1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { wantAll(t, decodeErr(t, tc.src), tc.want...) })
 	}
-	if cfg.PPO.MaxGradNorm != 5 {
-		t.Fatalf("max_grad_norm = %v", cfg.PPO.MaxGradNorm)
+}
+
+// TestDecodeValues: values that the old zero-means-default scheme could not
+// express are kept as written.
+func TestDecodeValues(t *testing.T) {
+	for _, tc := range []struct {
+		src   string
+		check func(c *Config) bool
+	}{
+		{"[algorithm.commformer]\nmax_grad_norm = 5\n", func(c *Config) bool { return c.Algorithm.CommFormer.MaxGradNorm == 5 }},
+		{"[algorithm.commformer]\nmax_grad_norm = 0\n", func(c *Config) bool { return c.Algorithm.CommFormer.MaxGradNorm == 0 }},
+		{"[algorithm.commformer]\nalpha_every = 0\n", func(c *Config) bool { return c.Algorithm.CommFormer.AlphaEvery == 0 }},
+		{"[algorithm.commformer]\nwarmup = 0\n", func(c *Config) bool { return c.Algorithm.CommFormer.Warmup == 0 }},
+		{"[algorithm.commformer]\ngate_bias = 0\n", func(c *Config) bool { return c.Algorithm.CommFormer.GateBias == 0 }},
+		{"[algorithm.commformer]\nentropy_coef = 0\n", func(c *Config) bool { return c.Algorithm.CommFormer.EntropyCoef == 0 }},
+		{"[eval]\nthreshold = 0\n", func(c *Config) bool { return c.Eval.Threshold == 0 }},
+		{"[algorithm.commformer]\nclip = 0.3\n", func(c *Config) bool { return c.Algorithm.CommFormer.Clip == 0.3 }},
+	} {
+		cfg, err := DecodeConfig("x.toml", []byte(tc.src))
+		if err != nil {
+			t.Errorf("%q: %v", tc.src, err)
+			continue
+		}
+		if !tc.check(&cfg) {
+			t.Errorf("%q: not kept: %+v", tc.src, cfg.Algorithm)
+		}
+		// and the learner receives exactly the decoded table
+		if got := commFormerConfig(&cfg); got.Clip != cfg.Algorithm.CommFormer.Clip || got.MaxGradNorm != cfg.Algorithm.CommFormer.MaxGradNorm ||
+			got.AlphaEvery != cfg.Algorithm.CommFormer.AlphaEvery || got.GateBias != cfg.Algorithm.CommFormer.GateBias || got.Warmup != cfg.Algorithm.CommFormer.Warmup {
+			t.Errorf("%q: learner config %+v differs from the decoded table", tc.src, got)
+		}
 	}
 }
 
 func TestOverride(t *testing.T) {
 	cfg := DefaultConfig()
-	for _, kv := range []string{"ppo.lr=3e-4", "algorithm.graph=none", "algorithm.gating=true", "seeds=[1,2]", "name=abc", "env.dram.trace=\"cloud-1\""} {
+	for _, kv := range []string{"algorithm.commformer.lr=3e-4", "algorithm.commformer.graph=none", "algorithm.commformer.gating=true", "seeds=[1,2]", "name=abc", "env.dram.trace=\"cloud-1\""} {
 		if err := ApplyOverride(&cfg, kv); err != nil {
 			t.Fatalf("%s: %v", kv, err)
 		}
 	}
-	if cfg.PPO.LR != 3e-4 || cfg.Algorithm.Graph != "none" || !cfg.Algorithm.Gating || len(cfg.Seeds) != 2 || cfg.Name != "abc" || cfg.Env.DRAM.Trace != "cloud-1" {
+	if cfg.Algorithm.CommFormer.LR != 3e-4 || cfg.Algorithm.CommFormer.Graph != "none" || !cfg.Algorithm.CommFormer.Gate || len(cfg.Seeds) != 2 || cfg.Name != "abc" || cfg.Env.DRAM.Trace != "cloud-1" {
 		t.Fatalf("overrides not applied: %+v", cfg)
 	}
-	for kv, parts := range map[string][]string{
-		"ppo.lrr=3":         {"ppo.lrr", "unknown key", "lr"},
-		"ppo.lr=fast":       {"ppo.lr", "number"},
-		"ppo.epochs=2.5":    {"ppo.epochs", "integer"},
-		"nope.x=1":          {"nope.x", "unknown key"},
-		"ppo=1":             {"ppo", "table"},
-		"algorithm.gating":  {"key=value"},
-		"algorithm.gating=": {"algorithm.gating"},
+	for _, tc := range []struct {
+		kv   string
+		want []string
+	}{
+		{"algorithm.commformer.lrr=3", []string{"algorithm.commformer.lrr", "unknown key", "lr"}},
+		{"algorithm.commformer.lr=fast", []string{"algorithm.commformer.lr", "number"}},
+		{"algorithm.commformer.epochs=2.5", []string{"algorithm.commformer.epochs", "integer"}},
+		{"nope.x=1", []string{"nope.x", "unknown key"}},
+		{"algorithm=1", []string{"algorithm", "table"}},
+		{"algorithm.commformer.gating", []string{"key=value"}},
+		{"algorithm.commformer.gating=", []string{"algorithm.commformer.gating"}},
 	} {
-		err := ApplyOverride(&cfg, kv)
+		err := ApplyOverride(&cfg, tc.kv)
 		if err == nil {
-			t.Errorf("%s: no error", kv)
+			t.Errorf("%s: no error", tc.kv)
 			continue
 		}
-		wantAll(t, err.Error(), parts...)
+		wantAll(t, err.Error(), tc.want...)
 	}
 	// Out-of-range overrides are caught by Validate, naming the key.
-	if err := ApplyOverride(&cfg, "algorithm.sparsity=2"); err != nil {
+	if err := ApplyOverride(&cfg, "algorithm.commformer.sparsity=2"); err != nil {
 		t.Fatal(err)
 	}
 	err := cfg.Validate()
 	if err == nil {
 		t.Fatal("sparsity 2 validated")
 	}
-	wantAll(t, err.Error(), "algorithm.sparsity", "(0, 1]")
+	wantAll(t, err.Error(), "algorithm.commformer.sparsity", "(0, 1]")
 }
 
 func TestConfigRoundTrip(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Name = "rt"
 	cfg.Seeds = []int64{3, 4}
-	cfg.PPO.LR = 3e-4
+	cfg.Algorithm.CommFormer.LR = 3e-4
 	cfg.Env.Kind = "dram"
 	cfg.Env.DRAM.Objective = "edp"
 	enc, err := EncodeConfig(cfg)

@@ -10,26 +10,25 @@ import (
 // silent default.
 func ExampleDecodeConfig() {
 	_, err := experiments.DecodeConfig("my.toml", []byte(`name = "x"
-[algorithm]
+[algorithm.commformer]
 graph = "learned"
 sparsity = 1.4
-[ppo]
 learning_rate = 3e-4
 `))
 	fmt.Println(err)
 	// Output:
-	// my.toml:4: key algorithm.sparsity: value 1.4 out of range (allowed: (0, 1])
-	// my.toml:6: key ppo.learning_rate: unknown key "learning_rate"; known keys in [ppo]: lr, alpha_lr, adam_eps, max_grad_norm, epochs, minibatches, alpha_every, clip, gamma, gae_lambda, value_coef, entropy_coef, huber_delta, num_envs, rollout_steps
+	// my.toml:4: key algorithm.commformer.sparsity: value 1.4 out of range (allowed: (0, 1])
+	// my.toml:5: key algorithm.commformer.learning_rate: unknown key "learning_rate"; known keys in [algorithm.commformer]: embed_dim, heads, blocks, graph, graph_file, sparsity, tau, warmup, post_stable, post_ratio, alpha_lr, alpha_every, gating, gate_tau, gate_cost, gate_hidden, gate_bias, lr, adam_eps, max_grad_norm, epochs, minibatches, clip, gamma, gae_lambda, value_coef, entropy_coef, huber_delta, num_envs, rollout_steps
 }
 
 // Overrides from the command line are typed by the schema.
 func ExampleApplyOverride() {
 	cfg := experiments.DefaultConfig()
-	fmt.Println(experiments.ApplyOverride(&cfg, "ppo.lr=3e-4"), cfg.PPO.LR)
-	fmt.Println(experiments.ApplyOverride(&cfg, "ppo.epochs=many"))
+	fmt.Println(experiments.ApplyOverride(&cfg, "algorithm.commformer.lr=3e-4"), cfg.Algorithm.CommFormer.LR)
+	fmt.Println(experiments.ApplyOverride(&cfg, "algorithm.commformer.epochs=many"))
 	// Output:
 	// <nil> 0.0003
-	// --set ppo.epochs=many: key ppo.epochs: cannot read "many" as a value of type integer (allowed: [1, 1000])
+	// --set algorithm.commformer.epochs=many: key algorithm.commformer.epochs: cannot read "many" as a value of type integer (allowed: [1, 1000])
 }
 
 // The interquartile mean discards the lowest and highest quarter of the runs.

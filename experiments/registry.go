@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/commgraph/commgraph/comm"
 	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/marl"
 )
@@ -143,11 +144,12 @@ func VariantLabel(cfg *Config) string {
 	if a.Kind != "commformer" {
 		return a.Kind
 	}
-	s := "commformer " + a.Graph
-	if a.Graph == "learned" || a.Graph == "random" {
-		s += fmt.Sprintf(" S=%g", a.Sparsity)
+	c := a.CommFormer
+	s := "commformer " + string(c.Graph)
+	if c.Graph == comm.Learned || c.Graph == comm.Random {
+		s += fmt.Sprintf(" S=%g", c.Sparsity)
 	}
-	if a.Gating {
+	if c.Gate {
 		s += " gate"
 	}
 	return s

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/commgraph/commgraph/marl/commformer"
 )
 
 // DefaultConfig returns the configuration every file starts from: the
@@ -30,15 +32,7 @@ func DefaultConfig() Config {
 			DRAM:      DRAMConfig{Trace: "stream", Objective: "latency", TargetPowerMW: 1000, TargetTimeNS: 100000, EpisodeLen: 1},
 			Synthetic: SyntheticConfig{Knobs: 8, Values: 4, Pairs: 3, Strength: 1.5, SpaceSeed: 1, EpisodeLen: 1},
 		},
-		Algorithm: AlgorithmConfig{
-			Kind: "commformer", Graph: "learned", Sparsity: 0.4, Tau: 1, Warmup: 10,
-			PostRatio: 0.5, GateTau: 1, GateHidden: 32, GateBias: 2, EmbedDim: 64, Heads: 1, Blocks: 1,
-		},
-		PPO: PPOConfig{
-			LR: 5e-4, AlphaLR: 1e-4, AdamEps: 1e-5, MaxGradNorm: 10, Epochs: 10, Minibatches: 1,
-			AlphaEvery: 5, Clip: 0.05, Gamma: 0.99, GAELambda: 0.95, ValueCoef: 1, EntropyCoef: 0.01,
-			HuberDelta: 10, NumEnvs: 20, RolloutSteps: 200,
-		},
+		Algorithm:  AlgorithmConfig{Kind: "commformer", CommFormer: commformer.DefaultConfig()},
 		Search:     SearchConfig{Batch: 32, Population: 32, Mutation: 0.1},
 		Budget:     BudgetConfig{Iterations: 250},
 		Eval:       EvalConfig{Every: 10, Episodes: 50, Threshold: math.NaN()},
@@ -49,7 +43,7 @@ func DefaultConfig() Config {
 
 // field is one leaf key of the schema.
 type field struct {
-	path  string // dotted key path, e.g. "ppo.lr"
+	path  string // dotted key path, e.g. "algorithm.commformer.lr"
 	index []int  // reflect field index chain from Config
 	typ   reflect.Type
 	tag   reflect.StructTag
@@ -130,7 +124,7 @@ func resolvePaths(cfg *Config, dir string) {
 		}
 		return filepath.Join(dir, p)
 	}
-	cfg.Algorithm.GraphFile = abs(cfg.Algorithm.GraphFile)
+	cfg.Algorithm.CommFormer.GraphFile = abs(cfg.Algorithm.CommFormer.GraphFile)
 	cfg.Env.DRAM.OptimumFile = abs(cfg.Env.DRAM.OptimumFile)
 	if strings.ContainsAny(cfg.Env.DRAM.Trace, "/\\") || strings.HasSuffix(cfg.Env.DRAM.Trace, ".stl") {
 		cfg.Env.DRAM.Trace = abs(cfg.Env.DRAM.Trace)
@@ -342,7 +336,7 @@ func ApplyOverride(cfg *Config, kv string) error {
 	key, value, ok := strings.Cut(kv, "=")
 	key = strings.TrimSpace(key)
 	if !ok || key == "" {
-		return fmt.Errorf("--set %q: expected key=value, e.g. --set ppo.lr=3e-4", kv)
+		return fmt.Errorf("--set %q: expected key=value, e.g. --set algorithm.commformer.lr=3e-4", kv)
 	}
 	f, found := lookupField(key)
 	if !found {
@@ -448,17 +442,11 @@ func validate(c *Config) []keyError {
 	if c.Budget.Iterations == 0 && c.Budget.EnvSteps == 0 && c.Budget.Evaluations == 0 {
 		errs = append(errs, keyError{"budget.iterations", "no budget: set at least one of budget.iterations, budget.env_steps, budget.evaluations to a positive value"})
 	}
-	if c.Algorithm.Graph == "file" && c.Algorithm.GraphFile == "" {
-		errs = append(errs, keyError{"algorithm.graph_file", "required when algorithm.graph = \"file\""})
-	}
 	if 2*c.Env.Synthetic.Pairs > c.Env.Synthetic.Knobs {
 		errs = append(errs, keyError{"env.synthetic.pairs", fmt.Sprintf("%d pairs need %d knobs, have %d", c.Env.Synthetic.Pairs, 2*c.Env.Synthetic.Pairs, c.Env.Synthetic.Knobs)})
 	}
-	if c.PPO.Minibatches > c.PPO.NumEnvs*c.PPO.RolloutSteps {
-		errs = append(errs, keyError{"ppo.minibatches", fmt.Sprintf("%d minibatches exceed the batch of num_envs x rollout_steps = %d samples", c.PPO.Minibatches, c.PPO.NumEnvs*c.PPO.RolloutSteps)})
-	}
-	if c.Algorithm.Heads > 0 && c.Algorithm.EmbedDim%c.Algorithm.Heads != 0 {
-		errs = append(errs, keyError{"algorithm.heads", fmt.Sprintf("embed_dim %d is not divisible by heads %d", c.Algorithm.EmbedDim, c.Algorithm.Heads)})
+	if c.Algorithm.Kind == "commformer" {
+		errs = appendNew(errs, ownerErrors("algorithm.commformer", c.Algorithm.CommFormer.Validate()))
 	}
 	seen := map[int64]bool{}
 	for _, s := range c.Seeds {
@@ -740,3 +728,39 @@ func SweepKeys() []string {
 	}
 	return out
 }
+
+// ownerErrors turns the errors of a component's own Validate (one per
+// line, each starting with the offending key) into key errors under the
+// table prefix.
+func ownerErrors(prefix string, err error) []keyError {
+	if err == nil {
+		return nil
+	}
+	var out []keyError
+	for _, line := range strings.Split(err.Error(), "\n") {
+		key, msg, ok := strings.Cut(line, " ")
+		key = strings.TrimRight(key, ":")
+		if !ok || !keyNameRE.MatchString(key) {
+			out = append(out, keyError{prefix, line})
+			continue
+		}
+		if v, ok := strings.CutPrefix(msg, "= "); ok {
+			msg = "value " + v
+		}
+		out = append(out, keyError{prefix + "." + key, msg})
+	}
+	return out
+}
+
+// appendNew appends the errors of keys that have none yet (a component's
+// own Validate repeats the range checks of its tags).
+func appendNew(errs, more []keyError) []keyError {
+	for _, e := range more {
+		if !slices.ContainsFunc(errs, func(o keyError) bool { return o.key == e.key }) {
+			errs = append(errs, e)
+		}
+	}
+	return errs
+}
+
+var keyNameRE = regexp.MustCompile(`^[a-z0-9_]+$`)

@@ -54,8 +54,8 @@ out_dir = "OUT"
 "budget.iterations" = 5
 
 [grid]
-"algorithm.graph" = ["learned", "none", "full"]
-"ppo.lr" = [1e-3, 2e-4]
+"algorithm.commformer.graph" = ["learned", "none", "full"]
+"algorithm.commformer.lr" = [1e-3, 2e-4]
 
 [slurm]
 limit = 3
@@ -91,8 +91,8 @@ func TestSweepExpansionDeterministic(t *testing.T) {
 		}{{"learned", 1e-3, 3}, {"learned", 1e-3, 4}, {"learned", 2e-4, 3}, {"learned", 2e-4, 4}, {"none", 1e-3, 3}}
 		for i, w := range want {
 			c := trials[i].Config()
-			if trials[i].Index != i || c.Algorithm.Graph != w.graph || c.PPO.LR != w.lr || trials[i].Seed != w.seed || c.Budget.Iterations != 5 {
-				t.Errorf("trial %d: %+v graph %s lr %v iters %d", i, trials[i], c.Algorithm.Graph, c.PPO.LR, c.Budget.Iterations)
+			if trials[i].Index != i || string(c.Algorithm.CommFormer.Graph) != w.graph || c.Algorithm.CommFormer.LR != w.lr || trials[i].Seed != w.seed || c.Budget.Iterations != 5 {
+				t.Errorf("trial %d: %+v graph %s lr %v iters %d", i, trials[i], c.Algorithm.CommFormer.Graph, c.Algorithm.CommFormer.LR, c.Budget.Iterations)
 			}
 		}
 		if trials[0].Variant != "graph=learned lr=0.001" || trials[0].Name != "abl/graph-learned_lr-0.001" {
@@ -115,11 +115,11 @@ func TestSweepExpansionDeterministic(t *testing.T) {
 
 func TestSweepErrorsNameKeyAndLine(t *testing.T) {
 	for src, parts := range map[string][]string{
-		"base = \"base.toml\"\n[grid]\n\"ppo.lrr\" = [1, 2]\n":              {"sw.toml:3", "grid.ppo.lrr", "unknown key"},
-		"base = \"base.toml\"\n[grid]\n\"ppo.lr\" = [1, \"x\"]\n":           {"sw.toml:3", "grid.ppo.lr", "value 1"},
-		"base = \"base.toml\"\n[set]\n\"algorithm.gating\" = \"yes\"\n":     {"sw.toml:3", "set.algorithm.gating", "boolean"},
-		"base = \"base.toml\"\n[slurm]\ncpus = 4\n":                         {"sw.toml:3", "slurm.cpus", "unknown key", "cpus_per_task"},
-		"base = \"base.toml\"\n[grid]\n\"algorithm.sparsity\" = [0.5, 7]\n": {"algorithm.sparsity", "(0, 1]"},
+		"base = \"base.toml\"\n[grid]\n\"algorithm.commformer.lrr\" = [1, 2]\n":        {"sw.toml:3", "grid.algorithm.commformer.lrr", "unknown key"},
+		"base = \"base.toml\"\n[grid]\n\"algorithm.commformer.lr\" = [1, \"x\"]\n":     {"sw.toml:3", "grid.algorithm.commformer.lr", "value 1"},
+		"base = \"base.toml\"\n[set]\n\"algorithm.commformer.gating\" = \"yes\"\n":     {"sw.toml:3", "set.algorithm.commformer.gating", "boolean"},
+		"base = \"base.toml\"\n[slurm]\ncpus = 4\n":                                    {"sw.toml:3", "slurm.cpus", "unknown key", "cpus_per_task"},
+		"base = \"base.toml\"\n[grid]\n\"algorithm.commformer.sparsity\" = [0.5, 7]\n": {"algorithm.commformer.sparsity", "(0, 1]"},
 	} {
 		p := writeSweep(t, src)
 		sw, err := experiments.LoadSweep(p)

@@ -124,7 +124,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var sets setFlags
-	fs.Var(&sets, "set", "override a key: --set ppo.lr=3e-4 (repeatable)")
+	fs.Var(&sets, "set", "override a key: --set algorithm.commformer.lr=3e-4 (repeatable)")
 	seed := fs.Int64("seed", -1, "run only this seed")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	out := fs.String("out", "", "output root (overrides out_dir)")

@@ -233,19 +233,19 @@ func pad6(n int) string { return fmt.Sprintf("%06d", n) }
 func TestRunBadInput(t *testing.T) {
 	tmp := t.TempDir()
 	bad := filepath.Join(tmp, "bad.toml")
-	writeFile(t, bad, "name = \"x\"\n[ppo]\nlrr = 1\n")
+	writeFile(t, bad, "name = \"x\"\n[algorithm.commformer]\nlrr = 1\n")
 	var out, errb bytes.Buffer
-	if code := dispatch([]string{"run", bad}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "bad.toml:3") || !strings.Contains(errb.String(), "ppo.lrr") {
+	if code := dispatch([]string{"run", bad}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "bad.toml:3") || !strings.Contains(errb.String(), "algorithm.commformer.lrr") {
 		t.Errorf("unknown key: code %d, %s", code, errb.String())
 	}
 	good := filepath.Join(tmp, "good.toml")
 	writeFile(t, good, "name = \"x\"\n")
 	errb.Reset()
-	if code := dispatch([]string{"run", good, "--set", "ppo.lr=abc"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "ppo.lr") {
+	if code := dispatch([]string{"run", good, "--set", "algorithm.commformer.lr=abc"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "algorithm.commformer.lr") {
 		t.Errorf("bad override: code %d, %s", code, errb.String())
 	}
 	errb.Reset()
-	if code := dispatch([]string{"run", good, "--set", "algorithm.sparsity=3"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "algorithm.sparsity") {
+	if code := dispatch([]string{"run", good, "--set", "algorithm.commformer.sparsity=3"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "algorithm.commformer.sparsity") {
 		t.Errorf("out-of-range override: code %d, %s", code, errb.String())
 	}
 	errb.Reset()

@@ -38,8 +38,8 @@ base = "base.toml"
 seeds = [1, 2, 3]
 out_dir = "`+out+`"
 [grid]
-"algorithm.graph" = ["learned", "none"]
-"ppo.lr" = [1e-3, 1e-4]
+"algorithm.commformer.graph" = ["learned", "none"]
+"algorithm.commformer.lr" = [1e-3, 1e-4]
 [slurm]
 limit = 4
 [k8s]

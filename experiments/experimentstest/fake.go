@@ -26,7 +26,7 @@ func Register() {
 		}, nil
 	})
 	experiments.RegisterAlgorithm("fake", func(cfg *experiments.Config, task *experiments.Task, seed uint64) (marl.Algorithm, error) {
-		return New(seed, cfg.PPO.LR, int64(cfg.PPO.NumEnvs*cfg.PPO.RolloutSteps)), nil
+		return New(seed, cfg.Algorithm.CommFormer.LR, int64(cfg.Algorithm.CommFormer.Envs*cfg.Algorithm.CommFormer.Steps)), nil
 	})
 }
 

@@ -133,7 +133,10 @@ func gradCheck(t *testing.T, cfg Config, mode comm.Mode, check func(name string)
 	for i := range idx {
 		idx[i] = i
 	}
-	tr.batchFill(B).fill(tg, b, idx, adv, tr.vnorm)
+	for st := 0; st*n < len(tr.orders); st++ { // a different decoding order per rollout step
+		shuffleOrder(tr.orders[st*n:(st+1)*n], pr)
+	}
+	tr.batchFill(B).fill(tg, b, idx, adv, tr.vnorm, tr.orders, tr.cfg.Envs)
 	run := func() float64 {
 		defer tg.vm.Reset()
 		if err := tg.vm.RunAll(); err != nil {
@@ -216,7 +219,7 @@ func TestGradCheckPPOLossWarmup(t *testing.T) {
 func TestGradCheckPPOLossSampledGated(t *testing.T) {
 	cfg := tinyConfig()
 	cfg.Embed = 8
-	cfg.Warmup = -1
+	cfg.Warmup = 0
 	cfg.Epochs = 1
 	cfg.Sparsity = 0.5
 	cfg.Gate = true
@@ -240,7 +243,11 @@ func distOf(t *testing.T, tr *Trainer, obs []float32) ([]float32, []float32) {
 	n := tr.m.N
 	acts := make([]int32, n)
 	vals := make([]float32, n)
-	if err := a.act(obs, true, nil, acts, nil, vals, nil); err != nil {
+	order := make([]int32, n)
+	for i := range order {
+		order[i] = int32(n - 1 - i) // reversed: not the index order
+	}
+	if err := a.act(obs, order, true, nil, acts, nil, vals, nil); err != nil {
 		t.Fatal(err)
 	}
 	switch p := a.(type) {
@@ -290,7 +297,9 @@ func TestFastActingMatchesGraph(t *testing.T) {
 		run := func(p policy, dist func() []float32) (out, []float32) {
 			o := out{make([]int32, B*n), make([]float32, B*n), make([]float32, B*n), make([]float64, B*n)}
 			rng := rand.New(rand.NewPCG(5, 5))
-			if err := p.act(obs, false, rng, o.acts, o.lp, o.v, o.g); err != nil {
+			order := make([]int32, n)
+			shuffleOrder(order, rand.New(rand.NewPCG(6, 6)))
+			if err := p.act(obs, order, false, rng, o.acts, o.lp, o.v, o.g); err != nil {
 				t.Fatal(err)
 			}
 			return o, append([]float32(nil), dist()...)
@@ -352,12 +361,14 @@ func TestNoneGraphIndependence(t *testing.T) {
 // point and not after it.
 func TestFrozenGraphStopsAlpha(t *testing.T) {
 	cfg := tinyConfig()
-	cfg.Warmup = -1
+	cfg.Warmup = 0
 	cfg.Sparsity = 0.5
 	cfg.PostStable = true
 	cfg.PostRatio = 0.5
 	cfg.Iterations = 4 // iterations 0, 1 learn alpha; 2, 3 are frozen
-	tr, err := New(&signalEnv{Len: 3}, cfg, 5)
+	// Three agents, k = 1: with two agents the one other sender is always
+	// heard and alpha has nothing to learn.
+	tr, err := New(&signalEnv{Len: 3, Bystanders: 1}, cfg, 5)
 	if err != nil {
 		t.Fatal(err)
 	}

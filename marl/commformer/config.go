@@ -1,178 +1,183 @@
 package commformer
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
 	"github.com/commgraph/commgraph/comm"
 )
 
-// Config holds every knob of the CommFormer learner (spec sections 1-4). The
-// zero value of a field means "use the default" where noted; use
-// DefaultConfig for a complete starting point.
+// Config holds every knob of the CommFormer learner (spec sections 1-4).
+// DefaultConfig is the one place its defaults live; a Config is used as
+// given (no field is filled in) and Validate says what is out of range.
+//
+// The struct tags document each field for the run files of experiments,
+// which decode the [algorithm.commformer] table straight into this type:
+//
+//	toml:  the key ("-" = not a file key; set by the caller)
+//	unit:  the physical or counting unit ("" when dimensionless)
+//	range: the allowed values: an interval such as "(0, 1]" or
+//	       alternatives separated by "|"
+//	doc:   one sentence for docs/configuration.md
 type Config struct {
 	// Model (spec section 1).
-	Embed  int // embedding width d (64)
-	Heads  int // attention heads (1)
-	Blocks int // encoder and decoder blocks (1)
+	Embed  int `toml:"embed_dim" unit:"features" range:"[1, 4096]" doc:"model width d"`
+	Heads  int `toml:"heads" range:"[1, 64]" doc:"attention heads (embed_dim must be divisible by heads)"`
+	Blocks int `toml:"blocks" range:"[1, 64]" doc:"encoder and decoder blocks"`
 
 	// Communication graph (spec section 1).
-	Graph      comm.Variant // learned (default), full, none, random, file
-	Sparsity   float64      // S: each row keeps k = max(floor(N*S), 1) senders (0.4)
-	Tau        float64      // Gumbel-softmax temperature (1)
-	Warmup     int          // iterations of dense alpha-weighted warm-up (10); -1 = none
-	PostStable bool         // freeze the graph after PostRatio of Iterations
-	PostRatio  float64      // fraction of training after which the graph freezes (0.5)
-	// Adjacency is the file variant's matrix (rows = receivers).
-	Adjacency [][]float64
+	Graph      comm.Variant `toml:"graph" range:"learned|full|none|random|file" doc:"communication graph variant: learned alpha, full (S = 1), none (self only), a fixed seeded random k-subset, or a given adjacency"`
+	GraphFile  string       `toml:"graph_file" range:"a path; required when graph = file" doc:"adjacency for graph = file (JSON N x N of 0/1, rows = receivers); read when the trainer is built unless Adjacency is set"`
+	Sparsity   float64      `toml:"sparsity" unit:"fraction of agents" range:"(0, 1]" doc:"S: every receiver keeps k = max(floor(N*S), 1) senders"`
+	Tau        float64      `toml:"tau" range:"(0, inf)" doc:"Gumbel-softmax temperature of the graph sampler"`
+	Warmup     int          `toml:"warmup" unit:"iterations" range:"[0, inf)" doc:"iterations of dense, alpha-weighted communication before sampling starts; 0 = none"`
+	PostStable bool         `toml:"post_stable" range:"true|false" doc:"freeze the graph (exact top-k, alpha no longer updated) after post_ratio of training"`
+	PostRatio  float64      `toml:"post_ratio" unit:"fraction of the budget" range:"[0, 1]" doc:"when post_stable freezes the graph"`
+	// Adjacency is the file variant's matrix (rows = receivers); when nil,
+	// the trainer reads GraphFile.
+	Adjacency [][]float64 `toml:"-"`
 
 	// Bi-level optimisation (spec section 2).
-	AlphaLR    float64 // Adam learning rate of alpha (1e-4)
-	AlphaEvery int     // every AlphaEvery-th epoch is an alpha step (5); 0 = default, -1 = never
+	AlphaLR    float64 `toml:"alpha_lr" range:"(0, 1]" doc:"Adam learning rate of the graph logits alpha"`
+	AlphaEvery int     `toml:"alpha_every" unit:"epochs" range:"[0, 1000]" doc:"every n-th epoch is an alpha step instead of a model step; 0 = never update alpha"`
 
 	// Temporal gate (spec section 3).
-	Gate       bool    // gating on/off (off)
-	GateTau    float64 // binary-concrete temperature tau_g (1)
-	GateLambda float64 // communication cost lambda_g * mean(g) (0)
-	GateHidden int     // hidden width of the gate MLP (32)
-	GateBias   float64 // initial gate-logit bias (2: receive ~88% at the start)
+	Gate       bool    `toml:"gating" range:"true|false" doc:"per-agent temporal gate (when to listen)"`
+	GateTau    float64 `toml:"gate_tau" range:"(0, inf)" doc:"binary-concrete temperature of the gate"`
+	GateLambda float64 `toml:"gate_cost" unit:"loss per open gate" range:"[0, inf)" doc:"lambda_g: communication cost added to the loss times the mean gate"`
+	GateHidden int     `toml:"gate_hidden" unit:"features" range:"[1, 4096]" doc:"hidden width of the gate MLP"`
+	GateBias   float64 `toml:"gate_bias" range:"[-20, 20]" doc:"initial gate-logit bias (2: gates open about 88% of the time at the start)"`
 
 	// PPO (spec section 4).
-	LR          float64 // model Adam learning rate (5e-4)
-	AdamEps     float64 // Adam epsilon of both optimisers (1e-5)
-	MaxGradNorm float64 // global gradient-norm clip of the model (10); -1 = off
-	Clip        float64 // policy ratio and value clip (0.2; the reference uses 0.05 on predator-prey)
-	ValueCoef   float64 // value-loss weight (1)
-	EntropyCoef float64 // entropy weight (0.01); -1 = 0
-	HuberDelta  float64 // Huber threshold of the value loss (10)
-	Gamma       float64 // discount (0.99)
-	Lambda      float64 // GAE lambda (0.95)
-	Epochs      int     // PPO epochs per iteration (10)
-	Minibatches int     // minibatches per epoch (1 = full batch)
+	LR          float64 `toml:"lr" range:"(0, 1]" doc:"Adam learning rate of the model"`
+	AdamEps     float64 `toml:"adam_eps" range:"(0, 1)" doc:"Adam epsilon (both optimisers)"`
+	MaxGradNorm float64 `toml:"max_grad_norm" range:"[0, inf)" doc:"gradient-norm clip of the model (not alpha); 0 = off"`
+	Epochs      int     `toml:"epochs" unit:"passes per iteration" range:"[1, 1000]" doc:"PPO epochs per iteration"`
+	Minibatches int     `toml:"minibatches" range:"[1, 1024]" doc:"minibatches per epoch (1 = full batch; at most num_envs x rollout_steps)"`
+	Clip        float64 `toml:"clip" range:"(0, 1)" doc:"PPO ratio and value clip epsilon (the reference uses 0.05 on predator-prey)"`
+	Gamma       float64 `toml:"gamma" range:"(0, 1]" doc:"discount factor"`
+	Lambda      float64 `toml:"gae_lambda" range:"[0, 1]" doc:"GAE lambda"`
+	ValueCoef   float64 `toml:"value_coef" range:"(0, inf)" doc:"value-loss coefficient"`
+	EntropyCoef float64 `toml:"entropy_coef" range:"[0, inf)" doc:"entropy bonus coefficient"`
+	HuberDelta  float64 `toml:"huber_delta" range:"(0, inf)" doc:"Huber delta of the clipped value loss"`
 
 	// Rollouts.
-	Envs    int // parallel environment copies (20)
-	Steps   int // steps per copy per iteration (200)
-	Workers int // goroutines stepping the copies (0 = GOMAXPROCS)
+	Envs  int `toml:"num_envs" unit:"environments" range:"[1, 4096]" doc:"environment copies stepped in parallel per rollout"`
+	Steps int `toml:"rollout_steps" unit:"steps per environment" range:"[1, 100000]" doc:"steps per environment copy per iteration (batch = num_envs x rollout_steps)"`
+	// Workers is the number of goroutines stepping the copies (0 =
+	// GOMAXPROCS); results do not depend on it. Runs set it from
+	// algorithm.threads.
+	Workers int `toml:"-"`
 
 	// Iterations is the planned training length; it places the post_stable
-	// freeze (PostRatio*Iterations). 0 disables the freeze.
-	Iterations int
+	// freeze (PostRatio*Iterations). 0 disables the freeze. Runs set it from
+	// their budget.
+	Iterations int `toml:"-"`
 }
 
-// DefaultConfig returns the reference settings (the predator-prey values of
-// spec section 4, with clip 0.2).
+// DefaultConfig returns the reference settings: the predator-prey values of
+// spec section 4 with clip 0.2 (the reference's general setting; it uses
+// 0.05 on predator-prey, which configs/predprey_*.toml set).
 func DefaultConfig() Config {
 	return Config{
-		Embed: 64, Heads: 1, Blocks: 1,
 		Graph: comm.Learned, Sparsity: 0.4, Tau: 1, Warmup: 10, PostRatio: 0.5,
-		AlphaLR: 1e-4, AlphaEvery: 5,
 		GateTau: 1, GateHidden: 32, GateBias: 2,
-		LR: 5e-4, AdamEps: 1e-5, MaxGradNorm: 10, Clip: 0.2, ValueCoef: 1, EntropyCoef: 0.01,
-		HuberDelta: 10, Gamma: 0.99, Lambda: 0.95, Epochs: 10, Minibatches: 1,
+		Embed: 64, Heads: 1, Blocks: 1,
+		LR: 5e-4, AlphaLR: 1e-4, AlphaEvery: 5, AdamEps: 1e-5, MaxGradNorm: 10, Epochs: 10, Minibatches: 1,
+		Clip: 0.2, Gamma: 0.99, Lambda: 0.95, ValueCoef: 1, EntropyCoef: 0.01, HuberDelta: 10,
 		Envs: 20, Steps: 200,
 	}
 }
 
-// withDefaults fills zero fields from DefaultConfig and validates.
-func (c Config) withDefaults() (Config, error) {
-	d := DefaultConfig()
-	setI := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	setF := func(p *float64, v float64) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	setI(&c.Embed, d.Embed)
-	setI(&c.Heads, d.Heads)
-	setI(&c.Blocks, d.Blocks)
-	if c.Graph == "" {
-		c.Graph = d.Graph
-	}
-	setF(&c.Sparsity, d.Sparsity)
-	setF(&c.Tau, d.Tau)
-	setI(&c.Warmup, d.Warmup)
-	if c.Warmup < 0 {
-		c.Warmup = 0
-	}
-	setF(&c.PostRatio, d.PostRatio)
-	setF(&c.AlphaLR, d.AlphaLR)
-	setI(&c.AlphaEvery, d.AlphaEvery)
-	setF(&c.GateTau, d.GateTau)
-	setI(&c.GateHidden, d.GateHidden)
-	setF(&c.GateBias, d.GateBias)
-	setF(&c.LR, d.LR)
-	setF(&c.AdamEps, d.AdamEps)
-	setF(&c.MaxGradNorm, d.MaxGradNorm)
-	setF(&c.Clip, d.Clip)
-	setF(&c.ValueCoef, d.ValueCoef)
-	setF(&c.EntropyCoef, d.EntropyCoef)
-	if c.EntropyCoef < 0 {
-		c.EntropyCoef = 0
-	}
-	setF(&c.HuberDelta, d.HuberDelta)
-	setF(&c.Gamma, d.Gamma)
-	setF(&c.Lambda, d.Lambda)
-	setI(&c.Epochs, d.Epochs)
-	setI(&c.Minibatches, d.Minibatches)
-	setI(&c.Envs, d.Envs)
-	setI(&c.Steps, d.Steps)
-	bad := func(key string, v any, want string) error {
-		return fmt.Errorf("commformer: config %s = %v, %s", key, v, want)
+// Validate reports every field out of its range (the ranges of the struct
+// tags) and the cross-field rules, each error naming the field's key.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key string, v any, want string) {
+		errs = append(errs, fmt.Errorf("%s = %v: %s", key, v, want))
 	}
 	fin := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-	switch {
-	case c.Embed < 1:
-		return c, bad("embed", c.Embed, "must be >= 1")
-	case c.Heads < 1 || c.Embed%c.Heads != 0:
-		return c, bad("heads", c.Heads, fmt.Sprintf("must be >= 1 and divide embed %d", c.Embed))
-	case c.Blocks < 1:
-		return c, bad("blocks", c.Blocks, "must be >= 1")
-	case !(c.Sparsity > 0 && c.Sparsity <= 1):
-		return c, bad("sparsity", c.Sparsity, "must be in (0, 1]")
-	case !(c.Tau > 0) || !fin(c.Tau):
-		return c, bad("tau", c.Tau, "must be > 0")
-	case c.PostRatio < 0 || c.PostRatio > 1:
-		return c, bad("post_ratio", c.PostRatio, "must be in [0, 1]")
-	case !(c.AlphaLR > 0) || !fin(c.AlphaLR):
-		return c, bad("alpha_lr", c.AlphaLR, "must be > 0")
-	case c.AlphaEvery < -1:
-		return c, bad("alpha_every", c.AlphaEvery, "must be >= 1 or -1 (never)")
-	case !(c.GateTau > 0) || !fin(c.GateTau):
-		return c, bad("gate_tau", c.GateTau, "must be > 0")
-	case c.GateLambda < 0 || !fin(c.GateLambda):
-		return c, bad("gate_lambda", c.GateLambda, "must be >= 0")
-	case c.GateHidden < 1:
-		return c, bad("gate_hidden", c.GateHidden, "must be >= 1")
-	case !(c.LR > 0) || !fin(c.LR):
-		return c, bad("lr", c.LR, "must be > 0")
-	case !(c.AdamEps > 0):
-		return c, bad("adam_eps", c.AdamEps, "must be > 0")
-	case !(c.Clip > 0) || c.Clip >= 1:
-		return c, bad("clip", c.Clip, "must be in (0, 1)")
-	case !(c.HuberDelta > 0):
-		return c, bad("huber_delta", c.HuberDelta, "must be > 0")
-	case !(c.Gamma > 0 && c.Gamma <= 1):
-		return c, bad("gamma", c.Gamma, "must be in (0, 1]")
-	case !(c.Lambda >= 0 && c.Lambda <= 1):
-		return c, bad("lambda", c.Lambda, "must be in [0, 1]")
-	case c.Epochs < 1:
-		return c, bad("epochs", c.Epochs, "must be >= 1")
-	case c.Minibatches < 1 || c.Minibatches > c.Envs*c.Steps:
-		return c, bad("minibatches", c.Minibatches, fmt.Sprintf("must be in [1, envs*steps = %d]", c.Envs*c.Steps))
-	case c.Envs < 1:
-		return c, bad("envs", c.Envs, "must be >= 1")
-	case c.Steps < 1:
-		return c, bad("steps", c.Steps, "must be >= 1")
-	case c.Iterations < 0:
-		return c, bad("iterations", c.Iterations, "must be >= 0")
+	pos := func(key string, x float64) { // (0, inf)
+		if !(x > 0) || !fin(x) {
+			bad(key, x, "must be > 0")
+		}
+	}
+	nonneg := func(key string, x float64) { // [0, inf)
+		if !(x >= 0) || !fin(x) {
+			bad(key, x, "must be >= 0")
+		}
+	}
+	in := func(key string, x, lo, hi float64, loOpen, hiOpen bool, want string) {
+		if math.IsNaN(x) || x < lo || x > hi || (loOpen && x == lo) || (hiOpen && x == hi) {
+			bad(key, x, want)
+		}
+	}
+	irange := func(key string, v, lo, hi int) {
+		if v < lo || v > hi {
+			bad(key, v, fmt.Sprintf("must be in [%d, %d]", lo, hi))
+		}
 	}
 	if _, err := comm.ParseVariant(string(c.Graph)); err != nil {
-		return c, fmt.Errorf("commformer: config graph: %w", err)
+		errs = append(errs, fmt.Errorf("graph = %q: %w", c.Graph, err))
+	}
+	if c.Graph == comm.File && c.Adjacency == nil && c.GraphFile == "" {
+		errs = append(errs, errors.New(`graph_file = "": required when graph = file`))
+	}
+	in("sparsity", c.Sparsity, 0, 1, true, false, "must be in (0, 1]")
+	pos("tau", c.Tau)
+	if c.Warmup < 0 {
+		bad("warmup", c.Warmup, "must be >= 0")
+	}
+	in("post_ratio", c.PostRatio, 0, 1, false, false, "must be in [0, 1]")
+	pos("gate_tau", c.GateTau)
+	nonneg("gate_cost", c.GateLambda)
+	irange("gate_hidden", c.GateHidden, 1, 4096)
+	in("gate_bias", c.GateBias, -20, 20, false, false, "must be in [-20, 20]")
+	irange("embed_dim", c.Embed, 1, 4096)
+	irange("heads", c.Heads, 1, 64)
+	if c.Heads >= 1 && c.Embed%c.Heads != 0 {
+		bad("heads", c.Heads, fmt.Sprintf("must divide embed_dim %d", c.Embed))
+	}
+	irange("blocks", c.Blocks, 1, 64)
+	in("lr", c.LR, 0, 1, true, false, "must be in (0, 1]")
+	in("alpha_lr", c.AlphaLR, 0, 1, true, false, "must be in (0, 1]")
+	irange("alpha_every", c.AlphaEvery, 0, 1000)
+	in("adam_eps", c.AdamEps, 0, 1, true, true, "must be in (0, 1)")
+	nonneg("max_grad_norm", c.MaxGradNorm)
+	irange("epochs", c.Epochs, 1, 1000)
+	irange("minibatches", c.Minibatches, 1, 1024)
+	in("clip", c.Clip, 0, 1, true, true, "must be in (0, 1)")
+	in("gamma", c.Gamma, 0, 1, true, false, "must be in (0, 1]")
+	in("gae_lambda", c.Lambda, 0, 1, false, false, "must be in [0, 1]")
+	pos("value_coef", c.ValueCoef)
+	nonneg("entropy_coef", c.EntropyCoef)
+	pos("huber_delta", c.HuberDelta)
+	irange("num_envs", c.Envs, 1, 4096)
+	irange("rollout_steps", c.Steps, 1, 100000)
+	if c.Envs >= 1 && c.Steps >= 1 && c.Minibatches > c.Envs*c.Steps {
+		bad("minibatches", c.Minibatches, fmt.Sprintf("exceeds the batch of num_envs x rollout_steps = %d samples", c.Envs*c.Steps))
+	}
+	if c.Workers < 0 {
+		bad("workers", c.Workers, "must be >= 0 (0 = GOMAXPROCS)")
+	}
+	if c.Iterations < 0 {
+		bad("iterations", c.Iterations, "must be >= 0")
+	}
+	return errors.Join(errs...)
+}
+
+// resolve validates c and reads the adjacency file of the file variant.
+func (c Config) resolve() (Config, error) {
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("commformer: config: %w", err)
+	}
+	if c.Graph == comm.File && c.Adjacency == nil {
+		adj, err := comm.ReadAdjacency(c.GraphFile)
+		if err != nil {
+			return c, fmt.Errorf("commformer: config graph_file: %w", err)
+		}
+		c.Adjacency = adj
 	}
 	return c, nil
 }
