@@ -14,6 +14,8 @@ import (
 	"gonum.org/v1/gonum/graph/encoding"
 	"gonum.org/v1/gonum/graph/encoding/dot"
 	"gonum.org/v1/gonum/graph/simple"
+
+	"github.com/commgraph/commgraph/envs/fsutil"
 )
 
 // DefaultGatedOffBelow is the default receive-rate threshold under which a
@@ -224,7 +226,7 @@ func WriteDOT(path string, s *Snapshot, opt ExportOptions) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
+	return fsutil.WriteFileWith(path, func(w io.Writer) error { _, err := w.Write(b); return err })
 }
 
 // ---- GraphML (encoding/xml) ----
@@ -330,7 +332,7 @@ func WriteGraphML(path string, s *Snapshot, opt ExportOptions) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
+	return fsutil.WriteFileWith(path, func(w io.Writer) error { _, err := w.Write(b); return err })
 }
 
 // ---- SVG through Graphviz ----
@@ -372,7 +374,7 @@ func WriteSVG(ctx context.Context, path string, s *Snapshot, opt ExportOptions) 
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
+	return fsutil.WriteFileWith(path, func(w io.Writer) error { _, err := w.Write(b); return err })
 }
 
 // Formats lists the export formats accepted by WriteFormat.

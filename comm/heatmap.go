@@ -11,6 +11,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/commgraph/commgraph/envs/fsutil"
 )
 
 // heatGrid maps the probability matrix onto plotter.GridXYZ: column c =
@@ -121,5 +123,5 @@ func WritePNG(path string, s *Snapshot, opt ExportOptions) error {
 	if err := s.Validate(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return writeAtomic(path, func(w io.Writer) error { return s.RenderPNG(w, opt) })
+	return fsutil.WriteFileWith(path, func(w io.Writer) error { return s.RenderPNG(w, opt) })
 }
