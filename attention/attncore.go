@@ -13,82 +13,119 @@ import (
 //
 // For sample b, head h, receiver (query) i and sender (key) j:
 //
-//	M_bij = 1 if i == j, else g_bi * A_ij (g = 1 without a gate); 0 if causal and j > i
+//	C_bi  = the senders i may attend to: every j, or, if causal, the j that
+//	        decode before i in sample b's order (rank_bj < rank_bi), plus i
+//	        itself unless NoSelf
+//	M_bij = 1 if i == j, else g_bi * A_ij (g = 1 without a gate); M+ = max(M, 0)
 //	s_ij  = (q_i + ra_ij) . (k_j + rb_ij) / sqrt(d_h)
-//	p_ij  = softmax_j(s_ij) over the j with M_bij > 0
-//	w_ij  = p_ij * M_bij
-//	o_i   = sum_j w_ij v_j
+//	w_ij  = exp(s_ij) M+_bij / sum_(l in C) exp(s_il) M+_bil    (j in C)
+//	o_i   = sum_j w_ij v_j                                       (0 if no j has M+ > 0)
 //
-// The post-softmax product with M is the path by which the loss reaches A
-// and g. Entries with M_bij <= 0 are excluded from the softmax (s = -inf).
+// For a 0/1 mask this is exactly the softmax over the unmasked senders; for
+// a fractional mask (the warm-up's alpha-weighted dense graph) it weights
+// each sender's softmax term by its mask entry. The mask gradient is the
+// derivative of this renormalised form,
+//
+//	dL/dM_bij = (exp(s_ij) / Z_bi) ((dL/do_i) . v_j - (dL/do_i) . o_i),
+//
+// which is defined also where M_bij = 0: an edge that is not in the current
+// graph still learns whether adding it would lower the loss (its sender's
+// value against what the receiver already hears). That is how unselected
+// edges of the learned graph and closed gates get gradient (the reference's
+// post-softmax product gives them none); it costs the scores of the masked
+// pairs, computed in the backward pass only when dA or dg is wanted.
 
 type attnShape struct {
 	B, N, H, Dh int
 	Causal      bool
+	// NoSelf removes the receiver itself from C (the decoder's
+	// self-attention over chosen actions: an agent's own action is not
+	// known when it decides).
+	NoSelf bool
+	// Rank is the decoding position of each agent: length B*N (per sample),
+	// N (shared by every sample) or nil (rank = agent index). Only causal
+	// attention reads it.
+	Rank []int32
 }
 
 func (s attnShape) dim() int { return s.H * s.Dh }
 
-// maskRow fills m[j] = M_bij for j < jmax and returns jmax.
-func maskRow[T float](s attnShape, m []float64, a, g []T, b, i int) int {
-	jmax := s.N
-	if s.Causal {
-		jmax = i + 1
+func (s attnShape) rank(b, i int) int32 {
+	switch len(s.Rank) {
+	case 0:
+		return int32(i)
+	case s.N:
+		return s.Rank[i]
 	}
+	return s.Rank[b*s.N+i]
+}
+
+// maskRow fills m[j] = M_bij and ok[j] = (j in C_bi) for every j.
+func maskRow[T float](s attnShape, m []float64, ok []bool, a, g []T, b, i int) {
 	gi := 1.0
 	if g != nil {
 		gi = float64(g[b*s.N+i])
 	}
-	for j := 0; j < jmax; j++ {
+	ri := s.rank(b, i)
+	for j := 0; j < s.N; j++ {
 		if j == i {
 			m[j] = 1
-		} else {
-			m[j] = gi * float64(a[i*s.N+j])
-		}
-	}
-	return jmax
-}
-
-// scoresRow computes the softmax p[j] (j < jmax) of one (b, h, i); masked
-// entries get p = 0.
-func scoresRow[T float](s attnShape, p, m []float64, q, k, ra, rb []T, b, h, i, jmax int) {
-	D, dh := s.dim(), s.Dh
-	scale := 1 / math.Sqrt(float64(dh))
-	row := b*s.N + i
-	qi := q[row*D+h*dh : row*D+h*dh+dh]
-	best := math.Inf(-1)
-	for j := 0; j < jmax; j++ {
-		if m[j] <= 0 {
+			ok[j] = !s.NoSelf
 			continue
 		}
-		col := b*s.N + j
-		kj := k[col*D+h*dh : col*D+h*dh+dh]
-		var acc T
-		if ra != nil {
-			e := (i*s.N + j) * D
-			acc = dotRel(qi, ra[e+h*dh:e+h*dh+dh], kj, rb[e+h*dh:e+h*dh+dh])
-		} else {
-			acc = dot(qi, kj)
-		}
-		v := float64(acc) * scale
-		p[j] = v
-		if v > best {
-			best = v
-		}
+		m[j] = gi * float64(a[i*s.N+j])
+		ok[j] = !s.Causal || s.rank(b, j) < ri
 	}
-	var sum float64
-	for j := 0; j < jmax; j++ {
-		if m[j] <= 0 {
+}
+
+// score returns s_ij for head h.
+func score[T float](s attnShape, q, k, ra, rb []T, b, h, i, j int) float64 {
+	D, dh := s.dim(), s.Dh
+	row := b*s.N + i
+	qi := q[row*D+h*dh : row*D+h*dh+dh]
+	col := b*s.N + j
+	kj := k[col*D+h*dh : col*D+h*dh+dh]
+	var acc T
+	if ra != nil {
+		e := (i*s.N + j) * D
+		acc = dotRel(qi, ra[e+h*dh:e+h*dh+dh], kj, rb[e+h*dh:e+h*dh+dh])
+	} else {
+		acc = dot(qi, kj)
+	}
+	return float64(acc) / math.Sqrt(float64(dh))
+}
+
+// scoresRow computes p[j] = exp(s_ij) / Z_bi for the senders with M+ > 0
+// (0 elsewhere), so that w_ij = p[j] * m[j]. It returns false when no sender
+// has M+ > 0 (then p is all zero and o_i = 0).
+func scoresRow[T float](s attnShape, p, m []float64, ok []bool, q, k, ra, rb []T, b, h, i int) bool {
+	best := math.Inf(-1)
+	for j := 0; j < s.N; j++ {
+		if !ok[j] || !(m[j] > 0) {
 			p[j] = 0
+			continue
+		}
+		v := score(s, q, k, ra, rb, b, h, i, j)
+		p[j] = v
+		best = max(best, v)
+	}
+	if math.IsInf(best, -1) {
+		clear(p[:s.N])
+		return false
+	}
+	var z float64
+	for j := 0; j < s.N; j++ {
+		if !ok[j] || !(m[j] > 0) {
 			continue
 		}
 		e := math.Exp(p[j] - best)
 		p[j] = e
-		sum += e
+		z += e * m[j]
 	}
-	for j := 0; j < jmax; j++ {
-		p[j] /= sum
+	for j := 0; j < s.N; j++ {
+		p[j] /= z
 	}
+	return true
 }
 
 // attnForward computes the output rows of receivers iLo <= i < iHi of every
@@ -96,30 +133,29 @@ func scoresRow[T float](s attnShape, p, m []float64, q, k, ra, rb []T, b, h, i, 
 // row-major; ra, rb are [N*N, H*Dh] (row i*N+j) or both nil; a is [N, N]; g is
 // [B, N] or nil.
 //
-// When probs is not nil (length B*N*H*N) the attention probabilities are
-// kept there for attnBackward, entry ((b*N+i)*H+h)*N+j.
+// When probs is not nil (length B*N*H*N) the values p of scoresRow are kept
+// there for attnBackward, entry ((b*N+i)*H+h)*N+j.
 func attnForward[T float](s attnShape, iLo, iHi int, out, q, k, v, ra, rb, a, g []T, probs []float64) {
 	D, dh := s.dim(), s.Dh
 	p := make([]float64, s.N)
 	m := make([]float64, s.N)
+	ok := make([]bool, s.N)
 	for b := 0; b < s.B; b++ {
 		for i := iLo; i < iHi; i++ {
-			jmax := maskRow(s, m, a, g, b, i)
+			maskRow(s, m, ok, a, g, b, i)
 			row := b*s.N + i
 			for h := 0; h < s.H; h++ {
-				scoresRow(s, p, m, q, k, ra, rb, b, h, i, jmax)
+				scoresRow(s, p, m, ok, q, k, ra, rb, b, h, i)
 				if probs != nil {
-					pc := probs[(row*s.H+h)*s.N : (row*s.H+h+1)*s.N]
-					copy(pc, p[:jmax])
-					clear(pc[jmax:])
+					copy(probs[(row*s.H+h)*s.N:(row*s.H+h+1)*s.N], p)
 				}
 				o := out[row*D+h*dh : row*D+h*dh+dh]
 				clear(o)
-				for j := 0; j < jmax; j++ {
-					w := T(p[j] * m[j])
-					if w == 0 {
+				for j := 0; j < s.N; j++ {
+					if p[j] == 0 {
 						continue
 					}
+					w := T(p[j] * m[j])
 					col := b*s.N + j
 					axpy(w, v[col*D+h*dh:col*D+h*dh+dh], o)
 				}
@@ -136,50 +172,61 @@ type attnGrads[T float] struct {
 
 // attnBackward accumulates the gradients of the loss given gout = dL/dout.
 // All gradient buffers must be zeroed by the caller. probs, when not nil,
-// holds the probabilities recorded by attnForward (else they are recomputed).
+// holds the values recorded by attnForward (else they are recomputed).
 func attnBackward[T float](s attnShape, gr attnGrads[T], gout, q, k, v, ra, rb, a, g []T, probs []float64) {
 	D, dh := s.dim(), s.Dh
 	scale := 1 / math.Sqrt(float64(dh))
 	p := make([]float64, s.N)
 	m := make([]float64, s.N)
+	ok := make([]bool, s.N)
 	dm := make([]float64, s.N)
-	dp := make([]float64, s.N)
+	dw := make([]float64, s.N)
+	wantMask := gr.da != nil || gr.dg != nil
 	for b := 0; b < s.B; b++ {
 		for i := 0; i < s.N; i++ {
-			jmax := maskRow(s, m, a, g, b, i)
+			maskRow(s, m, ok, a, g, b, i)
 			row := b*s.N + i
 			clear(dm)
 			for h := 0; h < s.H; h++ {
+				var any bool
 				if probs != nil {
-					copy(p[:jmax], probs[(row*s.H+h)*s.N:])
+					copy(p, probs[(row*s.H+h)*s.N:(row*s.H+h+1)*s.N])
+					for _, x := range p {
+						any = any || x != 0
+					}
 				} else {
-					scoresRow(s, p, m, q, k, ra, rb, b, h, i, jmax)
+					any = scoresRow(s, p, m, ok, q, k, ra, rb, b, h, i)
+				}
+				if !any {
+					continue // o_i = 0 whatever the inputs: no gradient
 				}
 				off := h * dh
 				goi := gout[row*D+off : row*D+off+dh]
 				qi := q[row*D+off : row*D+off+dh]
 				dqi := gr.dq[row*D+off : row*D+off+dh]
+				// c = dL/do_i . o_i = sum_j w_j dw_j.
 				var c float64
-				for j := 0; j < jmax; j++ {
+				ref := -1
+				for j := 0; j < s.N; j++ {
 					if p[j] == 0 {
-						dp[j] = 0
 						continue
 					}
 					col := b*s.N + j
 					vj := v[col*D+off : col*D+off+dh]
-					dvj := gr.dv[col*D+off : col*D+off+dh]
 					w := T(p[j] * m[j])
-					dw := dot(goi, vj)
-					axpy(w, goi, dvj)
-					dm[j] += float64(dw) * p[j]
-					dp[j] = float64(dw) * m[j]
-					c += p[j] * dp[j]
+					dw[j] = float64(dot(goi, vj))
+					axpy(w, goi, gr.dv[col*D+off:col*D+off+dh])
+					c += p[j] * m[j] * dw[j]
+					if ref < 0 || p[j] > p[ref] {
+						ref = j
+					}
 				}
-				for j := 0; j < jmax; j++ {
+				for j := 0; j < s.N; j++ {
 					if p[j] == 0 {
 						continue
 					}
-					t := T(scale * p[j] * (dp[j] - c))
+					dm[j] += p[j] * (dw[j] - c)
+					t := T(scale * p[j] * m[j] * (dw[j] - c))
 					if t == 0 {
 						continue
 					}
@@ -194,6 +241,21 @@ func attnBackward[T float](s attnShape, gr attnGrads[T], gout, q, k, v, ra, rb, 
 						axpy(t, qi, dkj)
 					}
 				}
+				if !wantMask {
+					continue
+				}
+				// Senders in C that the mask leaves out: p_j = exp(s_ij)/Z,
+				// obtained relative to the reference sender's p.
+				sRef := score(s, q, k, ra, rb, b, h, i, ref)
+				for j := 0; j < s.N; j++ {
+					if !ok[j] || m[j] > 0 || j == i {
+						continue
+					}
+					pj := p[ref] * math.Exp(score(s, q, k, ra, rb, b, h, i, j)-sRef)
+					col := b*s.N + j
+					dwj := float64(dot(goi, v[col*D+off:col*D+off+dh]))
+					dm[j] += pj * (dwj - c)
+				}
 			}
 			// Mask gradients: M_bij = g_bi * A_ij for j != i.
 			gi := 1.0
@@ -201,7 +263,7 @@ func attnBackward[T float](s attnShape, gr attnGrads[T], gout, q, k, v, ra, rb, 
 				gi = float64(g[row])
 			}
 			var dgi float64
-			for j := 0; j < jmax; j++ {
+			for j := 0; j < s.N; j++ {
 				if j == i || dm[j] == 0 {
 					continue
 				}
@@ -222,6 +284,8 @@ func attnBackward[T float](s attnShape, gr attnGrads[T], gout, q, k, v, ra, rb, 
 type attnKernel struct {
 	n, heads     int
 	causal       bool
+	noSelf       bool
+	rank         *Ranks // decoding order of causal attention (nil: index order)
 	rel, gate    bool
 	diffA, diffG bool
 	cache        bool
@@ -231,7 +295,7 @@ type attnKernel struct {
 func (k *attnKernel) enableCache() { k.cache = true }
 
 func (k *attnKernel) name() string {
-	return fmt.Sprintf("GraphAttention{N=%d,H=%d,causal=%v,rel=%v,gate=%v}", k.n, k.heads, k.causal, k.rel, k.gate)
+	return fmt.Sprintf("GraphAttention{N=%d,H=%d,causal=%v,noself=%v,rel=%v,gate=%v}", k.n, k.heads, k.causal, k.noSelf, k.rel, k.gate)
 }
 
 func (k *attnKernel) arity() int {
@@ -288,7 +352,11 @@ func (k *attnKernel) outShape(s []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k *attnKernel) shape(q *tensor.Dense) attnShape {
-	return attnShape{B: q.Shape()[0] / k.n, N: k.n, H: k.heads, Dh: q.Shape()[1] / k.heads, Causal: k.causal}
+	s := attnShape{B: q.Shape()[0] / k.n, N: k.n, H: k.heads, Dh: q.Shape()[1] / k.heads, Causal: k.causal, NoSelf: k.noSelf}
+	if k.rank != nil {
+		s.Rank = k.rank.R
+	}
+	return s
 }
 
 // split returns ra, rb, g (possibly nil).

@@ -64,7 +64,8 @@ func BenchmarkTrainStep(b *testing.B) {
 			x = G.Must(m.ln1.Forward(bd, x))
 			cg := CommGraph{N: s.N, A: a, Edge: G.Must(m.emb.Forward(bd, a))}
 			rep := G.Must(m.enc.Forward(bd, x, cg))
-			y := G.Must(m.dec.Forward(bd, G.Must(m.actL.Forward(bd, act)), rep, cg))
+			ae := G.Must(m.actL.Forward(bd, act))
+			y := G.Must(m.dec.Forward(bd, ae, ae, rep, cg))
 			cost := G.Must(G.Mean(G.Must(G.Add(y, rep))))
 			if _, err := bd.Backward(cost, a); err != nil {
 				b.Fatal(err)

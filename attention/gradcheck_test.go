@@ -244,18 +244,22 @@ func TestGradBlocks(t *testing.T) {
 		{"act", []int{B * N, d}, randVals(rng, B*N*d, -1, 1), true},
 		{"A", []int{N, N}, randVals(rng, N*N, 0.1, 0.9), true},
 		{"g", []int{B, N}, randVals(rng, B*N, 0.2, 1), true},
+		{"xq", []int{B * N, d}, randVals(rng, B*N*d, -1, 1), true},
 	}
+	// A different decoding order per sample.
+	var rk Ranks
+	rk.SetOrder([]int32{2, 0, 1, 1, 2, 0}, N)
 	gradCheck(t, ps, false, ins, func(b *Binder, n []*G.Node) (*G.Node, error) {
 		e, err := emb.Forward(b, n[2])
 		if err != nil {
 			return nil, err
 		}
-		cg := CommGraph{N: N, A: n[2], Edge: e, Gate: n[3]}
+		cg := CommGraph{N: N, A: n[2], Edge: e, Gate: n[3], Rank: &rk}
 		rep, err := enc.Forward(b, n[0], cg)
 		if err != nil {
 			return nil, err
 		}
-		y, err := dec.Forward(b, n[1], rep, cg)
+		y, err := dec.Forward(b, n[4], n[1], rep, cg)
 		if err != nil {
 			return nil, err
 		}

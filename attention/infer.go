@@ -66,6 +66,9 @@ type InferGraph struct {
 	A    []float32 // [N*N], rows = receivers
 	Edge []float32 // [N*N*d] from EdgeEmbedding.Infer(A), or nil (no relation terms)
 	Gate []float32 // [B*N] receiver gate, or nil (ones)
+	// Rank is the decoding position of each agent, shared by every sample
+	// ([N]; nil = agent-index order); see CommGraph.Rank.
+	Rank []int32
 }
 
 // Relations holds one attention layer's relation projections ra, rb
@@ -87,7 +90,7 @@ func (m *MultiHeadAttention) Relations(edge []float32) Relations {
 }
 
 func (m *MultiHeadAttention) shape(B int, g InferGraph) attnShape {
-	return attnShape{B: B, N: g.N, H: m.Heads, Dh: m.Dim / m.Heads, Causal: m.Causal}
+	return attnShape{B: B, N: g.N, H: m.Heads, Dh: m.Dim / m.Heads, Causal: m.Causal, NoSelf: m.NoSelf, Rank: g.Rank}
 }
 
 // Infer computes the attention output [B*N, d] for query rows and key/value
@@ -128,9 +131,10 @@ func (e *EncoderBlock) Infer(x []float32, B int, g InferGraph, rel Relations) []
 }
 
 // DecoderState is an autoregressive pass of a DecoderBlock over B samples of
-// N agents: Step(i) consumes the decoder input rows of agent i and returns
-// the block output rows of agent i, using cached keys and values of agents
-// < i (both attentions are causal, so agent i only needs rows <= i).
+// N agents in the decoding order g.Rank: Step(i) consumes the decoder input
+// rows of agent i and returns its block output, using the cached keys and
+// values of the agents decoded before it; Commit(i) then adds agent i's
+// chosen-action rows for the agents after it.
 type DecoderState struct {
 	blk       *DecoderBlock
 	B         int
@@ -169,24 +173,30 @@ func (d *DecoderBlock) Start(st *DecoderState, enc []float32, B int, g InferGrap
 	return st
 }
 
+func (st *DecoderState) rank(i int) int {
+	if st.g.Rank == nil {
+		return i
+	}
+	return int(st.g.Rank[i])
+}
+
 // Step feeds the decoder input x [B, d] of agent i (row b = sample b) and
 // writes the block output of agent i into out [B, d]. Agents must be fed in
-// order 0, 1, ..., N-1.
+// the order of g.Rank (agent-index order without it), each committed before
+// the next is stepped.
 func (st *DecoderState) Step(i int, x, out []float32) {
-	if i != st.next {
-		panic(fmt.Sprintf("attention: decoder step %d, want %d", i, st.next))
+	if st.rank(i) != st.next {
+		panic(fmt.Sprintf("attention: decoder step of agent %d at position %d, want position %d", i, st.next, st.rank(i)))
 	}
-	st.next++
 	d := st.blk
 	dim := d.Self.Dim
 	N, B := st.g.N, st.B
 	ld := N * dim
 	at := func(buf []float32) []float32 { return buf[i*dim:] } // rows of agent i, stride ld
 
-	// Self-attention over agents <= i.
+	// Self-attention: query = agent i's stream, keys/values = the committed
+	// action rows of the agents before it.
 	d.Self.Q.InferStrided(at(st.qS), ld, x, dim, B)
-	d.Self.K.InferStrided(at(st.kS), ld, x, dim, B)
-	d.Self.V.InferStrided(at(st.vS), ld, x, dim, B)
 	attnForward(d.Self.shape(B, st.g), i, i+1, st.oS, st.qS, st.kS, st.vS, st.relS.RA, st.relS.RB, st.g.A, st.g.Gate, nil)
 	y := st.tmp
 	d.Self.O.InferStrided(y, dim, at(st.oS), ld, B)
@@ -198,7 +208,8 @@ func (st *DecoderState) Step(i int, x, out []float32) {
 		copy(st.x1[(b*N+i)*dim:(b*N+i+1)*dim], y[b*dim:(b+1)*dim])
 	}
 
-	// Cross-attention: query = encoder row i, keys/values = x1 rows <= i.
+	// Cross-attention: query = encoder row i, keys/values = x1 rows of i
+	// and the agents before it.
 	d.Cross.K.InferStrided(at(st.kC), ld, y, dim, B)
 	d.Cross.V.InferStrided(at(st.vC), ld, y, dim, B)
 	attnForward(d.Cross.shape(B, st.g), i, i+1, st.oC, st.qC, st.kC, st.vC, st.relC.RA, st.relC.RB, st.g.A, st.g.Gate, nil)
@@ -224,24 +235,45 @@ func (st *DecoderState) Step(i int, x, out []float32) {
 	d.LN3.Infer(out[:B*dim], out[:B*dim])
 }
 
+// Commit records agent i's embedded chosen-action rows act [B, d] as the
+// self-attention keys and values seen by the agents decoded after it. Call
+// it after Step(i).
+func (st *DecoderState) Commit(i int, act []float32) {
+	if st.rank(i) != st.next {
+		panic(fmt.Sprintf("attention: decoder commit of agent %d at position %d, want position %d", i, st.next, st.rank(i)))
+	}
+	st.next++
+	d := st.blk
+	dim := d.Self.Dim
+	ld := st.g.N * dim
+	d.Self.K.InferStrided(st.kS[i*dim:], ld, act, dim, st.B)
+	d.Self.V.InferStrided(st.vS[i*dim:], ld, act, dim, st.B)
+}
+
 // Infer runs the decoder block over all agents at once (teacher forcing):
-// x and enc are [B*N, d]; it returns the output [B*N, d]. It is the
-// incremental pass run to the end.
-func (d *DecoderBlock) Infer(x, enc []float32, B int, g InferGraph) []float32 {
+// x, act and enc are [B*N, d]; it returns the output [B*N, d]. It is the
+// incremental pass run to the end in the order g.Rank.
+func (d *DecoderBlock) Infer(x, act, enc []float32, B int, g InferGraph) []float32 {
 	dim := d.Self.Dim
 	N := g.N
 	st := d.Start(nil, enc, B, g)
 	xi := make([]float32, B*dim)
 	oi := make([]float32, B*dim)
 	out := make([]float32, B*N*dim)
-	for i := 0; i < N; i++ {
+	order := make([]int, N)
+	for i := range order {
+		order[st.rank(i)] = i
+	}
+	for _, i := range order {
 		for b := 0; b < B; b++ {
 			copy(xi[b*dim:(b+1)*dim], x[(b*N+i)*dim:(b*N+i+1)*dim])
 		}
 		st.Step(i, xi, oi)
 		for b := 0; b < B; b++ {
 			copy(out[(b*N+i)*dim:(b*N+i+1)*dim], oi[b*dim:(b+1)*dim])
+			copy(xi[b*dim:(b+1)*dim], act[(b*N+i)*dim:(b*N+i+1)*dim])
 		}
+		st.Commit(i, xi)
 	}
 	return out
 }

@@ -34,7 +34,10 @@ func TestInferMatchesGorgonia(t *testing.T) {
 			}
 			return v
 		}
-		obs, act := r32(B*N*d), r32(B*N*d)
+		obs, act, xq := r32(B*N*d), r32(B*N*d), r32(B*N*d)
+		order := []int32{2, 0, 3, 1} // decoding order shared by the samples
+		var rk Ranks
+		rk.SetOrder(order, N)
 		a := []float32{1, 0, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1}
 		gate := make([]float32, B*N)
 		for i := range gate {
@@ -48,10 +51,11 @@ func TestInferMatchesGorgonia(t *testing.T) {
 				G.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))))
 		}
 		on, an, gn, gt := mk("obs", obs, B*N, d), mk("act", act, B*N, d), mk("A", a, N, N), mk("g", gate, B, N)
+		xn := mk("xq", xq, B*N, d)
 		e := G.Must(emb.Forward(b, gn))
-		cg := CommGraph{N: N, A: gn, Edge: e, Gate: gt}
+		cg := CommGraph{N: N, A: gn, Edge: e, Gate: gt, Rank: &rk}
 		rep := G.Must(enc.Forward(b, on, cg))
-		y := G.Must(dec.Forward(b, an, rep, cg))
+		y := G.Must(dec.Forward(b, xn, an, rep, cg))
 		var repV G.Value
 		G.Read(rep, &repV) // rep's own value is recycled by later ops
 		m := G.NewTapeMachine(g)
@@ -61,9 +65,9 @@ func TestInferMatchesGorgonia(t *testing.T) {
 		wantRep := repV.Data().([]float32)
 		wantY := y.Value().Data().([]float32)
 
-		ig := InferGraph{N: N, A: a, Edge: emb.Infer(a), Gate: gate}
+		ig := InferGraph{N: N, A: a, Edge: emb.Infer(a), Gate: gate, Rank: rk.R}
 		gotRep := enc.Infer(obs, B, ig, enc.Attn.Relations(ig.Edge))
-		gotY := dec.Infer(act, gotRep, B, ig)
+		gotY := dec.Infer(xq, act, gotRep, B, ig)
 		cmp := func(what string, got, want []float32) {
 			t.Helper()
 			var worst float64
@@ -80,41 +84,71 @@ func TestInferMatchesGorgonia(t *testing.T) {
 	}
 }
 
-// TestDecoderStepIsCausal: the output for agent i is final after Step(i):
-// feeding different inputs for later agents does not change it.
+// TestDecoderStepIsCausal: in a decoding order, agent i's output depends on
+// the chosen actions of the agents decoded before it that its graph row
+// admits, and on nothing else: not on its own action (not chosen yet), not
+// on later agents' actions, not on a sender outside its row. An edge
+// delivers its own sender's action (MAT's token shift delivered the
+// previous agent's).
 func TestDecoderStepIsCausal(t *testing.T) {
 	const B, N, d = 3, 4, 8
 	rng := rand.New(rand.NewPCG(10, 1))
 	ps := NewParams(tensor.Float32)
 	dec := NewDecoderBlock(ps, "dec", d, 2, rng)
-	enc := make([]float32, B*N*d)
-	for i := range enc {
-		enc[i] = float32(rng.NormFloat64())
-	}
-	ones := make([]float32, N*N)
-	for i := range ones {
-		ones[i] = 1
-	}
-	g := InferGraph{N: N, A: ones}
-	x1 := make([]float32, B*N*d)
-	for i := range x1 {
-		x1[i] = float32(rng.NormFloat64())
-	}
-	x2 := append([]float32(nil), x1...)
-	for b := 0; b < B; b++ { // change agents 2 and 3 only
-		for c := 2 * d; c < N*d; c++ {
-			x2[b*N*d+c] += 1
+	r32 := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
 		}
+		return v
 	}
-	y1, y2 := dec.Infer(x1, enc, B, g), dec.Infer(x2, enc, B, g)
-	for b := 0; b < B; b++ {
-		for c := 0; c < N*d; c++ {
-			same := y1[b*N*d+c] == y2[b*N*d+c]
-			if c < 2*d && !same {
-				t.Fatalf("sample %d: agent %d output changed with later agents' inputs", b, c/d)
+	enc, xq, act := r32(B*N*d), r32(B*N*d), r32(B*N*d)
+	// Order 3, 1, 0, 2. Row 0 hears 3 only, row 2 hears 1 only.
+	order := []int32{3, 1, 0, 2}
+	var rk Ranks
+	rk.SetOrder(order, N)
+	a := []float32{
+		0, 0, 0, 1,
+		1, 0, 1, 1,
+		0, 1, 0, 0,
+		1, 1, 1, 0,
+	}
+	g := InferGraph{N: N, A: a, Rank: rk.R}
+	base := dec.Infer(xq, act, enc, B, g)
+	// changed reports which agents' outputs change when agent j's action changes.
+	changed := func(j int) []bool {
+		act2 := append([]float32(nil), act...)
+		for b := 0; b < B; b++ {
+			for c := 0; c < d; c++ {
+				act2[(b*N+j)*d+c] += 1
 			}
-			if c >= 2*d && same && c%d == 0 {
-				t.Fatalf("sample %d: agent %d output did not react to its own input", b, c/d)
+		}
+		y := dec.Infer(xq, act2, enc, B, g)
+		out := make([]bool, N)
+		for b := 0; b < B; b++ {
+			for i := 0; i < N; i++ {
+				for c := 0; c < d; c++ {
+					if y[(b*N+i)*d+c] != base[(b*N+i)*d+c] {
+						out[i] = true
+					}
+				}
+			}
+		}
+		return out
+	}
+	// want[j][i]: agent i hears agent j's action (directly, or through a
+	// sender that heard it, via the cross-attention over decoder states).
+	want := map[int][]bool{
+		3: {true, true, true, false}, // 0 <- 3 and 1 <- 3 directly; 2 <- 1 <- 3
+		1: {false, false, true, false},
+		0: {false, false, false, false}, // 1 and 3 hear 0 but decode before it; 2 does not hear 0
+		2: {false, false, false, false}, // last in the order
+	}
+	for j, w := range want {
+		got := changed(j)
+		for i := range w {
+			if got[i] != w[i] {
+				t.Errorf("action of agent %d: agent %d output changed = %v, want %v", j, i, got[i], w[i])
 			}
 		}
 	}
@@ -148,7 +182,9 @@ func TestDecoderStateReuse(t *testing.T) {
 			st.Step(i, xi, oi)
 			for b := 0; b < B; b++ {
 				copy(out[(b*N+i)*d:(b*N+i+1)*d], oi[b*d:])
+				copy(xi[b*d:(b+1)*d], enc[(b*N+i)*d:]) // the action rows: enc for the test
 			}
+			st.Commit(i, xi)
 		}
 		return st, out
 	}
@@ -161,7 +197,7 @@ func TestDecoderStateReuse(t *testing.T) {
 			t.Fatalf("reused state differs at %d: %v vs %v", i, reused[i], fresh[i])
 		}
 	}
-	want := dec.Infer(x2, enc2, B, g)
+	want := dec.Infer(x2, enc2, enc2, B, g)
 	for i := range want {
 		if want[i] != fresh[i] {
 			t.Fatalf("Step pass differs from Infer at %d", i)

@@ -24,7 +24,7 @@ func blockGraph(t *testing.T, ps *Params, enc *EncoderBlock, dec *DecoderBlock, 
 	e := G.Must(emb.Forward(b, gn))
 	cg := CommGraph{N: N, A: gn, Edge: e}
 	rep := G.Must(enc.Forward(b, on, cg))
-	y := G.Must(dec.Forward(b, an, rep, cg))
+	y := G.Must(dec.Forward(b, an, an, rep, cg))
 	var snap G.Value
 	G.Read(y, &snap)
 	if backward {

@@ -116,6 +116,30 @@ type CommGraph struct {
 	// Gate is an optional per-sample receiver gate [B, N] (values in [0, 1]):
 	// M_ij = Gate_i * A_ij for j != i. Nil means a gate of ones.
 	Gate *G.Node
+	// Rank is the decoding order read by causal attention (the decoder):
+	// sender j is visible to receiver i iff Rank(j) < Rank(i). Nil means
+	// agent-index order. Its values are read at run time, so one compiled
+	// graph serves every order.
+	Rank *Ranks
+}
+
+// Ranks holds decoding positions: R[b*N+i] is agent i's position in sample
+// b's decoding order (length B*N), or R[i] shared by every sample (length
+// N); nil or empty means agent-index order. Set R before each run.
+type Ranks struct{ R []int32 }
+
+// SetOrder fills r with the ranks of the permutations order (each a decoding
+// order of N agents, concatenated: len(order) = B*N or N).
+func (r *Ranks) SetOrder(order []int32, n int) {
+	if cap(r.R) < len(order) {
+		r.R = make([]int32, len(order))
+	}
+	r.R = r.R[:len(order)]
+	for s := 0; s+n <= len(order); s += n {
+		for p, i := range order[s : s+n] {
+			r.R[s+int(i)] = int32(p)
+		}
+	}
 }
 
 // MultiHeadAttention is graph-masked relation-aware multi-head attention
@@ -127,6 +151,8 @@ type MultiHeadAttention struct {
 	RelA, RelB *Linear
 	Dim, Heads int
 	Causal     bool
+	// NoSelf drops the receiver from its own attention (see attnShape).
+	NoSelf bool
 }
 
 // NewMultiHeadAttention creates the projections name+".{q,k,v,o,ra,rb}".
@@ -165,7 +191,7 @@ func (m *MultiHeadAttention) Forward(b *Binder, query, kv *G.Node, cg CommGraph)
 	if err != nil {
 		return nil, err
 	}
-	ker := &attnKernel{n: cg.N, heads: m.Heads, causal: m.Causal, diffA: true, diffG: true}
+	ker := &attnKernel{n: cg.N, heads: m.Heads, causal: m.Causal, noSelf: m.NoSelf, rank: cg.Rank, diffA: true, diffG: true}
 	in := []*G.Node{q, k, v, cg.A}
 	if cg.Edge != nil {
 		ra, err := m.RelA.Forward(b, cg.Edge)
@@ -226,15 +252,20 @@ func (e *EncoderBlock) Forward(b *Binder, x *G.Node, cg CommGraph) (*G.Node, err
 }
 
 // DecoderBlock is the MAT decoder block with graph masks (Wen et al. 2022,
-// "Multi-Agent Reinforcement Learning is a Sequence Modeling Problem"):
+// "Multi-Agent Reinforcement Learning is a Sequence Modeling Problem"),
+// changed so that an edge j -> i delivers agent j's own chosen action:
 //
-//	x = LN1(x + SelfAttn(x, x))        causal, graph-masked
-//	x = LN2(enc + CrossAttn(enc, x))   query = encoder rep, key/value = x; causal, graph-masked
+//	x = LN1(x + SelfAttn(query x, key/value act))   graph-masked, causal, no self
+//	x = LN2(enc + CrossAttn(enc, x))                query = encoder rep, key/value = x; graph-masked, causal
 //	x = LN3(x + W2 GELU(W1 x))
 //
-// As in MAT's DecodeBlock (and the CommFormer fork), the second attention
-// takes its query from the encoder representation and its keys and values
-// from the decoder stream, and its residual is the encoder representation.
+// act holds each agent's embedded chosen-action token; receiver i sees the
+// rows of the senders j that its graph row admits and that decode before it
+// (CommGraph.Rank), never its own (not chosen yet when it decides). x is the
+// decoder stream (for the first block, the embedded blank token, which
+// carries no action). In MAT the input token of position i is agent i-1's
+// action, so an edge i <- j there delivered agent j-1's action; here the
+// token stream and the query stream are separate and no shift is needed.
 type DecoderBlock struct {
 	Self, Cross   *MultiHeadAttention
 	LN1, LN2, LN3 *LayerNorm
@@ -243,7 +274,7 @@ type DecoderBlock struct {
 
 // NewDecoderBlock creates name+".{self,cross,ln1,ln2,ln3,mlp1,mlp2}".
 func NewDecoderBlock(ps *Params, name string, dim, heads int, rng *rand.Rand) *DecoderBlock {
-	return &DecoderBlock{
+	d := &DecoderBlock{
 		Self:  NewMultiHeadAttention(ps, name+".self", dim, heads, true, rng),
 		Cross: NewMultiHeadAttention(ps, name+".cross", dim, heads, true, rng),
 		LN1:   NewLayerNorm(ps, name+".ln1", dim),
@@ -252,12 +283,15 @@ func NewDecoderBlock(ps *Params, name string, dim, heads int, rng *rand.Rand) *D
 		MLP1:  NewLinear(ps, name+".mlp1", dim, dim, Uniform(rng, 1)),
 		MLP2:  NewLinear(ps, name+".mlp2", dim, dim, Uniform(rng, 1)),
 	}
+	d.Self.NoSelf = true
+	return d
 }
 
 // Forward applies the block to the decoder stream x [B*N, d] given the
-// encoder representation enc [B*N, d].
-func (d *DecoderBlock) Forward(b *Binder, x, enc *G.Node, cg CommGraph) (*G.Node, error) {
-	y, err := d.Self.Forward(b, x, x, cg)
+// embedded action tokens act [B*N, d] and the encoder representation enc
+// [B*N, d].
+func (d *DecoderBlock) Forward(b *Binder, x, act, enc *G.Node, cg CommGraph) (*G.Node, error) {
+	y, err := d.Self.Forward(b, x, act, cg)
 	if err != nil {
 		return nil, err
 	}

@@ -13,21 +13,21 @@
 // # The graph
 //
 // NewGraph creates, for the learned variant, an N x N parameter alpha
-// initialised to ones. Each row keeps k = max(floor(N*S), 1) senders. Decisions
-// (settled against the reference cformer.py and the spec):
+// initialised to ones. Each receiver hears itself and k = max(floor((N-1)*S),
+// 1) other agents (GraphConfig.Senders sets k directly). Decisions:
 //
-//   - Diagonal: the row top-k runs over all N columns, the diagonal included,
-//     as in the reference; the attention mask then forces the diagonal to 1
-//     (EffectiveMask). So A has exactly k ones per row and a receiver hears k
-//     or k-1 others.
-//   - Ties: the lowest column index wins. alpha starts at ones, so the initial
-//     exact graph is columns 0..k-1 in every row.
-//   - Warm-up ("dense, alpha-weighted"): A = alpha itself (forward value the raw
-//     logits, gradient identity), as the reference feeds its raw edge
-//     parameter to the attention before `warmup` iterations. At
-//     initialisation this is dense attention; the post-softmax product
-//     w = softmax(s) * M scales sender j's contribution by alpha_ij.
-//   - Sampling: y = softmax_row((alpha + g)/tau), g ~ Gumbel(0,1) drawn by
+//   - Diagonal: self-loops are always on and use none of the k slots: the
+//     top-k runs over a row's N-1 off-diagonal entries and A_ii = 1. (The
+//     reference cformer.py lets the diagonal compete, so a receiver there
+//     hears k or k-1 others, with k = 1 possibly nobody.)
+//   - Ties: a fixed random priority per entry, drawn from the seeded stream
+//     (GraphConfig.Seed), decides among equal values — never the column index.
+//   - Warm-up ("dense, alpha-weighted"): A = alpha itself off the diagonal
+//     (forward value the raw logits, gradient identity), as the reference
+//     feeds its raw edge parameter to the attention before `warmup`
+//     iterations. At initialisation this is dense attention; the attention
+//     weights sender j's softmax term by alpha_ij (attention/attncore.go).
+//   - Sampling: y = softmax_row((alpha + g)/tau) over the off-diagonal, g ~ Gumbel(0,1) drawn by
 //     Adj.Resample from the caller's seeded source, one draw per forward pass
 //     shared by the whole batch; forward value = k-hot of the row top-k of y
 //     (exactly 0/1), gradient = that of y (A = hard - stopgrad(y) + y).

@@ -59,7 +59,7 @@ func TestSnapshotJSONRoundTrip(t *testing.T) {
 	if a != b {
 		t.Fatalf("round trip differs:\n%s\n%s", a, b)
 	}
-	if got.K != 3 || got.Iteration != 42 || got.Variant != Learned || !got.Gating {
+	if got.K != 2 || got.Iteration != 42 || got.Variant != Learned || !got.Gating {
 		t.Fatalf("fields lost: %+v", got)
 	}
 	for i, r := range got.Adjacency {
@@ -72,7 +72,7 @@ func TestSnapshotJSONRoundTrip(t *testing.T) {
 		}
 	}
 	// bad input: unknown field with its line, and a bad value
-	bad := strings.Replace(a, `"k": 3,`, `"k": 3,`+"\n"+`  "bogus": 1,`, 1)
+	bad := strings.Replace(a, `"k": 2,`, `"k": 2,`+"\n"+`  "bogus": 1,`, 1)
 	if _, err := DecodeSnapshot(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "bogus") {
 		t.Fatalf("unknown field: err = %v", err)
 	}
@@ -112,8 +112,10 @@ func (n *decNode) SetAttribute(a encoding.Attribute) error {
 
 type decEdge struct {
 	simple.WeightedEdge
-	label  float64
-	dashed bool
+	label   float64
+	dashed  bool
+	grey    bool
+	tooltip string
 }
 
 func (e *decEdge) SetAttribute(a encoding.Attribute) error {
@@ -125,7 +127,10 @@ func (e *decEdge) SetAttribute(a encoding.Attribute) error {
 		e.label, err = strconv.ParseFloat(a.Value, 64)
 	case "style":
 		e.dashed = a.Value == "dashed"
+	case "color":
+		e.grey = a.Value == "grey"
 	case "tooltip":
+		e.tooltip = a.Value
 	default:
 		return fmt.Errorf("unexpected edge attribute %q", a.Key)
 	}
@@ -168,7 +173,7 @@ func TestDOTRoundTrip(t *testing.T) {
 		}
 	}
 	want := s.Edges(ExportOptions{})
-	if len(want) != s.N()*(s.K)-countDiag(s) {
+	if len(want) != s.N()*s.K {
 		t.Fatalf("test setup: %d edges", len(want))
 	}
 	got := graph.EdgesOf(dst.Edges())
@@ -189,8 +194,8 @@ func TestDOTRoundTrip(t *testing.T) {
 		if math.Abs(e.label-w.Weight) > 5e-3*w.Weight {
 			t.Fatalf("edge %d->%d label %v, want ~%v", w.From, w.To, e.label, w.Weight)
 		}
-		if e.dashed != w.GatedOff {
-			t.Fatalf("edge %d->%d dashed %v, want %v", w.From, w.To, e.dashed, w.GatedOff)
+		if e.dashed != (w.GatedOff || w.Undecided) || e.grey != w.Undecided {
+			t.Fatalf("edge %d->%d dashed %v grey %v, want gated off %v undecided %v", w.From, w.To, e.dashed, e.grey, w.GatedOff, w.Undecided)
 		}
 		// receivers 3 (rate 0) and 4 (rate 0.02 < 0.05) are gated off
 		if w.GatedOff != (w.To == 3 || w.To == 4) {
@@ -429,7 +434,7 @@ func TestExportFixedVariants(t *testing.T) {
 		}
 	}
 	s, _ := ReadSnapshot(filepath.Join(dir, "file3.json"))
-	if s.Logits != nil || s.K != 3 || math.Abs(s.Sparsity-5.0/9) > 1e-15 || len(s.Edges(ExportOptions{})) != 2 {
+	if s.Logits != nil || s.K != 2 || math.Abs(s.Sparsity-2.0/6) > 1e-15 || len(s.Edges(ExportOptions{})) != 2 {
 		t.Fatalf("file snapshot: %+v", s)
 	}
 }

@@ -133,7 +133,7 @@ func TestGradGumbelTopK(t *testing.T) {
 				want += w[i*n+j]
 				// every selected y must be >= every unselected y
 				for l := 0; l < n; l++ {
-					if A[i*n+l] == 0 && y[i*n+l] > y[i*n+j] {
+					if j != i && A[i*n+l] == 0 && y[i*n+l] > y[i*n+j] {
 						t.Fatalf("row %d: unselected %d has y %g > selected %d's %g", i, l, y[i*n+l], j, y[i*n+j])
 					}
 				}
@@ -141,8 +141,8 @@ func TestGradGumbelTopK(t *testing.T) {
 				t.Fatalf("A[%d][%d] = %g, not 0/1", i, j, A[i*n+j])
 			}
 		}
-		if ones != k {
-			t.Fatalf("row %d has %d ones, want k = %d", i, ones, k)
+		if ones != k+1 || A[i*n+i] != 1 {
+			t.Fatalf("row %d has %d ones (self %v), want self + k = %d", i, ones, A[i*n+i], k)
 		}
 	}
 	if math.Abs(loss-want) > 1e-12 {
@@ -176,7 +176,11 @@ func TestGradWarmup(t *testing.T) {
 	alpha := randVec(rng, n*n)
 	setAlpha(h.g, alpha)
 	_, grad := h.run(t)
-	assertClose(t, "warm-up forward", h.adj.Matrix(), alpha, 0)
+	wantF := append([]float64(nil), alpha...)
+	for i := 0; i < n; i++ {
+		wantF[i*n+i] = 1 // self always heard
+	}
+	assertClose(t, "warm-up forward", h.adj.Matrix(), wantF, 0)
 	num := centralDiff(func(a []float64) float64 {
 		s := 0.0
 		for i := range a {
@@ -184,6 +188,9 @@ func TestGradWarmup(t *testing.T) {
 		}
 		return s
 	}, alpha, 1e-5)
+	for i := 0; i < n; i++ {
+		num[i*n+i] = 0 // the diagonal is fixed at 1 (self always heard)
+	}
 	assertClose(t, "dL/dalpha (warm-up)", grad, num, 1e-8)
 }
 

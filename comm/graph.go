@@ -88,12 +88,16 @@ func (m Mode) String() string {
 // GraphConfig configures a communication graph.
 type GraphConfig struct {
 	N int // number of agents (> 0)
-	// Sparsity S in (0, 1]: each row keeps k = max(floor(N*S), 1) senders.
-	// NewGraph normalises it for fixed variants: 1 for Full, 0 for None, the
-	// fraction of nonzero entries for File.
+	// Sparsity S in (0, 1]: each receiver hears k = max(floor((N-1)*S), 1)
+	// other agents (see K), besides itself. NewGraph normalises it for
+	// fixed variants: 1 for Full, 0 for None, the fraction of nonzero
+	// off-diagonal entries for File.
 	Sparsity float64
-	Tau      float64 // Gumbel-softmax temperature (> 0); 0 means 1
-	Variant  Variant // "" means Learned
+	// Senders, if > 0, sets k directly (capped at N-1) and overrides
+	// Sparsity for the learned and random variants.
+	Senders int
+	Tau     float64 // Gumbel-softmax temperature (> 0); 0 means 1
+	Variant Variant // "" means Learned
 
 	// Schedule of the learned variant (see ModeAt).
 	Warmup     int     // iterations of warm-up (ModeWarmup)
@@ -106,35 +110,35 @@ type GraphConfig struct {
 
 // DefaultGraphConfig returns the reference settings for n agents: learned,
 // S = 0.4, tau = 1, 10 warm-up iterations, no freeze (post_ratio 0.5).
+// Seed 0: set it from the run's seed (it breaks ties and draws the random
+// variant).
 func DefaultGraphConfig(n int) GraphConfig {
 	return GraphConfig{N: n, Sparsity: 0.4, Tau: 1, Variant: Learned, Warmup: 10, PostRatio: 0.5}
 }
 
-// K returns the per-row number of senders k = max(floor(n*s), 1), capped at n.
-// A tiny tolerance keeps e.g. 10*0.3 = 2.9999999999999996 at 3.
+// K returns the number of other agents a receiver hears,
+// k = max(floor((n-1)*s), 1), capped at n-1 (0 for a single agent). The
+// receiver always hears itself besides: self-loops use no slot. A tiny
+// tolerance keeps e.g. 10*0.3 = 2.9999999999999996 at 3.
 func K(n int, s float64) int {
-	k := int(math.Floor(float64(n)*s + 1e-9))
-	if k < 1 {
-		k = 1
-	}
-	if k > n {
-		k = n
-	}
-	return k
+	k := int(math.Floor(float64(n-1)*s + 1e-9))
+	return min(max(k, 1), n-1)
 }
 
 // Graph is the communication graph: for the learned variant, the alpha logits
 // (N x N, rows = receivers, columns = senders: A[i][j] = 1 means agent i
 // receives from j); for fixed variants, a constant matrix.
 //
-// Diagonal: as in the reference (cformer.py takes the row top-k over all N
-// columns), the diagonal competes for the k slots like any sender; the
-// attention then forces the diagonal of the mask to 1 (every agent always
-// hears itself, see EffectiveMask). So a row of A has exactly k ones, and a
-// receiver hears k or k-1 other agents.
+// Diagonal: every agent always hears itself, and the self-loop uses none of
+// the k slots: the top-k of a row is taken over its N-1 off-diagonal
+// entries, and the diagonal of every adjacency is 1. (The reference,
+// cformer.py, lets the diagonal compete for the k slots, so that a receiver
+// hears k or k-1 others, and with k = 1 possibly nobody.) The diagonal of
+// alpha is unused and gets no gradient.
 //
 // Ties (alpha is initialised to ones, so every row is tied at the start) are
-// broken deterministically in favour of the lowest column index.
+// broken by a fixed random priority per entry drawn from the seeded stream
+// (GraphConfig.Seed), never by column index.
 type Graph struct {
 	cfg   GraphConfig
 	k     int
@@ -143,6 +147,7 @@ type Graph struct {
 	// Its own optimiser (not the model's) should own it.
 	Alpha *attention.Param
 	fixed []float64 // N*N, fixed variants
+	tie   []float64 // N*N tie-break priorities in [0, 1), from Seed
 }
 
 // NewGraph validates cfg and creates the graph. For the learned variant it
@@ -172,69 +177,84 @@ func NewGraph(ps *attention.Params, name string, cfg GraphConfig) (*Graph, error
 	if cfg.Variant == Full {
 		cfg.Sparsity = 1
 	}
-	if cfg.Variant == Learned || cfg.Variant == Random {
+	if (cfg.Variant == Learned || cfg.Variant == Random) && cfg.Senders == 0 {
 		if !(cfg.Sparsity > 0 && cfg.Sparsity <= 1) {
 			return nil, fmt.Errorf("comm: graph: sparsity = %v, must be in (0, 1]", cfg.Sparsity)
 		}
 	}
-	g := &Graph{cfg: cfg, dtype: ps.Dtype}
+	if cfg.Senders < 0 {
+		return nil, fmt.Errorf("comm: graph: senders = %d, must be >= 0 (0: from sparsity)", cfg.Senders)
+	}
+	g := &Graph{cfg: cfg, dtype: ps.Dtype, tie: tiePriorities(n, cfg.Seed)}
+	k := K(n, cfg.Sparsity)
+	if cfg.Senders > 0 {
+		k = min(cfg.Senders, n-1)
+	}
 	switch cfg.Variant {
 	case Learned:
-		g.k = K(n, cfg.Sparsity)
+		g.k = k
 		g.Alpha = ps.New(name, []int{n, n}, attention.Ones)
 	case Full:
-		g.k = n
+		g.k = n - 1
 		g.fixed = make([]float64, n*n)
 		for i := range g.fixed {
 			g.fixed[i] = 1
 		}
 	case None:
-		g.k = 1
+		g.k = 0
 		g.cfg.Sparsity = 0
 		g.fixed = make([]float64, n*n)
 		for i := 0; i < n; i++ {
 			g.fixed[i*n+i] = 1
 		}
 	case Random:
-		g.k = K(n, cfg.Sparsity)
+		g.k = k
 		g.fixed = RandomAdjacency(n, g.k, cfg.Seed)
 	case File:
 		m, err := flattenAdjacency(cfg.Adjacency, n)
 		if err != nil {
 			return nil, err
 		}
-		g.fixed = m
 		nz := 0
-		for i := 0; i < n; i++ { // k: the largest row count, informational only
+		for i := 0; i < n; i++ { // k: the largest row count of others, informational only
+			m[i*n+i] = 1
 			c := 0
 			for j := 0; j < n; j++ {
-				if m[i*n+j] != 0 {
+				if j != i && m[i*n+j] != 0 {
 					c++
 				}
 			}
 			g.k = max(g.k, c)
 			nz += c
 		}
-		g.cfg.Sparsity = float64(nz) / float64(n*n)
+		g.fixed = m
+		if n > 1 {
+			g.cfg.Sparsity = float64(nz) / float64(n*(n-1))
+		}
 	default:
 		return nil, fmt.Errorf("comm: graph: unknown variant %q", cfg.Variant)
 	}
 	return g, nil
 }
 
-// RandomAdjacency returns a fixed k-subset of the N columns per row (diagonal
-// included among the candidates, as for the learned graph), drawn from a PCG
-// stream derived from (seed, "comm/random-graph"). Same seed, same matrix.
+// RandomAdjacency returns, per row, the diagonal and a fixed k-subset of the
+// other N-1 columns, drawn from a PCG stream derived from (seed,
+// "comm/random-graph"). Same seed, same matrix.
 func RandomAdjacency(n, k int, seed uint64) []float64 {
 	rng := rand.New(rand.NewPCG(seed, streamRandomGraph))
 	m := make([]float64, n*n)
-	idx := make([]int, n)
+	idx := make([]int, 0, n)
+	k = min(k, n-1)
 	for i := 0; i < n; i++ {
-		for j := range idx {
-			idx[j] = j
+		m[i*n+i] = 1
+		idx = idx[:0]
+		for j := 0; j < n; j++ {
+			if j != i {
+				idx = append(idx, j)
+			}
 		}
 		for t := 0; t < k; t++ { // partial Fisher-Yates
-			r := t + rng.IntN(n-t)
+			r := t + rng.IntN(len(idx)-t)
 			idx[t], idx[r] = idx[r], idx[t]
 			m[i*n+idx[t]] = 1
 		}
@@ -242,9 +262,22 @@ func RandomAdjacency(n, k int, seed uint64) []float64 {
 	return m
 }
 
+// tiePriorities returns N*N priorities in [0, 1) from a PCG stream derived
+// from (seed, "comm/tie"): among equal logits the entry with the higher
+// priority wins, so ties break at random but reproducibly.
+func tiePriorities(n int, seed uint64) []float64 {
+	rng := rand.New(rand.NewPCG(seed, streamTie))
+	t := make([]float64, n*n)
+	for i := range t {
+		t[i] = rng.Float64()
+	}
+	return t
+}
+
 // stream constants: the second PCG word, one per purpose.
 const (
 	streamRandomGraph = 0x636f6d6d2f726e64 // "comm/rnd"
+	streamTie         = 0x636f6d6d2f746965 // "comm/tie"
 )
 
 func flattenAdjacency(a [][]float64, n int) ([]float64, error) {
@@ -333,8 +366,9 @@ func (g *Graph) Probabilities() []float64 {
 	return out
 }
 
-// Exact returns the exact graph (N*N of 0/1): the row top-k of alpha for the
-// learned variant (lowest index wins ties), the constant matrix otherwise.
+// Exact returns the exact graph (N*N of 0/1, diagonal 1): the diagonal and
+// the top-k of each row's off-diagonal alpha for the learned variant (ties
+// broken by the seeded priorities), the constant matrix otherwise.
 func (g *Graph) Exact() []float64 {
 	n := g.cfg.N
 	out := make([]float64, n*n)
@@ -342,7 +376,7 @@ func (g *Graph) Exact() []float64 {
 		copy(out, g.fixed)
 		return out
 	}
-	topKRows(out, g.Logits(), n, g.k, make([]int, n))
+	topKRows(out, g.Logits(), g.tie, n, g.k, make([]int, n))
 	return out
 }
 
@@ -358,7 +392,7 @@ func (g *Graph) Matrix(m Mode, noise []float64) []float64 {
 		return out
 	}
 	alpha := g.Logits()
-	forwardAdjacency(out, alpha, noise, m, n, g.k, g.cfg.Tau, make([]float64, n*n), make([]int, n))
+	forwardAdjacency(out, alpha, noise, g.tie, m, n, g.k, g.cfg.Tau, make([]float64, n*n), make([]int, n))
 	return out
 }
 
@@ -443,19 +477,23 @@ func gumbel(rng *rand.Rand) float64 {
 
 // forwardAdjacency computes the forward value of A into out for mode m.
 // ys is an N*N scratch, idx an N scratch.
-func forwardAdjacency(out, alpha, noise []float64, m Mode, n, k int, tau float64, ys []float64, idx []int) {
+func forwardAdjacency(out, alpha, noise, tie []float64, m Mode, n, k int, tau float64, ys []float64, idx []int) {
 	switch m {
 	case ModeWarmup:
 		copy(out, alpha)
+		for i := 0; i < n; i++ {
+			out[i*n+i] = 1
+		}
 	case ModeSample:
 		rowSoftmax(ys, alpha, noise, n, 1/tau)
-		topKRows(out, ys, n, k, idx)
+		topKRows(out, ys, tie, n, k, idx)
 	default: // exact and frozen: top-k of alpha (same indices as of softmax(alpha))
-		topKRows(out, alpha, n, k, idx)
+		topKRows(out, alpha, tie, n, k, idx)
 	}
 }
 
-// backwardAdjacency computes dL/dalpha from dL/dA (gA) for mode m.
+// backwardAdjacency computes dL/dalpha from dL/dA (gA) for mode m. The
+// diagonal of alpha gets no gradient.
 func backwardAdjacency(out, alpha, noise, gA []float64, m Mode, n int, tau float64, ys []float64) {
 	switch m {
 	case ModeWarmup:
@@ -464,7 +502,8 @@ func backwardAdjacency(out, alpha, noise, gA []float64, m Mode, n int, tau float
 		if m == ModeExact {
 			noise, tau = nil, 1
 		}
-		// straight-through: the gradient of y = softmax_row((alpha+g)/tau):
+		// straight-through: the gradient of y = softmax_row((alpha+g)/tau)
+		// over the off-diagonal entries:
 		// dalpha_ij = y_ij (gA_ij - sum_l gA_il y_il) / tau.
 		rowSoftmax(ys, alpha, noise, n, 1/tau)
 		for i := 0; i < n; i++ {
@@ -472,24 +511,31 @@ func backwardAdjacency(out, alpha, noise, gA []float64, m Mode, n int, tau float
 			ga := gA[i*n : (i+1)*n]
 			dot := 0.0
 			for j := range r {
-				dot += ga[j] * r[j]
+				if j != i {
+					dot += ga[j] * r[j]
+				}
 			}
 			for j := range r {
 				out[i*n+j] = r[j] * (ga[j] - dot) / tau
 			}
 		}
 	default: // frozen
-		for i := range out {
-			out[i] = 0
-		}
+		clear(out)
+	}
+	for i := 0; i < n; i++ {
+		out[i*n+i] = 0
 	}
 }
 
-// rowSoftmax writes softmax_row((x + noise) * scale) into out (noise may be nil).
+// rowSoftmax writes softmax_row((x + noise) * scale) over each row's
+// off-diagonal entries into out (diagonal 0; noise may be nil).
 func rowSoftmax(out, x, noise []float64, n int, scale float64) {
 	for i := 0; i < n; i++ {
 		mx := math.Inf(-1)
 		for j := 0; j < n; j++ {
+			if j == i {
+				continue
+			}
 			v := x[i*n+j]
 			if noise != nil {
 				v += noise[i*n+j]
@@ -502,9 +548,16 @@ func rowSoftmax(out, x, noise []float64, n int, scale float64) {
 		}
 		s := 0.0
 		for j := 0; j < n; j++ {
+			if j == i {
+				out[i*n+j] = 0
+				continue
+			}
 			e := math.Exp(out[i*n+j] - mx)
 			out[i*n+j] = e
 			s += e
+		}
+		if s == 0 { // a single agent
+			continue
 		}
 		for j := 0; j < n; j++ {
 			out[i*n+j] /= s
@@ -512,25 +565,27 @@ func rowSoftmax(out, x, noise []float64, n int, scale float64) {
 	}
 }
 
-// topKRows writes the k-hot of each row's k largest values of x into out;
-// among equal values the lowest column index wins (a NaN loses to any
-// number). idx is an N scratch. Cost O(k*N) per row.
-func topKRows(out, x []float64, n, k int, idx []int) {
+// topKRows writes, per row, 1 on the diagonal and on the k largest
+// off-diagonal values of x, 0 elsewhere; among equal values the higher tie
+// priority wins (a NaN loses to any number). idx is an N scratch. Cost
+// O(k*N) per row.
+func topKRows(out, x, tie []float64, n, k int, idx []int) {
 	for i := 0; i < n; i++ {
 		row := x[i*n : (i+1)*n]
+		pr := tie[i*n : (i+1)*n]
 		o := out[i*n : (i+1)*n]
 		for j := range o {
 			o[j] = 0
 			idx[j] = 0 // 1 = taken
 		}
-		for t := 0; t < k; t++ {
+		o[i], idx[i] = 1, 1
+		for t := 0; t < min(k, n-1); t++ {
 			best := -1
 			for j := 0; j < n; j++ {
 				if idx[j] != 0 {
 					continue
 				}
-				// strict > keeps the lowest index among ties
-				if best < 0 || row[j] > row[best] || (math.IsNaN(row[best]) && !math.IsNaN(row[j])) {
+				if best < 0 || better(row[j], pr[j], row[best], pr[best]) {
 					best = j
 				}
 			}
@@ -538,4 +593,17 @@ func topKRows(out, x []float64, n, k int, idx []int) {
 			o[best] = 1
 		}
 	}
+}
+
+// better reports whether value a (tie priority pa) ranks above b (pb).
+func better(a, pa, b, pb float64) bool {
+	switch {
+	case math.IsNaN(a):
+		return false
+	case math.IsNaN(b):
+		return true
+	case a != b:
+		return a > b
+	}
+	return pa > pb
 }

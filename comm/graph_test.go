@@ -3,6 +3,7 @@ package comm
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/commgraph/commgraph/attention"
@@ -36,7 +37,7 @@ func TestK(t *testing.T) {
 		n    int
 		s    float64
 		want int
-	}{{3, 0.4, 1}, {5, 0.4, 2}, {10, 0.4, 4}, {10, 0.3, 3}, {20, 0.4, 8}, {4, 0.1, 1}, {7, 1, 7}}
+	}{{3, 0.4, 1}, {5, 0.4, 1}, {10, 0.4, 3}, {11, 0.3, 3}, {21, 0.4, 8}, {4, 0.1, 1}, {7, 1, 6}, {1, 0.4, 0}}
 	for _, c := range cases {
 		if got := K(c.n, c.s); got != c.want {
 			t.Errorf("K(%d, %g) = %d, want %d", c.n, c.s, got, c.want)
@@ -45,8 +46,8 @@ func TestK(t *testing.T) {
 }
 
 // TestSampledRowsHaveKOnes: every Gumbel top-k sample (float32 graph, many
-// draws) has exactly k ones per row, and the effective mask always contains
-// the diagonal.
+// draws) has the diagonal and exactly k other ones per row (self-loops use
+// no slot), and the effective mask always contains the diagonal.
 func TestSampledRowsHaveKOnes(t *testing.T) {
 	for _, n := range []int{1, 3, 6, 10} {
 		g := mustGraph(t, tensor.Float32, GraphConfig{N: n, Sparsity: 0.4, Tau: 1})
@@ -70,8 +71,8 @@ func TestSampledRowsHaveKOnes(t *testing.T) {
 				}
 			}
 			for i := 0; i < n; i++ {
-				if c := rowOnes(m, n, i); c != g.K() {
-					t.Fatalf("N=%d draw %d row %d: %d ones, want k = %d", n, draw, i, c, g.K())
+				if c := rowOnes(m, n, i); c != g.K()+1 || m[i*n+i] != 1 {
+					t.Fatalf("N=%d draw %d row %d: %d ones (self %v), want self + k = %d", n, draw, i, c, m[i*n+i], g.K())
 				}
 			}
 			EffectiveMask(mask, m, nil, n)
@@ -106,25 +107,17 @@ func toF32(v []float64) []float32 {
 	return o
 }
 
-// TestTieBreakLowestIndex: alpha starts at ones, so the exact graph keeps the
-// k lowest column indices in every row.
-func TestTieBreakLowestIndex(t *testing.T) {
+// TestInitialProbabilities: alpha starts at ones, so every off-diagonal
+// probability is 1/(N-1) and the diagonal 0.
+func TestInitialProbabilities(t *testing.T) {
 	g := mustGraph(t, tensor.Float64, GraphConfig{N: 5, Sparsity: 0.4})
-	m := g.Exact()
-	for i := 0; i < 5; i++ {
-		for j := 0; j < 5; j++ {
-			want := 0.0
-			if j < 2 {
-				want = 1
-			}
-			if m[i*5+j] != want {
-				t.Fatalf("exact[%d][%d] = %g, want %g", i, j, m[i*5+j], want)
-			}
+	for e, p := range g.Probabilities() {
+		want := 0.25
+		if e/5 == e%5 {
+			want = 0
 		}
-	}
-	for _, p := range g.Probabilities() {
-		if p != 0.2 {
-			t.Fatalf("initial probability %g, want 0.2", p)
+		if p != want {
+			t.Fatalf("initial probability [%d][%d] = %g, want %g", e/5, e%5, p, want)
 		}
 	}
 }
@@ -144,7 +137,7 @@ func TestFullAndSparsityOne(t *testing.T) {
 			}
 		}
 	}
-	if full.Learnable() || full.K() != n {
+	if full.Learnable() || full.K() != n-1 {
 		t.Fatalf("full: learnable %v k %d", full.Learnable(), full.K())
 	}
 	if MessagesPerStep(full.Exact(), nil, n) != n*(n-1) {
@@ -313,39 +306,100 @@ func TestAccounting(t *testing.T) {
 }
 
 // TestTopKRows checks the selection against a sort-based reference on rows
-// with many ties, and NaN handling.
+// with many ties: the diagonal is always 1 and uses no slot, k off-diagonal
+// entries are chosen, ties go to the higher priority, NaN loses.
 func TestTopKRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	const n = 9
 	x := make([]float64, n*n)
 	out := make([]float64, n*n)
 	idx := make([]int, n)
+	tie := tiePriorities(n, 5)
 	for trial := 0; trial < 200; trial++ {
 		for i := range x {
 			x[i] = float64(rng.IntN(4)) // heavy ties
 		}
-		k := 1 + rng.IntN(n)
-		topKRows(out, x, n, k, idx)
+		k := 1 + rng.IntN(n-1)
+		topKRows(out, x, tie, n, k, idx)
 		for i := 0; i < n; i++ {
-			// reference: columns ordered by (value desc, index asc), take k
-			order := make([]int, n)
-			for j := range order {
-				order[j] = j
+			// reference: off-diagonal columns ordered by (value desc, priority desc), take k
+			var order []int
+			for j := 0; j < n; j++ {
+				if j != i {
+					order = append(order, j)
+				}
 			}
-			for a := 1; a < n; a++ { // insertion sort, stable
-				for b := a; b > 0 && x[i*n+order[b]] > x[i*n+order[b-1]]; b-- {
+			key := func(j int) [2]float64 { return [2]float64{x[i*n+j], tie[i*n+j]} }
+			for a := 1; a < len(order); a++ { // insertion sort
+				for b := a; b > 0 && (key(order[b])[0] > key(order[b-1])[0] || key(order[b])[0] == key(order[b-1])[0] && key(order[b])[1] > key(order[b-1])[1]); b-- {
 					order[b], order[b-1] = order[b-1], order[b]
 				}
 			}
 			want := make([]float64, n)
+			want[i] = 1
 			for _, j := range order[:k] {
 				want[j] = 1
 			}
 			assertClose(t, "top-k row", out[i*n:(i+1)*n], want, 0)
 		}
 	}
-	row := []float64{math.NaN(), 1, math.NaN(), 0}
+	row := []float64{5, math.NaN(), 1, math.NaN()}
 	o := make([]float64, 16)
-	topKRows(o, append(row, make([]float64, 12)...), 4, 3, make([]int, 4))
-	assertClose(t, "NaN row", o[:4], []float64{1, 1, 0, 1}, 0)
+	topKRows(o, append(row, make([]float64, 12)...), tie, 4, 1, make([]int, 4))
+	assertClose(t, "NaN row", o[:4], []float64{1, 0, 1, 0}, 0)
+}
+
+// TestTiesBreakBySeed: a tied row (alpha at its initial ones) is decided by
+// the seeded priorities: the same seed gives the same graph, other seeds
+// give other graphs, and the lowest indices are not favoured.
+func TestTiesBreakBySeed(t *testing.T) {
+	const n, k = 8, 2
+	exact := func(seed uint64) []float64 {
+		g, err := NewGraph(attention.NewParams(tensor.Float64), "a", GraphConfig{N: n, Senders: k, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g.Exact()
+	}
+	a1, a2 := exact(7), exact(7)
+	assertClose(t, "same seed", a1, a2, 0)
+	distinct := 0
+	low := 0 // rows that chose the k lowest other indices
+	for seed := uint64(1); seed <= 20; seed++ {
+		e := exact(seed)
+		if !slices.Equal(e, a1) {
+			distinct++
+		}
+		for i := 0; i < n; i++ {
+			c := 0
+			for j := 0; j < n; j++ {
+				if j != i && e[i*n+j] == 1 {
+					c++
+				}
+			}
+			if c != k || e[i*n+i] != 1 {
+				t.Fatalf("seed %d row %d: %d senders and self %v, want %d and 1", seed, i, c, e[i*n+i], k)
+			}
+			lowest := 0
+			for j, got := 0, 0; j < n && got < k; j++ {
+				if j == i {
+					continue
+				}
+				got++
+				if e[i*n+j] == 1 {
+					lowest++
+				}
+			}
+			if lowest == k {
+				low++
+			}
+		}
+	}
+	if distinct < 15 {
+		t.Errorf("only %d of 20 seeds give a graph different from seed 7's", distinct)
+	}
+	// Chance of a row picking exactly the 2 lowest of 7 others: 1/21.
+	if low > 30 {
+		t.Errorf("%d of 160 rows chose the lowest indices: ties favour low indices", low)
+	}
 }

@@ -102,7 +102,7 @@ func (op *adjOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(a.alpha) != n*n {
 		return nil, fmt.Errorf("comm: adjacency: alpha has %d entries, want %d", len(a.alpha), n*n)
 	}
-	forwardAdjacency(a.last, a.alpha, a.noise, a.mode, n, g.k, g.cfg.Tau, a.ys, a.idx)
+	forwardAdjacency(a.last, a.alpha, a.noise, g.tie, a.mode, n, g.k, g.cfg.Tau, a.ys, a.idx)
 	return floatsTensor(t.Dtype(), []int{n, n}, a.last), nil
 }
 

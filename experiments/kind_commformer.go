@@ -1,11 +1,7 @@
 package experiments
 
 import (
-	"bytes"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
-	"io"
 
 	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/marl"
@@ -41,8 +37,8 @@ func buildCommFormer(c commformer.Config, task *Task, run RunInfo) (marl.Algorit
 	return &learnerRun{Trainer: tr, design: task.Design}, nil
 }
 
-// learnerRun adapts a commformer.Trainer to the runner: it saves the
-// design-evaluation cache with the trainer state (so unique_evals continue
+// learnerRun adapts a commformer.Trainer to the runner: it keeps the
+// design-evaluation cache in the trainer's checkpoint (so unique_evals continue
 // exactly after a resume) and exposes graph snapshots.
 type learnerRun struct {
 	*commformer.Trainer
@@ -51,49 +47,25 @@ type learnerRun struct {
 
 func (r *learnerRun) GraphSnapshot() (any, error) { return r.Trainer.Snapshot() }
 
-// Save writes the trainer state followed by the design-evaluation cache.
-func (r *learnerRun) Save(w io.Writer) error {
-	var b bytes.Buffer
-	if err := r.Trainer.Save(&b); err != nil {
-		return err
+// Checkpoint is the trainer's checkpoint with the design-evaluation cache.
+func (r *learnerRun) Checkpoint() (*marl.Checkpoint, error) {
+	c, err := r.Trainer.Checkpoint()
+	if err != nil {
+		return nil, err
 	}
-	hdr := binary.LittleEndian.AppendUint64(nil, uint64(b.Len()))
-	if _, err := w.Write(hdr); err != nil {
-		return err
-	}
-	if _, err := w.Write(b.Bytes()); err != nil {
-		return err
-	}
-	var recs []envs.CountedRecord
 	if r.design != nil {
-		recs = r.design.Space().Records()
+		c.Evaluations = r.design.Space().Records()
 	}
-	return json.NewEncoder(w).Encode(recs)
+	return c, nil
 }
 
-// Load restores a state written by Save.
-func (r *learnerRun) Load(rd io.Reader) error {
-	var hdr [8]byte
-	if _, err := io.ReadFull(rd, hdr[:]); err != nil {
-		return fmt.Errorf("learner checkpoint: %w", err)
-	}
-	n := binary.LittleEndian.Uint64(hdr[:])
-	if n > 1<<34 {
-		return fmt.Errorf("learner checkpoint: trainer state of %d bytes", n)
-	}
-	blob := make([]byte, n)
-	if _, err := io.ReadFull(rd, blob); err != nil {
-		return fmt.Errorf("learner checkpoint: %w", err)
-	}
-	if err := r.Trainer.Load(bytes.NewReader(blob)); err != nil {
+// Restore restores a state returned by Checkpoint.
+func (r *learnerRun) Restore(c *marl.Checkpoint) error {
+	if err := r.Trainer.Restore(c); err != nil {
 		return err
 	}
-	var recs []envs.CountedRecord
-	if err := json.NewDecoder(rd).Decode(&recs); err != nil {
-		return fmt.Errorf("learner checkpoint: evaluation cache: %w", err)
-	}
 	if r.design != nil {
-		return r.design.Space().Restore(recs)
+		return r.design.Space().Restore(c.Evaluations)
 	}
 	return nil
 }

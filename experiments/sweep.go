@@ -16,6 +16,8 @@ import (
 	"sync"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/commgraph/commgraph/envs/fsutil"
 )
 
 // Sweep is a sweep file: a base run config, overrides for every trial, a
@@ -360,7 +362,7 @@ func (sw *Sweep) WriteTrials(trials []Trial) (string, error) {
 		b.WriteByte('\n')
 	}
 	path := filepath.Join(root, "trials.jsonl")
-	return path, WriteFileAtomic(path, b.Bytes())
+	return path, fsutil.WriteFile(path, b.Bytes())
 }
 
 // SweepResult reports what a sweep execution did.

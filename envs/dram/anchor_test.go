@@ -16,7 +16,7 @@ func TestAnchors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := sim.Run(tr, DefaultConfig())
+		res, err := sim.Run(tr, defaultConfig())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,7 @@ func BenchmarkSimulate(b *testing.B) {
 		for _, c := range []struct {
 			name string
 			cfg  Config
-		}{{"base", DefaultConfig()}, {"fast", FastConfig()}} {
+		}{{"base", defaultConfig()}, {"fast", fastConfig()}} {
 			b.Run(name+"/"+c.name, func(b *testing.B) {
 				sim := NewSimulator(nil, nil)
 				if _, err := sim.Run(tr, c.cfg); err != nil { // warm the reusable state

@@ -13,7 +13,7 @@ func TestConcurrentSimulators(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr.Requests = tr.Requests[:2000] // keep -race fast
-	cfgs := []Config{DefaultConfig(), FastConfig(), {PageClosedAdaptive, SchedFrFcfsGrp, BufShared, 4, RespReorder, RefreshAllBank, 2, 3, ArbReorder, 3}}
+	cfgs := []Config{defaultConfig(), fastConfig(), {int(PageClosedAdaptive), int(SchedFrFcfsGrp), int(BufShared), 4, int(RespReorder), int(RefreshAllBank), 2, 3, int(ArbReorder), 3}}
 	want := make([]Result, len(cfgs))
 	seq := NewSimulator(nil, nil)
 	for i, c := range cfgs {

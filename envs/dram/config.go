@@ -23,46 +23,79 @@ const (
 	NumKnobs
 )
 
-// Value indices of the categorical knobs.
+// PagePolicy is a value of the PagePolicy knob.
+type PagePolicy int
+
+// PagePolicy values.
 const (
-	PageOpen = iota
+	PageOpen PagePolicy = iota
 	PageOpenAdaptive
 	PageClosed
 	PageClosedAdaptive
 )
 
+// Scheduler is a value of the Scheduler knob.
+type Scheduler int
+
 // Scheduler values.
 const (
-	SchedFifo = iota
+	SchedFifo Scheduler = iota
 	SchedFrFcfsGrp
 	SchedFrFcfs
 )
 
+// SchedulerBuffer is a value of the SchedulerBuffer knob.
+type SchedulerBuffer int
+
 // SchedulerBuffer values.
 const (
-	BufBankwise = iota
+	BufBankwise SchedulerBuffer = iota
 	BufReadWrite
 	BufShared
 )
 
+// RespQueue is a value of the RespQueue knob.
+type RespQueue int
+
 // RespQueue values.
 const (
-	RespFifo = iota
+	RespFifo RespQueue = iota
 	RespReorder
 )
 
+// RefreshPolicy is a value of the RefreshPolicy knob.
+type RefreshPolicy int
+
 // RefreshPolicy values.
 const (
-	RefreshNone = iota
+	RefreshNone RefreshPolicy = iota
 	RefreshAllBank
 )
 
+// Arbiter is a value of the Arbiter knob.
+type Arbiter int
+
 // Arbiter values.
 const (
-	ArbSimple = iota
+	ArbSimple Arbiter = iota
 	ArbFifo
 	ArbReorder
 )
+
+func (v PagePolicy) String() string      { return valueName(KnobPagePolicy, int(v)) }
+func (v Scheduler) String() string       { return valueName(KnobScheduler, int(v)) }
+func (v SchedulerBuffer) String() string { return valueName(KnobSchedulerBuffer, int(v)) }
+func (v RespQueue) String() string       { return valueName(KnobRespQueue, int(v)) }
+func (v RefreshPolicy) String() string   { return valueName(KnobRefreshPolicy, int(v)) }
+func (v Arbiter) String() string         { return valueName(KnobArbiter, int(v)) }
+
+// valueName spells value index v of knob k, or Knob(v) when out of range.
+func valueName(k, v int) string {
+	if v < 0 || v >= len(knobs[k].Values) {
+		return fmt.Sprintf("%s(%d)", knobs[k].Name, v)
+	}
+	return knobs[k].Values[v]
+}
 
 var knobs = [NumKnobs]envs.Knob{
 	{Name: "PagePolicy", Values: []string{"Open", "OpenAdaptive", "Closed", "ClosedAdaptive"}},
@@ -86,9 +119,9 @@ func Knobs() []envs.Knob {
 	return out
 }
 
-// KnobIndex returns the index of the knob with the given name
+// knobIndex returns the index of the knob with the given name
 // (case-insensitive), or -1.
-func KnobIndex(name string) int {
+func knobIndex(name string) int {
 	for i, k := range knobs {
 		if strings.EqualFold(k.Name, name) {
 			return i
@@ -101,21 +134,21 @@ func KnobIndex(name string) int {
 // its first value (the ArchGym starting point, policy.json).
 type Config [NumKnobs]int
 
-// DefaultConfig returns the configuration with every knob at its first value.
-func DefaultConfig() Config { return Config{} }
+// defaultConfig returns the configuration with every knob at its first value.
+func defaultConfig() Config { return Config{} }
 
-// FastConfig returns Open/FrFcfs/Bankwise/128/Fifo/AllBank/1/1/Simple/128,
+// fastConfig returns Open/FrFcfs/Bankwise/128/Fifo/AllBank/1/1/Simple/128,
 // the "fast" configuration of the benchmarks.
-func FastConfig() Config {
-	return Config{PageOpen, SchedFrFcfs, BufBankwise, 7, RespFifo, RefreshAllBank, 0, 0, ArbSimple, 7}
+func fastConfig() Config {
+	return Config{int(PageOpen), int(SchedFrFcfs), int(BufBankwise), 7, int(RespFifo), int(RefreshAllBank), 0, 0, int(ArbSimple), 7}
 }
 
 func allowed(k int) string { return strings.Join(knobs[k].Values, ", ") }
 
-// Set sets knob name to value (knob names are case-insensitive, values
+// set sets knob name to value (knob names are case-insensitive, values
 // must match one of the allowed spellings, case-insensitively).
-func (c *Config) Set(name, value string) error {
-	k := KnobIndex(strings.TrimSpace(name))
+func (c *Config) set(name, value string) error {
+	k := knobIndex(strings.TrimSpace(name))
 	if k < 0 {
 		names := make([]string, NumKnobs)
 		for i, kn := range knobs {
@@ -157,22 +190,22 @@ func ParseConfig(pairs []string) (Config, error) {
 		if !ok {
 			return c, fmt.Errorf("setting %q: want Knob=Value", p)
 		}
-		if err := c.Set(name, value); err != nil {
+		if err := c.set(name, value); err != nil {
 			return c, err
 		}
 	}
 	return c, nil
 }
 
-// ConfigFromValues builds a Config from one value string per knob in knob
+// configFromValues builds a Config from one value string per knob in knob
 // order (for example the knob columns of a reference CSV row).
-func ConfigFromValues(values []string) (Config, error) {
+func configFromValues(values []string) (Config, error) {
 	var c Config
 	if len(values) != NumKnobs {
 		return c, fmt.Errorf("want %d knob values, got %d", NumKnobs, len(values))
 	}
 	for k, v := range values {
-		if err := c.Set(knobs[k].Name, v); err != nil {
+		if err := c.set(knobs[k].Name, v); err != nil {
 			return c, err
 		}
 	}
@@ -192,8 +225,8 @@ func (c Config) Validate() error {
 // Value returns the value string of knob k.
 func (c Config) Value(k int) string { return knobs[k].Values[c[k]] }
 
-// Pairs returns the configuration as "Knob=Value" strings in knob order.
-func (c Config) Pairs() []string {
+// pairs returns the configuration as "Knob=Value" strings in knob order.
+func (c Config) pairs() []string {
 	out := make([]string, NumKnobs)
 	for k := range c {
 		out[k] = knobs[k].Name + "=" + c.Value(k)
@@ -217,17 +250,37 @@ func (c Config) String() string {
 	return b.String()
 }
 
-// size helpers for the numeric knobs.
-func pow2(i int) int { return 1 << i }
+// Typed accessors of the categorical knobs.
 
-// BufferSize returns the RequestBufferSize value.
-func (c Config) BufferSize() int { return pow2(c[KnobRequestBufferSize]) }
+// PagePolicy returns the PagePolicy value.
+func (c Config) PagePolicy() PagePolicy { return PagePolicy(c[KnobPagePolicy]) }
 
-// MaxActive returns the MaxActiveTransactions value.
-func (c Config) MaxActive() int { return pow2(c[KnobMaxActiveTransactions]) }
+// Scheduler returns the Scheduler value.
+func (c Config) Scheduler() Scheduler { return Scheduler(c[KnobScheduler]) }
 
-// MaxPostponed returns the RefreshMaxPostponed value.
-func (c Config) MaxPostponed() int { return pow2(c[KnobRefreshMaxPostponed]) }
+// SchedulerBuffer returns the SchedulerBuffer value.
+func (c Config) SchedulerBuffer() SchedulerBuffer { return SchedulerBuffer(c[KnobSchedulerBuffer]) }
 
-// MaxPulledin returns the RefreshMaxPulledin value.
-func (c Config) MaxPulledin() int { return pow2(c[KnobRefreshMaxPulledin]) }
+// RespQueue returns the RespQueue value.
+func (c Config) RespQueue() RespQueue { return RespQueue(c[KnobRespQueue]) }
+
+// RefreshPolicy returns the RefreshPolicy value.
+func (c Config) RefreshPolicy() RefreshPolicy { return RefreshPolicy(c[KnobRefreshPolicy]) }
+
+// Arbiter returns the Arbiter value.
+func (c Config) Arbiter() Arbiter { return Arbiter(c[KnobArbiter]) }
+
+// The numeric knobs take the values 1, 2, 4, ..., one power of two per
+// value index.
+
+// bufferSize returns the RequestBufferSize value.
+func (c Config) bufferSize() int { return 1 << c[KnobRequestBufferSize] }
+
+// maxActive returns the MaxActiveTransactions value.
+func (c Config) maxActive() int { return 1 << c[KnobMaxActiveTransactions] }
+
+// maxPostponed returns the RefreshMaxPostponed value.
+func (c Config) maxPostponed() int { return 1 << c[KnobRefreshMaxPostponed] }
+
+// maxPulledIn returns the RefreshMaxPulledin value.
+func (c Config) maxPulledIn() int { return 1 << c[KnobRefreshMaxPulledin] }

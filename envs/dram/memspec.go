@@ -37,11 +37,8 @@ type MemSpec struct {
 	Power         Power
 }
 
-// TCKps returns the clock period in picoseconds (as a float).
-func (m *MemSpec) TCKps() float64 { return 1e6 / m.ClockMHz }
-
-// BytesPerBurst returns the bytes moved by one column command on the DIMM.
-func (m *MemSpec) BytesPerBurst() int { return m.BurstLength * m.Width * m.DevicesOnDIMM / 8 }
+// bytesPerBurst returns the bytes moved by one column command on the DIMM.
+func (m *MemSpec) bytesPerBurst() int { return m.BurstLength * m.Width * m.DevicesOnDIMM / 8 }
 
 type memspecJSON struct {
 	Memspec *struct {
@@ -74,13 +71,13 @@ type memspecJSON struct {
 const defaultMemSpecFile = "data/MICRON_1Gb_DDR3-1600_8bit_G.json"
 const defaultMappingFile = "data/am_ddr3_8x1Gbx8_dimm_p1KB_rbc.json"
 
-// DefaultMemSpec returns the embedded Micron 1Gb DDR3-1600 x8 memspec.
-func DefaultMemSpec() *MemSpec {
+// defaultMemSpec returns the embedded Micron 1Gb DDR3-1600 x8 memspec.
+func defaultMemSpec() *MemSpec {
 	data, err := dataFS.ReadFile(defaultMemSpecFile)
 	if err != nil {
 		panic(err) // embedded at build time
 	}
-	m, err := ParseMemSpec(data, defaultMemSpecFile)
+	m, err := parseMemSpec(data, defaultMemSpecFile)
 	if err != nil {
 		panic(err)
 	}
@@ -93,12 +90,12 @@ func LoadMemSpec(path string) (*MemSpec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("memspec: %w", err)
 	}
-	return ParseMemSpec(data, path)
+	return parseMemSpec(data, path)
 }
 
-// ParseMemSpec decodes a DRAMSys memspec; file is used in error messages.
+// parseMemSpec decodes a DRAMSys memspec; file is used in error messages.
 // Only DDR3 devices are supported by the controller model.
-func ParseMemSpec(data []byte, file string) (*MemSpec, error) {
+func parseMemSpec(data []byte, file string) (*MemSpec, error) {
 	var j memspecJSON
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&j); err != nil {
@@ -200,13 +197,13 @@ type mappingJSON struct {
 	} `json:"CONGEN"`
 }
 
-// DefaultAddressMapping returns the embedded DDR3 DIMM row-bank-column mapping.
-func DefaultAddressMapping() *AddressMapping {
+// defaultAddressMapping returns the embedded DDR3 DIMM row-bank-column mapping.
+func defaultAddressMapping() *AddressMapping {
 	data, err := dataFS.ReadFile(defaultMappingFile)
 	if err != nil {
 		panic(err)
 	}
-	am, err := ParseAddressMapping(data, defaultMappingFile)
+	am, err := parseAddressMapping(data, defaultMappingFile)
 	if err != nil {
 		panic(err)
 	}
@@ -219,11 +216,11 @@ func LoadAddressMapping(path string) (*AddressMapping, error) {
 	if err != nil {
 		return nil, fmt.Errorf("address mapping: %w", err)
 	}
-	return ParseAddressMapping(data, path)
+	return parseAddressMapping(data, path)
 }
 
-// ParseAddressMapping decodes a CONGEN address mapping.
-func ParseAddressMapping(data []byte, file string) (*AddressMapping, error) {
+// parseAddressMapping decodes a CONGEN address mapping.
+func parseAddressMapping(data []byte, file string) (*AddressMapping, error) {
 	var j mappingJSON
 	if err := json.Unmarshal(data, &j); err != nil {
 		return nil, fmt.Errorf("address mapping %s: %w", file, jsonErr(data, err))
@@ -256,7 +253,7 @@ func extract(addr uint64, bits []int) uint32 {
 	return v
 }
 
-// Decode returns the bank and row of a byte address.
-func (am *AddressMapping) Decode(addr uint64) (bank, row uint32) {
+// decode returns the bank and row of a byte address.
+func (am *AddressMapping) decode(addr uint64) (bank, row uint32) {
 	return extract(addr, am.BankBits), extract(addr, am.RowBits)
 }

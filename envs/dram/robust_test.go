@@ -16,7 +16,7 @@ func TestParseTraceFormats(t *testing.T) {
 3: read 0X80 # trailing comment
 7 write 0xC0
 `
-	tr, err := ParseTrace(strings.NewReader(in), "x.stl", false)
+	tr, err := parseTrace(strings.NewReader(in), "x.stl", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestParseTraceErrors(t *testing.T) {
 		{"# nothing\n", "t.stl: trace has no requests"},
 		{"99999999999999999999: read 0x0\n", "t.stl:1: bad timestamp"},
 	} {
-		_, err := ParseTrace(strings.NewReader(c.in), "t.stl", false)
+		_, err := parseTrace(strings.NewReader(c.in), "t.stl", false)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: got error %v, want it to contain %q", c.in, err, c.want)
 		}
@@ -67,16 +67,16 @@ func TestRelativeTrace(t *testing.T) {
 	if !tr.Relative || tr.Name != "r" {
 		t.Fatalf("got %+v", tr)
 	}
-	abs, err := ParseTrace(strings.NewReader("0: read 0x0\n100: read 0x40\n200: read 0x80\n"), "a.stl", false)
+	abs, err := parseTrace(strings.NewReader("0: read 0x0\n100: read 0x40\n200: read 0x80\n"), "a.stl", false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sim := NewSimulator(nil, nil)
-	rr, err := sim.Run(tr, DefaultConfig())
+	rr, err := sim.Run(tr, defaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	ra, err := sim.Run(abs, DefaultConfig())
+	ra, err := sim.Run(abs, defaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,10 +127,10 @@ func TestConfigParsing(t *testing.T) {
 	if c.String() != "Closed/Fifo/Bankwise/16/Fifo/NoRefresh/1/1/Reorder/1" {
 		t.Errorf("got %s", c)
 	}
-	if FastConfig().String() != "Open/FrFcfs/Bankwise/128/Fifo/AllBank/1/1/Simple/128" {
-		t.Errorf("fast config is %s", FastConfig())
+	if fastConfig().String() != "Open/FrFcfs/Bankwise/128/Fifo/AllBank/1/1/Simple/128" {
+		t.Errorf("fast config is %s", fastConfig())
 	}
-	back, err := ParseConfig(c.Pairs())
+	back, err := ParseConfig(c.pairs())
 	if err != nil || back != c {
 		t.Errorf("round trip: %v %v", back, err)
 	}
@@ -165,8 +165,8 @@ func TestMemSpecErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := ParseMemSpec(good, "g.json")
-	if err != nil || m.Timing.RC != 38 || m.Banks != 8 || m.BytesPerBurst() != 64 {
+	m, err := parseMemSpec(good, "g.json")
+	if err != nil || m.Timing.RC != 38 || m.Banks != 8 || m.bytesPerBurst() != 64 {
 		t.Fatalf("got %+v, %v", m, err)
 	}
 	for _, c := range []struct{ in, want string }{
@@ -177,7 +177,7 @@ func TestMemSpecErrors(t *testing.T) {
 		{strings.Replace(string(good), `"DDR3"`, `"HBM9"`, 1), "not supported"},
 		{strings.Replace(string(good), `"RC": 38,`, `"RC": -1,`, 1), "memtimingspec.RC = -1"},
 	} {
-		_, err := ParseMemSpec([]byte(c.in), "bad.json")
+		_, err := parseMemSpec([]byte(c.in), "bad.json")
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("got %v, want %q", err, c.want)
 		}
@@ -185,7 +185,7 @@ func TestMemSpecErrors(t *testing.T) {
 	if _, err := LoadMemSpec(filepath.Join(t.TempDir(), "none.json")); err == nil || !strings.Contains(err.Error(), "none.json") {
 		t.Errorf("got %v", err)
 	}
-	if _, err := ParseAddressMapping([]byte(`{"CONGEN": {"BANK_BIT": [70], "ROW_BIT": [1]}}`), "am.json"); err == nil ||
+	if _, err := parseAddressMapping([]byte(`{"CONGEN": {"BANK_BIT": [70], "ROW_BIT": [1]}}`), "am.json"); err == nil ||
 		!strings.Contains(err.Error(), "am.json") {
 		t.Errorf("got %v", err)
 	}
@@ -194,7 +194,7 @@ func TestMemSpecErrors(t *testing.T) {
 func TestParseReferenceErrors(t *testing.T) {
 	hdr := "trace,PagePolicy,Scheduler,SchedulerBuffer,RequestBufferSize,RespQueue,RefreshPolicy,RefreshMaxPostponed,RefreshMaxPulledin,Arbiter,MaxActiveTransactions,energy_pJ,power_mW,time_ns,extra\n"
 	row := "stream.stl,Open,Fifo,Bankwise,1,Fifo,NoRefresh,1,1,Simple,1,85957050.0,1666.0,51595.0,x\n"
-	rows, err := ParseReference(strings.NewReader(hdr+row), "r.csv")
+	rows, err := parseReference(strings.NewReader(hdr+row), "r.csv")
 	if err != nil || len(rows) != 1 || rows[0].TimeNS != 51595 || rows[0].Line != 2 {
 		t.Fatalf("got %+v, %v", rows, err)
 	}
@@ -203,25 +203,25 @@ func TestParseReferenceErrors(t *testing.T) {
 		{hdr + row + strings.Replace(row, "Bankwise", "Banked", 1), "r.csv:3: knob SchedulerBuffer: unknown value \"Banked\" (allowed: Bankwise, ReadWrite, Shared)"},
 		{hdr + strings.Replace(row, "51595.0", "fast", 1), "r.csv:2: column time_ns: bad number"},
 	} {
-		_, err := ParseReference(strings.NewReader(c.in), "r.csv")
+		_, err := parseReference(strings.NewReader(c.in), "r.csv")
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("got %v, want %q", err, c.want)
 		}
 	}
-	if _, err := ParseReference(bytes.NewReader(nil), "e.csv"); err == nil {
+	if _, err := parseReference(bytes.NewReader(nil), "e.csv"); err == nil {
 		t.Error("empty CSV accepted")
 	}
 }
 
 func TestSpearman(t *testing.T) {
-	if r := Spearman([]float64{1, 2, 3, 4}, []float64{10, 20, 30, 40}); r != 1 {
+	if r := spearman([]float64{1, 2, 3, 4}, []float64{10, 20, 30, 40}); r != 1 {
 		t.Errorf("monotone: %v", r)
 	}
-	if r := Spearman([]float64{1, 2, 3, 4}, []float64{4, 3, 2, 1}); r != -1 {
+	if r := spearman([]float64{1, 2, 3, 4}, []float64{4, 3, 2, 1}); r != -1 {
 		t.Errorf("reversed: %v", r)
 	}
 	// Ties get average ranks: x ranks 1.5,1.5,3 ; y ranks 1,2,3 -> 0.866...
-	if r := Spearman([]float64{1, 1, 2}, []float64{1, 2, 3}); r < 0.866 || r > 0.867 {
+	if r := spearman([]float64{1, 1, 2}, []float64{1, 2, 3}); r < 0.866 || r > 0.867 {
 		t.Errorf("ties: %v", r)
 	}
 	if m, p, x := summary([]float64{3, 1, 2, 4, 5}); m != 3 || x != 5 || p != 4.8 {
@@ -244,7 +244,7 @@ func FuzzParseTrace(f *testing.F) {
 	}
 	sim := NewSimulator(nil, nil)
 	f.Fuzz(func(t *testing.T, data []byte, relative bool) {
-		tr, err := ParseTrace(bytes.NewReader(data), "fuzz.stl", relative)
+		tr, err := parseTrace(bytes.NewReader(data), "fuzz.stl", relative)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "fuzz.stl") {
 				t.Fatalf("error does not name the file: %v", err)
@@ -257,8 +257,8 @@ func FuzzParseTrace(f *testing.F) {
 		for i := range tr.Requests { // keep simulated time short
 			tr.Requests[i].Cycle %= 1 << 16
 		}
-		cfg := FastConfig()
-		cfg[KnobRefreshPolicy] = RefreshNone
+		cfg := fastConfig()
+		cfg[KnobRefreshPolicy] = int(RefreshNone)
 		res, err := sim.Run(tr, cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -300,9 +300,9 @@ func TestArrivalCycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	sim := NewSimulator(nil, nil)
-	fast, _ := sim.Run(tr, DefaultConfig())
+	fast, _ := sim.Run(tr, defaultConfig())
 	sim.PlayerClockMHz = 100
-	slow, err := sim.Run(tr, DefaultConfig())
+	slow, err := sim.Run(tr, defaultConfig())
 	if err != nil || slow.TimeNS <= fast.TimeNS {
 		t.Errorf("100 MHz player: %v ns vs %v ns at 800 MHz (%v)", slow.TimeNS, fast.TimeNS, err)
 	}
@@ -313,11 +313,11 @@ func TestArrivalCycle(t *testing.T) {
 // max(10+max(RTP,4), 0+RAS) = 28, so the window ends at 28+RP-1 = 37 with
 // 28 active cycles; with IDD2N != IDD3N the precharged cycles use IDD2N.
 func TestEnergyModel(t *testing.T) {
-	tr, err := ParseTrace(strings.NewReader("0: read 0x0\n"), "one.stl", false)
+	tr, err := parseTrace(strings.NewReader("0: read 0x0\n"), "one.stl", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := DefaultMemSpec()
+	spec := defaultMemSpec()
 	spec.Power.IDD2N = 30
 	sim := NewSimulator(spec, nil)
 	cfg, _ := ParseConfig([]string{"PagePolicy=Closed"})

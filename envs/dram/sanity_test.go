@@ -16,20 +16,20 @@ func TestOtherTraces(t *testing.T) {
 		t.Skipf("shared traces not available (set COMMGRAPH_SHARED): %v", err)
 	}
 	sim := NewSimulator(nil, nil)
-	cfgs := []Config{DefaultConfig(), FastConfig()}
+	cfgs := []Config{defaultConfig(), fastConfig()}
 	for k := range NumKnobs {
 		for v := range knobs[k].Values {
-			c := FastConfig()
+			c := fastConfig()
 			c[k] = v
 			cfgs = append(cfgs, c)
-			c = DefaultConfig()
-			c[KnobRefreshPolicy] = RefreshAllBank
+			c = defaultConfig()
+			c[KnobRefreshPolicy] = int(RefreshAllBank)
 			c[k] = v
 			cfgs = append(cfgs, c)
 		}
 	}
 	for _, n := range names {
-		tr, err := LoadTraceFile(filepath.Join(dir, n))
+		tr, err := loadTraceFile(filepath.Join(dir, n))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +49,7 @@ func TestOtherTraces(t *testing.T) {
 				t.Fatalf("%s %s: %+v", n, c, res)
 			}
 		}
-		res, _ := sim.Run(tr, DefaultConfig())
+		res, _ := sim.Run(tr, defaultConfig())
 		t.Logf("%s: %d requests (%d writes): base %.0f ns %.0f pJ %.1f mW", n, len(tr.Requests), w, res.TimeNS, res.EnergyPJ, res.PowerMW)
 	}
 }
@@ -69,7 +69,7 @@ func TestResponsesAhead(t *testing.T) {
 		}
 		traces = append(traces, tr)
 	}
-	if tr, err := LoadTraceFile(filepath.Join(sharedDir(), "data", "traces", "ddr3_example.stl")); err == nil {
+	if tr, err := loadTraceFile(filepath.Join(sharedDir(), "data", "traces", "ddr3_example.stl")); err == nil {
 		traces = append(traces, tr)
 	}
 	ahead, events := NewSimulator(nil, nil), NewSimulator(nil, nil)
@@ -80,7 +80,7 @@ func TestResponsesAhead(t *testing.T) {
 				for _, size := range []int{0, 3, 7} {
 					for resp := range 2 {
 						for ref := range 2 {
-							c := Config{page, sched, (page + sched) % 3, size, resp, ref, 1, 2, ArbSimple, 0}
+							c := Config{page, sched, (page + sched) % 3, size, resp, ref, 1, 2, int(ArbSimple), 0}
 							a, err := ahead.Run(tr, c)
 							if err != nil {
 								t.Fatal(err)

@@ -17,9 +17,9 @@ const (
 
 var spaceMetrics = []string{MetricTimeNS, MetricEnergyPJ, MetricPowerMW}
 
-// SpaceOptions selects the memory system of a Space; zero values select the
+// spaceOptions selects the memory system of a Space; zero values select the
 // embedded DDR3-1600 memspec and address mapping and an 800 MHz player.
-type SpaceOptions struct {
+type spaceOptions struct {
 	MemSpec        *MemSpec
 	Mapping        *AddressMapping
 	PlayerClockMHz float64
@@ -33,22 +33,22 @@ type SpaceOptions struct {
 type Space struct {
 	trace    *Trace
 	readOnly bool
-	opt      SpaceOptions
+	opt      spaceOptions
 	pool     sync.Pool
 }
 
 var _ envs.DesignSpace = (*Space)(nil)
 
-// NewSpace returns the design space of trace t.
-func NewSpace(t *Trace, opt SpaceOptions) (*Space, error) {
+// newSpace returns the design space of trace t.
+func newSpace(t *Trace, opt spaceOptions) (*Space, error) {
 	if t == nil || len(t.Requests) == 0 {
 		return nil, fmt.Errorf("dram space: empty trace")
 	}
 	if opt.MemSpec == nil {
-		opt.MemSpec = DefaultMemSpec()
+		opt.MemSpec = defaultMemSpec()
 	}
 	if opt.Mapping == nil {
-		opt.Mapping = DefaultAddressMapping()
+		opt.Mapping = defaultAddressMapping()
 	}
 	if opt.PlayerClockMHz == 0 {
 		opt.PlayerClockMHz = 800
@@ -68,7 +68,7 @@ func NewTraceSpace(nameOrPath string, dirs ...string) (*Space, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewSpace(t, SpaceOptions{})
+	return newSpace(t, spaceOptions{})
 }
 
 func (s *Space) newSimulator() *Simulator {
@@ -99,8 +99,8 @@ func sliceConfig(cfg []int) (Config, error) {
 	return c, c.Validate()
 }
 
-// Simulate runs the full simulation of cfg (with command counts).
-func (s *Space) Simulate(cfg Config) (Result, error) {
+// simulate runs the full simulation of cfg (with command counts).
+func (s *Space) simulate(cfg Config) (Result, error) {
 	sim := s.pool.Get().(*Simulator)
 	defer s.pool.Put(sim)
 	return sim.Run(s.trace, cfg)
@@ -112,7 +112,7 @@ func (s *Space) Evaluate(cfg []int, out []float64) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.Simulate(c)
+	r, err := s.simulate(c)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", s.Name(), c, err)
 	}
@@ -162,18 +162,18 @@ func putMetrics(r Result, out []float64) error {
 // representative never comes after the configurations it stands for.
 func (s *Space) Canonical(cfg, rep []int) {
 	copy(rep, cfg)
-	if cfg[KnobRefreshPolicy] == RefreshNone {
+	if RefreshPolicy(cfg[KnobRefreshPolicy]) == RefreshNone {
 		rep[KnobRefreshMaxPostponed], rep[KnobRefreshMaxPulledin] = 0, 0
 	}
-	if cfg[KnobArbiter] == ArbSimple {
+	if Arbiter(cfg[KnobArbiter]) == ArbSimple {
 		rep[KnobMaxActiveTransactions] = 0
 	}
 	if s.readOnly {
-		if cfg[KnobScheduler] == SchedFrFcfs {
-			rep[KnobScheduler] = SchedFrFcfsGrp
+		if Scheduler(cfg[KnobScheduler]) == SchedFrFcfs {
+			rep[KnobScheduler] = int(SchedFrFcfsGrp)
 		}
-		if cfg[KnobSchedulerBuffer] == BufShared {
-			rep[KnobSchedulerBuffer] = BufReadWrite
+		if SchedulerBuffer(cfg[KnobSchedulerBuffer]) == BufShared {
+			rep[KnobSchedulerBuffer] = int(BufReadWrite)
 		}
 	}
 }

@@ -56,7 +56,7 @@ func TestSpaceRejectsBadConfigurations(t *testing.T) {
 			t.Errorf("evaluator(%v) accepted", cfg)
 		}
 	}
-	if _, err := NewSpace(&Trace{Name: "empty"}, SpaceOptions{}); err == nil {
+	if _, err := newSpace(&Trace{Name: "empty"}, spaceOptions{}); err == nil {
 		t.Error("empty trace accepted")
 	}
 	if _, err := NewTraceSpace("no-such-trace"); err == nil {
@@ -153,7 +153,7 @@ func TestSpaceCanonicalEquivalences(t *testing.T) {
 	}
 	// Traces with writes keep Scheduler and SchedulerBuffer apart.
 	w := &Space{readOnly: false}
-	cfg := []int{0, SchedFrFcfs, BufShared, 0, 0, 1, 0, 0, 1, 0}
+	cfg := []int{0, int(SchedFrFcfs), int(BufShared), 0, 0, 1, 0, 0, 1, 0}
 	rep := make([]int, NumKnobs)
 	w.Canonical(cfg, rep)
 	if !slices.Equal(cfg, rep) {

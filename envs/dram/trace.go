@@ -71,7 +71,7 @@ func LoadTrace(nameOrPath string, dirs ...string) (*Trace, error) {
 		return nil, errors.New("empty trace name")
 	}
 	if st, err := os.Stat(nameOrPath); err == nil && !st.IsDir() {
-		return LoadTraceFile(nameOrPath)
+		return loadTraceFile(nameOrPath)
 	}
 	base := strings.TrimSuffix(strings.TrimSuffix(nameOrPath, ".stl"), ".rstl")
 	for _, d := range dirs {
@@ -84,12 +84,12 @@ func LoadTrace(nameOrPath string, dirs ...string) (*Trace, error) {
 				p = filepath.Join(d, nameOrPath)
 			}
 			if st, err := os.Stat(p); err == nil && !st.IsDir() {
-				return LoadTraceFile(p)
+				return loadTraceFile(p)
 			}
 		}
 	}
 	if data, err := dataFS.ReadFile("data/" + base + ".stl"); err == nil {
-		t, err := ParseTrace(bytes.NewReader(data), base+".stl", false)
+		t, err := parseTrace(bytes.NewReader(data), base+".stl", false)
 		if err != nil {
 			return nil, err
 		}
@@ -100,15 +100,15 @@ func LoadTrace(nameOrPath string, dirs ...string) (*Trace, error) {
 		nameOrPath, dirs, strings.Join(EmbeddedTraces(), ", "))
 }
 
-// LoadTraceFile reads a trace file; the extension .rstl selects relative
+// loadTraceFile reads a trace file; the extension .rstl selects relative
 // timestamps, anything else absolute ones.
-func LoadTraceFile(path string) (*Trace, error) {
+func loadTraceFile(path string) (*Trace, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
 	defer f.Close()
-	t, err := ParseTrace(f, path, strings.HasSuffix(path, ".rstl"))
+	t, err := parseTrace(f, path, strings.HasSuffix(path, ".rstl"))
 	if err != nil {
 		return nil, err
 	}
@@ -118,14 +118,14 @@ func LoadTraceFile(path string) (*Trace, error) {
 	return t, nil
 }
 
-// ParseTrace reads STL lines from r:
+// parseTrace reads STL lines from r:
 //
 //	<cycle>:<ws>[(<len>)<ws>]<read|write><ws><hexaddr>[<ws><hexdata>]
 //
 // '#' starts a comment, blank lines are skipped. With relative set the
 // cycle is a delay after the previous line (.rstl), otherwise an absolute
 // time (.stl). Errors name file:line (file is used only in messages).
-func ParseTrace(r io.Reader, file string, relative bool) (*Trace, error) {
+func parseTrace(r io.Reader, file string, relative bool) (*Trace, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
 	t := &Trace{Name: file, Relative: relative}

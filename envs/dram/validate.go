@@ -34,11 +34,11 @@ func ReadReference(path string) ([]RefRow, error) {
 		return nil, fmt.Errorf("reference: %w", err)
 	}
 	defer f.Close()
-	return ParseReference(f, path)
+	return parseReference(f, path)
 }
 
-// ParseReference parses a reference CSV from r; file names it in errors.
-func ParseReference(r io.Reader, file string) ([]RefRow, error) {
+// parseReference parses a reference CSV from r; file names it in errors.
+func parseReference(r io.Reader, file string) ([]RefRow, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
@@ -90,7 +90,7 @@ func ParseReference(r io.Reader, file string) ([]RefRow, error) {
 				return nil, err
 			}
 		}
-		if row.Config, err = ConfigFromValues(vals); err != nil {
+		if row.Config, err = configFromValues(vals); err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", file, line, err)
 		}
 		for i, dst := range []*float64{&row.EnergyPJ, &row.PowerMW, &row.TimeNS} {
@@ -236,11 +236,11 @@ feed:
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	return &Validation{Rows: out, Traces: Summarise(out)}, nil
+	return &Validation{Rows: out, Traces: summarise(out)}, nil
 }
 
-// Summarise computes the per-trace error statistics of simulated rows.
-func Summarise(rows []RowResult) []TraceStats {
+// summarise computes the per-trace error statistics of simulated rows.
+func summarise(rows []RowResult) []TraceStats {
 	by := map[string][]RowResult{}
 	for _, r := range rows {
 		by[r.Ref.Trace] = append(by[r.Ref.Trace], r)
@@ -267,8 +267,8 @@ func Summarise(rows []RowResult) []TraceStats {
 		s.MedianTime, s.P95Time, s.MaxTime = summary(et)
 		s.MedianEnergy, s.P95Energy, s.MaxEnergy = summary(ee)
 		s.MedianPower, s.P95Power, s.MaxPower = summary(ep)
-		s.SpearmanTime = Spearman(rt, st)
-		s.SpearmanEnergy = Spearman(re, se)
+		s.SpearmanTime = spearman(rt, st)
+		s.SpearmanEnergy = spearman(re, se)
 		stats = append(stats, s)
 	}
 	return stats
@@ -328,10 +328,10 @@ func quantile(sorted []float64, q float64) float64 {
 	return sorted[i]*(1-f) + sorted[i+1]*f
 }
 
-// Spearman returns Spearman's rank correlation of x and y (ties get their
+// spearman returns Spearman's rank correlation of x and y (ties get their
 // average rank). If either series is constant, it returns 1 when both are
 // constant and 0 otherwise.
-func Spearman(x, y []float64) float64 {
+func spearman(x, y []float64) float64 {
 	if len(x) != len(y) || len(x) == 0 {
 		return math.NaN()
 	}

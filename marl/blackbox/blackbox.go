@@ -8,7 +8,6 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -568,7 +567,9 @@ func (s *Search) uniform(r *rand.Rand, cfg []int) {
 	}
 }
 
-// checkpointState is everything Save writes besides the random streams.
+// checkpointState is the search's own state, kept in the checkpoint's
+// "state" blob (the random streams and the evaluation cache have fields of
+// their own in marl.Checkpoint).
 type checkpointState struct {
 	Kind    string
 	Knobs   []int
@@ -577,42 +578,37 @@ type checkpointState struct {
 	Hist    []record
 	Exh     bool
 	Method  []byte
-	Counted []envs.CountedRecord
 }
 
-// Save implements marl.Algorithm.
-func (s *Search) Save(w io.Writer) error {
+// Checkpoint implements marl.Algorithm.
+func (s *Search) Checkpoint() (*marl.Checkpoint, error) {
 	ms, err := s.m.state()
 	if err != nil {
-		return fmt.Errorf("blackbox %s: save: %w", s.kind, err)
+		return nil, fmt.Errorf("blackbox %s: save: %w", s.kind, err)
 	}
 	st := checkpointState{Kind: s.kind, Knobs: s.sizes, Metrics: s.names, Iter: s.iter, Hist: s.hist,
-		Exh: s.exh, Method: ms, Counted: s.ds.Records()}
+		Exh: s.exh, Method: ms}
 	var b bytes.Buffer
 	if err := gob.NewEncoder(&b).Encode(&st); err != nil {
-		return fmt.Errorf("blackbox %s: save: %w", s.kind, err)
+		return nil, fmt.Errorf("blackbox %s: save: %w", s.kind, err)
 	}
 	c := &marl.Checkpoint{Algorithm: "blackbox/" + s.kind, Iteration: s.iter, EnvSteps: int64(len(s.hist)),
-		Blobs: []marl.NamedBlob{{Name: "state", Data: b.Bytes()}}}
+		Blobs: []marl.NamedBlob{{Name: "state", Data: b.Bytes()}}, Evaluations: s.ds.Records()}
 	for _, st := range s.streams {
 		d, err := st.pcg.MarshalBinary()
 		if err != nil {
-			return fmt.Errorf("blackbox %s: save stream %s: %w", s.kind, st.name, err)
+			return nil, fmt.Errorf("blackbox %s: save stream %s: %w", s.kind, st.name, err)
 		}
 		c.RNG = append(c.RNG, marl.NamedBlob{Name: st.name, Data: d})
 	}
-	return c.Encode(w)
+	return c, nil
 }
 
-// Load implements marl.Algorithm: it restores a state written by Save into
-// a search built with the same kind, space, objective, config and seed
-// (typically fresh). The saved evaluations are restored into the Counted
-// cache, so the budget use continues exactly.
-func (s *Search) Load(r io.Reader) error {
-	c, err := marl.DecodeCheckpoint(r)
-	if err != nil {
-		return fmt.Errorf("blackbox %s: load: %w", s.kind, err)
-	}
+// Restore implements marl.Algorithm: it restores a state returned by
+// Checkpoint into a search built with the same kind, space, objective,
+// config and seed (typically fresh). The saved evaluations are restored into
+// the Counted cache, so the budget use continues exactly.
+func (s *Search) Restore(c *marl.Checkpoint) error {
 	if c.Algorithm != "blackbox/"+s.kind {
 		return fmt.Errorf("blackbox %s: load: checkpoint of algorithm %q", s.kind, c.Algorithm)
 	}
@@ -641,7 +637,7 @@ func (s *Search) Load(r io.Reader) error {
 	if err := s.m.setState(st.Method); err != nil {
 		return fmt.Errorf("blackbox %s: load: %w", s.kind, err)
 	}
-	if err := s.ds.Restore(st.Counted); err != nil {
+	if err := s.ds.Restore(c.Evaluations); err != nil {
 		return fmt.Errorf("blackbox %s: load: %w", s.kind, err)
 	}
 	s.iter, s.hist, s.exh = st.Iter, st.Hist, st.Exh
@@ -651,9 +647,14 @@ func (s *Search) Load(r io.Reader) error {
 		if err := envs.ValidateConfig(s.knobs, r.Config); err != nil || len(r.Metrics) != len(s.names) {
 			return fmt.Errorf("blackbox %s: load: history record %d is not a design of this space", s.kind, i)
 		}
-		if rw := s.reward(r.Metrics); math.Float64bits(rw) != math.Float64bits(r.Reward) {
+		// gob leaves out a struct field equal to zero, so a reward of -0
+		// comes back as +0: compare values, then keep the recomputed bits
+		// (the objective is deterministic) so the run continues exactly.
+		rw := s.reward(r.Metrics)
+		if rw != r.Reward && !(math.IsNaN(rw) && math.IsNaN(r.Reward)) {
 			return fmt.Errorf("blackbox %s: load: history record %d has reward %v, this objective gives %v (another objective?)", s.kind, i, r.Reward, rw)
 		}
+		s.hist[i].Reward = rw
 		s.index[key(r.Config)] = i
 		if s.best < 0 || s.better(i, s.best) {
 			s.best = i

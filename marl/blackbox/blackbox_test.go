@@ -261,16 +261,15 @@ func TestResume(t *testing.T) {
 
 		first := mustNew(t, kind, large(), cfg, 11)
 		got := run(t, first, 7)
-		var buf bytes.Buffer
-		if err := first.Save(&buf); err != nil {
+		saved, err := saveBytes(first)
+		if err != nil {
 			t.Fatal(err)
 		}
-		saved := slices.Clone(buf.Bytes())
 		// Keep running the saved instance: it must not alter the checkpoint.
 		run(t, first, 9)
 
 		second := mustNew(t, kind, large(), cfg, 11)
-		if err := second.Load(bytes.NewReader(saved)); err != nil {
+		if err := loadBytes(second, saved); err != nil {
 			t.Fatal(err)
 		}
 		if second.Iteration() != 7 || second.Space().Unique() != int(got[6]["unique_evals"]) {
@@ -289,19 +288,19 @@ func TestResume(t *testing.T) {
 func TestLoadRejects(t *testing.T) {
 	g := mustNew(t, KindGenetic, small(), conf(func(c *Config) { c.Batch = 8 }), 1)
 	run(t, g, 2)
-	var buf bytes.Buffer
-	if err := g.Save(&buf); err != nil {
+	saved, err := saveBytes(g)
+	if err != nil {
 		t.Fatal(err)
 	}
 	a := mustNew(t, KindACO, small(), conf(func(c *Config) { c.Batch = 8 }), 1)
-	if err := a.Load(bytes.NewReader(buf.Bytes())); err == nil || !strings.Contains(err.Error(), "blackbox/genetic") {
+	if err := loadBytes(a, saved); err == nil || !strings.Contains(err.Error(), "blackbox/genetic") {
 		t.Fatalf("loading a genetic checkpoint into aco: %v", err)
 	}
 	other := mustNew(t, KindGenetic, large(), conf(func(c *Config) { c.Batch = 8 }), 1)
-	if err := other.Load(bytes.NewReader(buf.Bytes())); err == nil || !strings.Contains(err.Error(), "value counts") {
+	if err := loadBytes(other, saved); err == nil || !strings.Contains(err.Error(), "value counts") {
 		t.Fatalf("loading into another space: %v", err)
 	}
-	if err := g.Load(strings.NewReader("not a checkpoint")); err == nil {
+	if err := loadBytes(g, []byte("not a checkpoint")); err == nil {
 		t.Fatal("garbage loaded without error")
 	}
 }
@@ -407,4 +406,24 @@ func TestRegret(t *testing.T) {
 	if d := math.Abs(m[1] - 1); last["regret"] != d || last["best_value"] != d {
 		t.Fatalf("target: row %v, want regret = best_value = |exp_y - 1| = %v", last, d)
 	}
+}
+
+// saveBytes is a's checkpoint in the file format.
+func saveBytes(a marl.Algorithm) ([]byte, error) {
+	c, err := a.Checkpoint()
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	err = c.Encode(&b)
+	return b.Bytes(), err
+}
+
+// loadBytes restores a from a checkpoint in the file format.
+func loadBytes(a marl.Algorithm, data []byte) error {
+	c, err := marl.DecodeCheckpoint(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	return a.Restore(c)
 }

@@ -8,12 +8,13 @@ import (
 
 // act chooses actions for a batch of B samples with observations obs
 // [B*N*O]: one encoder pass (values, gates), then N decoder passes that pick
-// agent 0..N-1 in order, each conditioned on the earlier agents' choices
-// (MAT-style autoregressive acting). greedy takes the argmax (evaluation);
+// the agents in the decoding order order (a permutation of 0..N-1, shared by
+// the samples), each conditioned on the choices of the earlier agents in
+// its graph row (MAT-style autoregressive acting). greedy takes the argmax (evaluation);
 // otherwise actions are sampled from rng. It writes actions, their
 // log-probabilities, the normalised values and the acting gates (all [B*N]);
 // values, logp and gates may be nil.
-func (m *model) act(a *actor, obs []float32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error {
+func (m *model) act(a *actor, obs []float32, order []int32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error {
 	B, N, A := a.enc.B, m.N, m.A
 	e, d := a.enc, a.dec
 	normObs(a.norm, obs, m.O)
@@ -48,11 +49,10 @@ func (m *model) act(a *actor, obs []float32, greedy bool, rng *rand.Rand, action
 	e.vm.Reset()
 
 	tok := a.tok
-	clear(tok)
-	for s := 0; s < B; s++ {
-		tok[s*N*(A+1)] = 1 // start bit of agent 0
-	}
-	for i := 0; i < N; i++ {
+	clear(tok) // undecided agents' tokens are never read (causal mask)
+	d.rank.SetOrder(order, N)
+	for _, i32 := range order {
+		i := int(i32)
 		put(d.tok, tok)
 		if err := d.vm.RunAll(); err != nil {
 			d.vm.Reset()
@@ -93,9 +93,7 @@ func (m *model) act(a *actor, obs []float32, greedy bool, rng *rand.Rand, action
 			if logp != nil {
 				logp[s*N+i] = row[c]
 			}
-			if i+1 < N {
-				tok[(s*N+i+1)*(A+1)+1+c] = 1
-			}
+			tok[(s*N+i)*(A+1)+1+c] = 1
 		}
 	}
 	return nil

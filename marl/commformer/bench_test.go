@@ -132,12 +132,14 @@ func BenchmarkAct(b *testing.B) {
 			lp := make([]float32, c.actEnvs*n)
 			vals := make([]float32, c.actEnvs*n)
 			rng := tr.rngs["act"]
+			order := make([]int32, n)
+			shuffleOrder(order, r)
 			b.ReportAllocs()
 			c0 := cpuTime()
 			b.ResetTimer()
 			defer func() { b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op") }()
 			for i := 0; i < b.N; i++ {
-				if err := a.act(obs, false, rng, acts, lp, vals, nil); err != nil {
+				if err := a.act(obs, order, false, rng, acts, lp, vals, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

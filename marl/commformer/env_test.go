@@ -14,22 +14,32 @@ import (
 // actions (action 2 is never right) to exercise heterogeneous action counts.
 type signalEnv struct {
 	Len int
-	t   int
-	bit int
-	src *rand.PCG
-	rng *rand.Rand
+	// Bystanders adds agents that observe a constant and whose actions do
+	// not matter (so a graph has more than one candidate sender).
+	Bystanders int
+	t          int
+	bit        int
+	src        *rand.PCG
+	rng        *rand.Rand
 }
 
 func (e *signalEnv) Spec() envs.Spec {
-	return envs.Spec{Name: "signal", Agents: []envs.AgentSpec{
+	s := envs.Spec{Name: "signal", Agents: []envs.AgentSpec{
 		{Name: "speaker", ObsSize: 3, NumActions: 2},
 		{Name: "listener", ObsSize: 2, NumActions: 3},
 	}, MaxSteps: e.Len}
+	for range e.Bystanders {
+		s.Agents = append(s.Agents, envs.AgentSpec{Name: "bystander", ObsSize: 2, NumActions: 2})
+	}
+	return s
 }
 
 func (e *signalEnv) obs(o [][]float32) {
 	o[0][0], o[0][1], o[0][2] = float32(e.bit), float32(1-e.bit), 1
 	o[1][0], o[1][1] = 1, 0
+	for i := 2; i < len(o); i++ {
+		o[i][0], o[i][1] = 0, 1
+	}
 }
 
 func (e *signalEnv) Reset(seed uint64, o [][]float32) {
@@ -43,7 +53,7 @@ func (e *signalEnv) Reset(seed uint64, o [][]float32) {
 func (e *signalEnv) Step(a []int, o [][]float32, r []float32) envs.StepResult {
 	for i := range r {
 		r[i] = 0
-		if a[i] == e.bit {
+		if i < 2 && a[i] == e.bit {
 			r[i] = 1
 		}
 	}

@@ -20,6 +20,7 @@ type trainGraph struct {
 	binder *attention.Binder
 	adj    *comm.Adj
 	gate   *comm.GateNode
+	rank   *attention.Ranks // decoding order of every sample (B*N)
 
 	obs, tok, onehot, mask   *tensor.Dense // [B*N, O], [B*N, A+1], [B*N, A], [B*N, A]
 	oldLogp, adv, oldV, targ *tensor.Dense // [B*N]
@@ -37,7 +38,7 @@ func (m *model) buildTrain(B int, coefs marl.PPOCoefs, gateLambda float64) (*tra
 	R := B * N
 	g := G.NewGraph()
 	b := attention.NewBinder(g)
-	tg := &trainGraph{B: B, g: g, binder: b}
+	tg := &trainGraph{B: B, g: g, binder: b, rank: &attention.Ranks{}}
 	var obsN, tokN, ohN, maskN, olN, advN, ovN, tN *G.Node
 	obsN, tg.obs = input(g, dt, "obs", R, m.O)
 	tokN, tg.tok = input(g, dt, "tok", R, A+1)
@@ -66,7 +67,7 @@ func (m *model) buildTrain(B int, coefs marl.PPOCoefs, gateLambda float64) (*tra
 		gateN = tg.gate.G
 	}
 	tg.adj = m.graph.Bind(b, comm.ModeExact)
-	cg, err := m.commGraph(b, tg.adj, gateN)
+	cg, err := m.commGraph(b, tg.adj, gateN, tg.rank)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +78,7 @@ func (m *model) buildTrain(B int, coefs marl.PPOCoefs, gateLambda float64) (*tra
 	if vals, err = G.Reshape(vals, tensor.Shape{R}); err != nil {
 		return nil, err
 	}
-	logp, err := m.decode(b, tokN, rep, maskN, cg)
+	logp, err := m.decode(b, tokN, m.blankInput(g, R), rep, maskN, cg)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +145,7 @@ func (m *model) buildEnc(B int) (*encGraph, error) {
 		gateN = eg.gate.G
 	}
 	eg.adj = m.graph.Bind(b, comm.ModeExact)
-	cg, err := m.commGraph(b, eg.adj, gateN)
+	cg, err := m.commGraph(b, eg.adj, gateN, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +165,7 @@ type decGraph struct {
 	B              int
 	vm             G.VM
 	adj            *comm.Adj
+	rank           *attention.Ranks // the decoding order, shared by the samples (N)
 	rep, tok, gate *tensor.Dense
 	logp           G.Value // [B*N, A], copied during the run
 }
@@ -173,7 +175,7 @@ func (m *model) buildDec(B int) (*decGraph, error) {
 	R := B * N
 	g := G.NewGraph()
 	b := attention.NewBinder(g)
-	dg := &decGraph{B: B}
+	dg := &decGraph{B: B, rank: &attention.Ranks{}}
 	repN, rep := input(g, dt, "rep", R, m.D)
 	tokN, tok := input(g, dt, "tok", R, A+1)
 	maskN, mask := input(g, dt, "mask", R, A)
@@ -188,11 +190,11 @@ func (m *model) buildDec(B int) (*decGraph, error) {
 		gateN, dg.gate = input(g, dt, "gate", B, N)
 	}
 	dg.adj = m.graph.Bind(b, comm.ModeExact)
-	cg, err := m.commGraph(b, dg.adj, gateN)
+	cg, err := m.commGraph(b, dg.adj, gateN, dg.rank)
 	if err != nil {
 		return nil, err
 	}
-	logp, err := m.decode(b, tokN, repN, maskN, cg)
+	logp, err := m.decode(b, tokN, m.blankInput(g, R), repN, maskN, cg)
 	if err != nil {
 		return nil, err
 	}
@@ -241,15 +243,15 @@ func (a *actor) values(obs []float32, values []float32) error {
 }
 
 // act chooses actions on the gorgonia graphs (see model.act).
-func (a *actor) act(obs []float32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error {
-	return a.m.act(a, obs, greedy, rng, actions, logp, values, gates)
+func (a *actor) act(obs []float32, order []int32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error {
+	return a.m.act(a, obs, order, greedy, rng, actions, logp, values, gates)
 }
 
 // policy is an acting path: the gorgonia graphs (any dtype) or the plain
 // float32 inference path (float32 models).
 type policy interface {
 	setMode(comm.Mode)
-	act(obs []float32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error
+	act(obs []float32, order []int32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error
 	values(obs []float32, values []float32) error
 }
 

@@ -24,6 +24,8 @@ type fastActor struct {
 	a32, gate32     []float32
 	states          []*attention.DecoderState
 	tok, xin, xout  []float32 // per-agent rows [B, *]
+	blank           []float32 // [d] embedded blank token
+	rank            []int32   // [N] decoding positions
 	hd, hd2, logits []float32
 	dist            []float32 // [B*N, A] log-probabilities of every agent
 	lp              []float64
@@ -39,6 +41,7 @@ func (m *model) newFastActor(B int) *fastActor {
 		tok:    make([]float32, B*(m.A+1)), xin: make([]float32, B*m.D), xout: make([]float32, B*m.D),
 		hd: make([]float32, B*m.D), hd2: make([]float32, B*m.D), logits: make([]float32, B*m.A),
 		dist: make([]float32, R*m.A), lp: make([]float64, m.A),
+		blank: make([]float32, m.D), rank: make([]int32, m.N),
 	}
 }
 
@@ -120,38 +123,44 @@ func (fa *fastActor) values(obs []float32, values []float32) error {
 	return err
 }
 
+// embedTokens writes tokLN(GELU(tokLin(tok))) of the B token rows in fa.tok
+// into dst [B, d].
+func (fa *fastActor) embedTokens(dst []float32, B int) {
+	m := fa.m
+	m.tokLin.Infer(dst, fa.tok[:B*(m.A+1)], B)
+	attention.ActivateInto(attention.GELU, dst[:B*m.D], dst[:B*m.D])
+	m.tokLN.Infer(dst[:B*m.D], dst[:B*m.D])
+}
+
 // act is model.act on the float32 inference path.
-func (fa *fastActor) act(obs []float32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error {
+func (fa *fastActor) act(obs []float32, order []int32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error {
 	m := fa.m
 	B, N, A, D := fa.B, m.N, m.A, m.D
 	x, g, err := fa.encode(obs, values, gates)
 	if err != nil {
 		return err
 	}
-	gate := g.Gate
+	if len(order) != N {
+		return fmt.Errorf("commformer: act: decoding order of %d agents, want %d", len(order), N)
+	}
+	for p, i := range order {
+		fa.rank[i] = int32(p)
+	}
+	g.Rank = fa.rank
+	// The embedded blank token (the same for every agent and sample).
+	clear(fa.tok)
+	fa.tok[0] = 1
+	fa.embedTokens(fa.xin, 1)
+	copy(fa.blank, fa.xin[:D])
 	// Autoregressive decoder.
 	for l, blk := range m.dec {
 		fa.states[l] = blk.Start(fa.states[l], x, B, g)
 	}
-	for i := 0; i < N; i++ {
-		// Token of agent i: start bit, or agent i-1's action gated by M_{i,i-1}.
-		clear(fa.tok)
+	for _, i32 := range order {
+		i := int(i32)
 		for b := 0; b < B; b++ {
-			t := fa.tok[b*(A+1) : (b+1)*(A+1)]
-			if i == 0 {
-				t[0] = 1
-				continue
-			}
-			mm := fa.a32[i*N+i-1]
-			if gate != nil {
-				mm *= gate[b*N+i]
-			}
-			t[0] = 1 - mm
-			t[1+int(actions[b*N+i-1])] += mm
+			copy(fa.xin[b*D:(b+1)*D], fa.blank)
 		}
-		m.tokLin.Infer(fa.xin, fa.tok, B)
-		attention.ActivateInto(attention.GELU, fa.xin, fa.xin)
-		m.tokLN.Infer(fa.xin, fa.xin)
 		in, out := fa.xin, fa.xout
 		for l := range m.dec {
 			fa.states[l].Step(i, in, out)
@@ -212,6 +221,15 @@ func (fa *fastActor) act(obs []float32, greedy bool, rng *rand.Rand, actions []i
 			if logp != nil {
 				logp[b*N+i] = float32(fa.lp[c])
 			}
+		}
+		// Agent i's chosen-action tokens, for the agents after it.
+		clear(fa.tok)
+		for b := 0; b < B; b++ {
+			fa.tok[b*(A+1)+1+int(actions[b*N+i])] = 1
+		}
+		fa.embedTokens(fa.xin, B)
+		for l := range m.dec {
+			fa.states[l].Commit(i, fa.xin)
 		}
 	}
 	return nil

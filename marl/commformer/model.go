@@ -98,12 +98,12 @@ func newModel(dt tensor.Dtype, n, obsDim int, counts []int, cfg Config, gcfg com
 }
 
 // commGraph returns the communication context for one forward pass.
-func (m *model) commGraph(b *attention.Binder, adj *comm.Adj, gate *G.Node) (attention.CommGraph, error) {
+func (m *model) commGraph(b *attention.Binder, adj *comm.Adj, gate *G.Node, rank *attention.Ranks) (attention.CommGraph, error) {
 	e, err := m.edge.Forward(b, adj.A)
 	if err != nil {
 		return attention.CommGraph{}, err
 	}
-	return attention.CommGraph{N: m.N, A: adj.A, Edge: e, Gate: gate}, nil
+	return attention.CommGraph{N: m.N, A: adj.A, Edge: e, Gate: gate, Rank: rank}, nil
 }
 
 // embed: LayerNorm -> Linear -> GELU -> LayerNorm of the observations. The
@@ -142,32 +142,27 @@ func (m *model) encode(b *attention.Binder, x *G.Node, cg attention.CommGraph) (
 }
 
 // decode returns the masked action log-probabilities [B*N, A] from the
-// shifted action tokens [B*N, A+1] and the encoder representation.
+// agents' chosen-action tokens tok [B*N, A+1] (one-hot of 1+action), the
+// encoder representation and the decoding order in cg.Rank.
 //
-// Token i carries agent i-1's action (MAT's shifted input), which is a
-// message from i-1 to i; so that the graph governs it like every other
-// message, the token is gated by the effective mask entry
-// M_{i,i-1} = g_i * A_{i,i-1}: tok'_i = start + (tok_i - start) * M_{i,i-1}
-// (start = the start-bit token, also agent 0's). Without this, the "none"
-// graph would still pass each agent its predecessor's action. The product
-// is differentiable, so the loss also reaches alpha and the gate this way.
-func (m *model) decode(b *attention.Binder, tok, rep, mask *G.Node, cg attention.CommGraph) (*G.Node, error) {
-	tok, err := m.gateTokens(b, tok, cg)
+// Tokens are embedded by tokLin -> GELU -> tokLN. The decoder stream starts
+// from the embedded blank token (the start bit: no action) for every agent;
+// the decoder blocks' self-attention reads the embedded action tokens of the
+// senders decoded before the receiver (attention.DecoderBlock), so an edge
+// j -> i delivers agent j's own action, governed by the mask like every
+// other message (MAT's shifted tokens delivered agent i-1's action to i
+// whatever the graph said).
+func (m *model) decode(b *attention.Binder, tok, blank, rep, mask *G.Node, cg attention.CommGraph) (*G.Node, error) {
+	act, err := m.embedToken(b, tok)
 	if err != nil {
 		return nil, err
 	}
-	x, err := m.tokLin.Forward(b, tok)
+	x, err := m.embedToken(b, blank)
 	if err != nil {
-		return nil, err
-	}
-	if x, err = attention.Activate(attention.GELU, x); err != nil {
-		return nil, err
-	}
-	if x, err = m.tokLN.Forward(b, x); err != nil {
 		return nil, err
 	}
 	for _, blk := range m.dec {
-		if x, err = blk.Forward(b, x, rep, cg); err != nil {
+		if x, err = blk.Forward(b, x, act, rep, cg); err != nil {
 			return nil, err
 		}
 	}
@@ -187,6 +182,29 @@ func (m *model) decode(b *attention.Binder, tok, rep, mask *G.Node, cg attention
 		return nil, err
 	}
 	return maskedLogSoftmax(x, mask)
+}
+
+// embedToken: tokLin -> GELU -> tokLN of token rows [R, A+1].
+func (m *model) embedToken(b *attention.Binder, tok *G.Node) (*G.Node, error) {
+	x, err := m.tokLin.Forward(b, tok)
+	if err != nil {
+		return nil, err
+	}
+	if x, err = attention.Activate(attention.GELU, x); err != nil {
+		return nil, err
+	}
+	return m.tokLN.Forward(b, x)
+}
+
+// blankInput returns a constant [R, A+1] input of blank tokens (start bit).
+func (m *model) blankInput(g *G.ExprGraph, R int) *G.Node {
+	n, t := input(g, m.ps.Dtype, uniq("blank"), R, m.A+1)
+	v := make([]float32, R*(m.A+1))
+	for r := 0; r < R; r++ {
+		v[r*(m.A+1)] = 1
+	}
+	put(t, v)
+	return n
 }
 
 // input creates a matrix input node backed by a fresh tensor.
@@ -241,62 +259,6 @@ func scalarOf(v G.Value) float64 {
 		return d[0]
 	}
 	return 0
-}
-
-// gateTokens applies the effective mask entry M_{i,i-1} to the action tokens
-// (see decode).
-func (m *model) gateTokens(b *attention.Binder, tok *G.Node, cg attention.CommGraph) (*G.Node, error) {
-	N, A := m.N, m.A
-	R := tok.Shape()[0]
-	B := R / N
-	g := b.G
-	dt := tok.Dtype()
-	// sub[i][i-1] = 1 selects the sub-diagonal of A.
-	sub := make([]float32, N*N)
-	for i := 1; i < N; i++ {
-		sub[i*N+i-1] = 1
-	}
-	subN, subT := input(g, dt, uniq("subdiag"), N, N)
-	put(subT, sub)
-	start := make([]float32, R*(A+1))
-	for r := 0; r < R; r++ {
-		start[r*(A+1)] = 1
-	}
-	startN, startT := input(g, dt, uniq("start"), R, A+1)
-	put(startT, start)
-	sel, err := G.HadamardProd(cg.A, subN)
-	if err != nil {
-		return nil, err
-	}
-	s, err := G.Sum(sel, 1) // [N]: s_i = A_{i,i-1}
-	if err != nil {
-		return nil, err
-	}
-	gate := cg.Gate
-	if gate == nil {
-		ones := make([]float32, B*N)
-		for i := range ones {
-			ones[i] = 1
-		}
-		var t *tensor.Dense
-		gate, t = input(g, dt, uniq("gate_ones"), B, N)
-		put(t, ones)
-	}
-	mm, err := G.BroadcastHadamardProd(gate, s, nil, []byte{0}) // [B, N]
-	if err != nil {
-		return nil, err
-	}
-	if mm, err = G.Reshape(mm, tensor.Shape{R, 1}); err != nil {
-		return nil, err
-	}
-	d, err := G.Sub(tok, startN)
-	if err != nil {
-		return nil, err
-	}
-	if d, err = G.BroadcastHadamardProd(d, mm, nil, []byte{1}); err != nil {
-		return nil, err
-	}
-	return G.Add(startN, d)
 }
 
 var nodeSeq atomic.Uint64

@@ -3,7 +3,6 @@ package commformer
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -26,11 +25,23 @@ const (
 	purposeGate    = 5 // binary-concrete noise of the gate
 	purposeShuffle = 6 // minibatch permutations
 	purposeEval    = 7 // evaluation environment seeds
-	purposeGraph   = 8 // the random graph variant's subsets
+	purposeGraph   = 8 // the random graph variant's subsets, and tie-breaking
+	purposeOrder   = 9 // decoding orders of the rollouts (stream "order")
+	purposeEvalOrd = 10
 )
 
-// streamNames fixes the checkpoint order of the random streams.
-var streamNames = []string{"act", "gumbel", "gate", "shuffle"}
+// streamNames fixes the checkpoint order of the random streams; stream i is
+// seeded from purpose purposeAct+i, except "order" (purposeOrder).
+var streamNames = []string{"act", "gumbel", "gate", "shuffle", "order"}
+
+// shuffleOrder writes a uniformly random permutation of 0..len(p)-1 into p
+// (Fisher-Yates).
+func shuffleOrder(p []int32, r *rand.Rand) {
+	for i := range p {
+		p[i] = int32(i)
+	}
+	r.Shuffle(len(p), func(i, j int) { p[i], p[j] = p[j], p[i] })
+}
 
 // Trainer is the CommFormer learner with its bi-level PPO trainer; it
 // implements marl.Algorithm.
@@ -54,9 +65,13 @@ type Trainer struct {
 
 	buf     *marl.Buffer
 	normObs []float32
-	fills   map[int]*batchFill
-	train   map[int]*trainGraph
-	actors  map[int]policy
+	// orders holds the decoding order of every rollout step ([Steps*N]),
+	// drawn from the "order" stream and shared by the step's environments:
+	// each directed edge gets to carry actions in some steps.
+	orders []int32
+	fills  map[int]*batchFill
+	train  map[int]*trainGraph
+	actors map[int]policy
 	// graphActing forces the gorgonia acting graphs (float64 models always
 	// use them; float32 models use the plain inference path by default).
 	graphActing bool
@@ -113,7 +128,11 @@ func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Traine
 		fills: map[int]*batchFill{}, train: map[int]*trainGraph{}, actors: map[int]policy{}, graphActing: dt != tensor.Float32,
 	}
 	for i, name := range streamNames {
-		p := rand.NewPCG(envs.DeriveSeed(seed, uint64(purposeAct+i)), uint64(purposeAct+i))
+		purpose := uint64(purposeAct + i)
+		if name == "order" {
+			purpose = purposeOrder
+		}
+		p := rand.NewPCG(envs.DeriveSeed(seed, purpose), purpose)
 		t.streams[name] = p
 		t.rngs[name] = rand.New(p)
 	}
@@ -121,6 +140,7 @@ func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Traine
 		return nil, err
 	}
 	t.normObs = make([]float32, len(t.buf.Obs))
+	t.orders = make([]int32, cfg.Steps*n)
 	return t, nil
 }
 
@@ -302,7 +322,9 @@ func (t *Trainer) rollout(ctx context.Context) (*rolloutStats, error) {
 		copy(b.Obs[k*O:(k+E*N)*O], vb.Obs)
 		normObs(t.normObs[k*O:(k+E*N)*O], vb.Obs, O)
 		acts := b.Actions[k : k+E*N]
-		if err := a.act(vb.Obs, false, rng, acts, b.LogProbs[k:k+E*N], b.Values[k:k+E*N], gates); err != nil {
+		order := t.orders[s*N : (s+1)*N]
+		shuffleOrder(order, t.rngs["order"])
+		if err := a.act(vb.Obs, order, false, rng, acts, b.LogProbs[k:k+E*N], b.Values[k:k+E*N], gates); err != nil {
 			return nil, fmt.Errorf("commformer: iteration %d step %d: %w", t.iter+1, s, err)
 		}
 		if rs.gates != nil {
@@ -372,7 +394,7 @@ func (t *Trainer) update() (marl.Metrics, error) {
 			r.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
 		}
 		for mb := 0; mb < mbs; mb++ {
-			fb.fill(tg, b, idx[mb*B:(mb+1)*B], adv, t.vnorm)
+			fb.fill(tg, b, idx[mb*B:(mb+1)*B], adv, t.vnorm, t.orders, t.cfg.Envs)
 			if mode == comm.ModeSample {
 				tg.adj.Resample(t.rngs["gumbel"])
 			}
@@ -497,6 +519,8 @@ func (t *Trainer) Evaluate(ctx context.Context, episodes int) (marl.Metrics, err
 	vec.Reset(vb)
 	acts := make([]int32, episodes*N)
 	gates := make([]float64, episodes*N)
+	order := make([]int32, N)
+	orderRNG := rand.New(rand.NewPCG(envs.DeriveSeed(t.seed, purposeEvalOrd), purposeEvalOrd))
 	var allGates []float64
 	done := make([]bool, episodes)
 	var ret, length, succ float64
@@ -512,7 +536,8 @@ func (t *Trainer) Evaluate(ctx context.Context, episodes int) (marl.Metrics, err
 		if step >= maxSteps+1 {
 			return nil, fmt.Errorf("commformer: evaluation: %d episodes still running after %d steps (environment %q ignores its cap?)", left, step, t.spec.Name)
 		}
-		if err := a.act(vb.Obs, true, nil, acts, nil, nil, gates); err != nil {
+		shuffleOrder(order, orderRNG)
+		if err := a.act(vb.Obs, order, true, nil, acts, nil, nil, gates); err != nil {
 			return nil, err
 		}
 		for k := 0; k < episodes; k++ {
@@ -581,15 +606,15 @@ func (t *Trainer) loadStreams(bs []marl.NamedBlob) error {
 	return nil
 }
 
-// Save writes the complete state: parameters, alpha, both optimisers, the
-// value normaliser, the iteration and environment-step counters and every
-// random stream.
-func (t *Trainer) Save(w io.Writer) error {
+// Checkpoint returns the complete state: parameters, alpha, both optimisers,
+// the value normaliser, the iteration and environment-step counters and
+// every random stream (copies: iterating afterwards leaves it unchanged).
+func (t *Trainer) Checkpoint() (*marl.Checkpoint, error) {
 	rng, err := t.saveStreams()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	c := &marl.Checkpoint{
+	return &marl.Checkpoint{
 		Algorithm:  "commformer",
 		Iteration:  t.iter,
 		EnvSteps:   t.envSteps,
@@ -598,17 +623,12 @@ func (t *Trainer) Save(w io.Writer) error {
 		Optimisers: []marl.AdamState{t.modelOpt.State("model"), t.alphaOpt.State("alpha")},
 		ValueNorm:  *t.vnorm,
 		RNG:        rng,
-	}
-	return c.Encode(w)
+	}, nil
 }
 
-// Load restores a state written by Save into a trainer built with the same
-// environment, configuration and seed.
-func (t *Trainer) Load(r io.Reader) error {
-	c, err := marl.DecodeCheckpoint(r)
-	if err != nil {
-		return err
-	}
+// Restore restores a state returned by Checkpoint into a trainer built with
+// the same environment, configuration and seed.
+func (t *Trainer) Restore(c *marl.Checkpoint) error {
 	if c.Algorithm != "commformer" {
 		return fmt.Errorf("commformer: checkpoint of algorithm %q", c.Algorithm)
 	}
@@ -653,6 +673,7 @@ type batchFill struct {
 	N, A, O                               int
 	src                                   []float32 // normalised observations of the buffer
 	obs, tok, oh, olp, adv, ov, ret, targ []float32
+	order                                 []int32 // [B*N] decoding orders
 }
 
 func newBatchFill(B, N, A, O int) *batchFill {
@@ -664,23 +685,27 @@ func newBatchFill(B, N, A, O int) *batchFill {
 }
 
 // fill copies the samples idx of the buffer into the training graph's
-// inputs (teacher forcing: token i is agent i-1's taken action), updates the
-// value normaliser with their returns (as MAPPO does per minibatch) and
-// writes the normalised targets.
-func (f *batchFill) fill(tg *trainGraph, b *marl.Buffer, idx []int, adv []float32, vn *marl.ValueNorm) {
+// inputs (teacher forcing: token i is agent i's taken action, read by the
+// agents after it in the sample's decoding order), updates the value
+// normaliser with their returns (as MAPPO does per minibatch) and writes the
+// normalised targets. orders holds each rollout step's decoding order
+// (sample s was taken at step s/envs).
+func (f *batchFill) fill(tg *trainGraph, b *marl.Buffer, idx []int, adv []float32, vn *marl.ValueNorm, orders []int32, envs int) {
 	N, A, O := f.N, f.A, f.O
 	clear(f.tok)
 	clear(f.oh)
+	if cap(f.order) < len(idx)*N {
+		f.order = make([]int32, len(idx)*N)
+	}
+	f.order = f.order[:len(idx)*N]
 	for r, s := range idx {
 		copy(f.obs[r*N*O:(r+1)*N*O], f.src[s*N*O:(s+1)*N*O])
+		st := s / envs
+		copy(f.order[r*N:(r+1)*N], orders[st*N:(st+1)*N])
 		for i := 0; i < N; i++ {
 			src, dst := s*N+i, r*N+i
 			f.oh[dst*A+int(b.Actions[src])] = 1
-			if i == 0 {
-				f.tok[dst*(A+1)] = 1
-			} else {
-				f.tok[dst*(A+1)+1+int(b.Actions[src-1])] = 1
-			}
+			f.tok[dst*(A+1)+1+int(b.Actions[src])] = 1
 			f.olp[dst] = b.LogProbs[src]
 			f.adv[dst] = adv[src]
 			f.ov[dst] = b.Values[src]
@@ -691,6 +716,7 @@ func (f *batchFill) fill(tg *trainGraph, b *marl.Buffer, idx []int, adv []float3
 	for i, r := range f.ret {
 		f.targ[i] = float32(vn.Normalize(float64(r)))
 	}
+	tg.rank.SetOrder(f.order, N)
 	put(tg.obs, f.obs)
 	put(tg.tok, f.tok)
 	put(tg.onehot, f.oh)

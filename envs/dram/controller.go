@@ -1,0 +1,276 @@
+package dram
+
+import (
+	"math"
+	"math/bits"
+)
+
+// The controller's evaluation: response release, request acceptance,
+// "Oldest" command selection, the issue of a command to every model, and
+// the response queue (Fifo, Reorder).
+
+// controllerRun is one evaluation of the controller at T.
+func (st *state) controllerRun(T int64) {
+	if !st.cfg.respAhead {
+		st.manageResponses(T)
+	}
+	st.manageRequests(T)
+	if st.cfg.refresh {
+		st.refreshStart(T)
+	}
+	// Command selection ("Oldest"): the earliest ready time wins, ties go
+	// to the lowest request id, and the refresh manager's payload has id 0.
+	// Only a command ready now issues, so this is the lowest id among the
+	// commands ready at T.
+	if st.check.lastCmdAt == T {
+		// the command bus already carried a command at T
+	} else if st.cfg.refresh && st.ref.cmd != cNOP && st.ref.at <= T {
+		st.issue(T, st.ref.cmd, -1, -1)
+	} else if st.machines.pending != 0 {
+		const none = int64(math.MaxInt64)
+		best := none
+		for m := st.machines.pending; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros64(m)
+			b := &st.banks[i]
+			key := none
+			if max(b.local, st.check.earliest[b.cmd]) <= T {
+				key = int64(b.cur)<<8 | int64(i)
+			}
+			best = min(best, key)
+		}
+		if best != none {
+			i := int(best & 0xff)
+			b := &st.banks[i]
+			st.issue(T, b.cmd, i, b.cur)
+		}
+	}
+	// Restart the bank machines whose inputs changed, then the refresh manager.
+	for st.machines.dirty != 0 {
+		st.startBank(bits.TrailingZeros64(st.machines.dirty))
+	}
+	if st.cfg.refresh {
+		st.refreshStart(T)
+	}
+}
+
+// issue sends command c (bank bi, request r; -1 for rank commands) at T
+// and updates every model.
+func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
+	en := &st.energy
+	if en.autoPrePending != 0 {
+		en.advance(T)
+	}
+	switch c {
+	case cACT:
+		en.openBank(T)
+		b := &st.banks[bi]
+		b.active, b.openRow, b.actTime = true, st.tr.req[r].row, T
+		b.hits = 0
+		for _, e := range b.queue {
+			if e.row == b.openRow {
+				b.hits++
+			}
+		}
+		st.machines.open++
+		en.nAct++
+	case cPRE:
+		st.banks[bi].active = false
+		st.machines.open--
+		en.nPre++
+		en.closeBank(T)
+	case cRD, cWR, cRDA, cWRA:
+		b := &st.banks[bi]
+		b.cur = -1
+		if c == cRDA || c == cWRA {
+			b.active = false
+			st.machines.open--
+			en.nPre++
+			en.autoPrecharge(&st.t, bi, c, T, b.actTime)
+		}
+		if c == cRD || c == cRDA {
+			en.nRd++
+		} else {
+			en.nWr++
+		}
+	case cPREA:
+		en.closeAll(T)
+		en.nPre += int64(st.machines.open)
+		st.machines.open = 0
+		for i := range st.banks {
+			st.banks[i].active = false
+		}
+		st.machines.dirty = st.machines.all
+	case cREFA:
+		en.nRef++
+		st.refreshIssued()
+	}
+	// Timing checker (timing.go): the bank's and the rank's history.
+	if bi >= 0 {
+		st.banks[bi].last[c] = T
+		st.machines.dirty |= 1 << uint(bi)
+	}
+	if c == cACT {
+		st.check.recordAct(T)
+	}
+	st.updateEarly(c, T)
+	st.check.lastCmdAt, st.check.lastCmd = T, c
+	if c.isCAS() {
+		st.columnIssued(T, bi, r)
+	}
+}
+
+// columnIssued: the column command of request r on bank bi went out at T;
+// the request leaves the scheduler buffer and its response is due at the
+// end of the data burst.
+func (st *state) columnIssued(T int64, bi int, r int32) {
+	b := &st.banks[bi]
+	q := &st.tr.req[r]
+	f := &st.front
+	for k, e := range b.queue {
+		if e.r == r {
+			copy(b.queue[k:], b.queue[k+1:])
+			b.queue = b.queue[:len(b.queue)-1]
+			break
+		}
+	}
+	b.count--
+	if q.row == b.openRow {
+		b.hits-- // the bank was active when the column command issued
+	}
+	if q.write {
+		f.nWrite--
+	} else {
+		f.nRead--
+	}
+	if st.cfg.sched == SchedFrFcfsGrp && f.lastWrite != q.write {
+		f.lastWrite = q.write
+		st.machines.dirty = st.machines.all
+	}
+	st.manageRequests(T)
+	rq := &st.resp
+	if q.write {
+		rq.ready[r] = T + st.t.WL + st.t.burst
+	} else {
+		rq.ready[r] = T + st.t.RL + st.t.burst
+	}
+	if st.cfg.respAhead {
+		st.simpleResponses(r)
+	} else if st.cfg.respQueue == RespFifo {
+		rq.fifo.push(r)
+		if rq.fifo.size == 1 {
+			rq.frontReady = rq.ready[r]
+		}
+	}
+}
+
+// responseQueue holds the responses between their column command and
+// their release to the arbiter.
+type responseQueue struct {
+	ready       []int64 // data-strobe end per request (inf until its column command)
+	fifo        ring    // Fifo: request indices in column-command order
+	frontReady  int64   // Fifo: ready time of the front of fifo (inf when empty)
+	nextInOrder int32   // Reorder: next request index to release
+}
+
+func (q *responseQueue) reset(n int) {
+	if cap(q.ready) < n {
+		q.ready = make([]int64, n)
+	}
+	q.ready = q.ready[:n]
+	for i := range q.ready {
+		q.ready[i] = inf
+	}
+	q.fifo.reset(256)
+	q.frontReady = inf
+	q.nextInOrder = 0
+}
+
+// manageResponses releases the next ready response at T
+// (Controller::manageResponses with its transToRelease).
+func (st *state) manageResponses(T int64) bool {
+	if st.cfg.respAhead {
+		return false
+	}
+	f := &st.front
+	if f.releasing >= 0 {
+		if f.releaseAt != T {
+			return false
+		}
+		f.releasing = -1
+		f.inController--
+		if f.inController > 0 {
+			if r := st.respNext(T); r >= 0 {
+				f.releasing, f.releaseAt = r, inf
+				f.toArb, f.toArbAt = r, T+1
+			}
+		}
+		return true
+	}
+	r := st.respNext(T)
+	if r < 0 {
+		return false
+	}
+	f.toArb, f.toArbAt = r, T
+	if f.releaseAt == T {
+		f.toArbAt = T + 1
+	}
+	f.releasing, f.releaseAt = r, inf
+	return true
+}
+
+// respNext takes the next response ready by T off the queue (or -1).
+func (st *state) respNext(T int64) int32 {
+	q := &st.resp
+	if st.cfg.respQueue == RespFifo {
+		if q.frontReady <= T {
+			r := q.fifo.pop()
+			q.frontReady = inf
+			if q.fifo.size > 0 {
+				q.frontReady = q.ready[q.fifo.front()]
+			}
+			return r
+		}
+		return -1
+	}
+	if int(q.nextInOrder) < st.tr.n && q.ready[q.nextInOrder] <= T {
+		r := q.nextInOrder
+		q.nextInOrder++
+		return r
+	}
+	return -1
+}
+
+// respTrigger is when the next response becomes ready after now (or inf).
+func (st *state) respTrigger() int64 {
+	q := &st.resp
+	if st.cfg.respQueue == RespFifo {
+		if t := q.frontReady; t > st.now {
+			return t
+		}
+		return inf
+	}
+	if int(q.nextInOrder) < st.tr.n {
+		if t := q.ready[q.nextInOrder]; t > st.now && t < inf {
+			return t
+		}
+	}
+	return inf
+}
+
+// simpleResponses computes response times ahead. With the Simple arbiter
+// the player takes every response at once and nothing upstream waits for
+// it, so the controller releases responses in its queue order (column
+// commands for Fifo, request ids for Reorder), each at its data-strobe end
+// but at least one clock after the previous one:
+// S_k = max(ready_k, S_{k-1} + 1), the first at its ready time.
+func (st *state) simpleResponses(r int32) {
+	q := &st.resp
+	if st.cfg.respQueue == RespFifo {
+		st.player.releaseAt(q.ready[r])
+		return
+	}
+	for int(q.nextInOrder) < st.tr.n && q.ready[q.nextInOrder] < inf {
+		st.player.releaseAt(q.ready[q.nextInOrder])
+		q.nextInOrder++
+	}
+}
