@@ -18,6 +18,7 @@ import (
 
 	"github.com/commgraph/commgraph/comm"
 	"github.com/commgraph/commgraph/envs"
+	"github.com/commgraph/commgraph/envs/dram"
 	"github.com/commgraph/commgraph/envs/exhaustive"
 	"github.com/commgraph/commgraph/envs/synthetic"
 	"github.com/commgraph/commgraph/experiments"
@@ -232,13 +233,13 @@ func plantedTruth(runDir string) (*truth, error) {
 	}
 	defer done()
 	var sp plantedPairer
-	if task.Space != nil {
-		sp, _ = unwrapSpace(task.Space).(plantedPairer)
+	if task.Design != nil {
+		sp, _ = unwrapSpace(task.Design.Space()).(plantedPairer)
 	}
 	if sp == nil {
 		return nil, fmt.Errorf("%s: env.kind = %q has no planted interactions (--truth planted needs a synthetic space; use --truth sweep:FILE or an adjacency FILE)", runDir, cfg.Env.Kind)
 	}
-	knobs := task.Space.Knobs()
+	knobs := task.Design.Space().Knobs()
 	n := len(knobs)
 	tr := &truth{Kind: "planted", Source: runDir, Rule: "the synthetic space's planted pairs, both directions", weights: square(n)}
 	for _, k := range knobs {
@@ -341,7 +342,7 @@ func runObjectiveMetric(runDir string) string {
 	switch {
 	case len(ms) == 1:
 		return ms[0]
-	case slices.Equal(ms, []string{envs.MetricEnergy, envs.MetricTime}):
+	case slices.Equal(ms, []string{dram.MetricEnergyPJ, dram.MetricTimeNS}):
 		return exhaustive.MetricEDP
 	}
 	return ""
