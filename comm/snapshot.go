@@ -8,7 +8,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
+
+	"github.com/commgraph/commgraph/envs/fsutil"
 )
 
 // Snapshot is a plain record of a communication graph at one training
@@ -322,43 +323,7 @@ func ReadSnapshot(path string) (*Snapshot, error) {
 	return s, nil
 }
 
-// WriteJSON writes s to path atomically (temp file + rename).
+// WriteJSON writes s to path atomically (envs/fsutil: temp file, fsync, rename).
 func WriteJSON(path string, s *Snapshot) error {
-	return writeAtomic(path, func(w io.Writer) error { return s.EncodeJSON(w) })
-}
-
-// writeAtomic writes a file through a temp file in the same directory and
-// renames it into place; on any error nothing is left behind.
-func writeAtomic(path string, write func(w io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return fmt.Errorf("comm: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = write(f); err != nil {
-		return fmt.Errorf("comm: write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("comm: write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("comm: write %s: %w", path, err)
-	}
-	if err = os.Chmod(tmp, 0o644); err != nil {
-		return fmt.Errorf("comm: write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("comm: write %s: %w", path, err)
-	}
-	return nil
+	return fsutil.WriteFileWith(path, func(w io.Writer) error { return s.EncodeJSON(w) })
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,27 +12,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/commgraph/commgraph/marl"
+	"github.com/commgraph/commgraph/envs/fsutil"
 )
-
-// WriteFileAtomic writes data to path through a temporary file in the same
-// directory that is synced and renamed over path (marl.WriteFileAtomic), so
-// readers (and a run killed at any instant) see either the old or the new
-// content, never a half-written file.
-func WriteFileAtomic(path string, data []byte) error {
-	return marl.WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
-}
-
-// removeTemps deletes leftovers of interrupted atomic writes in dir.
-func removeTemps(dir string) {
-	matches, _ := filepath.Glob(filepath.Join(dir, ".*.tmp"))
-	for _, m := range matches {
-		_ = os.Remove(m)
-	}
-}
 
 // leadingColumns come first in metrics files, in this order, when present;
 // all other columns follow in alphabetical order.
@@ -184,7 +164,7 @@ func openMetricsLog(dir string, rows []Row) (*metricsLog, error) {
 	for _, r := range rows {
 		buf.Write(encodeJSONL(r))
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, "metrics.jsonl"), buf.Bytes()); err != nil {
+	if err := fsutil.WriteFile(filepath.Join(dir, "metrics.jsonl"), buf.Bytes()); err != nil {
 		return nil, err
 	}
 	if err := l.rewriteCSV(); err != nil {
@@ -217,7 +197,7 @@ func (l *metricsLog) rewriteCSV() error {
 	for _, r := range l.rows {
 		b.Write(l.csvLine(r))
 	}
-	return WriteFileAtomic(filepath.Join(l.dir, "metrics.csv"), b.Bytes())
+	return fsutil.WriteFile(filepath.Join(l.dir, "metrics.csv"), b.Bytes())
 }
 
 func (l *metricsLog) csvLine(r Row) []byte {

@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -135,7 +134,7 @@ func SnapshotFromCheckpoint(path string) (*comm.Snapshot, error) {
 		}
 	}()
 	if err := loadCheckpointInto(path, alg); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	g, ok := alg.(GraphSnapshotter)
 	if !ok {
@@ -154,5 +153,12 @@ func SnapshotFromCheckpoint(path string) (*comm.Snapshot, error) {
 
 // loadCheckpointInto reads a checkpoint file written by the runner into alg.
 func loadCheckpointInto(path string, alg marl.Algorithm) error {
-	return readCheckpoint(path, func(_ runnerState, body io.Reader) error { return alg.Load(body) })
+	c, err := marl.ReadCheckpoint(path)
+	if err != nil {
+		return err
+	}
+	if err := alg.Restore(c); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	return nil
 }

@@ -15,7 +15,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/commgraph/commgraph/marl"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
@@ -24,6 +23,8 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/commgraph/commgraph/envs/fsutil"
 )
 
 // ReportOptions controls a report.
@@ -724,7 +725,7 @@ func (r *Report) PlotCurves(outDir string) ([]string, error) {
 		if err != nil {
 			return files, fmt.Errorf("plot %s: %w", t.Name, err)
 		}
-		if err := marl.WriteFileAtomic(name, func(w io.Writer) error {
+		if err := fsutil.WriteFileWith(name, func(w io.Writer) error {
 			_, err := wt.WriteTo(w)
 			return err
 		}); err != nil {

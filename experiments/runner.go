@@ -1,7 +1,6 @@
 package experiments
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/commgraph/commgraph/envs/fsutil"
 	"github.com/commgraph/commgraph/marl"
 )
 
@@ -95,16 +95,6 @@ func Run(ctx context.Context, cfg Config, opts RunOptions) ([]Summary, error) {
 	return out, nil
 }
 
-// checkpointMagic starts every checkpoint file.
-const checkpointMagic = "commgraph-checkpoint v1\n"
-
-// runnerState is the runner's part of a checkpoint.
-type runnerState struct {
-	Iteration int     `json:"iteration"`
-	WallS     float64 `json:"wall_s"`
-	ConfigSHA string  `json:"config_sha256"`
-}
-
 // RunSeed executes one seed of a config in its run directory, resuming from
 // the last checkpoint if the directory holds an unfinished run, and doing
 // nothing if it holds a finished one (DONE). On context cancellation it
@@ -143,14 +133,14 @@ func RunSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 	if err := os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755); err != nil {
 		return Summary{}, fmt.Errorf("create run directory: %w", err)
 	}
-	removeTemps(dir)
-	removeTemps(filepath.Join(dir, "checkpoints"))
-	removeTemps(filepath.Join(dir, "graphs"))
+	_ = fsutil.RemoveTemps(dir)
+	_ = fsutil.RemoveTemps(filepath.Join(dir, "checkpoints"))
+	_ = fsutil.RemoveTemps(filepath.Join(dir, "graphs"))
 	cfgPath := filepath.Join(dir, "config.toml")
 	if old, err := os.ReadFile(cfgPath); err == nil && !bytes.Equal(old, resolved) {
 		return Summary{}, fmt.Errorf("run directory %s holds a run with a different configuration (%s); use another name or out_dir, or delete the directory", dir, cfgPath)
 	}
-	if err := WriteFileAtomic(cfgPath, resolved); err != nil {
+	if err := fsutil.WriteFile(cfgPath, resolved); err != nil {
 		return Summary{}, err
 	}
 
@@ -218,16 +208,14 @@ func (r *runner) start() error {
 		if ck.iter > lastRow {
 			continue // its metrics rows were lost: not usable
 		}
-		st, err := r.loadCheckpoint(ck.path)
+		// An unusable checkpoint stops the run: its error names the file
+		// and what to do (never a silent fallback or restart).
+		c, err := r.loadCheckpoint(ck.path)
 		if err != nil {
-			r.log.Warn("skipping unusable checkpoint", "file", ck.path, "err", err)
-			if err := r.build(); err != nil {
-				return err
-			}
-			continue
+			return err
 		}
-		r.resumed = st.Iteration
-		r.wallBase = st.WallS
+		r.resumed = c.Iteration
+		r.wallBase = c.Run.WallSeconds
 		break
 	}
 	if r.resumed < 0 {
@@ -278,68 +266,39 @@ func listCheckpoints(dir string) []ckptFile {
 	return out
 }
 
-func (r *runner) loadCheckpoint(path string) (runnerState, error) {
-	var st runnerState
-	err := readCheckpoint(path, func(h runnerState, body io.Reader) error {
-		st = h
-		if h.ConfigSHA != r.cfgSHA {
-			return fmt.Errorf("checkpoint was written for a different configuration")
-		}
-		if err := r.alg.Load(body); err != nil {
-			return fmt.Errorf("load algorithm state: %w", err)
-		}
-		return nil
-	})
+// loadCheckpoint restores the algorithm from the checkpoint at path
+// (marl's one checkpoint format: versioned and checksummed).
+func (r *runner) loadCheckpoint(path string) (*marl.Checkpoint, error) {
+	c, err := marl.ReadCheckpoint(path)
 	if err != nil {
-		return st, err
+		return nil, err
 	}
-	if got := r.alg.Iteration(); got != st.Iteration {
-		return st, fmt.Errorf("algorithm reports iteration %d after loading a checkpoint of iteration %d", got, st.Iteration)
+	if c.Run.ConfigSHA256 != r.cfgSHA {
+		return nil, fmt.Errorf("checkpoint %s was written for a different configuration than %s; delete the checkpoint, or the run directory to start over", path, filepath.Join(r.dir, "config.toml"))
 	}
-	return st, nil
-}
-
-// readCheckpoint opens a checkpoint, checks its magic, decodes the runner
-// header and hands the algorithm's part to load.
-func readCheckpoint(path string, load func(runnerState, io.Reader) error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
+	if err := r.alg.Restore(c); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: load algorithm state: %w", path, err)
 	}
-	defer f.Close()
-	br := bufio.NewReader(f)
-	magic := make([]byte, len(checkpointMagic))
-	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != checkpointMagic {
-		return fmt.Errorf("not a commgraph checkpoint")
+	if got := r.alg.Iteration(); got != c.Iteration {
+		return nil, fmt.Errorf("checkpoint %s: algorithm reports iteration %d after loading a checkpoint of iteration %d", path, got, c.Iteration)
 	}
-	line, err := br.ReadBytes('\n')
-	if err != nil {
-		return fmt.Errorf("checkpoint header: %w", err)
-	}
-	var st runnerState
-	if err := json.Unmarshal(line, &st); err != nil {
-		return fmt.Errorf("checkpoint header: %w", err)
-	}
-	return load(st, br)
+	return c, nil
 }
 
 func (r *runner) saveCheckpoint() error {
 	it := r.alg.Iteration()
-	var b bytes.Buffer
-	b.WriteString(checkpointMagic)
-	hdr, _ := json.Marshal(runnerState{Iteration: it, WallS: r.wall(), ConfigSHA: r.cfgSHA})
-	b.Write(hdr)
-	b.WriteByte('\n')
-	if err := r.alg.Save(&b); err != nil {
+	c, err := r.alg.Checkpoint()
+	if err != nil {
 		return fmt.Errorf("save algorithm state at iteration %d: %w", it, err)
 	}
+	c.Run = marl.RunState{ConfigSHA256: r.cfgSHA, WallSeconds: r.wall()}
 	// Metrics rows up to this iteration must be durable before the
 	// checkpoint that refers to them.
 	if err := r.metrics.sync(); err != nil {
 		return fmt.Errorf("sync metrics: %w", err)
 	}
 	path := filepath.Join(r.dir, "checkpoints", fmt.Sprintf("iter-%06d.ckpt", it))
-	if err := WriteFileAtomic(path, b.Bytes()); err != nil {
+	if err := marl.WriteCheckpoint(path, c); err != nil {
 		return err
 	}
 	r.lastCkpt = it
@@ -426,19 +385,29 @@ func (r *runner) loop(ctx context.Context) (Summary, error) {
 		if last != nil {
 			prevSteps = last["env_steps"]
 		}
+		next := r.alg.Iteration() + 1
 		m, err := r.alg.Iterate(work)
+		if err == nil {
+			err = r.task.failure()
+		}
 		if err != nil {
-			return Summary{}, fmt.Errorf("iteration %d: %w (last checkpoint: iteration %d)", r.alg.Iteration()+1, err, r.lastCkpt)
+			return Summary{}, fmt.Errorf("iteration %d: %w (run stopped; last checkpoint: iteration %d)", next, err, r.lastCkpt)
 		}
 		it := r.alg.Iteration()
 		row := Row{}
 		maps.Copy(row, m)
 		row["iteration"] = float64(it)
+		if r.task.Design != nil {
+			r.task.Design.Columns(row)
+		}
 		done = r.budgetReached(row)
 		if (r.cfg.Eval.Every > 0 && it%r.cfg.Eval.Every == 0) || done {
 			em, err := r.alg.Evaluate(work, r.cfg.Eval.Episodes)
+			if err == nil {
+				err = r.task.failure()
+			}
 			if err != nil {
-				return Summary{}, fmt.Errorf("evaluation at iteration %d: %w", it, err)
+				return Summary{}, fmt.Errorf("evaluation at iteration %d: %w (run stopped; last checkpoint: iteration %d)", it, err, r.lastCkpt)
 			}
 			for k, v := range em {
 				if !strings.HasPrefix(k, "eval_") {
@@ -446,9 +415,6 @@ func (r *runner) loop(ctx context.Context) (Summary, error) {
 				}
 				row[k] = v
 			}
-		}
-		if r.task.Derive != nil {
-			r.task.Derive(marl.Metrics(row))
 		}
 		if r.cfg.Log.Timing {
 			dt := time.Since(t0).Seconds()
@@ -519,7 +485,7 @@ func (r *runner) writeGraph(it int) error {
 	if err != nil {
 		return fmt.Errorf("encode graph snapshot at iteration %d: %w", it, err)
 	}
-	return WriteFileAtomic(filepath.Join(r.dir, "graphs", fmt.Sprintf("iter-%06d.json", it)), append(data, '\n'))
+	return fsutil.WriteFile(filepath.Join(r.dir, "graphs", fmt.Sprintf("iter-%06d.json", it)), append(data, '\n'))
 }
 
 func (r *runner) finish(last Row) (Summary, error) {
@@ -561,8 +527,8 @@ func (r *runner) finish(last Row) (Summary, error) {
 			break
 		}
 	}
-	if d, ok := r.alg.(DesignReporter); ok {
-		if best, ok := d.BestDesign(); ok {
+	if r.task.Design != nil {
+		if best, ok := bestDesign(r.task.Design); ok {
 			sum.Best = &best
 		}
 	}
@@ -570,13 +536,13 @@ func (r *runner) finish(last Row) (Summary, error) {
 	if err != nil {
 		return Summary{}, fmt.Errorf("encode summary: %w", err)
 	}
-	if err := WriteFileAtomic(filepath.Join(r.dir, "summary.json"), append(data, '\n')); err != nil {
+	if err := fsutil.WriteFile(filepath.Join(r.dir, "summary.json"), append(data, '\n')); err != nil {
 		return Summary{}, err
 	}
 	if err := r.metrics.sync(); err != nil {
 		return Summary{}, fmt.Errorf("sync metrics: %w", err)
 	}
-	if err := WriteFileAtomic(filepath.Join(r.dir, "DONE"), []byte("done\n")); err != nil {
+	if err := fsutil.WriteFile(filepath.Join(r.dir, "DONE"), []byte("done\n")); err != nil {
 		return Summary{}, err
 	}
 	r.log.Info("finished", "iterations", sum.Iterations, "dir", r.dir)
@@ -649,7 +615,7 @@ func (r *runner) writeMeta() error {
 	if err != nil {
 		return fmt.Errorf("encode meta: %w", err)
 	}
-	return WriteFileAtomic(path, append(data, '\n'))
+	return fsutil.WriteFile(path, append(data, '\n'))
 }
 
 // gitCommit returns the commit the binary was built from (from the build

@@ -16,6 +16,8 @@ import (
 	"sync"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/commgraph/commgraph/envs/fsutil"
 )
 
 // Sweep is a sweep file: a base run config, overrides for every trial, a
@@ -318,7 +320,7 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 		for _, s := range seeds {
 			c := cfg
 			c.Seed = s
-			if err := errors.Join(c.Validate(), CheckKinds(&c)); err != nil {
+			if err := c.Validate(); err != nil {
 				return nil, fmt.Errorf("sweep %s: trial %d (%s seed %d): %w", sw.Name, len(trials), c.Name, s, err)
 			}
 			pairs := make([][2]any, len(set))
@@ -360,7 +362,7 @@ func (sw *Sweep) WriteTrials(trials []Trial) (string, error) {
 		b.WriteByte('\n')
 	}
 	path := filepath.Join(root, "trials.jsonl")
-	return path, WriteFileAtomic(path, b.Bytes())
+	return path, fsutil.WriteFile(path, b.Bytes())
 }
 
 // SweepResult reports what a sweep execution did.

@@ -1,77 +1,11 @@
 package marl
 
 import (
-	"encoding/gob"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/commgraph/commgraph/attention"
 )
-
-// CheckpointFormat names the encoding written by Checkpoint.Encode.
-const CheckpointFormat = "commgraph-checkpoint/1"
-
-// TensorState is one named tensor in a checkpoint (exactly one of F32/F64 set).
-type TensorState struct {
-	Name  string
-	Shape []int
-	F32   []float32
-	F64   []float64
-}
-
-// AdamState is the complete state of an Adam optimiser.
-type AdamState struct {
-	Name                  string
-	LR, Beta1, Beta2, Eps float64
-	Step                  int
-	M, V                  [][]float64
-}
-
-// NamedBlob is an opaque named state (e.g. a PCG source's MarshalBinary).
-type NamedBlob struct {
-	Name string
-	Data []byte
-}
-
-// Checkpoint is the complete resumable state of a training run. Everything is
-// stored in slices (never maps) so that encoding is deterministic.
-type Checkpoint struct {
-	Format     string
-	Algorithm  string // e.g. "commformer"
-	Iteration  int
-	EnvSteps   int64
-	Params     []TensorState // model parameters in creation order
-	Extra      []TensorState // other tensors (e.g. the graph logits alpha)
-	Optimisers []AdamState
-	ValueNorm  ValueNorm
-	RNG        []NamedBlob // every random source's binary state
-	Blobs      []NamedBlob // anything else the algorithm needs
-	Scalars    []float64   // algorithm-defined counters
-}
-
-// Encode writes the checkpoint (gob).
-func (c *Checkpoint) Encode(w io.Writer) error {
-	c.Format = CheckpointFormat
-	if err := gob.NewEncoder(w).Encode(c); err != nil {
-		return fmt.Errorf("marl: encode checkpoint: %w", err)
-	}
-	return nil
-}
-
-// DecodeCheckpoint reads a checkpoint written by Encode.
-func DecodeCheckpoint(r io.Reader) (*Checkpoint, error) {
-	var c Checkpoint
-	if err := gob.NewDecoder(r).Decode(&c); err != nil {
-		return nil, fmt.Errorf("marl: decode checkpoint: %w", err)
-	}
-	if c.Format != CheckpointFormat {
-		return nil, fmt.Errorf("marl: checkpoint format %q, want %q", c.Format, CheckpointFormat)
-	}
-	return &c, nil
-}
 
 // CaptureTensor copies a parameter into a TensorState.
 func CaptureTensor(p *attention.Param) TensorState {
@@ -155,48 +89,5 @@ func (a *Adam) SetState(s AdamState) error {
 		copy(a.V[i], s.V[i])
 	}
 	a.LR, a.Beta1, a.Beta2, a.Eps, a.Step = s.LR, s.Beta1, s.Beta2, s.Eps, s.Step
-	return nil
-}
-
-// WriteFileAtomic writes a file through write into a temporary file in the
-// same directory and renames it into place, so that path holds either the
-// old or the complete new content, never a partial one.
-func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	// The temporary name ends in .tmp so that leftovers of a killed process
-	// are recognisable (experiments removes them on resume).
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("marl: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = write(f); err != nil {
-		return fmt.Errorf("marl: write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("marl: write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("marl: write %s: %w", path, err)
-	}
-	// CreateTemp makes the file private (0600); results are for sharing.
-	if err = os.Chmod(tmp, 0o644); err != nil {
-		return fmt.Errorf("marl: write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("marl: write %s: %w", path, err)
-	}
-	// Make the rename itself durable (best effort: not every system can
-	// sync a directory).
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
 	return nil
 }

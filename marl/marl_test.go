@@ -2,14 +2,18 @@ package marl
 
 import (
 	"bytes"
-	"io"
+	"encoding/binary"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/commgraph/commgraph/attention"
+	"github.com/commgraph/commgraph/envs"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -297,7 +301,7 @@ func TestPPOLossGradient(t *testing.T) {
 	check("values", vals, gv)
 }
 
-func TestCheckpointRoundTripAndAtomicWrite(t *testing.T) {
+func TestCheckpointRoundTripAndFile(t *testing.T) {
 	ps := attention.NewParams(tensor.Float32)
 	rng := rand.New(rand.NewPCG(3, 4))
 	ps.New("a", []int{2, 3}, attention.Uniform(rng, 1))
@@ -315,7 +319,7 @@ func TestCheckpointRoundTripAndAtomicWrite(t *testing.T) {
 	st, _ := src.MarshalBinary()
 	vn := NewValueNorm()
 	vn.Update([]float32{1, 2})
-	c := &Checkpoint{Algorithm: "test", Iteration: 2, Params: CaptureParams(ps.List()), Optimisers: []AdamState{opt.State("model")}, ValueNorm: *vn, RNG: []NamedBlob{{"env", st}}}
+	c := &Checkpoint{Algorithm: "test", Iteration: 2, Params: CaptureParams(ps.List()), Optimisers: []AdamState{opt.State("model")}, ValueNorm: *vn, RNG: []NamedBlob{{Name: "env", Data: st}}}
 	var buf bytes.Buffer
 	if err := c.Encode(&buf); err != nil {
 		t.Fatal(err)
@@ -360,21 +364,86 @@ func TestCheckpointRoundTripAndAtomicWrite(t *testing.T) {
 		t.Error("junk decoded")
 	}
 
-	dir := t.TempDir()
-	path := filepath.Join(dir, "ckpt")
-	if err := WriteFileAtomic(path, c.Encode); err != nil {
+	path := filepath.Join(t.TempDir(), "iter-000002.ckpt")
+	if err := WriteCheckpoint(path, c); err != nil {
 		t.Fatal(err)
-	}
-	// A failing writer leaves the old file intact and no temporary behind.
-	if err := WriteFileAtomic(path, func(io.Writer) error { return os.ErrInvalid }); err == nil {
-		t.Fatal("failing write reported success")
-	}
-	ents, _ := os.ReadDir(dir)
-	if len(ents) != 1 {
-		t.Errorf("directory holds %d entries after a failed write", len(ents))
 	}
 	got, _ := os.ReadFile(path)
 	if !bytes.Equal(got, buf.Bytes()) {
-		t.Error("old checkpoint damaged by a failed write")
+		t.Error("the file differs from Encode's bytes")
+	}
+	e, err := ReadCheckpoint(path)
+	if err != nil || !reflect.DeepEqual(e, d) {
+		t.Errorf("read back: %v", err)
+	}
+}
+
+// TestCheckpointDamageIsNamed: every kind of damage to a checkpoint file is
+// an error that names the file, says what is wrong and what to do, and
+// wraps ErrBadCheckpoint; nothing damaged ever decodes.
+func TestCheckpointDamageIsNamed(t *testing.T) {
+	c := &Checkpoint{Algorithm: "test", Iteration: 7, EnvSteps: 70, Scalars: []float64{1.5, math.NaN()},
+		Params:      []TensorState{{Name: "w", Shape: []int{2}, F32: []float32{0.25, -3}}},
+		Evaluations: []envs.CountedRecord{{Config: []int{1, 0}, Metrics: []float64{3, 4}}},
+		Run:         RunState{ConfigSHA256: "abc", WallSeconds: 1.25}}
+	var buf bytes.Buffer
+	if err := c.Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	flip := func(i int) []byte { b := bytes.Clone(good); b[i] ^= 0x10; return b }
+	v3 := bytes.Clone(good)
+	binary.LittleEndian.PutUint32(v3[8:], 3)
+	cases := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"empty", nil, "empty file"},
+		{"truncated header", good[:30], "truncated"},
+		{"truncated payload", good[:len(good)-5], "truncated"},
+		{"bit flip in the payload", flip(len(good) - 3), "checksum mismatch"},
+		{"bit flip in the checksum", flip(30), "checksum mismatch"},
+		{"bit flip in the length", flip(19), "header declares"},
+		{"trailing bytes", append(bytes.Clone(good), 0), "bytes after"},
+		{"unknown version", v3, "format version 3; this build reads version 2"},
+		{"version 1", []byte("commgraph-checkpoint v1\n{\"iteration\":3}\n" + strings.Repeat("x", 64)), "format version 1"},
+		{"foreign", []byte("PK\x03\x04 a zip file, not ours at all, long enough for a header"), "not a commgraph checkpoint"},
+	}
+	dir := t.TempDir()
+	for _, tc := range cases {
+		path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".ckpt")
+		os.WriteFile(path, tc.data, 0o644)
+		_, err := ReadCheckpoint(path)
+		if err == nil {
+			t.Errorf("%s: accepted", tc.name)
+			continue
+		}
+		msg := err.Error()
+		if !errors.Is(err, ErrBadCheckpoint) || !strings.Contains(msg, path) || !strings.Contains(msg, tc.want) || !strings.Contains(msg, "delete this file") {
+			t.Errorf("%s: error %q: want ErrBadCheckpoint naming %s, %q and what to do", tc.name, msg, path, tc.want)
+		}
+	}
+	// Every truncation point and every single-bit flip is refused.
+	for n := range len(good) {
+		if _, err := DecodeCheckpoint(bytes.NewReader(good[:n])); err == nil {
+			t.Fatalf("checkpoint truncated to %d of %d bytes decoded", n, len(good))
+		}
+	}
+	for i := range len(good) {
+		for bit := range 8 {
+			b := bytes.Clone(good)
+			b[i] ^= 1 << bit
+			if _, err := DecodeCheckpoint(bytes.NewReader(b)); err == nil {
+				t.Fatalf("bit %d of byte %d flipped: decoded", bit, i)
+			}
+		}
+	}
+	d, err := DecodeCheckpoint(bytes.NewReader(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Iteration != 7 || !math.IsNaN(d.Scalars[1]) || d.Run != c.Run || !reflect.DeepEqual(d.Evaluations, c.Evaluations) || !reflect.DeepEqual(d.Params, c.Params) {
+		t.Errorf("round trip: %+v", d)
 	}
 }

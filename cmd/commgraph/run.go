@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/commgraph/commgraph/envs/fsutil"
 	"github.com/commgraph/commgraph/experiments"
 )
 
@@ -221,5 +222,5 @@ func mkdirWrite(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
 	}
-	return experiments.WriteFileAtomic(path, data)
+	return fsutil.WriteFile(path, data)
 }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/commgraph/commgraph/envs/fsutil"
 	"github.com/commgraph/commgraph/experiments"
 )
 
@@ -92,7 +93,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 				dest = filepath.Join(root, sw.Name+"-job.yaml")
 			}
 		}
-		if err := experiments.WriteFileAtomic(dest, b.Bytes()); err != nil {
+		if err := fsutil.WriteFile(dest, b.Bytes()); err != nil {
 			return err
 		}
 		how := "sbatch " + dest

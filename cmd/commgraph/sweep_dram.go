@@ -19,7 +19,7 @@ import (
 	"github.com/commgraph/commgraph/envs/dram"
 	"github.com/commgraph/commgraph/envs/dram/optimum"
 	"github.com/commgraph/commgraph/envs/exhaustive"
-	"github.com/commgraph/commgraph/experiments"
+	"github.com/commgraph/commgraph/envs/fsutil"
 )
 
 func init() {
@@ -268,7 +268,7 @@ func sweepPrintMarkdown(w io.Writer, r *exhaustive.Interactions, top int) {
 // sweepWriteFile writes data to a temporary file next to path and renames
 // it into place, so a failure never leaves a half-written file.
 func sweepWriteFile(path string, data []byte) error {
-	return experiments.WriteFileAtomic(path, data)
+	return fsutil.WriteFile(path, data)
 }
 
 // sweepPrintBest prints the optimum of every objective.

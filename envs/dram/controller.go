@@ -114,15 +114,13 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 	}
 	st.updateEarly(c, T)
 	st.check.lastCmdAt, st.check.lastCmd = T, c
-	if c.isCAS() {
-		st.columnIssued(T, bi, r)
+	if !c.isCAS() {
+		return
 	}
-}
-
-// columnIssued: the column command of request r on bank bi went out at T;
-// the request leaves the scheduler buffer and its response is due at the
-// end of the data burst.
-func (st *state) columnIssued(T int64, bi int, r int32) {
+	// A column command: request r leaves the scheduler buffer and its
+	// response is due at the end of the data burst. (Kept in issue, not a
+	// function of its own: it runs once per request, on the hot path.)
+	st.progressAt = T
 	b := &st.banks[bi]
 	q := &st.tr.req[r]
 	f := &st.front
@@ -186,15 +184,13 @@ func (q *responseQueue) reset(n int) {
 }
 
 // manageResponses releases the next ready response at T
-// (Controller::manageResponses with its transToRelease).
-func (st *state) manageResponses(T int64) bool {
-	if st.cfg.respAhead {
-		return false
-	}
+// (Controller::manageResponses with its transToRelease); not used when
+// responses are computed ahead.
+func (st *state) manageResponses(T int64) {
 	f := &st.front
 	if f.releasing >= 0 {
 		if f.releaseAt != T {
-			return false
+			return
 		}
 		f.releasing = -1
 		f.inController--
@@ -204,18 +200,17 @@ func (st *state) manageResponses(T int64) bool {
 				f.toArb, f.toArbAt = r, T+1
 			}
 		}
-		return true
+		return
 	}
 	r := st.respNext(T)
 	if r < 0 {
-		return false
+		return
 	}
 	f.toArb, f.toArbAt = r, T
 	if f.releaseAt == T {
 		f.toArbAt = T + 1
 	}
 	f.releasing, f.releaseAt = r, inf
-	return true
 }
 
 // respNext takes the next response ready by T off the queue (or -1).

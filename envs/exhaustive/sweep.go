@@ -9,13 +9,13 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/commgraph/commgraph/envs"
+	"github.com/commgraph/commgraph/envs/fsutil"
 )
 
 // EvaluatorMaker is implemented by design spaces whose evaluation keeps
@@ -161,10 +161,9 @@ func Run(ctx context.Context, ds envs.DesignSpace, path string, opt Options) (St
 		return st, fmt.Errorf("%s: %w", part, err)
 	}
 	f = nil
-	if err := os.Rename(part, path); err != nil {
+	if err := fsutil.Rename(part, path); err != nil {
 		return st, fmt.Errorf("finish sweep: %w", err)
 	}
-	syncDir(filepath.Dir(path))
 	return st, nil
 }
 
@@ -529,15 +528,4 @@ func describe(ds envs.DesignSpace, cfg []int) string {
 		}
 	}
 	return strings.Join(parts, " ")
-}
-
-// syncDir makes a rename durable; errors are ignored because some file
-// systems do not support syncing directories.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	d.Sync()
-	d.Close()
 }

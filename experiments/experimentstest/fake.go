@@ -2,12 +2,10 @@ package experimentstest
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/commgraph/commgraph/comm"
@@ -18,17 +16,25 @@ import (
 // Delay is slept in every Iterate call (to give a test time to kill a run).
 var Delay time.Duration
 
-// Register registers the fake algorithm and task under the kind "fake".
+// Config is the [algorithm.fake] table.
+type Config struct {
+	LR    float64 `toml:"lr" range:"(0, 1]" doc:"step size of the fake descent"`
+	Batch int64   `toml:"batch" unit:"environment steps" range:"[1, inf)" doc:"env_steps counted per iteration"`
+}
+
+// Register registers the fake algorithm and task under the kind "fake"
+// (the task has no options; the algorithm's table is Config, with lr 5e-4
+// and batch 4000).
 func Register() {
-	experiments.RegisterEnv("fake", func(cfg *experiments.Config, seed uint64) (*experiments.Task, error) {
+	experiments.RegisterEnv("fake", struct{}{}, func(struct{}, experiments.RunInfo) (*experiments.Task, error) {
 		return &experiments.Task{
 			Label:     "fake-task",
 			Primary:   experiments.Primary{Name: "eval_return", HigherIsBetter: true, X: "env_steps"},
 			Threshold: -0.5,
 		}, nil
 	})
-	experiments.RegisterAlgorithm("fake", func(cfg *experiments.Config, task *experiments.Task, seed uint64) (marl.Algorithm, error) {
-		return New(seed, cfg.Algorithm.CommFormer.LR, int64(cfg.Algorithm.CommFormer.Envs*cfg.Algorithm.CommFormer.Steps)), nil
+	experiments.RegisterAlgorithm("fake", Config{LR: 5e-4, Batch: 4000}, func(c Config, _ *experiments.Task, run experiments.RunInfo) (marl.Algorithm, error) {
+		return New(run.Seed, c.LR, c.Batch), nil
 	})
 }
 
@@ -86,42 +92,24 @@ func (a *Algorithm) Iterate(ctx context.Context) (marl.Metrics, error) {
 // Iteration implements marl.Algorithm.
 func (a *Algorithm) Iteration() int { return a.iter }
 
-// Save implements marl.Algorithm.
-func (a *Algorithm) Save(w io.Writer) error {
+// Checkpoint implements marl.Algorithm.
+func (a *Algorithm) Checkpoint() (*marl.Checkpoint, error) {
 	st, err := a.pcg.MarshalBinary()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	buf := binary.LittleEndian.AppendUint64(nil, uint64(a.iter))
-	buf = binary.LittleEndian.AppendUint64(buf, uint64(a.steps))
-	for _, t := range a.theta {
-		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(t))
-	}
-	buf = binary.LittleEndian.AppendUint64(buf, uint64(len(st)))
-	buf = append(buf, st...)
-	_, err = w.Write(buf)
-	return err
+	return &marl.Checkpoint{Algorithm: "fake", Iteration: a.iter, EnvSteps: a.steps,
+		Scalars: slices.Clone(a.theta[:]), RNG: []marl.NamedBlob{{Name: "noise", Data: st}}}, nil
 }
 
-// Load implements marl.Algorithm.
-func (a *Algorithm) Load(r io.Reader) error {
-	buf, err := io.ReadAll(r)
-	if err != nil {
-		return err
+// Restore implements marl.Algorithm.
+func (a *Algorithm) Restore(c *marl.Checkpoint) error {
+	if c.Algorithm != "fake" || len(c.Scalars) != len(a.theta) || len(c.RNG) != 1 {
+		return fmt.Errorf("fake checkpoint: algorithm %q with %d scalars and %d streams, want fake, %d and 1", c.Algorithm, len(c.Scalars), len(c.RNG), len(a.theta))
 	}
-	if len(buf) < 56 {
-		return errors.New("fake checkpoint too short")
-	}
-	a.iter = int(binary.LittleEndian.Uint64(buf))
-	a.steps = int64(binary.LittleEndian.Uint64(buf[8:]))
-	for i := range a.theta {
-		a.theta[i] = math.Float64frombits(binary.LittleEndian.Uint64(buf[16+8*i:]))
-	}
-	n := int(binary.LittleEndian.Uint64(buf[48:]))
-	if len(buf) != 56+n {
-		return fmt.Errorf("fake checkpoint: %d bytes of random state, want %d", len(buf)-56, n)
-	}
-	return a.pcg.UnmarshalBinary(buf[56:])
+	a.iter, a.steps = c.Iteration, c.EnvSteps
+	copy(a.theta[:], c.Scalars)
+	return a.pcg.UnmarshalBinary(c.RNG[0].Data)
 }
 
 // Evaluate implements marl.Algorithm; it uses no random numbers.

@@ -427,8 +427,8 @@ func TestCheckpointResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	iterate(t, ref, 2)
-	var ck bytes.Buffer
-	if err := ref.Save(&ck); err != nil {
+	ck, err := saveBytes(ref)
+	if err != nil {
 		t.Fatal(err)
 	}
 	iterate(t, ref, 2)
@@ -437,7 +437,7 @@ func TestCheckpointResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := res.Load(bytes.NewReader(ck.Bytes())); err != nil {
+	if err := loadBytes(res, ck); err != nil {
 		t.Fatal(err)
 	}
 	if res.Iteration() != 2 {
@@ -447,14 +447,15 @@ func TestCheckpointResume(t *testing.T) {
 	if !sameBits(paramValues(ref), paramValues(res)) {
 		t.Error("resumed run differs from the uninterrupted one")
 	}
-	var s1, s2 bytes.Buffer
-	if err := ref.Save(&s1); err != nil {
+	s1, err := saveBytes(ref)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := res.Save(&s2); err != nil {
+	s2, err := saveBytes(res)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(s1.Bytes(), s2.Bytes()) {
+	if !bytes.Equal(s1, s2) {
 		t.Error("complete states differ after resume (optimisers, value norm or random streams)")
 	}
 	// A checkpoint of another model shape is rejected with an error.
@@ -464,7 +465,7 @@ func TestCheckpointResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := o.Load(bytes.NewReader(ck.Bytes())); err == nil {
+	if err := loadBytes(o, ck); err == nil {
 		t.Error("checkpoint of a different model accepted")
 	}
 }
@@ -522,4 +523,24 @@ func TestLearnsToCommunicate(t *testing.T) {
 			t.Errorf("none graph: eval return %.2f, want < 3.3 (no channel to the listener)", after["eval_return"])
 		}
 	}
+}
+
+// saveBytes is a's checkpoint in the file format.
+func saveBytes(a marl.Algorithm) ([]byte, error) {
+	c, err := a.Checkpoint()
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	err = c.Encode(&b)
+	return b.Bytes(), err
+}
+
+// loadBytes restores a from a checkpoint in the file format.
+func loadBytes(a marl.Algorithm, data []byte) error {
+	c, err := marl.DecodeCheckpoint(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	return a.Restore(c)
 }

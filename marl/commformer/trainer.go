@@ -3,7 +3,6 @@ package commformer
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -612,15 +611,15 @@ func (t *Trainer) loadStreams(bs []marl.NamedBlob) error {
 	return nil
 }
 
-// Save writes the complete state: parameters, alpha, both optimisers, the
-// value normaliser, the iteration and environment-step counters and every
-// random stream.
-func (t *Trainer) Save(w io.Writer) error {
+// Checkpoint returns the complete state: parameters, alpha, both optimisers,
+// the value normaliser, the iteration and environment-step counters and
+// every random stream (copies: iterating afterwards leaves it unchanged).
+func (t *Trainer) Checkpoint() (*marl.Checkpoint, error) {
 	rng, err := t.saveStreams()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	c := &marl.Checkpoint{
+	return &marl.Checkpoint{
 		Algorithm:  "commformer",
 		Iteration:  t.iter,
 		EnvSteps:   t.envSteps,
@@ -629,17 +628,12 @@ func (t *Trainer) Save(w io.Writer) error {
 		Optimisers: []marl.AdamState{t.modelOpt.State("model"), t.alphaOpt.State("alpha")},
 		ValueNorm:  *t.vnorm,
 		RNG:        rng,
-	}
-	return c.Encode(w)
+	}, nil
 }
 
-// Load restores a state written by Save into a trainer built with the same
-// environment, configuration and seed.
-func (t *Trainer) Load(r io.Reader) error {
-	c, err := marl.DecodeCheckpoint(r)
-	if err != nil {
-		return err
-	}
+// Restore restores a state returned by Checkpoint into a trainer built with
+// the same environment, configuration and seed.
+func (t *Trainer) Restore(c *marl.Checkpoint) error {
 	if c.Algorithm != "commformer" {
 		return fmt.Errorf("commformer: checkpoint of algorithm %q", c.Algorithm)
 	}
