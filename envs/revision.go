@@ -64,7 +64,13 @@ type RevisionConfig struct {
 // regret (0 is perfect) and its mean over evaluation episodes is directly
 // the quality measure. The last step terminates the episode.
 //
-// An evaluation error ends the episode with zero rewards; Err reports it.
+// The last step's StepResult.Info carries "final_gain" (score(x_L) -
+// score(x_0)) and, with an oracle, "final_regret" (score(x*) - score(x_L)
+// for the oracle's x*).
+//
+// An evaluation error ends the episode with zero rewards; Err reports it,
+// and Failure keeps the first failure of any clone (the Env contract has no
+// error return: a run checks it after each iteration).
 type RevisionEnv struct {
 	ds    DesignSpace
 	obj   *Objective
@@ -75,11 +81,13 @@ type RevisionEnv struct {
 	ref   []float64 // reference metrics, shared, read-only
 	obsM  []int     // observed metric indices, shared, read-only
 	nPin  int
+	fail  *failure // the first failed evaluation of any clone, shared
 
 	// Episode state (deep-copied by Clone).
 	cur, pinned []int // pinned: value or -1
 	metrics     []float64
 	score, best float64 // current score; the oracle's best score (NaN without oracle)
+	startScore  float64
 	t           int
 	done        bool
 	err         error
@@ -111,7 +119,7 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 	if err := ValidateConfig(knobs, cfg.Reference); err != nil {
 		return nil, fmt.Errorf("revision env %s: reference design: %w", name, err)
 	}
-	e := &RevisionEnv{ds: ds, cfg: cfg, knobs: knobs}
+	e := &RevisionEnv{ds: ds, cfg: cfg, knobs: knobs, fail: &failure{}}
 	for _, k := range knobs {
 		e.maxV = max(e.maxV, len(k.Values))
 	}
@@ -194,6 +202,10 @@ func (e *RevisionEnv) Regret() float64 { return e.best - e.score }
 // Err returns the error of the last failed evaluation (nil after success).
 func (e *RevisionEnv) Err() error { return e.err }
 
+// Failure returns the first evaluation error of this environment or any of
+// its clones (nil when none failed).
+func (e *RevisionEnv) Failure() error { return e.fail.get() }
+
 // Reset implements Env: the start design and the pinned knobs are drawn from
 // a PCG stream seeded by seed.
 func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
@@ -216,9 +228,10 @@ func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 	e.t, e.done, e.err = 0, false, nil
 	e.best = math.NaN()
 	if err := e.ds.Evaluate(e.cur, e.metrics); err != nil {
-		e.fail(err)
+		e.failWith(err)
 	} else {
 		e.score = e.obj.Reward(e.metrics)
+		e.startScore = e.score
 		if e.cfg.Oracle != nil {
 			e.best = e.oracleScore()
 		}
@@ -226,8 +239,9 @@ func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 	e.writeObs(obs)
 }
 
-func (e *RevisionEnv) fail(err error) {
+func (e *RevisionEnv) failWith(err error) {
 	e.err = err
+	e.fail.set(err)
 	e.done = true
 }
 
@@ -236,7 +250,7 @@ func (e *RevisionEnv) fail(err error) {
 func (e *RevisionEnv) oracleScore() float64 {
 	m := make([]float64, len(e.metrics))
 	if err := e.cfg.Oracle(e.pinned, m); err != nil {
-		e.fail(fmt.Errorf("revision env %s: oracle: %w", e.ds.Name(), err))
+		e.failWith(fmt.Errorf("revision env %s: oracle: %w", e.ds.Name(), err))
 		return math.NaN()
 	}
 	return max(e.obj.Reward(m), e.score)
@@ -268,13 +282,19 @@ func (e *RevisionEnv) Step(actions []int, obs [][]float32, rewards []float32) St
 	e.t++
 	r := StepResult{Terminated: e.t >= e.cfg.Length}
 	if err := e.ds.Evaluate(e.cur, e.metrics); err != nil {
-		e.fail(err)
+		e.failWith(err)
 		clear(rewards)
 		r.Terminated = true
 	} else {
 		e.score = e.obj.Reward(e.metrics)
 		for i := range rewards {
 			rewards[i] = float32(e.score - base)
+		}
+		if r.Terminated {
+			r.Info = map[string]float64{"final_gain": e.score - e.startScore}
+			if !math.IsNaN(e.best) {
+				r.Info["final_regret"] = e.best - e.score
+			}
 		}
 	}
 	e.done = r.Done()

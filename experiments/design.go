@@ -23,6 +23,10 @@ type DesignProblem struct {
 	// Env is the environment form (episode length, start design, observed
 	// metrics ...); its Objective is set from the field above.
 	Env envs.SpaceEnvConfig
+	// Revision, when not nil, selects the design-revision form instead
+	// (envs.RevisionEnv: random starts, pinned knobs, improvement reward);
+	// its Objective is set from the field above and Env is ignored.
+	Revision *envs.RevisionConfig
 }
 
 // RegisterDesignSpace makes a design-space kind available to [env] kind =
@@ -51,13 +55,26 @@ func NewDesignTask(p *DesignProblem) (*Task, error) {
 		return nil, fmt.Errorf("design problem: nil space or objective")
 	}
 	counted := envs.NewCounted(p.Space)
-	ec := p.Env
-	ec.Objective = p.Objective
-	env, err := envs.NewSpaceEnv(counted, ec)
-	if err != nil {
-		return nil, err
+	var env envs.Env
+	var obj *envs.Objective
+	if p.Revision != nil {
+		rc := *p.Revision
+		rc.Objective = p.Objective
+		re, err := envs.NewRevisionEnv(counted, rc)
+		if err != nil {
+			return nil, err
+		}
+		env, obj = re, re.Objective()
+	} else {
+		ec := p.Env
+		ec.Objective = p.Objective
+		se, err := envs.NewSpaceEnv(counted, ec)
+		if err != nil {
+			return nil, err
+		}
+		env, obj = se, se.Objective()
 	}
-	tr, err := envs.NewTracker(counted, env.Objective(), p.Optimum)
+	tr, err := envs.NewTracker(counted, obj, p.Optimum)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +84,14 @@ func NewDesignTask(p *DesignProblem) (*Task, error) {
 	}
 	t := &Task{Label: label, Env: env, Design: tr, Threshold: math.NaN(),
 		Primary: Primary{Name: "best_value", HigherIsBetter: false, X: "unique_evals"}}
-	if p.Optimum != nil {
+	switch {
+	case p.Revision != nil && p.Revision.Oracle != nil:
+		// The revision form is judged by the final design of its episodes:
+		// the mean regret against the best design for the pinned knobs.
+		t.Primary = Primary{Name: "eval_final_regret", HigherIsBetter: false, X: "env_steps"}
+	case p.Revision != nil:
+		t.Primary = Primary{Name: "eval_final_gain", HigherIsBetter: true, X: "env_steps"}
+	case p.Optimum != nil:
 		t.Primary.Name = "regret"
 		t.Threshold = DefaultRegretThreshold
 	}

@@ -29,6 +29,10 @@ func buildSynthetic(c synthetic.EnvConfig, run RunInfo) (*DesignProblem, error) 
 		// start design, and the environment observes logs of metrics
 		// relative to it.
 		Env: envs.SpaceEnvConfig{EpisodeLength: c.EpisodeLen, ObsMetrics: []string{synthetic.MetricExpY}}}
+	if c.Form == "revision" {
+		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned,
+			ObsMetrics: []string{synthetic.MetricExpY}, Oracle: space.Oracle}
+	}
 	if envs.Size(space) <= maxEnumerate {
 		if p.Optimum, err = envs.FindOptimum(space, obj); err != nil {
 			return nil, err

@@ -14,16 +14,20 @@ import (
 type EnvConfig struct {
 	Knobs      int     `toml:"knobs" unit:"agents" range:"[2, 64]" doc:"number of knobs (agents)"`
 	Values     int     `toml:"values" unit:"values per knob" range:"[2, 64]" doc:"values per knob"`
-	Pairs      int     `toml:"pairs" unit:"pairs" range:"[0, 32]" doc:"planted interacting pairs (k0,k1), (k2,k3), ...; at most knobs/2"`
-	Strength   float64 `toml:"strength" range:"[0, 100]" doc:"standard deviation of each planted pair term (main effects have 1)"`
-	SpaceSeed  int64   `toml:"space_seed" range:"[0, inf)" doc:"seed of the landscape itself (fixed across run seeds so seeds are comparable)"`
-	EpisodeLen int     `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode; 1 = the bandit form"`
+	Graph      string  `toml:"graph" range:"pairs|planted" doc:"planted interactions: pairs = (k0,k1), (k2,k3), ... of the given strength; planted = a sparse random graph drawn from space_seed (every knob in 1-3 pairs, strengths 1-2, see synthetic.Planted)"`
+	Pairs      int     `toml:"pairs" unit:"pairs" range:"[0, 32]" doc:"graph = pairs: planted interacting pairs; at most knobs/2"`
+	Strength   float64 `toml:"strength" range:"[0, 100]" doc:"graph = pairs: standard deviation of each planted pair term (main effects have 1)"`
+	SpaceSeed  int64   `toml:"space_seed" range:"[0, inf)" doc:"seed of the landscape itself (fixed across run seeds so seeds are comparable); with graph = planted it also draws the graph"`
+	Form       string  `toml:"form" range:"bandit|revision" doc:"bandit = episodes revise the design from the all-first-values start (the published form); revision = episodes start from a random design with some knobs pinned (envs.RevisionEnv)"`
+	EpisodeLen int     `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode"`
+	Pinned     float64 `toml:"pinned" unit:"fraction of knobs" range:"[0, 1)" doc:"form = revision: fraction of the knobs pinned at their start value in each episode"`
 }
 
 // DefaultEnvConfig returns the defaults of EnvConfig: 8 knobs of 4 values,
-// 3 planted pairs of strength 1.5, the bandit form.
+// 3 planted pairs of strength 1.5, the bandit form (pinned 0.5 applies to
+// the revision form).
 func DefaultEnvConfig() EnvConfig {
-	return EnvConfig{Knobs: 8, Values: 4, Pairs: 3, Strength: 1.5, SpaceSeed: 1, EpisodeLen: 1}
+	return EnvConfig{Knobs: 8, Values: 4, Graph: "pairs", Pairs: 3, Strength: 1.5, SpaceSeed: 1, Form: "bandit", EpisodeLen: 1, Pinned: 0.5}
 }
 
 // Validate reports every field out of range, each error starting with its
@@ -37,7 +41,16 @@ func (c EnvConfig) Validate() error {
 	if c.Values < 2 || c.Values > 64 {
 		bad("values", c.Values, "must be in [2, 64]")
 	}
-	if c.Pairs < 0 || 2*c.Pairs > c.Knobs {
+	if c.Graph != "pairs" && c.Graph != "planted" {
+		bad("graph", fmt.Sprintf("%q", c.Graph), `must be "pairs" or "planted"`)
+	}
+	if c.Form != "bandit" && c.Form != "revision" {
+		bad("form", fmt.Sprintf("%q", c.Form), `must be "bandit" or "revision"`)
+	}
+	if !(c.Pinned >= 0 && c.Pinned < 1) {
+		bad("pinned", c.Pinned, "must be in [0, 1)")
+	}
+	if c.Pairs < 0 || (c.Graph == "pairs" && 2*c.Pairs > c.Knobs) {
 		bad("pairs", c.Pairs, fmt.Sprintf("%d pairs need %d knobs, have %d", c.Pairs, 2*c.Pairs, c.Knobs))
 	}
 	if !(c.Strength >= 0 && c.Strength <= 100) {
@@ -52,8 +65,15 @@ func (c EnvConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Space returns the Config of the landscape (named synthetic-<knobs>x<values>).
+// Space returns the Config of the landscape (named synthetic-<knobs>x<values>,
+// or synthetic-planted<knobs>x<values> for the planted graph).
 func (c EnvConfig) Space() Config {
+	if c.Graph == "planted" {
+		sc, err := Planted(c.Knobs, c.Values, uint64(c.SpaceSeed))
+		if err == nil { // Validate guarantees knobs, values >= 2
+			return sc
+		}
+	}
 	sc := Config{Name: fmt.Sprintf("synthetic-%dx%d", c.Knobs, c.Values), Seed: uint64(c.SpaceSeed)}
 	for range c.Knobs {
 		sc.Values = append(sc.Values, c.Values)

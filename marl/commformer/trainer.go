@@ -505,8 +505,12 @@ func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 // thresholded gates) on environment copies seeded from (seed, "eval"), the
 // same every call, and returns eval_return, eval_length (mean steps to
 // finish; a truncated episode counts its full length), eval_success (the
-// fraction that terminated) and the communication accounting. It consumes no
-// training random stream.
+// fraction that terminated), the communication accounting, and eval_<key>
+// for every scalar the environment reports in the Info of an episode's last
+// step (averaged over the episodes that report it, e.g. eval_final_regret
+// of the revision form). Agents decode in a random order drawn from a
+// stream seeded by (seed, "eval order"), the same every call. It consumes
+// no training random stream.
 func (t *Trainer) Evaluate(ctx context.Context, episodes int) (marl.Metrics, error) {
 	if episodes < 1 {
 		return nil, fmt.Errorf("commformer: evaluate %d episodes", episodes)
@@ -524,6 +528,9 @@ func (t *Trainer) Evaluate(ctx context.Context, episodes int) (marl.Metrics, err
 	vec.Reset(vb)
 	acts := make([]int32, episodes*N)
 	gates := make([]float64, episodes*N)
+	// Info scalars of the episodes' last steps (e.g. the revision form's
+	// final_regret), averaged over the episodes that report them.
+	info, infoN := map[string]float64{}, map[string]float64{}
 	order := make([]int32, N)
 	orderRNG := rand.New(rand.NewPCG(envs.DeriveSeed(t.seed, purposeEvalOrd), purposeEvalOrd))
 	var allGates []float64
@@ -566,6 +573,10 @@ func (t *Trainer) Evaluate(ctx context.Context, episodes int) (marl.Metrics, err
 			if st.Terminated {
 				succ++
 			}
+			for key, v := range vb.Results[k].Info {
+				info[key] += v
+				infoN[key]++
+			}
 		}
 	}
 	e := float64(episodes)
@@ -574,14 +585,18 @@ func (t *Trainer) Evaluate(ctx context.Context, episodes int) (marl.Metrics, err
 	if t.m.gate.Enabled() {
 		g = allGates
 	}
-	return marl.Metrics{
+	mt := marl.Metrics{
 		"eval_episodes":          e,
 		"eval_return":            ret / e,
 		"eval_length":            length / e,
 		"eval_success":           succ / e,
 		"eval_receive_rate":      comm.ReceiveRate(g),
 		"eval_messages_per_step": comm.MessagesPerStep(adj, g, N),
-	}, nil
+	}
+	for key, v := range info {
+		mt["eval_"+key] = v / infoN[key]
+	}
+	return mt, nil
 }
 
 func (t *Trainer) saveStreams() ([]marl.NamedBlob, error) {
