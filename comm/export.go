@@ -57,6 +57,12 @@ type Edge struct {
 	From, To int     // sender and receiver agent index
 	Weight   float64 // the receiver's row-softmax probability of the sender
 	GatedOff bool    // gating on and the receiver's receive rate is 0 or below the threshold
+	// Undecided: the receiver's row is not decided by learning (its k-th
+	// and (k+1)-th senders are within noise, see Decided); Margin and Gap
+	// are that row's margin and gap (0 when the row has none: fixed
+	// variants, full rows).
+	Undecided   bool
+	Margin, Gap float64
 }
 
 // Edges lists the exported edges: every off-diagonal 1 of the binary
@@ -66,6 +72,7 @@ type Edge struct {
 func (s *Snapshot) Edges(opt ExportOptions) []Edge {
 	n := s.N()
 	th := opt.threshold()
+	d := s.withMargins()
 	var out []Edge
 	for j := 0; j < n; j++ {
 		for i := 0; i < n; i++ {
@@ -73,11 +80,25 @@ func (s *Snapshot) Edges(opt ExportOptions) []Edge {
 				continue
 			}
 			r := s.ReceiveRates[i]
-			out = append(out, Edge{From: j, To: i, Weight: s.Probabilities[i][j],
-				GatedOff: s.Gating && (r <= 0 || r < th)})
+			e := Edge{From: j, To: i, Weight: s.Probabilities[i][j],
+				GatedOff: s.Gating && (r <= 0 || r < th), Undecided: !d.Decided[i]}
+			if d.Margins != nil {
+				e.Margin, e.Gap = d.Margins[i], d.Gaps[i]
+			}
+			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// UndecidedNote returns "undecided: R of N rows within noise" when some
+// receiver rows are not decided by learning (see Decided), else "".
+func (s *Snapshot) UndecidedNote() string {
+	d := s.withMargins()
+	if d.UndecidedRows == 0 {
+		return ""
+	}
+	return fmt.Sprintf("undecided: %d of %d rows within noise", d.UndecidedRows, s.N())
 }
 
 // nodeIDs returns the DOT/GraphML node identifiers: the agent names when
@@ -129,7 +150,7 @@ func (e dotEdge) Attributes() []encoding.Attribute { return e.attrs }
 
 type dotGraph struct {
 	*simple.WeightedDirectedGraph
-	title string
+	title, note string
 }
 
 type attrs []encoding.Attribute
@@ -137,7 +158,13 @@ type attrs []encoding.Attribute
 func (a attrs) Attributes() []encoding.Attribute { return a }
 
 func (g dotGraph) DOTAttributers() (gr, node, edge encoding.Attributer) {
-	return attrs{{Key: "label", Value: g.title}, {Key: "labelloc", Value: "t"}}, attrs{{Key: "shape", Value: "ellipse"}}, attrs{}
+	ga := attrs{{Key: "label", Value: g.title}, {Key: "labelloc", Value: "t"}}
+	if g.note != "" {
+		// A second title line (the encoder writes the newline as DOT's \n).
+		ga[0].Value += "\n" + g.note + " (dashed grey edges)"
+		ga = append(ga, encoding.Attribute{Key: "comment", Value: g.note})
+	}
+	return ga, attrs{{Key: "shape", Value: "ellipse"}}, attrs{}
 }
 
 func (s *Snapshot) title() string {
@@ -151,13 +178,16 @@ func (s *Snapshot) title() string {
 // MarshalDOT encodes the snapshot as a DOT digraph with gonum's encoder:
 // nodes in agent order, labelled with the agent names; one edge per sender ->
 // receiver pair of Edges, with label = weight (3 significant digits),
-// penwidth = PenScale*weight (full precision), tooltip, and style=dashed when
-// gated off.
+// penwidth = PenScale*weight (full precision), and style=dashed when gated
+// off. When rows are undecided the graph's label gets a second line and a
+// comment "undecided: R of N rows within noise" (UndecidedNote), and the
+// edges into undecided receivers are dashed and grey with the row's margin
+// in their tooltip.
 func (s *Snapshot) MarshalDOT(opt ExportOptions) ([]byte, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	g := dotGraph{WeightedDirectedGraph: simple.NewWeightedDirectedGraph(0, 0), title: s.title()}
+	g := dotGraph{WeightedDirectedGraph: simple.NewWeightedDirectedGraph(0, 0), title: s.title(), note: s.UndecidedNote()}
 	ids := s.nodeIDs()
 	nodes := make([]dotNode, s.N())
 	for i := range nodes {
@@ -174,8 +204,12 @@ func (s *Snapshot) MarshalDOT(opt ExportOptions) ([]byte, error) {
 			{Key: "label", Value: strconv.FormatFloat(e.Weight, 'g', 3, 64)},
 			{Key: "penwidth", Value: formatFloat(ps * e.Weight)},
 		}
-		if e.GatedOff {
+		if e.GatedOff || e.Undecided {
 			a = append(a, encoding.Attribute{Key: "style", Value: "dashed"})
+		}
+		if e.Undecided {
+			a = append(a, encoding.Attribute{Key: "color", Value: "grey"},
+				encoding.Attribute{Key: "tooltip", Value: fmt.Sprintf("undecided row: margin %.3g, gap %.3g logits (decided needs a margin >= %g and a gap >= %g)", e.Margin, e.Gap, DecidedMargin, DecidedGap)})
 		}
 		g.SetWeightedEdge(dotEdge{f: nodes[e.From], t: nodes[e.To], w: e.Weight, attrs: a})
 	}
@@ -237,9 +271,11 @@ type gmlDoc struct {
 }
 
 // MarshalGraphML encodes the snapshot as GraphML: keys for the node label
-// and receive rate, the edge weight and gated_off flag, and the graph's
-// iteration, variant, k and gating; nodes n0..n(N-1) in agent order, edges
-// as in Edges (source = sender, target = receiver).
+// and receive rate, the edge weight, gated_off and undecided flags and the
+// receiver row's margin, and the graph's iteration, variant, k, gating,
+// undecided_rows and comment (UndecidedNote, empty when every row is
+// decided); nodes n0..n(N-1) in agent order, edges as in Edges (source =
+// sender, target = receiver).
 func (s *Snapshot) MarshalGraphML(opt ExportOptions) ([]byte, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -251,16 +287,22 @@ func (s *Snapshot) MarshalGraphML(opt ExportOptions) ([]byte, error) {
 			{"receive_rate", "node", "receive_rate", "double"},
 			{"weight", "edge", "weight", "double"},
 			{"gated_off", "edge", "gated_off", "boolean"},
+			{"undecided", "edge", "undecided", "boolean"},
+			{"margin", "edge", "margin", "double"},
 			{"iteration", "graph", "iteration", "int"},
 			{"variant", "graph", "variant", "string"},
 			{"k", "graph", "k", "int"},
 			{"gating", "graph", "gating", "boolean"},
+			{"undecided_rows", "graph", "undecided_rows", "int"},
+			{"comment", "graph", "comment", "string"},
 		},
 		Graph: gmlGraph{ID: "commgraph", EdgeDefault: "directed", Data: []gmlData{
 			{"iteration", strconv.Itoa(s.Iteration)},
 			{"variant", string(s.Variant)},
 			{"k", strconv.Itoa(s.K)},
 			{"gating", strconv.FormatBool(s.Gating)},
+			{"undecided_rows", strconv.Itoa(s.withMargins().UndecidedRows)},
+			{"comment", s.UndecidedNote()},
 		}},
 	}
 	for i, a := range s.Agents {
@@ -270,7 +312,8 @@ func (s *Snapshot) MarshalGraphML(opt ExportOptions) ([]byte, error) {
 	for t, e := range s.Edges(opt) {
 		doc.Graph.Edges = append(doc.Graph.Edges, gmlEdge{ID: "e" + strconv.Itoa(t),
 			Source: "n" + strconv.Itoa(e.From), Target: "n" + strconv.Itoa(e.To),
-			Data: []gmlData{{"weight", formatFloat(e.Weight)}, {"gated_off", strconv.FormatBool(e.GatedOff)}}})
+			Data: []gmlData{{"weight", formatFloat(e.Weight)}, {"gated_off", strconv.FormatBool(e.GatedOff)},
+				{"undecided", strconv.FormatBool(e.Undecided)}, {"margin", formatFloat(e.Margin)}}})
 	}
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)

@@ -112,8 +112,10 @@ func (n *decNode) SetAttribute(a encoding.Attribute) error {
 
 type decEdge struct {
 	simple.WeightedEdge
-	label  float64
-	dashed bool
+	label   float64
+	dashed  bool
+	grey    bool
+	tooltip string
 }
 
 func (e *decEdge) SetAttribute(a encoding.Attribute) error {
@@ -125,7 +127,10 @@ func (e *decEdge) SetAttribute(a encoding.Attribute) error {
 		e.label, err = strconv.ParseFloat(a.Value, 64)
 	case "style":
 		e.dashed = a.Value == "dashed"
+	case "color":
+		e.grey = a.Value == "grey"
 	case "tooltip":
+		e.tooltip = a.Value
 	default:
 		return fmt.Errorf("unexpected edge attribute %q", a.Key)
 	}
@@ -189,8 +194,8 @@ func TestDOTRoundTrip(t *testing.T) {
 		if math.Abs(e.label-w.Weight) > 5e-3*w.Weight {
 			t.Fatalf("edge %d->%d label %v, want ~%v", w.From, w.To, e.label, w.Weight)
 		}
-		if e.dashed != w.GatedOff {
-			t.Fatalf("edge %d->%d dashed %v, want %v", w.From, w.To, e.dashed, w.GatedOff)
+		if e.dashed != (w.GatedOff || w.Undecided) || e.grey != w.Undecided {
+			t.Fatalf("edge %d->%d dashed %v grey %v, want gated off %v undecided %v", w.From, w.To, e.dashed, e.grey, w.GatedOff, w.Undecided)
 		}
 		// receivers 3 (rate 0) and 4 (rate 0.02 < 0.05) are gated off
 		if w.GatedOff != (w.To == 3 || w.To == 4) {

@@ -29,7 +29,11 @@ const heatDPI = 96
 // RenderPNG draws the heatmap of the row-softmax probabilities (receivers as
 // rows, top to bottom; senders as columns), axes labelled with the agent
 // names, each cell annotated with its probability (in brackets when the edge
-// is in the binary adjacency), and a vertical colour bar on the right.
+// is in the binary adjacency, i.e. the exact top-k; up to 16 agents, with a
+// legend saying so under the sender axis), and a vertical colour bar on the
+// right. When rows are undecided (see Decided), the title gets a second line
+// "undecided: R of N rows within noise" and those receivers' names are
+// marked with " *".
 func (s *Snapshot) RenderPNG(w io.Writer, opt ExportOptions) error {
 	if err := s.Validate(); err != nil {
 		return err
@@ -46,9 +50,16 @@ func (s *Snapshot) RenderPNG(w io.Writer, opt ExportOptions) error {
 	cmap.SetMin(0)
 	cmap.SetMax(1)
 
+	d := s.withMargins()
 	p := plot.New()
 	p.Title.Text = s.title()
+	if note := s.UndecidedNote(); note != "" {
+		p.Title.Text += "\n" + note + " (receivers marked *)"
+	}
 	p.X.Label.Text = "sender"
+	if n <= 16 {
+		p.X.Label.Text = "sender      ([p] = heard in the exported graph: itself and the row's exact top-k)"
+	}
 	p.Y.Label.Text = "receiver"
 	hm := plotter.NewHeatMap(heatGrid{s}, cmap.Palette(256))
 	hm.Min, hm.Max = 0, 1
@@ -58,6 +69,9 @@ func (s *Snapshot) RenderPNG(w io.Writer, opt ExportOptions) error {
 	for i, a := range s.Agents {
 		xt[i] = plot.Tick{Value: float64(i), Label: a}
 		yt[i] = plot.Tick{Value: float64(n - 1 - i), Label: a}
+		if !d.Decided[i] {
+			yt[i].Label += " *"
+		}
 	}
 	p.X.Tick.Marker = plot.ConstantTicks(xt)
 	p.Y.Tick.Marker = plot.ConstantTicks(yt)

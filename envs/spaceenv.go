@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"slices"
+	"sync"
 )
 
 // SpaceEnvConfig configures a SpaceEnv.
@@ -59,6 +60,9 @@ type SpaceEnvConfig struct {
 // If an evaluation fails (e.g. ErrBudgetExhausted) the step terminates the
 // episode with zero rewards, the design and metrics stay at the last good
 // ones, and Err reports the error until the next successful evaluation.
+// The Env contract has no error return, so the first failure of any clone
+// is also kept for good: Failure reports it on every clone, and a run
+// checks it after each iteration and stops with the error.
 type SpaceEnv struct {
 	ds    DesignSpace
 	obj   *Objective
@@ -69,6 +73,7 @@ type SpaceEnv struct {
 	maxV  int       // largest value count
 	ref   []float64 // start metrics (observation reference), shared, read-only
 	obsM  []int     // indices of the observed metrics, shared, read-only
+	fail  *failure  // the first failed evaluation of any clone, shared
 
 	// Episode state (deep-copied by Clone).
 	cur     []int
@@ -104,7 +109,7 @@ func NewSpaceEnv(ds DesignSpace, cfg SpaceEnvConfig) (*SpaceEnv, error) {
 	if err := ValidateConfig(knobs, cfg.Start); err != nil {
 		return nil, fmt.Errorf("space env %s: start design: %w", ds.Name(), err)
 	}
-	e := &SpaceEnv{ds: ds, cfg: cfg, knobs: knobs, nm: len(ds.MetricNames())}
+	e := &SpaceEnv{ds: ds, cfg: cfg, knobs: knobs, nm: len(ds.MetricNames()), fail: &failure{}}
 	for _, k := range knobs {
 		e.maxV = max(e.maxV, len(k.Values))
 	}
@@ -186,6 +191,30 @@ func (e *SpaceEnv) StartMetrics() []float64 { return slices.Clone(e.ref) }
 // successful one.
 func (e *SpaceEnv) Err() error { return e.err }
 
+// Failure returns the first evaluation error of this environment or any of
+// its clones (nil when none failed); unlike Err it is never cleared.
+func (e *SpaceEnv) Failure() error { return e.fail.get() }
+
+// failure keeps the first error reported to it; safe for concurrent use.
+type failure struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *failure) set(err error) {
+	f.mu.Lock()
+	if f.err == nil {
+		f.err = err
+	}
+	f.mu.Unlock()
+}
+
+func (f *failure) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
 // Reset implements Env. With RandomStart, the start is drawn from a PCG
 // stream seeded by seed (and evaluated); otherwise it is the configured
 // start and seed is ignored.
@@ -218,6 +247,7 @@ func (e *SpaceEnv) Reset(seed uint64, obs [][]float32) {
 func (e *SpaceEnv) evaluate() bool {
 	if err := e.ds.Evaluate(e.cur, e.metrics); err != nil {
 		e.err = err
+		e.fail.set(err)
 		return false
 	}
 	e.err = nil

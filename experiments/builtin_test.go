@@ -9,7 +9,15 @@ import (
 
 	"github.com/commgraph/commgraph/comm"
 	"github.com/commgraph/commgraph/experiments"
+	"github.com/commgraph/commgraph/marl/commformer"
 )
+
+func setKey(t *testing.T, cfg *experiments.Config, key string, v any) {
+	t.Helper()
+	if err := experiments.SetKey(cfg, key, v); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // tinyLearner is a CommFormer config small enough for a unit test.
 func tinyLearner(t *testing.T, kind string) experiments.Config {
@@ -18,13 +26,12 @@ func tinyLearner(t *testing.T, kind string) experiments.Config {
 	cfg.Name = "tiny-" + kind
 	cfg.OutDir = t.TempDir()
 	cfg.Env.Kind = kind
-	cfg.Algorithm.CommFormer.Embed = 8
-	cfg.Algorithm.CommFormer.Warmup = 1
+	cf := commformer.DefaultConfig()
+	cf.Embed, cf.Warmup, cf.Envs, cf.Steps, cf.Epochs, cf.AlphaEvery = 8, 1, 2, 6, 2, 2
+	if err := cfg.Algorithm.SetTable("commformer", cf); err != nil {
+		t.Fatal(err)
+	}
 	cfg.Algorithm.Threads = 1
-	cfg.Algorithm.CommFormer.Envs = 2
-	cfg.Algorithm.CommFormer.Steps = 6
-	cfg.Algorithm.CommFormer.Epochs = 2
-	cfg.Algorithm.CommFormer.AlphaEvery = 2
 	cfg.Budget.Iterations = 4
 	cfg.Eval.Every = 2
 	cfg.Eval.Episodes = 2
@@ -98,7 +105,7 @@ func TestBlackBoxBaselines(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			cfg := tinyLearner(t, "dram")
 			cfg.Algorithm.Kind = kind
-			cfg.Search.Batch = 8
+			setKey(t, &cfg, "algorithm."+kind+".batch", int64(8))
 			cfg.Budget.Iterations = 0
 			cfg.Budget.Evaluations = 30
 			sums, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})

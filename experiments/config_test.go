@@ -4,11 +4,21 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/commgraph/commgraph/envs/dram"
+	"github.com/commgraph/commgraph/marl/commformer"
 )
 
 var update = flag.Bool("update", false, "regenerate docs/configuration.md's key tables")
+
+func learnerTable(c *Config) commformer.Config {
+	return c.Algorithm.Table("commformer").(commformer.Config)
+}
+
+func dramTable(c *Config) dram.EnvConfig { return c.Env.Table("dram").(dram.EnvConfig) }
 
 func decodeErr(t *testing.T, src string) string {
 	t.Helper()
@@ -68,14 +78,14 @@ func TestDecodeValues(t *testing.T) {
 		src   string
 		check func(c *Config) bool
 	}{
-		{"[algorithm.commformer]\nmax_grad_norm = 5\n", func(c *Config) bool { return c.Algorithm.CommFormer.MaxGradNorm == 5 }},
-		{"[algorithm.commformer]\nmax_grad_norm = 0\n", func(c *Config) bool { return c.Algorithm.CommFormer.MaxGradNorm == 0 }},
-		{"[algorithm.commformer]\nalpha_every = 0\n", func(c *Config) bool { return c.Algorithm.CommFormer.AlphaEvery == 0 }},
-		{"[algorithm.commformer]\nwarmup = 0\n", func(c *Config) bool { return c.Algorithm.CommFormer.Warmup == 0 }},
-		{"[algorithm.commformer]\ngate_bias = 0\n", func(c *Config) bool { return c.Algorithm.CommFormer.GateBias == 0 }},
-		{"[algorithm.commformer]\nentropy_coef = 0\n", func(c *Config) bool { return c.Algorithm.CommFormer.EntropyCoef == 0 }},
+		{"[algorithm.commformer]\nmax_grad_norm = 5\n", func(c *Config) bool { return learnerTable(c).MaxGradNorm == 5 }},
+		{"[algorithm.commformer]\nmax_grad_norm = 0\n", func(c *Config) bool { return learnerTable(c).MaxGradNorm == 0 }},
+		{"[algorithm.commformer]\nalpha_every = 0\n", func(c *Config) bool { return learnerTable(c).AlphaEvery == 0 }},
+		{"[algorithm.commformer]\nwarmup = 0\n", func(c *Config) bool { return learnerTable(c).Warmup == 0 }},
+		{"[algorithm.commformer]\ngate_bias = 0\n", func(c *Config) bool { return learnerTable(c).GateBias == 0 }},
+		{"[algorithm.commformer]\nentropy_coef = 0\n", func(c *Config) bool { return learnerTable(c).EntropyCoef == 0 }},
 		{"[eval]\nthreshold = 0\n", func(c *Config) bool { return c.Eval.Threshold == 0 }},
-		{"[algorithm.commformer]\nclip = 0.3\n", func(c *Config) bool { return c.Algorithm.CommFormer.Clip == 0.3 }},
+		{"[algorithm.commformer]\nclip = 0.3\n", func(c *Config) bool { return learnerTable(c).Clip == 0.3 }},
 	} {
 		cfg, err := DecodeConfig("x.toml", []byte(tc.src))
 		if err != nil {
@@ -86,9 +96,11 @@ func TestDecodeValues(t *testing.T) {
 			t.Errorf("%q: not kept: %+v", tc.src, cfg.Algorithm)
 		}
 		// and the learner receives exactly the decoded table
-		if got := commFormerConfig(&cfg); got.Clip != cfg.Algorithm.CommFormer.Clip || got.MaxGradNorm != cfg.Algorithm.CommFormer.MaxGradNorm ||
-			got.AlphaEvery != cfg.Algorithm.CommFormer.AlphaEvery || got.GateBias != cfg.Algorithm.CommFormer.GateBias || got.Warmup != cfg.Algorithm.CommFormer.Warmup {
-			t.Errorf("%q: learner config %+v differs from the decoded table", tc.src, got)
+		cf := learnerTable(&cfg)
+		got := commFormerConfig(cf, RunInfo{Threads: 3, Budget: cfg.Budget})
+		got.Workers, got.Iterations = cf.Workers, cf.Iterations
+		if !reflect.DeepEqual(got, cf) {
+			t.Errorf("%q: learner config %+v differs from the decoded table %+v", tc.src, got, cf)
 		}
 	}
 }
@@ -100,7 +112,7 @@ func TestOverride(t *testing.T) {
 			t.Fatalf("%s: %v", kv, err)
 		}
 	}
-	if cfg.Algorithm.CommFormer.LR != 3e-4 || cfg.Algorithm.CommFormer.Graph != "none" || !cfg.Algorithm.CommFormer.Gate || len(cfg.Seeds) != 2 || cfg.Name != "abc" || cfg.Env.DRAM.Trace != "cloud-1" {
+	if learnerTable(&cfg).LR != 3e-4 || learnerTable(&cfg).Graph != "none" || !learnerTable(&cfg).Gate || len(cfg.Seeds) != 2 || cfg.Name != "abc" || dramTable(&cfg).Trace != "cloud-1" {
 		t.Fatalf("overrides not applied: %+v", cfg)
 	}
 	for _, tc := range []struct {
@@ -137,9 +149,11 @@ func TestConfigRoundTrip(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Name = "rt"
 	cfg.Seeds = []int64{3, 4}
-	cfg.Algorithm.CommFormer.LR = 3e-4
-	cfg.Env.Kind = "dram"
-	cfg.Env.DRAM.Objective = "edp"
+	for _, kv := range []string{"algorithm.commformer.lr=3e-4", "env.kind=dram", "env.dram.objective=edp"} {
+		if err := ApplyOverride(&cfg, kv); err != nil {
+			t.Fatal(err)
+		}
+	}
 	enc, err := EncodeConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -157,6 +171,25 @@ func TestConfigRoundTrip(t *testing.T) {
 	}
 }
 
+// shippedFields is the run schema without the kinds that tests register
+// (package experimentstest and the test packages).
+func shippedFields() []field {
+	var out []field
+	for _, f := range schemaFields() {
+		if f.group != "" {
+			reg := envReg
+			if f.group == "algorithm" {
+				reg = algReg
+			}
+			if k, _ := lookupKind(reg, f.kind); strings.HasSuffix(k.table.PkgPath(), "/experimentstest") || strings.HasSuffix(k.table.PkgPath(), "_test") {
+				continue
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
 // TestDocListsEveryKey checks that docs/configuration.md contains the
 // generated key tables of the run and sweep schemas, i.e. every key with its
 // current default, unit and range. Run with -update to regenerate them.
@@ -171,7 +204,7 @@ func TestDocListsEveryKey(t *testing.T) {
 		name string
 		gen  func() string
 		keys []string
-	}{{"KEYS", SchemaMarkdown, Keys()}, {"SWEEP KEYS", SweepSchemaMarkdown, SweepKeys()}} {
+	}{{"KEYS", func() string { return schemaMarkdownOf(shippedFields()) }, fieldPaths(shippedFields())}, {"SWEEP KEYS", SweepSchemaMarkdown, SweepKeys()}} {
 		begin := "<!-- BEGIN " + sec.name + " (generated by go test ./experiments -run TestDocListsEveryKey -update) -->"
 		end := "<!-- END " + sec.name + " -->"
 		i, j := strings.Index(doc, begin), strings.Index(doc, end)

@@ -21,8 +21,18 @@ func TestShippedConfigsDecode(t *testing.T) {
 			t.Errorf("%v", err)
 			continue
 		}
-		if err := experiments.CheckKinds(&cfg); err != nil {
+		// and builds: the environment and the algorithm it names accept
+		// their tables (nothing is run)
+		task, alg, err := experiments.Build(&cfg, 1)
+		if err != nil {
 			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if c, ok := alg.(experiments.Closer); ok {
+			c.Close()
+		}
+		if task.Close != nil {
+			task.Close()
 		}
 		if want := filepath.Base(p); cfg.Name+".toml" != want {
 			t.Errorf("%s: name %q does not match the file name", p, cfg.Name)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/commgraph/commgraph/experiments"
+	"github.com/commgraph/commgraph/marl/commformer"
 )
 
 // A typo in a config file is an error naming the file, line and key, never a
@@ -24,7 +25,7 @@ learning_rate = 3e-4
 // Overrides from the command line are typed by the schema.
 func ExampleApplyOverride() {
 	cfg := experiments.DefaultConfig()
-	fmt.Println(experiments.ApplyOverride(&cfg, "algorithm.commformer.lr=3e-4"), cfg.Algorithm.CommFormer.LR)
+	fmt.Println(experiments.ApplyOverride(&cfg, "algorithm.commformer.lr=3e-4"), cfg.Algorithm.Table("commformer").(commformer.Config).LR)
 	fmt.Println(experiments.ApplyOverride(&cfg, "algorithm.commformer.epochs=many"))
 	// Output:
 	// <nil> 0.0003

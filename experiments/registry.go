@@ -3,11 +3,11 @@ package experiments
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
 
-	"github.com/commgraph/commgraph/comm"
 	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/marl"
 )
@@ -21,51 +21,103 @@ type Primary struct {
 
 // Task is an environment built from the [env] section of a config.
 type Task struct {
-	Label   string           // column label in reports, e.g. "predprey-easy"
-	Env     envs.Env         // the multi-agent environment (nil when the task is a design space only)
-	Space   envs.DesignSpace // the design space, for design-space tasks (nil otherwise)
-	Primary Primary          // how reports judge a run
+	Label   string   // column label in reports, e.g. "predprey-easy"
+	Env     envs.Env // the multi-agent environment (nil when the task is a design space only)
+	Primary Primary  // how reports judge a run
 	// Threshold is the default value of Primary for evaluations-to-threshold
 	// (NaN: none).
 	Threshold float64
-	// Derive, when set, adds derived columns (e.g. regret against a known
-	// optimum) to every metrics row before it is written.
-	Derive func(row marl.Metrics)
+	// Design is set on design-space tasks: the counted space that every
+	// user charges (the environment's copies, a black-box search), the
+	// objective and the best/regret tracker. The runner adds its columns
+	// (unique_evals, best_value, regret, ...) to every metrics row and the
+	// best design to the summary.
+	Design *envs.Tracker
 	// Close releases resources (may be nil).
 	Close func() error
-
-	design *designTask // design-space bookkeeping of the built-in kinds
 }
 
-// EnvFactory builds a task from a config for one seed.
-type EnvFactory func(cfg *Config, seed uint64) (*Task, error)
+// failer is implemented by environments that record a failed evaluation
+// they could not report through the Env contract (envs.SpaceEnv).
+type failer interface{ Failure() error }
 
-// AlgorithmFactory builds an algorithm for a task from a config and seed.
-type AlgorithmFactory func(cfg *Config, task *Task, seed uint64) (marl.Algorithm, error)
+// failure returns the first failed evaluation of the task's environment
+// (nil when none, or when the environment cannot tell).
+func (t *Task) failure() error {
+	if f, ok := t.Env.(failer); ok {
+		if err := f.Failure(); err != nil {
+			return fmt.Errorf("design evaluation failed: %w", err)
+		}
+	}
+	return nil
+}
+
+// RunInfo is what a factory receives besides its own table: the run-level
+// settings that belong to no component.
+type RunInfo struct {
+	Seed    uint64       // the run's seed
+	Threads int          // algorithm.threads (0 = GOMAXPROCS); results must not depend on it
+	Budget  BudgetConfig // when the run stops
+}
+
+// kind is one registered environment or algorithm kind.
+type kind struct {
+	table    reflect.Type // the type of its [env.<kind>] / [algorithm.<kind>] table
+	defaults any          // the table's default value
+	buildEnv func(table any, run RunInfo) (*Task, error)
+	buildAlg func(table any, task *Task, run RunInfo) (marl.Algorithm, error)
+}
+
+// validator is implemented by tables with cross-field rules (each error line
+// starting with the offending key).
+type validator interface{ Validate() error }
 
 var (
 	regMu  sync.RWMutex
-	envReg = map[string]EnvFactory{}
-	algReg = map[string]AlgorithmFactory{}
+	envReg = map[string]kind{}
+	algReg = map[string]kind{}
 )
 
+func checkTable[C any](what, name string, defaults C) reflect.Type {
+	t := reflect.TypeOf(defaults)
+	if t == nil || t.Kind() != reflect.Struct {
+		panic(fmt.Sprintf("experiments: %s kind %q: the table type must be a struct, got %v", what, name, t))
+	}
+	if name == "" || !keyNameRE.MatchString(name) {
+		panic(fmt.Sprintf("experiments: %s kind %q: use lower-case letters, digits and _", what, name))
+	}
+	return t
+}
+
 // RegisterEnv makes an environment kind available to [env] kind = "...".
+// defaults is the kind's configuration with its documented defaults, a
+// struct whose fields carry the toml, unit, range and doc tags (see Config);
+// a file's [env.<kind>] table is decoded straight into a copy of it,
+// range-checked, and checked by its Validate method when it has one. Use
+// struct{}{} for a kind without options. build receives the decoded table.
 // Registering a kind again replaces it.
-func RegisterEnv(kind string, f EnvFactory) {
+func RegisterEnv[C any](name string, defaults C, build func(c C, run RunInfo) (*Task, error)) {
+	t := checkTable("environment", name, defaults)
 	regMu.Lock()
 	defer regMu.Unlock()
-	envReg[kind] = f
+	envReg[name] = kind{table: t, defaults: defaults, buildEnv: func(table any, run RunInfo) (*Task, error) {
+		return build(table.(C), run)
+	}}
 }
 
-// RegisterAlgorithm makes an algorithm kind available to [algorithm] kind = "...".
-// Registering a kind again replaces it.
-func RegisterAlgorithm(kind string, f AlgorithmFactory) {
+// RegisterAlgorithm makes an algorithm kind available to [algorithm] kind =
+// "..."; its [algorithm.<kind>] table works as for RegisterEnv. build
+// receives the decoded table and the task built from the [env] section.
+func RegisterAlgorithm[C any](name string, defaults C, build func(c C, task *Task, run RunInfo) (marl.Algorithm, error)) {
+	t := checkTable("algorithm", name, defaults)
 	regMu.Lock()
 	defer regMu.Unlock()
-	algReg[kind] = f
+	algReg[name] = kind{table: t, defaults: defaults, buildAlg: func(table any, task *Task, run RunInfo) (marl.Algorithm, error) {
+		return build(table.(C), task, run)
+	}}
 }
 
-// EnvKinds and AlgorithmKinds list the registered kinds, sorted.
+// EnvKinds lists the registered environment kinds, sorted.
 func EnvKinds() []string { return sortedKeys(envReg) }
 
 // AlgorithmKinds lists the registered algorithm kinds, sorted.
@@ -82,17 +134,20 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// CheckKinds reports whether the env and algorithm kinds of cfg are
-// registered, naming the key otherwise.
-func CheckKinds(cfg *Config) error {
+func lookupKind(reg map[string]kind, name string) (kind, bool) {
 	regMu.RLock()
-	_, okEnv := envReg[cfg.Env.Kind]
-	_, okAlg := algReg[cfg.Algorithm.Kind]
-	regMu.RUnlock()
-	if !okEnv {
+	defer regMu.RUnlock()
+	k, ok := reg[name]
+	return k, ok
+}
+
+// checkKinds reports whether the env and algorithm kinds of cfg are
+// registered, naming the key otherwise.
+func checkKinds(cfg *Config) error {
+	if _, ok := lookupKind(envReg, cfg.Env.Kind); !ok {
 		return fmt.Errorf("key env.kind: unknown environment %q (registered: %s)", cfg.Env.Kind, strings.Join(EnvKinds(), ", "))
 	}
-	if !okAlg {
+	if _, ok := lookupKind(algReg, cfg.Algorithm.Kind); !ok {
 		return fmt.Errorf("key algorithm.kind: unknown algorithm %q (registered: %s)", cfg.Algorithm.Kind, strings.Join(AlgorithmKinds(), ", "))
 	}
 	return nil
@@ -100,17 +155,13 @@ func CheckKinds(cfg *Config) error {
 
 // Build constructs the task and the algorithm a config describes.
 func Build(cfg *Config, seed uint64) (*Task, marl.Algorithm, error) {
-	regMu.RLock()
-	ef := envReg[cfg.Env.Kind]
-	af := algReg[cfg.Algorithm.Kind]
-	regMu.RUnlock()
-	if ef == nil {
-		return nil, nil, fmt.Errorf("key env.kind: unknown environment %q (registered: %s)", cfg.Env.Kind, strings.Join(EnvKinds(), ", "))
+	if err := checkKinds(cfg); err != nil {
+		return nil, nil, err
 	}
-	if af == nil {
-		return nil, nil, fmt.Errorf("key algorithm.kind: unknown algorithm %q (registered: %s)", cfg.Algorithm.Kind, strings.Join(AlgorithmKinds(), ", "))
-	}
-	task, err := ef(cfg, seed)
+	ek, _ := lookupKind(envReg, cfg.Env.Kind)
+	ak, _ := lookupKind(algReg, cfg.Algorithm.Kind)
+	run := RunInfo{Seed: seed, Threads: cfg.Algorithm.Threads, Budget: cfg.Budget}
+	task, err := ek.buildEnv(cfg.Env.Table(cfg.Env.Kind), run)
 	if err != nil {
 		return nil, nil, fmt.Errorf("build environment %s: %w", cfg.Env.Kind, err)
 	}
@@ -123,7 +174,7 @@ func Build(cfg *Config, seed uint64) (*Task, marl.Algorithm, error) {
 	if task.Threshold == 0 {
 		task.Threshold = math.NaN()
 	}
-	alg, err := af(cfg, task, seed)
+	alg, err := ak.buildAlg(cfg.Algorithm.Table(cfg.Algorithm.Kind), task, run)
 	if err != nil {
 		if task.Close != nil {
 			_ = task.Close()
@@ -133,26 +184,21 @@ func Build(cfg *Config, seed uint64) (*Task, marl.Algorithm, error) {
 	return task, alg, nil
 }
 
+// labeler is implemented by algorithm tables that describe themselves in
+// report rows (e.g. "commformer learned S=0.4 gate").
+type labeler interface{ Label() string }
+
 // VariantLabel is the report row label of a config: cfg.Variant when set,
-// otherwise derived from the algorithm section (e.g. "commformer learned
-// S=0.4 gate").
+// otherwise the algorithm kind, refined by its table's Label method when it
+// has one.
 func VariantLabel(cfg *Config) string {
 	if cfg.Variant != "" {
 		return cfg.Variant
 	}
-	a := cfg.Algorithm
-	if a.Kind != "commformer" {
-		return a.Kind
+	if l, ok := cfg.Algorithm.Table(cfg.Algorithm.Kind).(labeler); ok {
+		return l.Label()
 	}
-	c := a.CommFormer
-	s := "commformer " + string(c.Graph)
-	if c.Graph == comm.Learned || c.Graph == comm.Random {
-		s += fmt.Sprintf(" S=%g", c.Sparsity)
-	}
-	if c.Gate {
-		s += " gate"
-	}
-	return s
+	return cfg.Algorithm.Kind
 }
 
 // Optional capabilities of an algorithm, discovered by type assertion.
@@ -162,22 +208,59 @@ type (
 	GraphSnapshotter interface {
 		GraphSnapshot() (any, error)
 	}
-	// DesignReporter reports the best design found so far.
-	DesignReporter interface {
-		BestDesign() (Design, bool)
-	}
 	// Closer releases resources at the end of a run.
 	Closer interface{ Close() error }
 )
 
-// Design is a point of a design space with its metrics.
-type Design struct {
-	Names     []string           `json:"names"`                 // knob names in the space order
-	Knobs     map[string]string  `json:"knobs"`                 // knob name -> value
-	Index     []int              `json:"index"`                 // value index per knob
-	Metrics   map[string]float64 `json:"metrics"`               // physical metrics (time_ns, power_mW ...)
-	Objective float64            `json:"objective"`             // objective value (envs.Objective.Value: physical units, lower is better)
-	Regret    *float64           `json:"regret,omitempty"`      // against the known optimum, when known
-	Optimum   map[string]string  `json:"optimum,omitempty"`     // the known optimum's knobs
-	OptMetric map[string]float64 `json:"opt_metrics,omitempty"` // the known optimum's metrics
+// tables holds the [<group>.<kind>] tables of a config, one value per
+// registered kind. It is copy-on-write: a Config copied by value shares the
+// map, and every change replaces it.
+type tables map[string]any
+
+func (t tables) with(name string, v any) tables {
+	out := make(tables, len(t)+1)
+	for k, x := range t {
+		out[k] = x
+	}
+	out[name] = v
+	return out
+}
+
+func tableOf(reg map[string]kind, t tables, name string) any {
+	if v, ok := t[name]; ok {
+		return v
+	}
+	if k, ok := lookupKind(reg, name); ok {
+		return k.defaults
+	}
+	return nil
+}
+
+func setTableOf(reg map[string]kind, t *tables, group, name string, v any) error {
+	k, ok := lookupKind(reg, name)
+	if !ok {
+		return fmt.Errorf("[%s.%s]: no such kind is registered", group, name)
+	}
+	if reflect.TypeOf(v) != k.table {
+		return fmt.Errorf("[%s.%s]: a %T, want a %v", group, name, v, k.table)
+	}
+	*t = t.with(name, v)
+	return nil
+}
+
+// Table returns the [env.<kind>] table of a registered kind (a value of the
+// type it registered; its defaults unless set), nil for an unknown kind.
+func (c *EnvConfig) Table(kind string) any { return tableOf(envReg, c.tables, kind) }
+
+// SetTable replaces the [env.<kind>] table; v must have the kind's type.
+func (c *EnvConfig) SetTable(kind string, v any) error {
+	return setTableOf(envReg, &c.tables, "env", kind, v)
+}
+
+// Table returns the [algorithm.<kind>] table of a registered kind.
+func (c *AlgorithmConfig) Table(kind string) any { return tableOf(algReg, c.tables, kind) }
+
+// SetTable replaces the [algorithm.<kind>] table; v must have the kind's type.
+func (c *AlgorithmConfig) SetTable(kind string, v any) error {
+	return setTableOf(algReg, &c.tables, "algorithm", kind, v)
 }

@@ -385,19 +385,29 @@ func (r *runner) loop(ctx context.Context) (Summary, error) {
 		if last != nil {
 			prevSteps = last["env_steps"]
 		}
+		next := r.alg.Iteration() + 1
 		m, err := r.alg.Iterate(work)
+		if err == nil {
+			err = r.task.failure()
+		}
 		if err != nil {
-			return Summary{}, fmt.Errorf("iteration %d: %w (last checkpoint: iteration %d)", r.alg.Iteration()+1, err, r.lastCkpt)
+			return Summary{}, fmt.Errorf("iteration %d: %w (run stopped; last checkpoint: iteration %d)", next, err, r.lastCkpt)
 		}
 		it := r.alg.Iteration()
 		row := Row{}
 		maps.Copy(row, m)
 		row["iteration"] = float64(it)
+		if r.task.Design != nil {
+			r.task.Design.Columns(row)
+		}
 		done = r.budgetReached(row)
 		if (r.cfg.Eval.Every > 0 && it%r.cfg.Eval.Every == 0) || done {
 			em, err := r.alg.Evaluate(work, r.cfg.Eval.Episodes)
+			if err == nil {
+				err = r.task.failure()
+			}
 			if err != nil {
-				return Summary{}, fmt.Errorf("evaluation at iteration %d: %w", it, err)
+				return Summary{}, fmt.Errorf("evaluation at iteration %d: %w (run stopped; last checkpoint: iteration %d)", it, err, r.lastCkpt)
 			}
 			for k, v := range em {
 				if !strings.HasPrefix(k, "eval_") {
@@ -405,9 +415,6 @@ func (r *runner) loop(ctx context.Context) (Summary, error) {
 				}
 				row[k] = v
 			}
-		}
-		if r.task.Derive != nil {
-			r.task.Derive(marl.Metrics(row))
 		}
 		if r.cfg.Log.Timing {
 			dt := time.Since(t0).Seconds()
@@ -520,8 +527,8 @@ func (r *runner) finish(last Row) (Summary, error) {
 			break
 		}
 	}
-	if d, ok := r.alg.(DesignReporter); ok {
-		if best, ok := d.BestDesign(); ok {
+	if r.task.Design != nil {
+		if best, ok := bestDesign(r.task.Design); ok {
 			sum.Best = &best
 		}
 	}

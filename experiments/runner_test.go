@@ -134,8 +134,8 @@ func TestInterruptAndResumeEqualsUninterrupted(t *testing.T) {
 	}
 	cfg := fakeConfig(t, "ref")
 	ctx, cancel := context.WithCancel(context.Background())
-	experiments.RegisterAlgorithm("fake-cancel", func(c *experiments.Config, task *experiments.Task, seed uint64) (marl.Algorithm, error) {
-		return &cancelAt{experimentstest.New(seed, c.Algorithm.CommFormer.LR, int64(c.Algorithm.CommFormer.Envs*c.Algorithm.CommFormer.Steps)), 8, cancel}, nil
+	experiments.RegisterAlgorithm("fake-cancel", experimentstest.Config{LR: 5e-4, Batch: 4000}, func(c experimentstest.Config, _ *experiments.Task, run experiments.RunInfo) (marl.Algorithm, error) {
+		return &cancelAt{experimentstest.New(run.Seed, c.LR, c.Batch), 8, cancel}, nil
 	})
 	cfg.Algorithm.Kind = "fake-cancel"
 	_, err := experiments.Run(ctx, cfg, experiments.RunOptions{})
@@ -151,8 +151,8 @@ func TestInterruptAndResumeEqualsUninterrupted(t *testing.T) {
 	}
 	// Resume with the plain fake (the algorithm kind is part of the config, so
 	// re-register the cancelling kind as a non-cancelling one).
-	experiments.RegisterAlgorithm("fake-cancel", func(c *experiments.Config, task *experiments.Task, seed uint64) (marl.Algorithm, error) {
-		return &cancelAt{experimentstest.New(seed, c.Algorithm.CommFormer.LR, int64(c.Algorithm.CommFormer.Envs*c.Algorithm.CommFormer.Steps)), -1, nil}, nil
+	experiments.RegisterAlgorithm("fake-cancel", experimentstest.Config{LR: 5e-4, Batch: 4000}, func(c experimentstest.Config, _ *experiments.Task, run experiments.RunInfo) (marl.Algorithm, error) {
+		return &cancelAt{experimentstest.New(run.Seed, c.LR, c.Batch), -1, nil}, nil
 	})
 	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
 		t.Fatal(err)
@@ -171,7 +171,7 @@ func TestInterruptAndResumeEqualsUninterrupted(t *testing.T) {
 
 func TestResolvedConfigReproduces(t *testing.T) {
 	cfg := fakeConfig(t, "orig")
-	cfg.Algorithm.CommFormer.LR = 3e-4
+	setKey(t, &cfg, "algorithm.fake.lr", 3e-4)
 	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestChangedConfigRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Remove(filepath.Join(experiments.RunDir(&cfg, 1), "DONE"))
-	cfg.Algorithm.CommFormer.LR = 1e-3
+	setKey(t, &cfg, "algorithm.fake.lr", 1e-3)
 	_, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
 	if err == nil || !strings.Contains(err.Error(), "different configuration") {
 		t.Fatalf("got %v", err)

@@ -1,7 +1,6 @@
 package experiments
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -10,30 +9,22 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
-
-	"github.com/commgraph/commgraph/marl/commformer"
 )
 
-// DefaultConfig returns the configuration every file starts from: the
-// reference's predator-prey settings for the CommFormer learner (see
-// ../shared/spec/commformer.md sections 1-4).
+// DefaultConfig returns the configuration every file starts from: a
+// predator-prey run of the CommFormer learner. The tables of the registered
+// kinds start from the defaults their packages define (e.g.
+// commformer.DefaultConfig); nothing here repeats them.
 func DefaultConfig() Config {
 	return Config{
-		Name:   "run",
-		Seed:   1,
-		OutDir: "runs",
-		Env: EnvConfig{
-			Kind:      "predprey",
-			PredPrey:  PredPreyConfig{Preset: "easy", Vision: -1},
-			DRAM:      DRAMConfig{Trace: "stream", Objective: "latency", TargetPowerMW: 1000, TargetTimeNS: 100000, EpisodeLen: 1},
-			Synthetic: SyntheticConfig{Knobs: 8, Values: 4, Pairs: 3, Strength: 1.5, SpaceSeed: 1, EpisodeLen: 1},
-		},
-		Algorithm:  AlgorithmConfig{Kind: "commformer", CommFormer: commformer.DefaultConfig()},
-		Search:     SearchConfig{Batch: 32, Population: 32, Mutation: 0.1},
+		Name:       "run",
+		Seed:       1,
+		OutDir:     "runs",
+		Env:        EnvConfig{Kind: "predprey"},
+		Algorithm:  AlgorithmConfig{Kind: "commformer"},
 		Budget:     BudgetConfig{Iterations: 250},
 		Eval:       EvalConfig{Every: 10, Episodes: 50, Threshold: math.NaN()},
 		Log:        LogConfig{GraphEvery: 10, Timing: true},
@@ -41,29 +32,36 @@ func DefaultConfig() Config {
 	}
 }
 
-// field is one leaf key of the schema.
+// field is one leaf key of a schema: a field of the root struct, or a field
+// of a registered kind's table.
 type field struct {
 	path  string // dotted key path, e.g. "algorithm.commformer.lr"
-	index []int  // reflect field index chain from Config
+	index []int  // reflect field index chain, from the root or from the table type
 	typ   reflect.Type
 	tag   reflect.StructTag
+	group string // "" for a root field; "env" or "algorithm" for a table field
+	kind  string // the table's kind
 }
 
-var schemaFields = collectFields(reflect.TypeFor[Config](), "", nil)
-
+// collectFields lists the tagged leaves of t. Structs with a toml key are
+// tables; embedded structs without one are inlined.
 func collectFields(t reflect.Type, prefix string, index []int) []field {
 	var out []field
 	for i := range t.NumField() {
 		f := t.Field(i)
 		key := f.Tag.Get("toml")
-		if key == "" || key == "-" {
+		idx := append(slices.Clone(index), i)
+		if f.Anonymous && key == "" && f.Type.Kind() == reflect.Struct {
+			out = append(out, collectFields(f.Type, prefix, idx)...)
+			continue
+		}
+		if key == "" || key == "-" || !f.IsExported() {
 			continue
 		}
 		path := key
 		if prefix != "" {
 			path = prefix + "." + key
 		}
-		idx := append(slices.Clone(index), i)
 		if f.Type.Kind() == reflect.Struct {
 			out = append(out, collectFields(f.Type, path, idx)...)
 			continue
@@ -73,17 +71,83 @@ func collectFields(t reflect.Type, prefix string, index []int) []field {
 	return out
 }
 
+var rootFields = collectFields(reflect.TypeFor[Config](), "", nil)
+
+// schemaFields returns every key of the run schema: the root fields, with
+// the tables of the registered kinds after their group's own keys (kinds in
+// sorted order).
+func schemaFields() []field {
+	var out []field
+	for i, f := range rootFields {
+		out = append(out, f)
+		for _, g := range []struct {
+			group string
+			reg   map[string]kind
+			names func() []string
+		}{{"env", envReg, EnvKinds}, {"algorithm", algReg, AlgorithmKinds}} {
+			last := i+1 == len(rootFields) || !strings.HasPrefix(rootFields[i+1].path, g.group+".")
+			if !strings.HasPrefix(f.path, g.group+".") || !last {
+				continue
+			}
+			for _, name := range g.names() {
+				k, _ := lookupKind(g.reg, name)
+				for _, tf := range collectFields(k.table, g.group+"."+name, nil) {
+					tf.group, tf.kind = g.group, name
+					out = append(out, tf)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// table returns the table value of a table field's kind.
+func (c *Config) table(group, name string) any {
+	if group == "env" {
+		return c.Env.Table(name)
+	}
+	return c.Algorithm.Table(name)
+}
+
+// get returns the field's value in root (a *Config or *Sweep, dereferenced).
+func (f field) get(root reflect.Value) reflect.Value {
+	if f.group == "" {
+		return root.FieldByIndex(f.index)
+	}
+	return reflect.ValueOf(root.Addr().Interface().(*Config).table(f.group, f.kind)).FieldByIndex(f.index)
+}
+
+// set assigns a decoded TOML value to the field in root, checking the type.
+func (f field) set(root reflect.Value, val any) error {
+	if f.group == "" {
+		return setValue(root.FieldByIndex(f.index), val)
+	}
+	cfg := root.Addr().Interface().(*Config)
+	cur := reflect.ValueOf(cfg.table(f.group, f.kind))
+	nv := reflect.New(cur.Type()).Elem()
+	nv.Set(cur)
+	if err := setValue(nv.FieldByIndex(f.index), val); err != nil {
+		return err
+	}
+	if f.group == "env" {
+		return cfg.Env.SetTable(f.kind, nv.Interface())
+	}
+	return cfg.Algorithm.SetTable(f.kind, nv.Interface())
+}
+
 // Keys returns every key path of the run schema in declaration order.
-func Keys() []string {
-	out := make([]string, len(schemaFields))
-	for i, f := range schemaFields {
+func Keys() []string { return fieldPaths(schemaFields()) }
+
+func fieldPaths(fields []field) []string {
+	out := make([]string, len(fields))
+	for i, f := range fields {
 		out[i] = f.path
 	}
 	return out
 }
 
-func lookupField(path string) (field, bool) {
-	for _, f := range schemaFields {
+func lookupField(fields []field, path string) (field, bool) {
+	for _, f := range fields {
 		if f.path == path {
 			return f, true
 		}
@@ -91,19 +155,32 @@ func lookupField(path string) (field, bool) {
 	return field{}, false
 }
 
-// isTable reports whether path names a table of the schema (e.g. "env.dram").
-func isTable(path string) bool {
-	for _, f := range schemaFields {
+// isTable reports whether path names a table of the schema (e.g.
+// "env.dram"), including the empty table of a kind without options.
+func isTable(fields []field, path string) bool {
+	for _, f := range fields {
 		if strings.HasPrefix(f.path, path+".") {
 			return true
 		}
 	}
-	return false
+	group, name, ok := strings.Cut(path, ".")
+	switch {
+	case !ok:
+		return false
+	case group == "env":
+		_, ok = lookupKind(envReg, name)
+	case group == "algorithm":
+		_, ok = lookupKind(algReg, name)
+	default:
+		ok = false
+	}
+	return ok
 }
 
 // LoadConfig reads and strictly decodes a run configuration file. Relative
-// paths inside it (graph_file, optimum_file, a trace path) are resolved
-// against the file's directory.
+// paths inside it (keys tagged path:"file" or "name-or-file", such as
+// graph_file, optimum_file or a trace file) are resolved against the file's
+// directory.
 func LoadConfig(path string) (Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -113,22 +190,31 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	resolvePaths(&cfg, filepath.Dir(path))
+	if err := resolvePaths(&cfg, filepath.Dir(path)); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
 	return cfg, nil
 }
 
-func resolvePaths(cfg *Config, dir string) {
-	abs := func(p string) string {
-		if p == "" || filepath.IsAbs(p) {
-			return p
+func resolvePaths(cfg *Config, dir string) error {
+	root := reflect.ValueOf(cfg).Elem()
+	for _, f := range schemaFields() {
+		mode := f.tag.Get("path")
+		if mode == "" || f.typ.Kind() != reflect.String {
+			continue
 		}
-		return filepath.Join(dir, p)
+		p := f.get(root).String()
+		if p == "" || filepath.IsAbs(p) {
+			continue
+		}
+		if mode == "name-or-file" && !strings.ContainsAny(p, "/\\") && filepath.Ext(p) == "" {
+			continue // a name
+		}
+		if err := f.set(root, filepath.Join(dir, p)); err != nil {
+			return fmt.Errorf("key %s: %w", f.path, err)
+		}
 	}
-	cfg.Algorithm.CommFormer.GraphFile = abs(cfg.Algorithm.CommFormer.GraphFile)
-	cfg.Env.DRAM.OptimumFile = abs(cfg.Env.DRAM.OptimumFile)
-	if strings.ContainsAny(cfg.Env.DRAM.Trace, "/\\") || strings.HasSuffix(cfg.Env.DRAM.Trace, ".stl") {
-		cfg.Env.DRAM.Trace = abs(cfg.Env.DRAM.Trace)
-	}
+	return nil
 }
 
 // DecodeConfig strictly decodes TOML text into a Config on top of the
@@ -147,14 +233,30 @@ func DecodeConfig(name string, data []byte) (Config, error) {
 	}
 	lines := keyLines(data)
 	var errs []lineError
-	assignTable(reflect.ValueOf(&cfg).Elem(), raw, "", lines, &errs, schemaFields)
+	fields := schemaFields()
+	assignTable(reflect.ValueOf(&cfg).Elem(), raw, "", lines, &errs, fields)
 	for _, e := range validate(&cfg) {
-		errs = append(errs, lineError{line: lines[e.key], key: e.key, msg: e.msg})
+		errs = append(errs, lineError{line: lineOf(lines, e.key), key: e.key, msg: e.msg})
 	}
 	if len(errs) > 0 {
 		return Config{}, joinLineErrors(name, errs)
 	}
 	return cfg, nil
+}
+
+// lineOf returns the line of a key, or of its closest enclosing table.
+func lineOf(lines map[string]int, key string) int {
+	for k := key; k != ""; {
+		if n, ok := lines[k]; ok {
+			return n
+		}
+		i := strings.LastIndex(k, ".")
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+	}
+	return 0
 }
 
 // lineError is one problem in a configuration file.
@@ -177,9 +279,9 @@ func joinLineErrors(name string, errs []lineError) error {
 	return errors.New(strings.Join(msgs, "\n"))
 }
 
-// assignTable copies a decoded TOML table into the struct v, recording
-// unknown keys and type errors.
-func assignTable(v reflect.Value, raw map[string]any, prefix string, lines map[string]int, errs *[]lineError, fields []field) {
+// assignTable copies a decoded TOML table into root (a Config or a Sweep)
+// through the schema's fields, recording unknown keys and type errors.
+func assignTable(root reflect.Value, raw map[string]any, prefix string, lines map[string]int, errs *[]lineError, fields []field) {
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
 		keys = append(keys, k)
@@ -191,35 +293,23 @@ func assignTable(v reflect.Value, raw map[string]any, prefix string, lines map[s
 			path = prefix + "." + k
 		}
 		val := raw[k]
-		sf, ok := structField(v.Type(), k)
-		if !ok {
-			*errs = append(*errs, lineError{line: lines[path], key: path, msg: "unknown key" + suggestIn(fields, prefix, k)})
-			continue
-		}
-		fv := v.FieldByIndex(sf.Index)
-		if sf.Type.Kind() == reflect.Struct {
-			sub, ok := val.(map[string]any)
-			if !ok {
-				*errs = append(*errs, lineError{line: lines[path], key: path, msg: fmt.Sprintf("expected a table [%s], got %s", path, tomlTypeName(val))})
-				continue
+		if f, ok := lookupField(fields, path); ok {
+			if err := f.set(root, val); err != nil {
+				*errs = append(*errs, lineError{line: lines[path], key: path, msg: err.Error() + allowed(f.tag)})
 			}
-			assignTable(fv, sub, path, lines, errs, fields)
 			continue
 		}
-		if err := setValue(fv, val); err != nil {
-			*errs = append(*errs, lineError{line: lines[path], key: path, msg: err.Error() + allowed(sf.Tag)})
+		if !isTable(fields, path) {
+			*errs = append(*errs, lineError{line: lines[path], key: path, msg: "unknown key" + suggest(fields, prefix, k)})
+			continue
 		}
-	}
-}
-
-func structField(t reflect.Type, key string) (reflect.StructField, bool) {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if f.Tag.Get("toml") == key {
-			return f, true
+		sub, ok := val.(map[string]any)
+		if !ok {
+			*errs = append(*errs, lineError{line: lines[path], key: path, msg: fmt.Sprintf("expected a table [%s], got %s", path, tomlTypeName(val))})
+			continue
 		}
+		assignTable(root, sub, path, lines, errs, fields)
 	}
-	return reflect.StructField{}, false
 }
 
 func allowed(tag reflect.StructTag) string {
@@ -230,30 +320,44 @@ func allowed(tag reflect.StructTag) string {
 }
 
 // suggest lists the keys known at the level of an unknown key.
-func suggest(prefix, key string) string { return suggestIn(schemaFields, prefix, key) }
+func suggest(fields []field, prefix, key string) string {
+	where := "at the top level"
+	if prefix != "" {
+		where = "in [" + prefix + "]"
+	}
+	return fmt.Sprintf(" %q; known keys %s: %s", key, where, strings.Join(knownKeys(fields, prefix), ", "))
+}
 
-func suggestIn(fields []field, prefix, key string) string {
+func knownKeys(fields []field, prefix string) []string {
 	var known []string
 	seen := map[string]bool{}
-	for _, f := range fields {
-		rest, ok := strings.CutPrefix(f.path, prefix+".")
-		if prefix == "" {
-			rest, ok = f.path, true
-		}
-		if !ok {
-			continue
-		}
-		head, _, _ := strings.Cut(rest, ".")
+	add := func(head string) {
 		if !seen[head] {
 			seen[head] = true
 			known = append(known, head)
 		}
 	}
-	where := "at the top level"
-	if prefix != "" {
-		where = "in [" + prefix + "]"
+	for _, f := range fields {
+		rest, ok := strings.CutPrefix(f.path, prefix+".")
+		if prefix == "" {
+			rest, ok = f.path, true
+		}
+		if ok {
+			head, _, _ := strings.Cut(rest, ".")
+			add(head)
+		}
 	}
-	return fmt.Sprintf(" %q; known keys %s: %s", key, where, strings.Join(known, ", "))
+	switch prefix { // kinds without options have no keys but a table
+	case "env":
+		for _, k := range EnvKinds() {
+			add(k)
+		}
+	case "algorithm":
+		for _, k := range AlgorithmKinds() {
+			add(k)
+		}
+	}
+	return known
 }
 
 func tomlTypeName(v any) string {
@@ -289,7 +393,7 @@ func setValue(fv reflect.Value, val any) error {
 			return fmt.Errorf("expected a boolean (true or false), got %s", tomlTypeName(val))
 		}
 		fv.SetBool(b)
-	case reflect.Int, reflect.Int64:
+	case reflect.Int, reflect.Int64, reflect.Int32:
 		i, ok := val.(int64)
 		if !ok {
 			return fmt.Errorf("expected an integer, got %s", tomlTypeName(val))
@@ -298,6 +402,15 @@ func setValue(fv reflect.Value, val any) error {
 			return fmt.Errorf("integer %d out of range", i)
 		}
 		fv.SetInt(i)
+	case reflect.Uint64, reflect.Uint, reflect.Uint32:
+		i, ok := val.(int64)
+		if !ok {
+			return fmt.Errorf("expected an integer, got %s", tomlTypeName(val))
+		}
+		if i < 0 || fv.OverflowUint(uint64(i)) {
+			return fmt.Errorf("integer %d out of range", i)
+		}
+		fv.SetUint(uint64(i))
 	case reflect.Float64:
 		switch x := val.(type) {
 		case float64:
@@ -338,20 +451,20 @@ func ApplyOverride(cfg *Config, kv string) error {
 	if !ok || key == "" {
 		return fmt.Errorf("--set %q: expected key=value, e.g. --set algorithm.commformer.lr=3e-4", kv)
 	}
-	f, found := lookupField(key)
+	fields := schemaFields()
+	f, found := lookupField(fields, key)
 	if !found {
-		prefix := ""
-		if i := strings.LastIndex(key, "."); i >= 0 {
-			prefix = key[:i]
-		}
-		if isTable(key) {
+		if isTable(fields, key) {
 			return fmt.Errorf("--set %s: key %s is a table; set one of its keys", kv, key)
 		}
-		last := key[strings.LastIndex(key, ".")+1:]
-		if prefix != "" && !isTable(prefix) {
+		prefix, last := "", key
+		if i := strings.LastIndex(key, "."); i >= 0 {
+			prefix, last = key[:i], key[i+1:]
+		}
+		if prefix != "" && !isTable(fields, prefix) {
 			return fmt.Errorf("--set %s: unknown key %s (no table [%s])", kv, key, prefix)
 		}
-		return fmt.Errorf("--set %s: unknown key %s:%s", kv, key, suggest(prefix, last)[len(fmt.Sprintf(" %q;", last)):])
+		return fmt.Errorf("--set %s: unknown key %s:%s", kv, key, suggest(fields, prefix, last)[len(fmt.Sprintf(" %q;", last)):])
 	}
 	value = strings.TrimSpace(value)
 	var parsed map[string]any
@@ -370,8 +483,7 @@ func ApplyOverride(cfg *Config, kv string) error {
 			v = value // e.g. --set name=2024 keeps the text
 		}
 	}
-	fv := reflect.ValueOf(cfg).Elem().FieldByIndex(f.index)
-	if err := setValue(fv, v); err != nil {
+	if err := f.set(reflect.ValueOf(cfg).Elem(), v); err != nil {
 		return fmt.Errorf("--set %s: key %s: %v%s", kv, key, err, allowed(f.tag))
 	}
 	return nil
@@ -380,40 +492,26 @@ func ApplyOverride(cfg *Config, kv string) error {
 // SetKey sets one key of cfg to a decoded TOML value (string, int64,
 // float64, bool or []any), checking the type but not the range.
 func SetKey(cfg *Config, key string, v any) error {
-	f, ok := lookupField(key)
+	fields := schemaFields()
+	f, ok := lookupField(fields, key)
 	if !ok {
-		if isTable(key) {
+		if isTable(fields, key) {
 			return fmt.Errorf("key %s is a table; name one of its keys", key)
 		}
 		return fmt.Errorf("unknown key %s of the run schema", key)
 	}
-	if err := setValue(reflect.ValueOf(cfg).Elem().FieldByIndex(f.index), v); err != nil {
+	if err := f.set(reflect.ValueOf(cfg).Elem(), v); err != nil {
 		return fmt.Errorf("key %s: %v%s", key, err, allowed(f.tag))
 	}
 	return nil
 }
 
-func kindName(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "string"
-	case reflect.Bool:
-		return "boolean"
-	case reflect.Int, reflect.Int64:
-		return "integer"
-	case reflect.Float64:
-		return "number"
-	case reflect.Slice:
-		return "array of " + kindName(t.Elem())
-	}
-	return t.String()
-}
-
 // keyError is a validation problem of one key.
 type keyError struct{ key, msg string }
 
-// Validate checks every value against its allowed range and the cross-key
-// rules, returning an error that names each offending key.
+// Validate checks every value against its allowed range, the cross-key
+// rules, and the tables of the selected kinds against their own Validate,
+// returning an error that names each offending key.
 func (c *Config) Validate() error {
 	errs := validate(c)
 	if len(errs) == 0 {
@@ -430,9 +528,9 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$`)
 
 func validate(c *Config) []keyError {
 	var errs []keyError
-	v := reflect.ValueOf(c).Elem()
-	for _, f := range schemaFields {
-		if msg := checkRange(v.FieldByIndex(f.index), f.tag.Get("range")); msg != "" {
+	root := reflect.ValueOf(c).Elem()
+	for _, f := range schemaFields() {
+		if msg := checkRange(f.get(root), f.tag.Get("range")); msg != "" {
 			errs = append(errs, keyError{f.path, msg})
 		}
 	}
@@ -442,11 +540,16 @@ func validate(c *Config) []keyError {
 	if c.Budget.Iterations == 0 && c.Budget.EnvSteps == 0 && c.Budget.Evaluations == 0 {
 		errs = append(errs, keyError{"budget.iterations", "no budget: set at least one of budget.iterations, budget.env_steps, budget.evaluations to a positive value"})
 	}
-	if 2*c.Env.Synthetic.Pairs > c.Env.Synthetic.Knobs {
-		errs = append(errs, keyError{"env.synthetic.pairs", fmt.Sprintf("%d pairs need %d knobs, have %d", c.Env.Synthetic.Pairs, 2*c.Env.Synthetic.Pairs, c.Env.Synthetic.Knobs)})
+	if _, ok := lookupKind(envReg, c.Env.Kind); !ok {
+		errs = append(errs, keyError{"env.kind", fmt.Sprintf("unknown environment %q (registered: %s)", c.Env.Kind, strings.Join(EnvKinds(), ", "))})
 	}
-	if c.Algorithm.Kind == "commformer" {
-		errs = appendNew(errs, ownerErrors("algorithm.commformer", c.Algorithm.CommFormer.Validate()))
+	if _, ok := lookupKind(algReg, c.Algorithm.Kind); !ok {
+		errs = append(errs, keyError{"algorithm.kind", fmt.Sprintf("unknown algorithm %q (registered: %s)", c.Algorithm.Kind, strings.Join(AlgorithmKinds(), ", "))})
+	}
+	for _, sel := range []struct{ group, name string }{{"env", c.Env.Kind}, {"algorithm", c.Algorithm.Kind}} {
+		if v, ok := c.table(sel.group, sel.name).(validator); ok {
+			errs = appendNew(errs, ownerErrors(sel.group+"."+sel.name, v.Validate()))
+		}
 	}
 	seen := map[int64]bool{}
 	for _, s := range c.Seeds {
@@ -456,277 +559,6 @@ func validate(c *Config) []keyError {
 		seen[s] = true
 	}
 	return errs
-}
-
-// checkRange checks a value against a range tag; it returns "" when the
-// value is allowed or the tag is descriptive only.
-func checkRange(v reflect.Value, rng string) string {
-	switch v.Kind() {
-	case reflect.Int, reflect.Int64:
-		if lo, hi, loOpen, hiOpen, ok := parseInterval(rng); ok && !inInterval(float64(v.Int()), lo, hi, loOpen, hiOpen) {
-			return fmt.Sprintf("value %d out of range (allowed: %s)", v.Int(), rng)
-		}
-	case reflect.Float64:
-		x := v.Float()
-		if math.IsNaN(x) && strings.Contains(rng, "NaN") {
-			return ""
-		}
-		if lo, hi, loOpen, hiOpen, ok := parseInterval(rng); ok && !inInterval(x, lo, hi, loOpen, hiOpen) {
-			return fmt.Sprintf("value %v out of range (allowed: %s)", x, rng)
-		}
-	case reflect.String:
-		if alts, ok := parseEnum(rng); ok && !slices.Contains(alts, v.String()) {
-			return fmt.Sprintf("value %q is not allowed (allowed: %s)", v.String(), rng)
-		}
-	case reflect.Slice:
-		inner, ok := strings.CutPrefix(rng, "each in ")
-		if !ok {
-			return ""
-		}
-		for i := range v.Len() {
-			if msg := checkRange(v.Index(i), inner); msg != "" {
-				return fmt.Sprintf("element %d: %s", i, msg)
-			}
-		}
-	}
-	return ""
-}
-
-func inInterval(x, lo, hi float64, loOpen, hiOpen bool) bool {
-	if math.IsNaN(x) {
-		return false
-	}
-	if x < lo || (loOpen && x == lo) {
-		return false
-	}
-	if x > hi || (hiOpen && x == hi) {
-		return false
-	}
-	return true
-}
-
-// parseInterval reads "[a, b]", "(a, b)", "[a, inf)" ...
-func parseInterval(s string) (lo, hi float64, loOpen, hiOpen, ok bool) {
-	s = strings.TrimSpace(s)
-	if len(s) < 5 || (s[0] != '[' && s[0] != '(') || (s[len(s)-1] != ']' && s[len(s)-1] != ')') {
-		return
-	}
-	a, b, found := strings.Cut(s[1:len(s)-1], ",")
-	if !found {
-		return
-	}
-	var err1, err2 error
-	lo, err1 = strconv.ParseFloat(strings.TrimSpace(a), 64)
-	hi, err2 = strconv.ParseFloat(strings.TrimSpace(b), 64)
-	if err1 != nil || err2 != nil {
-		return
-	}
-	return lo, hi, s[0] == '(', s[len(s)-1] == ')', true
-}
-
-var enumRE = regexp.MustCompile(`^[A-Za-z0-9_\-]+(\|[A-Za-z0-9_\-]+)+$`)
-
-func parseEnum(s string) ([]string, bool) {
-	if !enumRE.MatchString(s) || s == "true|false" {
-		return nil, false
-	}
-	return strings.Split(s, "|"), true
-}
-
-// keyLines maps every key path of a TOML document to the line where it is
-// defined (tables to their header line). It is a light scanner used only to
-// put line numbers in error messages; anything it cannot place gets no line.
-func keyLines(data []byte) map[string]int {
-	lines := map[string]int{}
-	var table []string
-	depth := 0    // open brackets of a multi-line array value
-	inMulti := "" // open multi-line string delimiter
-	for i, line := range bytes.Split(data, []byte("\n")) {
-		n := i + 1
-		s := strings.TrimSpace(string(line))
-		if inMulti != "" {
-			if strings.Contains(s, inMulti) {
-				inMulti = ""
-			}
-			continue
-		}
-		if depth > 0 {
-			depth += bracketDelta(s)
-			continue
-		}
-		if s == "" || s[0] == '#' {
-			continue
-		}
-		if strings.HasPrefix(s, "[") {
-			inner := strings.TrimLeft(s, "[")
-			if j := strings.Index(inner, "]"); j >= 0 {
-				inner = inner[:j]
-			}
-			table = splitKey(inner)
-			record(lines, table, n)
-			continue
-		}
-		k, val, ok := strings.Cut(s, "=")
-		if !ok {
-			continue
-		}
-		path := append(slices.Clone(table), splitKey(k)...)
-		record(lines, path, n)
-		val = strings.TrimSpace(val)
-		for _, d := range []string{`"""`, `'''`} {
-			if strings.HasPrefix(val, d) && !strings.Contains(val[3:], d) {
-				inMulti = d
-			}
-		}
-		depth = bracketDelta(val)
-		if depth < 0 {
-			depth = 0
-		}
-	}
-	return lines
-}
-
-func record(lines map[string]int, path []string, n int) {
-	for j := 1; j <= len(path); j++ {
-		p := strings.Join(path[:j], ".")
-		if _, ok := lines[p]; !ok || j == len(path) {
-			lines[p] = n
-		}
-	}
-}
-
-// bracketDelta counts '[' minus ']' outside strings and comments.
-func bracketDelta(s string) int {
-	d := 0
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == '\\' && quote == '"' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '#':
-			return d
-		case c == '[':
-			d++
-		case c == ']':
-			d--
-		}
-	}
-	return d
-}
-
-// splitKey splits a dotted TOML key, honouring quoted parts.
-func splitKey(s string) []string {
-	var parts []string
-	var cur strings.Builder
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			} else {
-				cur.WriteByte(c)
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '.':
-			parts = append(parts, strings.TrimSpace(cur.String()))
-			cur.Reset()
-		case c == ' ' || c == '\t':
-		default:
-			cur.WriteByte(c)
-		}
-	}
-	return append(parts, strings.TrimSpace(cur.String()))
-}
-
-// EncodeConfig writes cfg as TOML (the resolved configuration of a run).
-func EncodeConfig(cfg Config) ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString("# Resolved configuration written by commgraph; `commgraph run` on this file repeats the run.\n")
-	if err := toml.NewEncoder(&b).Encode(cfg); err != nil {
-		return nil, fmt.Errorf("encode config: %w", err)
-	}
-	return b.Bytes(), nil
-}
-
-// formatDefault renders a default value as it is written in TOML.
-func formatDefault(v reflect.Value) string {
-	switch v.Kind() {
-	case reflect.String:
-		return strconv.Quote(v.String())
-	case reflect.Float64:
-		x := v.Float()
-		if math.IsNaN(x) {
-			return "nan"
-		}
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	case reflect.Slice:
-		parts := make([]string, v.Len())
-		for i := range parts {
-			parts[i] = formatDefault(v.Index(i))
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	}
-	return fmt.Sprint(v.Interface())
-}
-
-// SchemaMarkdown renders the run schema as the Markdown tables of
-// docs/configuration.md: one table per TOML table, one row per key with its
-// type, default, unit, allowed values and meaning.
-func SchemaMarkdown() string {
-	def := DefaultConfig()
-	return schemaMarkdown(schemaFields, reflect.ValueOf(&def).Elem(), "")
-}
-
-// SweepSchemaMarkdown renders the sweep-file schema the same way.
-func SweepSchemaMarkdown() string {
-	def := defaultSweep()
-	return schemaMarkdown(sweepFields, reflect.ValueOf(&def).Elem(), "sweep: ")
-}
-
-func schemaMarkdown(fields []field, dv reflect.Value, title string) string {
-	var b strings.Builder
-	table := "\x00"
-	for _, f := range fields {
-		t := ""
-		if i := strings.LastIndex(f.path, "."); i >= 0 {
-			t = f.path[:i]
-		}
-		if t != table {
-			table = t
-			if t == "" {
-				fmt.Fprintf(&b, "\n### %sTop level\n\n", title)
-			} else {
-				fmt.Fprintf(&b, "\n### %s[%s]\n\n", title, t)
-			}
-			b.WriteString("| key | type | default | unit | allowed | meaning |\n|---|---|---|---|---|---|\n")
-		}
-		unit := f.tag.Get("unit")
-		if unit == "" {
-			unit = "-"
-		}
-		fmt.Fprintf(&b, "| `%s` | %s | `%s` | %s | %s | %s |\n", f.path, kindName(f.typ), formatDefault(dv.FieldByIndex(f.index)),
-			unit, strings.ReplaceAll(f.tag.Get("range"), "|", " \\| "), f.tag.Get("doc"))
-	}
-	return b.String()
-}
-
-// SweepKeys returns every key path of the sweep schema.
-func SweepKeys() []string {
-	out := make([]string, len(sweepFields))
-	for i, f := range sweepFields {
-		out[i] = f.path
-	}
-	return out
 }
 
 // ownerErrors turns the errors of a component's own Validate (one per
@@ -763,4 +595,33 @@ func appendNew(errs, more []keyError) []keyError {
 	return errs
 }
 
-var keyNameRE = regexp.MustCompile(`^[a-z0-9_]+$`)
+var keyNameRE = regexp.MustCompile(`^[a-z0-9_\-]+$`)
+
+// EncodeConfig writes cfg as TOML (the resolved configuration of a run):
+// every key of the root and the tables of the selected kinds, in schema
+// order.
+func EncodeConfig(cfg Config) ([]byte, error) {
+	var b strings.Builder
+	b.WriteString("# Resolved configuration written by commgraph; `commgraph run` on this file repeats the run.\n")
+	root := reflect.ValueOf(&cfg).Elem()
+	table := ""
+	for _, f := range schemaFields() {
+		if (f.group == "env" && f.kind != cfg.Env.Kind) || (f.group == "algorithm" && f.kind != cfg.Algorithm.Kind) {
+			continue
+		}
+		t, key := "", f.path
+		if i := strings.LastIndex(f.path, "."); i >= 0 {
+			t, key = f.path[:i], f.path[i+1:]
+		}
+		if t != table {
+			table = t
+			fmt.Fprintf(&b, "\n[%s]\n", t)
+		}
+		var enc strings.Builder
+		if err := toml.NewEncoder(&enc).Encode(map[string]any{key: f.get(root).Interface()}); err != nil {
+			return nil, fmt.Errorf("encode config key %s: %w", f.path, err)
+		}
+		b.WriteString(enc.String())
+	}
+	return []byte(b.String()), nil
+}

@@ -320,7 +320,7 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 		for _, s := range seeds {
 			c := cfg
 			c.Seed = s
-			if err := errors.Join(c.Validate(), CheckKinds(&c)); err != nil {
+			if err := c.Validate(); err != nil {
 				return nil, fmt.Errorf("sweep %s: trial %d (%s seed %d): %w", sw.Name, len(trials), c.Name, s, err)
 			}
 			pairs := make([][2]any, len(set))

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/commgraph/commgraph/experiments"
+	"github.com/commgraph/commgraph/marl/commformer"
 )
 
 const baseTOML = `name = "base"
@@ -91,8 +92,8 @@ func TestSweepExpansionDeterministic(t *testing.T) {
 		}{{"learned", 1e-3, 3}, {"learned", 1e-3, 4}, {"learned", 2e-4, 3}, {"learned", 2e-4, 4}, {"none", 1e-3, 3}}
 		for i, w := range want {
 			c := trials[i].Config()
-			if trials[i].Index != i || string(c.Algorithm.CommFormer.Graph) != w.graph || c.Algorithm.CommFormer.LR != w.lr || trials[i].Seed != w.seed || c.Budget.Iterations != 5 {
-				t.Errorf("trial %d: %+v graph %s lr %v iters %d", i, trials[i], c.Algorithm.CommFormer.Graph, c.Algorithm.CommFormer.LR, c.Budget.Iterations)
+			if trials[i].Index != i || string(c.Algorithm.Table("commformer").(commformer.Config).Graph) != w.graph || c.Algorithm.Table("commformer").(commformer.Config).LR != w.lr || trials[i].Seed != w.seed || c.Budget.Iterations != 5 {
+				t.Errorf("trial %d: %+v graph %s lr %v iters %d", i, trials[i], c.Algorithm.Table("commformer").(commformer.Config).Graph, c.Algorithm.Table("commformer").(commformer.Config).LR, c.Budget.Iterations)
 			}
 		}
 		if trials[0].Variant != "graph=learned lr=0.001" || trials[0].Name != "abl/graph-learned_lr-0.001" {

@@ -53,11 +53,27 @@ func TestDramSimErrors(t *testing.T) {
 	if err := os.WriteFile(badSpec, []byte("{\"memspec\": "), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// REFI below RFC made an all-bank refresh run spin forever; the
+	// memspec is now refused when it is loaded.
+	spec, err := os.ReadFile(filepath.Join("..", "..", "envs", "dram", "data", "MICRON_1Gb_DDR3-1600_8bit_G.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refiSpec := filepath.Join(dir, "refi.json")
+	if err := os.WriteFile(refiSpec, []byte(strings.Replace(string(spec), `"REFI": 6240,`, `"REFI": 50,`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unsorted := filepath.Join(dir, "unsorted.stl")
+	if err := os.WriteFile(unsorted, []byte("5: read 0x0\n4: read 0x40\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		code int
 		want string
 	}{
+		{[]string{"--memspec", refiSpec, "--set", "RefreshPolicy=AllBank"}, 1, "memtimingspec.REFI = 50 is below 2 x (RFC + RC)"},
+		{[]string{"--trace", unsorted}, 1, "unsorted.stl:2: timestamp 4 is earlier than the previous request's 5"},
 		{[]string{"--set", "Scheduler=Random"}, 1, "allowed: Fifo, FrFcfsGrp, FrFcfs"},
 		{[]string{"--set", "Speed=11"}, 1, "unknown knob \"Speed\" (allowed: PagePolicy"},
 		{[]string{"--trace", bad}, 1, "bad.stl:2: unknown command \"jump\""},

@@ -75,8 +75,13 @@ func runGraphExport(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		_, err = stdout.Write(data)
-		return err
+		if _, err = stdout.Write(data); err != nil {
+			return err
+		}
+		if snaps[0].UndecidedNote() != "" {
+			warnUndecided(stderr, snaps, 1)
+		}
+		return nil
 	}
 	var dests []string
 	if *all {
@@ -102,11 +107,32 @@ func runGraphExport(args []string, stdout, stderr io.Writer) error {
 		}
 		dests = []string{d}
 	}
+	undecided := 0
 	for i, s := range snaps {
 		if err := comm.WriteFormat(ctx, dests[i], *format, s, opt); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "wrote %s (iteration %d, %d agents, %d edges)\n", dests[i], s.Iteration, s.N(), len(s.Edges(opt)))
+		if s.UndecidedNote() != "" {
+			undecided++
+		}
 	}
+	warnUndecided(stderr, snaps, undecided)
 	return nil
+}
+
+// warnUndecided tells the user when an exported graph has rows decided by
+// noise or ties rather than learning (with --all: how many snapshots, and
+// the newest one's count).
+func warnUndecided(stderr io.Writer, snaps []*comm.Snapshot, undecided int) {
+	if undecided == 0 {
+		return
+	}
+	last := snaps[len(snaps)-1]
+	what := fmt.Sprintf("the graph of iteration %d is undecided: %d of %d rows within noise", last.Iteration, last.UndecidedRows, last.N())
+	if len(snaps) > 1 {
+		what = fmt.Sprintf("%d of %d graphs are undecided (the newest, iteration %d: %d of %d rows within noise)",
+			undecided, len(snaps), last.Iteration, last.UndecidedRows, last.N())
+	}
+	fmt.Fprintf(stderr, "warning: %s; in such rows the senders are chosen by noise or ties, not by learning (the export marks them)\n", what)
 }

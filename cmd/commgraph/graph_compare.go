@@ -232,13 +232,13 @@ func plantedTruth(runDir string) (*truth, error) {
 	}
 	defer done()
 	var sp plantedPairer
-	if task.Space != nil {
-		sp, _ = unwrapSpace(task.Space).(plantedPairer)
+	if task.Design != nil {
+		sp, _ = unwrapSpace(task.Design.Space()).(plantedPairer)
 	}
 	if sp == nil {
 		return nil, fmt.Errorf("%s: env.kind = %q has no planted interactions (--truth planted needs a synthetic space; use --truth sweep:FILE or an adjacency FILE)", runDir, cfg.Env.Kind)
 	}
-	knobs := task.Space.Knobs()
+	knobs := task.Design.Space().Knobs()
 	n := len(knobs)
 	tr := &truth{Kind: "planted", Source: runDir, Rule: "the synthetic space's planted pairs, both directions", weights: square(n)}
 	for _, k := range knobs {

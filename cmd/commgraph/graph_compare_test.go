@@ -253,3 +253,30 @@ func TestGraphCompareSnapshotFile(t *testing.T) {
 		}
 	}
 }
+
+// TestGraphExportWarnsUndecided: exporting an undecided graph warns on
+// stderr (and still exports); a decided one does not.
+func TestGraphExportWarnsUndecided(t *testing.T) {
+	for _, c := range []struct {
+		logits [][]float64
+		warn   bool
+	}{{tiedLogits, true}, {perfectLogits, false}} {
+		run := compareRun(t, "", compareSnapshot(c.logits))
+		for _, args := range [][]string{
+			{"--format", "dot", "--out", "-"},
+			{"--format", "json", "--all", "--out", filepath.Join(t.TempDir(), "all")},
+		} {
+			var out, errb bytes.Buffer
+			if code := dispatch(append([]string{"graph", "export", run}, args...), &out, &errb); code != 0 {
+				t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+			}
+			got := strings.Contains(errb.String(), "warning:") && strings.Contains(errb.String(), "4 of 4 rows within noise")
+			if got != c.warn {
+				t.Errorf("%v (warn %v): stderr %q", args, c.warn, errb.String())
+			}
+			if c.warn && args[1] == "dot" && !strings.Contains(out.String(), `comment="undecided: 4 of 4 rows within noise"`) {
+				t.Errorf("DOT lacks the note:\n%s", out.String())
+			}
+		}
+	}
+}

@@ -186,15 +186,13 @@ func (q *responseQueue) reset(n int) {
 }
 
 // manageResponses releases the next ready response at T
-// (Controller::manageResponses with its transToRelease).
-func (st *state) manageResponses(T int64) bool {
-	if st.cfg.respAhead {
-		return false
-	}
+// (Controller::manageResponses with its transToRelease); not used when
+// responses are computed ahead.
+func (st *state) manageResponses(T int64) {
 	f := &st.front
 	if f.releasing >= 0 {
 		if f.releaseAt != T {
-			return false
+			return
 		}
 		f.releasing = -1
 		f.inController--
@@ -204,18 +202,17 @@ func (st *state) manageResponses(T int64) bool {
 				f.toArb, f.toArbAt = r, T+1
 			}
 		}
-		return true
+		return
 	}
 	r := st.respNext(T)
 	if r < 0 {
-		return false
+		return
 	}
 	f.toArb, f.toArbAt = r, T
 	if f.releaseAt == T {
 		f.toArbAt = T + 1
 	}
 	f.releasing, f.releaseAt = r, inf
-	return true
 }
 
 // respNext takes the next response ready by T off the queue (or -1).

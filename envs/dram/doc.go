@@ -20,7 +20,9 @@
 // deadline) and evaluates the controller in the order the reference's
 // SystemC processes run within a cycle, so it reproduces the reference
 // cycle for cycle: all 1,824 reference runs in ../shared/data/dramsys are
-// matched exactly in time and energy (TestFidelity).
+// matched exactly in time and energy (TestFidelity). Memspecs describing
+// impossible devices are refused by field when loaded, and a watchdog ends
+// any run in which waiting requests stop being served with an error.
 //
 // The behaviour reproduced is described in ../shared/spec/dram.md; the
 // reference is DRAMSys (tukl-msd/DRAMSys, commit 460604a) with DRAMPower

@@ -111,7 +111,7 @@ func parseMemSpec(data []byte, file string) (*MemSpec, error) {
 		Columns: a.Columns, Ranks: a.Ranks, Width: a.Width, DevicesOnDIMM: a.DevicesOnDIMM,
 		Power: Power{IDD0: p.IDD0, IDD2N: p.IDD2N, IDD3N: p.IDD3N, IDD4R: p.IDD4R, IDD4W: p.IDD4W, IDD5: p.IDD5, VDD: p.VDD},
 	}
-	if m.Type != "DDR3" {
+	if m.Type != "DDR3" { // checked first: other types have other timing keys
 		return nil, fmt.Errorf("memspec %s: memoryType %q not supported (only DDR3)", file, m.Type)
 	}
 	if m.DevicesOnDIMM == 0 {
@@ -144,25 +144,115 @@ func parseMemSpec(data []byte, file string) (*MemSpec, error) {
 			return nil, fmt.Errorf("memspec %s: memtimingspec.%s = %v: want a whole number of cycles in [0, 1e7]", file, k, v)
 		}
 	}
-	switch {
-	case !(m.ClockMHz > 0 && m.ClockMHz <= 1e5):
-		return nil, fmt.Errorf("memspec %s: memtimingspec.clkMhz %v out of range (0, 1e5]", file, m.ClockMHz)
-	case m.Banks <= 0 || m.Banks > 64:
-		return nil, fmt.Errorf("memspec %s: nbrOfBanks %d out of range [1,64]", file, m.Banks)
-	case m.Ranks != 1:
-		return nil, fmt.Errorf("memspec %s: nbrOfRanks %d not supported (only 1)", file, m.Ranks)
-	case m.BurstLength <= 0 || m.BurstLength%2 != 0 || m.BurstLength > 1024:
-		return nil, fmt.Errorf("memspec %s: burstLength %d must be even, in [2, 1024]", file, m.BurstLength)
-	case m.DataRate <= 0 || m.DataRate > m.BurstLength:
-		return nil, fmt.Errorf("memspec %s: dataRate %d must be in [1, burstLength]", file, m.DataRate)
-	case m.Width <= 0 || m.DevicesOnDIMM <= 0:
-		return nil, fmt.Errorf("memspec %s: width and nbrOfDevicesOnDIMM must be > 0", file)
-	case m.Power.VDD <= 0:
-		return nil, fmt.Errorf("memspec %s: mempowerspec.vdd must be > 0", file)
-	case m.Timing.REFI <= 0 || m.Timing.RC <= 0:
-		return nil, fmt.Errorf("memspec %s: REFI and RC must be > 0", file)
+	if a.Channels > 1 {
+		return nil, fmt.Errorf("memspec %s: memarchitecturespec.nbrOfChannels %d not supported (only 1)", file, a.Channels)
+	}
+	if err := m.check(); err != nil {
+		return nil, fmt.Errorf("memspec %s: %w", file, err)
 	}
 	return m, nil
+}
+
+// Limits of a plausible DDR3 device, used by check. A DDR3 clock is 300 to
+// 1066 MHz; the limits only keep out values that make no physical sense.
+const (
+	minClockMHz  = 1
+	maxClockMHz  = 1e4
+	maxCurrentMA = 1e4 // per device
+	maxVDD       = 10  // V
+	maxBusBits   = 128 // width x devices: a DIMM has 64 data bits (72 with ECC)
+)
+
+// check rejects a device the simulator cannot model or that is physically
+// impossible: it names the first offending field (DRAMSys JSON names).
+// Every device it accepts has positive command energies, finite results,
+// and leaves time between refreshes to serve requests.
+func (m *MemSpec) check() error {
+	switch {
+	case m.Type != "DDR3":
+		return fmt.Errorf("memoryType %q not supported (only DDR3)", m.Type)
+	case !(m.ClockMHz >= minClockMHz && m.ClockMHz <= maxClockMHz):
+		return fmt.Errorf("memtimingspec.clkMhz %v out of range [%v, %v]", m.ClockMHz, minClockMHz, maxClockMHz)
+	case m.Banks <= 0 || m.Banks > 64:
+		return fmt.Errorf("memarchitecturespec.nbrOfBanks %d out of range [1, 64]", m.Banks)
+	case m.Ranks != 1:
+		return fmt.Errorf("memarchitecturespec.nbrOfRanks %d not supported (only 1)", m.Ranks)
+	case m.BurstLength != 4 && m.BurstLength != 8:
+		return fmt.Errorf("memarchitecturespec.burstLength %d: a DDR3 burst is 8 (or 4, burst chop)", m.BurstLength)
+	case m.DataRate != 2:
+		return fmt.Errorf("memarchitecturespec.dataRate %d: DDR3 moves 2 beats per clock", m.DataRate)
+	case m.Width != 4 && m.Width != 8 && m.Width != 16:
+		return fmt.Errorf("memarchitecturespec.width %d: a DDR3 device is 4, 8 or 16 bits wide", m.Width)
+	case m.DevicesOnDIMM <= 0 || m.Width*m.DevicesOnDIMM > maxBusBits:
+		return fmt.Errorf("memarchitecturespec.nbrOfDevicesOnDIMM %d: want 1 to %d devices of width %d (a bus of at most %d bits)",
+			m.DevicesOnDIMM, maxBusBits/max(m.Width, 1), m.Width, maxBusBits)
+	case m.Rows < 0 || m.Columns < 0:
+		return fmt.Errorf("memarchitecturespec.nbrOfRows %d / nbrOfColumns %d must not be negative", m.Rows, m.Columns)
+	}
+	tm := &m.Timing
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"CL", tm.CL}, {"RL", tm.RL}, {"WL", tm.WL}, {"RCD", tm.RCD}, {"RP", tm.RP}, {"RAS", tm.RAS},
+		{"RC", tm.RC}, {"RRD", tm.RRD}, {"FAW", tm.FAW}, {"CCD", tm.CCD}, {"RTP", tm.RTP}, {"WR", tm.WR},
+		{"WTR", tm.WTR}, {"RFC", tm.RFC}, {"REFI", tm.REFI},
+	} {
+		if f.v <= 0 {
+			return fmt.Errorf("memtimingspec.%s = %d: want a positive number of cycles", f.name, f.v)
+		}
+	}
+	if tm.AL < 0 || tm.RTRS < 0 {
+		return fmt.Errorf("memtimingspec.AL (%d) and RTRS (%d) must not be negative", tm.AL, tm.RTRS)
+	}
+	if burst := m.BurstLength / m.DataRate; tm.CCD < burst {
+		// Back-to-back column commands would overlap their data bursts.
+		return fmt.Errorf("memtimingspec.CCD = %d is shorter than a burst (burstLength / dataRate = %d cycles)", tm.CCD, burst)
+	}
+	if tm.RAS < tm.RCD {
+		// A row stays open at least until it can be read or written.
+		return fmt.Errorf("memtimingspec.RAS = %d is shorter than RCD = %d", tm.RAS, tm.RCD)
+	}
+	if tm.RC < tm.RAS+tm.RP {
+		// A row cycle is an activate, its row active time and a precharge;
+		// a shorter RC would also make the precharge energy negative.
+		return fmt.Errorf("memtimingspec.RC = %d is shorter than RAS + RP = %d + %d", tm.RC, tm.RAS, tm.RP)
+	}
+	// The refresh interval must leave time to serve requests: a refresh
+	// (RFC) and the row cycle it interrupts (RC) may take at most half of
+	// it. (Real DDR3 devices spend 1 to 5% of REFI in refresh; closer to
+	// RFC, all-bank refresh can starve every request forever.)
+	if need := 2 * (tm.RFC + tm.RC); tm.REFI < need {
+		return fmt.Errorf("memtimingspec.REFI = %d is below 2 x (RFC + RC) = 2 x (%d + %d) = %d: refresh would leave no time to serve requests",
+			tm.REFI, tm.RFC, tm.RC, need)
+	}
+	p := &m.Power
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{
+		{"idd0", p.IDD0}, {"idd2n", p.IDD2N}, {"idd3n", p.IDD3N}, {"idd4r", p.IDD4R}, {"idd4w", p.IDD4W}, {"idd5", p.IDD5},
+	} {
+		if !(f.v > 0 && f.v <= maxCurrentMA) {
+			return fmt.Errorf("mempowerspec.%s = %v: want a current in (0, %v] mA", f.name, f.v, float64(maxCurrentMA))
+		}
+	}
+	if !(p.VDD > 0 && p.VDD <= maxVDD) {
+		return fmt.Errorf("mempowerspec.vdd = %v: want a voltage in (0, %v] V", p.VDD, float64(maxVDD))
+	}
+	// Each command's energy is its current above the background current.
+	for _, f := range []struct {
+		name, base string
+		v, b       float64
+	}{
+		{"idd0", "idd3n", p.IDD0, p.IDD3N}, {"idd0", "idd2n", p.IDD0, p.IDD2N},
+		{"idd4r", "idd3n", p.IDD4R, p.IDD3N}, {"idd4w", "idd3n", p.IDD4W, p.IDD3N}, {"idd5", "idd3n", p.IDD5, p.IDD3N},
+	} {
+		if f.v < f.b {
+			return fmt.Errorf("mempowerspec.%s = %v is below %s = %v: the command energy would be negative", f.name, f.v, f.base, f.b)
+		}
+	}
+	return nil
 }
 
 // jsonErr adds a line number to JSON syntax errors.

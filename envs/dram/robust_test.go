@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -45,11 +46,51 @@ func TestParseTraceErrors(t *testing.T) {
 		{"0: write 0x0 0x1 0x2\n", "t.stl:1: unexpected tokens"},
 		{"# nothing\n", "t.stl: trace has no requests"},
 		{"99999999999999999999: read 0x0\n", "t.stl:1: bad timestamp"},
+		{"0: read 0x0\n5: read 0x40\n# c\n4: read 0x80\n", "t.stl:4: timestamp 4 is earlier than the previous request's 5"},
+		{"\uFEFF0: read 0x0\n\uFEFF1: read 0x0\n", "t.stl:2: bad timestamp"}, // a BOM only at the start
 	} {
 		_, err := parseTrace(strings.NewReader(c.in), "t.stl", false)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: got error %v, want it to contain %q", c.in, err, c.want)
 		}
+	}
+}
+
+// TestTraceBOMAndOrder: a UTF-8 byte order mark at the start of a trace is
+// ignored; equal timestamps are fine; decreasing ones are refused in .stl
+// files (they would change the result) but are the norm in .rstl files,
+// where a timestamp is a delay.
+func TestTraceBOMAndOrder(t *testing.T) {
+	plain := "0: read 0x0\n3: write 0x40\n3: read 0x80\n"
+	want, err := parseTrace(strings.NewReader(plain), "p.stl", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "bom.stl")
+	if err := os.WriteFile(p, []byte("\uFEFF"+plain), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadTrace(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Requests, want.Requests) {
+		t.Errorf("with a BOM: %+v, want %+v", got.Requests, want.Requests)
+	}
+	unsorted := filepath.Join(dir, "u.stl")
+	if err := os.WriteFile(unsorted, []byte("10: read 0x0\n2: read 0x40\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadTrace(unsorted); err == nil || !strings.Contains(err.Error(), "u.stl:2: timestamp 2 is earlier") {
+		t.Errorf("unsorted .stl: got %v", err)
+	}
+	rel := filepath.Join(dir, "r.rstl")
+	if err := os.WriteFile(rel, []byte("10: read 0x0\n2: read 0x40\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if tr, err := LoadTrace(rel); err != nil || len(tr.Requests) != 2 {
+		t.Errorf(".rstl with a shorter delay: %v, %v", tr, err)
 	}
 }
 

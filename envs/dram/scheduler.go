@@ -108,10 +108,10 @@ func (st *state) hasSpace() bool {
 
 // manageRequests accepts the incoming request at T if it has arrived and
 // fits (Controller::manageRequests).
-func (st *state) manageRequests(T int64) bool {
+func (st *state) manageRequests(T int64) {
 	f := &st.front
 	if f.incoming < 0 || f.incomingAt > T || f.incomingHidden && f.incomingAt == T || !st.hasSpace() {
-		return false
+		return
 	}
 	r := f.incoming
 	f.incoming, f.incomingAt = -1, inf
@@ -131,7 +131,6 @@ func (st *state) manageRequests(T int64) bool {
 	f.inController++
 	st.startBank(int(q.bank))
 	st.arbEndReq(T)
-	return true
 }
 
 // pick is the scheduler's choice for bank i (or -1).

@@ -40,6 +40,7 @@ type Simulator struct {
 	PlayerClockMHz float64
 
 	eventResponses bool // tests: simulate Simple-arbiter responses event by event
+	skipSpecCheck  bool // tests: run a memspec that check rejects (the watchdog test)
 	st             state
 }
 
@@ -62,6 +63,11 @@ func NewSimulator(spec *MemSpec, am *AddressMapping) *Simulator {
 func (s *Simulator) Run(t *Trace, cfg Config) (Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return Result{}, err
+	}
+	if !s.skipSpecCheck {
+		if err := s.spec.check(); err != nil {
+			return Result{}, fmt.Errorf("dram: memspec %s: %w", s.spec.ID, err)
+		}
 	}
 	if t == nil || len(t.Requests) == 0 {
 		return Result{}, errors.New("dram: empty trace")
@@ -97,8 +103,9 @@ type state struct {
 	cfg policy       // the knob values of the run
 	tr  decodedTrace // the trace, decoded once and cached between runs
 
-	now      int64 // the cycle being simulated
-	ctrlNext int64 // next cycle at which the controller itself has work
+	now        int64 // the cycle being simulated
+	ctrlNext   int64 // next cycle at which the controller itself has work
+	stallLimit int64 // watchdog: most cycles without a column command while requests wait
 
 	player   playerState   // trace player (arbiter.go)
 	arb      arbiterState  // arbiter between player and controller (arbiter.go)
@@ -206,19 +213,34 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	st.ref.reset(st.cfg.refresh, st.t.REFI)
 	st.energy.reset()
 
+	st.stallLimit = st.t.stallLimit()
 	st.ctrlNext = 0
 	// First request: sent at its timestamp.
 	st.scheduleNextArrival(0, true)
 }
 
 // run advances from event to event until the last response has reached
-// the player.
+// the player. A watchdog on simulated progress turns a stuck run into an
+// error: while requests wait in the scheduler buffer, a column command must
+// issue at least every stallLimit cycles.
 func (st *state) run() error {
 	st.now = min(st.player.arriveAt, st.front.incomingAt)
+	var columns int64 // column commands so far
+	progressAt := st.now
 	for {
+		if st.front.nRead+st.front.nWrite == 0 {
+			progressAt = st.now // nothing waits: the clock starts with the next request
+		}
 		st.step(st.now)
 		if st.player.received >= st.tr.n && st.now >= st.player.lastResp {
 			return nil
+		}
+		if c := st.energy.nRd + st.energy.nWr; c != columns {
+			columns, progressAt = c, st.now
+		} else if st.now-progressAt > st.stallLimit {
+			return fmt.Errorf("no progress: no column command in %d cycles (cycle %d) with %d requests buffered and %d of %d responses; "+
+				"the device timings (REFI %d, RFC %d) leave no time to serve them", st.now-progressAt, st.now,
+				st.front.nRead+st.front.nWrite, st.player.received, st.tr.n, st.t.REFI, st.t.RFC)
 		}
 		nx := st.nextEvent()
 		if st.player.received >= st.tr.n {

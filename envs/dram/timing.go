@@ -61,6 +61,18 @@ func newTiming(m *MemSpec) timing {
 	return t
 }
 
+// stallLimit bounds the cycles between two column commands while requests
+// wait: a request needs at most a precharge, an activate and its column
+// command, each delayed by the bank, rank and bus rules, and a refresh
+// blocks the banks for at most a precharge-all and RFC. The limit allows
+// two refresh intervals plus 64 times the sum of every timing, far above
+// any legal wait, so only a run that can never serve its requests hits it.
+func (t *timing) stallLimit() int64 {
+	sum := t.RCD + t.RP + t.RAS + t.RC + t.RRD + t.FAW + t.CCD + t.RTP + t.RFC + t.AL +
+		t.RL + t.WL + t.burst + max(t.tWRRD, 0) + max(t.tWRPRE, 0) + max(t.tRDWR, 0)
+	return 2*t.REFI + 64*sum
+}
+
 // bankBound: a bank's command may not issue before last[c] + d.
 type bankBound struct {
 	c cmdKind

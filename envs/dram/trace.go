@@ -122,22 +122,40 @@ func loadTraceFile(path string) (*Trace, error) {
 //
 //	<cycle>:<ws>[(<len>)<ws>]<read|write><ws><hexaddr>[<ws><hexdata>]
 //
-// '#' starts a comment, blank lines are skipped. With relative set the
-// cycle is a delay after the previous line (.rstl), otherwise an absolute
-// time (.stl). Errors name file:line (file is used only in messages).
+// '#' starts a comment, blank lines are skipped, and a UTF-8 byte order
+// mark at the start is ignored. With relative set the cycle is a delay
+// after the previous line (.rstl), otherwise an absolute time (.stl), and
+// then the timestamps must not decrease (the player sends in file order).
+// Errors name file:line (file is used only in messages).
 func parseTrace(r io.Reader, file string, relative bool) (*Trace, error) {
+	return readTrace(r, file, relative, true)
+}
+
+// readTrace is parseTrace; with sorted false, decreasing .stl timestamps
+// are let through (the player sends a request whose time has passed at
+// once). Tests use that to run DRAMSys's example trace, which restarts its
+// timestamps three times.
+func readTrace(r io.Reader, file string, relative, sorted bool) (*Trace, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
 	t := &Trace{Name: file, Relative: relative}
 	line := 0
 	for sc.Scan() {
 		line++
-		req, ok, err := parseLine(sc.Bytes())
+		b := sc.Bytes()
+		if line == 1 {
+			b = bytes.TrimPrefix(b, []byte("\uFEFF"))
+		}
+		req, ok, err := parseLine(b)
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", file, line, err)
 		}
 		if !ok {
 			continue
+		}
+		if n := len(t.Requests); sorted && !relative && n > 0 && req.Cycle < t.Requests[n-1].Cycle {
+			return nil, fmt.Errorf("%s:%d: timestamp %d is earlier than the previous request's %d (the timestamps of an .stl trace must not decrease)",
+				file, line, req.Cycle, t.Requests[n-1].Cycle)
 		}
 		t.Requests = append(t.Requests, req)
 	}

@@ -1,6 +1,7 @@
 package predprey
 
 import (
+	"errors"
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
@@ -26,13 +27,17 @@ const (
 const StepPenalty = -0.05
 
 // Config describes a predator-prey task.
+//
+// The struct tags document the fields for run files ([env.predprey] and
+// [env.capture] of experiments decode straight into this type, from Easy and
+// CaptureEasy; see experiments.Config for the tags' meaning).
 type Config struct {
-	Name      string // spec name; "" gives a generated one
-	Dim       int    // grid side D
-	Predators int    // perception predators
-	Capturers int    // capture agents (> 0 selects predator-capture-prey)
-	Vision    int    // window radius v
-	MaxSteps  int    // episode cap (truncation)
+	Name      string `toml:"-"`                                                                                               // spec name; "" gives a generated one
+	Dim       int    `toml:"grid_size" unit:"cells" range:"[2, 100]" doc:"side D of the square grid"`                         // grid side D
+	Predators int    `toml:"predators" unit:"agents" range:"[0, 16]" doc:"perception predators"`                              // perception predators
+	Capturers int    `toml:"capturers" unit:"agents" range:"[0, 16]" doc:"blind capture agents (> 0: predator-capture-prey)"` // capture agents (> 0 selects predator-capture-prey)
+	Vision    int    `toml:"vision" unit:"cells" range:"[0, 10]" doc:"observation window radius v"`                           // window radius v
+	MaxSteps  int    `toml:"max_steps" unit:"steps" range:"[1, 100000]" doc:"episode cap (truncation)"`                       // episode cap (truncation)
 }
 
 // Easy is the paper's predator-prey setting: 5x5, 3 predators, vision 1, cap 20.
@@ -80,24 +85,36 @@ func Preset(name string) (Config, error) {
 	return f(), nil
 }
 
-// Validate reports the first problem with c.
+// Validate reports every problem with c, each error starting with the
+// field's run-file key.
 func (c Config) Validate() error {
+	var errs []error
+	bad := func(key string, v any, want string) { errs = append(errs, fmt.Errorf("%s = %v: %s", key, v, want)) }
 	n := c.Predators + c.Capturers
-	switch {
-	case c.Dim < 2:
-		return fmt.Errorf("predprey: dim %d < 2", c.Dim)
-	case c.Predators < 0 || c.Capturers < 0 || n < 1:
-		return fmt.Errorf("predprey: need at least one agent (predators %d, capturers %d)", c.Predators, c.Capturers)
-	case n > MaxAgents:
-		return fmt.Errorf("predprey: %d agents > MaxAgents %d", n, MaxAgents)
-	case n+1 > c.Dim*c.Dim:
-		return fmt.Errorf("predprey: %d agents and a prey do not fit distinct cells of a %dx%d grid", n, c.Dim, c.Dim)
-	case c.Vision < 0:
-		return fmt.Errorf("predprey: vision %d < 0", c.Vision)
-	case c.MaxSteps < 1:
-		return fmt.Errorf("predprey: max steps %d < 1", c.MaxSteps)
+	if c.Dim < 2 {
+		bad("grid_size", c.Dim, "must be >= 2")
 	}
-	return nil
+	if c.Predators < 0 {
+		bad("predators", c.Predators, "must be >= 0")
+	}
+	if c.Capturers < 0 {
+		bad("capturers", c.Capturers, "must be >= 0")
+	}
+	switch {
+	case n < 1:
+		bad("predators", c.Predators, fmt.Sprintf("need at least one agent (capturers %d)", c.Capturers))
+	case n > MaxAgents:
+		bad("predators", c.Predators, fmt.Sprintf("%d agents > MaxAgents %d", n, MaxAgents))
+	case c.Dim >= 2 && n+1 > c.Dim*c.Dim:
+		bad("predators", c.Predators, fmt.Sprintf("%d agents and a prey do not fit distinct cells of a %dx%d grid", n, c.Dim, c.Dim))
+	}
+	if c.Vision < 0 {
+		bad("vision", c.Vision, "must be >= 0")
+	}
+	if c.MaxSteps < 1 {
+		bad("max_steps", c.MaxSteps, "must be >= 1")
+	}
+	return errors.Join(errs...)
 }
 
 // CellSize is the length of one window cell's vector, D^2+4.
@@ -136,7 +153,7 @@ var _ envs.Env = (*Env)(nil)
 // New returns an environment for c; call Reset before Step.
 func New(c Config) (*Env, error) {
 	if err := c.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("predprey: %w", err)
 	}
 	if c.Name == "" {
 		c.Name = fmt.Sprintf("predprey-%dx%d-p%d-c%d-v%d", c.Dim, c.Dim, c.Predators, c.Capturers, c.Vision)

@@ -16,17 +16,25 @@ import (
 // Delay is slept in every Iterate call (to give a test time to kill a run).
 var Delay time.Duration
 
-// Register registers the fake algorithm and task under the kind "fake".
+// Config is the [algorithm.fake] table.
+type Config struct {
+	LR    float64 `toml:"lr" range:"(0, 1]" doc:"step size of the fake descent"`
+	Batch int64   `toml:"batch" unit:"environment steps" range:"[1, inf)" doc:"env_steps counted per iteration"`
+}
+
+// Register registers the fake algorithm and task under the kind "fake"
+// (the task has no options; the algorithm's table is Config, with lr 5e-4
+// and batch 4000).
 func Register() {
-	experiments.RegisterEnv("fake", func(cfg *experiments.Config, seed uint64) (*experiments.Task, error) {
+	experiments.RegisterEnv("fake", struct{}{}, func(struct{}, experiments.RunInfo) (*experiments.Task, error) {
 		return &experiments.Task{
 			Label:     "fake-task",
 			Primary:   experiments.Primary{Name: "eval_return", HigherIsBetter: true, X: "env_steps"},
 			Threshold: -0.5,
 		}, nil
 	})
-	experiments.RegisterAlgorithm("fake", func(cfg *experiments.Config, task *experiments.Task, seed uint64) (marl.Algorithm, error) {
-		return New(seed, cfg.Algorithm.CommFormer.LR, int64(cfg.Algorithm.CommFormer.Envs*cfg.Algorithm.CommFormer.Steps)), nil
+	experiments.RegisterAlgorithm("fake", Config{LR: 5e-4, Batch: 4000}, func(c Config, _ *experiments.Task, run experiments.RunInfo) (marl.Algorithm, error) {
+		return New(run.Seed, c.LR, c.Batch), nil
 	})
 }
 

@@ -15,7 +15,7 @@ func BenchmarkIterate(b *testing.B) {
 			sp := large()
 			b.ReportAllocs()
 			for range b.N {
-				s := mustNew(b, kind, sp, Config{Batch: 32, Workers: 1}, 1)
+				s := mustNew(b, kind, sp, conf(func(c *Config) { c.Batch, c.Workers = 32, 1 }), 1)
 				for range 20 {
 					if _, err := s.Iterate(context.Background()); err != nil {
 						b.Fatal(err)

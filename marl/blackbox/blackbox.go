@@ -30,174 +30,155 @@ const (
 // Kinds lists the method kinds New accepts.
 func Kinds() []string { return []string{KindRandom, KindGenetic, KindACO, KindTPE} }
 
-// Defaults of Config (zero fields take them).
-const (
-	DefaultBatch   = 32
-	DefaultRetries = 20
-)
-
-// Config configures a search. Zero values select the documented defaults.
+// Config configures a search. DefaultConfig is the one place of its
+// defaults; a Config is used as given and Validate says what is out of
+// range. The struct tags document the fields for run files (see
+// experiments.Config for their meaning): a run's [algorithm.<kind>] table
+// decodes into the kind's options type (RandomOptions, GeneticOptions,
+// ACOOptions, TPEOptions), which inlines Config and the kind's own settings.
 type Config struct {
-	// Batch is the number of designs proposed per iteration (default 32).
-	// For the genetic algorithm it is the number of offspring per
-	// generation; for ACO the number of ants per iteration.
-	Batch int
+	// Batch is the number of designs proposed per iteration. For the
+	// genetic algorithm it is the number of offspring per generation; for
+	// ACO the number of ants per iteration.
+	Batch int `toml:"batch" unit:"designs per iteration" range:"[1, 100000]" doc:"designs proposed (and evaluated) per iteration (the genetic algorithm's offspring per generation, ACO's ants)"`
+	// Retries is how many times the genetic algorithm and ACO re-draw a
+	// proposal that repeats an already evaluated design (or one earlier in
+	// the batch) before accepting the repeat (which costs no budget but
+	// wastes a slot of the batch).
+	Retries int `toml:"retries" unit:"draws" range:"[0, 1000]" doc:"re-draws of a genetic or ACO proposal that repeats a known design before the repeat is accepted"`
 	// Workers is the number of goroutines evaluating a batch in parallel
-	// (default runtime.GOMAXPROCS(0)). Results do not depend on it.
-	Workers int
+	// (0 = runtime.GOMAXPROCS(0)). Results do not depend on it.
+	Workers int `toml:"-"`
 	// Budget caps the unique evaluations (0 = unlimited). Batches are cut in
 	// proposal order so a run ends with exactly Budget of them; Done then
 	// reports true. It counts every unique evaluation of the Counted cache,
 	// so a cache shared with another user must not be used concurrently
 	// (the run would no longer be deterministic). It also sets the Counted
 	// budget as a safety net.
-	Budget int
-	// Optimum is the known optimal Objective.Value (e.g. the exhaustive DRAM
+	Budget int `toml:"-"`
+	// Optimum is the known optimal design (e.g. the exhaustive DRAM
 	// optimum); when set, every metrics row has a regret column.
-	Optimum *float64
-	// Retries is how many times the genetic algorithm and ACO re-draw a
-	// proposal that repeats an already evaluated design (or one earlier in
-	// the batch) before accepting the repeat (which costs no budget but
-	// wastes a slot of the batch). Default 20; negative means 0.
-	Retries int
+	Optimum *envs.Optimum `toml:"-"`
 
-	Genetic GeneticConfig
-	ACO     ACOConfig
-	TPE     TPEConfig
+	Genetic GeneticConfig `toml:"-"`
+	ACO     ACOConfig     `toml:"-"`
+	TPE     TPEConfig     `toml:"-"`
 }
 
 // GeneticConfig configures the genetic algorithm (see genetic.go).
 type GeneticConfig struct {
-	// Population is the number of parents kept between generations
-	// (default Batch). The first iteration evaluates Population random
-	// designs.
-	Population int
-	// Tournament is the tournament size of parent selection (default 3).
-	Tournament int
+	// Population is the number of parents kept between generations. The
+	// first iteration evaluates Population random designs.
+	Population int `toml:"population" unit:"designs" range:"[1, 100000]" doc:"parents kept between generations (the first generation is this many random designs)"`
+	// Tournament is the tournament size of parent selection.
+	Tournament int `toml:"tournament" unit:"designs" range:"[1, 1000]" doc:"tournament size of parent selection"`
 	// Crossover is the probability that a child is the uniform crossover of
-	// two parents rather than a copy of the first (default 0.9; negative
-	// means 0).
-	Crossover float64
+	// two parents rather than a copy of the first.
+	Crossover float64 `toml:"crossover" unit:"probability" range:"[0, 1]" doc:"probability that a child is the uniform crossover of two parents (else a copy of the first)"`
 	// Mutation is the per-knob probability of replacing a child's value by a
-	// different one drawn uniformly (default 1/number of knobs; negative
-	// means 0).
-	Mutation float64
+	// different one drawn uniformly.
+	Mutation float64 `toml:"mutation" unit:"probability per knob" range:"[0, 1]" doc:"per-knob probability of replacing a child's value by another one (0 = no mutation)"`
 }
 
 // ACOConfig configures ant colony optimisation (see aco.go).
 type ACOConfig struct {
-	// Evaporation is the pheromone evaporation rate rho in (0,1] (default
-	// 0.2: on the planted synthetic landscapes, 0.1 converged too slowly
+	// Evaporation is the pheromone evaporation rate rho in (0,1] (0.2 by
+	// default: on the planted synthetic landscapes, 0.1 converged too slowly
 	// for budgets of a few hundred evaluations, and 0.2-0.5 did equally
 	// well at 2,000).
-	Evaporation float64
+	Evaporation float64 `toml:"evaporation" range:"(0, 1]" doc:"pheromone evaporation rate rho"`
 	// Elite is the number of the iteration's best ants that deposit
-	// pheromone, with rank weights Elite, Elite-1, ..., 1
-	// (default max(1, Batch/4)).
-	Elite int
-	// BestShare is the share of each deposit laid by the best-so-far design
-	// (default 0.5; negative means 0); the rest is split among the elite.
-	BestShare float64
+	// pheromone, with rank weights Elite, Elite-1, ..., 1.
+	Elite int `toml:"elite" unit:"ants" range:"[1, 100000]" doc:"best ants of an iteration that deposit pheromone (rank weights elite, ..., 1)"`
+	// BestShare is the share of each deposit laid by the best-so-far design;
+	// the rest is split among the elite.
+	BestShare float64 `toml:"best_share" range:"[0, 1]" doc:"share of each deposit laid by the best-so-far design"`
 	// TauMin is the lower pheromone bound (MAX-MIN Ant System); pheromone
-	// lives in [TauMin, 1] and starts at 1 (default 0.02).
-	TauMin float64
+	// lives in [TauMin, 1] and starts at 1.
+	TauMin float64 `toml:"tau_min" range:"[0, 1)" doc:"lower pheromone bound (MAX-MIN Ant System; pheromone lives in [tau_min, 1])"`
 }
 
 // TPEConfig configures Bayesian optimisation with a tree-structured Parzen
 // estimator (see tpe.go).
 type TPEConfig struct {
 	// Init is the number of uniformly random designs evaluated before the
-	// model is used (default Batch, i.e. the first iteration).
-	Init int
-	// Gamma is the fraction of evaluated designs modelled as good
-	// (default 0.15; at least one design is good).
-	Gamma float64
+	// model is used.
+	Init int `toml:"init" unit:"designs" range:"[1, 100000]" doc:"uniformly random designs evaluated before the model is used"`
+	// Gamma is the fraction of evaluated designs modelled as good (at least
+	// one design is good).
+	Gamma float64 `toml:"gamma" range:"(0, 1]" doc:"fraction of the evaluated designs modelled as good"`
 	// Candidates is the number of designs drawn from the good-design
 	// density per batch slot; the one with the best density ratio is
-	// proposed (default 64; more is greedier).
-	Candidates int
+	// proposed (more is greedier).
+	Candidates int `toml:"candidates" unit:"designs" range:"[1, 100000]" doc:"designs drawn from the good density per batch slot; the best density ratio is proposed"`
 	// Prior is the total pseudo-count of the uniform prior of each knob's
-	// densities (default 1).
-	Prior float64
+	// densities.
+	Prior float64 `toml:"prior" unit:"pseudo-counts" range:"[0, inf)" doc:"total pseudo-count of the uniform prior of each knob's densities"`
 }
 
-// withDefaults returns c with defaults filled in and validates it.
-func (c Config) withDefaults(knobs int) (Config, error) {
-	if c.Batch < 0 || c.Workers < 0 || c.Budget < 0 {
-		return c, fmt.Errorf("blackbox: batch %d, workers %d, budget %d: want >= 0", c.Batch, c.Workers, c.Budget)
+// DefaultConfig returns the defaults: batches of 32 designs, 20 retries;
+// genetic population 32, tournament 3, crossover 0.9, mutation 0.1; ACO
+// evaporation 0.2, elite 8, best share 0.5, tau min 0.02; TPE 32 random
+// designs first, gamma 0.15, 64 candidates, prior 1.
+func DefaultConfig() Config {
+	return Config{
+		Batch: 32, Retries: 20,
+		Genetic: GeneticConfig{Population: 32, Tournament: 3, Crossover: 0.9, Mutation: 0.1},
+		ACO:     ACOConfig{Evaporation: 0.2, Elite: 8, BestShare: 0.5, TauMin: 0.02},
+		TPE:     TPEConfig{Init: 32, Gamma: 0.15, Candidates: 64, Prior: 1},
 	}
-	if c.Batch == 0 {
-		c.Batch = DefaultBatch
-	}
-	if c.Workers == 0 {
-		c.Workers = runtime.GOMAXPROCS(0)
-	}
-	if c.Retries == 0 {
-		c.Retries = DefaultRetries
-	}
-	c.Retries = max(c.Retries, 0)
-	if c.Optimum != nil {
-		v := *c.Optimum
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return c, fmt.Errorf("blackbox: optimum %v, want a finite value", v)
+}
+
+// Validate reports every field out of range, each error starting with its
+// run-file key.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key string, v any, want string) { errs = append(errs, fmt.Errorf("%s = %v: %s", key, v, want)) }
+	count := func(key string, v, lo, hi int) {
+		if v < lo || v > hi {
+			bad(key, v, fmt.Sprintf("must be in [%d, %d]", lo, hi))
 		}
-		c.Optimum = &v
 	}
-	g := &c.Genetic
-	if g.Population < 0 || g.Tournament < 0 || g.Crossover > 1 || g.Mutation > 1 {
-		return c, fmt.Errorf("blackbox genetic: population %d, tournament %d, crossover %v, mutation %v: want counts >= 0 and probabilities <= 1",
-			g.Population, g.Tournament, g.Crossover, g.Mutation)
+	prob := func(key string, x float64) {
+		if !(x >= 0 && x <= 1) {
+			bad(key, x, "must be in [0, 1]")
+		}
 	}
-	if g.Population == 0 {
-		g.Population = c.Batch
+	count("batch", c.Batch, 1, 100000)
+	count("retries", c.Retries, 0, 1000)
+	if c.Workers < 0 {
+		bad("workers", c.Workers, "must be >= 0 (0 = GOMAXPROCS)")
 	}
-	if g.Tournament == 0 {
-		g.Tournament = 3
+	if c.Budget < 0 {
+		bad("budget", c.Budget, "must be >= 0 (0 = unlimited)")
 	}
-	if g.Crossover == 0 {
-		g.Crossover = 0.9
+	if c.Optimum != nil && (math.IsNaN(c.Optimum.Value) || math.IsInf(c.Optimum.Value, 0)) {
+		bad("optimum", c.Optimum.Value, "want a finite value")
 	}
-	g.Crossover = max(g.Crossover, 0)
-	if g.Mutation == 0 {
-		g.Mutation = 1 / float64(max(knobs, 1))
+	g := c.Genetic
+	count("population", g.Population, 1, 100000)
+	count("tournament", g.Tournament, 1, 1000)
+	prob("crossover", g.Crossover)
+	prob("mutation", g.Mutation)
+	a := c.ACO
+	if !(a.Evaporation > 0 && a.Evaporation <= 1) {
+		bad("evaporation", a.Evaporation, "must be in (0, 1]")
 	}
-	g.Mutation = max(g.Mutation, 0)
-	a := &c.ACO
-	if a.Evaporation < 0 || a.Evaporation > 1 || a.Elite < 0 || a.BestShare > 1 || a.TauMin < 0 || a.TauMin >= 1 {
-		return c, fmt.Errorf("blackbox aco: evaporation %v, elite %d, best share %v, tau min %v: want evaporation in (0,1], elite >= 0, best share <= 1, tau min in [0,1)",
-			a.Evaporation, a.Elite, a.BestShare, a.TauMin)
+	count("elite", a.Elite, 1, 100000)
+	prob("best_share", a.BestShare)
+	if !(a.TauMin >= 0 && a.TauMin < 1) {
+		bad("tau_min", a.TauMin, "must be in [0, 1)")
 	}
-	if a.Evaporation == 0 {
-		a.Evaporation = 0.2
+	p := c.TPE
+	count("init", p.Init, 1, 100000)
+	if !(p.Gamma > 0 && p.Gamma <= 1) {
+		bad("gamma", p.Gamma, "must be in (0, 1]")
 	}
-	if a.Elite == 0 {
-		a.Elite = max(1, c.Batch/4)
+	count("candidates", p.Candidates, 1, 100000)
+	if !(p.Prior >= 0) || math.IsInf(p.Prior, 0) {
+		bad("prior", p.Prior, "must be >= 0")
 	}
-	if a.BestShare == 0 {
-		a.BestShare = 0.5
-	}
-	a.BestShare = max(a.BestShare, 0)
-	if a.TauMin == 0 {
-		a.TauMin = 0.02
-	}
-	p := &c.TPE
-	if p.Init < 0 || p.Gamma < 0 || p.Gamma > 1 || p.Candidates < 0 || p.Prior < 0 {
-		return c, fmt.Errorf("blackbox tpe: init %d, gamma %v, candidates %d, prior %v: want init >= 0, gamma in (0,1], candidates >= 0, prior >= 0",
-			p.Init, p.Gamma, p.Candidates, p.Prior)
-	}
-	if p.Init == 0 {
-		p.Init = c.Batch
-	}
-	if p.Gamma == 0 {
-		p.Gamma = 0.15
-	}
-	if p.Candidates == 0 {
-		p.Candidates = 64
-	}
-	if p.Prior == 0 {
-		p.Prior = 1
-	}
-	return c, nil
+	return errors.Join(errs...)
 }
 
 // record is one evaluated design.
@@ -231,6 +212,7 @@ type Search struct {
 	kind    string
 	cfg     Config
 	ds      *envs.Counted
+	tracker *envs.Tracker
 	obj     *envs.Objective
 	knobs   []envs.Knob
 	sizes   []int
@@ -271,9 +253,12 @@ func New(kind string, ds envs.DesignSpace, obj *envs.Objective, cfg Config, seed
 	if len(knobs) == 0 {
 		return nil, fmt.Errorf("blackbox: design space %s has no knobs", ds.Name())
 	}
-	c, err := cfg.withDefaults(len(knobs))
-	if err != nil {
-		return nil, err
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("blackbox %s: config: %w", kind, err)
+	}
+	c := cfg
+	if c.Workers == 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
 	}
 	counted, ok := ds.(*envs.Counted)
 	if !ok {
@@ -282,7 +267,11 @@ func New(kind string, ds envs.DesignSpace, obj *envs.Objective, cfg Config, seed
 	if c.Budget > 0 {
 		counted.SetBudget(c.Budget)
 	}
-	s := &Search{kind: kind, cfg: c, ds: counted, obj: obj, knobs: knobs, names: ds.MetricNames(),
+	tracker, err := envs.NewTracker(counted, obj, c.Optimum)
+	if err != nil {
+		return nil, fmt.Errorf("blackbox %s: %w", kind, err)
+	}
+	s := &Search{kind: kind, cfg: c, ds: counted, tracker: tracker, obj: obj, knobs: knobs, names: ds.MetricNames(),
 		seed: seed, index: map[string]int{}, best: -1, space: 1}
 	for i, k := range knobs {
 		if len(k.Values) == 0 {
@@ -317,7 +306,7 @@ func (s *Search) stream(name string, purpose uint64) *rand.Rand {
 // Kind returns the method kind.
 func (s *Search) Kind() string { return s.kind }
 
-// Config returns the configuration with defaults filled in.
+// Config returns the configuration (with Workers resolved).
 func (s *Search) Config() Config { return s.cfg }
 
 // Space returns the counted design space the search charges.
@@ -454,35 +443,17 @@ func (s *Search) Iterate(ctx context.Context) (marl.Metrics, error) {
 	return m, nil
 }
 
-// row returns the common metrics of the current state.
+// row returns the common metrics of the current state: the design columns
+// of the space's tracker (unique_evals, best_value, best_reward,
+// best_<metric>, best_violation, regret).
 func (s *Search) row() marl.Metrics {
-	m := marl.Metrics{"iteration": float64(s.iter), "unique_evals": float64(s.ds.Unique())}
-	if s.best >= 0 {
-		r := s.hist[s.best]
-		v := s.obj.Value(r.Metrics)
-		m["best_reward"] = r.Reward
-		m["best_value"] = v
-		for j, name := range s.names {
-			m["best_"+name] = r.Metrics[j]
-		}
-		if s.cfg.Optimum != nil {
-			m["regret"] = s.regret(v)
-		}
-		if s.obj.Kind() == envs.KindConstrained {
-			m["best_violation"] = s.obj.Violation(r.Metrics)
-		}
-	}
+	m := marl.Metrics{"iteration": float64(s.iter)}
+	s.tracker.Columns(m)
 	return m
 }
 
-// regret of a Value against the known optimum (see the package doc).
-func (s *Search) regret(v float64) float64 {
-	opt := *s.cfg.Optimum
-	if s.obj.Kind() == envs.KindTarget || opt == 0 {
-		return v - opt
-	}
-	return (v - opt) / math.Abs(opt)
-}
+// Tracker returns the best/regret tracker of the searched space.
+func (s *Search) Tracker() *envs.Tracker { return s.tracker }
 
 // Evaluate implements marl.Algorithm: the best design found so far, without
 // any new (charged) evaluation and without touching the random streams.

@@ -63,6 +63,13 @@ func large() *synthetic.Space {
 		Pairs: []synthetic.Pair{{A: 0, B: 1, S: 1.5}, {A: 2, B: 3, S: 1.5}, {A: 4, B: 5, S: 1}, {A: 6, B: 7, S: 1}}, Seed: 7})
 }
 
+// conf returns DefaultConfig changed by set.
+func conf(set func(c *Config)) Config {
+	c := DefaultConfig()
+	set(&c)
+	return c
+}
+
 func mustNew(t testing.TB, kind string, ds envs.DesignSpace, cfg Config, seed uint64) *Search {
 	t.Helper()
 	s, err := New(kind, ds, minExpY(t, ds), cfg, seed)
@@ -97,7 +104,7 @@ func bestY(s *Search) float64 {
 // 4,096-design space with 15% of it as budget, for every seed tried.
 func TestFindsOptimum(t *testing.T) {
 	tiny := synthetic.MustNew(synthetic.Config{Values: []int{4, 3, 3, 4}, Pairs: []synthetic.Pair{{A: 0, B: 3, S: 1}}, Seed: 1})
-	s := mustNew(t, KindRandom, tiny, Config{Batch: 10, Workers: 2}, 1)
+	s := mustNew(t, KindRandom, tiny, conf(func(c *Config) { c.Batch, c.Workers = 10, 2 }), 1)
 	rows := run(t, s, 100)
 	if len(rows) != 15 || s.Space().Unique() != 144 || s.Evaluations() != 144 || !s.Done() {
 		t.Fatalf("random: %d iterations, %d unique, %d evaluated; want 15, 144, 144", len(rows), s.Space().Unique(), s.Evaluations())
@@ -119,7 +126,7 @@ func TestFindsOptimum(t *testing.T) {
 	opt := bruteMin(sp)
 	for _, kind := range []string{KindGenetic, KindACO, KindTPE} {
 		for seed := range uint64(5) {
-			s := mustNew(t, kind, sp, Config{Batch: 20, Budget: 600}, seed)
+			s := mustNew(t, kind, sp, conf(func(c *Config) { c.Batch, c.Budget = 20, 600 }), seed)
 			run(t, s, 1000)
 			if got := bestY(s); got != opt {
 				t.Errorf("%s seed %d: best f %v after %d evaluations, optimum %v", kind, seed, got, s.Space().Unique(), opt)
@@ -140,7 +147,7 @@ func TestBeatsRandom(t *testing.T) {
 	const seeds = 8
 	for _, kind := range Kinds() {
 		for seed := range uint64(seeds) {
-			s := mustNew(t, kind, sp, Config{Batch: 20, Budget: 400}, seed)
+			s := mustNew(t, kind, sp, conf(func(c *Config) { c.Batch, c.Budget = 20, 400 }), seed)
 			run(t, s, 1000)
 			if s.Space().Unique() != 400 {
 				t.Fatalf("%s seed %d: %d unique evaluations, want the budget 400", kind, seed, s.Space().Unique())
@@ -176,7 +183,7 @@ func (c *countingSpace) Evaluate(cfg []int, out []float64) error {
 func TestBudgetChargedOnce(t *testing.T) {
 	for _, kind := range Kinds() {
 		cs := &countingSpace{DesignSpace: small(), n: map[string]int{}}
-		s := mustNew(t, kind, cs, Config{Batch: 16, Workers: 4, Budget: 1000, Retries: 1}, 9)
+		s := mustNew(t, kind, cs, conf(func(c *Config) { c.Batch, c.Workers, c.Budget, c.Retries = 16, 4, 1000, 1 }), 9)
 		rows := run(t, s, 5000)
 		if s.Space().Unique() != 1000 || len(cs.n) != 1000 || s.Evaluations() != 1000 {
 			t.Fatalf("%s: %d unique charged, %d simulated, %d in history; want 1000", kind, s.Space().Unique(), len(cs.n), s.Evaluations())
@@ -213,9 +220,9 @@ func TestBudgetChargedOnce(t *testing.T) {
 // another seed.
 func TestDeterminism(t *testing.T) {
 	for _, kind := range Kinds() {
-		a := mustNew(t, kind, large(), Config{Batch: 24, Workers: 1, Budget: 300}, 5)
-		b := mustNew(t, kind, large(), Config{Batch: 24, Workers: 4, Budget: 300}, 5)
-		c := mustNew(t, kind, large(), Config{Batch: 24, Workers: 4, Budget: 300}, 6)
+		a := mustNew(t, kind, large(), conf(func(c *Config) { c.Batch, c.Workers, c.Budget = 24, 1, 300 }), 5)
+		b := mustNew(t, kind, large(), conf(func(c *Config) { c.Batch, c.Workers, c.Budget = 24, 4, 300 }), 5)
+		c := mustNew(t, kind, large(), conf(func(c *Config) { c.Batch, c.Workers, c.Budget = 24, 4, 300 }), 6)
 		ra, rc := run(t, a, 100), run(t, c, 100)
 		var rb []marl.Metrics
 		for !b.Done() {
@@ -248,7 +255,7 @@ func TestDeterminism(t *testing.T) {
 // continues exactly like the uninterrupted run, budget use included.
 func TestResume(t *testing.T) {
 	for _, kind := range Kinds() {
-		cfg := Config{Batch: 16, Workers: 2, Budget: 250}
+		cfg := conf(func(c *Config) { c.Batch, c.Workers, c.Budget = 16, 2, 250 })
 		full := mustNew(t, kind, large(), cfg, 11)
 		want := run(t, full, 100)
 
@@ -279,17 +286,17 @@ func TestResume(t *testing.T) {
 }
 
 func TestLoadRejects(t *testing.T) {
-	g := mustNew(t, KindGenetic, small(), Config{Batch: 8}, 1)
+	g := mustNew(t, KindGenetic, small(), conf(func(c *Config) { c.Batch = 8 }), 1)
 	run(t, g, 2)
 	saved, err := saveBytes(g)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := mustNew(t, KindACO, small(), Config{Batch: 8}, 1)
+	a := mustNew(t, KindACO, small(), conf(func(c *Config) { c.Batch = 8 }), 1)
 	if err := loadBytes(a, saved); err == nil || !strings.Contains(err.Error(), "blackbox/genetic") {
 		t.Fatalf("loading a genetic checkpoint into aco: %v", err)
 	}
-	other := mustNew(t, KindGenetic, large(), Config{Batch: 8}, 1)
+	other := mustNew(t, KindGenetic, large(), conf(func(c *Config) { c.Batch = 8 }), 1)
 	if err := loadBytes(other, saved); err == nil || !strings.Contains(err.Error(), "value counts") {
 		t.Fatalf("loading into another space: %v", err)
 	}
@@ -306,28 +313,32 @@ func TestConfigErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		"kind":        {"annealing", Config{}, "unknown kind"},
-		"batch":       {KindRandom, Config{Batch: -1}, "batch"},
-		"evaporation": {KindACO, Config{ACO: ACOConfig{Evaporation: 1.5}}, "evaporation"},
-		"tau":         {KindACO, Config{ACO: ACOConfig{TauMin: 1}}, "tau min"},
-		"mutation":    {KindGenetic, Config{Genetic: GeneticConfig{Mutation: 2}}, "mutation"},
-		"gamma":       {KindTPE, Config{TPE: TPEConfig{Gamma: 1.5}}, "gamma"},
-		"optimum":     {KindRandom, Config{Optimum: new(math.NaN())}, "optimum"},
+		"kind":         {"annealing", DefaultConfig(), "unknown kind"},
+		"batch":        {KindRandom, conf(func(c *Config) { c.Batch = -1 }), "batch"},
+		"evaporation":  {KindACO, conf(func(c *Config) { c.ACO.Evaporation = 1.5 }), "evaporation"},
+		"tau":          {KindACO, conf(func(c *Config) { c.ACO.TauMin = 1 }), "tau_min"},
+		"mutation":     {KindGenetic, conf(func(c *Config) { c.Genetic.Mutation = 2 }), "mutation"},
+		"gamma":        {KindTPE, conf(func(c *Config) { c.TPE.Gamma = 1.5 }), "gamma"},
+		"optimum":      {KindRandom, conf(func(c *Config) { c.Optimum = &envs.Optimum{Value: math.NaN()} }), "optimum"},
+		"no zero fill": {KindGenetic, conf(func(c *Config) { c.Genetic.Population = 0 }), "population"},
 	} {
 		if _, err := New(c.kind, sp, obj, c.cfg, 1); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one mentioning %q", name, err, c.want)
 		}
 	}
-	s, err := New(KindGenetic, sp, obj, Config{}, 1)
+	// A valid config is used as given; only Workers 0 means GOMAXPROCS.
+	want := conf(func(c *Config) { c.Batch, c.Genetic.Mutation, c.Retries = 7, 0, 0 })
+	s, err := New(KindGenetic, sp, obj, want, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := s.Config()
-	if c.Batch != DefaultBatch || c.Genetic.Population != DefaultBatch || c.Genetic.Tournament != 3 ||
-		c.Genetic.Crossover != 0.9 || c.Genetic.Mutation != 1.0/6 || c.ACO.Evaporation != 0.2 || c.ACO.Elite != 8 ||
-		c.Retries != DefaultRetries || c.Workers < 1 || c.TPE.Init != DefaultBatch || c.TPE.Gamma != 0.15 ||
-		c.TPE.Candidates != 64 || c.TPE.Prior != 1 || c.ACO.BestShare != 0.5 || c.ACO.TauMin != 0.02 {
-		t.Fatalf("defaults: %+v", c)
+	got := s.Config()
+	if got.Workers < 1 {
+		t.Fatalf("workers %d", got.Workers)
+	}
+	got.Workers = 0
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("config changed: %+v, want %+v", got, want)
 	}
 }
 
@@ -338,7 +349,7 @@ func TestRegret(t *testing.T) {
 	tiny := synthetic.MustNew(synthetic.Config{Values: []int{3, 3, 2}, Seed: 2})
 	opt := math.Exp(bruteMin(tiny))
 	half := opt / 2
-	s := mustNew(t, KindRandom, tiny, Config{Batch: 5, Optimum: &half}, 1)
+	s := mustNew(t, KindRandom, tiny, conf(func(c *Config) { c.Batch, c.Optimum = 5, &envs.Optimum{Value: half} }), 1)
 	rows := run(t, s, 100)
 	last := rows[len(rows)-1]
 	if last["best_value"] != opt || math.Abs(last["regret"]-1) > 1e-12 || last["best_exp_y"] != opt || last["best_y"] != math.Log(opt) {
@@ -372,7 +383,7 @@ func TestRegret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := New(KindRandom, tiny, con, Config{Batch: 18}, 1)
+	sc, err := New(KindRandom, tiny, con, conf(func(c *Config) { c.Batch = 18 }), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +397,7 @@ func TestRegret(t *testing.T) {
 		t.Fatal(err)
 	}
 	zero := 0.0
-	s2, err := New(KindRandom, tiny, tgt, Config{Batch: 18, Optimum: &zero}, 1)
+	s2, err := New(KindRandom, tiny, tgt, conf(func(c *Config) { c.Batch, c.Optimum = 18, &envs.Optimum{Value: zero} }), 1)
 	if err != nil {
 		t.Fatal(err)
 	}

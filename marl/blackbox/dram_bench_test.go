@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/commgraph/commgraph/envs"
 	"strings"
 	"testing"
 	"time"
@@ -82,7 +83,7 @@ func BenchmarkDRAM(b *testing.B) {
 							opt := e.Value
 							start := time.Now()
 							// New wraps the space in a fresh cache: every seed pays for its evaluations.
-							s, err := New(kind, space, obj, Config{Budget: *dramBudget, Optimum: &opt}, seed)
+							s, err := New(kind, space, obj, conf(func(c *Config) { c.Budget, c.Optimum = *dramBudget, &envs.Optimum{Value: opt} }), seed)
 							if err != nil {
 								b.Fatal(err)
 							}
@@ -97,7 +98,7 @@ func BenchmarkDRAM(b *testing.B) {
 							runs++
 							first1, firstOpt := float64(*dramBudget+1), float64(*dramBudget+1)
 							for n, v := range s.BestCurve() {
-								if r := s.regret(v); r <= 0.01 && first1 > float64(*dramBudget) {
+								if r := s.Tracker().Regret(v); r <= 0.01 && first1 > float64(*dramBudget) {
 									first1 = float64(n + 1)
 								}
 								if v == e.Value {

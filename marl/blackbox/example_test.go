@@ -19,7 +19,9 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	s, err := blackbox.New(blackbox.KindGenetic, space, obj, blackbox.Config{Batch: 30, Budget: 300}, 42)
+	cfg := blackbox.DefaultConfig()
+	cfg.Batch, cfg.Budget = 30, 300
+	s, err := blackbox.New(blackbox.KindGenetic, space, obj, cfg, 42)
 	if err != nil {
 		panic(err)
 	}
@@ -28,9 +30,9 @@ func Example() {
 			panic(err)
 		}
 	}
-	cfg, metrics, _ := s.Best()
+	best, metrics, _ := s.Best()
 	fmt.Println("iterations:", s.Iteration(), "unique evaluations:", s.Space().Unique())
-	fmt.Printf("best design %v, f = %.3f\n", cfg, metrics[0])
+	fmt.Printf("best design %v, f = %.3f\n", best, metrics[0])
 	fmt.Printf("exhaustive optimum f = %.3f\n", exhaustiveMin(space))
 	// Output:
 	// iterations: 10 unique evaluations: 300

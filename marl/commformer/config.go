@@ -181,3 +181,17 @@ func (c Config) resolve() (Config, error) {
 	}
 	return c, nil
 }
+
+// Label describes the configuration in report rows: "commformer <graph>",
+// with the sparsity for the learned and random graphs and "gate" when gating
+// is on (e.g. "commformer learned S=0.4 gate").
+func (c Config) Label() string {
+	s := "commformer " + string(c.Graph)
+	if c.Graph == comm.Learned || c.Graph == comm.Random {
+		s += fmt.Sprintf(" S=%g", c.Sparsity)
+	}
+	if c.Gate {
+		s += " gate"
+	}
+	return s
+}

@@ -1,0 +1,171 @@
+package envs
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Optimum is the known optimal design of a design space under an
+// objective (e.g. found by exhaustive enumeration), against which regret is
+// measured.
+type Optimum struct {
+	Value   float64            // Objective.Value of the optimum, physical units
+	Knobs   map[string]string  // knob name -> value (nil when unknown)
+	Metrics map[string]float64 // metric name -> value (nil when unknown)
+}
+
+// Best is the best design evaluated so far.
+type Best struct {
+	Config    []int     // value index per knob
+	Metrics   []float64 // indexed like the space's MetricNames
+	Value     float64   // Objective.Value, physical units, lower is better
+	Reward    float64   // Objective.Reward
+	Violation float64   // Objective.Violation (0 when feasible)
+	// Regret against the optimum (NaN without one): relative for
+	// minimisation, (Value - opt)/|opt|, so 0.01 = 1% worse than the
+	// optimum; absolute for target objectives (whose Value is a
+	// dimensionless distance from the target, 0 at the target) and when the
+	// optimum is 0.
+	Regret float64
+}
+
+// Tracker reports the best design evaluated through a Counted space and its
+// regret against an optional known optimum. It reads the Counted cache, so
+// every user of the space (a learner's environment copies, a black-box
+// search, the start design of an environment) is counted alike, and a
+// Counted restored from a checkpoint gives the same answer.
+//
+// "Best" is the order (violation, value, configuration): a feasible design
+// beats an infeasible one, then the lower Objective.Value wins, ties going
+// to the lexicographically smallest configuration, so the answer does not
+// depend on the order of evaluation.
+type Tracker struct {
+	space   *Counted
+	obj     *Objective
+	opt     *Optimum
+	metrics []string
+}
+
+// NewTracker follows space under obj (bound to the space's metric names);
+// opt may be nil.
+func NewTracker(space *Counted, obj *Objective, opt *Optimum) (*Tracker, error) {
+	if space == nil || obj == nil {
+		return nil, fmt.Errorf("tracker: nil space or objective")
+	}
+	if opt != nil && (math.IsNaN(opt.Value) || math.IsInf(opt.Value, 0)) {
+		return nil, fmt.Errorf("tracker: optimum value %v, want a finite value", opt.Value)
+	}
+	return &Tracker{space: space, obj: obj, opt: opt, metrics: space.MetricNames()}, nil
+}
+
+// Space returns the counted space.
+func (t *Tracker) Space() *Counted { return t.space }
+
+// Objective returns the objective.
+func (t *Tracker) Objective() *Objective { return t.obj }
+
+// Optimum returns the known optimum (nil when none).
+func (t *Tracker) Optimum() *Optimum { return t.opt }
+
+// Regret returns the regret of an objective value (NaN without an optimum).
+func (t *Tracker) Regret(v float64) float64 {
+	if t.opt == nil {
+		return math.NaN()
+	}
+	o := t.opt.Value
+	if t.obj.Kind() == KindTarget || o == 0 {
+		return v - o
+	}
+	return (v - o) / math.Abs(o)
+}
+
+// Best returns the best design evaluated so far; false before any.
+func (t *Tracker) Best() (Best, bool) {
+	recs := t.space.Records()
+	bi := -1
+	var bv, bviol float64
+	for i, r := range recs {
+		v, viol := t.obj.Value(r.Metrics), t.obj.Violation(r.Metrics)
+		if math.IsNaN(v) {
+			continue
+		}
+		if bi < 0 || cmp.Or(cmp.Compare(viol, bviol), cmp.Compare(v, bv), slices.Compare(r.Config, recs[bi].Config)) < 0 {
+			bi, bv, bviol = i, v, viol
+		}
+	}
+	if bi < 0 {
+		return Best{}, false
+	}
+	r := recs[bi]
+	return Best{Config: r.Config, Metrics: r.Metrics, Value: bv, Reward: t.obj.Reward(r.Metrics), Violation: bviol, Regret: t.Regret(bv)}, true
+}
+
+// Columns adds the design columns of a metrics row: unique_evals, and once
+// a design is known best_value, best_reward, best_<metric> for every
+// metric, best_violation (constrained objectives) and regret (with an
+// optimum).
+func (t *Tracker) Columns(row map[string]float64) {
+	row["unique_evals"] = float64(t.space.Unique())
+	b, ok := t.Best()
+	if !ok {
+		return
+	}
+	row["best_value"] = b.Value
+	row["best_reward"] = b.Reward
+	for j, name := range t.metrics {
+		row["best_"+name] = b.Metrics[j]
+	}
+	if t.obj.Kind() == KindConstrained {
+		row["best_violation"] = b.Violation
+	}
+	if t.opt != nil {
+		row["regret"] = b.Regret
+	}
+}
+
+// FindOptimum evaluates every configuration of ds (use it on small spaces
+// only: Size(ds) evaluations) and returns the best under obj in the
+// Tracker's order (feasible first, then the lowest Value, ties to the
+// lexicographically smallest configuration).
+func FindOptimum(ds DesignSpace, obj *Objective) (*Optimum, error) {
+	knobs := ds.Knobs()
+	names := ds.MetricNames()
+	cfg := make([]int, len(knobs))
+	out := make([]float64, len(names))
+	var best, bestM []float64
+	var bestC []int
+	for {
+		if err := ds.Evaluate(cfg, out); err != nil {
+			return nil, fmt.Errorf("optimum of %s: %w", ds.Name(), err)
+		}
+		v, viol := obj.Value(out), obj.Violation(out)
+		if !math.IsNaN(v) && (best == nil || cmp.Or(cmp.Compare(viol, best[1]), cmp.Compare(v, best[0])) < 0) {
+			best, bestC, bestM = []float64{v, viol}, slices.Clone(cfg), slices.Clone(out)
+		}
+		i := len(cfg) - 1 // count, last knob fastest
+		for i >= 0 {
+			cfg[i]++
+			if cfg[i] < len(knobs[i].Values) {
+				break
+			}
+			cfg[i] = 0
+			i--
+		}
+		if i < 0 {
+			break
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("optimum of %s: no design has a value", ds.Name())
+	}
+	o := &Optimum{Value: best[0], Knobs: map[string]string{}, Metrics: map[string]float64{}}
+	for k, v := range bestC {
+		o.Knobs[knobs[k].Name] = knobs[k].Values[v]
+	}
+	for j, m := range names {
+		o.Metrics[m] = bestM[j]
+	}
+	return o, nil
+}

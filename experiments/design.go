@@ -1,0 +1,111 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/commgraph/commgraph/envs"
+)
+
+// DefaultRegretThreshold is the default evaluations-to-threshold target of
+// design-space tasks with a known optimum: a design within 1% of it.
+const DefaultRegretThreshold = 0.01
+
+// DesignProblem is a design space with what a run needs to search it: the
+// objective, the optional known optimum, and the form of the multi-agent
+// environment that learners see (one agent per knob).
+type DesignProblem struct {
+	Label     string           // report column label, e.g. "dram-random-latency"
+	Space     envs.DesignSpace // evaluated through a Counted cache shared by every user
+	Objective *envs.Objective  // bound to Space's metric names
+	Optimum   *envs.Optimum    // nil when unknown
+	// Env is the environment form (episode length, start design, observed
+	// metrics ...); its Objective is set from the field above.
+	Env envs.SpaceEnvConfig
+}
+
+// RegisterDesignSpace makes a design-space kind available to [env] kind =
+// "...": build returns the problem for the decoded [env.<kind>] table
+// (defaults and tags as for RegisterEnv), and the task is the space seen as
+// an environment, with the counted space, objective and best/regret
+// tracker in Task.Design, so that the learner and every black-box search
+// work on it and report alike.
+func RegisterDesignSpace[C any](name string, defaults C, build func(c C, run RunInfo) (*DesignProblem, error)) {
+	RegisterEnv(name, defaults, func(c C, run RunInfo) (*Task, error) {
+		p, err := build(c, run)
+		if err != nil {
+			return nil, err
+		}
+		return NewDesignTask(p)
+	})
+}
+
+// NewDesignTask builds the task of a design problem: the space behind a
+// Counted cache, the environment over it (which evaluates the start design
+// once), and the tracker. Its primary metric is regret when the optimum is
+// known (threshold DefaultRegretThreshold), otherwise the best objective
+// value (no threshold), against unique evaluations.
+func NewDesignTask(p *DesignProblem) (*Task, error) {
+	if p == nil || p.Space == nil || p.Objective == nil {
+		return nil, fmt.Errorf("design problem: nil space or objective")
+	}
+	counted := envs.NewCounted(p.Space)
+	ec := p.Env
+	ec.Objective = p.Objective
+	env, err := envs.NewSpaceEnv(counted, ec)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := envs.NewTracker(counted, env.Objective(), p.Optimum)
+	if err != nil {
+		return nil, err
+	}
+	label := p.Label
+	if label == "" {
+		label = p.Space.Name()
+	}
+	t := &Task{Label: label, Env: env, Design: tr, Threshold: math.NaN(),
+		Primary: Primary{Name: "best_value", HigherIsBetter: false, X: "unique_evals"}}
+	if p.Optimum != nil {
+		t.Primary.Name = "regret"
+		t.Threshold = DefaultRegretThreshold
+	}
+	return t, nil
+}
+
+// bestDesign describes the tracker's best design for the summary.
+func bestDesign(tr *envs.Tracker) (Design, bool) {
+	b, ok := tr.Best()
+	if !ok {
+		return Design{}, false
+	}
+	knobs := tr.Space().Knobs()
+	d := Design{Knobs: map[string]string{}, Index: slices.Clone(b.Config), Metrics: map[string]float64{}, Objective: b.Value}
+	for k, v := range b.Config {
+		d.Names = append(d.Names, knobs[k].Name)
+		d.Knobs[knobs[k].Name] = knobs[k].Values[v]
+	}
+	for j, name := range tr.Space().MetricNames() {
+		d.Metrics[name] = b.Metrics[j]
+	}
+	if opt := tr.Optimum(); opt != nil {
+		reg := b.Regret
+		d.Regret = &reg
+		d.Optimum = opt.Knobs
+		d.OptMetric = opt.Metrics
+	}
+	return d, true
+}
+
+// Design is a point of a design space with its metrics.
+type Design struct {
+	Names     []string           `json:"names"`                 // knob names in the space order
+	Knobs     map[string]string  `json:"knobs"`                 // knob name -> value
+	Index     []int              `json:"index"`                 // value index per knob
+	Metrics   map[string]float64 `json:"metrics"`               // physical metrics (time_ns, power_mW ...)
+	Objective float64            `json:"objective"`             // objective value (envs.Objective.Value: physical units, lower is better)
+	Regret    *float64           `json:"regret,omitempty"`      // against the known optimum, when known
+	Optimum   map[string]string  `json:"optimum,omitempty"`     // the known optimum's knobs
+	OptMetric map[string]float64 `json:"opt_metrics,omitempty"` // the known optimum's metrics
+}

@@ -1,0 +1,65 @@
+package experiments
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/commgraph/commgraph/envs"
+	"github.com/commgraph/commgraph/envs/dram"
+	"github.com/commgraph/commgraph/envs/dram/optimum"
+)
+
+// The DRAM memory-controller design space on the embedded simulator:
+// [env.dram] is dram.EnvConfig.
+func init() {
+	RegisterDesignSpace("dram", dram.DefaultEnvConfig(), buildDRAM)
+}
+
+func buildDRAM(c dram.EnvConfig, run RunInfo) (*DesignProblem, error) {
+	space, err := dram.NewTraceSpace(c.Trace)
+	if err != nil {
+		return nil, fmt.Errorf("key env.dram.trace: %w", err)
+	}
+	oc, err := c.ObjectiveConfig()
+	if err != nil {
+		return nil, fmt.Errorf("key env.dram.objective: %w", err)
+	}
+	obj, err := oc.Bind(space.MetricNames())
+	if err != nil {
+		return nil, fmt.Errorf("key env.dram.objective: %w", err)
+	}
+	p := &DesignProblem{Label: "dram-" + space.Trace().Name + "-" + c.Objective, Space: space, Objective: obj,
+		Env: envs.SpaceEnvConfig{EpisodeLength: c.EpisodeLen}}
+	if c.OptimumFile != "" || c.ShippedOptimum() {
+		p.Optimum, err = dramOptimum(c, space.Trace().Name)
+		if err != nil && c.OptimumFile != "" {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// dramOptimum loads the exhaustive optimum (shipped or from a file); an
+// error when none is shipped for the trace.
+func dramOptimum(c dram.EnvConfig, trace string) (*envs.Optimum, error) {
+	var f *optimum.File
+	var err error
+	if c.OptimumFile != "" {
+		data, rerr := os.ReadFile(c.OptimumFile)
+		if rerr != nil {
+			return nil, fmt.Errorf("key env.dram.optimum_file: %w", rerr)
+		}
+		f, err = optimum.Parse(data, c.OptimumFile)
+	} else {
+		f, err = optimum.Load(trace)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("key env.dram.optimum_file: %w", err)
+	}
+	e, err := f.Entry(c.Objective)
+	if err != nil {
+		return nil, fmt.Errorf("key env.dram.optimum_file: %w", err)
+	}
+	return &envs.Optimum{Value: e.Value, Knobs: e.Config, Metrics: map[string]float64{
+		dram.MetricTimeNS: e.Metrics.TimeNS, dram.MetricEnergyPJ: e.Metrics.EnergyPJ, dram.MetricPowerMW: e.Metrics.PowerMW}}, nil
+}

@@ -1,0 +1,38 @@
+package experiments
+
+import (
+	"github.com/commgraph/commgraph/envs"
+	"github.com/commgraph/commgraph/envs/synthetic"
+)
+
+// The synthetic landscape with a planted interaction graph:
+// [env.synthetic] is synthetic.EnvConfig.
+func init() {
+	RegisterDesignSpace("synthetic", synthetic.DefaultEnvConfig(), buildSynthetic)
+}
+
+// maxEnumerate bounds the synthetic spaces whose optimum is found by
+// enumeration when the task is built.
+const maxEnumerate = 1 << 20
+
+func buildSynthetic(c synthetic.EnvConfig, run RunInfo) (*DesignProblem, error) {
+	space, err := synthetic.New(c.Space())
+	if err != nil {
+		return nil, err
+	}
+	obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(space.MetricNames())
+	if err != nil {
+		return nil, err
+	}
+	p := &DesignProblem{Label: space.Name(), Space: space, Objective: obj,
+		// Observe only exp(y): y itself can be zero or negative at the
+		// start design, and the environment observes logs of metrics
+		// relative to it.
+		Env: envs.SpaceEnvConfig{EpisodeLength: c.EpisodeLen, ObsMetrics: []string{synthetic.MetricExpY}}}
+	if envs.Size(space) <= maxEnumerate {
+		if p.Optimum, err = envs.FindOptimum(space, obj); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
