@@ -11,7 +11,7 @@ func TestContracts(t *testing.T) {
 	space := envs.NewPolySpace()
 	envtest.DesignSpace(t, space)
 	envtest.DesignSpace(t, envs.NewCounted(envs.NewPolySpace()))
-	oc, _ := envs.ObjectivePreset("latency")
+	oc := envs.ObjectiveConfig{Kind: envs.KindMinimize, Metrics: []string{"time_ns"}}
 	obj, err := oc.Bind(space.MetricNames())
 	if err != nil {
 		t.Fatal(err)

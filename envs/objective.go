@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
+	"sync"
 )
 
 // Objective kinds.
@@ -24,23 +24,12 @@ const (
 	KindConstrained = "constrained"
 )
 
-// Metric names used by the DRAM design space and the objective defaults.
-const (
-	MetricTime   = "time_ns"
-	MetricEnergy = "energy_pJ"
-	MetricPower  = "power_mW"
-)
+// DefaultTargetCap caps the reward of target objectives unless
+// ObjectiveConfig.Cap says otherwise: ArchGym's 1000.
+const DefaultTargetCap = 1000.0
 
-// ArchGym's defaults: targets of 1 W of power and 100 us of makespan, reward
-// cap 1000, and the reward-scaling divisors of its RL environment (power
-// rewards /350, latency rewards /20).
-const (
-	ArchGymPowerTargetMW = 1000.0
-	ArchGymTimeTargetNs  = 100000.0
-	ArchGymRewardCap     = 1000.0
-	ArchGymPowerScale    = 350.0
-	ArchGymTimeScale     = 20.0
-)
+// ArchGymRewardCap is DefaultTargetCap under its former name.
+const ArchGymRewardCap = DefaultTargetCap
 
 // DefaultPenalty is the default constrained-objective penalty: reward lost
 // per unit of relative violation. 10 makes a 10% violation cost one unit of
@@ -63,15 +52,12 @@ type ObjectiveConfig struct {
 	// Metrics: target: the metrics whose closeness rewards multiply;
 	// minimize/constrained: the metrics whose product is minimised.
 	Metrics []string `toml:"metrics" json:"metrics"`
-	// Targets (KindTarget), one per metric, in the metric's units; a zero or
-	// missing entry takes ArchGym's default for power_mW (1000) or time_ns
-	// (100000) and is an error for other metrics.
+	// Targets (KindTarget), one per metric, in the metric's units (> 0).
 	Targets []float64 `toml:"targets" json:"targets,omitempty"`
-	// Scaling (KindTarget) divides each metric's T/|x-T| by ScaleBy (default
-	// ArchGym's 350 for power_mW and 20 for time_ns, 1 otherwise).
-	Scaling bool      `toml:"scaling" json:"scaling,omitempty"`
+	// ScaleBy (KindTarget) divides each metric's T/|x-T| by its entry
+	// (> 0); empty = 1 for every metric.
 	ScaleBy []float64 `toml:"scale_by" json:"scale_by,omitempty"`
-	// Cap (KindTarget) bounds the reward; 0 means ArchGymRewardCap.
+	// Cap (KindTarget) bounds the reward; 0 means DefaultTargetCap.
 	Cap float64 `toml:"cap" json:"cap,omitempty"`
 	// Reference (minimize/constrained) gives one reference value per metric;
 	// the reward is -log(prod x / prod ref). Empty: WithReference sets it
@@ -82,28 +68,34 @@ type ObjectiveConfig struct {
 	// Penalty (KindConstrained): reward subtracted per unit of relative
 	// violation sum_c max(0, (m_c - Max_c)/Max_c); 0 means DefaultPenalty.
 	Penalty float64 `toml:"penalty" json:"penalty,omitempty"`
-	// ArchGymLatencyCompat reproduces ArchGym's parsing of the reference's
-	// time output (see ArchGymTimeNs): wherever the reward reads time_ns it
-	// reads the misparsed value instead. Reported values (Objective.Value)
-	// stay in true physical units. Off by default.
-	ArchGymLatencyCompat bool `toml:"archgym_latency_compat" json:"archgym_latency_compat,omitempty"`
+	// Seen, when set, maps a metric's true value to the value the reward
+	// (and the reference) sees, e.g. to reproduce another tool's misreading
+	// of a simulator's output (dram.ArchGymLatencySeen). Reported values
+	// (Objective.Value, Violation, Feasible) stay in true physical units.
+	Seen func(metric string, x float64) float64 `toml:"-" json:"-"`
 }
 
-// Standard objective presets, by name: latency, power, energy, edp,
-// archgym_power, archgym_latency, archgym_both (the last three are ArchGym's
-// target forms with its defaults, unscaled).
-var objectivePresets = map[string]ObjectiveConfig{
-	"latency":         {Name: "latency", Kind: KindMinimize, Metrics: []string{MetricTime}},
-	"power":           {Name: "power", Kind: KindMinimize, Metrics: []string{MetricPower}},
-	"energy":          {Name: "energy", Kind: KindMinimize, Metrics: []string{MetricEnergy}},
-	"edp":             {Name: "edp", Kind: KindMinimize, Metrics: []string{MetricEnergy, MetricTime}},
-	"archgym_power":   {Name: "archgym_power", Kind: KindTarget, Metrics: []string{MetricPower}},
-	"archgym_latency": {Name: "archgym_latency", Kind: KindTarget, Metrics: []string{MetricTime}},
-	"archgym_both":    {Name: "archgym_both", Kind: KindTarget, Metrics: []string{MetricPower, MetricTime}},
+// objectivePresets holds the named objectives that the packages of design
+// spaces register (the DRAM space registers latency, power, energy, edp and
+// ArchGym's target forms).
+var (
+	presetMu         sync.RWMutex
+	objectivePresets = map[string]ObjectiveConfig{}
+)
+
+// RegisterObjectivePreset makes c available as ObjectivePreset(name);
+// registering a name again replaces it.
+func RegisterObjectivePreset(name string, c ObjectiveConfig) {
+	presetMu.Lock()
+	defer presetMu.Unlock()
+	c.Metrics = slices.Clone(c.Metrics)
+	objectivePresets[name] = c
 }
 
-// ObjectivePresetNames lists the preset names, sorted.
+// ObjectivePresetNames lists the registered preset names, sorted.
 func ObjectivePresetNames() []string {
+	presetMu.RLock()
+	defer presetMu.RUnlock()
 	var out []string
 	for k := range objectivePresets {
 		out = append(out, k)
@@ -114,11 +106,15 @@ func ObjectivePresetNames() []string {
 
 // ObjectivePreset returns a copy of the named preset.
 func ObjectivePreset(name string) (ObjectiveConfig, error) {
+	presetMu.RLock()
 	c, ok := objectivePresets[name]
+	presetMu.RUnlock()
 	if !ok {
 		return ObjectiveConfig{}, fmt.Errorf("objective: unknown preset %q (have %v)", name, ObjectivePresetNames())
 	}
 	c.Metrics = slices.Clone(c.Metrics)
+	c.Targets = slices.Clone(c.Targets)
+	c.ScaleBy = slices.Clone(c.ScaleBy)
 	return c, nil
 }
 
@@ -136,8 +132,7 @@ type Objective struct {
 	hasRef  bool
 	consIdx []int
 	penalty float64
-	timeIdx int // index of time_ns in the metric vector, -1 if absent
-	compat  bool
+	names   []string // the bound metric names (for Seen)
 }
 
 // Bind validates c and resolves its metric names against metricNames (a
@@ -153,7 +148,7 @@ func (c ObjectiveConfig) Bind(metricNames []string) (*Objective, error) {
 	if len(c.Metrics) == 0 {
 		return nil, fmt.Errorf("objective metrics: empty")
 	}
-	o := &Objective{cfg: c, timeIdx: slices.Index(metricNames, MetricTime), compat: c.ArchGymLatencyCompat}
+	o := &Objective{cfg: c, names: slices.Clone(metricNames)}
 	o.cfg.Metrics = slices.Clone(c.Metrics)
 	for _, m := range c.Metrics {
 		i, err := lookup("metrics", m)
@@ -170,52 +165,33 @@ func (c ObjectiveConfig) Bind(metricNames []string) (*Objective, error) {
 		if len(c.Targets) > len(c.Metrics) || len(c.ScaleBy) > len(c.Metrics) {
 			return nil, fmt.Errorf("objective targets/scale_by: more entries than metrics (%d)", len(c.Metrics))
 		}
-		for j, m := range c.Metrics {
-			t := 0.0
-			if j < len(c.Targets) {
-				t = c.Targets[j]
-			}
-			if t == 0 {
-				switch m {
-				case MetricPower:
-					t = ArchGymPowerTargetMW
-				case MetricTime:
-					t = ArchGymTimeTargetNs
-				default:
-					return nil, fmt.Errorf("objective targets[%d]: metric %q has no default target", j, m)
-				}
-			}
+		if len(c.Targets) != len(c.Metrics) {
+			return nil, fmt.Errorf("objective targets: %d for %d metrics, want one per metric", len(c.Targets), len(c.Metrics))
+		}
+		for j, t := range c.Targets {
 			if !(t > 0) || math.IsInf(t, 0) {
 				return nil, fmt.Errorf("objective targets[%d]: %v, want > 0", j, t)
 			}
 			o.target = append(o.target, t)
 			s := 1.0
-			if c.Scaling {
-				switch m {
-				case MetricPower:
-					s = ArchGymPowerScale
-				case MetricTime:
-					s = ArchGymTimeScale
-				}
-				if j < len(c.ScaleBy) && c.ScaleBy[j] != 0 {
-					s = c.ScaleBy[j]
-				}
+			if j < len(c.ScaleBy) {
+				s = c.ScaleBy[j]
 			}
-			if !(s > 0) {
+			if !(s > 0) || math.IsInf(s, 0) {
 				return nil, fmt.Errorf("objective scale_by[%d]: %v, want > 0", j, s)
 			}
 			o.scale = append(o.scale, s)
 		}
 		o.cap = c.Cap
 		if o.cap == 0 {
-			o.cap = ArchGymRewardCap
+			o.cap = DefaultTargetCap
 		}
 		if !(o.cap > 0) {
 			return nil, fmt.Errorf("objective cap: %v, want > 0", o.cap)
 		}
 	case KindMinimize, KindConstrained:
-		if len(c.Targets) > 0 || c.Scaling || len(c.ScaleBy) > 0 || c.Cap != 0 {
-			return nil, fmt.Errorf("objective: targets, scaling, scale_by and cap apply to kind %q only", KindTarget)
+		if len(c.Targets) > 0 || len(c.ScaleBy) > 0 || c.Cap != 0 {
+			return nil, fmt.Errorf("objective: targets, scale_by and cap apply to kind %q only", KindTarget)
 		}
 		if len(c.Reference) > 0 {
 			if err := o.setReference(c.Reference); err != nil {
@@ -266,8 +242,8 @@ func (o *Objective) setReference(ref []float64) error {
 		if !(r > 0) || math.IsInf(r, 0) {
 			return fmt.Errorf("value %d is %v, want > 0", j, r)
 		}
-		if o.compat && o.idx[j] == o.timeIdx {
-			r = ArchGymTimeNs(r)
+		if o.cfg.Seen != nil {
+			r = o.cfg.Seen(o.names[o.idx[j]], r)
 		}
 		s += math.Log(r)
 	}
@@ -307,10 +283,10 @@ func (o *Objective) WithReference(metrics []float64) (*Objective, error) {
 	return &c, nil
 }
 
-// seen returns metric i as the reward sees it (the compat quirk applied).
+// seen returns metric i as the reward sees it (ObjectiveConfig.Seen).
 func (o *Objective) seen(metrics []float64, i int) float64 {
-	if o.compat && i == o.timeIdx {
-		return ArchGymTimeNs(metrics[i])
+	if o.cfg.Seen != nil {
+		return o.cfg.Seen(o.names[i], metrics[i])
 	}
 	return metrics[i]
 }
@@ -371,7 +347,7 @@ func (o *Objective) Feasible(metrics []float64) bool { return o.Violation(metric
 // Value returns the objective's figure of merit in true physical units
 // (Unit), lower is better: the minimised product for minimize/constrained
 // (e.g. EDP in pJ*ns), and for target objectives the dimensionless product
-// of relative distances prod_j |x_j - T_j|/T_j. The compat quirk never
+// of relative distances prod_j |x_j - T_j|/T_j. ObjectiveConfig.Seen never
 // affects Value.
 func (o *Objective) Value(metrics []float64) float64 {
 	v := 1.0
@@ -400,58 +376,4 @@ func (o *Objective) Unit() string {
 		}
 	}
 	return strings.Join(u, "*")
-}
-
-// SystemCTimeString formats a time given in nanoseconds the way the DRAMSys
-// reference prints it: SystemC's sc_time::to_string at the default 1 ps
-// resolution strips the trailing decimal zeros of the picosecond count and
-// picks the unit from how many it stripped (IEEE 1666 reference
-// implementation, sc_time.cpp). So a whole number of nanoseconds prints as
-// "N ns" (51595 ns), a time with a fractional nanosecond as picoseconds
-// (168947.5 ns -> "168947500 ps"), and a whole number of microseconds as
-// "N us" (100000 ns -> "100 us"). Every one of the 1,824 reference runs in
-// data/dramsys/*.csv (847 "ns", 977 "ps") matches this rule.
-func SystemCTimeString(ns float64) string {
-	ps := uint64(math.Round(ns * 1000))
-	if ps == 0 {
-		return "0 s"
-	}
-	n := 3 // 1 ps resolution = 10^3 fs
-	for ps%10 == 0 {
-		ps /= 10
-		n++
-	}
-	s := strconv.FormatUint(ps, 10)
-	if n >= 15 {
-		return s + strings.Repeat("0", n-15) + " s"
-	}
-	return s + strings.Repeat("0", n%3) + " " + [...]string{"fs", "ps", "ns", "us", "ms"}[n/3]
-}
-
-// ArchGymTimeNs returns the time ArchGym's DRAM environment believes it read
-// for a true makespan of ns nanoseconds: it takes the number the reference
-// printed (SystemCTimeString) and ignores the unit, treating it as ns
-// (ArchGym issue #139). Whole-nanosecond times come back unchanged; a time
-// whose picosecond count is not a multiple of 1000 comes back 1000x too
-// large (168947.5 -> 168947500); a whole number of microseconds 1000x too
-// small (100000 -> 100).
-func ArchGymTimeNs(ns float64) float64 {
-	ps := uint64(math.Round(ns * 1000))
-	if ps == 0 {
-		return 0
-	}
-	n := 0 // zeros stripped beyond the picosecond digit
-	for ps%10 == 0 {
-		ps /= 10
-		n++
-	}
-	// Printed number = ps * 10^(n mod 3) for the unit 10^(3*floor(n/3)) ps.
-	v := float64(ps)
-	for range (n + 3) % 3 {
-		v *= 10
-	}
-	if n+3 >= 15 {
-		v = float64(ps) * math.Pow(10, float64(n+3-15))
-	}
-	return v
 }

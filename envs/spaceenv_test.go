@@ -120,7 +120,7 @@ func TestSpaceEnvBudget(t *testing.T) {
 
 func TestSpaceEnvErrors(t *testing.T) {
 	p := &polySpace{}
-	obj, _ := ObjectivePreset("latency")
+	obj := ObjectiveConfig{Kind: KindMinimize, Metrics: []string{"time_ns"}}
 	o, _ := obj.Bind(p.MetricNames())
 	if _, err := NewSpaceEnv(p, SpaceEnvConfig{}); err == nil {
 		t.Error("nil objective accepted")

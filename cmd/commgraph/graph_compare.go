@@ -18,6 +18,7 @@ import (
 
 	"github.com/commgraph/commgraph/comm"
 	"github.com/commgraph/commgraph/envs"
+	"github.com/commgraph/commgraph/envs/dram"
 	"github.com/commgraph/commgraph/envs/exhaustive"
 	"github.com/commgraph/commgraph/envs/synthetic"
 	"github.com/commgraph/commgraph/experiments"
@@ -341,7 +342,7 @@ func runObjectiveMetric(runDir string) string {
 	switch {
 	case len(ms) == 1:
 		return ms[0]
-	case slices.Equal(ms, []string{envs.MetricEnergy, envs.MetricTime}):
+	case slices.Equal(ms, []string{dram.MetricEnergyPJ, dram.MetricTimeNS}):
 		return exhaustive.MetricEDP
 	}
 	return ""

@@ -5,16 +5,83 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/commgraph/commgraph/envs"
 )
 
+// ArchGym's defaults (Krishnan et al., "ArchGym: An open-source gymnasium
+// for machine learning assisted architecture design", ISCA 2023;
+// arch_gym/envs/DRAMEnv_RL.py): targets of 1 W of power and 100 us of
+// makespan, and the reward-scaling divisors of its RL environment (power
+// rewards /350, latency rewards /20), which the presets leave out.
+const (
+	ArchGymPowerTargetMW = 1000.0
+	ArchGymTimeTargetNs  = 100000.0
+	ArchGymPowerScale    = 350.0
+	ArchGymTimeScale     = 20.0
+)
+
+// The objective presets of the DRAM space, registered with envs: latency,
+// power, energy, edp (minimisation) and archgym_power, archgym_latency,
+// archgym_both (ArchGym's target form with its default targets and cap,
+// unscaled).
+var objectivePresets = map[string]envs.ObjectiveConfig{
+	"latency":         {Name: "latency", Kind: envs.KindMinimize, Metrics: []string{MetricTimeNS}},
+	"power":           {Name: "power", Kind: envs.KindMinimize, Metrics: []string{MetricPowerMW}},
+	"energy":          {Name: "energy", Kind: envs.KindMinimize, Metrics: []string{MetricEnergyPJ}},
+	"edp":             {Name: "edp", Kind: envs.KindMinimize, Metrics: []string{MetricEnergyPJ, MetricTimeNS}},
+	"archgym_power":   {Name: "archgym_power", Kind: envs.KindTarget, Metrics: []string{MetricPowerMW}, Targets: []float64{ArchGymPowerTargetMW}},
+	"archgym_latency": {Name: "archgym_latency", Kind: envs.KindTarget, Metrics: []string{MetricTimeNS}, Targets: []float64{ArchGymTimeTargetNs}},
+	"archgym_both":    {Name: "archgym_both", Kind: envs.KindTarget, Metrics: []string{MetricPowerMW, MetricTimeNS}, Targets: []float64{ArchGymPowerTargetMW, ArchGymTimeTargetNs}},
+}
+
+func init() {
+	for name, c := range objectivePresets {
+		envs.RegisterObjectivePreset(name, c)
+	}
+}
+
 // ObjectiveNames lists the objectives an EnvConfig can name: the presets
-// of envs (latency, power, energy, edp, archgym_power, archgym_latency,
+// (latency, power, energy, edp, archgym_power, archgym_latency,
 // archgym_both) and constrained_power (minimise power subject to a makespan
 // limit).
 func ObjectiveNames() []string {
-	return append(envs.ObjectivePresetNames(), "constrained_power")
+	var out []string
+	for name := range objectivePresets {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return append(out, "constrained_power")
+}
+
+// ArchGymScaleBy returns the ScaleBy of an ArchGym target objective that
+// divides like ArchGym's RL environment (350 for power_mW, 20 for time_ns,
+// 1 for other metrics).
+func ArchGymScaleBy(metrics []string) []float64 {
+	out := make([]float64, len(metrics))
+	for j, m := range metrics {
+		switch m {
+		case MetricPowerMW:
+			out[j] = ArchGymPowerScale
+		case MetricTimeNS:
+			out[j] = ArchGymTimeScale
+		default:
+			out[j] = 1
+		}
+	}
+	return out
+}
+
+// ArchGymLatencySeen is the envs.ObjectiveConfig.Seen that reproduces
+// ArchGym's parsing of the reference's time output: the reward reads
+// time_ns as ArchGymTimeNs does; other metrics are unchanged.
+func ArchGymLatencySeen(metric string, x float64) float64 {
+	if metric == MetricTimeNS {
+		return ArchGymTimeNs(x)
+	}
+	return x
 }
 
 // EnvConfig is the DRAM design-space task as run files describe it
@@ -35,8 +102,8 @@ type EnvConfig struct {
 // DefaultEnvConfig returns the defaults of EnvConfig: the stream trace,
 // minimum latency, ArchGym's targets (1 W, 100 us), the bandit form.
 func DefaultEnvConfig() EnvConfig {
-	return EnvConfig{Trace: "stream", Objective: "latency", TargetPowerMW: envs.ArchGymPowerTargetMW,
-		TargetTimeNS: envs.ArchGymTimeTargetNs, EpisodeLen: 1}
+	return EnvConfig{Trace: "stream", Objective: "latency", TargetPowerMW: ArchGymPowerTargetMW,
+		TargetTimeNS: ArchGymTimeTargetNs, EpisodeLen: 1}
 }
 
 // Validate reports every field out of range, each error starting with its
@@ -73,25 +140,31 @@ func (c EnvConfig) Validate() error {
 // ObjectiveConfig returns the objective c names, with its targets, limit
 // and the compat quirk.
 func (c EnvConfig) ObjectiveConfig() (envs.ObjectiveConfig, error) {
+	var oc envs.ObjectiveConfig
 	if c.Objective == "constrained_power" {
-		return envs.ObjectiveConfig{Name: "constrained_power", Kind: envs.KindConstrained, Metrics: []string{MetricPowerMW},
-			Constraints: []envs.Constraint{{Metric: MetricTimeNS, Max: c.TimeLimitNS}}, ArchGymLatencyCompat: c.ArchGymCompat}, nil
-	}
-	oc, err := envs.ObjectivePreset(c.Objective)
-	if err != nil {
-		return oc, err
-	}
-	if oc.Kind == envs.KindTarget {
+		oc = envs.ObjectiveConfig{Name: "constrained_power", Kind: envs.KindConstrained, Metrics: []string{MetricPowerMW},
+			Constraints: []envs.Constraint{{Metric: MetricTimeNS, Max: c.TimeLimitNS}}}
+	} else {
+		p, ok := objectivePresets[c.Objective]
+		if !ok {
+			return oc, fmt.Errorf("unknown objective %q (have %v)", c.Objective, ObjectiveNames())
+		}
+		oc = p
+		oc.Metrics = slices.Clone(p.Metrics)
+		oc.Targets = nil
 		for _, m := range oc.Metrics {
-			switch m {
-			case MetricPowerMW:
+			switch {
+			case oc.Kind != envs.KindTarget:
+			case m == MetricPowerMW:
 				oc.Targets = append(oc.Targets, c.TargetPowerMW)
-			case MetricTimeNS:
+			case m == MetricTimeNS:
 				oc.Targets = append(oc.Targets, c.TargetTimeNS)
 			}
 		}
 	}
-	oc.ArchGymLatencyCompat = c.ArchGymCompat
+	if c.ArchGymCompat {
+		oc.Seen = ArchGymLatencySeen
+	}
 	return oc, nil
 }
 
@@ -112,4 +185,58 @@ func (c EnvConfig) ShippedOptimum() bool {
 		return c.TargetPowerMW == d.TargetPowerMW && c.TargetTimeNS == d.TargetTimeNS
 	}
 	return true
+}
+
+// SystemCTimeString formats a time given in nanoseconds the way the DRAMSys
+// reference prints it: SystemC's sc_time::to_string at the default 1 ps
+// resolution strips the trailing decimal zeros of the picosecond count and
+// picks the unit from how many it stripped (IEEE 1666 reference
+// implementation, sc_time.cpp). So a whole number of nanoseconds prints as
+// "N ns" (51595 ns), a time with a fractional nanosecond as picoseconds
+// (168947.5 ns -> "168947500 ps"), and a whole number of microseconds as
+// "N us" (100000 ns -> "100 us"). Every one of the 1,824 reference runs in
+// data/dramsys/*.csv (847 "ns", 977 "ps") matches this rule.
+func SystemCTimeString(ns float64) string {
+	ps := uint64(math.Round(ns * 1000))
+	if ps == 0 {
+		return "0 s"
+	}
+	n := 3 // 1 ps resolution = 10^3 fs
+	for ps%10 == 0 {
+		ps /= 10
+		n++
+	}
+	s := strconv.FormatUint(ps, 10)
+	if n >= 15 {
+		return s + strings.Repeat("0", n-15) + " s"
+	}
+	return s + strings.Repeat("0", n%3) + " " + [...]string{"fs", "ps", "ns", "us", "ms"}[n/3]
+}
+
+// ArchGymTimeNs returns the time ArchGym's DRAM environment believes it read
+// for a true makespan of ns nanoseconds: it takes the number the reference
+// printed (SystemCTimeString) and ignores the unit, treating it as ns
+// (ArchGym issue #139). Whole-nanosecond times come back unchanged; a time
+// whose picosecond count is not a multiple of 1000 comes back 1000x too
+// large (168947.5 -> 168947500); a whole number of microseconds 1000x too
+// small (100000 -> 100).
+func ArchGymTimeNs(ns float64) float64 {
+	ps := uint64(math.Round(ns * 1000))
+	if ps == 0 {
+		return 0
+	}
+	n := 0 // zeros stripped beyond the picosecond digit
+	for ps%10 == 0 {
+		ps /= 10
+		n++
+	}
+	// Printed number = ps * 10^(n mod 3) for the unit 10^(3*floor(n/3)) ps.
+	v := float64(ps)
+	for range (n + 3) % 3 {
+		v *= 10
+	}
+	if n+3 >= 15 {
+		v = float64(ps) * math.Pow(10, float64(n+3-15))
+	}
+	return v
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/commgraph/commgraph/envs"
+	_ "github.com/commgraph/commgraph/envs/dram" // registers the DRAM objective presets
 )
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
