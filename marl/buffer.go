@@ -1,6 +1,9 @@
 package marl
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Buffer holds one on-policy rollout of a vectorised multi-agent environment:
 // Steps x Envs x Agents entries, stored flat in [step][env][agent] order
@@ -155,7 +158,7 @@ func NormalizeAdvantages(a, out []float32) {
 		d := float64(x) - mean
 		ss += d * d
 	}
-	std := sqrt(ss / float64(len(a)))
+	std := math.Sqrt(ss / float64(len(a)))
 	for i, x := range a {
 		out[i] = float32((float64(x) - mean) / (std + 1e-5))
 	}

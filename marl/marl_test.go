@@ -319,7 +319,7 @@ func TestCheckpointRoundTripAndFile(t *testing.T) {
 	st, _ := src.MarshalBinary()
 	vn := NewValueNorm()
 	vn.Update([]float32{1, 2})
-	c := &Checkpoint{Algorithm: "test", Iteration: 2, Params: CaptureParams(ps.List()), Optimisers: []AdamState{opt.State("model")}, ValueNorm: *vn, RNG: []NamedBlob{{"env", st}}}
+	c := &Checkpoint{Algorithm: "test", Iteration: 2, Params: CaptureParams(ps.List()), Optimisers: []AdamState{opt.State("model")}, ValueNorm: *vn, RNG: []NamedBlob{{Name: "env", Data: st}}}
 	var buf bytes.Buffer
 	if err := c.Encode(&buf); err != nil {
 		t.Fatal(err)

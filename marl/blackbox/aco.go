@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"github.com/commgraph/commgraph/marl"
+	"github.com/commgraph/commgraph/marl/contract"
 )
 
 // aco is ant colony optimisation over a pheromone table with one entry per
@@ -156,7 +156,7 @@ func (a *aco) observe(s *Search, _ [][]int, idx []int) {
 // metrics adds pheromone_entropy: the mean over knobs with two or more
 // values of the normalised entropy of the value-choice distribution (1 =
 // uniform, 0 = converged to one value).
-func (a *aco) metrics(m marl.Metrics) {
+func (a *aco) metrics(m contract.Metrics) {
 	h, n := 0.0, 0
 	for _, row := range a.tau {
 		if len(row) < 2 {

@@ -16,7 +16,7 @@ import (
 	"sync/atomic"
 
 	"github.com/commgraph/commgraph/envs"
-	"github.com/commgraph/commgraph/marl"
+	"github.com/commgraph/commgraph/marl/contract"
 )
 
 // Kinds accepted by New.
@@ -197,7 +197,7 @@ type method interface {
 	// when the budget dropped it).
 	observe(s *Search, props [][]int, idx []int)
 	// metrics adds method-specific columns.
-	metrics(m marl.Metrics)
+	metrics(m contract.Metrics)
 	// state/setState (de)serialise the method's state (random streams are
 	// handled by Search); check validates a loaded state against the
 	// loaded history.
@@ -206,7 +206,7 @@ type method interface {
 	check(s *Search) error
 }
 
-// Search is a black-box design-space search; it implements marl.Algorithm.
+// Search is a black-box design-space search; it implements contract.Algorithm.
 // It is not safe for concurrent use (Iterate evaluates in parallel itself).
 type Search struct {
 	kind    string
@@ -237,7 +237,7 @@ type namedStream struct {
 	rng  *rand.Rand
 }
 
-var _ marl.Algorithm = (*Search)(nil)
+var _ contract.Algorithm = (*Search)(nil)
 
 // New builds a search of the given kind ("random", "genetic", "aco" or
 // "tpe") over
@@ -312,7 +312,7 @@ func (s *Search) Config() Config { return s.cfg }
 // Space returns the counted design space the search charges.
 func (s *Search) Space() *envs.Counted { return s.ds }
 
-// Iteration implements marl.Algorithm.
+// Iteration implements contract.Algorithm.
 func (s *Search) Iteration() int { return s.iter }
 
 // Done reports whether further iterations can find nothing new: the budget
@@ -400,12 +400,12 @@ func (s *Search) reward(m []float64) float64 {
 	return r
 }
 
-// Iterate implements marl.Algorithm: one batch of proposals and their
+// Iterate implements contract.Algorithm: one batch of proposals and their
 // evaluations. Once Done, it evaluates nothing and repeats the last row. A
 // cancelled or failed batch returns an error and leaves the search unusable
 // for an exact continuation (the designs evaluated before the failure are
 // cached and charged but not in the history): resume from a checkpoint.
-func (s *Search) Iterate(ctx context.Context) (marl.Metrics, error) {
+func (s *Search) Iterate(ctx context.Context) (contract.Metrics, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -446,8 +446,8 @@ func (s *Search) Iterate(ctx context.Context) (marl.Metrics, error) {
 // row returns the common metrics of the current state: the design columns
 // of the space's tracker (unique_evals, best_value, best_reward,
 // best_<metric>, best_violation, regret).
-func (s *Search) row() marl.Metrics {
-	m := marl.Metrics{"iteration": float64(s.iter)}
+func (s *Search) row() contract.Metrics {
+	m := contract.Metrics{"iteration": float64(s.iter)}
 	s.tracker.Columns(m)
 	return m
 }
@@ -455,10 +455,10 @@ func (s *Search) row() marl.Metrics {
 // Tracker returns the best/regret tracker of the searched space.
 func (s *Search) Tracker() *envs.Tracker { return s.tracker }
 
-// Evaluate implements marl.Algorithm: the best design found so far, without
+// Evaluate implements contract.Algorithm: the best design found so far, without
 // any new (charged) evaluation and without touching the random streams.
 // episodes is ignored (evaluation is deterministic).
-func (s *Search) Evaluate(ctx context.Context, episodes int) (marl.Metrics, error) {
+func (s *Search) Evaluate(ctx context.Context, episodes int) (contract.Metrics, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -569,7 +569,7 @@ func (s *Search) uniform(r *rand.Rand, cfg []int) {
 
 // checkpointState is the search's own state, kept in the checkpoint's
 // "state" blob (the random streams and the evaluation cache have fields of
-// their own in marl.Checkpoint).
+// their own in contract.Checkpoint).
 type checkpointState struct {
 	Kind    string
 	Knobs   []int
@@ -580,8 +580,8 @@ type checkpointState struct {
 	Method  []byte
 }
 
-// Checkpoint implements marl.Algorithm.
-func (s *Search) Checkpoint() (*marl.Checkpoint, error) {
+// Checkpoint implements contract.Algorithm.
+func (s *Search) Checkpoint() (*contract.Checkpoint, error) {
 	ms, err := s.m.state()
 	if err != nil {
 		return nil, fmt.Errorf("blackbox %s: save: %w", s.kind, err)
@@ -592,23 +592,23 @@ func (s *Search) Checkpoint() (*marl.Checkpoint, error) {
 	if err := gob.NewEncoder(&b).Encode(&st); err != nil {
 		return nil, fmt.Errorf("blackbox %s: save: %w", s.kind, err)
 	}
-	c := &marl.Checkpoint{Algorithm: "blackbox/" + s.kind, Iteration: s.iter, EnvSteps: int64(len(s.hist)),
-		Blobs: []marl.NamedBlob{{Name: "state", Data: b.Bytes()}}, Evaluations: s.ds.Records()}
+	c := &contract.Checkpoint{Algorithm: "blackbox/" + s.kind, Iteration: s.iter, EnvSteps: int64(len(s.hist)),
+		Blobs: []contract.NamedBlob{{Name: "state", Data: b.Bytes()}}, Evaluations: s.ds.Records()}
 	for _, st := range s.streams {
 		d, err := st.pcg.MarshalBinary()
 		if err != nil {
 			return nil, fmt.Errorf("blackbox %s: save stream %s: %w", s.kind, st.name, err)
 		}
-		c.RNG = append(c.RNG, marl.NamedBlob{Name: st.name, Data: d})
+		c.RNG = append(c.RNG, contract.NamedBlob{Name: st.name, Data: d})
 	}
 	return c, nil
 }
 
-// Restore implements marl.Algorithm: it restores a state returned by
+// Restore implements contract.Algorithm: it restores a state returned by
 // Checkpoint into a search built with the same kind, space, objective,
 // config and seed (typically fresh). The saved evaluations are restored into
 // the Counted cache, so the budget use continues exactly.
-func (s *Search) Restore(c *marl.Checkpoint) error {
+func (s *Search) Restore(c *contract.Checkpoint) error {
 	if c.Algorithm != "blackbox/"+s.kind {
 		return fmt.Errorf("blackbox %s: load: checkpoint of algorithm %q", s.kind, c.Algorithm)
 	}

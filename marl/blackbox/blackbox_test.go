@@ -12,7 +12,7 @@ import (
 
 	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/envs/synthetic"
-	"github.com/commgraph/commgraph/marl"
+	"github.com/commgraph/commgraph/marl/contract"
 )
 
 // minExpY minimises exp(f), i.e. maximises -f: the optimum of the planted
@@ -80,9 +80,9 @@ func mustNew(t testing.TB, kind string, ds envs.DesignSpace, cfg Config, seed ui
 }
 
 // run iterates until Done (or maxIter) and returns the rows.
-func run(t testing.TB, s *Search, maxIter int) []marl.Metrics {
+func run(t testing.TB, s *Search, maxIter int) []contract.Metrics {
 	t.Helper()
-	var rows []marl.Metrics
+	var rows []contract.Metrics
 	for !s.Done() && s.Iteration() < maxIter {
 		m, err := s.Iterate(context.Background())
 		if err != nil {
@@ -224,7 +224,7 @@ func TestDeterminism(t *testing.T) {
 		b := mustNew(t, kind, large(), conf(func(c *Config) { c.Batch, c.Workers, c.Budget = 24, 4, 300 }), 5)
 		c := mustNew(t, kind, large(), conf(func(c *Config) { c.Batch, c.Workers, c.Budget = 24, 4, 300 }), 6)
 		ra, rc := run(t, a, 100), run(t, c, 100)
-		var rb []marl.Metrics
+		var rb []contract.Metrics
 		for !b.Done() {
 			ev, err := b.Evaluate(context.Background(), 1)
 			if err != nil {
@@ -409,7 +409,7 @@ func TestRegret(t *testing.T) {
 }
 
 // saveBytes is a's checkpoint in the file format.
-func saveBytes(a marl.Algorithm) ([]byte, error) {
+func saveBytes(a contract.Algorithm) ([]byte, error) {
 	c, err := a.Checkpoint()
 	if err != nil {
 		return nil, err
@@ -420,8 +420,8 @@ func saveBytes(a marl.Algorithm) ([]byte, error) {
 }
 
 // loadBytes restores a from a checkpoint in the file format.
-func loadBytes(a marl.Algorithm, data []byte) error {
-	c, err := marl.DecodeCheckpoint(bytes.NewReader(data))
+func loadBytes(a contract.Algorithm, data []byte) error {
+	c, err := contract.DecodeCheckpoint(bytes.NewReader(data))
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,7 @@
 // Bayesian optimisation with a tree-structured Parzen estimator (TPE), each
 // searching an envs.DesignSpace directly (no environment, no learning)
 // for the design that maximises an envs.Objective's reward, behind the same
-// marl.Algorithm contract as the learners.
+// contract.Algorithm contract as the learners.
 //
 // Every method is charged through an envs.Counted wrapper, so the sample
 // budget is the number of distinct configurations evaluated, exactly as for
@@ -14,7 +14,7 @@
 // number of workers. When a budget is set, a batch is cut to the budget in
 // proposal order, so a run ends with exactly Budget unique evaluations.
 //
-// Metrics per iteration (marl.Metrics keys):
+// Metrics per iteration (contract.Metrics keys):
 //
 //	iteration      completed iterations
 //	unique_evals   distinct configurations charged so far (Counted.Unique)

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"github.com/commgraph/commgraph/marl"
+	"github.com/commgraph/commgraph/marl/contract"
 )
 
 // genetic is a generational genetic algorithm over value-index genomes
@@ -103,7 +103,7 @@ func (g *genetic) observe(s *Search, _ [][]int, idx []int) {
 	g.pop = next[:min(len(next), g.c.Population)]
 }
 
-func (g *genetic) metrics(m marl.Metrics) { m["population"] = float64(len(g.pop)) }
+func (g *genetic) metrics(m contract.Metrics) { m["population"] = float64(len(g.pop)) }
 
 type geneticState struct{ Pop []int }
 

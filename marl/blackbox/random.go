@@ -3,7 +3,7 @@ package blackbox
 import (
 	"math/rand/v2"
 
-	"github.com/commgraph/commgraph/marl"
+	"github.com/commgraph/commgraph/marl/contract"
 )
 
 // maxEnumerate bounds the spaces whose unseen configurations the random
@@ -99,7 +99,7 @@ func (s *Search) listUnseen(batch map[string]bool) [][]int {
 }
 
 func (m *randomSearch) observe(*Search, [][]int, []int) {}
-func (m *randomSearch) metrics(marl.Metrics)            {}
+func (m *randomSearch) metrics(contract.Metrics)        {}
 func (m *randomSearch) state() ([]byte, error)          { return nil, nil }
 func (m *randomSearch) setState([]byte) error           { return nil }
 func (m *randomSearch) check(*Search) error             { return nil }

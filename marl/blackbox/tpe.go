@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"github.com/commgraph/commgraph/marl"
+	"github.com/commgraph/commgraph/marl/contract"
 )
 
 // tpe is Bayesian optimisation with a tree-structured Parzen estimator
@@ -118,7 +118,7 @@ func (t *tpe) propose(s *Search) [][]int {
 }
 
 func (t *tpe) observe(*Search, [][]int, []int) {}
-func (t *tpe) metrics(marl.Metrics)            {}
+func (t *tpe) metrics(contract.Metrics)        {}
 func (t *tpe) state() ([]byte, error)          { return nil, nil }
 func (t *tpe) setState([]byte) error           { return nil }
 func (t *tpe) check(*Search) error             { return nil }

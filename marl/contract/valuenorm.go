@@ -1,8 +1,6 @@
-package marl
+package contract
 
 import "math"
-
-func sqrt(x float64) float64 { return math.Sqrt(x) }
 
 // ValueNorm normalises value targets with a debiased exponential moving
 // average of the mean and the mean square of the returns, as in MAPPO (Yu et
