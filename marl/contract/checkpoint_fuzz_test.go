@@ -1,4 +1,4 @@
-package marl
+package contract
 
 import (
 	"bytes"
