@@ -114,15 +114,13 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 	}
 	st.updateEarly(c, T)
 	st.check.lastCmdAt, st.check.lastCmd = T, c
-	if c.isCAS() {
-		st.columnIssued(T, bi, r)
+	if !c.isCAS() {
+		return
 	}
-}
-
-// columnIssued: the column command of request r on bank bi went out at T;
-// the request leaves the scheduler buffer and its response is due at the
-// end of the data burst.
-func (st *state) columnIssued(T int64, bi int, r int32) {
+	// A column command: request r leaves the scheduler buffer and its
+	// response is due at the end of the data burst. (Kept in issue, not a
+	// function of its own: it runs once per request, on the hot path.)
+	st.progressAt = T
 	b := &st.banks[bi]
 	q := &st.tr.req[r]
 	f := &st.front

@@ -106,6 +106,7 @@ type state struct {
 	now        int64 // the cycle being simulated
 	ctrlNext   int64 // next cycle at which the controller itself has work
 	stallLimit int64 // watchdog: most cycles without a column command while requests wait
+	progressAt int64 // watchdog: the last column command, or when the buffer last filled from empty
 
 	player   playerState   // trace player (arbiter.go)
 	arb      arbiterState  // arbiter between player and controller (arbiter.go)
@@ -213,7 +214,7 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	st.ref.reset(st.cfg.refresh, st.t.REFI)
 	st.energy.reset()
 
-	st.stallLimit = st.t.stallLimit()
+	st.stallLimit, st.progressAt = st.t.stallLimit(), 0
 	st.ctrlNext = 0
 	// First request: sent at its timestamp.
 	st.scheduleNextArrival(0, true)
@@ -225,21 +226,14 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 // issue at least every stallLimit cycles.
 func (st *state) run() error {
 	st.now = min(st.player.arriveAt, st.front.incomingAt)
-	var columns int64 // column commands so far
-	progressAt := st.now
 	for {
-		if st.front.nRead+st.front.nWrite == 0 {
-			progressAt = st.now // nothing waits: the clock starts with the next request
-		}
 		st.step(st.now)
 		if st.player.received >= st.tr.n && st.now >= st.player.lastResp {
 			return nil
 		}
-		if c := st.energy.nRd + st.energy.nWr; c != columns {
-			columns, progressAt = c, st.now
-		} else if st.now-progressAt > st.stallLimit {
+		if st.now-st.progressAt > st.stallLimit && st.front.nRead+st.front.nWrite > 0 {
 			return fmt.Errorf("no progress: no column command in %d cycles (cycle %d) with %d requests buffered and %d of %d responses; "+
-				"the device timings (REFI %d, RFC %d) leave no time to serve them", st.now-progressAt, st.now,
+				"the device timings (REFI %d, RFC %d) leave no time to serve them", st.now-st.progressAt, st.now,
 				st.front.nRead+st.front.nWrite, st.player.received, st.tr.n, st.t.REFI, st.t.RFC)
 		}
 		nx := st.nextEvent()
