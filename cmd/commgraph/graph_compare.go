@@ -45,6 +45,8 @@ type truth struct {
 
 	names   []string    // agent names of the truth (nil: by position)
 	weights [][]float64 // N x N, rows = receivers
+	shade   [][]float64 // sweep: every pair's share (for the heatmap); nil = weights
+	title   string      // the heatmap panel's title
 }
 
 type truthPair struct {
@@ -75,8 +77,9 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 	minShare := fset.Float64("min-share", defaultMinShare, "sweep truth: pairs whose share of the variance of log(metric) is at least this are true")
 	iter := fset.Int("iter", 0, "the iteration to compare (default: the newest snapshot)")
 	asJSON := fset.Bool("json", false, "print the result as JSON")
+	pngOut := fset.String("png", "", "also write the learned graph and the truth side by side as a heatmap PNG to this file")
 	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph graph compare RUN_DIR|SNAPSHOT.json|CHECKPOINT.ckpt --truth planted|sweep:FILE|FILE [--metric M] [--top T | --min-share S] [--iter K] [--json]")
+		fmt.Fprintln(stderr, "usage: commgraph graph compare RUN_DIR|SNAPSHOT.json|CHECKPOINT.ckpt --truth planted|sweep:FILE|FILE [--metric M] [--top T | --min-share S] [--iter K] [--json] [--png FILE]")
 		fmt.Fprintln(stderr, "example: commgraph graph compare runs/recover_planted10/seed-1 --truth planted")
 		fset.PrintDefaults()
 	}
@@ -128,6 +131,14 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	shade := weights
+	if tr.shade != nil {
+		sh := *tr
+		sh.weights = tr.shade
+		if shade, _, err = alignTruth(&sh, s.Agents); err != nil {
+			return err
+		}
+	}
 	if note != "" {
 		notes = append(notes, note)
 	}
@@ -141,6 +152,19 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 	var res compareResult
 	res.Graph.Source, res.Graph.Iteration, res.Graph.Variant, res.Graph.Agents = arg, s.Iteration, s.Variant, s.Agents
 	res.Truth, res.Comparison, res.Notes = tr, c, notes
+	if *pngOut != "" {
+		opt := comm.ExportOptions{}
+		if n := s.N(); n > 6 {
+			opt.Width, opt.Height = 2*(110*n+150)+200, 70*n+170 // room for long agent names
+		}
+		v := comm.CompareView{Truth: weights, Shade: shade, Title: tr.title,
+			Summary: fmt.Sprintf("precision@|E| %.2f directed, %.2f symmetrised; AUROC %.3f directed, %.3f symmetrised",
+				c.Directed.PrecisionAtE, c.Symmetrised.PrecisionAtE, c.Directed.AUROC, c.Symmetrised.AUROC)}
+		if err := comm.WriteComparePNG(*pngOut, s, v, opt); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "wrote %s\n", *pngOut)
+	}
 	if *asJSON {
 		b, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {
@@ -241,7 +265,8 @@ func plantedTruth(runDir string) (*truth, error) {
 	}
 	knobs := task.Design.Space().Knobs()
 	n := len(knobs)
-	tr := &truth{Kind: "planted", Source: runDir, Rule: "the synthetic space's planted pairs, both directions", weights: square(n)}
+	tr := &truth{Kind: "planted", Source: runDir, Rule: "the synthetic space's planted pairs, both directions", weights: square(n),
+		title: "truth: planted pairs (pair strength)"}
 	for _, k := range knobs {
 		tr.names = append(tr.names, k.Name)
 	}
@@ -314,7 +339,11 @@ func sweepTruth(file, runDir, metric string, top int, minShare float64) (*truth,
 		rule = fmt.Sprintf("pairs whose interaction share of log(%s) is >= %g", metric, minShare)
 	}
 	n := len(r.Knobs)
-	tr := &truth{Kind: "sweep", Source: file, Metric: metric, Rule: rule, names: r.Knobs, weights: square(n)}
+	tr := &truth{Kind: "sweep", Source: file, Metric: metric, Rule: rule, names: r.Knobs, weights: square(n), shade: square(n),
+		title: fmt.Sprintf("measured: ANOVA interaction shares of log(%s)\n(annotated: the pairs taken as true)", metric)}
+	for _, p := range mi.Pairs {
+		tr.shade[p.AIndex][p.BIndex], tr.shade[p.BIndex][p.AIndex] = p.Share, p.Share
+	}
 	for _, p := range pairs {
 		tr.weights[p.AIndex][p.BIndex], tr.weights[p.BIndex][p.AIndex] = p.Share, p.Share
 		tr.Pairs = append(tr.Pairs, truthPair{A: p.A, B: p.B, Weight: p.Share})
@@ -354,7 +383,8 @@ func fileTruth(file string) (*truth, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr := &truth{Kind: "file", Source: file, Rule: "nonzero entries (row = receiver, column = sender)", weights: m}
+	tr := &truth{Kind: "file", Source: file, Rule: "nonzero entries (row = receiver, column = sender)", weights: m,
+		title: "truth: " + filepath.Base(file)}
 	for i, r := range m {
 		for j, v := range r {
 			if i != j && v != 0 {

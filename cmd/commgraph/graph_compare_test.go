@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"image"
+	_ "image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -278,5 +281,38 @@ func TestGraphExportWarnsUndecided(t *testing.T) {
 				t.Errorf("DOT lacks the note:\n%s", out.String())
 			}
 		}
+	}
+}
+
+// TestGraphComparePNG: --png writes the side-by-side heatmap (planted and
+// sweep truths); on an error nothing is written.
+func TestGraphComparePNG(t *testing.T) {
+	experimentstest.Register()
+	run := compareRun(t, syntheticRunTOML, compareSnapshot(perfectLogits))
+	sweep := syntheticSweep(t)
+	dir := t.TempDir()
+	for i, truth := range []string{"planted", "sweep:" + sweep} {
+		png := filepath.Join(dir, fmt.Sprintf("cmp%d.png", i))
+		var out, errb bytes.Buffer
+		if code := dispatch([]string{"graph", "compare", run, "--truth", truth, "--png", png}, &out, &errb); code != 0 {
+			t.Fatalf("%s: exit %d: %s", truth, code, errb.String())
+		}
+		f, err := os.Open(png)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, _, err := image.Decode(f)
+		f.Close()
+		if err != nil || img.Bounds().Dx() != 1280 || img.Bounds().Dy() != 520 {
+			t.Errorf("%s: PNG %v", truth, err)
+		}
+	}
+	bad := filepath.Join(dir, "bad.png")
+	var out, errb bytes.Buffer
+	if code := dispatch([]string{"graph", "compare", run, "--truth", "sweep:" + sweep, "--min-share", "0.99", "--png", bad}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	if _, err := os.Stat(bad); err == nil {
+		t.Error("PNG written on error")
 	}
 }
