@@ -21,6 +21,11 @@ func ReadAdjacency(path string) ([][]float64, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseAdjacency(data, path)
+}
+
+// parseAdjacency is ReadAdjacency on the file's bytes; path names it in errors.
+func parseAdjacency(data []byte, path string) ([][]float64, error) {
 	var m [][]float64
 	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '[' {
 		if err := json.Unmarshal(data, &m); err != nil {

@@ -3,6 +3,9 @@ package comm
 import (
 	"bytes"
 	"encoding/xml"
+	"image"
+	_ "image/png"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -128,4 +131,49 @@ func TestExportUndecided(t *testing.T) {
 	if bytes.Contains(b, []byte("grey")) || bytes.Contains(b, []byte("comment")) || bytes.Contains(b, []byte("dashed")) {
 		t.Errorf("decided DOT carries undecided marks:\n%s", b)
 	}
+}
+
+// TestComparePNG: the side-by-side heatmap has the requested size, depends
+// on the truth (right panel) and on the learned graph (left panel), and
+// rejects a truth of the wrong shape or with negative weights.
+func TestComparePNG(t *testing.T) {
+	s := handSnapshot()
+	pairs := [][]float64{{0, 1, 0, 0}, {1, 0, 0, 0}, {0, 0, 0, 0.5}, {0, 0, 0.5, 0}}
+	other := [][]float64{{0, 0, 1, 0}, {0, 0, 0, 1}, {1, 0, 0, 0}, {0, 1, 0, 0}}
+	render := func(s *Snapshot, v CompareView, opt ExportOptions) ([]byte, error) {
+		var b bytes.Buffer
+		err := s.RenderComparePNG(&b, v, opt)
+		return b.Bytes(), err
+	}
+	a, err := render(s, CompareView{Truth: pairs, Title: "truth", Summary: "figures"}, ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, format, err := image.Decode(bytes.NewReader(a))
+	if err != nil || format != "png" || img.Bounds().Dx() != 1280 || img.Bounds().Dy() != 520 {
+		t.Fatalf("PNG %v %s %v", err, format, img.Bounds())
+	}
+	b, _ := render(s, CompareView{Truth: other, Title: "truth", Summary: "figures"}, ExportOptions{})
+	c, _ := render(decidedCopy(s), CompareView{Truth: pairs, Title: "truth", Summary: "figures"}, ExportOptions{})
+	sh, _ := render(s, CompareView{Truth: pairs, Shade: other, Title: "truth", Summary: "figures"}, ExportOptions{})
+	if bytes.Equal(a, b) || bytes.Equal(a, c) || bytes.Equal(a, sh) {
+		t.Error("the image does not depend on the truth, the undecided marks or the shade")
+	}
+	for _, v := range []CompareView{
+		{Truth: pairs[:3]},
+		{Truth: [][]float64{{0, -1, 0, 0}, {1, 0, 0, 0}, {0, 0, 0, 1}, {0, 0, 1, 0}}},
+		{Truth: pairs, Shade: other[:2]},
+	} {
+		if _, err := render(s, v, ExportOptions{}); err == nil {
+			t.Errorf("bad view %v accepted", v)
+		}
+	}
+	if _, err := render(s, CompareView{Truth: pairs}, ExportOptions{Width: 100, Height: 100}); err == nil {
+		t.Error("tiny PNG accepted")
+	}
+	dir := t.TempDir()
+	if err := WriteComparePNG(filepath.Join(dir, "x.png"), s, CompareView{Truth: pairs[:3]}, ExportOptions{}); err == nil {
+		t.Error("bad truth written")
+	}
+	assertOnlyFiles(t, dir)
 }

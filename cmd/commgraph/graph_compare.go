@@ -45,6 +45,8 @@ type truth struct {
 
 	names   []string    // agent names of the truth (nil: by position)
 	weights [][]float64 // N x N, rows = receivers
+	shade   [][]float64 // sweep: every pair's share (for the heatmap); nil = weights
+	title   string      // the heatmap panel's title
 }
 
 type truthPair struct {
@@ -75,8 +77,10 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 	minShare := fset.Float64("min-share", defaultMinShare, "sweep truth: pairs whose share of the variance of log(metric) is at least this are true")
 	iter := fset.Int("iter", 0, "the iteration to compare (default: the newest snapshot)")
 	asJSON := fset.Bool("json", false, "print the result as JSON")
+	pngOut := fset.String("png", "", "also write the learned graph and the truth side by side as a heatmap PNG to this file")
+	all := fset.Bool("all", false, "compare every logged snapshot (one row per iteration: how recovery evolved over training)")
 	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph graph compare RUN_DIR|SNAPSHOT.json|CHECKPOINT.ckpt --truth planted|sweep:FILE|FILE [--metric M] [--top T | --min-share S] [--iter K] [--json]")
+		fmt.Fprintln(stderr, "usage: commgraph graph compare RUN_DIR|SNAPSHOT.json|CHECKPOINT.ckpt --truth planted|sweep:FILE|FILE [--metric M] [--top T | --min-share S] [--iter K | --all] [--json] [--png FILE]")
 		fmt.Fprintln(stderr, "example: commgraph graph compare runs/recover_planted10/seed-1 --truth planted")
 		fset.PrintDefaults()
 	}
@@ -104,13 +108,17 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--top %d: want a positive number of pairs", *top)
 	case !(*minShare > 0 && *minShare <= 1):
 		return usageErrorf("--min-share %v: want a share in (0, 1]", *minShare)
+	case *all && set["iter"]:
+		return usageErrorf("--all and --iter exclude each other")
+	case *all && *pngOut != "":
+		return usageErrorf("--png draws one snapshot: use --iter K instead of --all")
 	}
 
-	runDir, snaps, err := experiments.GraphSource(arg, *iter, false)
+	runDir, snaps, err := experiments.GraphSource(arg, *iter, *all)
 	if err != nil {
 		return err
 	}
-	s := snaps[0]
+	s := snaps[len(snaps)-1]
 	var tr *truth
 	switch kind {
 	case "planted":
@@ -128,8 +136,19 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	shade := weights
+	if tr.shade != nil {
+		sh := *tr
+		sh.weights = tr.shade
+		if shade, _, err = alignTruth(&sh, s.Agents); err != nil {
+			return err
+		}
+	}
 	if note != "" {
 		notes = append(notes, note)
+	}
+	if *all {
+		return compareAll(stdout, arg, tr, weights, snaps, notes, *asJSON)
 	}
 	c, err := s.Compare(weights)
 	if err != nil {
@@ -141,6 +160,19 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 	var res compareResult
 	res.Graph.Source, res.Graph.Iteration, res.Graph.Variant, res.Graph.Agents = arg, s.Iteration, s.Variant, s.Agents
 	res.Truth, res.Comparison, res.Notes = tr, c, notes
+	if *pngOut != "" {
+		opt := comm.ExportOptions{}
+		if n := s.N(); n > 6 {
+			opt.Width, opt.Height = 2*(110*n+150)+200, 70*n+170 // room for long agent names
+		}
+		v := comm.CompareView{Truth: weights, Shade: shade, Title: tr.title,
+			Summary: fmt.Sprintf("precision@|E| %.2f directed, %.2f symmetrised; AUROC %.3f directed, %.3f symmetrised",
+				c.Directed.PrecisionAtE, c.Symmetrised.PrecisionAtE, c.Directed.AUROC, c.Symmetrised.AUROC)}
+		if err := comm.WriteComparePNG(*pngOut, s, v, opt); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "wrote %s\n", *pngOut)
+	}
 	if *asJSON {
 		b, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {
@@ -241,7 +273,8 @@ func plantedTruth(runDir string) (*truth, error) {
 	}
 	knobs := task.Design.Space().Knobs()
 	n := len(knobs)
-	tr := &truth{Kind: "planted", Source: runDir, Rule: "the synthetic space's planted pairs, both directions", weights: square(n)}
+	tr := &truth{Kind: "planted", Source: runDir, Rule: "the synthetic space's planted pairs, both directions", weights: square(n),
+		title: "truth: planted pairs (pair strength)"}
 	for _, k := range knobs {
 		tr.names = append(tr.names, k.Name)
 	}
@@ -314,7 +347,11 @@ func sweepTruth(file, runDir, metric string, top int, minShare float64) (*truth,
 		rule = fmt.Sprintf("pairs whose interaction share of log(%s) is >= %g", metric, minShare)
 	}
 	n := len(r.Knobs)
-	tr := &truth{Kind: "sweep", Source: file, Metric: metric, Rule: rule, names: r.Knobs, weights: square(n)}
+	tr := &truth{Kind: "sweep", Source: file, Metric: metric, Rule: rule, names: r.Knobs, weights: square(n), shade: square(n),
+		title: fmt.Sprintf("measured: ANOVA interaction shares of log(%s)\n(annotated: the pairs taken as true)", metric)}
+	for _, p := range mi.Pairs {
+		tr.shade[p.AIndex][p.BIndex], tr.shade[p.BIndex][p.AIndex] = p.Share, p.Share
+	}
 	for _, p := range pairs {
 		tr.weights[p.AIndex][p.BIndex], tr.weights[p.BIndex][p.AIndex] = p.Share, p.Share
 		tr.Pairs = append(tr.Pairs, truthPair{A: p.A, B: p.B, Weight: p.Share})
@@ -354,7 +391,8 @@ func fileTruth(file string) (*truth, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr := &truth{Kind: "file", Source: file, Rule: "nonzero entries (row = receiver, column = sender)", weights: m}
+	tr := &truth{Kind: "file", Source: file, Rule: "nonzero entries (row = receiver, column = sender)", weights: m,
+		title: "truth: " + filepath.Base(file)}
 	for i, r := range m {
 		for j, v := range r {
 			if i != j && v != 0 {
@@ -462,6 +500,67 @@ AUROC: the chance that a true item scores above a false one (ties half)
 hit rate: per receiver with a true partner, chosen partners / min(k, partners)
 `)
 	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	return nil
+}
+
+// compareAll prints one comparison per logged snapshot.
+func compareAll(w io.Writer, source string, tr *truth, weights [][]float64, snaps []*comm.Snapshot, notes []string, asJSON bool) error {
+	type row struct {
+		Iteration  int              `json:"iteration"`
+		Comparison *comm.Comparison `json:"comparison"`
+	}
+	var rows []row
+	for _, s := range snaps {
+		if s.N() != len(weights) {
+			return fmt.Errorf("iteration %d: the graph has %d agents, the truth %d", s.Iteration, s.N(), len(weights))
+		}
+		c, err := s.Compare(weights)
+		if err != nil {
+			return fmt.Errorf("iteration %d: %w", s.Iteration, err)
+		}
+		rows = append(rows, row{s.Iteration, c})
+	}
+	last := snaps[len(snaps)-1]
+	if asJSON {
+		var res struct {
+			Graph struct {
+				Source  string       `json:"source"`
+				Variant comm.Variant `json:"variant"`
+				Agents  []string     `json:"agents"`
+			} `json:"graph"`
+			Truth      *truth   `json:"truth"`
+			Iterations []row    `json:"iterations"`
+			Notes      []string `json:"notes,omitempty"`
+		}
+		res.Graph.Source, res.Graph.Variant, res.Graph.Agents = source, last.Variant, last.Agents
+		res.Truth, res.Iterations, res.Notes = tr, rows, notes
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(append(b, '\n'))
+		return err
+	}
+	fmt.Fprintf(w, "graph: %s, %d snapshots (%s, N = %d, k = %d)\n", source, len(snaps), last.Variant, last.N(), last.K)
+	fmt.Fprintf(w, "truth: %s %s: %s (%d pairs)\n", tr.Kind, tr.Source, tr.Rule, len(tr.Pairs))
+	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+	t.Header("iteration", "undecided rows", "precision@|E| dir", "precision@|E| sym", "recall dir", "AUROC dir", "AUROC sym", "hit rate dir")
+	f := func(x float64) string { return fmt.Sprintf("%.3f", x) }
+	for _, r := range rows {
+		c := r.Comparison
+		if err := t.Append(fmt.Sprint(r.Iteration), fmt.Sprintf("%d of %d", c.UndecidedRows, c.N),
+			f(c.Directed.PrecisionAtE), f(c.Symmetrised.PrecisionAtE), f(c.Directed.Recall),
+			f(c.Directed.AUROC), f(c.Symmetrised.AUROC), f(c.Directed.HitRate)); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "dir = directed (ordered pairs), sym = symmetrised (unordered pairs); see the single-snapshot output for definitions")
+	for _, n := range notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil

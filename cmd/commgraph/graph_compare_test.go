@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"image"
+	_ "image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -277,6 +280,79 @@ func TestGraphExportWarnsUndecided(t *testing.T) {
 			if c.warn && args[1] == "dot" && !strings.Contains(out.String(), `comment="undecided: 4 of 4 rows within noise"`) {
 				t.Errorf("DOT lacks the note:\n%s", out.String())
 			}
+		}
+	}
+}
+
+// TestGraphComparePNG: --png writes the side-by-side heatmap (planted and
+// sweep truths); on an error nothing is written.
+func TestGraphComparePNG(t *testing.T) {
+	experimentstest.Register()
+	run := compareRun(t, syntheticRunTOML, compareSnapshot(perfectLogits))
+	sweep := syntheticSweep(t)
+	dir := t.TempDir()
+	for i, truth := range []string{"planted", "sweep:" + sweep} {
+		png := filepath.Join(dir, fmt.Sprintf("cmp%d.png", i))
+		var out, errb bytes.Buffer
+		if code := dispatch([]string{"graph", "compare", run, "--truth", truth, "--png", png}, &out, &errb); code != 0 {
+			t.Fatalf("%s: exit %d: %s", truth, code, errb.String())
+		}
+		f, err := os.Open(png)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, _, err := image.Decode(f)
+		f.Close()
+		if err != nil || img.Bounds().Dx() != 1280 || img.Bounds().Dy() != 520 {
+			t.Errorf("%s: PNG %v", truth, err)
+		}
+	}
+	bad := filepath.Join(dir, "bad.png")
+	var out, errb bytes.Buffer
+	if code := dispatch([]string{"graph", "compare", run, "--truth", "sweep:" + sweep, "--min-share", "0.99", "--png", bad}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	if _, err := os.Stat(bad); err == nil {
+		t.Error("PNG written on error")
+	}
+}
+
+// TestGraphCompareAll: --all prints one row per logged snapshot, oldest
+// first, and excludes --iter and --png.
+func TestGraphCompareAll(t *testing.T) {
+	experimentstest.Register()
+	run := compareRun(t, syntheticRunTOML, compareSnapshot(wrongLogits))
+	newer := compareSnapshot(perfectLogits)
+	newer.Iteration = 9
+	if err := comm.WriteJSON(filepath.Join(run, "graphs", "iter-000009.json"), newer); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := dispatch([]string{"graph", "compare", run, "--truth", "planted", "--all", "--json"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var r struct {
+		Iterations []struct {
+			Iteration  int              `json:"iteration"`
+			Comparison *comm.Comparison `json:"comparison"`
+		} `json:"iterations"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Iterations) != 2 || r.Iterations[0].Iteration != 5 || r.Iterations[0].Comparison.Directed.AUROC != 0 ||
+		r.Iterations[1].Iteration != 9 || r.Iterations[1].Comparison.Directed.AUROC != 1 {
+		t.Errorf("--all: %s", out.String())
+	}
+	out.Reset()
+	if code := dispatch([]string{"graph", "compare", run, "--truth", "planted", "--all"}, &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), "precision@|E| dir") || strings.Count(out.String(), "4 of 4")+strings.Count(out.String(), "0 of 4") != 2 {
+		t.Errorf("--all table: %d\n%s", code, out.String())
+	}
+	for _, args := range [][]string{{"--all", "--iter", "5"}, {"--all", "--png", filepath.Join(t.TempDir(), "x.png")}} {
+		errb.Reset()
+		if code := dispatch(append([]string{"graph", "compare", run, "--truth", "planted"}, args...), &out, &errb); code != 2 {
+			t.Errorf("%v: exit %d (%s)", args, code, errb.String())
 		}
 	}
 }

@@ -1,11 +1,13 @@
 package exhaustive
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math"
 	"os"
@@ -13,11 +15,26 @@ import (
 	"github.com/commgraph/commgraph/envs"
 )
 
-// Magic opens every sweep table file (format version 1).
-const Magic = "CGSWEEP1"
+// Magic opens every sweep table file of the current format.
+const Magic = "CGSWEEP2"
 
-// FormatVersion is the version recorded in the header.
-const FormatVersion = 1
+// FormatVersion is the version recorded in the header (and in Magic).
+const FormatVersion = 2
+
+// magicV1 opened the tables of format 1, which had no checksums.
+const magicV1 = "CGSWEEP1"
+
+// crcTable is CRC-32C (Castagnoli, Brauer & Herrmann 1993, "Optimization
+// of cyclic redundancy-check codes with 24 and 32 parity bits"), which
+// detects every error of up to 32 consecutive bits and is computed in
+// hardware on amd64 and arm64.
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// crcSize is the size of every checksum in the file.
+const crcSize = 4
+
+// advice ends every error about a damaged table file.
+const advice = "remove it and rerun the sweep that wrote it"
 
 const (
 	orderDoc = "mixed-radix, last knob fastest"
@@ -80,8 +97,50 @@ func (h *Header) KnobNames() []string {
 	return r
 }
 
-// RecordSize is the number of bytes of one configuration's record.
-func (h *Header) RecordSize() int64 { return int64(len(h.Metrics)) * 8 }
+// RecordSize is the number of bytes of one configuration's record: its
+// metrics and their checksum.
+func (h *Header) RecordSize() int64 { return int64(len(h.Metrics))*8 + crcSize }
+
+// dataSize is the size of all records, or an error when it does not fit in
+// a file offset.
+func (h *Header) dataSize(hdrLen int64) (int64, error) {
+	if h.Configs > (math.MaxInt64-hdrLen)/h.RecordSize() {
+		return 0, fmt.Errorf("%d configurations of %d bytes do not fit in a file", h.Configs, h.RecordSize())
+	}
+	return h.Configs * h.RecordSize(), nil
+}
+
+// putRecord encodes the metrics v of configuration i into rec
+// (RecordSize bytes): the values, then CRC-32C of i (uint64 LE) and the
+// values, so a value changed, a record moved or a record torn is caught.
+func putRecord(rec []byte, i int64, v []float64) {
+	for m, x := range v {
+		binary.LittleEndian.PutUint64(rec[8*m:], math.Float64bits(x))
+	}
+	n := 8 * len(v)
+	binary.LittleEndian.PutUint32(rec[n:], recordCRC(i, rec[:n]))
+}
+
+// recordCRC is the checksum of configuration i's value bytes.
+func recordCRC(i int64, vals []byte) uint32 {
+	var ib [8]byte
+	binary.LittleEndian.PutUint64(ib[:], uint64(i))
+	return crc32.Update(crc32.Update(0, crcTable, ib[:]), crcTable, vals)
+}
+
+// recordOK reports whether rec holds a record of configuration i with a
+// matching checksum.
+func recordOK(rec []byte, i int64) bool {
+	n := len(rec) - crcSize
+	return binary.LittleEndian.Uint32(rec[n:]) == recordCRC(i, rec[:n])
+}
+
+// getRecord decodes the values of a record into out.
+func getRecord(rec []byte, out []float64) {
+	for m := range out {
+		out[m] = math.Float64frombits(binary.LittleEndian.Uint64(rec[8*m:]))
+	}
+}
 
 func (h *Header) validate() error {
 	if h.Format != FormatVersion {
@@ -121,6 +180,8 @@ func encodeHeader(h Header) ([]byte, error) {
 	binary.LittleEndian.PutUint32(n[:], uint32(len(js)))
 	b.Write(n[:])
 	b.Write(js)
+	binary.LittleEndian.PutUint32(n[:], crc32.Checksum(b.Bytes(), crcTable))
+	b.Write(n[:])
 	return b.Bytes(), nil
 }
 
@@ -129,19 +190,31 @@ func encodeHeader(h Header) ([]byte, error) {
 func readHeader(r io.Reader) (Header, int64, error) {
 	var h Header
 	var pre [12]byte
-	if _, err := io.ReadFull(r, pre[:]); err != nil {
-		return h, 0, fmt.Errorf("not a sweep table (short header): %w", err)
+	n, err := io.ReadFull(r, pre[:])
+	if n >= 8 && string(pre[:8]) == magicV1 {
+		return h, 0, fmt.Errorf("a sweep table of format 1 (written by an older commgraph, without checksums); %s", advice)
+	}
+	if err != nil {
+		if n > 0 && bytes.HasPrefix([]byte(Magic), pre[:min(n, 8)]) {
+			return h, 0, fmt.Errorf("truncated sweep header (%d bytes); %s", n, advice)
+		}
+		return h, 0, fmt.Errorf("not a sweep table (%d bytes, shorter than a header)", n)
 	}
 	if string(pre[:8]) != Magic {
 		return h, 0, fmt.Errorf("not a sweep table (magic %q, want %q)", pre[:8], Magic)
 	}
-	n := binary.LittleEndian.Uint32(pre[8:])
-	if n > maxHeader {
-		return h, 0, fmt.Errorf("sweep header length %d exceeds %d", n, maxHeader)
+	hl := binary.LittleEndian.Uint32(pre[8:])
+	if hl > maxHeader {
+		return h, 0, fmt.Errorf("sweep header length %d exceeds %d (corrupt header); %s", hl, maxHeader, advice)
 	}
-	js := make([]byte, n)
-	if _, err := io.ReadFull(r, js); err != nil {
-		return h, 0, fmt.Errorf("truncated sweep header: %w", err)
+	rest := make([]byte, int(hl)+crcSize)
+	if _, err := io.ReadFull(r, rest); err != nil {
+		return h, 0, fmt.Errorf("truncated sweep header; %s", advice)
+	}
+	js := rest[:hl]
+	sum := crc32.Update(crc32.Checksum(pre[:], crcTable), crcTable, js)
+	if binary.LittleEndian.Uint32(rest[hl:]) != sum {
+		return h, 0, fmt.Errorf("sweep header checksum mismatch (corrupt header); %s", advice)
 	}
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.DisallowUnknownFields()
@@ -151,7 +224,7 @@ func readHeader(r io.Reader) (Header, int64, error) {
 	if err := h.validate(); err != nil {
 		return h, 0, fmt.Errorf("sweep header: %w", err)
 	}
-	return h, 12 + int64(n), nil
+	return h, 12 + int64(hl) + crcSize, nil
 }
 
 // Table is a complete sweep held in memory.
@@ -164,36 +237,54 @@ type Table struct {
 	strides []int
 }
 
-// Read loads the complete sweep table at path.
+// Read loads the complete sweep table at path, checking every checksum.
+// A truncated, corrupt (even one changed value) or foreign file is an error
+// that names the file and what to do.
 func Read(path string) (*Table, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	h, off, err := readHeader(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	want := off + h.Configs*h.RecordSize()
-	if st.Size() != want {
-		return nil, fmt.Errorf("%s: size %d bytes, a complete table of %d configurations has %d (incomplete or corrupt; rerun the sweep to resume)",
-			path, st.Size(), h.Configs, want)
+	t, err := readTable(bufio.NewReader(f), st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+// readTable decodes a complete table of size bytes from r.
+func readTable(r io.Reader, size int64) (*Table, error) {
+	h, off, err := readHeader(r)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := h.dataSize(off)
+	if err != nil {
+		return nil, err
+	}
+	if want := off + ds; size != want {
+		return nil, fmt.Errorf("size %d bytes, a complete table of %d configurations has %d (incomplete or corrupt; rerun the sweep to resume it, or %s)",
+			size, h.Configs, want, advice)
 	}
 	if h.Configs*int64(len(h.Metrics)) > math.MaxInt {
-		return nil, fmt.Errorf("%s: table too large for memory", path)
+		return nil, fmt.Errorf("table too large for memory")
 	}
-	raw := make([]byte, h.Configs*h.RecordSize())
-	if _, err := io.ReadFull(f, raw); err != nil {
-		return nil, fmt.Errorf("%s: read records: %w", path, err)
-	}
-	t := &Table{Header: h, Data: make([]float64, len(raw)/8)}
-	for i := range t.Data {
-		t.Data[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+	t := &Table{Header: h, Data: make([]float64, h.Configs*int64(len(h.Metrics)))}
+	nm := len(h.Metrics)
+	rec := make([]byte, h.RecordSize())
+	for i := range h.Configs {
+		if _, err := io.ReadFull(r, rec); err != nil {
+			return nil, fmt.Errorf("read record %d: %w", i, err)
+		}
+		if !recordOK(rec, i) {
+			return nil, fmt.Errorf("the record of configuration %d fails its checksum (the file is corrupt); %s", i, advice)
+		}
+		getRecord(rec, t.Data[i*int64(nm):(i+1)*int64(nm)])
 	}
 	t.init()
 	return t, nil

@@ -1,6 +1,7 @@
 package exhaustive
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -108,9 +110,13 @@ func Run(ctx context.Context, ds envs.DesignSpace, path string, opt Options) (St
 	st := Stats{Total: h.Configs}
 	rec := h.RecordSize()
 	radices := h.Radices()
+	dataSize, err := h.dataSize(int64(len(hdr)))
+	if err != nil {
+		return st, fmt.Errorf("space %s: %w", ds.Name(), err)
+	}
 
 	// A complete table of the same space: nothing to do.
-	if done, err := completeMatches(path, hdr, h.Configs*rec); err != nil {
+	if done, err := completeMatches(path, hdr, dataSize, rec); err != nil {
 		return st, err
 	} else if done {
 		st.Resumed = h.Configs
@@ -167,9 +173,9 @@ func Run(ctx context.Context, ds envs.DesignSpace, path string, opt Options) (St
 	return st, nil
 }
 
-// completeMatches reports whether path holds a complete table with header
-// hdr; it fails when path holds something else.
-func completeMatches(path string, hdr []byte, dataSize int64) (bool, error) {
+// completeMatches reports whether path holds a complete, intact table with
+// header hdr; it fails when path holds something else or is damaged.
+func completeMatches(path string, hdr []byte, dataSize, rec int64) (bool, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
@@ -180,6 +186,9 @@ func completeMatches(path string, hdr []byte, dataSize int64) (bool, error) {
 	defer f.Close()
 	got := make([]byte, len(hdr))
 	if _, err := io.ReadFull(f, got); err != nil || !bytes.Equal(got, hdr) {
+		if string(got[:min(len(got), 8)]) == magicV1 {
+			return false, fmt.Errorf("%s is a sweep table of format 1 (written by an older commgraph, without checksums); remove it and rerun to rewrite it", path)
+		}
 		return false, fmt.Errorf("%s exists and is not a sweep of this space; remove it or choose another output", path)
 	}
 	fi, err := f.Stat()
@@ -189,7 +198,28 @@ func completeMatches(path string, hdr []byte, dataSize int64) (bool, error) {
 	if fi.Size() != int64(len(hdr))+dataSize {
 		return false, fmt.Errorf("%s has the header of this sweep but %d bytes instead of %d; remove it", path, fi.Size(), int64(len(hdr))+dataSize)
 	}
+	if bad, err := firstBadRecord(f, int64(len(hdr)), dataSize/rec, rec); err != nil {
+		return false, fmt.Errorf("%s: %w", path, err)
+	} else if bad >= 0 {
+		return false, fmt.Errorf("%s: the record of configuration %d fails its checksum (the file is corrupt); remove it and rerun to recompute", path, bad)
+	}
 	return true, nil
+}
+
+// firstBadRecord returns the index of the first of n records (starting at
+// off) whose checksum fails, or -1.
+func firstBadRecord(f *os.File, off, n, rec int64) (int64, error) {
+	r := bufio.NewReader(io.NewSectionReader(f, off, n*rec))
+	buf := make([]byte, rec)
+	for i := range n {
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return -1, fmt.Errorf("read record %d: %w", i, err)
+		}
+		if !recordOK(buf, i) {
+			return i, nil
+		}
+	}
+	return -1, nil
 }
 
 // openPartial opens (or creates) the partial file, checks its header,
@@ -214,6 +244,7 @@ func openPartial(part string, hdr []byte, rec int64) (*os.File, int64, error) {
 			f.Close()
 			return nil, 0, fmt.Errorf("%s: %w", part, err)
 		}
+		fsutil.SyncDir(filepath.Dir(part))
 		return f, 0, nil
 	}
 	if err != nil {
@@ -227,6 +258,9 @@ func openPartial(part string, hdr []byte, rec int64) (*os.File, int64, error) {
 	got := make([]byte, len(hdr))
 	if _, err := io.ReadFull(f, got); err != nil || !bytes.Equal(got, hdr) {
 		f.Close()
+		if string(got[:min(len(got), 8)]) == magicV1 {
+			return nil, 0, fmt.Errorf("%s is a partial sweep of format 1 (written by an older commgraph, without checksums); remove it to start over", part)
+		}
 		return nil, 0, fmt.Errorf("%s is not a partial sweep of this space (different header); remove it to start over", part)
 	}
 	fi, err := f.Stat()
@@ -235,6 +269,28 @@ func openPartial(part string, hdr []byte, rec int64) (*os.File, int64, error) {
 		return nil, 0, err
 	}
 	n := (fi.Size() - int64(len(hdr))) / rec
+	// Records that fail their checksum at the end are a torn write (or
+	// damage there): drop them, they are evaluated again. A failing record
+	// followed by intact ones is damage in the middle: refuse.
+	bad, err := firstBadRecord(f, int64(len(hdr)), n, rec)
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("%s: %w", part, err)
+	}
+	if bad >= 0 {
+		for i := bad + 1; i < n; i++ {
+			buf := make([]byte, rec)
+			if _, err := f.ReadAt(buf, int64(len(hdr))+i*rec); err != nil {
+				f.Close()
+				return nil, 0, fmt.Errorf("%s: read record %d: %w", part, i, err)
+			}
+			if recordOK(buf, i) {
+				f.Close()
+				return nil, 0, fmt.Errorf("%s: the record of configuration %d fails its checksum but later records are intact (the file is corrupt); remove it to start over", part, bad)
+			}
+		}
+		n = bad
+	}
 	end := int64(len(hdr)) + n*rec
 	if end != fi.Size() {
 		if err := f.Truncate(end); err != nil {
@@ -260,7 +316,7 @@ func checkResume(ds envs.DesignSpace, f *os.File, off, n, rec int64, radices []i
 	}
 	cfg := make([]int, len(radices))
 	Decode(i, radices, cfg)
-	out := make([]float64, rec/8)
+	out := make([]float64, (rec-crcSize)/8)
 	if err := evaluatorFor(ds)(cfg, out); err != nil {
 		return fmt.Errorf("re-evaluate configuration %d: %w", i, err)
 	}
@@ -301,7 +357,7 @@ func evaluateInto(ctx context.Context, ds envs.DesignSpace, f *os.File, off, sta
 	}
 	nChunks := (total - start + cs - 1) / cs
 	jobs = int(min(int64(jobs), nChunks))
-	rec := nm * 8
+	rec := nm*8 + crcSize
 	canon, _ := ds.(Canonicalizer)
 	if opt.NoCanonical {
 		canon = nil
@@ -329,12 +385,10 @@ func evaluateInto(ctx context.Context, ds envs.DesignSpace, f *os.File, off, sta
 		if i >= inFile.Load() {
 			return false
 		}
-		if _, err := f.ReadAt(raw, off+i*int64(rec)); err != nil {
+		if _, err := f.ReadAt(raw, off+i*int64(rec)); err != nil || !recordOK(raw, i) {
 			return false
 		}
-		for m := range out {
-			out[m] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*m:]))
-		}
+		getRecord(raw, out)
 		return true
 	}
 	var wg sync.WaitGroup
@@ -451,12 +505,13 @@ func (w *worker) run(ctx context.Context, lo, hi int64, buf []byte) bool {
 	clear(w.outside)
 	Decode(lo, w.radices, w.cfg)
 	nm := w.nm
+	rs := nm*8 + crcSize
 	for i := lo; i < hi; i++ {
 		if (i-lo)&63 == 0 && ctx.Err() != nil {
 			return false
 		}
 		j := int(i - lo)
-		rec := buf[j*nm*8 : (j+1)*nm*8]
+		rec := buf[j*rs : (j+1)*rs]
 		ri := i
 		if w.canon != nil {
 			w.canon.Canonical(w.cfg, w.rep)
@@ -467,9 +522,11 @@ func (w *worker) run(ctx context.Context, lo, hi int64, buf []byte) bool {
 			if !w.evaluate(i, w.cfg, w.out) {
 				return true
 			}
-			putRecord(rec, w.out)
+			putRecord(rec, i, w.out)
 		case ri >= lo && ri < i:
-			copy(rec, buf[int(ri-lo)*nm*8:int(ri-lo+1)*nm*8])
+			src := buf[int(ri-lo)*rs:]
+			copy(rec[:nm*8], src[:nm*8])
+			binary.LittleEndian.PutUint32(rec[nm*8:], recordCRC(i, rec[:nm*8]))
 		case ri < lo:
 			v, ok := w.outside[ri]
 			if !ok {
@@ -479,7 +536,7 @@ func (w *worker) run(ctx context.Context, lo, hi int64, buf []byte) bool {
 				}
 				w.outside[ri] = v
 			}
-			putRecord(rec, v)
+			putRecord(rec, i, v)
 		default:
 			w.err = fmt.Errorf("Canonical maps configuration %d (%s) to %d, a later one", i, describe(w.ds, w.cfg), ri)
 			return true
@@ -508,12 +565,6 @@ func (w *worker) evaluate(i int64, cfg []int, out []float64) bool {
 		return false
 	}
 	return true
-}
-
-func putRecord(rec []byte, v []float64) {
-	for m, x := range v {
-		binary.LittleEndian.PutUint64(rec[8*m:], math.Float64bits(x))
-	}
 }
 
 // describe renders cfg as Knob=Value pairs.

@@ -32,6 +32,10 @@ type toySpace struct {
 	calls      atomic.Int64
 }
 
+// toyRec is the size of one record of the toy space on disk: three metrics
+// and a checksum.
+const toyRec = 3*8 + 4
+
 func newToy(radices ...int) *toySpace {
 	return &toySpace{name: "toy", radices: radices, failAt: -1}
 }
@@ -186,8 +190,8 @@ func TestResumeAfterCancelEqualsUninterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hdrLen := int64(len(want)) - 360*24
-	stored := (fi.Size() - hdrLen) / 24
+	hdrLen := int64(len(want)) - 360*toyRec
+	stored := (fi.Size() - hdrLen) / toyRec
 	if stored < 150 || stored >= 360 {
 		t.Fatalf("partial holds %d records, want >= 150 and < 360", stored)
 	}
@@ -234,7 +238,7 @@ func TestRunFailureKeepsFinishedChunks(t *testing.T) {
 		t.Fatal("a failed sweep must not leave a final file")
 	}
 	fi, _ := os.Stat(PartialPath(path))
-	if n := (fi.Size() - int64(len(want)-120*24)) / 24; n > 76 {
+	if n := (fi.Size() - int64(len(want)-120*toyRec)) / toyRec; n > 76 {
 		t.Fatalf("partial holds %d records, more than the 76 before the failure", n)
 	}
 	ds.failAt = -1
@@ -306,7 +310,7 @@ func TestKilledProcessResumes(t *testing.T) {
 	ref := filepath.Join(dir, "ref")
 	mustRun(t, newToy(8, 8, 8, 4), ref, Options{})
 	want, _ := os.ReadFile(ref)
-	hdrLen := int64(len(want)) - 2048*24
+	hdrLen := int64(len(want)) - 2048*toyRec
 
 	path := filepath.Join(dir, "killed")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperSlowSweep$")
@@ -317,7 +321,7 @@ func TestKilledProcessResumes(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		fi, err := os.Stat(PartialPath(path))
-		if err == nil && fi.Size() >= hdrLen+500*24 {
+		if err == nil && fi.Size() >= hdrLen+500*toyRec {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -427,11 +427,21 @@ func TestCheckpointResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	iterate(t, ref, 2)
-	ck, err := saveBytes(ref)
+	ckv, err := ref.Checkpoint()
 	if err != nil {
 		t.Fatal(err)
 	}
+	var buf bytes.Buffer
+	if err := ckv.Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	ck := buf.Bytes()
 	iterate(t, ref, 2)
+	// The checkpoint value shares no memory with the trainer.
+	var again bytes.Buffer
+	if err := ckv.Encode(&again); err != nil || !bytes.Equal(again.Bytes(), ck) {
+		t.Fatalf("iterating changed a checkpoint taken before (%v)", err)
+	}
 
 	res, err := New(&signalEnv{Len: 3}, cfg, 21)
 	if err != nil {
