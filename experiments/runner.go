@@ -24,6 +24,8 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/commgraph/commgraph/comm"
+	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/envs/fsutil"
 	"github.com/commgraph/commgraph/marl"
 )
@@ -65,8 +67,9 @@ type Summary struct {
 	Final       map[string]Num `json:"final"` // the last metrics row
 	Eval        map[string]Num `json:"eval"`  // the last row with evaluation columns (eval_*)
 	Best        *Design        `json:"best_design,omitempty"`
-	Skipped     bool           `json:"-"` // set by Run when the run was already DONE
-	Dir         string         `json:"-"` // the run directory
+	Graph       *GraphSummary  `json:"graph,omitempty"` // what the final communication graph says
+	Skipped     bool           `json:"-"`               // set by Run when the run was already DONE
+	Dir         string         `json:"-"`               // the run directory
 }
 
 // RunDir returns the directory of one seed of a config.
@@ -527,9 +530,20 @@ func (r *runner) finish(last Row) (Summary, error) {
 			break
 		}
 	}
+	var space envs.DesignSpace
 	if r.task.Design != nil {
 		if best, ok := bestDesign(r.task.Design); ok {
 			sum.Best = &best
+		}
+		space = r.task.Design.Space()
+	}
+	if g, ok := r.alg.(GraphSnapshotter); ok {
+		snap, err := g.GraphSnapshot()
+		if err != nil {
+			return Summary{}, fmt.Errorf("graph snapshot for the summary: %w", err)
+		}
+		if cs, ok := snap.(*comm.Snapshot); ok && cs != nil {
+			sum.Graph = summariseGraph(cs, space)
 		}
 	}
 	data, err := json.MarshalIndent(sum, "", "  ")

@@ -184,8 +184,39 @@ func printSummary(w io.Writer, s experiments.Summary) {
 			fmt.Fprintln(w)
 		}
 	}
+	printGraphSummary(w, s.Graph)
 	fmt.Fprintf(w, "  run directory: %s (metrics.csv, summary.json, graphs/)\n", s.Dir)
 	fmt.Fprintf(w, "  export the graph: commgraph graph export %s --format dot\n", s.Dir)
+}
+
+// printGraphSummary prints what the final communication graph says: each
+// receiver's senders, strongest first, with the deciding margin, and the
+// recovery figures when the task has a known interaction truth.
+func printGraphSummary(w io.Writer, g *experiments.GraphSummary) {
+	if g == nil || g.Variant == "none" || g.Variant == "full" {
+		return
+	}
+	fmt.Fprintf(w, "  communication graph (%s, k = %d others per agent, iteration %d):", g.Variant, g.K, g.Iteration)
+	if g.UndecidedRows > 0 {
+		fmt.Fprintf(w, " %d of %d rows UNDECIDED (their senders are noise or ties, not learned)", g.UndecidedRows, len(g.Rows))
+	}
+	fmt.Fprintln(w)
+	for _, r := range g.Rows {
+		fmt.Fprintf(w, "    %s <- %s", r.Agent, strings.Join(r.Senders, ", "))
+		if r.Margin != nil {
+			fmt.Fprintf(w, "   (margin %.2f", *r.Margin)
+			if !r.Decided {
+				fmt.Fprint(w, ", undecided")
+			}
+			fmt.Fprint(w, ")")
+		}
+		fmt.Fprintln(w)
+	}
+	if t := g.Truth; t != nil {
+		d, u := t.Directed, t.Symmetrised
+		fmt.Fprintf(w, "  against the known interactions: precision@|E| %.2f (symmetrised %.2f), AUROC %.3f (%.3f), recall of the graph %.2f, |E| = %d directed\n",
+			d.PrecisionAtE, u.PrecisionAtE, d.AUROC, u.AUROC, d.Recall, d.TrueItems)
+	}
 }
 
 func formatKnobs(order []string, m map[string]string) string {

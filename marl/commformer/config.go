@@ -46,6 +46,10 @@ type Config struct {
 	// model steps). 0 makes the graph serve the actors only: the critic
 	// shares the encoder and wants every agent's information, which is not
 	// what an agent needs to act.
+	// AlphaStart delays the graph's learning: before this iteration alpha
+	// is not updated (the model first learns to use the warm-up's dense
+	// messages; the gradient of alpha at an untrained model is noise).
+	AlphaStart     int     `toml:"alpha_start" unit:"iterations" range:"[0, inf)" doc:"first iteration at which alpha is updated (the model first learns to use the warm-up's dense messages)"`
 	AlphaValueCoef float64 `toml:"alpha_value_coef" range:"[0, inf)" doc:"value-loss weight in alpha steps (0: the graph is learned from the policy loss only)"`
 
 	// Temporal gate (spec section 3).
@@ -151,6 +155,9 @@ func (c Config) Validate() error {
 	in("alpha_lr", c.AlphaLR, 0, 1, true, false, "must be in (0, 1]")
 	irange("alpha_every", c.AlphaEvery, 0, 1000)
 	nonneg("alpha_value_coef", c.AlphaValueCoef)
+	if c.AlphaStart < 0 {
+		bad("alpha_start", c.AlphaStart, "must be >= 0")
+	}
 	in("adam_eps", c.AdamEps, 0, 1, true, true, "must be in (0, 1)")
 	nonneg("max_grad_norm", c.MaxGradNorm)
 	irange("epochs", c.Epochs, 1, 1000)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -288,6 +289,23 @@ func (t *Trainer) Iterate(ctx context.Context) (marl.Metrics, error) {
 	}
 	t.lastRates = comm.ReceiveRates(gates, t.m.N)
 	mt["receive_rate"] = comm.ReceiveRate(gates)
+	if g := t.m.graph; g.Learnable() {
+		// How decided the exact graph is: the median row margin (gap between
+		// the k-th and (k+1)-th logit in units of the row's spread) and the
+		// number of rows decided by noise (comm.Decided).
+		logits := g.Logits()
+		if margins := comm.RowMargins(logits, t.m.N, g.K()); margins != nil {
+			gaps := comm.RowGaps(logits, t.m.N, g.K())
+			undecided := 0
+			for i := range margins {
+				if !comm.Decided(margins[i], gaps[i]) {
+					undecided++
+				}
+			}
+			mt["graph_margin_median"] = median(margins)
+			mt["graph_undecided_rows"] = float64(undecided)
+		}
+	}
 	mt["messages_per_step"] = comm.MessagesPerStep(adj, gates, t.m.N)
 	for k, v := range upd {
 		mt[k] = v
@@ -388,7 +406,8 @@ func (t *Trainer) update() (marl.Metrics, error) {
 	var sum struct{ pl, vl, ent, kl, cf, gn, gc float64 }
 	var nModel, nAlpha int
 	for ep := 0; ep < t.cfg.Epochs; ep++ {
-		alphaStep := t.m.graph.Learnable() && mode != comm.ModeFrozen && t.cfg.AlphaEvery > 0 && (ep+1)%t.cfg.AlphaEvery == 0
+		alphaStep := t.m.graph.Learnable() && mode != comm.ModeFrozen && t.iter >= t.cfg.AlphaStart &&
+			t.cfg.AlphaEvery > 0 && (ep+1)%t.cfg.AlphaEvery == 0
 		if mbs > 1 {
 			r := t.rngs["shuffle"]
 			r.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
@@ -500,6 +519,18 @@ func (t *Trainer) update() (marl.Metrics, error) {
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// median returns the median of xs (the mean of the two middle values for an
+// even count); xs is not changed.
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
 
 // Evaluate runs episodes deterministic episodes (argmax actions, exact graph,
 // thresholded gates) on environment copies seeded from (seed, "eval"), the
