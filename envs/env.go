@@ -66,3 +66,14 @@ type Env interface {
 	// Clone returns a deep copy of the environment and its state.
 	Clone() Env
 }
+
+// ActionForcer is implemented by environments in which an agent can be
+// bound to one action at a step (e.g. the agent of a knob pinned by the
+// revision form can only keep its value). Learners then take that action
+// with probability 1: it carries the agent's value to the agents that hear
+// it, and, having no alternative, adds no noise to the policy gradient.
+type ActionForcer interface {
+	// ForcedActions writes, for every agent, the only action it may take
+	// now, or -1 when it may take any of its actions.
+	ForcedActions(dst []int)
+}

@@ -94,7 +94,10 @@ type RevisionEnv struct {
 	perm        []int
 }
 
-var _ Env = (*RevisionEnv)(nil)
+var (
+	_ Env          = (*RevisionEnv)(nil)
+	_ ActionForcer = (*RevisionEnv)(nil)
+)
 
 // NewRevisionEnv builds the environment and evaluates the reference design
 // once (through ds, so a Counted charges it).
@@ -201,6 +204,10 @@ func (e *RevisionEnv) Regret() float64 { return e.best - e.score }
 
 // Err returns the error of the last failed evaluation (nil after success).
 func (e *RevisionEnv) Err() error { return e.err }
+
+// ForcedActions implements ActionForcer: the agent of a pinned knob can only
+// choose the knob's (pinned) value.
+func (e *RevisionEnv) ForcedActions(dst []int) { copy(dst, e.pinned) }
 
 // Failure returns the first evaluation error of this environment or any of
 // its clones (nil when none failed).

@@ -10,11 +10,13 @@ import (
 // [B*N*O]: one encoder pass (values, gates), then N decoder passes that pick
 // the agents in the decoding order order (a permutation of 0..N-1, shared by
 // the samples), each conditioned on the choices of the earlier agents in
-// its graph row (MAT-style autoregressive acting). greedy takes the argmax (evaluation);
+// its graph row (MAT-style autoregressive acting). forced ([B*N], -1 =
+// free; nil = all free) binds agents to one action, taken with probability
+// 1 (its distribution is a point mass). greedy takes the argmax (evaluation);
 // otherwise actions are sampled from rng. It writes actions, their
 // log-probabilities, the normalised values and the acting gates (all [B*N]);
 // values, logp and gates may be nil.
-func (m *model) act(a *actor, obs []float32, order []int32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error {
+func (m *model) act(a *actor, obs []float32, order, forced []int32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error {
 	B, N, A := a.enc.B, m.N, m.A
 	e, d := a.enc, a.dec
 	normObs(a.norm, obs, m.O)
@@ -63,9 +65,14 @@ func (m *model) act(a *actor, obs []float32, order []int32, greedy bool, rng *ra
 		cnt := m.counts[i]
 		for s := 0; s < B; s++ {
 			row := a.logp[(s*N+i)*A : (s*N+i)*A+A]
+			if forced != nil && forced[s*N+i] >= 0 {
+				pointMass(row, int(forced[s*N+i]))
+			}
 			copy(a.dist[(s*N+i)*A:(s*N+i)*A+A], row)
 			var c int
-			if greedy {
+			if forced != nil && forced[s*N+i] >= 0 {
+				c = int(forced[s*N+i])
+			} else if greedy {
 				c = 0
 				for j := 1; j < cnt; j++ {
 					if row[j] > row[c] {
@@ -97,4 +104,13 @@ func (m *model) act(a *actor, obs []float32, order []int32, greedy bool, rng *ra
 		}
 	}
 	return nil
+}
+
+// pointMass turns the log-probability row into a point mass on action c
+// (log-probability 0 there, maskNeg elsewhere): a forced action.
+func pointMass(row []float32, c int) {
+	for j := range row {
+		row[j] = maskNeg
+	}
+	row[c] = 0
 }

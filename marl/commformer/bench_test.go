@@ -139,7 +139,7 @@ func BenchmarkAct(b *testing.B) {
 			b.ResetTimer()
 			defer func() { b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op") }()
 			for i := 0; i < b.N; i++ {
-				if err := a.act(obs, order, false, rng, acts, lp, vals, nil); err != nil {
+				if err := a.act(obs, order, nil, false, rng, acts, lp, vals, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -136,7 +136,13 @@ func gradCheck(t *testing.T, cfg Config, mode comm.Mode, check func(name string)
 	for st := 0; st*n < len(tr.orders); st++ { // a different decoding order per rollout step
 		shuffleOrder(tr.orders[st*n:(st+1)*n], pr)
 	}
-	tr.batchFill(B).fill(tg, b, idx, adv, tr.vnorm, tr.orders, tr.cfg.Envs)
+	for i := range tr.forced { // some forced actions (agent 0 of every other sample)
+		tr.forced[i] = -1
+		if i%(2*n) == 0 {
+			tr.forced[i] = 1
+		}
+	}
+	tr.batchFill(B).fill(tg, b, idx, adv, tr.vnorm, tr.orders, tr.forced, tr.cfg.Envs)
 	run := func() float64 {
 		defer tg.vm.Reset()
 		if err := tg.vm.RunAll(); err != nil {
@@ -247,7 +253,7 @@ func distOf(t *testing.T, tr *Trainer, obs []float32) ([]float32, []float32) {
 	for i := range order {
 		order[i] = int32(n - 1 - i) // reversed: not the index order
 	}
-	if err := a.act(obs, order, true, nil, acts, nil, vals, nil); err != nil {
+	if err := a.act(obs, order, nil, true, nil, acts, nil, vals, nil); err != nil {
 		t.Fatal(err)
 	}
 	switch p := a.(type) {
@@ -299,7 +305,12 @@ func TestFastActingMatchesGraph(t *testing.T) {
 			rng := rand.New(rand.NewPCG(5, 5))
 			order := make([]int32, n)
 			shuffleOrder(order, rand.New(rand.NewPCG(6, 6)))
-			if err := p.act(obs, order, false, rng, o.acts, o.lp, o.v, o.g); err != nil {
+			forced := make([]int32, B*n)
+			for i := range forced {
+				forced[i] = -1
+			}
+			forced[1] = 0 // sample 0, agent 1 bound to action 0
+			if err := p.act(obs, order, forced, false, rng, o.acts, o.lp, o.v, o.g); err != nil {
 				t.Fatal(err)
 			}
 			return o, append([]float32(nil), dist()...)

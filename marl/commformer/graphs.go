@@ -267,15 +267,15 @@ func (a *actor) values(obs []float32, values []float32) error {
 }
 
 // act chooses actions on the gorgonia graphs (see model.act).
-func (a *actor) act(obs []float32, order []int32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error {
-	return a.m.act(a, obs, order, greedy, rng, actions, logp, values, gates)
+func (a *actor) act(obs []float32, order, forced []int32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error {
+	return a.m.act(a, obs, order, forced, greedy, rng, actions, logp, values, gates)
 }
 
 // policy is an acting path: the gorgonia graphs (any dtype) or the plain
 // float32 inference path (float32 models).
 type policy interface {
 	setMode(comm.Mode)
-	act(obs []float32, order []int32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error
+	act(obs []float32, order, forced []int32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error
 	values(obs []float32, values []float32) error
 }
 

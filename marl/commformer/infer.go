@@ -133,7 +133,7 @@ func (fa *fastActor) embedTokens(dst []float32, B int) {
 }
 
 // act is model.act on the float32 inference path.
-func (fa *fastActor) act(obs []float32, order []int32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error {
+func (fa *fastActor) act(obs []float32, order, forced []int32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error {
 	m := fa.m
 	B, N, A, D := fa.B, m.N, m.A, m.D
 	x, g, err := fa.encode(obs, values, gates)
@@ -195,7 +195,14 @@ func (fa *fastActor) act(obs []float32, order []int32, greedy bool, rng *rand.Ra
 				fa.dist[(b*N+i)*A+j] = float32(fa.lp[j])
 			}
 			c := cnt - 1
-			if greedy {
+			if forced != nil && forced[b*N+i] >= 0 {
+				c = int(forced[b*N+i])
+				for j := range fa.lp {
+					fa.lp[j] = maskNeg
+				}
+				fa.lp[c] = 0
+				pointMass(fa.dist[(b*N+i)*A:(b*N+i+1)*A], c)
+			} else if greedy {
 				c = 0
 				for j := 1; j < cnt; j++ {
 					if fa.lp[j] > fa.lp[c] {

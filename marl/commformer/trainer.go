@@ -35,6 +35,31 @@ const (
 // seeded from purpose purposeAct+i, except "order" (purposeOrder).
 var streamNames = []string{"act", "gumbel", "gate", "shuffle", "order"}
 
+// forcedActions writes the forced actions of every copy of vec into dst
+// ([K*N], -1 = free): envs.ActionForcer, or all free.
+func forcedActions(vec *envs.Vec, dst []int32, n int) {
+	var tmp [64]int
+	buf := tmp[:0]
+	if n > len(tmp) {
+		buf = make([]int, n)
+	}
+	buf = buf[:n]
+	for k := 0; k < vec.Len(); k++ {
+		row := dst[k*n : (k+1)*n]
+		f, ok := vec.Env(k).(envs.ActionForcer)
+		if !ok {
+			for i := range row {
+				row[i] = -1
+			}
+			continue
+		}
+		f.ForcedActions(buf)
+		for i, a := range buf {
+			row[i] = int32(a)
+		}
+	}
+}
+
 // shuffleOrder writes a uniformly random permutation of 0..len(p)-1 into p
 // (Fisher-Yates).
 func shuffleOrder(p []int32, r *rand.Rand) {
@@ -70,6 +95,9 @@ type Trainer struct {
 	// drawn from the "order" stream and shared by the step's environments:
 	// each directed edge gets to carry actions in some steps.
 	orders []int32
+	// forced holds every sample's forced actions ([Steps*Envs*N], -1 = free)
+	// from environments that bind agents to one action (envs.ActionForcer).
+	forced []int32
 	fills  map[int]*batchFill
 	train  map[int]*trainGraph
 	actors map[int]policy
@@ -142,6 +170,7 @@ func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Traine
 	}
 	t.normObs = make([]float32, len(t.buf.Obs))
 	t.orders = make([]int32, cfg.Steps*n)
+	t.forced = make([]int32, cfg.Steps*cfg.Envs*n)
 	return t, nil
 }
 
@@ -342,7 +371,9 @@ func (t *Trainer) rollout(ctx context.Context) (*rolloutStats, error) {
 		acts := b.Actions[k : k+E*N]
 		order := t.orders[s*N : (s+1)*N]
 		shuffleOrder(order, t.rngs["order"])
-		if err := a.act(vb.Obs, order, false, rng, acts, b.LogProbs[k:k+E*N], b.Values[k:k+E*N], gates); err != nil {
+		forced := t.forced[k : k+E*N]
+		forcedActions(vec, forced, N)
+		if err := a.act(vb.Obs, order, forced, false, rng, acts, b.LogProbs[k:k+E*N], b.Values[k:k+E*N], gates); err != nil {
 			return nil, fmt.Errorf("commformer: iteration %d step %d: %w", t.iter+1, s, err)
 		}
 		if rs.gates != nil {
@@ -413,7 +444,7 @@ func (t *Trainer) update() (marl.Metrics, error) {
 			r.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
 		}
 		for mb := 0; mb < mbs; mb++ {
-			fb.fill(tg, b, idx[mb*B:(mb+1)*B], adv, t.vnorm, t.orders, t.cfg.Envs)
+			fb.fill(tg, b, idx[mb*B:(mb+1)*B], adv, t.vnorm, t.orders, t.forced, t.cfg.Envs)
 			vw := t.cfg.ValueCoef
 			if alphaStep {
 				vw = t.cfg.AlphaValueCoef
@@ -563,6 +594,7 @@ func (t *Trainer) Evaluate(ctx context.Context, episodes int) (marl.Metrics, err
 	// final_regret), averaged over the episodes that report them.
 	info, infoN := map[string]float64{}, map[string]float64{}
 	order := make([]int32, N)
+	forced := make([]int32, episodes*N)
 	orderRNG := rand.New(rand.NewPCG(envs.DeriveSeed(t.seed, purposeEvalOrd), purposeEvalOrd))
 	var allGates []float64
 	done := make([]bool, episodes)
@@ -580,7 +612,8 @@ func (t *Trainer) Evaluate(ctx context.Context, episodes int) (marl.Metrics, err
 			return nil, fmt.Errorf("commformer: evaluation: %d episodes still running after %d steps (environment %q ignores its cap?)", left, step, t.spec.Name)
 		}
 		shuffleOrder(order, orderRNG)
-		if err := a.act(vb.Obs, order, true, nil, acts, nil, nil, gates); err != nil {
+		forcedActions(vec, forced, N)
+		if err := a.act(vb.Obs, order, forced, true, nil, acts, nil, nil, gates); err != nil {
 			return nil, err
 		}
 		for k := 0; k < episodes; k++ {
@@ -713,6 +746,7 @@ func (t *Trainer) batchFill(B int) *batchFill {
 	f := t.fills[B]
 	if f == nil {
 		f = newBatchFill(B, t.m.N, t.m.A, t.m.O)
+		f.maskRow = t.m.maskRow
 		t.fills[B] = f
 	}
 	f.src = t.normObs
@@ -724,7 +758,8 @@ type batchFill struct {
 	N, A, O                               int
 	src                                   []float32 // normalised observations of the buffer
 	obs, tok, oh, olp, adv, ov, ret, targ []float32
-	order                                 []int32 // [B*N] decoding orders
+	order                                 []int32   // [B*N] decoding orders
+	mask, maskRow                         []float32 // [B*N*A] action masks; [N*A] of the action counts
 }
 
 func newBatchFill(B, N, A, O int) *batchFill {
@@ -732,7 +767,7 @@ func newBatchFill(B, N, A, O int) *batchFill {
 	return &batchFill{N: N, A: A, O: O,
 		obs: make([]float32, R*O), tok: make([]float32, R*(A+1)), oh: make([]float32, R*A),
 		olp: make([]float32, R), adv: make([]float32, R), ov: make([]float32, R),
-		ret: make([]float32, R), targ: make([]float32, R)}
+		ret: make([]float32, R), targ: make([]float32, R), mask: make([]float32, R*A)}
 }
 
 // fill copies the samples idx of the buffer into the training graph's
@@ -741,10 +776,23 @@ func newBatchFill(B, N, A, O int) *batchFill {
 // normaliser with their returns (as MAPPO does per minibatch) and writes the
 // normalised targets. orders holds each rollout step's decoding order
 // (sample s was taken at step s/envs).
-func (f *batchFill) fill(tg *trainGraph, b *marl.Buffer, idx []int, adv []float32, vn *marl.ValueNorm, orders []int32, envs int) {
+func (f *batchFill) fill(tg *trainGraph, b *marl.Buffer, idx []int, adv []float32, vn *marl.ValueNorm, orders, forced []int32, envs int) {
 	N, A, O := f.N, f.A, f.O
 	clear(f.tok)
 	clear(f.oh)
+	for r, s := range idx { // action masks: the agents' counts, and forced actions
+		for i := 0; i < N; i++ {
+			m := f.mask[(r*N+i)*A : (r*N+i+1)*A]
+			copy(m, f.maskRow[i*A:(i+1)*A])
+			if a := forced[s*N+i]; a >= 0 {
+				for j := range m {
+					if j != int(a) {
+						m[j] = maskNeg
+					}
+				}
+			}
+		}
+	}
 	if cap(f.order) < len(idx)*N {
 		f.order = make([]int32, len(idx)*N)
 	}
@@ -768,6 +816,7 @@ func (f *batchFill) fill(tg *trainGraph, b *marl.Buffer, idx []int, adv []float3
 		f.targ[i] = float32(vn.Normalize(float64(r)))
 	}
 	tg.rank.SetOrder(f.order, N)
+	put(tg.mask, f.mask)
 	put(tg.obs, f.obs)
 	put(tg.tok, f.tok)
 	put(tg.onehot, f.oh)
