@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"fmt"
-	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -25,7 +24,7 @@ type Task struct {
 	Env     envs.Env // the multi-agent environment (nil when the task is a design space only)
 	Primary Primary  // how reports judge a run
 	// Threshold is the default value of Primary for evaluations-to-threshold
-	// (NaN: none).
+	// (NaN: none; 0 is a threshold like any other).
 	Threshold float64
 	// Design is set on design-space tasks: the counted space that every
 	// user charges (the environment's copies, a black-box search), the
@@ -170,9 +169,6 @@ func Build(cfg *Config, seed uint64) (*Task, marl.Algorithm, error) {
 	}
 	if task.Primary.X == "" {
 		task.Primary.X = "iteration"
-	}
-	if task.Threshold == 0 {
-		task.Threshold = math.NaN()
 	}
 	alg, err := ak.buildAlg(cfg.Algorithm.Table(cfg.Algorithm.Kind), task, run)
 	if err != nil {

@@ -27,7 +27,7 @@ import (
 	"github.com/commgraph/commgraph/envs/fsutil"
 )
 
-// ReportOptions controls a report.
+// ReportOptions controls a report; start from DefaultReportOptions.
 type ReportOptions struct {
 	// Metric is the metrics column to judge runs by; "" = each task's
 	// primary metric (eval_length for predator-prey, regret for DRAM ...).
@@ -35,32 +35,28 @@ type ReportOptions struct {
 	// Threshold overrides the evaluations-to-threshold target (NaN or nil =
 	// the value recorded in each run's summary).
 	Threshold *float64
-	// Resamples and Seed of the bootstrap (0 = DefaultResamples,
-	// DefaultBootstrapSeed); Confidence of the intervals (0 = 0.95).
+	// Resamples (>= 1) and Seed (any value) of the bootstrap; Confidence of
+	// the intervals, in (0, 1).
 	Resamples  int
 	Seed       uint64
 	Confidence float64
 }
 
-func (o ReportOptions) resamples() int {
-	if o.Resamples > 0 {
-		return o.Resamples
-	}
-	return DefaultResamples
+// DefaultReportOptions returns the defaults: each task's primary metric and
+// threshold, DefaultResamples resamples seeded with DefaultBootstrapSeed,
+// 95% intervals.
+func DefaultReportOptions() ReportOptions {
+	return ReportOptions{Resamples: DefaultResamples, Seed: DefaultBootstrapSeed, Confidence: 0.95}
 }
 
-func (o ReportOptions) seed() uint64 {
-	if o.Seed != 0 {
-		return o.Seed
+func (o ReportOptions) validate() error {
+	if o.Resamples < 1 {
+		return fmt.Errorf("report: resamples %d, want at least 1", o.Resamples)
 	}
-	return DefaultBootstrapSeed
-}
-
-func (o ReportOptions) conf() float64 {
-	if o.Confidence > 0 {
-		return o.Confidence
+	if !(o.Confidence > 0 && o.Confidence < 1) {
+		return fmt.Errorf("report: confidence %v, want a value in (0, 1)", o.Confidence)
 	}
-	return 0.95
+	return nil
 }
 
 // RunData is one finished run as read back from its directory.
@@ -225,6 +221,9 @@ func variantOrder(dir string, variants map[string]bool) []string {
 
 // BuildReport reads the runs under dir and aggregates them.
 func BuildReport(dir string, opt ReportOptions) (*Report, error) {
+	if err := opt.validate(); err != nil {
+		return nil, err
+	}
 	runs, unfinished, err := LoadRuns(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read runs: %w", err)
@@ -291,11 +290,11 @@ func BuildReport(dir string, opt ReportOptions) (*Report, error) {
 	}
 	for key, c := range rep.Cells {
 		c.IQM = IQM(c.Scores)
-		c.Lo, c.Hi = StratifiedBootstrapCI([][]float64{c.Scores}, IQM, opt.resamples(), opt.conf(), bootstrapRNG(opt.seed(), key[0]+"|"+key[1]+"|score"))
+		c.Lo, c.Hi = StratifiedBootstrapCI([][]float64{c.Scores}, IQM, opt.Resamples, opt.Confidence, bootstrapRNG(opt.Seed, key[0]+"|"+key[1]+"|score"))
 		c.ThrIQM, c.ThrLo, c.ThrHi = math.NaN(), math.NaN(), math.NaN()
 		if len(c.ToThr) > 0 {
 			c.ThrIQM = IQM(c.ToThr)
-			c.ThrLo, c.ThrHi = StratifiedBootstrapCI([][]float64{c.ToThr}, IQM, opt.resamples(), opt.conf(), bootstrapRNG(opt.seed(), key[0]+"|"+key[1]+"|threshold"))
+			c.ThrLo, c.ThrHi = StratifiedBootstrapCI([][]float64{c.ToThr}, IQM, opt.Resamples, opt.Confidence, bootstrapRNG(opt.Seed, key[0]+"|"+key[1]+"|threshold"))
 		}
 	}
 	if sameMetric(rep.Tasks) {
@@ -313,7 +312,7 @@ func BuildReport(dir string, opt ReportOptions) (*Report, error) {
 				continue // a variant missing on some task is not comparable
 			}
 			c.IQM = IQM(c.Scores)
-			c.Lo, c.Hi = StratifiedBootstrapCI(strata, IQM, opt.resamples(), opt.conf(), bootstrapRNG(opt.seed(), v+"|all|score"))
+			c.Lo, c.Hi = StratifiedBootstrapCI(strata, IQM, opt.Resamples, opt.Confidence, bootstrapRNG(opt.Seed, v+"|all|score"))
 			rep.Aggregate[v] = c
 		}
 	}
@@ -351,7 +350,7 @@ func (r *Report) TableRows() ([]string, [][]string) {
 		if t.HigherIsBetter {
 			dir = "higher is better"
 		}
-		header = append(header, fmt.Sprintf("%s: %s IQM [%.0f%% CI] (%s)", t.Name, t.Metric, 100*r.Options.conf(), dir))
+		header = append(header, fmt.Sprintf("%s: %s IQM [%.0f%% CI] (%s)", t.Name, t.Metric, 100*r.Options.Confidence, dir))
 		if !math.IsNaN(t.Threshold) {
 			op := "<="
 			if t.HigherIsBetter {
@@ -361,7 +360,7 @@ func (r *Report) TableRows() ([]string, [][]string) {
 		}
 	}
 	if r.Aggregate != nil {
-		header = append(header, fmt.Sprintf("all tasks: %s IQM [%.0f%% CI, stratified by task]", r.Tasks[0].Metric, 100*r.Options.conf()))
+		header = append(header, fmt.Sprintf("all tasks: %s IQM [%.0f%% CI, stratified by task]", r.Tasks[0].Metric, 100*r.Options.Confidence))
 	}
 	var rows [][]string
 	for _, v := range r.Variants {
@@ -425,7 +424,7 @@ func (r *Report) WriteTable(w io.Writer, format string) error {
 		return fmt.Errorf("table: %w", err)
 	}
 	_, err := fmt.Fprintf(w, "\nIQM = interquartile mean over seeds; CI = %.0f%% percentile interval of a stratified bootstrap (%d resamples, seed %d; Agarwal et al. 2021).\n",
-		100*r.Options.conf(), r.Options.resamples(), r.Options.seed())
+		100*r.Options.Confidence, r.Options.Resamples, r.Options.Seed)
 	return err
 }
 
@@ -538,7 +537,7 @@ func (r *Report) JSON() ([]byte, error) {
 		tasks[i] = map[string]any{"name": t.Name, "env": t.Env, "metric": t.Metric, "higher_is_better": t.HigherIsBetter, "x": t.X, "threshold": Num(t.Threshold)}
 	}
 	return json.MarshalIndent(map[string]any{
-		"resamples": r.Options.resamples(), "seed": r.Options.seed(), "confidence": r.Options.conf(),
+		"resamples": r.Options.Resamples, "seed": r.Options.Seed, "confidence": r.Options.Confidence,
 		"variants": r.Variants, "tasks": tasks, "cells": jc,
 	}, "", "  ")
 }
@@ -617,8 +616,8 @@ func (r *Report) curve(variant string, t TaskInfo) curve {
 		}
 		c.xs = append(c.xs, x)
 		c.mean = append(c.mean, Mean(vals))
-		lo, hi := StratifiedBootstrapCI([][]float64{vals}, Mean, min(r.Options.resamples(), 1000), r.Options.conf(),
-			bootstrapRNG(r.Options.seed(), fmt.Sprintf("%s|%s|curve|%g", variant, t.Name, x)))
+		lo, hi := StratifiedBootstrapCI([][]float64{vals}, Mean, min(r.Options.Resamples, 1000), r.Options.Confidence,
+			bootstrapRNG(r.Options.Seed, fmt.Sprintf("%s|%s|curve|%g", variant, t.Name, x)))
 		c.lo, c.hi = append(c.lo, lo), append(c.hi, hi)
 	}
 	return c
@@ -647,7 +646,7 @@ func (r *Report) PlotCurves(outDir string) ([]string, error) {
 	var files []string
 	for _, t := range r.Tasks {
 		p := plot.New()
-		p.Title.Text = fmt.Sprintf("%s: %s (mean over seeds, %.0f%% CI)", t.Name, t.Metric, 100*r.Options.conf())
+		p.Title.Text = fmt.Sprintf("%s: %s (mean over seeds, %.0f%% CI)", t.Name, t.Metric, 100*r.Options.Confidence)
 		p.X.Label.Text = t.X
 		p.Y.Label.Text = t.Metric
 		p.Legend.Top = !t.HigherIsBetter

@@ -79,7 +79,7 @@ func TestReportKnownNumbers(t *testing.T) {
 	for i, f := range []float64{12, 13, 14, 15, 16} {
 		writeSyntheticRun(t, root, "B", "easy", int64(i+1), f)
 	}
-	rep, err := experiments.BuildReport(root, experiments.ReportOptions{Seed: 3})
+	rep, err := experiments.BuildReport(root, reportOptions(func(o *experiments.ReportOptions) { o.Seed = 3 }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,14 +103,28 @@ func TestReportKnownNumbers(t *testing.T) {
 		t.Errorf("A evaluations-to-threshold IQM = %v, want %v (of 6000 6000 6000 7000)", a.ThrIQM, want)
 	}
 	// Reproducible with the seed, and the seed matters.
-	rep2, _ := experiments.BuildReport(root, experiments.ReportOptions{Seed: 3})
-	rep3, _ := experiments.BuildReport(root, experiments.ReportOptions{Seed: 4})
+	rep2, _ := experiments.BuildReport(root, reportOptions(func(o *experiments.ReportOptions) { o.Seed = 3 }))
+	rep3, _ := experiments.BuildReport(root, reportOptions(func(o *experiments.ReportOptions) { o.Seed = 4 }))
 	a2, a3 := rep2.Cells[[2]string{"A", "easy"}], rep3.Cells[[2]string{"A", "easy"}]
 	if a2.Lo != a.Lo || a2.Hi != a.Hi {
 		t.Error("report bootstrap not reproducible with its seed")
 	}
 	if a3.Lo == a.Lo && a3.Hi == a.Hi && a3.ThrLo == a.ThrLo {
 		t.Log("note: seeds 3 and 4 gave identical intervals")
+	}
+	// Seed 0 is a seed like any other (not "the default"), and bad options
+	// are errors.
+	rep0, err := experiments.BuildReport(root, reportOptions(func(o *experiments.ReportOptions) { o.Seed = 0 }))
+	if err != nil || rep0.Options.Seed != 0 {
+		t.Fatalf("seed 0: %v, options %+v", err, rep0.Options)
+	}
+	for _, bad := range []func(o *experiments.ReportOptions){
+		func(o *experiments.ReportOptions) { o.Resamples = 0 },
+		func(o *experiments.ReportOptions) { o.Confidence = 1 },
+	} {
+		if _, err := experiments.BuildReport(root, reportOptions(bad)); err == nil {
+			t.Error("bad report options accepted")
+		}
 	}
 	// Tables.
 	var md strings.Builder
@@ -132,7 +146,7 @@ func TestReportKnownNumbers(t *testing.T) {
 		writeSyntheticRun(t, root, "A", "hard", int64(i+1), f)
 		writeSyntheticRun(t, root, "B", "hard", int64(i+1), f)
 	}
-	repAll, err := experiments.BuildReport(root, experiments.ReportOptions{})
+	repAll, err := experiments.BuildReport(root, experiments.DefaultReportOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +154,7 @@ func TestReportKnownNumbers(t *testing.T) {
 		t.Errorf("aggregate A = %+v, want IQM 5.5 inside its CI", agg)
 	}
 	// A metric other than the primary one.
-	repLoss, err := experiments.BuildReport(root, experiments.ReportOptions{Metric: "loss"})
+	repLoss, err := experiments.BuildReport(root, reportOptions(func(o *experiments.ReportOptions) { o.Metric = "loss" }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,4 +182,10 @@ func TestReportKnownNumbers(t *testing.T) {
 	if err != nil || format != "png" || img.Bounds().Dx() < 400 {
 		t.Errorf("curve PNG: %v %s %v", err, format, img)
 	}
+}
+
+func reportOptions(set func(o *experiments.ReportOptions)) experiments.ReportOptions {
+	o := experiments.DefaultReportOptions()
+	set(&o)
+	return o
 }

@@ -78,8 +78,9 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 	iter := fset.Int("iter", 0, "the iteration to compare (default: the newest snapshot)")
 	asJSON := fset.Bool("json", false, "print the result as JSON")
 	pngOut := fset.String("png", "", "also write the learned graph and the truth side by side as a heatmap PNG to this file")
+	all := fset.Bool("all", false, "compare every logged snapshot (one row per iteration: how recovery evolved over training)")
 	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph graph compare RUN_DIR|SNAPSHOT.json|CHECKPOINT.ckpt --truth planted|sweep:FILE|FILE [--metric M] [--top T | --min-share S] [--iter K] [--json] [--png FILE]")
+		fmt.Fprintln(stderr, "usage: commgraph graph compare RUN_DIR|SNAPSHOT.json|CHECKPOINT.ckpt --truth planted|sweep:FILE|FILE [--metric M] [--top T | --min-share S] [--iter K | --all] [--json] [--png FILE]")
 		fmt.Fprintln(stderr, "example: commgraph graph compare runs/recover_planted10/seed-1 --truth planted")
 		fset.PrintDefaults()
 	}
@@ -107,13 +108,17 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--top %d: want a positive number of pairs", *top)
 	case !(*minShare > 0 && *minShare <= 1):
 		return usageErrorf("--min-share %v: want a share in (0, 1]", *minShare)
+	case *all && set["iter"]:
+		return usageErrorf("--all and --iter exclude each other")
+	case *all && *pngOut != "":
+		return usageErrorf("--png draws one snapshot: use --iter K instead of --all")
 	}
 
-	runDir, snaps, err := experiments.GraphSource(arg, *iter, false)
+	runDir, snaps, err := experiments.GraphSource(arg, *iter, *all)
 	if err != nil {
 		return err
 	}
-	s := snaps[0]
+	s := snaps[len(snaps)-1]
 	var tr *truth
 	switch kind {
 	case "planted":
@@ -141,6 +146,9 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 	}
 	if note != "" {
 		notes = append(notes, note)
+	}
+	if *all {
+		return compareAll(stdout, arg, tr, weights, snaps, notes, *asJSON)
 	}
 	c, err := s.Compare(weights)
 	if err != nil {
@@ -492,6 +500,67 @@ AUROC: the chance that a true item scores above a false one (ties half)
 hit rate: per receiver with a true partner, chosen partners / min(k, partners)
 `)
 	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	return nil
+}
+
+// compareAll prints one comparison per logged snapshot.
+func compareAll(w io.Writer, source string, tr *truth, weights [][]float64, snaps []*comm.Snapshot, notes []string, asJSON bool) error {
+	type row struct {
+		Iteration  int              `json:"iteration"`
+		Comparison *comm.Comparison `json:"comparison"`
+	}
+	var rows []row
+	for _, s := range snaps {
+		if s.N() != len(weights) {
+			return fmt.Errorf("iteration %d: the graph has %d agents, the truth %d", s.Iteration, s.N(), len(weights))
+		}
+		c, err := s.Compare(weights)
+		if err != nil {
+			return fmt.Errorf("iteration %d: %w", s.Iteration, err)
+		}
+		rows = append(rows, row{s.Iteration, c})
+	}
+	last := snaps[len(snaps)-1]
+	if asJSON {
+		var res struct {
+			Graph struct {
+				Source  string       `json:"source"`
+				Variant comm.Variant `json:"variant"`
+				Agents  []string     `json:"agents"`
+			} `json:"graph"`
+			Truth      *truth   `json:"truth"`
+			Iterations []row    `json:"iterations"`
+			Notes      []string `json:"notes,omitempty"`
+		}
+		res.Graph.Source, res.Graph.Variant, res.Graph.Agents = source, last.Variant, last.Agents
+		res.Truth, res.Iterations, res.Notes = tr, rows, notes
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(append(b, '\n'))
+		return err
+	}
+	fmt.Fprintf(w, "graph: %s, %d snapshots (%s, N = %d, k = %d)\n", source, len(snaps), last.Variant, last.N(), last.K)
+	fmt.Fprintf(w, "truth: %s %s: %s (%d pairs)\n", tr.Kind, tr.Source, tr.Rule, len(tr.Pairs))
+	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+	t.Header("iteration", "undecided rows", "precision@|E| dir", "precision@|E| sym", "recall dir", "AUROC dir", "AUROC sym", "hit rate dir")
+	f := func(x float64) string { return fmt.Sprintf("%.3f", x) }
+	for _, r := range rows {
+		c := r.Comparison
+		if err := t.Append(fmt.Sprint(r.Iteration), fmt.Sprintf("%d of %d", c.UndecidedRows, c.N),
+			f(c.Directed.PrecisionAtE), f(c.Symmetrised.PrecisionAtE), f(c.Directed.Recall),
+			f(c.Directed.AUROC), f(c.Symmetrised.AUROC), f(c.Directed.HitRate)); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "dir = directed (ordered pairs), sym = symmetrised (unordered pairs); see the single-snapshot output for definitions")
+	for _, n := range notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil

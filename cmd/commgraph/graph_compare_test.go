@@ -316,3 +316,43 @@ func TestGraphComparePNG(t *testing.T) {
 		t.Error("PNG written on error")
 	}
 }
+
+// TestGraphCompareAll: --all prints one row per logged snapshot, oldest
+// first, and excludes --iter and --png.
+func TestGraphCompareAll(t *testing.T) {
+	experimentstest.Register()
+	run := compareRun(t, syntheticRunTOML, compareSnapshot(wrongLogits))
+	newer := compareSnapshot(perfectLogits)
+	newer.Iteration = 9
+	if err := comm.WriteJSON(filepath.Join(run, "graphs", "iter-000009.json"), newer); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := dispatch([]string{"graph", "compare", run, "--truth", "planted", "--all", "--json"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var r struct {
+		Iterations []struct {
+			Iteration  int              `json:"iteration"`
+			Comparison *comm.Comparison `json:"comparison"`
+		} `json:"iterations"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Iterations) != 2 || r.Iterations[0].Iteration != 5 || r.Iterations[0].Comparison.Directed.AUROC != 0 ||
+		r.Iterations[1].Iteration != 9 || r.Iterations[1].Comparison.Directed.AUROC != 1 {
+		t.Errorf("--all: %s", out.String())
+	}
+	out.Reset()
+	if code := dispatch([]string{"graph", "compare", run, "--truth", "planted", "--all"}, &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), "precision@|E| dir") || strings.Count(out.String(), "4 of 4")+strings.Count(out.String(), "0 of 4") != 2 {
+		t.Errorf("--all table: %d\n%s", code, out.String())
+	}
+	for _, args := range [][]string{{"--all", "--iter", "5"}, {"--all", "--png", filepath.Join(t.TempDir(), "x.png")}} {
+		errb.Reset()
+		if code := dispatch(append([]string{"graph", "compare", run, "--truth", "planted"}, args...), &out, &errb); code != 2 {
+			t.Errorf("%v: exit %d (%s)", args, code, errb.String())
+		}
+	}
+}

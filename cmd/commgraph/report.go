@@ -40,7 +40,8 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--resamples %d: want at least 1", *resamples)
 	}
 	dir := arg
-	opt := experiments.ReportOptions{Metric: *metric, Resamples: *resamples, Seed: *seed}
+	opt := experiments.DefaultReportOptions()
+	opt.Metric, opt.Resamples, opt.Seed = *metric, *resamples, *seed
 	if !math.IsNaN(*threshold) {
 		opt.Threshold = threshold
 	}
