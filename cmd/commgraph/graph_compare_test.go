@@ -185,6 +185,17 @@ func TestGraphCompare(t *testing.T) {
 					t.Errorf("directed truth: %+v %+v", d, s)
 				}
 			}},
+		// --group: k0 and k1 hear each other (2 of 2; chance 1/3); by index too.
+		{name: "group", snap: good, args: []string{"--truth", adj, "--group", "k0,1", "--json"},
+			check: func(t *testing.T, r compareResult) {
+				if g := r.Group; g == nil || g.InGroup != 2 || g.Chosen != 2 || g.Fraction != 1 || g.Chance != 1.0/3 || g.Agents[1] != "k1" {
+					t.Errorf("group %+v", g)
+				}
+			}},
+		{name: "group table", snap: bad, args: []string{"--truth", adj, "--group", "k0,k1,k2"},
+			want: []string{"group k0, k1, k2: 2 of the 3 senders they chose are in the group (66.7%; chance 66.7%)"}},
+		{name: "group unknown agent", snap: good, args: []string{"--truth", adj, "--group", "k0,x"}, code: 2, want: []string{`"x" is not an agent`}},
+		{name: "group repeated", snap: good, args: []string{"--truth", adj, "--group", "k0,0"}, code: 2, want: []string{"repeated"}},
 		// Errors.
 		{name: "no truth", snap: good, args: nil, code: 2, want: []string{"--truth is required"}},
 		{name: "unknown kind", snap: good, args: []string{"--truth", "anova:x.sweep"}, code: 2, want: []string{`unknown truth kind "anova"`}},
