@@ -1,5 +1,7 @@
 package envs
 
+import "math"
+
 // Knob is one named design parameter with a finite, ordered list of values.
 type Knob struct {
 	Name   string
@@ -23,7 +25,11 @@ type DesignSpace interface {
 func Size(ds DesignSpace) int {
 	n := 1
 	for _, k := range ds.Knobs() {
-		n *= len(k.Values)
+		v := len(k.Values)
+		if v > 0 && n > math.MaxInt/v {
+			return math.MaxInt // saturates: more designs than an int counts
+		}
+		n *= v
 	}
 	return n
 }

@@ -30,6 +30,9 @@ func buildDRAM(c dram.EnvConfig, run RunInfo) (*DesignProblem, error) {
 	}
 	p := &DesignProblem{Label: "dram-" + space.Trace().Name + "-" + c.Objective, Space: space, Objective: obj,
 		Env: envs.SpaceEnvConfig{EpisodeLength: c.EpisodeLen}}
+	if c.Form == "revision" {
+		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned}
+	}
 	if c.OptimumFile != "" || c.ShippedOptimum() {
 		p.Optimum, err = dramOptimum(c, space.Trace().Name)
 		if err != nil && c.OptimumFile != "" {

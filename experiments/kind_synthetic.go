@@ -1,6 +1,8 @@
 package experiments
 
 import (
+	"math"
+
 	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/envs/synthetic"
 )
@@ -33,10 +35,26 @@ func buildSynthetic(c synthetic.EnvConfig, run RunInfo) (*DesignProblem, error) 
 		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned,
 			ObsMetrics: []string{synthetic.MetricExpY}, Oracle: space.Oracle}
 	}
-	if envs.Size(space) <= maxEnumerate {
+	if best, y, err := space.BestGiven(free(len(space.Knobs()))); err == nil {
+		// The exact optimum by variable elimination over the planted pairs
+		// (any size; the objective minimises exp(y), i.e. y).
+		p.Optimum = &envs.Optimum{Value: math.Exp(y), Knobs: map[string]string{}, Metrics: map[string]float64{synthetic.MetricY: y, synthetic.MetricExpY: math.Exp(y)}}
+		for i, k := range space.Knobs() {
+			p.Optimum.Knobs[k.Name] = k.Values[best[i]]
+		}
+	} else if envs.Size(space) <= maxEnumerate {
 		if p.Optimum, err = envs.FindOptimum(space, obj); err != nil {
 			return nil, err
 		}
 	}
 	return p, nil
+}
+
+// free returns n entries of -1 (no knob pinned).
+func free(n int) []int {
+	p := make([]int, n)
+	for i := range p {
+		p[i] = -1
+	}
+	return p
 }

@@ -95,7 +95,9 @@ type EnvConfig struct {
 	TargetTimeNS  float64 `toml:"target_time_ns" unit:"ns" range:"(0, inf)" doc:"ArchGym makespan target T (objectives archgym_latency, archgym_both)"`
 	TimeLimitNS   float64 `toml:"time_limit_ns" unit:"ns" range:"[0, inf)" doc:"makespan constraint of constrained_power (required there, > 0)"`
 	ArchGymCompat bool    `toml:"archgym_latency_compat" range:"true|false" doc:"reproduce the ArchGym parser's ps-read-as-ns quirk (for comparison with published runs only)"`
-	EpisodeLen    int     `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode; 1 = the bandit form"`
+	Form          string  `toml:"form" range:"bandit|revision" doc:"bandit = episodes revise the design from the all-first-values start (ArchGym's, the published form); revision = episodes start from a random design with some knobs pinned (envs.RevisionEnv; rewards measured from the start design)"`
+	EpisodeLen    int     `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode; 1 with form = bandit is the published bandit form"`
+	Pinned        float64 `toml:"pinned" unit:"fraction of knobs" range:"[0, 1)" doc:"form = revision: fraction of the knobs pinned at their start value in each episode"`
 	OptimumFile   string  `toml:"optimum_file" path:"file" range:"a path or empty" doc:"JSON of the exhaustive optimum used for regret; empty = the shipped one for this trace and objective"`
 }
 
@@ -103,7 +105,7 @@ type EnvConfig struct {
 // minimum latency, ArchGym's targets (1 W, 100 us), the bandit form.
 func DefaultEnvConfig() EnvConfig {
 	return EnvConfig{Trace: "stream", Objective: "latency", TargetPowerMW: ArchGymPowerTargetMW,
-		TargetTimeNS: ArchGymTimeTargetNs, EpisodeLen: 1}
+		TargetTimeNS: ArchGymTimeTargetNs, Form: "bandit", EpisodeLen: 1, Pinned: 0.5}
 }
 
 // Validate reports every field out of range, each error starting with its
@@ -113,6 +115,12 @@ func (c EnvConfig) Validate() error {
 	bad := func(key string, v any, want string) { errs = append(errs, fmt.Errorf("%s = %v: %s", key, v, want)) }
 	if c.Trace == "" {
 		bad("trace", `""`, "name a trace or an .stl file")
+	}
+	if c.Form != "bandit" && c.Form != "revision" {
+		bad("form", fmt.Sprintf("%q", c.Form), `must be "bandit" or "revision"`)
+	}
+	if !(c.Pinned >= 0 && c.Pinned < 1) {
+		bad("pinned", c.Pinned, "must be in [0, 1)")
 	}
 	if !slices.Contains(ObjectiveNames(), c.Objective) {
 		bad("objective", c.Objective, fmt.Sprintf("want one of %v", ObjectiveNames()))
