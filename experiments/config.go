@@ -15,7 +15,7 @@ package experiments
 // The same tags document the tables of the registered kinds, whose types
 // live in the packages that own them. Defaults come from DefaultConfig and
 // from each kind's registered defaults. docs/configuration.md is generated
-// from the tags and the defaults (see SchemaMarkdown), and a test checks that
+// from the tags and the defaults (see schemaMarkdownOf), and a test checks that
 // the committed page lists every key with its current default.
 type Config struct {
 	Name    string  `toml:"name" range:"non-empty; letters, digits, - _ . /" doc:"run name; the output goes to out_dir/name/seed-N/"`
