@@ -356,3 +356,38 @@ func (s *Snapshot) Compare(truth [][]float64) (*Comparison, error) {
 	c.UndecidedRows = s.withMargins().UndecidedRows
 	return c, nil
 }
+
+// GroupSenders measures how much a group of receivers listens within the
+// group: of the senders chosen (adjacency, off-diagonal) by the receivers in
+// group, inGroup are themselves in the group, out of chosen. Chance is the
+// fraction a receiver choosing uniformly among the other N-1 agents would
+// reach: (|group|-1)/(N-1). Used for the DRAM question "do the interacting
+// knobs listen to each other?". Indices must be distinct and in [0, N).
+func GroupSenders(adjacency [][]int, group []int) (inGroup, chosen int, chance float64, err error) {
+	n := len(adjacency)
+	in := make([]bool, n)
+	for _, g := range group {
+		if g < 0 || g >= n || in[g] {
+			return 0, 0, 0, fmt.Errorf("comm: group: index %d out of range [0, %d) or repeated", g, n)
+		}
+		in[g] = true
+	}
+	if len(group) < 2 || n < 2 {
+		return 0, 0, 0, fmt.Errorf("comm: group: want at least 2 of at least 2 agents, have %d of %d", len(group), n)
+	}
+	for _, i := range group {
+		if len(adjacency[i]) != n {
+			return 0, 0, 0, fmt.Errorf("comm: group: adjacency row %d has %d entries, want %d", i, len(adjacency[i]), n)
+		}
+		for j, v := range adjacency[i] {
+			if j == i || v == 0 {
+				continue
+			}
+			chosen++
+			if in[j] {
+				inGroup++
+			}
+		}
+	}
+	return inGroup, chosen, float64(len(group)-1) / float64(n-1), nil
+}

@@ -222,3 +222,22 @@ func TestSnapshotCompare(t *testing.T) {
 		t.Errorf("mismatch: %v", err)
 	}
 }
+
+func TestGroupSenders(t *testing.T) {
+	adj := [][]int{ // 5 agents; group {0, 1, 2}
+		{1, 1, 0, 1, 0}, // 0 hears 1 (in), 3 (out)
+		{1, 1, 1, 0, 0}, // 1 hears 0, 2 (both in)
+		{0, 0, 1, 0, 1}, // 2 hears 4 (out)
+		{1, 1, 1, 1, 1}, // not in the group: ignored
+		{0, 0, 0, 0, 1},
+	}
+	in, chosen, chance, err := GroupSenders(adj, []int{0, 1, 2})
+	if err != nil || in != 3 || chosen != 5 || chance != 0.5 {
+		t.Errorf("GroupSenders = %d, %d, %v, %v; want 3, 5, 0.5", in, chosen, chance, err)
+	}
+	for _, g := range [][]int{{0, 0}, {0, 5}, {1}} {
+		if _, _, _, err := GroupSenders(adj, g); err == nil {
+			t.Errorf("group %v accepted", g)
+		}
+	}
+}

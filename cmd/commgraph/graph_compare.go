@@ -65,7 +65,52 @@ type compareResult struct {
 	} `json:"graph"`
 	Truth      *truth           `json:"truth"`
 	Comparison *comm.Comparison `json:"comparison"`
+	Group      *groupResult     `json:"group,omitempty"`
 	Notes      []string         `json:"notes,omitempty"`
+}
+
+// groupResult: of the senders chosen by a group of receivers, how many are
+// in the group (comm.GroupSenders).
+type groupResult struct {
+	Agents   []string `json:"agents"`
+	InGroup  int      `json:"in_group"`
+	Chosen   int      `json:"chosen"`
+	Fraction float64  `json:"fraction"`
+	Chance   float64  `json:"chance"`
+}
+
+// parseGroup resolves comma-separated agent names (or indices) to indices.
+func parseGroup(v string, agents []string) ([]int, error) {
+	var idx []int
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		i := slices.Index(agents, f)
+		if i < 0 {
+			if _, err := fmt.Sscan(f, &i); err != nil || i < 0 || i >= len(agents) || fmt.Sprint(i) != f {
+				return nil, usageErrorf("--group: %q is not an agent (have %s)", f, strings.Join(agents, ", "))
+			}
+		}
+		idx = append(idx, i)
+	}
+	return idx, nil
+}
+
+func groupOf(s *comm.Snapshot, group []int) (*groupResult, error) {
+	if group == nil {
+		return nil, nil
+	}
+	in, chosen, chance, err := comm.GroupSenders(s.Adjacency, group)
+	if err != nil {
+		return nil, usageErrorf("--group: %v", err)
+	}
+	g := &groupResult{InGroup: in, Chosen: chosen, Chance: chance}
+	if chosen > 0 {
+		g.Fraction = float64(in) / float64(chosen)
+	}
+	for _, i := range group {
+		g.Agents = append(g.Agents, s.Agents[i])
+	}
+	return g, nil
 }
 
 func runGraphCompare(args []string, stdout, stderr io.Writer) error {
@@ -78,8 +123,10 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 	iter := fset.Int("iter", 0, "the iteration to compare (default: the newest snapshot)")
 	asJSON := fset.Bool("json", false, "print the result as JSON")
 	pngOut := fset.String("png", "", "also write the learned graph and the truth side by side as a heatmap PNG to this file")
+	all := fset.Bool("all", false, "compare every logged snapshot (one row per iteration: how recovery evolved over training)")
+	groupArg := fset.String("group", "", "comma-separated agents (names or indices): also report how many of the senders they chose are in the group (e.g. the interacting DRAM knobs)")
 	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph graph compare RUN_DIR|SNAPSHOT.json|CHECKPOINT.ckpt --truth planted|sweep:FILE|FILE [--metric M] [--top T | --min-share S] [--iter K] [--json] [--png FILE]")
+		fmt.Fprintln(stderr, "usage: commgraph graph compare RUN_DIR|SNAPSHOT.json|CHECKPOINT.ckpt --truth planted|sweep:FILE|FILE [--metric M] [--top T | --min-share S] [--iter K | --all] [--group A,B,...] [--json] [--png FILE]")
 		fmt.Fprintln(stderr, "example: commgraph graph compare runs/recover_planted10/seed-1 --truth planted")
 		fset.PrintDefaults()
 	}
@@ -107,13 +154,23 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--top %d: want a positive number of pairs", *top)
 	case !(*minShare > 0 && *minShare <= 1):
 		return usageErrorf("--min-share %v: want a share in (0, 1]", *minShare)
+	case *all && set["iter"]:
+		return usageErrorf("--all and --iter exclude each other")
+	case *all && *pngOut != "":
+		return usageErrorf("--png draws one snapshot: use --iter K instead of --all")
 	}
 
-	runDir, snaps, err := experiments.GraphSource(arg, *iter, false)
+	runDir, snaps, err := experiments.GraphSource(arg, *iter, *all)
 	if err != nil {
 		return err
 	}
-	s := snaps[0]
+	s := snaps[len(snaps)-1]
+	var group []int
+	if *groupArg != "" {
+		if group, err = parseGroup(*groupArg, s.Agents); err != nil {
+			return err
+		}
+	}
 	var tr *truth
 	switch kind {
 	case "planted":
@@ -142,6 +199,9 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 	if note != "" {
 		notes = append(notes, note)
 	}
+	if *all {
+		return compareAll(stdout, arg, tr, weights, snaps, group, notes, *asJSON)
+	}
 	c, err := s.Compare(weights)
 	if err != nil {
 		return err
@@ -152,6 +212,9 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 	var res compareResult
 	res.Graph.Source, res.Graph.Iteration, res.Graph.Variant, res.Graph.Agents = arg, s.Iteration, s.Variant, s.Agents
 	res.Truth, res.Comparison, res.Notes = tr, c, notes
+	if res.Group, err = groupOf(s, group); err != nil {
+		return err
+	}
 	if *pngOut != "" {
 		opt := comm.ExportOptions{}
 		if n := s.N(); n > 6 {
@@ -491,7 +554,89 @@ recall, precision: of the exported graph (each receiver's top-k senders)
 AUROC: the chance that a true item scores above a false one (ties half)
 hit rate: per receiver with a true partner, chosen partners / min(k, partners)
 `)
+	if g := r.Group; g != nil {
+		fmt.Fprintf(w, "group %s: %d of the %d senders they chose are in the group (%.1f%%; chance %.1f%%)\n",
+			strings.Join(g.Agents, ", "), g.InGroup, g.Chosen, 100*g.Fraction, 100*g.Chance)
+	}
 	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	return nil
+}
+
+// compareAll prints one comparison per logged snapshot.
+func compareAll(w io.Writer, source string, tr *truth, weights [][]float64, snaps []*comm.Snapshot, group []int, notes []string, asJSON bool) error {
+	type row struct {
+		Iteration  int              `json:"iteration"`
+		Comparison *comm.Comparison `json:"comparison"`
+		Group      *groupResult     `json:"group,omitempty"`
+	}
+	var rows []row
+	for _, s := range snaps {
+		if s.N() != len(weights) {
+			return fmt.Errorf("iteration %d: the graph has %d agents, the truth %d", s.Iteration, s.N(), len(weights))
+		}
+		c, err := s.Compare(weights)
+		if err != nil {
+			return fmt.Errorf("iteration %d: %w", s.Iteration, err)
+		}
+		g, err := groupOf(s, group)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, row{s.Iteration, c, g})
+	}
+	last := snaps[len(snaps)-1]
+	if asJSON {
+		var res struct {
+			Graph struct {
+				Source  string       `json:"source"`
+				Variant comm.Variant `json:"variant"`
+				Agents  []string     `json:"agents"`
+			} `json:"graph"`
+			Truth      *truth   `json:"truth"`
+			Iterations []row    `json:"iterations"`
+			Notes      []string `json:"notes,omitempty"`
+		}
+		res.Graph.Source, res.Graph.Variant, res.Graph.Agents = source, last.Variant, last.Agents
+		res.Truth, res.Iterations, res.Notes = tr, rows, notes
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(append(b, '\n'))
+		return err
+	}
+	fmt.Fprintf(w, "graph: %s, %d snapshots (%s, N = %d, k = %d)\n", source, len(snaps), last.Variant, last.N(), last.K)
+	fmt.Fprintf(w, "truth: %s %s: %s (%d pairs)\n", tr.Kind, tr.Source, tr.Rule, len(tr.Pairs))
+	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+	header := []string{"iteration", "undecided rows", "precision@|E| dir", "precision@|E| sym", "recall dir", "AUROC dir", "AUROC sym", "hit rate dir"}
+	if group != nil {
+		header = append(header, "group senders")
+	}
+	t.Header(header)
+	f := func(x float64) string { return fmt.Sprintf("%.3f", x) }
+	for _, r := range rows {
+		c := r.Comparison
+		cells := []string{fmt.Sprint(r.Iteration), fmt.Sprintf("%d of %d", c.UndecidedRows, c.N),
+			f(c.Directed.PrecisionAtE), f(c.Symmetrised.PrecisionAtE), f(c.Directed.Recall),
+			f(c.Directed.AUROC), f(c.Symmetrised.AUROC), f(c.Directed.HitRate)}
+		if r.Group != nil {
+			cells = append(cells, fmt.Sprintf("%d of %d", r.Group.InGroup, r.Group.Chosen))
+		}
+		if err := t.Append(cells); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "dir = directed (ordered pairs), sym = symmetrised (unordered pairs); see the single-snapshot output for definitions")
+	if group != nil {
+		g := rows[0].Group
+		fmt.Fprintf(w, "group senders: of the senders chosen by %s, those in the group (chance %.1f%%)\n", strings.Join(g.Agents, ", "), 100*g.Chance)
+	}
+	for _, n := range notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil

@@ -185,6 +185,17 @@ func TestGraphCompare(t *testing.T) {
 					t.Errorf("directed truth: %+v %+v", d, s)
 				}
 			}},
+		// --group: k0 and k1 hear each other (2 of 2; chance 1/3); by index too.
+		{name: "group", snap: good, args: []string{"--truth", adj, "--group", "k0,1", "--json"},
+			check: func(t *testing.T, r compareResult) {
+				if g := r.Group; g == nil || g.InGroup != 2 || g.Chosen != 2 || g.Fraction != 1 || g.Chance != 1.0/3 || g.Agents[1] != "k1" {
+					t.Errorf("group %+v", g)
+				}
+			}},
+		{name: "group table", snap: bad, args: []string{"--truth", adj, "--group", "k0,k1,k2"},
+			want: []string{"group k0, k1, k2: 2 of the 3 senders they chose are in the group (66.7%; chance 66.7%)"}},
+		{name: "group unknown agent", snap: good, args: []string{"--truth", adj, "--group", "k0,x"}, code: 2, want: []string{`"x" is not an agent`}},
+		{name: "group repeated", snap: good, args: []string{"--truth", adj, "--group", "k0,0"}, code: 2, want: []string{"repeated"}},
 		// Errors.
 		{name: "no truth", snap: good, args: nil, code: 2, want: []string{"--truth is required"}},
 		{name: "unknown kind", snap: good, args: []string{"--truth", "anova:x.sweep"}, code: 2, want: []string{`unknown truth kind "anova"`}},
@@ -314,5 +325,45 @@ func TestGraphComparePNG(t *testing.T) {
 	}
 	if _, err := os.Stat(bad); err == nil {
 		t.Error("PNG written on error")
+	}
+}
+
+// TestGraphCompareAll: --all prints one row per logged snapshot, oldest
+// first, and excludes --iter and --png.
+func TestGraphCompareAll(t *testing.T) {
+	experimentstest.Register()
+	run := compareRun(t, syntheticRunTOML, compareSnapshot(wrongLogits))
+	newer := compareSnapshot(perfectLogits)
+	newer.Iteration = 9
+	if err := comm.WriteJSON(filepath.Join(run, "graphs", "iter-000009.json"), newer); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := dispatch([]string{"graph", "compare", run, "--truth", "planted", "--all", "--json"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var r struct {
+		Iterations []struct {
+			Iteration  int              `json:"iteration"`
+			Comparison *comm.Comparison `json:"comparison"`
+		} `json:"iterations"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Iterations) != 2 || r.Iterations[0].Iteration != 5 || r.Iterations[0].Comparison.Directed.AUROC != 0 ||
+		r.Iterations[1].Iteration != 9 || r.Iterations[1].Comparison.Directed.AUROC != 1 {
+		t.Errorf("--all: %s", out.String())
+	}
+	out.Reset()
+	if code := dispatch([]string{"graph", "compare", run, "--truth", "planted", "--all"}, &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), "precision@|E| dir") || strings.Count(out.String(), "4 of 4")+strings.Count(out.String(), "0 of 4") != 2 {
+		t.Errorf("--all table: %d\n%s", code, out.String())
+	}
+	for _, args := range [][]string{{"--all", "--iter", "5"}, {"--all", "--png", filepath.Join(t.TempDir(), "x.png")}} {
+		errb.Reset()
+		if code := dispatch(append([]string{"graph", "compare", run, "--truth", "planted"}, args...), &out, &errb); code != 2 {
+			t.Errorf("%v: exit %d (%s)", args, code, errb.String())
+		}
 	}
 }

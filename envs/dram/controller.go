@@ -120,7 +120,6 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 	// A column command: request r leaves the scheduler buffer and its
 	// response is due at the end of the data burst. (Kept in issue, not a
 	// function of its own: it runs once per request, on the hot path.)
-	st.progressAt = T
 	b := &st.banks[bi]
 	q := &st.tr.req[r]
 	f := &st.front

@@ -96,6 +96,7 @@ func LoadMemSpec(path string) (*MemSpec, error) {
 // parseMemSpec decodes a DRAMSys memspec; file is used in error messages.
 // Only DDR3 devices are supported by the controller model.
 func parseMemSpec(data []byte, file string) (*MemSpec, error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
 	var j memspecJSON
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&j); err != nil {
@@ -255,6 +256,10 @@ func (m *MemSpec) check() error {
 	return nil
 }
 
+// utf8BOM is the byte order mark some editors put at the start of a file;
+// the JSON and trace readers ignore it there.
+var utf8BOM = []byte("\uFEFF")
+
 // jsonErr adds a line number to JSON syntax errors.
 func jsonErr(data []byte, err error) error {
 	var se *json.SyntaxError
@@ -311,6 +316,7 @@ func LoadAddressMapping(path string) (*AddressMapping, error) {
 
 // parseAddressMapping decodes a CONGEN address mapping.
 func parseAddressMapping(data []byte, file string) (*AddressMapping, error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
 	var j mappingJSON
 	if err := json.Unmarshal(data, &j); err != nil {
 		return nil, fmt.Errorf("address mapping %s: %w", file, jsonErr(data, err))

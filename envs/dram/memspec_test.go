@@ -63,6 +63,13 @@ func TestMemSpecRejectsImpossibleDevices(t *testing.T) {
 			t.Errorf("got %v, want it to contain %q", err, "memspec bad.json: "+c.want)
 		}
 	}
+	// A byte order mark at the start is ignored.
+	if m, err := parseMemSpec([]byte("\uFEFF"+good), "bom.json"); err != nil || m.Timing.REFI != 6240 {
+		t.Errorf("memspec with a BOM: %v", err)
+	}
+	if _, err := parseAddressMapping([]byte("\uFEFF"+`{"CONGEN": {"BANK_BIT": [13], "ROW_BIT": [16]}}`), "am.json"); err != nil {
+		t.Errorf("mapping with a BOM: %v", err)
+	}
 	// A memspec built in code is checked by Run.
 	spec := defaultMemSpec()
 	spec.Timing.REFI = 50

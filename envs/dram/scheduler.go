@@ -123,9 +123,6 @@ func (st *state) manageRequests(T int64) {
 		b.hits++
 	}
 	f.lastBank = int(q.bank)
-	if f.nRead+f.nWrite == 0 {
-		st.progressAt = T // the watchdog's clock starts
-	}
 	if q.write {
 		f.nWrite++
 	} else {

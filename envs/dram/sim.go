@@ -103,10 +103,9 @@ type state struct {
 	cfg policy       // the knob values of the run
 	tr  decodedTrace // the trace, decoded once and cached between runs
 
-	now        int64 // the cycle being simulated
-	ctrlNext   int64 // next cycle at which the controller itself has work
-	stallLimit int64 // watchdog: most cycles without a column command while requests wait
-	progressAt int64 // watchdog: the last column command, or when the buffer last filled from empty
+	now      int64    // the cycle being simulated
+	ctrlNext int64    // next cycle at which the controller itself has work
+	watchdog watchdog // turns a run that stops serving requests into an error
 
 	player   playerState   // trace player (arbiter.go)
 	arb      arbiterState  // arbiter between player and controller (arbiter.go)
@@ -214,16 +213,14 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	st.ref.reset(st.cfg.refresh, st.t.REFI)
 	st.energy.reset()
 
-	st.stallLimit, st.progressAt = st.t.stallLimit(), 0
+	st.watchdog = watchdog{limit: st.t.stallLimit(), at: st.t.stallLimit()}
 	st.ctrlNext = 0
 	// First request: sent at its timestamp.
 	st.scheduleNextArrival(0, true)
 }
 
 // run advances from event to event until the last response has reached
-// the player. A watchdog on simulated progress turns a stuck run into an
-// error: while requests wait in the scheduler buffer, a column command must
-// issue at least every stallLimit cycles.
+// the player.
 func (st *state) run() error {
 	st.now = min(st.player.arriveAt, st.front.incomingAt)
 	for {
@@ -231,24 +228,52 @@ func (st *state) run() error {
 		if st.player.received >= st.tr.n && st.now >= st.player.lastResp {
 			return nil
 		}
-		if st.now-st.progressAt > st.stallLimit && st.front.nRead+st.front.nWrite > 0 {
-			return fmt.Errorf("no progress: no column command in %d cycles (cycle %d) with %d requests buffered and %d of %d responses; "+
-				"the device timings (REFI %d, RFC %d) leave no time to serve them", st.now-st.progressAt, st.now,
-				st.front.nRead+st.front.nWrite, st.player.received, st.tr.n, st.t.REFI, st.t.RFC)
-		}
 		nx := st.nextEvent()
 		if st.player.received >= st.tr.n {
 			// Responses computed ahead (Simple arbiter): run on to the last one.
 			nx = min(nx, st.player.lastResp)
 		}
-		if nx >= inf {
-			return fmt.Errorf("deadlock at cycle %d (%d of %d responses)", st.now, st.player.received, st.tr.n)
+		if nx > st.watchdog.at { // rare: at most once per watchdog period, and on a deadlock
+			if nx >= inf {
+				return fmt.Errorf("deadlock at cycle %d (%d of %d responses)", st.now, st.player.received, st.tr.n)
+			}
+			if err := st.checkProgress(); err != nil {
+				return err
+			}
 		}
 		if nx <= st.now {
 			nx = st.now + 1
 		}
 		st.now = nx
 	}
+}
+
+// watchdog watches simulated progress. While requests wait in the
+// scheduler buffer, a request must be accepted or a column command issue
+// within every period of limit cycles; the buffer is finite, so a run that
+// only accepts requests soon stops doing so. It is checked only when the
+// simulation is about to pass `at`, which keeps it off the hot path.
+type watchdog struct {
+	limit   int64 // cycles; see timing.stallLimit
+	at      int64 // end of the current period
+	columns int64 // column commands at the start of the period
+	entered int64 // requests accepted at the start of the period
+}
+
+// checkProgress ends a watchdog period at st.now: an error if requests
+// waited through it without progress, else the start of the next period.
+func (st *state) checkProgress() error {
+	w := &st.watchdog
+	buffered := int64(st.front.nRead + st.front.nWrite)
+	columns := st.energy.nRd + st.energy.nWr
+	entered := columns + buffered // every accepted request is buffered or has had its column command
+	if buffered > 0 && columns == w.columns && entered == w.entered {
+		return fmt.Errorf("no progress: no request accepted and no column command in %d cycles (cycle %d) with %d requests buffered "+
+			"and %d of %d responses; the device timings (REFI %d, RFC %d) leave no time to serve them",
+			st.now-(w.at-w.limit), st.now, buffered, st.player.received, st.tr.n, st.t.REFI, st.t.RFC)
+	}
+	w.columns, w.entered, w.at = columns, entered, st.now+w.limit
+	return nil
 }
 
 // step processes everything that happens at cycle T. The controller's

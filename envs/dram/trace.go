@@ -144,7 +144,7 @@ func readTrace(r io.Reader, file string, relative, sorted bool) (*Trace, error) 
 		line++
 		b := sc.Bytes()
 		if line == 1 {
-			b = bytes.TrimPrefix(b, []byte("\uFEFF"))
+			b = bytes.TrimPrefix(b, utf8BOM)
 		}
 		req, ok, err := parseLine(b)
 		if err != nil {
