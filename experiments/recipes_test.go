@@ -16,7 +16,7 @@ import (
 // recipeBlock is one code block of a recipe page that names its file.
 type recipeBlock struct {
 	doc, lang, path, body string
-	line                 int
+	line                  int
 }
 
 // recipeBlocks returns the ```go and ```toml blocks of a Markdown page whose
