@@ -81,25 +81,49 @@ func (t *Tracker) Regret(v float64) float64 {
 	return (v - o) / math.Abs(o)
 }
 
+// Compare orders two evaluated designs the Tracker's way: negative when a
+// (configuration ca, metrics ma) is better than b. A feasible design beats an
+// infeasible one (the smaller violation wins), then the lower
+// Objective.Value, then the lexicographically smaller configuration; a NaN
+// value loses to every number.
+func (t *Tracker) Compare(ca []int, ma []float64, cb []int, mb []float64) int {
+	return compareDesigns(t.obj, ca, ma, cb, mb)
+}
+
+func compareDesigns(obj *Objective, ca []int, ma []float64, cb []int, mb []float64) int {
+	return cmp.Or(compareNaNLast(obj.Violation(ma), obj.Violation(mb)), compareNaNLast(obj.Value(ma), obj.Value(mb)), slices.Compare(ca, cb))
+}
+
+// compareNaNLast is cmp.Compare with NaN after every number (cmp.Compare
+// puts it first).
+func compareNaNLast(a, b float64) int {
+	an, bn := math.IsNaN(a), math.IsNaN(b)
+	switch {
+	case an && bn:
+		return 0
+	case an:
+		return 1
+	case bn:
+		return -1
+	}
+	return cmp.Compare(a, b)
+}
+
 // Best returns the best design evaluated so far; false before any.
 func (t *Tracker) Best() (Best, bool) {
 	recs := t.space.Records()
 	bi := -1
-	var bv, bviol float64
 	for i, r := range recs {
-		v, viol := t.obj.Value(r.Metrics), t.obj.Violation(r.Metrics)
-		if math.IsNaN(v) {
-			continue
-		}
-		if bi < 0 || cmp.Or(cmp.Compare(viol, bviol), cmp.Compare(v, bv), slices.Compare(r.Config, recs[bi].Config)) < 0 {
-			bi, bv, bviol = i, v, viol
+		if bi < 0 || t.Compare(r.Config, r.Metrics, recs[bi].Config, recs[bi].Metrics) < 0 {
+			bi = i
 		}
 	}
 	if bi < 0 {
 		return Best{}, false
 	}
 	r := recs[bi]
-	return Best{Config: r.Config, Metrics: r.Metrics, Value: bv, Reward: t.obj.Reward(r.Metrics), Violation: bviol, Regret: t.Regret(bv)}, true
+	v := t.obj.Value(r.Metrics)
+	return Best{Config: r.Config, Metrics: r.Metrics, Value: v, Reward: t.obj.Reward(r.Metrics), Violation: t.obj.Violation(r.Metrics), Regret: t.Regret(v)}, true
 }
 
 // Columns adds the design columns of a metrics row: unique_evals, and once
@@ -134,15 +158,14 @@ func FindOptimum(ds DesignSpace, obj *Objective) (*Optimum, error) {
 	names := ds.MetricNames()
 	cfg := make([]int, len(knobs))
 	out := make([]float64, len(names))
-	var best, bestM []float64
 	var bestC []int
+	var bestM []float64
 	for {
 		if err := ds.Evaluate(cfg, out); err != nil {
 			return nil, fmt.Errorf("optimum of %s: %w", ds.Name(), err)
 		}
-		v, viol := obj.Value(out), obj.Violation(out)
-		if !math.IsNaN(v) && (best == nil || cmp.Or(cmp.Compare(viol, best[1]), cmp.Compare(v, best[0])) < 0) {
-			best, bestC, bestM = []float64{v, viol}, slices.Clone(cfg), slices.Clone(out)
+		if bestC == nil || compareDesigns(obj, cfg, out, bestC, bestM) < 0 {
+			bestC, bestM = slices.Clone(cfg), slices.Clone(out)
 		}
 		i := len(cfg) - 1 // count, last knob fastest
 		for i >= 0 {
@@ -157,10 +180,11 @@ func FindOptimum(ds DesignSpace, obj *Objective) (*Optimum, error) {
 			break
 		}
 	}
-	if best == nil {
+	v := obj.Value(bestM)
+	if math.IsNaN(v) {
 		return nil, fmt.Errorf("optimum of %s: no design has a value", ds.Name())
 	}
-	o := &Optimum{Value: best[0], Knobs: map[string]string{}, Metrics: map[string]float64{}}
+	o := &Optimum{Value: v, Knobs: map[string]string{}, Metrics: map[string]float64{}}
 	for k, v := range bestC {
 		o.Knobs[knobs[k].Name] = knobs[k].Values[v]
 	}

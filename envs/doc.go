@@ -3,8 +3,10 @@
 // vectorised runner that steps K copies across goroutines (Vec), design
 // spaces (named knobs with finite value lists evaluated to physical
 // metrics), the unique-evaluation budget with its cache (Counted), the DSE
-// objectives (Objective, ObjectiveConfig), and the adapter that turns any
-// design space into a multi-agent environment with one agent per knob
+// objectives (Objective, ObjectiveConfig; generic kinds, with named presets
+// registered by the design spaces that define them), the one best-design and
+// regret tracker (Tracker, Optimum, FindOptimum), and the adapter that turns
+// any design space into a multi-agent environment with one agent per knob
 // (SpaceEnv).
 //
 // Conventions every Env follows (checked by envs/envtest):

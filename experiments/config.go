@@ -15,7 +15,7 @@ package experiments
 // The same tags document the tables of the registered kinds, whose types
 // live in the packages that own them. Defaults come from DefaultConfig and
 // from each kind's registered defaults. docs/configuration.md is generated
-// from the tags and the defaults (see SchemaMarkdown), and a test checks that
+// from the tags and the defaults (see schemaMarkdownOf), and a test checks that
 // the committed page lists every key with its current default.
 type Config struct {
 	Name    string  `toml:"name" range:"non-empty; letters, digits, - _ . /" doc:"run name; the output goes to out_dir/name/seed-N/"`
@@ -33,11 +33,11 @@ type Config struct {
 	Checkpoint CheckpointConfig `toml:"checkpoint"`
 }
 
-// EnvConfig selects the task. Each registered kind owns an [env.<kind>]
+// EnvConfig selects the task. Each registered kind owns an [env.KIND]
 // table whose type and defaults its package defines (see RegisterEnv);
 // Table and SetTable reach it from Go.
 type EnvConfig struct {
-	Kind   string `toml:"kind" range:"a registered kind (see the [env.<kind>] tables below)" doc:"the environment"`
+	Kind   string `toml:"kind" range:"a registered kind, each with its [env.KIND] table below" doc:"the environment"`
 	tables tables
 }
 
@@ -45,7 +45,7 @@ type EnvConfig struct {
 // kind owns an [algorithm.<kind>] table (e.g. [algorithm.commformer] is
 // commformer.Config with commformer.DefaultConfig's defaults).
 type AlgorithmConfig struct {
-	Kind    string `toml:"kind" range:"a registered kind (see the [algorithm.<kind>] tables below)" doc:"the algorithm: the CommFormer learner or a black-box design-space search"`
+	Kind    string `toml:"kind" range:"a registered kind, each with its [algorithm.KIND] table below" doc:"the algorithm: the CommFormer learner or a black-box design-space search"`
 	Threads int    `toml:"threads" unit:"goroutines" range:"[0, 1024]" doc:"goroutines stepping environments or evaluating designs; 0 = GOMAXPROCS (results do not depend on it)"`
 	tables  tables
 }

@@ -8,9 +8,9 @@ import (
 	"github.com/commgraph/commgraph/envs"
 )
 
-// DefaultRegretThreshold is the default evaluations-to-threshold target of
+// defaultRegretThreshold is the default evaluations-to-threshold target of
 // design-space tasks with a known optimum: a design within 1% of it.
-const DefaultRegretThreshold = 0.01
+const defaultRegretThreshold = 0.01
 
 // DesignProblem is a design space with what a run needs to search it: the
 // objective, the optional known optimum, and the form of the multi-agent
@@ -41,16 +41,16 @@ func RegisterDesignSpace[C any](name string, defaults C, build func(c C, run Run
 		if err != nil {
 			return nil, err
 		}
-		return NewDesignTask(p)
+		return newDesignTask(p)
 	})
 }
 
-// NewDesignTask builds the task of a design problem: the space behind a
+// newDesignTask builds the task of a design problem: the space behind a
 // Counted cache, the environment over it (which evaluates the start design
 // once), and the tracker. Its primary metric is regret when the optimum is
-// known (threshold DefaultRegretThreshold), otherwise the best objective
+// known (threshold defaultRegretThreshold), otherwise the best objective
 // value (no threshold), against unique evaluations.
-func NewDesignTask(p *DesignProblem) (*Task, error) {
+func newDesignTask(p *DesignProblem) (*Task, error) {
 	if p == nil || p.Space == nil || p.Objective == nil {
 		return nil, fmt.Errorf("design problem: nil space or objective")
 	}
@@ -93,7 +93,7 @@ func NewDesignTask(p *DesignProblem) (*Task, error) {
 		t.Primary = Primary{Name: "eval_final_gain", HigherIsBetter: true, X: "env_steps"}
 	case p.Optimum != nil:
 		t.Primary.Name = "regret"
-		t.Threshold = DefaultRegretThreshold
+		t.Threshold = defaultRegretThreshold
 	}
 	return t, nil
 }

@@ -45,18 +45,16 @@ func formatDefault(v reflect.Value) string {
 	return fmt.Sprint(v.Interface())
 }
 
-// SchemaMarkdown renders the run schema as the Markdown tables of
+// schemaMarkdownOf renders the run schema as the Markdown tables of
 // docs/configuration.md: one table per TOML table, one row per key with its
 // type, default, unit, allowed values and meaning.
-func SchemaMarkdown() string { return schemaMarkdownOf(schemaFields()) }
-
 func schemaMarkdownOf(fields []field) string {
 	def := DefaultConfig()
 	return schemaMarkdown(fields, reflect.ValueOf(&def).Elem(), "")
 }
 
-// SweepSchemaMarkdown renders the sweep-file schema the same way.
-func SweepSchemaMarkdown() string {
+// sweepSchemaMarkdown renders the sweep-file schema the same way.
+func sweepSchemaMarkdown() string {
 	def := defaultSweep()
 	return schemaMarkdown(sweepFields, reflect.ValueOf(&def).Elem(), "sweep: ")
 }
@@ -88,5 +86,5 @@ func schemaMarkdown(fields []field, dv reflect.Value, title string) string {
 	return b.String()
 }
 
-// SweepKeys returns every key path of the sweep schema.
-func SweepKeys() []string { return fieldPaths(sweepFields) }
+// sweepKeys returns every key path of the sweep schema.
+func sweepKeys() []string { return fieldPaths(sweepFields) }

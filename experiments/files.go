@@ -19,11 +19,11 @@ import (
 // all other columns follow in alphabetical order.
 var leadingColumns = []string{"iteration", "env_steps", "unique_evals", "sps", "wall_s"}
 
-// IsTimingColumn reports whether a metrics column depends on the wall clock
+// isTimingColumn reports whether a metrics column depends on the wall clock
 // (sps, wall_s and any *_seconds column): these are the only columns that
 // differ between two runs of the same config and seed, and log.timing =
 // false drops them.
-func IsTimingColumn(k string) bool {
+func isTimingColumn(k string) bool {
 	return k == "sps" || k == "wall_s" || strings.HasSuffix(k, "_seconds")
 }
 

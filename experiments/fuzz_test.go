@@ -43,7 +43,7 @@ func FuzzDecodeConfig(f *testing.F) {
 		if err := cfg.Validate(); err != nil {
 			t.Fatalf("decoded config does not validate: %v", err)
 		}
-		enc, err := EncodeConfig(cfg)
+		enc, err := encodeConfig(cfg)
 		if err != nil {
 			t.Fatalf("decoded config does not encode: %v", err)
 		}
@@ -51,7 +51,7 @@ func FuzzDecodeConfig(f *testing.F) {
 		if err != nil {
 			t.Fatalf("resolved config does not decode: %v\n%s", err, enc)
 		}
-		enc2, err := EncodeConfig(back)
+		enc2, err := encodeConfig(back)
 		if err != nil || string(enc2) != string(enc) {
 			t.Fatalf("round trip changed the config (%v):\n%s\n---\n%s", err, enc, enc2)
 		}

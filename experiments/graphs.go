@@ -12,26 +12,26 @@ import (
 	"github.com/commgraph/commgraph/marl"
 )
 
-// GraphSnapshotFile is one logged graph snapshot of a run.
-type GraphSnapshotFile struct {
+// graphSnapshotFile is one logged graph snapshot of a run.
+type graphSnapshotFile struct {
 	Iteration int
 	Path      string
 }
 
-// ListGraphSnapshots returns the snapshots in runDir/graphs, by iteration.
-func ListGraphSnapshots(runDir string) ([]GraphSnapshotFile, error) {
+// listGraphSnapshots returns the snapshots in runDir/graphs, by iteration.
+func listGraphSnapshots(runDir string) ([]graphSnapshotFile, error) {
 	matches, err := filepath.Glob(filepath.Join(runDir, "graphs", "iter-*.json"))
 	if err != nil {
 		return nil, err
 	}
-	var out []GraphSnapshotFile
+	var out []graphSnapshotFile
 	for _, m := range matches {
 		s := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(m), "iter-"), ".json")
 		if n, err := strconv.Atoi(s); err == nil {
-			out = append(out, GraphSnapshotFile{n, m})
+			out = append(out, graphSnapshotFile{n, m})
 		}
 	}
-	slices.SortFunc(out, func(a, b GraphSnapshotFile) int { return a.Iteration - b.Iteration })
+	slices.SortFunc(out, func(a, b graphSnapshotFile) int { return a.Iteration - b.Iteration })
 	return out, nil
 }
 
@@ -68,11 +68,11 @@ func GraphSource(path string, iter int, all bool) (runDir string, snaps []*comm.
 	default:
 		return "", nil, fmt.Errorf("%s: want a run directory, a graphs/iter-N.json snapshot or a checkpoints/iter-N.ckpt checkpoint", path)
 	}
-	files, err := ListGraphSnapshots(runDir)
+	files, err := listGraphSnapshots(runDir)
 	if err != nil {
 		return "", nil, err
 	}
-	var pick []GraphSnapshotFile
+	var pick []graphSnapshotFile
 	switch {
 	case all:
 		pick = files
@@ -91,7 +91,7 @@ func GraphSource(path string, iter int, all bool) (runDir string, snaps []*comm.
 				}
 				return "", nil, fmt.Errorf("%s: no graph snapshot or checkpoint of iteration %d (snapshots: %s)", runDir, iter, strings.Join(have, ", "))
 			}
-			s, err := SnapshotFromCheckpoint(ck)
+			s, err := snapshotFromCheckpoint(ck)
 			if err != nil {
 				return "", nil, err
 			}
@@ -113,9 +113,9 @@ func GraphSource(path string, iter int, all bool) (runDir string, snaps []*comm.
 	return runDir, snaps, nil
 }
 
-// SnapshotFromCheckpoint rebuilds a run's algorithm from its config.toml,
+// snapshotFromCheckpoint rebuilds a run's algorithm from its config.toml,
 // loads the checkpoint and takes a graph snapshot.
-func SnapshotFromCheckpoint(path string) (*comm.Snapshot, error) {
+func snapshotFromCheckpoint(path string) (*comm.Snapshot, error) {
 	runDir := filepath.Dir(filepath.Dir(path))
 	cfg, err := LoadConfig(filepath.Join(runDir, "config.toml"))
 	if err != nil {

@@ -116,11 +116,11 @@ func RegisterAlgorithm[C any](name string, defaults C, build func(c C, task *Tas
 	}}
 }
 
-// EnvKinds lists the registered environment kinds, sorted.
-func EnvKinds() []string { return sortedKeys(envReg) }
+// envKinds lists the registered environment kinds, sorted.
+func envKinds() []string { return sortedKeys(envReg) }
 
-// AlgorithmKinds lists the registered algorithm kinds, sorted.
-func AlgorithmKinds() []string { return sortedKeys(algReg) }
+// algorithmKinds lists the registered algorithm kinds, sorted.
+func algorithmKinds() []string { return sortedKeys(algReg) }
 
 func sortedKeys[V any](m map[string]V) []string {
 	regMu.RLock()
@@ -144,10 +144,10 @@ func lookupKind(reg map[string]kind, name string) (kind, bool) {
 // registered, naming the key otherwise.
 func checkKinds(cfg *Config) error {
 	if _, ok := lookupKind(envReg, cfg.Env.Kind); !ok {
-		return fmt.Errorf("key env.kind: unknown environment %q (registered: %s)", cfg.Env.Kind, strings.Join(EnvKinds(), ", "))
+		return fmt.Errorf("key env.kind: unknown environment %q (registered: %s)", cfg.Env.Kind, strings.Join(envKinds(), ", "))
 	}
 	if _, ok := lookupKind(algReg, cfg.Algorithm.Kind); !ok {
-		return fmt.Errorf("key algorithm.kind: unknown algorithm %q (registered: %s)", cfg.Algorithm.Kind, strings.Join(AlgorithmKinds(), ", "))
+		return fmt.Errorf("key algorithm.kind: unknown algorithm %q (registered: %s)", cfg.Algorithm.Kind, strings.Join(algorithmKinds(), ", "))
 	}
 	return nil
 }
@@ -184,10 +184,10 @@ func Build(cfg *Config, seed uint64) (*Task, marl.Algorithm, error) {
 // report rows (e.g. "commformer learned S=0.4 gate").
 type labeler interface{ Label() string }
 
-// VariantLabel is the report row label of a config: cfg.Variant when set,
+// variantLabel is the report row label of a config: cfg.Variant when set,
 // otherwise the algorithm kind, refined by its table's Label method when it
 // has one.
-func VariantLabel(cfg *Config) string {
+func variantLabel(cfg *Config) string {
 	if cfg.Variant != "" {
 		return cfg.Variant
 	}

@@ -110,9 +110,9 @@ type Report struct {
 	Options    ReportOptions
 }
 
-// LoadRuns reads every finished run (a directory with DONE) under dir, in
+// loadRuns reads every finished run (a directory with DONE) under dir, in
 // path order, and lists the unfinished ones.
-func LoadRuns(dir string) (runs []*RunData, unfinished []string, err error) {
+func loadRuns(dir string) (runs []*RunData, unfinished []string, err error) {
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -130,7 +130,7 @@ func LoadRuns(dir string) (runs []*RunData, unfinished []string, err error) {
 			unfinished = append(unfinished, p)
 			return nil
 		}
-		s, rerr := ReadSummary(p)
+		s, rerr := readSummary(p)
 		if rerr != nil {
 			return rerr
 		}
@@ -224,7 +224,7 @@ func BuildReport(dir string, opt ReportOptions) (*Report, error) {
 	if err := opt.validate(); err != nil {
 		return nil, err
 	}
-	runs, unfinished, err := LoadRuns(dir)
+	runs, unfinished, err := loadRuns(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read runs: %w", err)
 	}
@@ -340,10 +340,10 @@ func fmtG(v float64) string {
 	return fmt.Sprintf("%.4g", v)
 }
 
-// TableRows returns the header and rows of the ablation table: one row per
+// tableRows returns the header and rows of the ablation table: one row per
 // variant; per task a column "IQM [lo, hi] (n)" and, where a threshold is
 // defined, a column with the budget to reach it.
-func (r *Report) TableRows() ([]string, [][]string) {
+func (r *Report) tableRows() ([]string, [][]string) {
 	header := []string{"variant"}
 	for _, t := range r.Tasks {
 		dir := "lower is better"
@@ -407,7 +407,7 @@ func (r *Report) WriteTable(w io.Writer, format string) error {
 	default:
 		return fmt.Errorf("table format %q: want md or ascii", format)
 	}
-	header, rows := r.TableRows()
+	header, rows := r.tableRows()
 	tbl := tablewriter.NewTable(w,
 		tablewriter.WithRenderer(rend),
 		tablewriter.WithHeaderAutoFormat(tw.Off),

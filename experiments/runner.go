@@ -77,19 +77,19 @@ func RunDir(cfg *Config, seed int64) string {
 	return filepath.Join(cfg.OutDir, filepath.FromSlash(cfg.Name), fmt.Sprintf("seed-%d", seed))
 }
 
-// SeedList returns the seeds a config runs.
-func SeedList(cfg *Config) []int64 {
+// seedList returns the seeds a config runs.
+func seedList(cfg *Config) []int64 {
 	if len(cfg.Seeds) > 0 {
 		return slices.Clone(cfg.Seeds)
 	}
 	return []int64{cfg.Seed}
 }
 
-// Run executes every seed of cfg in turn (see RunSeed).
+// Run executes every seed of cfg in turn (see runSeed): a seed whose run directory is DONE is not redone, an unfinished one resumes.
 func Run(ctx context.Context, cfg Config, opts RunOptions) ([]Summary, error) {
 	var out []Summary
-	for _, s := range SeedList(&cfg) {
-		sum, err := RunSeed(ctx, cfg, s, opts)
+	for _, s := range seedList(&cfg) {
+		sum, err := runSeed(ctx, cfg, s, opts)
 		if err != nil {
 			return out, err
 		}
@@ -98,12 +98,12 @@ func Run(ctx context.Context, cfg Config, opts RunOptions) ([]Summary, error) {
 	return out, nil
 }
 
-// RunSeed executes one seed of a config in its run directory, resuming from
+// runSeed executes one seed of a config in its run directory, resuming from
 // the last checkpoint if the directory holds an unfinished run, and doing
 // nothing if it holds a finished one (DONE). On context cancellation it
 // finishes the current iteration, checkpoints, flushes and returns
 // ErrInterrupted.
-func RunSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summary, error) {
+func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summary, error) {
 	cfg.Seed = seed
 	cfg.Seeds = nil
 	if err := cfg.Validate(); err != nil {
@@ -112,7 +112,7 @@ func RunSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 	dir := RunDir(&cfg, seed)
 	log := opts.logger().With("run", cfg.Name, "seed", seed)
 	if _, err := os.Stat(filepath.Join(dir, "DONE")); err == nil {
-		sum, err := ReadSummary(dir)
+		sum, err := readSummary(dir)
 		if err != nil {
 			return Summary{}, fmt.Errorf("run %s is marked DONE but: %w", dir, err)
 		}
@@ -120,7 +120,7 @@ func RunSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 		log.Info("already finished; not redone", "dir", dir)
 		return sum, nil
 	}
-	resolved, err := EncodeConfig(cfg)
+	resolved, err := encodeConfig(cfg)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -427,7 +427,7 @@ func (r *runner) loop(ctx context.Context) (Summary, error) {
 			}
 		} else {
 			for k := range row {
-				if IsTimingColumn(k) {
+				if isTimingColumn(k) {
 					delete(row, k)
 				}
 			}
@@ -494,7 +494,7 @@ func (r *runner) writeGraph(it int) error {
 func (r *runner) finish(last Row) (Summary, error) {
 	sum := Summary{
 		Name:       r.cfg.Name,
-		Variant:    VariantLabel(&r.cfg),
+		Variant:    variantLabel(&r.cfg),
 		Task:       r.taskLabel(),
 		Env:        r.cfg.Env.Kind,
 		Seed:       r.seed,
@@ -512,7 +512,7 @@ func (r *runner) finish(last Row) (Summary, error) {
 		sum.UniqueEvals = Num(v)
 	}
 	for k, v := range last {
-		if !IsTimingColumn(k) {
+		if !isTimingColumn(k) {
 			sum.Final[k] = Num(v)
 		}
 	}
@@ -577,8 +577,8 @@ func (r *runner) threshold() float64 {
 	return r.task.Threshold
 }
 
-// ReadSummary reads dir/summary.json.
-func ReadSummary(dir string) (Summary, error) {
+// readSummary reads dir/summary.json.
+func readSummary(dir string) (Summary, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil {
 		return Summary{}, fmt.Errorf("read summary: %w", err)

@@ -84,7 +84,7 @@ func schemaFields() []field {
 			group string
 			reg   map[string]kind
 			names func() []string
-		}{{"env", envReg, EnvKinds}, {"algorithm", algReg, AlgorithmKinds}} {
+		}{{"env", envReg, envKinds}, {"algorithm", algReg, algorithmKinds}} {
 			last := i+1 == len(rootFields) || !strings.HasPrefix(rootFields[i+1].path, g.group+".")
 			if !strings.HasPrefix(f.path, g.group+".") || !last {
 				continue
@@ -134,9 +134,6 @@ func (f field) set(root reflect.Value, val any) error {
 	}
 	return cfg.Algorithm.SetTable(f.kind, nv.Interface())
 }
-
-// Keys returns every key path of the run schema in declaration order.
-func Keys() []string { return fieldPaths(schemaFields()) }
 
 func fieldPaths(fields []field) []string {
 	out := make([]string, len(fields))
@@ -349,11 +346,11 @@ func knownKeys(fields []field, prefix string) []string {
 	}
 	switch prefix { // kinds without options have no keys but a table
 	case "env":
-		for _, k := range EnvKinds() {
+		for _, k := range envKinds() {
 			add(k)
 		}
 	case "algorithm":
-		for _, k := range AlgorithmKinds() {
+		for _, k := range algorithmKinds() {
 			add(k)
 		}
 	}
@@ -541,10 +538,10 @@ func validate(c *Config) []keyError {
 		errs = append(errs, keyError{"budget.iterations", "no budget: set at least one of budget.iterations, budget.env_steps, budget.evaluations to a positive value"})
 	}
 	if _, ok := lookupKind(envReg, c.Env.Kind); !ok {
-		errs = append(errs, keyError{"env.kind", fmt.Sprintf("unknown environment %q (registered: %s)", c.Env.Kind, strings.Join(EnvKinds(), ", "))})
+		errs = append(errs, keyError{"env.kind", fmt.Sprintf("unknown environment %q (registered: %s)", c.Env.Kind, strings.Join(envKinds(), ", "))})
 	}
 	if _, ok := lookupKind(algReg, c.Algorithm.Kind); !ok {
-		errs = append(errs, keyError{"algorithm.kind", fmt.Sprintf("unknown algorithm %q (registered: %s)", c.Algorithm.Kind, strings.Join(AlgorithmKinds(), ", "))})
+		errs = append(errs, keyError{"algorithm.kind", fmt.Sprintf("unknown algorithm %q (registered: %s)", c.Algorithm.Kind, strings.Join(algorithmKinds(), ", "))})
 	}
 	for _, sel := range []struct{ group, name string }{{"env", c.Env.Kind}, {"algorithm", c.Algorithm.Kind}} {
 		if v, ok := c.table(sel.group, sel.name).(validator); ok {
@@ -597,10 +594,10 @@ func appendNew(errs, more []keyError) []keyError {
 
 var keyNameRE = regexp.MustCompile(`^[a-z0-9_\-]+$`)
 
-// EncodeConfig writes cfg as TOML (the resolved configuration of a run):
+// encodeConfig writes cfg as TOML (the resolved configuration of a run):
 // every key of the root and the tables of the selected kinds, in schema
 // order.
-func EncodeConfig(cfg Config) ([]byte, error) {
+func encodeConfig(cfg Config) ([]byte, error) {
 	var b strings.Builder
 	b.WriteString("# Resolved configuration written by commgraph; `commgraph run` on this file repeats the run.\n")
 	root := reflect.ValueOf(&cfg).Elem()

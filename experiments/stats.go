@@ -53,9 +53,9 @@ func Mean(x []float64) float64 {
 	return s / float64(len(x))
 }
 
-// Quantile returns the q-quantile of sorted values by linear interpolation
+// quantile returns the q-quantile of sorted values by linear interpolation
 // between order statistics (the default method of numpy.percentile).
-func Quantile(sorted []float64, q float64) float64 {
+func quantile(sorted []float64, q float64) float64 {
 	n := len(sorted)
 	if n == 0 {
 		return math.NaN()
@@ -94,7 +94,7 @@ func StratifiedBootstrapCI(strata [][]float64, stat func([]float64) float64, rep
 	}
 	slices.Sort(stats)
 	a := (1 - conf) / 2
-	return Quantile(stats, a), Quantile(stats, 1-a)
+	return quantile(stats, a), quantile(stats, 1-a)
 }
 
 // bootstrapRNG returns the random source of one bootstrap, derived from the

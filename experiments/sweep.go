@@ -34,10 +34,10 @@ type Sweep struct {
 	Slurm SlurmConfig `toml:"slurm"`
 	K8s   K8sConfig   `toml:"k8s"`
 
-	// Set are the overrides applied to every trial, Grid the swept keys, in
+	// set are the overrides applied to every trial, grid the swept keys, in
 	// file order (filled by LoadSweep from the [set] and [grid] tables).
-	Set  []KeyValue `toml:"-"`
-	Grid []GridAxis `toml:"-"`
+	set  []keyValue `toml:"-"`
+	grid []gridAxis `toml:"-"`
 
 	dir     string   // directory of the sweep file
 	cliSets []string // --set overrides from the command line
@@ -84,14 +84,14 @@ type K8sConfig struct {
 	Binary       string `toml:"binary" range:"a path in the image" doc:"the commgraph binary in the image"`
 }
 
-// KeyValue is one override of a run key.
-type KeyValue struct {
+// keyValue is one override of a run key.
+type keyValue struct {
 	Key   string
 	Value any
 }
 
-// GridAxis is one swept key with its values.
-type GridAxis struct {
+// gridAxis is one swept key with its values.
+type gridAxis struct {
 	Key    string
 	Values []any
 }
@@ -152,7 +152,7 @@ func LoadSweep(path string) (*Sweep, error) {
 				errs = append(errs, lineError{line: line, key: "set." + key, msg: err.Error()})
 				continue
 			}
-			sw.Set = append(sw.Set, KeyValue{key, v})
+			sw.set = append(sw.set, keyValue{key, v})
 			continue
 		}
 		vals, ok := v.([]any)
@@ -168,7 +168,7 @@ func LoadSweep(path string) (*Sweep, error) {
 			}
 		}
 		if !bad {
-			sw.Grid = append(sw.Grid, GridAxis{key, vals})
+			sw.grid = append(sw.grid, gridAxis{key, vals})
 		}
 	}
 	if sw.Base == "" {
@@ -217,7 +217,7 @@ func (sw *Sweep) baseConfig() (Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("sweep %s: base config: %w", sw.Name, err)
 	}
-	for _, kv := range sw.Set {
+	for _, kv := range sw.set {
 		if err := SetKey(&cfg, kv.Key, kv.Value); err != nil {
 			return cfg, fmt.Errorf("sweep %s: set: %w", sw.Name, err)
 		}
@@ -271,30 +271,30 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 	}
 	seeds := sw.Seeds
 	if len(seeds) == 0 {
-		seeds = SeedList(&base)
+		seeds = seedList(&base)
 	}
 	n := 1
-	for _, ax := range sw.Grid {
+	for _, ax := range sw.grid {
 		n *= len(ax.Values)
 	}
 	var trials []Trial
-	pick := make([]int, len(sw.Grid))
+	pick := make([]int, len(sw.grid))
 	for p := range n {
 		rem := p
-		for i := len(sw.Grid) - 1; i >= 0; i-- {
-			pick[i] = rem % len(sw.Grid[i].Values)
-			rem /= len(sw.Grid[i].Values)
+		for i := len(sw.grid) - 1; i >= 0; i-- {
+			pick[i] = rem % len(sw.grid[i].Values)
+			rem /= len(sw.grid[i].Values)
 		}
 		cfg := base
 		cfg.Seeds = nil
 		var dirParts, variant, task []string
-		var set []KeyValue
-		for i, ax := range sw.Grid {
+		var set []keyValue
+		for i, ax := range sw.grid {
 			v := ax.Values[pick[i]]
 			if err := SetKey(&cfg, ax.Key, v); err != nil {
 				return nil, fmt.Errorf("sweep %s: grid: %w", sw.Name, err)
 			}
-			set = append(set, KeyValue{ax.Key, v})
+			set = append(set, keyValue{ax.Key, v})
 			short := ax.Key[strings.LastIndex(ax.Key, ".")+1:]
 			dirParts = append(dirParts, short+"-"+unsafeChars.ReplaceAllString(formatValue(v), "_"))
 			lbl := short + "=" + formatValue(v)
@@ -315,7 +315,7 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 			cfg.Task = strings.Join(task, " ")
 		}
 		if cfg.Variant == "" {
-			cfg.Variant = VariantLabel(&cfg)
+			cfg.Variant = variantLabel(&cfg)
 		}
 		for _, s := range seeds {
 			c := cfg
@@ -392,7 +392,7 @@ func RunTrials(ctx context.Context, trials []Trial, jobs int, opts RunOptions, r
 				if jobs > 1 {
 					o.Progress = nil
 				}
-				sum, err := RunSeed(ctx, t.cfg, t.Seed, o)
+				sum, err := runSeed(ctx, t.cfg, t.Seed, o)
 				mu.Lock()
 				switch {
 				case err != nil:

@@ -19,107 +19,148 @@ func init() {
 	register("sweep", "run a grid x seeds sweep locally, one --index, or emit a Slurm/Kubernetes job", runSweep)
 }
 
+// sweepFlags are the command-line options of commgraph sweep.
+type sweepFlags struct {
+	jobs, index int
+	emit, out   string
+	list, quiet bool
+	sets        setFlags
+}
+
+// runSweep reads the sweep, expands and records its trials, then lists
+// them, emits a scheduler job, or runs them here.
 func runSweep(args []string, stdout, stderr io.Writer) error {
+	f, sweepPath, err := parseSweepFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	sw, trials, listPath, err := loadTrials(sweepPath, f.sets)
+	if err != nil {
+		return err
+	}
+	switch {
+	case f.list:
+		printTrials(stdout, trials, listPath)
+		return nil
+	case f.emit != "":
+		return emitJob(stdout, sw, sweepPath, f.emit, f.out, len(trials), listPath)
+	}
+	return runTrialsHere(stdout, stderr, sw, trials, f)
+}
+
+func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, string, error) {
+	f := &sweepFlags{}
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	jobs := fs.Int("jobs", 0, "trials run at once (0 = the sweep file's jobs, default 1)")
-	index := fs.Int("index", -1, "run only the trial with this index (what a scheduler array task calls)")
-	emit := fs.String("emit", "", "write a scheduler job instead of running: slurm or k8s")
-	out := fs.String("out", "", "file for --emit (default: in the sweep's output directory)")
-	list := fs.Bool("list", false, "print the trial list and exit")
-	quiet := fs.Bool("quiet", false, "no progress bar")
-	var sets setFlags
-	fs.Var(&sets, "set", "override a run key in every trial: --set budget.iterations=5 (repeatable)")
+	fs.IntVar(&f.jobs, "jobs", 0, "trials run at once (0 = the sweep file's jobs, default 1)")
+	fs.IntVar(&f.index, "index", -1, "run only the trial with this index (what a scheduler array task calls)")
+	fs.StringVar(&f.emit, "emit", "", "write a scheduler job instead of running: slurm or k8s")
+	fs.StringVar(&f.out, "out", "", "file for --emit (default: in the sweep's output directory)")
+	fs.BoolVar(&f.list, "list", false, "print the trial list and exit")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.Var(&f.sets, "set", "override a run key in every trial: --set budget.iterations=5 (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: commgraph sweep SWEEP.toml [--set key=value ...] [--jobs N] [--index I] [--emit slurm|k8s [--out FILE]] [--list] [--quiet]")
 		fs.PrintDefaults()
 	}
 	arg, err := parseOne(fs, args, "sweep file")
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	if *emit != "" && *emit != "slurm" && *emit != "k8s" {
-		return usageErrorf("--emit %q: want slurm or k8s", *emit)
+	if f.emit != "" && f.emit != "slurm" && f.emit != "k8s" {
+		return nil, "", usageErrorf("--emit %q: want slurm or k8s", f.emit)
 	}
-	sweepPath := arg
+	return f, arg, nil
+}
+
+// loadTrials reads the sweep, applies the --set overrides, expands the
+// trials and writes their list (trials.jsonl).
+func loadTrials(sweepPath string, sets setFlags) (*experiments.Sweep, []experiments.Trial, string, error) {
 	sw, err := experiments.LoadSweep(sweepPath)
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	for _, kv := range sets {
 		if err := sw.Override(kv); err != nil {
-			return usageErrorf("%v", err)
+			return nil, nil, "", usageErrorf("%v", err)
 		}
 	}
 	trials, err := sw.Trials()
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	listPath, err := sw.WriteTrials(trials)
 	if err != nil {
+		return nil, nil, "", err
+	}
+	return sw, trials, listPath, nil
+}
+
+func printTrials(stdout io.Writer, trials []experiments.Trial, listPath string) {
+	for _, t := range trials {
+		fmt.Fprintf(stdout, "%4d  %-40s seed %-4d %s\n", t.Index, t.Variant+" | "+t.Task, t.Seed, t.Dir)
+	}
+	fmt.Fprintf(stdout, "%d trials (written to %s)\n", len(trials), listPath)
+}
+
+// emitJob writes the Slurm array script or the Kubernetes Indexed Job of the
+// sweep (to out, or into the sweep's output directory) and says how to
+// submit it.
+func emitJob(stdout io.Writer, sw *experiments.Sweep, sweepPath, kind, out string, ntrials int, listPath string) error {
+	root, err := sw.Root()
+	if err != nil {
 		return err
 	}
-	if *list {
-		for _, t := range trials {
-			fmt.Fprintf(stdout, "%4d  %-40s seed %-4d %s\n", t.Index, t.Variant+" | "+t.Task, t.Seed, t.Dir)
-		}
-		fmt.Fprintf(stdout, "%d trials (written to %s)\n", len(trials), listPath)
-		return nil
-	}
-	if *emit != "" {
-		root, err := sw.Root()
+	var b bytes.Buffer
+	dest, how := out, ""
+	switch kind {
+	case "slurm":
+		wd, err := os.Getwd()
 		if err != nil {
 			return err
 		}
-		var b bytes.Buffer
-		dest := *out
-		switch *emit {
-		case "slurm":
-			wd, err := os.Getwd()
-			if err != nil {
-				return err
-			}
-			if err := sw.EmitSlurm(&b, len(trials), sweepPath, wd); err != nil {
-				return err
-			}
-			if dest == "" {
-				dest = filepath.Join(root, sw.Name+".sbatch")
-			}
-		case "k8s":
-			if err := sw.EmitK8s(&b, len(trials), filepath.ToSlash(sweepPath)); err != nil {
-				return err
-			}
-			if dest == "" {
-				dest = filepath.Join(root, sw.Name+"-job.yaml")
-			}
-		}
-		if err := fsutil.WriteFile(dest, b.Bytes()); err != nil {
+		if err := sw.EmitSlurm(&b, ntrials, sweepPath, wd); err != nil {
 			return err
 		}
-		how := "sbatch " + dest
-		if *emit == "k8s" {
-			how = "kubectl apply -f " + dest
+		if dest == "" {
+			dest = filepath.Join(root, sw.Name+".sbatch")
 		}
-		fmt.Fprintf(stdout, "wrote %s (%d trials; list in %s)\nsubmit with: %s\n", dest, len(trials), listPath, how)
-		return nil
+		how = "sbatch " + dest
+	case "k8s":
+		if err := sw.EmitK8s(&b, ntrials, filepath.ToSlash(sweepPath)); err != nil {
+			return err
+		}
+		if dest == "" {
+			dest = filepath.Join(root, sw.Name+"-job.yaml")
+		}
+		how = "kubectl apply -f " + dest
+	}
+	if err := fsutil.WriteFile(dest, b.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d trials; list in %s)\nsubmit with: %s\n", dest, ntrials, listPath, how)
+	return nil
+}
+
+// runTrialsHere runs the trials (or the one --index names) in a local pool,
+// reporting each as it ends, and fails if any failed.
+func runTrialsHere(stdout, stderr io.Writer, sw *experiments.Sweep, trials []experiments.Trial, f *sweepFlags) error {
+	if f.index >= 0 {
+		if f.index >= len(trials) {
+			return usageErrorf("--index %d: the sweep has trials 0..%d", f.index, len(trials)-1)
+		}
+		trials = trials[f.index : f.index+1]
+	}
+	jobs := f.jobs
+	if jobs == 0 {
+		jobs = max(sw.Jobs, 1)
 	}
 	ctx, stop := expSignalContext(stderr)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opts := experiments.RunOptions{Progress: expProgressWriter(stderr, *quiet), Logger: logger}
-	if *index >= 0 {
-		if *index >= len(trials) {
-			return usageErrorf("--index %d: the sweep has trials 0..%d", *index, len(trials)-1)
-		}
-		trials = trials[*index : *index+1]
-	}
-	n := *jobs
-	if n == 0 {
-		n = max(sw.Jobs, 1)
-	}
-	total := len(trials)
+	opts := experiments.RunOptions{Progress: expProgressWriter(stderr, f.quiet), Logger: logger}
 	done := 0
-	res := experiments.RunTrials(ctx, trials, n, opts, func(t experiments.Trial, s experiments.Summary, err error) {
+	res := experiments.RunTrials(ctx, trials, jobs, opts, func(t experiments.Trial, s experiments.Summary, err error) {
 		done++
 		state := "done"
 		switch {
@@ -128,24 +169,29 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		case s.Skipped:
 			state = "already done"
 		}
-		fmt.Fprintf(stdout, "[%d/%d] trial %d  %s  seed %d: %s (%s)\n", done, total, t.Index, t.Variant, t.Seed, state, t.Dir)
+		fmt.Fprintf(stdout, "[%d/%d] trial %d  %s  seed %d: %s (%s)\n", done, len(trials), t.Index, t.Variant, t.Seed, state, t.Dir)
 	})
 	root, _ := sw.Root()
 	fmt.Fprintf(stdout, "sweep %s: %d ran, %d already done, %d failed; report with: commgraph report %s\n", sw.Name, res.Ran, res.Skipped, len(res.Failed), root)
 	if ctx.Err() != nil {
 		return &exitError{code: 130, msg: "sweep interrupted; run the same command again to resume"}
 	}
-	if len(res.Failed) > 0 {
-		idx := make([]int, 0, len(res.Failed))
-		for i := range res.Failed {
-			idx = append(idx, i)
-		}
-		sort.Ints(idx)
-		var msgs []string
-		for _, i := range idx {
-			msgs = append(msgs, fmt.Sprintf("trial %d: %v", i, res.Failed[i]))
-		}
-		return fmt.Errorf("%d trials failed:\n%s", len(idx), strings.Join(msgs, "\n"))
+	return failedTrials(res.Failed)
+}
+
+// failedTrials joins the errors of the failed trials, in index order.
+func failedTrials(failed map[int]error) error {
+	if len(failed) == 0 {
+		return nil
 	}
-	return nil
+	idx := make([]int, 0, len(failed))
+	for i := range failed {
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	msgs := make([]string, len(idx))
+	for k, i := range idx {
+		msgs[k] = fmt.Sprintf("trial %d: %v", i, failed[i])
+	}
+	return fmt.Errorf("%d trials failed:\n%s", len(idx), strings.Join(msgs, "\n"))
 }

@@ -91,14 +91,14 @@ func (c Config) Validate() error {
 	var errs []error
 	bad := func(key string, v any, want string) { errs = append(errs, fmt.Errorf("%s = %v: %s", key, v, want)) }
 	n := c.Predators + c.Capturers
-	if c.Dim < 2 {
-		bad("grid_size", c.Dim, "must be >= 2")
+	if c.Dim < 2 || c.Dim > 100 {
+		bad("grid_size", c.Dim, "must be in [2, 100]")
 	}
-	if c.Predators < 0 {
-		bad("predators", c.Predators, "must be >= 0")
+	if c.Predators < 0 || c.Predators > MaxAgents {
+		bad("predators", c.Predators, fmt.Sprintf("must be in [0, %d]", MaxAgents))
 	}
-	if c.Capturers < 0 {
-		bad("capturers", c.Capturers, "must be >= 0")
+	if c.Capturers < 0 || c.Capturers > MaxAgents {
+		bad("capturers", c.Capturers, fmt.Sprintf("must be in [0, %d]", MaxAgents))
 	}
 	switch {
 	case n < 1:
@@ -108,11 +108,11 @@ func (c Config) Validate() error {
 	case c.Dim >= 2 && n+1 > c.Dim*c.Dim:
 		bad("predators", c.Predators, fmt.Sprintf("%d agents and a prey do not fit distinct cells of a %dx%d grid", n, c.Dim, c.Dim))
 	}
-	if c.Vision < 0 {
-		bad("vision", c.Vision, "must be >= 0")
+	if c.Vision < 0 || c.Vision > 10 {
+		bad("vision", c.Vision, "must be in [0, 10]")
 	}
-	if c.MaxSteps < 1 {
-		bad("max_steps", c.MaxSteps, "must be >= 1")
+	if c.MaxSteps < 1 || c.MaxSteps > 100000 {
+		bad("max_steps", c.MaxSteps, "must be in [1, 100000]")
 	}
 	return errors.Join(errs...)
 }

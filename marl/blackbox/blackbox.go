@@ -330,26 +330,28 @@ func (s *Search) remaining() int {
 	return max(0, s.cfg.Budget-s.ds.Unique())
 }
 
-// Best returns the best design found: its configuration (value index per
-// knob), its metrics (indexed like the space's MetricNames) and its reward;
-// nil, nil, -Inf before any evaluation.
+// Best returns the best design evaluated in the searched space, as its
+// tracker orders them (envs.Tracker: feasible first, then the lowest value):
+// its configuration (value index per knob), its metrics (indexed like the
+// space's MetricNames) and its reward; nil, nil, -Inf before any evaluation.
 func (s *Search) Best() (config []int, metrics []float64, reward float64) {
-	if s.best < 0 {
+	b, ok := s.tracker.Best()
+	if !ok {
 		return nil, nil, math.Inf(-1)
 	}
-	r := s.hist[s.best]
-	return slices.Clone(r.Config), slices.Clone(r.Metrics), r.Reward
+	return b.Config, b.Metrics, b.Reward
 }
 
 // BestCurve returns, for i = 1..Evaluations(), the Value of the best of the
 // first i designs of the search's history (in evaluation order, which is
 // proposal order within a batch): the anytime curve at the granularity of
-// single evaluations, e.g. for evaluations-to-threshold.
+// single evaluations, e.g. for evaluations-to-threshold. "Best" is the
+// tracker's order, as in every metrics row.
 func (s *Search) BestCurve() []float64 {
 	out := make([]float64, len(s.hist))
 	b := -1
-	for i := range s.hist {
-		if b < 0 || s.better(i, b) {
+	for i, r := range s.hist {
+		if b < 0 || s.tracker.Compare(r.Config, r.Metrics, s.hist[b].Config, s.hist[b].Metrics) < 0 {
 			b = i
 		}
 		out[i] = s.obj.Value(s.hist[b].Metrics)
