@@ -35,6 +35,16 @@ type RevisionConfig struct {
 	// Rewards are then measured from the best design's score, so that an
 	// episode's return is minus its final regret.
 	Oracle func(pinned []int, metrics []float64) error
+	// Credit selects the rewards: "shared" (default: every agent receives
+	// the improvement of the design's score) or "difference" (agent i
+	// receives the score of the new design minus the score it would have
+	// had with knob i left at its previous value: Wolpert & Tumer's
+	// difference reward, which removes the other agents' moves from agent
+	// i's signal and keeps what depends on its partners' values).
+	Credit string
+	// Counterfactual evaluates the designs of difference rewards (nil: the
+	// environment's space, so a Counted charges them as evaluations).
+	Counterfactual func(cfg []int, metrics []float64) error
 }
 
 // RevisionEnv is the design-revision form of a DesignSpace: one agent per
@@ -55,14 +65,16 @@ type RevisionConfig struct {
 //	M+V         1 if the agent's knob is pinned in this episode, else 0
 //	M+V+1       step fraction t / Length
 //
-// Reward (the same for every agent): the improvement of the objective's
-// score, r_t = score(x_t) - score(x_{t-1}), so that the return telescopes to
+// Reward (Credit "shared", the same for every agent): the improvement of the
+// objective's score, r_t = score(x_t) - score(x_{t-1}), so that the return telescopes to
 // score(x_L) - score(x_0): credit for the final design, with a dense signal
 // (potential-based shaping, Ng, Harada & Russell 1999, keeps the optimal
 // policy). With an Oracle, x_0's score is replaced by the best score
 // reachable given the pinned knobs, so the return is minus the final
 // regret (0 is perfect) and its mean over evaluation episodes is directly
-// the quality measure. The last step terminates the episode.
+// the quality measure. With Credit "difference" agent i instead receives
+// score(x_t) - score(x_t with knob i at x_{t-1,i}). The last step
+// terminates the episode.
 //
 // The last step's StepResult.Info carries "final_gain" (score(x_L) -
 // score(x_0)) and, with an oracle, "final_regret" (score(x*) - score(x_L)
@@ -85,6 +97,8 @@ type RevisionEnv struct {
 
 	// Episode state (deep-copied by Clone).
 	cur, pinned []int // pinned: value or -1
+	prev, cf    []int // the previous design; counterfactual scratch
+	cfM         []float64
 	metrics     []float64
 	score, best float64 // current score; the oracle's best score (NaN without oracle)
 	startScore  float64
@@ -110,6 +124,8 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 		return nil, fmt.Errorf("revision env %s: length %d, must be >= 1", name, cfg.Length)
 	case !(cfg.Pinned >= 0 && cfg.Pinned < 1):
 		return nil, fmt.Errorf("revision env %s: pinned fraction %v, must be in [0, 1)", name, cfg.Pinned)
+	case cfg.Credit != "" && cfg.Credit != "shared" && cfg.Credit != "difference":
+		return nil, fmt.Errorf("revision env %s: credit %q, want shared or difference", name, cfg.Credit)
 	}
 	knobs := ds.Knobs()
 	if len(knobs) == 0 {
@@ -163,6 +179,7 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 	}
 	n := len(knobs)
 	e.cur, e.pinned, e.perm = make([]int, n), make([]int, n), make([]int, n)
+	e.prev, e.cf, e.cfM = make([]int, n), make([]int, n), make([]float64, len(e.ref))
 	e.metrics = slices.Clone(e.ref)
 	e.done = true
 	return e, nil
@@ -179,6 +196,7 @@ func (e *RevisionEnv) Spec() Spec {
 func (e *RevisionEnv) Clone() Env {
 	c := *e
 	c.cur, c.pinned, c.perm = slices.Clone(e.cur), slices.Clone(e.pinned), slices.Clone(e.perm)
+	c.prev, c.cf, c.cfM = slices.Clone(e.prev), slices.Clone(e.cf), slices.Clone(e.cfM)
 	c.metrics = slices.Clone(e.metrics)
 	return &c
 }
@@ -277,6 +295,7 @@ func (e *RevisionEnv) Step(actions []int, obs [][]float32, rewards []float32) St
 	if len(actions) != len(e.knobs) {
 		panic(fmt.Sprintf("envs.RevisionEnv: %d actions for %d knobs", len(actions), len(e.knobs)))
 	}
+	copy(e.prev, e.cur)
 	for i, a := range actions {
 		if e.pinned[i] < 0 {
 			e.cur[i] = a
@@ -297,6 +316,13 @@ func (e *RevisionEnv) Step(actions []int, obs [][]float32, rewards []float32) St
 		for i := range rewards {
 			rewards[i] = float32(e.score - base)
 		}
+		if e.cfg.Credit == "difference" {
+			if err := e.differenceRewards(rewards); err != nil {
+				e.failWith(err)
+				clear(rewards)
+				r.Terminated = true
+			}
+		}
 		if r.Terminated {
 			r.Info = map[string]float64{"final_gain": e.score - e.startScore}
 			if !math.IsNaN(e.best) {
@@ -307,6 +333,28 @@ func (e *RevisionEnv) Step(actions []int, obs [][]float32, rewards []float32) St
 	e.done = r.Done()
 	e.writeObs(obs)
 	return r
+}
+
+// differenceRewards sets rewards[i] = score(x) - score(x with knob i at its
+// previous value) (0 for a knob that did not move).
+func (e *RevisionEnv) differenceRewards(rewards []float32) error {
+	eval := e.cfg.Counterfactual
+	if eval == nil {
+		eval = e.ds.Evaluate
+	}
+	for i := range rewards {
+		if e.cur[i] == e.prev[i] {
+			rewards[i] = 0
+			continue
+		}
+		copy(e.cf, e.cur)
+		e.cf[i] = e.prev[i]
+		if err := eval(e.cf, e.cfM); err != nil {
+			return err
+		}
+		rewards[i] = float32(e.score - e.obj.Reward(e.cfM))
+	}
+	return nil
 }
 
 func (e *RevisionEnv) writeObs(obs [][]float32) {

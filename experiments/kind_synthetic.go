@@ -33,7 +33,8 @@ func buildSynthetic(c synthetic.EnvConfig, run RunInfo) (*DesignProblem, error) 
 		Env: envs.SpaceEnvConfig{EpisodeLength: c.EpisodeLen, ObsMetrics: []string{synthetic.MetricExpY}}}
 	if c.Form == "revision" {
 		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned,
-			ObsMetrics: []string{synthetic.MetricExpY}, Oracle: space.Oracle}
+			ObsMetrics: []string{synthetic.MetricExpY}, Oracle: space.Oracle,
+			Credit: c.Credit, Counterfactual: space.Evaluate}
 	}
 	if best, y, err := space.BestGiven(free(len(space.Knobs()))); err == nil {
 		// The exact optimum by variable elimination over the planted pairs

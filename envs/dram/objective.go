@@ -98,6 +98,7 @@ type EnvConfig struct {
 	Form          string  `toml:"form" range:"bandit|revision" doc:"bandit = episodes revise the design from the all-first-values start (ArchGym's, the published form); revision = episodes start from a random design with some knobs pinned (envs.RevisionEnv; rewards measured from the start design)"`
 	EpisodeLen    int     `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode; 1 with form = bandit is the published bandit form"`
 	Pinned        float64 `toml:"pinned" unit:"fraction of knobs" range:"[0, 1)" doc:"form = revision: fraction of the knobs pinned at their start value in each episode"`
+	Credit        string  `toml:"credit" range:"shared|difference" doc:"form = revision: shared = every agent receives the improvement of the design; difference = agent i receives the score minus the score with its knob left unchanged (difference reward; each counterfactual design is a simulation, charged to the budget)"`
 	OptimumFile   string  `toml:"optimum_file" path:"file" range:"a path or empty" doc:"JSON of the exhaustive optimum used for regret; empty = the shipped one for this trace and objective"`
 }
 
@@ -105,7 +106,7 @@ type EnvConfig struct {
 // minimum latency, ArchGym's targets (1 W, 100 us), the bandit form.
 func DefaultEnvConfig() EnvConfig {
 	return EnvConfig{Trace: "stream", Objective: "latency", TargetPowerMW: ArchGymPowerTargetMW,
-		TargetTimeNS: ArchGymTimeTargetNs, Form: "bandit", EpisodeLen: 1, Pinned: 0.5}
+		TargetTimeNS: ArchGymTimeTargetNs, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared"}
 }
 
 // Validate reports every field out of range, each error starting with its
@@ -121,6 +122,9 @@ func (c EnvConfig) Validate() error {
 	}
 	if !(c.Pinned >= 0 && c.Pinned < 1) {
 		bad("pinned", c.Pinned, "must be in [0, 1)")
+	}
+	if c.Credit != "shared" && c.Credit != "difference" {
+		bad("credit", fmt.Sprintf("%q", c.Credit), `must be "shared" or "difference"`)
 	}
 	if !slices.Contains(ObjectiveNames(), c.Objective) {
 		bad("objective", c.Objective, fmt.Sprintf("want one of %v", ObjectiveNames()))

@@ -21,13 +21,14 @@ type EnvConfig struct {
 	Form       string  `toml:"form" range:"bandit|revision" doc:"bandit = episodes revise the design from the all-first-values start (the published form); revision = episodes start from a random design with some knobs pinned (envs.RevisionEnv)"`
 	EpisodeLen int     `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode"`
 	Pinned     float64 `toml:"pinned" unit:"fraction of knobs" range:"[0, 1)" doc:"form = revision: fraction of the knobs pinned at their start value in each episode"`
+	Credit     string  `toml:"credit" range:"shared|difference" doc:"form = revision: shared = every agent receives the improvement of the design; difference = agent i receives the score minus the score with its knob left unchanged (difference reward)"`
 }
 
 // DefaultEnvConfig returns the defaults of EnvConfig: 8 knobs of 4 values,
 // 3 planted pairs of strength 1.5, the bandit form (pinned 0.5 applies to
 // the revision form).
 func DefaultEnvConfig() EnvConfig {
-	return EnvConfig{Knobs: 8, Values: 4, Graph: "pairs", Pairs: 3, Strength: 1.5, SpaceSeed: 1, Form: "bandit", EpisodeLen: 1, Pinned: 0.5}
+	return EnvConfig{Knobs: 8, Values: 4, Graph: "pairs", Pairs: 3, Strength: 1.5, SpaceSeed: 1, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared"}
 }
 
 // Validate reports every field out of range, each error starting with its
@@ -49,6 +50,9 @@ func (c EnvConfig) Validate() error {
 	}
 	if !(c.Pinned >= 0 && c.Pinned < 1) {
 		bad("pinned", c.Pinned, "must be in [0, 1)")
+	}
+	if c.Credit != "shared" && c.Credit != "difference" {
+		bad("credit", fmt.Sprintf("%q", c.Credit), `must be "shared" or "difference"`)
 	}
 	if c.Pairs < 0 || (c.Graph == "pairs" && 2*c.Pairs > c.Knobs) {
 		bad("pairs", c.Pairs, fmt.Sprintf("%d pairs need %d knobs, have %d", c.Pairs, 2*c.Pairs, c.Knobs))
