@@ -92,7 +92,7 @@ func TestSpaceEnvMatchesEvaluate(t *testing.T) {
 func TestSpaceEnvBudget(t *testing.T) {
 	c := NewCounted(&polySpace{})
 	c.SetBudget(2) // the start design and one more
-	obj, _ := ObjectiveConfig{Kind: KindTarget, Metrics: []string{"power_mW"}, Targets: []float64{600}}.Bind(c.MetricNames())
+	obj, _ := ObjectiveConfig{Kind: KindTarget, Metrics: []string{"power_mW"}, Targets: []float64{600}, Cap: DefaultTargetCap}.Bind(c.MetricNames())
 	e, err := NewSpaceEnv(c, SpaceEnvConfig{Objective: obj, EpisodeLength: 5, TruncateAtEnd: true})
 	if err != nil {
 		t.Fatal(err)
