@@ -29,8 +29,8 @@ func (s tableSpace) Evaluate(cfg []int, out []float64) error {
 // the whole space.
 func TestTracker(t *testing.T) {
 	minX, _ := ObjectiveConfig{Kind: KindMinimize, Metrics: []string{"x"}}.Bind([]string{"x", "y"})
-	conY, _ := ObjectiveConfig{Kind: KindConstrained, Metrics: []string{"x"}, Constraints: []Constraint{{Metric: "y", Max: 10}}}.Bind([]string{"x", "y"})
-	tgt, _ := ObjectiveConfig{Kind: KindTarget, Metrics: []string{"x"}, Targets: []float64{4}}.Bind([]string{"x", "y"})
+	conY, _ := ObjectiveConfig{Kind: KindConstrained, Metrics: []string{"x"}, Constraints: []Constraint{{Metric: "y", Max: 10}}, Penalty: DefaultPenalty}.Bind([]string{"x", "y"})
+	tgt, _ := ObjectiveConfig{Kind: KindTarget, Metrics: []string{"x"}, Targets: []float64{4}, Cap: DefaultTargetCap}.Bind([]string{"x", "y"})
 	nan := math.NaN()
 	for _, tc := range []struct {
 		name    string

@@ -35,7 +35,7 @@ func ExampleVec() {
 // ArchGym-style closeness to a target, with evaluations charged once.
 func ExampleNewSpaceEnv() {
 	space := envs.NewCounted(synthetic.MustNew(synthetic.DRAMLike(1)))
-	obj, err := envs.ObjectiveConfig{Kind: envs.KindTarget, Metrics: []string{synthetic.MetricExpY}, Targets: []float64{0.5}}.Bind(space.MetricNames())
+	obj, err := envs.ObjectiveConfig{Kind: envs.KindTarget, Metrics: []string{synthetic.MetricExpY}, Targets: []float64{0.5}, Cap: envs.DefaultTargetCap}.Bind(space.MetricNames())
 	if err != nil {
 		panic(err)
 	}

@@ -24,15 +24,15 @@ const (
 	KindConstrained = "constrained"
 )
 
-// DefaultTargetCap caps the reward of target objectives unless
-// ObjectiveConfig.Cap says otherwise: ArchGym's 1000.
+// DefaultTargetCap is the usual cap of a target objective's reward
+// (ObjectiveConfig.Cap): ArchGym's 1000.
 const DefaultTargetCap = 1000.0
 
 // ArchGymRewardCap is DefaultTargetCap under its former name.
 const ArchGymRewardCap = DefaultTargetCap
 
-// DefaultPenalty is the default constrained-objective penalty: reward lost
-// per unit of relative violation. 10 makes a 10% violation cost one unit of
+// DefaultPenalty is the usual constrained-objective penalty
+// (ObjectiveConfig.Penalty): reward lost per unit of relative violation. 10 makes a 10% violation cost one unit of
 // log-reward, i.e. as much as being e times worse on the minimised metric.
 const DefaultPenalty = 10.0
 
@@ -57,7 +57,7 @@ type ObjectiveConfig struct {
 	// ScaleBy (KindTarget) divides each metric's T/|x-T| by its entry
 	// (> 0); empty = 1 for every metric.
 	ScaleBy []float64 `toml:"scale_by" json:"scale_by,omitempty"`
-	// Cap (KindTarget) bounds the reward; 0 means DefaultTargetCap.
+	// Cap (KindTarget, > 0) bounds the reward (usually DefaultTargetCap).
 	Cap float64 `toml:"cap" json:"cap,omitempty"`
 	// Reference (minimize/constrained) gives one reference value per metric;
 	// the reward is -log(prod x / prod ref). Empty: WithReference sets it
@@ -66,7 +66,9 @@ type ObjectiveConfig struct {
 	// Constraints (KindConstrained only).
 	Constraints []Constraint `toml:"constraints" json:"constraints,omitempty"`
 	// Penalty (KindConstrained): reward subtracted per unit of relative
-	// violation sum_c max(0, (m_c - Max_c)/Max_c); 0 means DefaultPenalty.
+	// violation sum_c max(0, (m_c - Max_c)/Max_c), >= 0 (usually
+	// DefaultPenalty; 0 ranks feasible designs first without penalising the
+	// reward).
 	Penalty float64 `toml:"penalty" json:"penalty,omitempty"`
 	// Seen, when set, maps a metric's true value to the value the reward
 	// (and the reference) sees, e.g. to reproduce another tool's misreading
@@ -183,11 +185,8 @@ func (c ObjectiveConfig) Bind(metricNames []string) (*Objective, error) {
 			o.scale = append(o.scale, s)
 		}
 		o.cap = c.Cap
-		if o.cap == 0 {
-			o.cap = DefaultTargetCap
-		}
 		if !(o.cap > 0) {
-			return nil, fmt.Errorf("objective cap: %v, want > 0", o.cap)
+			return nil, fmt.Errorf("objective cap: %v, want > 0 (ArchGym's is DefaultTargetCap = %v)", o.cap, DefaultTargetCap)
 		}
 	case KindMinimize, KindConstrained:
 		if len(c.Targets) > 0 || len(c.ScaleBy) > 0 || c.Cap != 0 {
@@ -213,10 +212,7 @@ func (c ObjectiveConfig) Bind(metricNames []string) (*Objective, error) {
 				o.consIdx = append(o.consIdx, i)
 			}
 			o.penalty = c.Penalty
-			if o.penalty == 0 {
-				o.penalty = DefaultPenalty
-			}
-			if o.penalty < 0 {
+			if !(o.penalty >= 0) || math.IsInf(o.penalty, 0) {
 				return nil, fmt.Errorf("objective penalty: %v, want >= 0", o.penalty)
 			}
 		} else if c.Penalty != 0 {

@@ -36,8 +36,8 @@ func minimize(metrics ...string) ObjectiveConfig {
 // TestTargetObjectives: per metric T/|x-T|, divided by its scale,
 // multiplied, capped.
 func TestTargetObjectives(t *testing.T) {
-	pw := bind(t, ObjectiveConfig{Kind: KindTarget, Metrics: []string{MetricPower}, Targets: []float64{1000}})
-	both := bind(t, ObjectiveConfig{Kind: KindTarget, Metrics: []string{MetricPower, MetricTime}, Targets: []float64{1000, 100000}})
+	pw := bind(t, ObjectiveConfig{Kind: KindTarget, Metrics: []string{MetricPower}, Targets: []float64{1000}, Cap: DefaultTargetCap})
+	both := bind(t, ObjectiveConfig{Kind: KindTarget, Metrics: []string{MetricPower, MetricTime}, Targets: []float64{1000, 100000}, Cap: DefaultTargetCap})
 	x := m(120000, 5e8, 1250)
 	// power: 1000/|1250-1000| = 4; time: 100000/|120000-100000| = 5.
 	if r := pw.Reward(x); !near(r, 4) {
@@ -87,7 +87,7 @@ func TestSeen(t *testing.T) {
 	if v := o.Value(m(50, 1, 1)); v != 50 {
 		t.Errorf("value %v, want the true 50", v)
 	}
-	tg := ObjectiveConfig{Kind: KindTarget, Metrics: []string{MetricTime}, Targets: []float64{300}, Seen: double}
+	tg := ObjectiveConfig{Kind: KindTarget, Metrics: []string{MetricTime}, Targets: []float64{300}, Cap: DefaultTargetCap, Seen: double}
 	if r := bind(t, tg).Reward(m(100, 1, 1)); !near(r, 3) { // 300/|200-300|
 		t.Errorf("target reward %v, want 3", r)
 	}
@@ -130,7 +130,7 @@ func TestMinimizeObjectives(t *testing.T) {
 
 func TestConstrainedObjective(t *testing.T) {
 	c := ObjectiveConfig{Kind: KindConstrained, Metrics: []string{MetricPower},
-		Constraints: []Constraint{{Metric: MetricTime, Max: 100000}}, Reference: []float64{1000}}
+		Constraints: []Constraint{{Metric: MetricTime, Max: 100000}}, Reference: []float64{1000}, Penalty: DefaultPenalty}
 	o := bind(t, c)
 	feasible := m(90000, 1, 800)
 	if !o.Feasible(feasible) || o.Violation(feasible) != 0 {
@@ -157,6 +157,13 @@ func TestConstrainedObjective(t *testing.T) {
 	if r := o.Reward(m(150000, 1.5e8, 1000)); !near(r, -3*(0.5+0.5)) {
 		t.Errorf("two violations: reward %v, want -3", r)
 	}
+	// Penalty 0 is a penalty of 0 (not "the default"): the violation is
+	// reported but costs no reward.
+	c.Penalty = 0
+	o = bind(t, c)
+	if r := o.Reward(m(150000, 1.5e8, 1000)); r != 0 || o.Feasible(m(150000, 1.5e8, 1000)) {
+		t.Errorf("penalty 0: reward %v, want 0 and infeasible", r)
+	}
 }
 
 func TestObjectiveBindErrors(t *testing.T) {
@@ -165,7 +172,9 @@ func TestObjectiveBindErrors(t *testing.T) {
 		"unknown metric":      {Kind: KindMinimize, Metrics: []string{"latency_ms"}},
 		"unknown kind":        {Kind: "maximise", Metrics: []string{MetricTime}},
 		"no target":           {Kind: KindTarget, Metrics: []string{MetricEnergy}},
-		"zero scale":          {Kind: KindTarget, Metrics: []string{MetricTime}, Targets: []float64{1}, ScaleBy: []float64{0}},
+		"zero scale":          {Kind: KindTarget, Metrics: []string{MetricTime}, Targets: []float64{1}, ScaleBy: []float64{0}, Cap: 1},
+		"no cap":              {Kind: KindTarget, Metrics: []string{MetricTime}, Targets: []float64{1}},
+		"negative penalty":    {Kind: KindConstrained, Metrics: []string{MetricTime}, Constraints: []Constraint{{MetricPower, 1}}, Penalty: -1},
 		"negative target":     {Kind: KindTarget, Metrics: []string{MetricTime}, Targets: []float64{-1}},
 		"constraint on min":   {Kind: KindMinimize, Metrics: []string{MetricTime}, Constraints: []Constraint{{MetricPower, 1}}},
 		"no constraints":      {Kind: KindConstrained, Metrics: []string{MetricTime}},

@@ -15,8 +15,8 @@ type SpaceEnvConfig struct {
 	// names. A minimize/constrained objective without a reference gets the
 	// starting design's metrics as reference.
 	Objective *Objective
-	// EpisodeLength is the number of design revisions per episode (default
-	// 1: the bandit form of the published MARL memory-controller study).
+	// EpisodeLength is the number of design revisions per episode, >= 1
+	// (1: the bandit form of the published MARL memory-controller study).
 	EpisodeLength int
 	// Start is the starting design (default: every knob at its first value,
 	// ArchGym's starting point). It is also the reference of the metric
@@ -92,11 +92,8 @@ func NewSpaceEnv(ds DesignSpace, cfg SpaceEnvConfig) (*SpaceEnv, error) {
 	if cfg.Objective == nil {
 		return nil, fmt.Errorf("space env %s: no objective", ds.Name())
 	}
-	if cfg.EpisodeLength == 0 {
-		cfg.EpisodeLength = 1
-	}
-	if cfg.EpisodeLength < 0 {
-		return nil, fmt.Errorf("space env %s: episode length %d < 1", ds.Name(), cfg.EpisodeLength)
+	if cfg.EpisodeLength < 1 {
+		return nil, fmt.Errorf("space env %s: episode length %d, want >= 1 (1 = the bandit form)", ds.Name(), cfg.EpisodeLength)
 	}
 	knobs := ds.Knobs()
 	if len(knobs) == 0 {

@@ -92,7 +92,7 @@ func TestSpaceEnvMatchesEvaluate(t *testing.T) {
 func TestSpaceEnvBudget(t *testing.T) {
 	c := NewCounted(&polySpace{})
 	c.SetBudget(2) // the start design and one more
-	obj, _ := ObjectiveConfig{Kind: KindTarget, Metrics: []string{"power_mW"}, Targets: []float64{600}}.Bind(c.MetricNames())
+	obj, _ := ObjectiveConfig{Kind: KindTarget, Metrics: []string{"power_mW"}, Targets: []float64{600}, Cap: DefaultTargetCap}.Bind(c.MetricNames())
 	e, err := NewSpaceEnv(c, SpaceEnvConfig{Objective: obj, EpisodeLength: 5, TruncateAtEnd: true})
 	if err != nil {
 		t.Fatal(err)
@@ -125,18 +125,20 @@ func TestSpaceEnvErrors(t *testing.T) {
 	if _, err := NewSpaceEnv(p, SpaceEnvConfig{}); err == nil {
 		t.Error("nil objective accepted")
 	}
-	if _, err := NewSpaceEnv(p, SpaceEnvConfig{Objective: o, Start: []int{9, 0, 0}}); err == nil {
+	if _, err := NewSpaceEnv(p, SpaceEnvConfig{Objective: o, EpisodeLength: 1, Start: []int{9, 0, 0}}); err == nil {
 		t.Error("bad start accepted")
 	}
-	if _, err := NewSpaceEnv(p, SpaceEnvConfig{Objective: o, EpisodeLength: -1}); err == nil {
-		t.Error("negative episode length accepted")
+	for _, n := range []int{-1, 0} { // 0 is not "the default": there is none
+		if _, err := NewSpaceEnv(p, SpaceEnvConfig{Objective: o, EpisodeLength: n}); err == nil {
+			t.Errorf("episode length %d accepted", n)
+		}
 	}
 }
 
 func TestSpaceEnvObsMetrics(t *testing.T) {
 	p := &polySpace{}
 	o, _ := ObjectiveConfig{Kind: KindMinimize, Metrics: []string{"power_mW"}}.Bind(p.MetricNames())
-	e, err := NewSpaceEnv(p, SpaceEnvConfig{Objective: o, ObsMetrics: []string{"power_mW"}})
+	e, err := NewSpaceEnv(p, SpaceEnvConfig{Objective: o, EpisodeLength: 1, ObsMetrics: []string{"power_mW"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +153,7 @@ func TestSpaceEnvObsMetrics(t *testing.T) {
 	if got, w := obs[0][0], float32(math.Log(want[1]/e.StartMetrics()[1])); math.Abs(float64(got-w)) > 1e-6 {
 		t.Fatalf("observed power %v, want %v", got, w)
 	}
-	if _, err := NewSpaceEnv(p, SpaceEnvConfig{Objective: o, ObsMetrics: []string{"nope"}}); err == nil {
+	if _, err := NewSpaceEnv(p, SpaceEnvConfig{Objective: o, EpisodeLength: 1, ObsMetrics: []string{"nope"}}); err == nil {
 		t.Fatal("unknown observed metric accepted")
 	}
 }

@@ -26,15 +26,15 @@ const (
 // The objective presets of the DRAM space, registered with envs: latency,
 // power, energy, edp (minimisation) and archgym_power, archgym_latency,
 // archgym_both (ArchGym's target form with its default targets and cap,
-// unscaled).
+// unscaled); constrained_power penalises violations by envs.DefaultPenalty.
 var objectivePresets = map[string]envs.ObjectiveConfig{
 	"latency":         {Name: "latency", Kind: envs.KindMinimize, Metrics: []string{MetricTimeNS}},
 	"power":           {Name: "power", Kind: envs.KindMinimize, Metrics: []string{MetricPowerMW}},
 	"energy":          {Name: "energy", Kind: envs.KindMinimize, Metrics: []string{MetricEnergyPJ}},
 	"edp":             {Name: "edp", Kind: envs.KindMinimize, Metrics: []string{MetricEnergyPJ, MetricTimeNS}},
-	"archgym_power":   {Name: "archgym_power", Kind: envs.KindTarget, Metrics: []string{MetricPowerMW}, Targets: []float64{ArchGymPowerTargetMW}},
-	"archgym_latency": {Name: "archgym_latency", Kind: envs.KindTarget, Metrics: []string{MetricTimeNS}, Targets: []float64{ArchGymTimeTargetNs}},
-	"archgym_both":    {Name: "archgym_both", Kind: envs.KindTarget, Metrics: []string{MetricPowerMW, MetricTimeNS}, Targets: []float64{ArchGymPowerTargetMW, ArchGymTimeTargetNs}},
+	"archgym_power":   {Name: "archgym_power", Kind: envs.KindTarget, Metrics: []string{MetricPowerMW}, Targets: []float64{ArchGymPowerTargetMW}, Cap: envs.DefaultTargetCap},
+	"archgym_latency": {Name: "archgym_latency", Kind: envs.KindTarget, Metrics: []string{MetricTimeNS}, Targets: []float64{ArchGymTimeTargetNs}, Cap: envs.DefaultTargetCap},
+	"archgym_both":    {Name: "archgym_both", Kind: envs.KindTarget, Metrics: []string{MetricPowerMW, MetricTimeNS}, Targets: []float64{ArchGymPowerTargetMW, ArchGymTimeTargetNs}, Cap: envs.DefaultTargetCap},
 }
 
 func init() {
@@ -155,7 +155,7 @@ func (c EnvConfig) ObjectiveConfig() (envs.ObjectiveConfig, error) {
 	var oc envs.ObjectiveConfig
 	if c.Objective == "constrained_power" {
 		oc = envs.ObjectiveConfig{Name: "constrained_power", Kind: envs.KindConstrained, Metrics: []string{MetricPowerMW},
-			Constraints: []envs.Constraint{{Metric: MetricTimeNS, Max: c.TimeLimitNS}}}
+			Constraints: []envs.Constraint{{Metric: MetricTimeNS, Max: c.TimeLimitNS}}, Penalty: envs.DefaultPenalty}
 	} else {
 		p, ok := objectivePresets[c.Objective]
 		if !ok {

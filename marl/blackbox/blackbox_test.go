@@ -384,7 +384,7 @@ func TestRegret(t *testing.T) {
 	// smallest exp_y, least violating) is infeasible by (opt - max)/max.
 	limit := opt / 4
 	con, err := envs.ObjectiveConfig{Kind: envs.KindConstrained, Metrics: []string{synthetic.MetricExpY},
-		Constraints: []envs.Constraint{{Metric: synthetic.MetricExpY, Max: limit}}}.Bind(tiny.MetricNames())
+		Constraints: []envs.Constraint{{Metric: synthetic.MetricExpY, Max: limit}}, Penalty: envs.DefaultPenalty}.Bind(tiny.MetricNames())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +397,7 @@ func TestRegret(t *testing.T) {
 		t.Fatalf("constrained: row %v, want best_value %v and best_violation 3", last, opt)
 	}
 
-	tgt, err := envs.ObjectiveConfig{Kind: envs.KindTarget, Metrics: []string{synthetic.MetricExpY}, Targets: []float64{1}}.Bind(tiny.MetricNames())
+	tgt, err := envs.ObjectiveConfig{Kind: envs.KindTarget, Metrics: []string{synthetic.MetricExpY}, Targets: []float64{1}, Cap: envs.DefaultTargetCap}.Bind(tiny.MetricNames())
 	if err != nil {
 		t.Fatal(err)
 	}
