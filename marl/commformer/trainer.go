@@ -410,10 +410,40 @@ func (t *Trainer) rollout(ctx context.Context) (*rolloutStats, error) {
 	return rs, nil
 }
 
-// update runs the PPO epochs on the buffer.
+// updateStats accumulates the losses and diagnostics of an update's
+// gradient steps.
+type updateStats struct {
+	steps, model, alpha         int
+	pl, vl, ent, kl, cf, gn, gc float64
+	ratio                       []float32 // scratch [B*N]
+}
+
+func (u *updateStats) metrics(gate bool) marl.Metrics {
+	n := float64(u.steps)
+	mt := marl.Metrics{
+		"policy_loss":   u.pl / n,
+		"value_loss":    u.vl / n,
+		"entropy":       u.ent / n,
+		"approx_kl":     u.kl / n,
+		"clip_fraction": u.cf / n,
+		"model_steps":   float64(u.model),
+		"alpha_steps":   float64(u.alpha),
+	}
+	if u.model > 0 {
+		mt["grad_norm"] = u.gn / float64(u.model)
+	}
+	if gate {
+		mt["gate_cost"] = u.gc / n
+	}
+	return mt
+}
+
+// update runs the PPO epochs on the buffer: per epoch (an alpha epoch every
+// alpha_every-th, see isAlphaEpoch) and minibatch, fill the inputs, run the
+// loss and its gradient once (runLoss), then step one optimiser
+// (alphaStep or modelStep).
 func (t *Trainer) update() (marl.Metrics, error) {
 	b := t.buf
-	N := t.m.N
 	S := b.Len()
 	mode := t.trainMode()
 	mbs := t.cfg.Minibatches
@@ -425,128 +455,131 @@ func (t *Trainer) update() (marl.Metrics, error) {
 	tg.adj.SetMode(mode)
 	adv := make([]float32, len(b.Advantages))
 	marl.NormalizeAdvantages(b.Advantages, adv)
-
-	R := B * N
 	fb := t.batchFill(B)
-	ratio := make([]float32, R)
 	idx := make([]int, S)
 	for i := range idx {
 		idx[i] = i
 	}
-	modelParams, alphaParams := t.m.ps.List(), t.m.aps.List()
-	var sum struct{ pl, vl, ent, kl, cf, gn, gc float64 }
-	var nModel, nAlpha int
+	st := &updateStats{ratio: make([]float32, B*t.m.N)}
 	for ep := 0; ep < t.cfg.Epochs; ep++ {
-		alphaStep := t.m.graph.Learnable() && mode != comm.ModeFrozen && t.iter >= t.cfg.AlphaStart &&
-			t.cfg.AlphaEvery > 0 && (ep+1)%t.cfg.AlphaEvery == 0
+		alpha := t.isAlphaEpoch(ep, mode)
 		if mbs > 1 {
-			r := t.rngs["shuffle"]
-			r.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+			t.rngs["shuffle"].Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
 		}
 		for mb := 0; mb < mbs; mb++ {
 			fb.fill(tg, b, idx[mb*B:(mb+1)*B], adv, t.vnorm, t.orders, t.forced, t.cfg.Envs)
-			vw := t.cfg.ValueCoef
-			if alphaStep {
-				vw = t.cfg.AlphaValueCoef
-			}
-			put(tg.valueWeight, []float32{float32(vw)})
-			if mode == comm.ModeSample {
-				tg.adj.Resample(t.rngs["gumbel"])
-			}
-			if t.m.gate.Enabled() {
-				tg.gate.Resample(t.rngs["gate"])
-			}
-			if err := tg.vm.RunAll(); err != nil {
-				tg.vm.Reset()
-				return nil, fmt.Errorf("commformer: iteration %d epoch %d: %w", t.iter+1, ep+1, err)
-			}
-			pl, vl, en := scalarOf(tg.rPolicy), scalarOf(tg.rValue), scalarOf(tg.rEntropy)
-			tot := scalarOf(tg.rTotal)
-			if !finite(tot) || !finite(pl) || !finite(vl) || !finite(en) {
-				tg.vm.Reset()
-				return nil, fmt.Errorf("commformer: iteration %d epoch %d: non-finite loss (total %v, policy %v, value %v, entropy %v); stopping", t.iter+1, ep+1, tot, pl, vl, en)
-			}
-			get(ratio, tg.rRatio)
-			var kl, cf float64
-			for _, r := range ratio {
-				lr := math.Log(float64(r))
-				kl += float64(r) - 1 - lr
-				if math.Abs(float64(r)-1) > t.cfg.Clip {
-					cf++
-				}
-			}
-			sum.pl += pl
-			sum.vl += vl
-			sum.ent += en
-			sum.kl += kl / float64(R)
-			sum.cf += cf / float64(R)
-			if tg.gateCost != nil {
-				sum.gc += scalarOf(tg.rGateCost)
-			}
-			if alphaStep {
-				gs, err := attention.Grads(tg.binder, t.m.aps)
-				if err != nil {
-					tg.vm.Reset()
-					return nil, err
-				}
-				if !marl.AllFinite(gs) {
-					tg.vm.Reset()
-					return nil, fmt.Errorf("commformer: iteration %d epoch %d: non-finite gradient of alpha; stopping", t.iter+1, ep+1)
-				}
-				if err := t.alphaOpt.Update(alphaParams, gs); err != nil {
-					tg.vm.Reset()
-					return nil, err
-				}
-				nAlpha++
-			} else {
-				gs, err := attention.Grads(tg.binder, t.m.ps)
-				if err != nil {
-					tg.vm.Reset()
-					return nil, err
-				}
-				for i, g := range gs {
-					if g == nil {
-						tg.vm.Reset()
-						return nil, fmt.Errorf("commformer: parameter %s has no gradient", modelParams[i].Name)
-					}
-				}
-				var gn float64
-				if t.cfg.MaxGradNorm > 0 {
-					gn = marl.ClipGradNorm(gs, t.cfg.MaxGradNorm)
+			err := t.runLoss(tg, mode, alpha, st)
+			if err == nil {
+				if alpha {
+					err = t.alphaStep(tg, st)
 				} else {
-					gn = marl.GradNorm(gs)
+					err = t.modelStep(tg, st)
 				}
-				if !finite(gn) {
-					tg.vm.Reset()
-					return nil, fmt.Errorf("commformer: iteration %d epoch %d: non-finite gradient norm %v; stopping", t.iter+1, ep+1, gn)
-				}
-				sum.gn += gn
-				if err := t.modelOpt.Update(modelParams, gs); err != nil {
-					tg.vm.Reset()
-					return nil, err
-				}
-				nModel++
 			}
 			tg.vm.Reset()
+			if err != nil {
+				return nil, fmt.Errorf("commformer: iteration %d epoch %d: %w", t.iter+1, ep+1, err)
+			}
 		}
 	}
-	n := float64(t.cfg.Epochs * mbs)
-	mt := marl.Metrics{
-		"policy_loss":   sum.pl / n,
-		"value_loss":    sum.vl / n,
-		"entropy":       sum.ent / n,
-		"approx_kl":     sum.kl / n,
-		"clip_fraction": sum.cf / n,
-		"model_steps":   float64(nModel),
-		"alpha_steps":   float64(nAlpha),
+	return st.metrics(tg.gateCost != nil), nil
+}
+
+// isAlphaEpoch reports whether 0-based epoch ep updates alpha (every
+// alpha_every-th epoch, from iteration alpha_start on, while the graph is
+// learned and not frozen) rather than the model.
+func (t *Trainer) isAlphaEpoch(ep int, mode comm.Mode) bool {
+	return t.m.graph.Learnable() && mode != comm.ModeFrozen && t.iter >= t.cfg.AlphaStart &&
+		t.cfg.AlphaEvery > 0 && (ep+1)%t.cfg.AlphaEvery == 0
+}
+
+// runLoss draws the minibatch's graph and gate noise, runs the loss and its
+// gradients, checks them and adds the diagnostics to st. The caller resets
+// the machine.
+func (t *Trainer) runLoss(tg *trainGraph, mode comm.Mode, alpha bool, st *updateStats) error {
+	vw := t.cfg.ValueCoef
+	if alpha {
+		vw = t.cfg.AlphaValueCoef
 	}
-	if nModel > 0 {
-		mt["grad_norm"] = sum.gn / float64(nModel)
+	put(tg.valueWeight, []float32{float32(vw)})
+	if mode == comm.ModeSample {
+		tg.adj.Resample(t.rngs["gumbel"])
 	}
+	if t.m.gate.Enabled() {
+		tg.gate.Resample(t.rngs["gate"])
+	}
+	if err := tg.vm.RunAll(); err != nil {
+		return err
+	}
+	pl, vl, en := scalarOf(tg.rPolicy), scalarOf(tg.rValue), scalarOf(tg.rEntropy)
+	if tot := scalarOf(tg.rTotal); !finite(tot) || !finite(pl) || !finite(vl) || !finite(en) {
+		return fmt.Errorf("non-finite loss (total %v, policy %v, value %v, entropy %v); stopping", tot, pl, vl, en)
+	}
+	get(st.ratio, tg.rRatio)
+	var kl, cf float64
+	for _, r := range st.ratio {
+		kl += float64(r) - 1 - math.Log(float64(r))
+		if math.Abs(float64(r)-1) > t.cfg.Clip {
+			cf++
+		}
+	}
+	R := float64(len(st.ratio))
+	st.steps++
+	st.pl += pl
+	st.vl += vl
+	st.ent += en
+	st.kl += kl / R
+	st.cf += cf / R
 	if tg.gateCost != nil {
-		mt["gate_cost"] = sum.gc / n
+		st.gc += scalarOf(tg.rGateCost)
 	}
-	return mt, nil
+	return nil
+}
+
+// alphaStep applies the graph optimiser to alpha's gradient.
+func (t *Trainer) alphaStep(tg *trainGraph, st *updateStats) error {
+	gs, err := attention.Grads(tg.binder, t.m.aps)
+	if err != nil {
+		return err
+	}
+	if !marl.AllFinite(gs) {
+		return fmt.Errorf("non-finite gradient of alpha; stopping")
+	}
+	if err := t.alphaOpt.Update(t.m.aps.List(), gs); err != nil {
+		return err
+	}
+	st.alpha++
+	return nil
+}
+
+// modelStep clips the model's gradient (max_grad_norm) and applies the model
+// optimiser.
+func (t *Trainer) modelStep(tg *trainGraph, st *updateStats) error {
+	params := t.m.ps.List()
+	gs, err := attention.Grads(tg.binder, t.m.ps)
+	if err != nil {
+		return err
+	}
+	for i, g := range gs {
+		if g == nil {
+			return fmt.Errorf("parameter %s has no gradient", params[i].Name)
+		}
+	}
+	var gn float64
+	if t.cfg.MaxGradNorm > 0 {
+		gn = marl.ClipGradNorm(gs, t.cfg.MaxGradNorm)
+	} else {
+		gn = marl.GradNorm(gs)
+	}
+	if !finite(gn) {
+		return fmt.Errorf("non-finite gradient norm %v; stopping", gn)
+	}
+	st.gn += gn
+	if err := t.modelOpt.Update(params, gs); err != nil {
+		return err
+	}
+	st.model++
+	return nil
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
