@@ -50,6 +50,11 @@ type Config struct {
 	// is not updated (the model first learns to use the warm-up's dense
 	// messages; the gradient of alpha at an untrained model is noise).
 	AlphaStart     int     `toml:"alpha_start" unit:"iterations" range:"[0, inf)" doc:"first iteration at which alpha is updated (the model first learns to use the warm-up's dense messages)"`
+	// AlphaDecay decays the alpha learning rate linearly from alpha_lr at
+	// alpha_start to 0 at the end of the warm-up (or of the run, without
+	// one), so that the graph settles instead of following the last
+	// minibatches' noise.
+	AlphaDecay     bool    `toml:"alpha_decay" range:"true|false" doc:"decay alpha_lr linearly to 0 between alpha_start and the end of the warm-up (or of the run)"`
 	AlphaValueCoef float64 `toml:"alpha_value_coef" range:"[0, inf)" doc:"value-loss weight in alpha steps (0: the graph is learned from the policy loss only)"`
 
 	// Temporal gate (spec section 3).

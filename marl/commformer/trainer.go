@@ -536,8 +536,24 @@ func (t *Trainer) runLoss(tg *trainGraph, mode comm.Mode, alpha bool, st *update
 	return nil
 }
 
+// alphaLR is the alpha learning rate at the current iteration (alpha_decay:
+// linear from alpha_lr at alpha_start to 0 at the end of the warm-up, or
+// of the planned run).
+func (t *Trainer) alphaLR() float64 {
+	end := t.cfg.Warmup
+	if end <= t.cfg.AlphaStart {
+		end = t.cfg.Iterations
+	}
+	if !t.cfg.AlphaDecay || end <= t.cfg.AlphaStart {
+		return t.cfg.AlphaLR
+	}
+	f := 1 - float64(t.iter-t.cfg.AlphaStart)/float64(end-t.cfg.AlphaStart)
+	return t.cfg.AlphaLR * min(max(f, 0), 1)
+}
+
 // alphaStep applies the graph optimiser to alpha's gradient.
 func (t *Trainer) alphaStep(tg *trainGraph, st *updateStats) error {
+	t.alphaOpt.LR = t.alphaLR()
 	gs, err := attention.Grads(tg.binder, t.m.aps)
 	if err != nil {
 		return err
