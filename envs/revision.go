@@ -84,16 +84,11 @@ type RevisionConfig struct {
 // and Failure keeps the first failure of any clone (the Env contract has no
 // error return: a run checks it after each iteration).
 type RevisionEnv struct {
-	ds    DesignSpace
-	obj   *Objective
-	cfg   RevisionConfig
-	spec  Spec
-	knobs []Knob
-	maxV  int
-	ref   []float64 // reference metrics, shared, read-only
-	obsM  []int     // observed metric indices, shared, read-only
-	nPin  int
-	fail  *failure // the first failed evaluation of any clone, shared
+	spaceView
+	cfg  RevisionConfig
+	spec Spec
+	nPin int
+	fail *failure // the first failed evaluation of any clone, shared
 
 	// Episode state (deep-copied by Clone).
 	cur, pinned []int // pinned: value or -1
@@ -118,8 +113,6 @@ var (
 func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 	name := ds.Name()
 	switch {
-	case cfg.Objective == nil:
-		return nil, fmt.Errorf("revision env %s: no objective", name)
 	case cfg.Length < 1:
 		return nil, fmt.Errorf("revision env %s: length %d, must be >= 1", name, cfg.Length)
 	case !(cfg.Pinned >= 0 && cfg.Pinned < 1):
@@ -127,56 +120,15 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 	case cfg.Credit != "" && cfg.Credit != "shared" && cfg.Credit != "difference":
 		return nil, fmt.Errorf("revision env %s: credit %q, want shared or difference", name, cfg.Credit)
 	}
-	knobs := ds.Knobs()
-	if len(knobs) == 0 {
-		return nil, fmt.Errorf("revision env %s: no knobs", name)
+	v, ref, err := newSpaceView(ds, cfg.Objective, cfg.Reference, cfg.ObsMetrics, "revision env", "reference design")
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Reference == nil {
-		cfg.Reference = make([]int, len(knobs))
-	}
-	cfg.Reference = slices.Clone(cfg.Reference)
-	if err := ValidateConfig(knobs, cfg.Reference); err != nil {
-		return nil, fmt.Errorf("revision env %s: reference design: %w", name, err)
-	}
-	e := &RevisionEnv{ds: ds, cfg: cfg, knobs: knobs, fail: &failure{}}
-	for _, k := range knobs {
-		e.maxV = max(e.maxV, len(k.Values))
-	}
-	e.ref = make([]float64, len(ds.MetricNames()))
-	if err := ds.Evaluate(slices.Clone(cfg.Reference), e.ref); err != nil {
-		return nil, fmt.Errorf("revision env %s: evaluating the reference design: %w", name, err)
-	}
-	names := ds.MetricNames()
-	if cfg.ObsMetrics == nil {
-		for j := range names {
-			e.obsM = append(e.obsM, j)
-		}
-	}
-	for _, m := range cfg.ObsMetrics {
-		j := slices.Index(names, m)
-		if j < 0 {
-			return nil, fmt.Errorf("revision env %s: observed metric %q unknown (have %v)", name, m, names)
-		}
-		e.obsM = append(e.obsM, j)
-	}
-	for _, j := range e.obsM {
-		if v := e.ref[j]; !(v > 0) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("revision env %s: reference metric %s = %v; observed metrics must be positive and finite", name, names[j], v)
-		}
-	}
-	e.obj = cfg.Objective
-	if !e.obj.HasReference() {
-		o, err := e.obj.WithReference(e.ref)
-		if err != nil {
-			return nil, fmt.Errorf("revision env %s: %w", name, err)
-		}
-		e.obj = o
-	}
+	cfg.Reference = ref
+	e := &RevisionEnv{spaceView: v, cfg: cfg, fail: &failure{}}
+	knobs := e.knobs
 	e.nPin = int(math.Round(cfg.Pinned * float64(len(knobs))))
-	e.spec = Spec{Name: "revision:" + name, MaxSteps: cfg.Length}
-	for _, k := range knobs {
-		e.spec.Agents = append(e.spec.Agents, AgentSpec{Name: k.Name, ObsSize: len(e.obsM) + e.maxV + 2, NumActions: len(k.Values)})
-	}
+	e.spec = Spec{Name: "revision:" + name, MaxSteps: cfg.Length, Agents: e.agents(len(e.obsM) + e.maxV + 2)}
 	n := len(knobs)
 	e.cur, e.pinned, e.perm = make([]int, n), make([]int, n), make([]int, n)
 	e.prev, e.cf, e.cfM = make([]int, n), make([]int, n), make([]float64, len(e.ref))
@@ -358,20 +310,13 @@ func (e *RevisionEnv) differenceRewards(rewards []float32) error {
 }
 
 func (e *RevisionEnv) writeObs(obs [][]float32) {
+	n := e.writeKnobObs(obs, e.metrics, e.cur)
 	frac := float32(e.t) / float32(e.cfg.Length)
-	m := len(e.obsM)
 	for i := range e.knobs {
-		o := obs[i]
-		for k, j := range e.obsM {
-			o[k] = float32(min(max(math.Log(max(e.metrics[j], 1e-300)/e.ref[j]), -50), 50))
-		}
-		oh := o[m : m+e.maxV]
-		clear(oh)
-		oh[e.cur[i]] = 1
-		o[m+e.maxV] = 0
+		obs[i][n] = 0
 		if e.pinned[i] >= 0 {
-			o[m+e.maxV] = 1
+			obs[i][n] = 1
 		}
-		o[m+e.maxV+1] = frac
+		obs[i][n+1] = frac
 	}
 }

@@ -2,7 +2,6 @@ package envs
 
 import (
 	"fmt"
-	"math"
 	"math/bits"
 	"math/rand/v2"
 	"slices"
@@ -64,16 +63,10 @@ type SpaceEnvConfig struct {
 // is also kept for good: Failure reports it on every clone, and a run
 // checks it after each iteration and stops with the error.
 type SpaceEnv struct {
-	ds    DesignSpace
-	obj   *Objective
-	cfg   SpaceEnvConfig
-	spec  Spec
-	knobs []Knob
-	nm    int       // metrics
-	maxV  int       // largest value count
-	ref   []float64 // start metrics (observation reference), shared, read-only
-	obsM  []int     // indices of the observed metrics, shared, read-only
-	fail  *failure  // the first failed evaluation of any clone, shared
+	spaceView
+	cfg  SpaceEnvConfig
+	spec Spec
+	fail *failure // the first failed evaluation of any clone, shared
 
 	// Episode state (deep-copied by Clone).
 	cur     []int
@@ -95,55 +88,13 @@ func NewSpaceEnv(ds DesignSpace, cfg SpaceEnvConfig) (*SpaceEnv, error) {
 	if cfg.EpisodeLength < 1 {
 		return nil, fmt.Errorf("space env %s: episode length %d, want >= 1 (1 = the bandit form)", ds.Name(), cfg.EpisodeLength)
 	}
-	knobs := ds.Knobs()
-	if len(knobs) == 0 {
-		return nil, fmt.Errorf("space env %s: no knobs", ds.Name())
+	v, start, err := newSpaceView(ds, cfg.Objective, cfg.Start, cfg.ObsMetrics, "space env", "start design")
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Start == nil {
-		cfg.Start = make([]int, len(knobs))
-	}
-	cfg.Start = slices.Clone(cfg.Start)
-	if err := ValidateConfig(knobs, cfg.Start); err != nil {
-		return nil, fmt.Errorf("space env %s: start design: %w", ds.Name(), err)
-	}
-	e := &SpaceEnv{ds: ds, cfg: cfg, knobs: knobs, nm: len(ds.MetricNames()), fail: &failure{}}
-	for _, k := range knobs {
-		e.maxV = max(e.maxV, len(k.Values))
-	}
-	e.ref = make([]float64, e.nm)
-	if err := ds.Evaluate(slices.Clone(cfg.Start), e.ref); err != nil {
-		return nil, fmt.Errorf("space env %s: evaluating the start design: %w", ds.Name(), err)
-	}
-	names := ds.MetricNames()
-	if cfg.ObsMetrics == nil {
-		for j := range names {
-			e.obsM = append(e.obsM, j)
-		}
-	}
-	for _, m := range cfg.ObsMetrics {
-		j := slices.Index(names, m)
-		if j < 0 {
-			return nil, fmt.Errorf("space env %s: observed metric %q unknown (have %v)", ds.Name(), m, names)
-		}
-		e.obsM = append(e.obsM, j)
-	}
-	for _, j := range e.obsM {
-		if v := e.ref[j]; !(v > 0) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("space env %s: start design metric %s = %v; observed metrics must be positive and finite (choose them with ObsMetrics)", ds.Name(), names[j], v)
-		}
-	}
-	e.obj = cfg.Objective
-	if !e.obj.HasReference() {
-		o, err := e.obj.WithReference(e.ref)
-		if err != nil {
-			return nil, fmt.Errorf("space env %s: %w", ds.Name(), err)
-		}
-		e.obj = o
-	}
-	e.spec = Spec{Name: "space:" + ds.Name(), MaxSteps: cfg.EpisodeLength}
-	for _, k := range knobs {
-		e.spec.Agents = append(e.spec.Agents, AgentSpec{Name: k.Name, ObsSize: len(e.obsM) + e.maxV + 1, NumActions: len(k.Values)})
-	}
+	cfg.Start = start
+	e := &SpaceEnv{spaceView: v, cfg: cfg, fail: &failure{}}
+	e.spec = Spec{Name: "space:" + ds.Name(), MaxSteps: cfg.EpisodeLength, Agents: e.agents(len(e.obsM) + e.maxV + 1)}
 	e.cur = slices.Clone(cfg.Start)
 	e.metrics = slices.Clone(e.ref)
 	e.done = true
@@ -288,16 +239,9 @@ func (e *SpaceEnv) Step(actions []int, obs [][]float32, rewards []float32) StepR
 }
 
 func (e *SpaceEnv) writeObs(obs [][]float32) {
+	n := e.writeKnobObs(obs, e.metrics, e.cur)
 	frac := float32(e.t) / float32(e.cfg.EpisodeLength)
 	for i := range e.knobs {
-		o := obs[i]
-		for k, j := range e.obsM {
-			o[k] = float32(min(max(math.Log(max(e.metrics[j], 1e-300)/e.ref[j]), -50), 50))
-		}
-		m := len(e.obsM)
-		oh := o[m : m+e.maxV]
-		clear(oh)
-		oh[e.cur[i]] = 1
-		o[m+e.maxV] = frac
+		obs[i][n] = frac
 	}
 }
