@@ -203,12 +203,17 @@ func (c Config) resolve() (Config, error) {
 }
 
 // Label describes the configuration in report rows: "commformer <graph>",
-// with the sparsity for the learned and random graphs and "gate" when gating
-// is on (e.g. "commformer learned S=0.4 gate").
+// with the sparsity (or k, when senders sets it) for the learned and random
+// graphs and "gate" when gating is on (e.g. "commformer learned S=0.4 gate",
+// "commformer learned k=2").
 func (c Config) Label() string {
 	s := "commformer " + string(c.Graph)
 	if c.Graph == comm.Learned || c.Graph == comm.Random {
-		s += fmt.Sprintf(" S=%g", c.Sparsity)
+		if c.Senders > 0 {
+			s += fmt.Sprintf(" k=%d", c.Senders)
+		} else {
+			s += fmt.Sprintf(" S=%g", c.Sparsity)
+		}
 	}
 	if c.Gate {
 		s += " gate"
