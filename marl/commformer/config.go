@@ -49,7 +49,7 @@ type Config struct {
 	// AlphaStart delays the graph's learning: before this iteration alpha
 	// is not updated (the model first learns to use the warm-up's dense
 	// messages; the gradient of alpha at an untrained model is noise).
-	AlphaStart     int     `toml:"alpha_start" unit:"iterations" range:"[0, inf)" doc:"first iteration at which alpha is updated (the model first learns to use the warm-up's dense messages)"`
+	AlphaStart int `toml:"alpha_start" unit:"iterations" range:"[0, inf)" doc:"first iteration at which alpha is updated (the model first learns to use the warm-up's dense messages)"`
 	// AlphaDecay decays the alpha learning rate linearly from alpha_lr at
 	// alpha_start to 0 at the end of the warm-up (or of the run, without
 	// one), so that the graph settles instead of following the last
