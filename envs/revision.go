@@ -47,6 +47,24 @@ type RevisionConfig struct {
 	Counterfactual func(cfg []int, metrics []float64) error
 }
 
+// CheckFormKeys reports the errors of the run-file keys that choose a
+// design space's environment form (form = "bandit" or "revision", pinned in
+// [0, 1), credit = "shared" or "difference"), each starting with its key;
+// the design-space kinds share them.
+func CheckFormKeys(form string, pinned float64, credit string) []error {
+	var errs []error
+	if form != "bandit" && form != "revision" {
+		errs = append(errs, fmt.Errorf(`form = %q: must be "bandit" or "revision"`, form))
+	}
+	if !(pinned >= 0 && pinned < 1) {
+		errs = append(errs, fmt.Errorf("pinned = %v: must be in [0, 1)", pinned))
+	}
+	if credit != "shared" && credit != "difference" {
+		errs = append(errs, fmt.Errorf(`credit = %q: must be "shared" or "difference"`, credit))
+	}
+	return errs
+}
+
 // RevisionEnv is the design-revision form of a DesignSpace: one agent per
 // knob; an episode starts from a design drawn uniformly from the space
 // (seeded by the reset seed) with a random subset of the knobs pinned, and

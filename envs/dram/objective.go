@@ -117,15 +117,7 @@ func (c EnvConfig) Validate() error {
 	if c.Trace == "" {
 		bad("trace", `""`, "name a trace or an .stl file")
 	}
-	if c.Form != "bandit" && c.Form != "revision" {
-		bad("form", fmt.Sprintf("%q", c.Form), `must be "bandit" or "revision"`)
-	}
-	if !(c.Pinned >= 0 && c.Pinned < 1) {
-		bad("pinned", c.Pinned, "must be in [0, 1)")
-	}
-	if c.Credit != "shared" && c.Credit != "difference" {
-		bad("credit", fmt.Sprintf("%q", c.Credit), `must be "shared" or "difference"`)
-	}
+	errs = append(errs, envs.CheckFormKeys(c.Form, c.Pinned, c.Credit)...)
 	if !slices.Contains(ObjectiveNames(), c.Objective) {
 		bad("objective", c.Objective, fmt.Sprintf("want one of %v", ObjectiveNames()))
 	}

@@ -3,6 +3,7 @@ package synthetic
 import (
 	"errors"
 	"fmt"
+	"github.com/commgraph/commgraph/envs"
 )
 
 // EnvConfig is the synthetic task as run files describe it ([env.synthetic]
@@ -45,15 +46,7 @@ func (c EnvConfig) Validate() error {
 	if c.Graph != "pairs" && c.Graph != "planted" {
 		bad("graph", fmt.Sprintf("%q", c.Graph), `must be "pairs" or "planted"`)
 	}
-	if c.Form != "bandit" && c.Form != "revision" {
-		bad("form", fmt.Sprintf("%q", c.Form), `must be "bandit" or "revision"`)
-	}
-	if !(c.Pinned >= 0 && c.Pinned < 1) {
-		bad("pinned", c.Pinned, "must be in [0, 1)")
-	}
-	if c.Credit != "shared" && c.Credit != "difference" {
-		bad("credit", fmt.Sprintf("%q", c.Credit), `must be "shared" or "difference"`)
-	}
+	errs = append(errs, envs.CheckFormKeys(c.Form, c.Pinned, c.Credit)...)
 	if c.Pairs < 0 || (c.Graph == "pairs" && 2*c.Pairs > c.Knobs) {
 		bad("pairs", c.Pairs, fmt.Sprintf("%d pairs need %d knobs, have %d", c.Pairs, 2*c.Pairs, c.Knobs))
 	}
