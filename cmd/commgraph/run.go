@@ -212,6 +212,9 @@ func printGraphSummary(w io.Writer, g *experiments.GraphSummary) {
 		}
 		fmt.Fprintln(w)
 	}
+	if g.UndecidedRows == len(g.Rows) {
+		fmt.Fprintln(w, "    (no row is decided: this graph says nothing about which agents interact; in the one-step bandit form every agent observes the same constant, so messages carry nothing; the revision form (form = \"revision\", e.g. configs/recover_dram_latency.toml) is where the graph is learned)")
+	}
 	if t := g.Truth; t != nil {
 		d, u := t.Directed, t.Symmetrised
 		fmt.Fprintf(w, "  against the known interactions: precision@|E| %.2f (symmetrised %.2f), AUROC %.3f (%.3f), recall of the graph %.2f, |E| = %d directed\n",
