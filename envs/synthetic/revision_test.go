@@ -3,6 +3,7 @@ package synthetic_test
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/commgraph/commgraph/envs"
@@ -96,6 +97,44 @@ func TestRevisionEpisode(t *testing.T) {
 		}
 		if math.Abs(s.F(e.Design())-yBest) > 1e-9 {
 			t.Fatalf("episode %d: final f %v, optimum %v", ep, s.F(e.Design()), yBest)
+		}
+	}
+}
+
+// TestRevisionBadInput: the form keys and the environment's options are
+// checked, each error naming its key or option.
+func TestRevisionBadInput(t *testing.T) {
+	errs := envs.CheckFormKeys("bandits", 1, "shard")
+	if len(errs) != 3 {
+		t.Fatalf("CheckFormKeys: %d errors, want 3: %v", len(errs), errs)
+	}
+	for i, key := range []string{"form = ", "pinned = ", "credit = "} {
+		if !strings.HasPrefix(errs[i].Error(), key) {
+			t.Errorf("error %q does not start with %q", errs[i], key)
+		}
+	}
+	if errs := envs.CheckFormKeys("revision", 0.5, "difference"); len(errs) != 0 {
+		t.Errorf("valid keys refused: %v", errs)
+	}
+	c, _ := synthetic.Planted(4, 3, 1)
+	s := synthetic.MustNew(c)
+	obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(s.MetricNames())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		cfg  envs.RevisionConfig
+		want string
+	}{
+		{envs.RevisionConfig{Length: 1}, "no objective"},
+		{envs.RevisionConfig{Objective: obj, Length: 0}, "length 0"},
+		{envs.RevisionConfig{Objective: obj, Length: 1, Pinned: 1}, "pinned fraction 1"},
+		{envs.RevisionConfig{Objective: obj, Length: 1, Credit: "shard"}, `credit "shard"`},
+		{envs.RevisionConfig{Objective: obj, Length: 1, ObsMetrics: []string{"nosuch"}}, `observed metric "nosuch"`},
+		{envs.RevisionConfig{Objective: obj, Length: 1, Reference: []int{0, 0, 0, 9}}, "reference design"},
+	} {
+		if _, err := envs.NewRevisionEnv(s, tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: error %v, want one containing %q", tc.cfg, err, tc.want)
 		}
 	}
 }

@@ -274,7 +274,7 @@ func TestResume(t *testing.T) {
 		}
 
 		second := mustNew(t, kind, large(), cfg, 11)
-		if err := loadBytes(second, saved); err != nil {
+		if err := contract.UnmarshalAlgorithm(second, saved); err != nil {
 			t.Fatal(err)
 		}
 		if second.Iteration() != 7 || second.Space().Unique() != int(got[6]["unique_evals"]) {
@@ -293,19 +293,19 @@ func TestResume(t *testing.T) {
 func TestLoadRejects(t *testing.T) {
 	g := mustNew(t, KindGenetic, small(), conf(func(c *Config) { c.Batch = 8 }), 1)
 	run(t, g, 2)
-	saved, err := saveBytes(g)
+	saved, err := contract.MarshalAlgorithm(g)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := mustNew(t, KindACO, small(), conf(func(c *Config) { c.Batch = 8 }), 1)
-	if err := loadBytes(a, saved); err == nil || !strings.Contains(err.Error(), "blackbox/genetic") {
+	if err := contract.UnmarshalAlgorithm(a, saved); err == nil || !strings.Contains(err.Error(), "blackbox/genetic") {
 		t.Fatalf("loading a genetic checkpoint into aco: %v", err)
 	}
 	other := mustNew(t, KindGenetic, large(), conf(func(c *Config) { c.Batch = 8 }), 1)
-	if err := loadBytes(other, saved); err == nil || !strings.Contains(err.Error(), "value counts") {
+	if err := contract.UnmarshalAlgorithm(other, saved); err == nil || !strings.Contains(err.Error(), "value counts") {
 		t.Fatalf("loading into another space: %v", err)
 	}
-	if err := loadBytes(g, []byte("not a checkpoint")); err == nil {
+	if err := contract.UnmarshalAlgorithm(g, []byte("not a checkpoint")); err == nil {
 		t.Fatal("garbage loaded without error")
 	}
 }
@@ -411,26 +411,6 @@ func TestRegret(t *testing.T) {
 	if d := math.Abs(m[1] - 1); last["regret"] != d || last["best_value"] != d {
 		t.Fatalf("target: row %v, want regret = best_value = |exp_y - 1| = %v", last, d)
 	}
-}
-
-// saveBytes is a's checkpoint in the file format.
-func saveBytes(a contract.Algorithm) ([]byte, error) {
-	c, err := a.Checkpoint()
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	err = c.Encode(&b)
-	return b.Bytes(), err
-}
-
-// loadBytes restores a from a checkpoint in the file format.
-func loadBytes(a contract.Algorithm, data []byte) error {
-	c, err := contract.DecodeCheckpoint(bytes.NewReader(data))
-	if err != nil {
-		return err
-	}
-	return a.Restore(c)
 }
 
 func encodeBytes(t *testing.T, c *contract.Checkpoint) []byte {

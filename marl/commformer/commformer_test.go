@@ -11,6 +11,7 @@ import (
 	"github.com/commgraph/commgraph/attention"
 	"github.com/commgraph/commgraph/comm"
 	"github.com/commgraph/commgraph/marl"
+	"github.com/commgraph/commgraph/marl/contract"
 	"gorgonia.org/tensor"
 )
 
@@ -458,7 +459,7 @@ func TestCheckpointResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := loadBytes(res, ck); err != nil {
+	if err := contract.UnmarshalAlgorithm(res, ck); err != nil {
 		t.Fatal(err)
 	}
 	if res.Iteration() != 2 {
@@ -468,11 +469,11 @@ func TestCheckpointResume(t *testing.T) {
 	if !sameBits(paramValues(ref), paramValues(res)) {
 		t.Error("resumed run differs from the uninterrupted one")
 	}
-	s1, err := saveBytes(ref)
+	s1, err := contract.MarshalAlgorithm(ref)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s2, err := saveBytes(res)
+	s2, err := contract.MarshalAlgorithm(res)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -486,7 +487,7 @@ func TestCheckpointResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := loadBytes(o, ck); err == nil {
+	if err := contract.UnmarshalAlgorithm(o, ck); err == nil {
 		t.Error("checkpoint of a different model accepted")
 	}
 }
@@ -544,24 +545,4 @@ func TestLearnsToCommunicate(t *testing.T) {
 			t.Errorf("none graph: eval return %.2f, want < 3.3 (no channel to the listener)", after["eval_return"])
 		}
 	}
-}
-
-// saveBytes is a's checkpoint in the file format.
-func saveBytes(a marl.Algorithm) ([]byte, error) {
-	c, err := a.Checkpoint()
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	err = c.Encode(&b)
-	return b.Bytes(), err
-}
-
-// loadBytes restores a from a checkpoint in the file format.
-func loadBytes(a marl.Algorithm, data []byte) error {
-	c, err := marl.DecodeCheckpoint(bytes.NewReader(data))
-	if err != nil {
-		return err
-	}
-	return a.Restore(c)
 }

@@ -199,3 +199,26 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 	}
 	return c, nil
 }
+
+// MarshalAlgorithm returns a's checkpoint in the file format (Encode of
+// a.Checkpoint()), e.g. to compare two states byte for byte.
+func MarshalAlgorithm(a Algorithm) ([]byte, error) {
+	c, err := a.Checkpoint()
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := c.Encode(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// UnmarshalAlgorithm restores a from data in the file format.
+func UnmarshalAlgorithm(a Algorithm, data []byte) error {
+	c, err := DecodeCheckpoint(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	return a.Restore(c)
+}
