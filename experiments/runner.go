@@ -532,7 +532,7 @@ func (r *runner) finish(last Row) (Summary, error) {
 	}
 	var space envs.DesignSpace
 	if r.task.Design != nil {
-		if best, ok := bestDesign(r.task.Design); ok {
+		if best, ok := bestDesign(r.task.Design, r.metrics.rows, r.task.Start); ok {
 			sum.Best = &best
 		}
 		space = r.task.Design.Space()
