@@ -98,10 +98,11 @@ func expProgressWriter(stderr io.Writer, quiet bool) io.Writer {
 }
 
 // loadRunConfig reads a config file and applies --set, --seed and --out.
+// Every error it returns is a configuration error (exit status 2).
 func loadRunConfig(path string, sets []string, seed int64, out string) (experiments.Config, error) {
 	cfg, err := experiments.LoadConfig(path)
 	if err != nil {
-		return cfg, err
+		return cfg, configError(err)
 	}
 	for _, kv := range sets {
 		if err := experiments.ApplyOverride(&cfg, kv); err != nil {
@@ -115,7 +116,7 @@ func loadRunConfig(path string, sets []string, seed int64, out string) (experime
 		cfg.OutDir = out
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("%s (after overrides):\n%w", path, err)
+		return cfg, configError(fmt.Errorf("%s (after overrides):\n%w", path, err))
 	}
 	return cfg, nil
 }
@@ -147,10 +148,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	for _, s := range sums {
 		printSummary(stdout, s)
 	}
-	if errors.Is(err, experiments.ErrInterrupted) {
-		return &exitError{code: 130, msg: err.Error()}
-	}
-	return err
+	return err // ErrInterrupted maps to status 130
 }
 
 // printSummary prints what a user wants to see at the end of a run.

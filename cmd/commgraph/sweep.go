@@ -96,11 +96,12 @@ func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, string, erro
 }
 
 // loadTrials reads the sweep, applies the --set overrides and expands the
-// trials (nothing is written).
+// trials (nothing is written). Errors in the sweep file, its base config or
+// the overrides are configuration errors (status 2).
 func loadTrials(sweepPath string, sets setFlags) (*experiments.Sweep, []experiments.Trial, error) {
 	sw, err := experiments.LoadSweep(sweepPath)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, configError(err)
 	}
 	for _, kv := range sets {
 		if err := sw.Override(kv); err != nil {
@@ -109,7 +110,7 @@ func loadTrials(sweepPath string, sets setFlags) (*experiments.Sweep, []experime
 	}
 	trials, err := sw.Trials()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, configError(err)
 	}
 	return sw, trials, nil
 }
@@ -202,7 +203,7 @@ func runTrialsHere(stdout, stderr io.Writer, sw *experiments.Sweep, trials []exp
 	root, _ := sw.Root()
 	fmt.Fprintf(stdout, "sweep %s: %d ran, %d already done, %d failed; report with: commgraph report %s\n", sw.Name, res.Ran, res.Skipped, len(res.Failed), root)
 	if ctx.Err() != nil {
-		return &exitError{code: 130, msg: "sweep interrupted; run the same command again to resume"}
+		return &exitError{code: exitInterrupted, msg: "sweep interrupted; run the same command again to resume"}
 	}
 	return failedTrials(res.Failed)
 }
