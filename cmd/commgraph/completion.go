@@ -48,9 +48,14 @@ const fishCompletion = `# fish completion for commgraph; install with: commgraph
 function __commgraph_complete
     set -l words (commandline -opc)
     set -l cur (commandline -ct)
-    commgraph completion __complete $words[2..-1] "$cur" 2>/dev/null
+    set -l cands (commgraph completion __complete $words[2..-1] "$cur" 2>/dev/null)
+    if test (count $cands) -gt 0
+        printf '%s\n' $cands
+    else
+        __fish_complete_path "$cur"
+    end
 end
-complete -c commgraph -a '(__commgraph_complete)'
+complete -c commgraph -f -a '(__commgraph_complete)'
 `
 
 func runCompletion(args []string, stdout, stderr io.Writer) error {
