@@ -48,7 +48,7 @@ func newSpace(t *Trace, opt spaceOptions) (*Space, error) {
 		opt.MemSpec = defaultMemSpec()
 	}
 	if opt.Mapping == nil {
-		opt.Mapping = defaultAddressMapping()
+		opt.Mapping = DefaultMapping(opt.MemSpec)
 	}
 	if opt.PlayerClockMHz == 0 {
 		opt.PlayerClockMHz = 800
