@@ -141,6 +141,7 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 		st.machines.dirty = st.machines.all
 	case cREFA:
 		en.nRef++
+		en.refresh(T, st.t.RFC-st.t.RP)
 		st.refreshIssued()
 	}
 	// Timing checker (timing.go): the bank's and the rank's history.

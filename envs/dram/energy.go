@@ -126,6 +126,16 @@ func (e *energyState) closeBank(T int64) {
 	}
 }
 
+// refresh is a REFA at T (all banks precharged): DRAMPower counts the
+// refresh as active for RFC - RP cycles and the banks as precharged from
+// then on (CommandAnalysis::handleRef).
+func (e *energyState) refresh(T, active int64) {
+	e.closeAll(T)
+	e.closedCycles += max(T-e.closedSince, 0)
+	e.openCycles += active
+	e.closedSince = T + active
+}
+
 // closeAll is a PREA at T.
 func (e *energyState) closeAll(T int64) {
 	if e.open > 0 {
@@ -167,7 +177,7 @@ func (st *state) result() Result {
 	if en.open > 0 {
 		act += w - en.openSince
 	} else {
-		pre += w - en.closedSince
+		pre += max(w-en.closedSince, 0)
 	}
 	e := float64(en.nAct)*ec.act + float64(en.nPre)*ec.pre + float64(en.nRd)*ec.rd +
 		float64(en.nWr)*ec.wr + float64(en.nRef)*ec.ref + float64(act)*ec.openCycle + float64(pre)*ec.closedCycle

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -570,7 +571,15 @@ func jsonErr(data []byte, err error) error {
 // the bank number: bank = BANK_BIT value + bank group x banks per group,
 // as DRAMSys's AddressDecoder numbers banks.
 type AddressMapping struct {
+	Name                                                   string // file base name without .json ("" when built in code)
 	ByteBits, ColumnBits, BankBits, BankGroupBits, RowBits []int
+}
+
+// sameBits reports whether am and o map addresses identically.
+func (am *AddressMapping) sameBits(o *AddressMapping) bool {
+	return slices.Equal(am.ByteBits, o.ByteBits) && slices.Equal(am.ColumnBits, o.ColumnBits) &&
+		slices.Equal(am.BankBits, o.BankBits) && slices.Equal(am.BankGroupBits, o.BankGroupBits) &&
+		slices.Equal(am.RowBits, o.RowBits)
 }
 
 type mappingJSON struct {
@@ -636,7 +645,7 @@ func parseAddressMapping(data []byte, file string) (*AddressMapping, error) {
 		return nil, fmt.Errorf("address mapping %s: missing CONGEN", file)
 	}
 	c := j.Congen
-	am := &AddressMapping{ByteBits: c.Byte, ColumnBits: c.Column, BankBits: c.Bank, BankGroupBits: c.BankGroup, RowBits: c.Row}
+	am := &AddressMapping{Name: strings.TrimSuffix(filepath.Base(file), ".json"), ByteBits: c.Byte, ColumnBits: c.Column, BankBits: c.Bank, BankGroupBits: c.BankGroup, RowBits: c.Row}
 	if len(am.BankBits) == 0 || len(am.RowBits) == 0 {
 		return nil, fmt.Errorf("address mapping %s: BANK_BIT and ROW_BIT must be non-empty", file)
 	}
@@ -654,6 +663,67 @@ func parseAddressMapping(data []byte, file string) (*AddressMapping, error) {
 		return nil, fmt.Errorf("address mapping %s: at most 6 bank and bank group bits supported", file)
 	}
 	return am, nil
+}
+
+// LoadSystem loads the memory system named by a memspec and an address
+// mapping (files, or names of embedded ones). An empty memspec selects the
+// embedded DDR3-1600 device, an empty mapping the embedded mapping of the
+// device's standard (DefaultMapping); both empty give nil, nil (the
+// defaults of NewSimulator). Errors start with the setting at fault:
+// "memspec: " or "mapping: ".
+func LoadSystem(memspec, mapping string) (*MemSpec, *AddressMapping, error) {
+	if memspec == "" && mapping == "" {
+		return nil, nil, nil
+	}
+	spec := defaultMemSpec()
+	if memspec != "" {
+		var err error
+		if spec, err = LoadMemSpec(memspec); err != nil {
+			return nil, nil, fmt.Errorf("memspec: %w", err)
+		}
+	}
+	am := DefaultMapping(spec)
+	if mapping != "" {
+		var err error
+		if am, err = LoadAddressMapping(mapping); err != nil {
+			return nil, nil, fmt.Errorf("mapping: %w", err)
+		}
+	}
+	if err := checkMapping(spec, am); err != nil {
+		return nil, nil, fmt.Errorf("mapping: %s: %w", mapping, err)
+	}
+	return spec, am, nil
+}
+
+// SystemSuffix is what the name of a Space on spec and am ends with after
+// its trace name: "" for the embedded DDR3-1600 DIMM, else "@" and the
+// memoryId (and "+mapping" for a mapping other than the device's default).
+func SystemSuffix(spec *MemSpec, am *AddressMapping) string {
+	if l := systemLabel(spec, am); l != "" {
+		return "@" + l
+	}
+	return ""
+}
+
+// systemLabel names a memory system other than the default one: the
+// memoryId, and the mapping's name when it is not the device's default
+// ("" for the embedded DDR3-1600 DIMM).
+func systemLabel(spec *MemSpec, am *AddressMapping) string {
+	label := ""
+	if spec != nil && spec.ID != defaultMemSpec().ID {
+		label = spec.ID
+	}
+	if am != nil && !am.sameBits(DefaultMapping(spec)) {
+		if label == "" {
+			label = defaultMemSpec().ID
+		}
+		name := am.Name
+		if name == "" {
+			name = "custom-mapping"
+		}
+		label += "+" + name
+	}
+	return label
 }
 
 // checkMapping reports a mapping that does not address the banks of m
