@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,10 +42,14 @@ type Sweep struct {
 
 	dir     string   // directory of the sweep file
 	cliSets []string // --set overrides from the command line
+	// cliSeeds are the seeds a command-line --set seeds=[...] or seed=N
+	// gave: they replace the sweep file's seeds (nil = none given).
+	cliSeeds []int64
 }
 
 // Override adds a command-line override ("key.path=value", as for run
-// --set) applied to every trial after the file's [set] table.
+// --set) applied to every trial after the file's [set] table. Overriding
+// seeds (or seed) replaces the sweep file's seeds.
 func (sw *Sweep) Override(kv string) error {
 	probe, err := sw.baseConfig()
 	if err != nil {
@@ -54,6 +59,15 @@ func (sw *Sweep) Override(kv string) error {
 		return err
 	}
 	sw.cliSets = append(sw.cliSets, kv)
+	switch key, _, _ := strings.Cut(kv, "="); strings.TrimSpace(key) {
+	case "seeds":
+		sw.cliSeeds = slices.Clone(probe.Seeds)
+		if len(sw.cliSeeds) == 0 {
+			sw.cliSeeds = []int64{probe.Seed}
+		}
+	case "seed":
+		sw.cliSeeds = []int64{probe.Seed}
+	}
 	return nil
 }
 
@@ -270,7 +284,9 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 		return nil, err
 	}
 	seeds := sw.Seeds
-	if len(seeds) == 0 {
+	if sw.cliSeeds != nil {
+		seeds = sw.cliSeeds
+	} else if len(seeds) == 0 {
 		seeds = seedList(&base)
 	}
 	n := 1
