@@ -63,6 +63,6 @@ func dramOptimum(c dram.EnvConfig, trace string) (*envs.Optimum, error) {
 	if err != nil {
 		return nil, fmt.Errorf("key env.dram.optimum_file: %w", err)
 	}
-	return &envs.Optimum{Value: e.Value, Knobs: e.Config, Metrics: map[string]float64{
+	return &envs.Optimum{Value: e.Value, Knobs: e.Config, Ties: e.Ties, Metrics: map[string]float64{
 		dram.MetricTimeNS: e.Metrics.TimeNS, dram.MetricEnergyPJ: e.Metrics.EnergyPJ, dram.MetricPowerMW: e.Metrics.PowerMW}}, nil
 }

@@ -32,6 +32,10 @@ type Task struct {
 	// (unique_evals, best_value, regret, ...) to every metrics row and the
 	// best design to the summary.
 	Design *envs.Tracker
+	// Start is the start design of a design-space task (value index per
+	// knob): the environment's start or reference design, evaluated first,
+	// against which the summary reports the gain of the best design.
+	Start []int
 	// Close releases resources (may be nil).
 	Close func() error
 }

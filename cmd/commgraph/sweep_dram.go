@@ -113,6 +113,13 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	if *jobs < 0 || *chunk <= 0 {
 		return usageErrorf("--jobs must be >= 0 and --chunk > 0")
 	}
+	// Flag combinations are checked before any work.
+	if len(fix) > 0 && (*best || *bestJSON != "") {
+		return usageErrorf("--best and --best-json need the full space (no --fix)")
+	}
+	if len(fix) > 0 && *out == "" {
+		return usageErrorf("--out is required with --fix")
+	}
 	spec, am, err := dram.LoadSystem(*memspec, *mapping)
 	if err != nil {
 		return err
@@ -134,9 +141,6 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 			name = strings.TrimPrefix(space.Name(), "dram/")
 		}
 		path = filepath.Join("runs", "sweep", "dram-"+name+".sweep")
-		if len(fix) > 0 {
-			return usageErrorf("--out is required with --fix")
-		}
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
@@ -163,9 +167,6 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 		ds.Name(), st.Total, path, st.Evaluated, elapsed.Round(time.Millisecond), rate, st.Evaluations, st.Resumed)
 	if !*best && *bestJSON == "" {
 		return nil
-	}
-	if len(fix) > 0 {
-		return usageErrorf("--best and --best-json need the full space (no --fix)")
 	}
 	t, err := exhaustive.Read(path)
 	if err != nil {
