@@ -294,6 +294,7 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 		n *= len(ax.Values)
 	}
 	var trials []Trial
+	dirs := map[string]int{} // run directory -> trial index
 	pick := make([]int, len(sw.grid))
 	for p := range n {
 		rem := p
@@ -343,8 +344,13 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 			for i, kv := range set {
 				pairs[i] = [2]any{kv.Key, kv.Value}
 			}
+			dir := filepath.ToSlash(filepath.Join(filepath.FromSlash(c.Name), fmt.Sprintf("seed-%d", s)))
+			if j, dup := dirs[dir]; dup {
+				return nil, fmt.Errorf("sweep %s: trials %d and %d both run in %s (a seed listed twice in seeds, a value listed twice in a grid axis, or two values that give the same directory name): each trial needs its own run directory", sw.Name, j, len(trials), dir)
+			}
+			dirs[dir] = len(trials)
 			trials = append(trials, Trial{Index: len(trials), Name: c.Name, Variant: c.Variant, Task: c.Task, Seed: s,
-				Set: pairs, Dir: filepath.ToSlash(filepath.Join(filepath.FromSlash(c.Name), fmt.Sprintf("seed-%d", s))), cfg: c})
+				Set: pairs, Dir: dir, cfg: c})
 		}
 	}
 	return trials, nil

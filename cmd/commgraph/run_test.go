@@ -265,3 +265,35 @@ func TestRunBadInput(t *testing.T) {
 		t.Errorf("bad input left output behind")
 	}
 }
+
+// TestConcurrentRunRefused: a second process running into the directory of
+// a run in progress is refused at once (exit 1), naming the holder's pid;
+// the first run finishes with the same files as an undisturbed one.
+func TestConcurrentRunRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("subprocess test")
+	}
+	tmp := t.TempDir()
+	cfgPath := filepath.Join(tmp, "kill.toml")
+	writeFile(t, cfgPath, fakeRunTOML)
+	refOut, out := filepath.Join(tmp, "ref"), filepath.Join(tmp, "out")
+	runHelper(t, "run", cfgPath, "--out", refOut, "--quiet")
+	first := helperCmd(t, "10ms", "run", cfgPath, "--out", out, "--quiet")
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(out, "kill", "seed-7")
+	waitRows(t, filepath.Join(dir, "metrics.jsonl"), 3)
+	second := helperCmd(t, "", "run", cfgPath, "--out", out, "--quiet")
+	var errb bytes.Buffer
+	second.Stderr = &errb
+	err := second.Run()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 1 || !strings.Contains(errb.String(), fmt.Sprintf("in use by pid %d ", first.Process.Pid)) {
+		t.Errorf("second run: %v\n%s", err, errb.String())
+	}
+	if err := first.Wait(); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	compareRunDirs(t, filepath.Join(refOut, "kill", "seed-7"), dir)
+}
