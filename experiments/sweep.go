@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -93,8 +94,8 @@ type K8sConfig struct {
 	Memory       string `toml:"memory" range:"a Kubernetes quantity" doc:"memory request and limit per pod"`
 	BackoffLimit int    `toml:"backoff_limit_per_index" unit:"retries" range:"[0, 100]" doc:"retries of a failed index (a retry resumes from the checkpoint)"`
 	WorkingDir   string `toml:"working_dir" range:"a path in the image" doc:"working directory of the container (the sweep file path is relative to it)"`
-	VolumeClaim  string `toml:"volume_claim" range:"a PVC name or empty" doc:"persistent volume claim mounted for the run directories"`
-	MountPath    string `toml:"mount_path" range:"a path" doc:"where the claim is mounted (should contain out_dir)"`
+	VolumeClaim  string `toml:"volume_claim" range:"a PVC name or empty" doc:"persistent volume claim mounted for the run directories (deploy/k8s/pvc.yaml creates commgraph-runs); empty = none: results stay on the pods' storage and are lost with them"`
+	MountPath    string `toml:"mount_path" range:"a path" doc:"where the claim is mounted; must contain the runs' out_dir (relative to working_dir)"`
 	Binary       string `toml:"binary" range:"a path in the image" doc:"the commgraph binary in the image"`
 }
 
@@ -116,9 +117,13 @@ func defaultSweep() Sweep {
 	return Sweep{
 		Slurm: SlurmConfig{Time: "04:00:00", CPUsPerTask: 2, Mem: "4G", Binary: "commgraph"},
 		K8s: K8sConfig{Image: "commgraph:latest", Parallelism: 4, CPU: "2", Memory: "4Gi", BackoffLimit: 2,
-			WorkingDir: "/work", MountPath: "/work/runs", Binary: "commgraph"},
+			WorkingDir: "/work", VolumeClaim: "commgraph-runs", MountPath: "/work/runs", Binary: "commgraph"},
 	}
 }
+
+// DefaultSweepK8s returns the defaults of a sweep's [k8s] table (they match
+// the repository's Dockerfile and deploy/k8s/pvc.yaml).
+func DefaultSweepK8s() K8sConfig { return defaultSweep().K8s }
 
 // LoadSweep reads and strictly decodes a sweep file; every [set] and [grid]
 // key must be a key of the run schema with values of its type.
@@ -236,15 +241,16 @@ func (sw *Sweep) baseConfig() (Config, error) {
 			return cfg, fmt.Errorf("sweep %s: set: %w", sw.Name, err)
 		}
 	}
-	for _, kv := range sw.cliSets {
-		if err := ApplyOverride(&cfg, kv); err != nil {
-			return cfg, err
-		}
-	}
 	if sw.OutDir != "" {
 		cfg.OutDir = sw.OutDir
 		if !filepath.IsAbs(cfg.OutDir) {
 			cfg.OutDir = filepath.Clean(cfg.OutDir)
+		}
+	}
+	// The command line comes last: --set out_dir=... beats the file's.
+	for _, kv := range sw.cliSets {
+		if err := ApplyOverride(&cfg, kv); err != nil {
+			return cfg, err
 		}
 	}
 	return cfg, nil
@@ -522,6 +528,20 @@ func (sw *Sweep) EmitK8s(w io.Writer, ntrials int, sweepPath string) error {
 		return fmt.Errorf("sweep %s has no trials", sw.Name)
 	}
 	k := sw.K8s
+	if k.VolumeClaim != "" {
+		// The runs must land on the volume, or they vanish with the pods.
+		base, err := sw.baseConfig()
+		if err != nil {
+			return err
+		}
+		out := filepath.ToSlash(base.OutDir)
+		if !path.IsAbs(out) {
+			out = path.Join(k.WorkingDir, out)
+		}
+		if rel, err := filepath.Rel(path.Clean(k.MountPath), out); err != nil || rel == ".." || strings.HasPrefix(filepath.ToSlash(rel), "../") {
+			return fmt.Errorf("sweep %s: key k8s.mount_path %q does not contain the runs' directory %s (out_dir %q in working_dir %q): results would not be on the volume %s; set mount_path or out_dir", sw.Name, k.MountPath, out, base.OutDir, k.WorkingDir, k.VolumeClaim)
+		}
+	}
 	name := strings.Trim(unsafeChars.ReplaceAllString(strings.ToLower(strings.ReplaceAll(sw.Name, "_", "-")), "-"), "-.")
 	labels := ymap{{"app", "commgraph"}, {"commgraph/sweep", name}}
 	meta := ymap{{"name", name}}
@@ -541,7 +561,9 @@ func (sw *Sweep) EmitK8s(w io.Writer, ntrials int, sweepPath string) error {
 		}},
 		{"resources", ymap{{"requests", res}, {"limits", res}}},
 	}
-	podSpec := ymap{{"restartPolicy", "Never"}}
+	// The image runs as a non-root user (Dockerfile); fsGroup lets it
+	// write the volume.
+	podSpec := ymap{{"restartPolicy", "Never"}, {"securityContext", ymap{{"runAsNonRoot", true}, {"runAsUser", 65532}, {"runAsGroup", 65532}, {"fsGroup", 65532}}}}
 	if k.VolumeClaim != "" {
 		container = append(container, ykv{"volumeMounts", []any{ymap{{"name", "runs"}, {"mountPath", k.MountPath}}}})
 		podSpec = append(podSpec, ykv{"volumes", []any{ymap{{"name", "runs"}, {"persistentVolumeClaim", ymap{{"claimName", k.VolumeClaim}}}}}})
@@ -565,6 +587,12 @@ func (sw *Sweep) EmitK8s(w io.Writer, ntrials int, sweepPath string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Kubernetes Indexed Job for sweep %s: %d trials (commgraph sweep --emit k8s).\n", sw.Name, ntrials)
 	b.WriteString("# Apply with: kubectl apply -f THIS_FILE. Every pod runs one trial index; re-applying skips finished trials.\n")
+	fmt.Fprintf(&b, "# Image: %s (docker build -t %s . in the repository, then push it where the cluster pulls from).\n", k.Image, k.Image)
+	if k.VolumeClaim != "" {
+		fmt.Fprintf(&b, "# Results: on the PersistentVolumeClaim %s at %s (kubectl apply -f deploy/k8s/pvc.yaml creates commgraph-runs; deploy/k8s/fetch-results.yaml copies them out).\n", k.VolumeClaim, k.MountPath)
+	} else {
+		b.WriteString("# WARNING: no k8s.volume_claim: the results stay on the pods' storage and are lost when the pods are deleted.\n")
+	}
 	writeYAML(&b, job, 0)
 	_, err := io.WriteString(w, b.String())
 	return err

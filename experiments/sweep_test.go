@@ -67,6 +67,7 @@ partition = "cpu"
 parallelism = 5
 image = "registry.example/commgraph:v1"
 volume_claim = "runs"
+mount_path = "OUT"
 `
 
 func TestSweepExpansionDeterministic(t *testing.T) {

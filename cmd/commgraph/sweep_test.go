@@ -44,6 +44,7 @@ out_dir = "`+out+`"
 limit = 4
 [k8s]
 parallelism = 3
+mount_path = "`+out+`"
 `)
 	return p
 }

@@ -13,6 +13,11 @@ func init() {
 	register("version", "module version, VCS commit and Go version of this binary", runVersion)
 }
 
+// vcsCommit is the commit when the build could not stamp VCS information
+// itself (the Dockerfile's build has no .git and sets it with
+// -ldflags "-X main.vcsCommit=...").
+var vcsCommit string
+
 // buildFacts is what `commgraph version` reports, from the build
 // information the Go toolchain embeds (runtime/debug.ReadBuildInfo).
 type buildFacts struct {
@@ -89,6 +94,9 @@ func runVersion(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("version takes no arguments, got %q", fs.Args())
 	}
 	f := readBuildFacts(debug.ReadBuildInfo())
+	if f.Commit == "" {
+		f.Commit = vcsCommit
+	}
 	if *asJSON {
 		b, err := json.MarshalIndent(f, "", "  ")
 		if err != nil {
