@@ -16,9 +16,9 @@ func init() {
 }
 
 func buildDRAM(c dram.EnvConfig, run RunInfo) (*DesignProblem, error) {
-	space, err := dram.NewTraceSpace(c.Trace)
+	space, err := c.Space() // errors start with their key: trace, memspec, mapping or objective
 	if err != nil {
-		return nil, fmt.Errorf("key env.dram.trace: %w", err)
+		return nil, fmt.Errorf("key env.dram.%w", err)
 	}
 	oc, err := c.ObjectiveConfig()
 	if err != nil {

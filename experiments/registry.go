@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -173,6 +174,12 @@ func Build(cfg *Config, seed uint64) (*Task, marl.Algorithm, error) {
 	}
 	if task.Primary.X == "" {
 		task.Primary.X = "iteration"
+	}
+	if !math.IsNaN(cfg.Budget.Regret) && (task.Design == nil || task.Design.Optimum() == nil) {
+		if task.Close != nil {
+			_ = task.Close()
+		}
+		return nil, nil, fmt.Errorf("key budget.regret: task %s has no known optimum to measure regret against (set budget.regret = nan)", task.Label)
 	}
 	alg, err := ak.buildAlg(cfg.Algorithm.Table(cfg.Algorithm.Kind), task, run)
 	if err != nil {

@@ -67,9 +67,10 @@ type Summary struct {
 	Final       map[string]Num `json:"final"` // the last metrics row
 	Eval        map[string]Num `json:"eval"`  // the last row with evaluation columns (eval_*)
 	Best        *Design        `json:"best_design,omitempty"`
-	Graph       *GraphSummary  `json:"graph,omitempty"` // what the final communication graph says
-	Skipped     bool           `json:"-"`               // set by Run when the run was already DONE
-	Dir         string         `json:"-"`               // the run directory
+	Graph       *GraphSummary  `json:"graph,omitempty"`   // what the final communication graph says
+	Stopped     string         `json:"stopped,omitempty"` // "regret" or "patience" when an early-stopping rule of [budget] ended the run
+	Skipped     bool           `json:"-"`                 // set by Run when the run was already DONE
+	Dir         string         `json:"-"`                 // the run directory
 }
 
 // RunDir returns the directory of one seed of a config.
@@ -201,6 +202,7 @@ func checkNotSymlink(path string) error {
 }
 
 type runner struct {
+	early    earlyStop // the early-stopping rules' state (earlystop.go)
 	cfg      Config
 	seed     int64
 	dir      string
@@ -425,7 +427,7 @@ func (r *runner) budgetReached(row Row) bool {
 	if v, ok := row["unique_evals"]; ok && b.Evaluations > 0 && v >= float64(b.Evaluations) {
 		return true
 	}
-	return false
+	return r.stopEarly(row)
 }
 
 func (r *runner) newBar() (*progressbar.ProgressBar, string) {
@@ -590,6 +592,7 @@ func (r *runner) finish(last Row) (Summary, error) {
 		Final:      map[string]Num{},
 		Eval:       map[string]Num{},
 		Dir:        r.dir,
+		Stopped:    r.early.reason,
 	}
 	if v, ok := last["env_steps"]; ok {
 		sum.EnvSteps = Num(v)

@@ -170,3 +170,36 @@ func TestDramSweepCommandSubspace(t *testing.T) {
 		t.Fatalf("--best on a sub-space: exit %d, %q", code, se.String())
 	}
 }
+
+// TestDramSweepDevice sweeps a DDR4 sub-space (--memspec): the table names
+// the device, a DDR3 sweep refuses to continue it, and interactions
+// refuse it for another device.
+func TestDramSweepDevice(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "ddr4.sweep")
+	args := []string{"dram", "sweep", "--trace", "stream", "--out", out, "--jobs", "2",
+		"--fix", "PagePolicy=OpenAdaptive", "--fix", "Scheduler=FrFcfs", "--fix", "SchedulerBuffer=Shared",
+		"--fix", "RespQueue=Fifo", "--fix", "RefreshPolicy=AllBank", "--fix", "RefreshMaxPostponed=2",
+		"--fix", "RefreshMaxPulledin=2", "--fix", "Arbiter=Fifo"}
+	var so, se bytes.Buffer
+	if code := dispatch(append(args, "--memspec", "JEDEC_4Gb_DDR4-2400_8bit_A"), &so, &se); code != 0 {
+		t.Fatalf("exit %d: %s", code, se.String())
+	}
+	tab, err := exhaustive.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.Len() != 64 || !strings.HasPrefix(tab.Space, "dram/stream@MICRON_4Gb_DDR4-2400_8bit_A{") {
+		t.Fatalf("table %q of %d configurations", tab.Space, tab.Len())
+	}
+	so.Reset()
+	se.Reset()
+	if code := dispatch(args, &so, &se); code == 0 {
+		t.Fatalf("a DDR3 sweep continued the DDR4 table: %q", so.String())
+	}
+	so.Reset()
+	se.Reset()
+	code := dispatch([]string{"dram", "interactions", "--sweep", out, "--out-dir", t.TempDir(), "--memspec", "JEDEC_8Gb_LPDDR4-3200_16bit"}, &so, &se)
+	if code != 1 || !strings.Contains(se.String(), "not of the memory system") {
+		t.Fatalf("interactions for another device: exit %d, %q", code, se.String())
+	}
+}
