@@ -66,7 +66,6 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&logx, "logx", "log-scale budget axis in the curves (default: on for evaluation axes, unique_evals; --logx=false turns it off)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: commgraph report DIR [--format ascii|md|csv|json] [--metric NAME] [--threshold X] [--pareto X,Y] [--logx[=false]] [--out DIR]")
-		fmt.Fprintln(stderr, "example: commgraph report runs/dram_baselines --pareto time_ns,energy_pJ")
 		fs.PrintDefaults()
 	}
 	arg, err := parseOne(fs, args, "runs directory")
