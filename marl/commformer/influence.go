@@ -18,9 +18,11 @@ import (
 // Communication for Multi-Agent Cooperation", NeurIPS 2020), close to the
 // counterfactual "social influence" of Jaques et al., ICML 2019.
 //
-// Only edges present in the rollout's graph can show influence: measured
-// during the dense (alpha-weighted) warm-up it ranks every pair; on an exact
-// top-k graph the unselected pairs read 0. The diagonal is 0. It costs N+1
+// The effect is total, not only through the direct edge: removing j also
+// changes what the agents that heard j pass on (their encoder outputs,
+// which i's decoder reads when it hears them). So on an exact top-k graph
+// an unselected pair can read a small positive value through a two-hop
+// path; measured during a dense warm-up every pair is ranked. The diagonal is 0. It costs N+1
 // teacher-forced acting passes over the rollout and changes no state (no
 // random stream is drawn). Float32 trainers only.
 func (t *Trainer) Influence() ([]float64, error) {
