@@ -61,7 +61,14 @@ type Config struct {
 	// the causal effect of each sender on each receiver's policy, taken on
 	// a dense unweighted warm-up graph every InfluenceEvery iterations from
 	// AlphaStart to the end of the warm-up; the exact graph is its top-k).
-	AlphaSource    string  `toml:"alpha_source" range:"gradient|influence" doc:"how the graph logits are set: gradient = CommFormer's bi-level Adam steps on the PPO loss; influence = the log of the mean measured influence of each sender on each receiver's policy (KL with the sender removed, I2C-style) over the warm-up, on a dense unweighted warm-up graph"`
+	AlphaSource string `toml:"alpha_source" range:"gradient|influence" doc:"how the graph logits are set: gradient = CommFormer's bi-level Adam steps on the PPO loss; influence = the log of the mean measured influence of each sender on each receiver's policy (KL with the sender removed, I2C-style) over the warm-up, on a dense unweighted warm-up graph"`
+	// AlphaSymmetric ties the logits of the two directions of a pair
+	// (alpha_ij = alpha_ji): for tasks whose interactions are symmetric,
+	// such as design spaces (a pair term f(x_i, x_j) makes each knob's best
+	// value depend on the other's), so that both directions' evidence
+	// decides both edges. Gradient: the two entries' gradients are
+	// averaged; influence: the two directions' influences are averaged.
+	AlphaSymmetric bool    `toml:"alpha_symmetric" range:"true|false" doc:"tie alpha_ij = alpha_ji (interactions that are symmetric, e.g. design-space pairs): averaged gradients or averaged influences"`
 	InfluenceEvery int     `toml:"influence_every" unit:"iterations" range:"[1, 1000]" doc:"alpha_source = influence: iterations between influence measurements (each costs N+1 teacher-forced acting passes over the rollout)"`
 	AlphaValueCoef float64 `toml:"alpha_value_coef" range:"[0, inf)" doc:"value-loss weight in alpha steps (0: the graph is learned from the policy loss only)"`
 

@@ -25,7 +25,17 @@ import (
 // path; measured during a dense warm-up every pair is ranked. The diagonal is 0. It costs N+1
 // teacher-forced acting passes over the rollout and changes no state (no
 // random stream is drawn). Float32 trainers only.
-func (t *Trainer) Influence() ([]float64, error) {
+func (t *Trainer) Influence() ([]float64, error) { return t.influence(false) }
+
+// InfluenceEdges is Influence with one edge (i <- j) removed at a time
+// instead of sender j from every receiver: the direct effect of each edge,
+// without the two-hop paths, for N(N-1) passes instead of N.
+func (t *Trainer) InfluenceEdges() ([]float64, error) { return t.influence(true) }
+
+// influence is Influence; direct removes one edge (i <- j) at a time
+// instead of sender j from every receiver: N(N-1) passes instead of N,
+// and no two-hop effect.
+func (t *Trainer) influence(direct bool) ([]float64, error) {
 	if t.graphActing {
 		return nil, fmt.Errorf("commformer: influence needs the float32 acting path")
 	}
@@ -71,10 +81,19 @@ func (t *Trainer) Influence() ([]float64, error) {
 			}
 		}
 	}
-	for j := 0; j < N; j++ {
+	for p := 0; p < N*N; p++ {
+		j, only := p, -1
+		if direct {
+			only, j = p/N, p%N
+			if only == j {
+				continue
+			}
+		} else if p >= N {
+			break
+		}
 		copy(mat, base)
 		for i := 0; i < N; i++ {
-			if i != j {
+			if i != j && (only < 0 || i == only) {
 				mat[i*N+j] = 0
 			}
 		}
@@ -82,7 +101,7 @@ func (t *Trainer) Influence() ([]float64, error) {
 			for e := 0; e < E; e++ {
 				for i := 0; i < N; i++ {
 					r := (s*E+e)*N + i
-					if i == j || t.forced[r] >= 0 {
+					if i == j || t.forced[r] >= 0 || (only >= 0 && i != only) {
 						continue
 					}
 					p := full[r*A : (r+1)*A]

@@ -175,3 +175,39 @@ func TestInfluenceSource(t *testing.T) {
 		}
 	}
 }
+
+// TestAlphaSymmetric: with alpha_symmetric the logits stay symmetric under
+// both sources (and move: the test would pass vacuously on a constant
+// alpha), so the exact graph's ranking of a pair does not depend on the
+// direction.
+func TestAlphaSymmetric(t *testing.T) {
+	for _, src := range []string{"gradient", "influence"} {
+		c := tinyRecoveryConfig()
+		c.AlphaSource, c.AlphaSymmetric, c.InfluenceEvery = src, true, 1
+		c.Warmup, c.AlphaStart, c.Iterations, c.PostRatio, c.Epochs, c.AlphaEvery = 5, 1, 5, 1, 2, 1
+		tr, err := New(tinyRevisionEnv(t, 3), c, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range c.Iterations {
+			if _, err := tr.Iterate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		l := tr.Graph().Logits()
+		n, moved := 4, false
+		for i := range n {
+			for j := range n {
+				if i != j && l[i*n+j] != l[j*n+i] {
+					t.Fatalf("%s: alpha[%d][%d] = %v, alpha[%d][%d] = %v", src, i, j, l[i*n+j], j, i, l[j*n+i])
+				}
+				if i != j && l[i*n+j] != l[1] {
+					moved = true
+				}
+			}
+		}
+		if !moved {
+			t.Fatalf("%s: alpha did not move: %v", src, l)
+		}
+	}
+}

@@ -508,6 +508,9 @@ func (t *Trainer) measureInfluence() (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
+	if c.AlphaSymmetric {
+		symmetrise(s, t.m.N)
+	}
 	const eps = 1e-9
 	cnt := float64((t.iter - c.AlphaStart) / c.InfluenceEvery)
 	alpha := t.m.graph.Logits()
@@ -523,6 +526,27 @@ func (t *Trainer) measureInfluence() (time.Duration, error) {
 		return 0, err
 	}
 	return time.Since(start), nil
+}
+
+// symmetrise replaces each off-diagonal pair of the n x n matrix d
+// ([]float32 or []float64) by its mean.
+func symmetrise(d any, n int) {
+	switch v := d.(type) {
+	case []float64:
+		for i := 0; i < n; i++ {
+			for j := i + 1; j < n; j++ {
+				m := (v[i*n+j] + v[j*n+i]) / 2
+				v[i*n+j], v[j*n+i] = m, m
+			}
+		}
+	case []float32:
+		for i := 0; i < n; i++ {
+			for j := i + 1; j < n; j++ {
+				m := (v[i*n+j] + v[j*n+i]) / 2
+				v[i*n+j], v[j*n+i] = m, m
+			}
+		}
+	}
 }
 
 // isAlphaEpoch reports whether 0-based epoch ep updates alpha (every
@@ -600,6 +624,13 @@ func (t *Trainer) alphaStep(tg *trainGraph, st *updateStats) error {
 	}
 	if !marl.AllFinite(gs) {
 		return fmt.Errorf("non-finite gradient of alpha; stopping")
+	}
+	if t.cfg.AlphaSymmetric {
+		for _, g := range gs {
+			if g.Shape().TotalSize() == t.m.N*t.m.N {
+				symmetrise(g.Data(), t.m.N)
+			}
+		}
 	}
 	if err := t.alphaOpt.Update(t.m.aps.List(), gs); err != nil {
 		return err
