@@ -67,9 +67,10 @@ type Summary struct {
 	Final       map[string]Num `json:"final"` // the last metrics row
 	Eval        map[string]Num `json:"eval"`  // the last row with evaluation columns (eval_*)
 	Best        *Design        `json:"best_design,omitempty"`
-	Graph       *GraphSummary  `json:"graph,omitempty"` // what the final communication graph says
-	Skipped     bool           `json:"-"`               // set by Run when the run was already DONE
-	Dir         string         `json:"-"`               // the run directory
+	Graph       *GraphSummary  `json:"graph,omitempty"`   // what the final communication graph says
+	Stopped     string         `json:"stopped,omitempty"` // "regret" or "patience" when an early-stopping rule of [budget] ended the run
+	Skipped     bool           `json:"-"`                 // set by Run when the run was already DONE
+	Dir         string         `json:"-"`                 // the run directory
 }
 
 // RunDir returns the directory of one seed of a config.
@@ -100,9 +101,12 @@ func Run(ctx context.Context, cfg Config, opts RunOptions) ([]Summary, error) {
 
 // runSeed executes one seed of a config in its run directory, resuming from
 // the last checkpoint if the directory holds an unfinished run, and doing
-// nothing if it holds a finished one (DONE). On context cancellation it
-// finishes the current iteration, checkpoints, flushes and returns
-// ErrInterrupted.
+// nothing if it holds a finished one (DONE) of the same configuration. The
+// directory is locked for the whole run (lockRunDir): a second run into it
+// is refused. A directory that holds a run of a different configuration,
+// finished or not, is refused with the differing keys named. On context
+// cancellation it finishes the current iteration, checkpoints, flushes and
+// returns ErrInterrupted.
 func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summary, error) {
 	cfg.Seed = seed
 	cfg.Seeds = nil
@@ -111,18 +115,18 @@ func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 	}
 	dir := RunDir(&cfg, seed)
 	log := opts.logger().With("run", cfg.Name, "seed", seed)
-	if _, err := os.Stat(filepath.Join(dir, "DONE")); err == nil {
-		sum, err := readSummary(dir)
-		if err != nil {
-			return Summary{}, fmt.Errorf("run %s is marked DONE but: %w", dir, err)
-		}
-		sum.Skipped = true
-		log.Info("already finished; not redone", "dir", dir)
-		return sum, nil
-	}
 	resolved, err := encodeConfig(cfg)
 	if err != nil {
 		return Summary{}, err
+	}
+	if isFile(filepath.Join(dir, "DONE")) {
+		// Finished: nothing to build; lock, check, report.
+		lock, err := lockRunDir(dir)
+		if err != nil {
+			return Summary{}, err
+		}
+		defer lock.unlock()
+		return finishedRun(dir, resolved, log)
 	}
 	sha := sha256.Sum256(resolved)
 	cfgSHA := hex.EncodeToString(sha[:])
@@ -133,15 +137,26 @@ func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 	if err := r.build(); err != nil {
 		return Summary{}, err
 	}
+	if err := checkNotSymlink(filepath.Join(dir, "checkpoints")); err != nil {
+		return Summary{}, err
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755); err != nil {
 		return Summary{}, fmt.Errorf("create run directory: %w", err)
+	}
+	lock, err := lockRunDir(dir)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer lock.unlock()
+	if isFile(filepath.Join(dir, "DONE")) { // finished while we waited to build
+		return finishedRun(dir, resolved, log)
 	}
 	_ = fsutil.RemoveTemps(dir)
 	_ = fsutil.RemoveTemps(filepath.Join(dir, "checkpoints"))
 	_ = fsutil.RemoveTemps(filepath.Join(dir, "graphs"))
 	cfgPath := filepath.Join(dir, "config.toml")
-	if old, err := os.ReadFile(cfgPath); err == nil && !bytes.Equal(old, resolved) {
-		return Summary{}, fmt.Errorf("run directory %s holds a run with a different configuration (%s); use another name or out_dir, or delete the directory", dir, cfgPath)
+	if err := sameConfig(cfgPath, resolved); err != nil {
+		return Summary{}, err
 	}
 	if err := fsutil.WriteFile(cfgPath, resolved); err != nil {
 		return Summary{}, err
@@ -153,7 +168,41 @@ func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 	return r.loop(ctx)
 }
 
+// finishedRun returns the summary of the finished run in dir after checking
+// that it ran the configuration resolved (a changed configuration is
+// refused, never answered with the old results).
+func finishedRun(dir string, resolved []byte, log *slog.Logger) (Summary, error) {
+	if err := sameConfig(filepath.Join(dir, "config.toml"), resolved); err != nil {
+		return Summary{}, err
+	}
+	sum, err := readSummary(dir)
+	if err != nil {
+		return Summary{}, fmt.Errorf("run %s is marked DONE but: %w", dir, err)
+	}
+	sum.Skipped = true
+	log.Info("already finished; not redone", "dir", dir)
+	return sum, nil
+}
+
+// isFile reports whether path exists (following no decision on errors
+// other than its absence).
+func isFile(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// checkNotSymlink refuses a symbolic link where the run keeps files it
+// deletes (a fresh start empties checkpoints/): following it could delete
+// files elsewhere.
+func checkNotSymlink(path string) error {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("%s is a symbolic link: a run deletes old checkpoints there, so it does not follow links; replace it with a directory", path)
+	}
+	return nil
+}
+
 type runner struct {
+	early    earlyStop // the early-stopping rules' state (earlystop.go)
 	cfg      Config
 	seed     int64
 	dir      string
@@ -339,7 +388,7 @@ func (r *runner) budgetReached(row Row) bool {
 	if v, ok := row["unique_evals"]; ok && b.Evaluations > 0 && v >= float64(b.Evaluations) {
 		return true
 	}
-	return false
+	return r.stopEarly(row)
 }
 
 func (r *runner) newBar() (*progressbar.ProgressBar, string) {
@@ -504,6 +553,7 @@ func (r *runner) finish(last Row) (Summary, error) {
 		Final:      map[string]Num{},
 		Eval:       map[string]Num{},
 		Dir:        r.dir,
+		Stopped:    r.early.reason,
 	}
 	if v, ok := last["env_steps"]; ok {
 		sum.EnvSteps = Num(v)
@@ -532,7 +582,7 @@ func (r *runner) finish(last Row) (Summary, error) {
 	}
 	var space envs.DesignSpace
 	if r.task.Design != nil {
-		if best, ok := bestDesign(r.task.Design); ok {
+		if best, ok := bestDesign(r.task.Design, r.metrics.rows, r.task.Start); ok {
 			sum.Best = &best
 		}
 		space = r.task.Design.Space()

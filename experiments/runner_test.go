@@ -246,3 +246,58 @@ func TestCrashResumeTruncates(t *testing.T) {
 		t.Errorf("temp files left: %v", m)
 	}
 }
+
+// TestChangedConfigOfFinishedRunRefused: DONE is honoured only for the
+// same resolved configuration; a changed one (even a larger budget) is
+// refused with the differing keys and both values named.
+func TestChangedConfigOfFinishedRunRefused(t *testing.T) {
+	cfg := fakeConfig(t, "fin")
+	cfg.Budget.Iterations = 2
+	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sums, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+	if err != nil || !sums[0].Skipped {
+		t.Fatalf("same config: %v %+v", err, sums)
+	}
+	changed := cfg
+	changed.Budget.Iterations = 5
+	setKey(t, &changed, "algorithm.fake.lr", 1e-3)
+	_, err = experiments.Run(context.Background(), changed, experiments.RunOptions{})
+	if err == nil {
+		t.Fatal("a changed config of a finished run was accepted")
+	}
+	for _, want := range []string{"budget.iterations: 2 -> 5", "algorithm.fake.lr: 0.0005 -> 0.001", "refused"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "budget.env_steps") {
+		t.Errorf("names an unchanged key: %v", err)
+	}
+}
+
+// TestSymlinkedCheckpointsNotFollowed: a run never follows a symbolic link
+// at checkpoints/ (a fresh start deletes the checkpoints it finds there).
+func TestSymlinkedCheckpointsNotFollowed(t *testing.T) {
+	cfg := fakeConfig(t, "ln")
+	dir := experiments.RunDir(&cfg, 1)
+	elsewhere := t.TempDir()
+	victim := filepath.Join(elsewhere, "iter-000001.ckpt")
+	if err := os.WriteFile(victim, []byte("not ours"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(dir, "checkpoints")); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	_, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := os.Stat(victim); err != nil {
+		t.Errorf("a file behind the link was touched: %v", err)
+	}
+}

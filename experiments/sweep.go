@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,10 +42,14 @@ type Sweep struct {
 
 	dir     string   // directory of the sweep file
 	cliSets []string // --set overrides from the command line
+	// cliSeeds are the seeds a command-line --set seeds=[...] or seed=N
+	// gave: they replace the sweep file's seeds (nil = none given).
+	cliSeeds []int64
 }
 
 // Override adds a command-line override ("key.path=value", as for run
-// --set) applied to every trial after the file's [set] table.
+// --set) applied to every trial after the file's [set] table. Overriding
+// seeds (or seed) replaces the sweep file's seeds.
 func (sw *Sweep) Override(kv string) error {
 	probe, err := sw.baseConfig()
 	if err != nil {
@@ -54,6 +59,15 @@ func (sw *Sweep) Override(kv string) error {
 		return err
 	}
 	sw.cliSets = append(sw.cliSets, kv)
+	switch key, _, _ := strings.Cut(kv, "="); strings.TrimSpace(key) {
+	case "seeds":
+		sw.cliSeeds = slices.Clone(probe.Seeds)
+		if len(sw.cliSeeds) == 0 {
+			sw.cliSeeds = []int64{probe.Seed}
+		}
+	case "seed":
+		sw.cliSeeds = []int64{probe.Seed}
+	}
 	return nil
 }
 
@@ -270,7 +284,9 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 		return nil, err
 	}
 	seeds := sw.Seeds
-	if len(seeds) == 0 {
+	if sw.cliSeeds != nil {
+		seeds = sw.cliSeeds
+	} else if len(seeds) == 0 {
 		seeds = seedList(&base)
 	}
 	n := 1
@@ -278,6 +294,7 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 		n *= len(ax.Values)
 	}
 	var trials []Trial
+	dirs := map[string]int{} // run directory -> trial index
 	pick := make([]int, len(sw.grid))
 	for p := range n {
 		rem := p
@@ -327,8 +344,13 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 			for i, kv := range set {
 				pairs[i] = [2]any{kv.Key, kv.Value}
 			}
+			dir := filepath.ToSlash(filepath.Join(filepath.FromSlash(c.Name), fmt.Sprintf("seed-%d", s)))
+			if j, dup := dirs[dir]; dup {
+				return nil, fmt.Errorf("sweep %s: trials %d and %d both run in %s (a seed listed twice in seeds, a value listed twice in a grid axis, or two values that give the same directory name): each trial needs its own run directory", sw.Name, j, len(trials), dir)
+			}
+			dirs[dir] = len(trials)
 			trials = append(trials, Trial{Index: len(trials), Name: c.Name, Variant: c.Variant, Task: c.Task, Seed: s,
-				Set: pairs, Dir: filepath.ToSlash(filepath.Join(filepath.FromSlash(c.Name), fmt.Sprintf("seed-%d", s))), cfg: c})
+				Set: pairs, Dir: dir, cfg: c})
 		}
 	}
 	return trials, nil
