@@ -245,37 +245,53 @@ func (r *runner) build() error {
 	return nil
 }
 
-// start builds the algorithm and restores the last usable checkpoint.
+// start restores the last checkpoint and opens the metrics files. Damage
+// is an error that names the file and what to do, never a silent restart:
+// a bad metrics line, metrics rows out of order, or a checkpoint newer than
+// the last metrics row (its rows were lost).
 func (r *runner) start() error {
-	rows, err := ReadMetricsJSONL(filepath.Join(r.dir, "metrics.jsonl"))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	path := filepath.Join(r.dir, "metrics.jsonl")
+	rows, err := ReadMetricsJSONL(path)
+	var le *MetricsLineError
+	switch {
+	case errors.As(err, &le):
+		return r.damagedMetrics(err, rows)
+	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("read metrics: %w", err)
+	}
+	prev := 0.0
+	for i, row := range rows {
+		it, ok := row["iteration"]
+		if !ok || !(it > prev) || it != math.Trunc(it) {
+			return r.damagedMetrics(fmt.Errorf("%s:%d: iteration %v after %v (rows must carry increasing iterations; were two runs writing it?)", path, i+1, it, prev), rows[:i])
+		}
+		prev = it
 	}
 	lastRow := 0
 	if len(rows) > 0 {
 		lastRow = int(rows[len(rows)-1]["iteration"])
 	}
+	cks := listCheckpoints(r.dir)
+	if len(cks) > 0 && cks[0].iter > lastRow {
+		return fmt.Errorf("checkpoint %s is newer than the last metrics row (iteration %d): rows of %s were lost; delete the checkpoints newer than iteration %d to resume from an older one, or delete the run directory %s to start over", cks[0].path, lastRow, path, lastRow, r.dir)
+	}
 	r.resumed = -1
-	for _, ck := range listCheckpoints(r.dir) {
-		if ck.iter > lastRow {
-			continue // its metrics rows were lost: not usable
-		}
+	if len(cks) > 0 {
 		// An unusable checkpoint stops the run: its error names the file
 		// and what to do (never a silent fallback or restart).
-		c, err := r.loadCheckpoint(ck.path)
+		c, err := r.loadCheckpoint(cks[0].path)
 		if err != nil {
 			return err
 		}
 		r.resumed = c.Iteration
 		r.wallBase = c.Run.WallSeconds
-		break
 	}
 	if r.resumed < 0 {
+		if len(rows) > 0 {
+			r.log.Info("no checkpoint yet: starting over (the rows before the first checkpoint are recomputed identically)", "rows", len(rows))
+		}
 		rows = nil
 		_ = os.RemoveAll(filepath.Join(r.dir, "graphs"))
-		for _, ck := range listCheckpoints(r.dir) {
-			_ = os.Remove(ck.path)
-		}
 	} else {
 		keep := 0
 		for keep < len(rows) && int(rows[keep]["iteration"]) <= r.resumed {
@@ -295,6 +311,29 @@ func (r *runner) start() error {
 	}
 	r.metrics = m
 	return r.writeMeta()
+}
+
+// damagedMetrics is the error for a metrics.jsonl that is damaged after the
+// rows good (which are intact): nothing is deleted; it says which
+// checkpoint a resume could start from once the file is cut before the
+// damage.
+func (r *runner) damagedMetrics(cause error, good []Row) error {
+	lastGood := 0
+	if len(good) > 0 {
+		lastGood = int(good[len(good)-1]["iteration"])
+	}
+	how := "no checkpoint precedes the damage: delete the run directory " + r.dir + " to start over"
+	for _, ck := range listCheckpoints(r.dir) {
+		if ck.iter <= lastGood {
+			keep := 0
+			for keep < len(good) && int(good[keep]["iteration"]) <= ck.iter {
+				keep++
+			}
+			how = fmt.Sprintf("to resume from checkpoint %s (iteration %d), keep only the first %d lines of metrics.jsonl (head -n %d) and run again; or delete the run directory %s to start over", ck.path, ck.iter, keep, keep, r.dir)
+			break
+		}
+	}
+	return fmt.Errorf("%w\nthe metrics file is damaged, so the run is not resumed and nothing was deleted; %s", cause, how)
 }
 
 type ckptFile struct {
