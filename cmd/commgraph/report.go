@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -92,6 +93,9 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		opt.Threshold = threshold
 	}
 	rep, err := experiments.BuildReport(dir, opt)
+	if errors.Is(err, experiments.ErrNotResults) || errors.Is(err, experiments.ErrNoSuchMetric) {
+		return configError(err) // a bad argument: status 2
+	}
 	if err != nil {
 		return err
 	}
@@ -105,7 +109,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "note: unfinished run left out: %s\n", u)
 	}
 	for _, s := range rep.Skipped {
-		fmt.Fprintf(stderr, "note: run without metric %q left out: %s\n", *metric, s)
+		fmt.Fprintf(stderr, "note: run left out: %s: %s\n", s.Dir, s.Reason)
 	}
 	if par != nil {
 		for _, m := range par.Missing {
