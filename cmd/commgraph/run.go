@@ -27,7 +27,7 @@ func init() {
 // setFlags collects repeated --set key=value overrides.
 type setFlags []string
 
-func (s *setFlags) String() string     { return strings.Join(*s, " ") }
+func (s *setFlags) String() string { return strings.Join(*s, " ") }
 func (s *setFlags) Set(v string) error {
 	key, _, _ := strings.Cut(v, "=")
 	key = strings.TrimSpace(key)
