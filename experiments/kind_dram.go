@@ -31,7 +31,7 @@ func buildDRAM(c dram.EnvConfig, run RunInfo) (*DesignProblem, error) {
 	p := &DesignProblem{Label: "dram-" + space.Trace().Name + "-" + c.Objective, Space: space, Objective: obj,
 		Env: envs.SpaceEnvConfig{EpisodeLength: c.EpisodeLen}}
 	if c.Form == "revision" {
-		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned, Credit: c.Credit}
+		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned, Credit: c.Credit, AgentID: c.AgentID}
 	}
 	if c.OptimumFile != "" || c.ShippedOptimum() {
 		p.Optimum, err = dramOptimum(c, space.Trace().Name)

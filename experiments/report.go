@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"io"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -107,14 +108,74 @@ type Report struct {
 	// bootstrap stratified by task; set when there are two or more tasks
 	// judged by the same metric (e.g. regret on several traces).
 	Aggregate  map[string]*Cell
-	Unfinished []string // run directories without DONE
-	Skipped    []string // finished runs that lack the metric
+	Unfinished []string     // run directories without DONE
+	Skipped    []SkippedRun // finished runs left out (unreadable files, no value of the metric), with the reason
 	Options    ReportOptions
 }
 
+// SkippedRun is a run directory a report left out, with the reason.
+type SkippedRun struct {
+	Dir    string `json:"dir"`
+	Reason string `json:"reason"`
+}
+
+// ErrNotResults is returned (wrapped) by BuildReport for a root that is not
+// a run directory, a sweep directory or a directory holding them.
+var ErrNotResults = errors.New("not a run or sweep directory")
+
+// ErrNoSuchMetric is returned (wrapped) by BuildReport when no run has the
+// metric asked for; the message lists the metrics that exist.
+var ErrNoSuchMetric = errors.New("no run has this metric")
+
+// isRunDir reports whether dir is a run directory (it holds any of the
+// files a run writes).
+func isRunDir(dir string) bool {
+	for _, f := range []string{"config.toml", "metrics.jsonl", "DONE", "summary.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// isResultsDir reports whether a report may walk dir: a run directory, a
+// sweep directory (trials.jsonl), or a directory with one of those at most
+// three levels below (out_dir/name/seed-N, out_dir/sweep/...). Anything else (a
+// home directory, /) is refused rather than walked.
+func isResultsDir(dir string, depth int) bool {
+	if isRunDir(dir) {
+		return true
+	}
+	if _, err := os.Stat(filepath.Join(dir, "trials.jsonl")); err == nil {
+		return true
+	}
+	if depth == 0 {
+		return false
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.IsDir() && isResultsDir(filepath.Join(dir, e.Name()), depth-1) {
+			return true
+		}
+	}
+	return false
+}
+
 // loadRuns reads every finished run (a directory with DONE) under dir, in
-// path order, and lists the unfinished ones.
-func loadRuns(dir string) (runs []*RunData, unfinished []string, err error) {
+// path order, and lists the unfinished ones and the finished ones it could
+// not read (with the reason).
+func loadRuns(dir string) (runs []*RunData, unfinished []string, skipped []SkippedRun, err error) {
+	if fi, serr := os.Stat(dir); serr != nil {
+		return nil, nil, nil, serr
+	} else if !fi.IsDir() {
+		return nil, nil, nil, fmt.Errorf("%s: %w (a file)", dir, ErrNotResults)
+	}
+	if !isResultsDir(dir, 3) {
+		return nil, nil, nil, fmt.Errorf("%s: %w: no run files (config.toml, metrics.jsonl, DONE) or trials.jsonl in it or up to three levels below; give a sweep's directory (out_dir/name) or a run's", dir, ErrNotResults)
+	}
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -125,25 +186,30 @@ func loadRuns(dir string) (runs []*RunData, unfinished []string, err error) {
 			}
 			return nil
 		}
-		if _, serr := os.Stat(filepath.Join(p, "metrics.jsonl")); serr != nil {
+		if !isRunDir(p) {
 			return nil
 		}
 		if _, serr := os.Stat(filepath.Join(p, "DONE")); serr != nil {
 			unfinished = append(unfinished, p)
-			return nil
+			return filepath.SkipDir
 		}
 		s, rerr := readSummary(p)
 		if rerr != nil {
-			return rerr
+			skipped = append(skipped, SkippedRun{p, rerr.Error()})
+			return filepath.SkipDir
 		}
 		rows, rerr := ReadMetricsJSONL(filepath.Join(p, "metrics.jsonl"))
+		if rerr == nil && len(rows) == 0 {
+			rerr = errors.New("metrics.jsonl has no rows")
+		}
 		if rerr != nil {
-			return fmt.Errorf("%s: %w", p, rerr)
+			skipped = append(skipped, SkippedRun{p, "metrics: " + rerr.Error()})
+			return filepath.SkipDir
 		}
 		runs = append(runs, &RunData{Summary: s, Rows: rows})
 		return filepath.SkipDir
 	})
-	return runs, unfinished, err
+	return runs, unfinished, skipped, err
 }
 
 // guessHigherIsBetter is the direction of a metric that is not a task's
@@ -226,7 +292,7 @@ func BuildReport(dir string, opt ReportOptions) (*Report, error) {
 	if err := opt.validate(); err != nil {
 		return nil, err
 	}
-	runs, unfinished, err := loadRuns(dir)
+	runs, unfinished, skipped, err := loadRuns(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read runs: %w", err)
 	}
@@ -235,9 +301,12 @@ func BuildReport(dir string, opt ReportOptions) (*Report, error) {
 		if len(unfinished) > 0 {
 			msg += fmt.Sprintf("; %d unfinished", len(unfinished))
 		}
+		for _, s := range skipped {
+			msg += fmt.Sprintf("\nleft out %s: %s", s.Dir, s.Reason)
+		}
 		return nil, errors.New(msg)
 	}
-	rep := &Report{Dir: dir, Cells: map[[2]string]*Cell{}, Runs: runs, Unfinished: unfinished, Options: opt}
+	rep := &Report{Dir: dir, Cells: map[[2]string]*Cell{}, Runs: runs, Unfinished: unfinished, Skipped: skipped, Options: opt}
 	variants := map[string]bool{}
 	taskIdx := map[string]int{}
 	for _, r := range runs {
@@ -272,7 +341,11 @@ func BuildReport(dir string, opt ReportOptions) (*Report, error) {
 		t := rep.Tasks[taskIdx[r.Task]]
 		v, ok := lastValue(r.Rows, t.Metric)
 		if !ok || math.IsNaN(v) {
-			rep.Skipped = append(rep.Skipped, r.Dir)
+			why := fmt.Sprintf("no value of metric %q", t.Metric)
+			if ok {
+				why = fmt.Sprintf("metric %q is NaN", t.Metric)
+			}
+			rep.Skipped = append(rep.Skipped, SkippedRun{r.Dir, why})
 			continue
 		}
 		key := [2]string{r.Variant, r.Task}
@@ -289,6 +362,9 @@ func BuildReport(dir string, opt ReportOptions) (*Report, error) {
 				c.ToThr = append(c.ToThr, x)
 			}
 		}
+	}
+	if len(rep.Cells) == 0 {
+		return nil, noMetricError(runs, opt.Metric, rep.Tasks)
 	}
 	for key, c := range rep.Cells {
 		c.IQM = IQM(c.Scores)
@@ -319,6 +395,28 @@ func BuildReport(dir string, opt ReportOptions) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// noMetricError says that no run has a value of the metric asked for (or
+// of the tasks' primary metrics) and lists the metrics the runs have.
+func noMetricError(runs []*RunData, metric string, tasks []TaskInfo) error {
+	have := map[string]bool{}
+	for _, r := range runs {
+		for _, row := range r.Rows {
+			for k := range row {
+				have[k] = true
+			}
+		}
+	}
+	names := slices.Sorted(maps.Keys(have))
+	if metric == "" {
+		var prim []string
+		for _, t := range tasks {
+			prim = append(prim, t.Metric)
+		}
+		metric = strings.Join(slices.Compact(slices.Sorted(slices.Values(prim))), ", ")
+	}
+	return fmt.Errorf("%w: %q (in %d finished runs); metrics that exist: %s", ErrNoSuchMetric, metric, len(runs), strings.Join(names, ", "))
 }
 
 // sameMetric reports whether two or more tasks share one metric and

@@ -41,6 +41,10 @@ type RunOptions struct {
 	Progress io.Writer
 	// Logger receives structured progress messages; nil = slog.Default().
 	Logger *slog.Logger
+	// MaxMemory is the memory a run may plan to use, in bytes (0 =
+	// DefaultMaxMemory); settings whose estimate exceeds it are refused
+	// before the run starts.
+	MaxMemory int64
 }
 
 func (o RunOptions) logger() *slog.Logger {
@@ -110,6 +114,9 @@ func Run(ctx context.Context, cfg Config, opts RunOptions) ([]Summary, error) {
 func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summary, error) {
 	cfg.Seed = seed
 	cfg.Seeds = nil
+	if opts.MaxMemory > 0 {
+		cfg.MaxMemory = opts.MaxMemory
+	}
 	if err := cfg.Validate(); err != nil {
 		return Summary{}, err
 	}
@@ -135,6 +142,9 @@ func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 	// Build before touching the run directory: a config that cannot be
 	// built leaves nothing behind.
 	if err := r.build(); err != nil {
+		return Summary{}, err
+	}
+	if err := r.checkReachable(); err != nil {
 		return Summary{}, err
 	}
 	if err := checkNotSymlink(filepath.Join(dir, "checkpoints")); err != nil {
@@ -245,37 +255,53 @@ func (r *runner) build() error {
 	return nil
 }
 
-// start builds the algorithm and restores the last usable checkpoint.
+// start restores the last checkpoint and opens the metrics files. Damage
+// is an error that names the file and what to do, never a silent restart:
+// a bad metrics line, metrics rows out of order, or a checkpoint newer than
+// the last metrics row (its rows were lost).
 func (r *runner) start() error {
-	rows, err := ReadMetricsJSONL(filepath.Join(r.dir, "metrics.jsonl"))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	path := filepath.Join(r.dir, "metrics.jsonl")
+	rows, err := ReadMetricsJSONL(path)
+	var le *MetricsLineError
+	switch {
+	case errors.As(err, &le):
+		return r.damagedMetrics(err, rows)
+	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("read metrics: %w", err)
+	}
+	prev := 0.0
+	for i, row := range rows {
+		it, ok := row["iteration"]
+		if !ok || !(it > prev) || it != math.Trunc(it) {
+			return r.damagedMetrics(fmt.Errorf("%s:%d: iteration %v after %v (rows must carry increasing iterations; were two runs writing it?)", path, i+1, it, prev), rows[:i])
+		}
+		prev = it
 	}
 	lastRow := 0
 	if len(rows) > 0 {
 		lastRow = int(rows[len(rows)-1]["iteration"])
 	}
+	cks := listCheckpoints(r.dir)
+	if len(cks) > 0 && cks[0].iter > lastRow {
+		return fmt.Errorf("checkpoint %s is newer than the last metrics row (iteration %d): rows of %s were lost; delete the checkpoints newer than iteration %d to resume from an older one, or delete the run directory %s to start over", cks[0].path, lastRow, path, lastRow, r.dir)
+	}
 	r.resumed = -1
-	for _, ck := range listCheckpoints(r.dir) {
-		if ck.iter > lastRow {
-			continue // its metrics rows were lost: not usable
-		}
+	if len(cks) > 0 {
 		// An unusable checkpoint stops the run: its error names the file
 		// and what to do (never a silent fallback or restart).
-		c, err := r.loadCheckpoint(ck.path)
+		c, err := r.loadCheckpoint(cks[0].path)
 		if err != nil {
 			return err
 		}
 		r.resumed = c.Iteration
 		r.wallBase = c.Run.WallSeconds
-		break
 	}
 	if r.resumed < 0 {
+		if len(rows) > 0 {
+			r.log.Info("no checkpoint yet: starting over (the rows before the first checkpoint are recomputed identically)", "rows", len(rows))
+		}
 		rows = nil
 		_ = os.RemoveAll(filepath.Join(r.dir, "graphs"))
-		for _, ck := range listCheckpoints(r.dir) {
-			_ = os.Remove(ck.path)
-		}
 	} else {
 		keep := 0
 		for keep < len(rows) && int(rows[keep]["iteration"]) <= r.resumed {
@@ -295,6 +321,29 @@ func (r *runner) start() error {
 	}
 	r.metrics = m
 	return r.writeMeta()
+}
+
+// damagedMetrics is the error for a metrics.jsonl that is damaged after the
+// rows good (which are intact): nothing is deleted; it says which
+// checkpoint a resume could start from once the file is cut before the
+// damage.
+func (r *runner) damagedMetrics(cause error, good []Row) error {
+	lastGood := 0
+	if len(good) > 0 {
+		lastGood = int(good[len(good)-1]["iteration"])
+	}
+	how := "no checkpoint precedes the damage: delete the run directory " + r.dir + " to start over"
+	for _, ck := range listCheckpoints(r.dir) {
+		if ck.iter <= lastGood {
+			keep := 0
+			for keep < len(good) && int(good[keep]["iteration"]) <= ck.iter {
+				keep++
+			}
+			how = fmt.Sprintf("to resume from checkpoint %s (iteration %d), keep only the first %d lines of metrics.jsonl (head -n %d) and run again; or delete the run directory %s to start over", ck.path, ck.iter, keep, keep, r.dir)
+			break
+		}
+	}
+	return fmt.Errorf("%w\nthe metrics file is damaged, so the run is not resumed and nothing was deleted; %s", cause, how)
 }
 
 type ckptFile struct {
@@ -376,6 +425,55 @@ func (r *runner) wall() float64 {
 	return r.wallBase + time.Since(r.started).Seconds()
 }
 
+// stallIterations is how many iterations in a row may add no unique
+// evaluation before a run whose only limit is budget.evaluations is ended
+// as unable to reach it.
+const stallIterations = 1000
+
+// evaluationsOnly reports whether budget.evaluations is the run's only
+// hard limit (so a search that stops finding new designs would never end).
+func (r *runner) evaluationsOnly() bool {
+	b := r.cfg.Budget
+	return b.Evaluations > 0 && b.Iterations == 0 && b.EnvSteps == 0
+}
+
+// evaluationsStalled ends a run limited only by budget.evaluations when
+// unique_evals has not grown for stallIterations iterations (counted from
+// the metrics rows, so a resumed run ends where an uninterrupted one does).
+func (r *runner) evaluationsStalled(row Row) error {
+	if !r.evaluationsOnly() {
+		return nil
+	}
+	v, ok := row["unique_evals"]
+	if !ok {
+		return nil
+	}
+	since := 1
+	for i := len(r.metrics.rows) - 1; i >= 0 && since < stallIterations; i-- {
+		if r.metrics.rows[i]["unique_evals"] != v {
+			break
+		}
+		since++
+	}
+	if since < stallIterations {
+		return nil
+	}
+	return fmt.Errorf("budget.evaluations = %d cannot be reached: unique_evals has stayed at %.0f for %d iterations (the search only revisits designs it has evaluated); set budget.iterations as well, or a smaller budget.evaluations (run stopped; last checkpoint: iteration %d)", r.cfg.Budget.Evaluations, v, stallIterations, r.lastCkpt)
+}
+
+// checkReachable refuses, before the run starts, an evaluations budget
+// larger than the design space when it is the run's only hard limit.
+func (r *runner) checkReachable() error {
+	if !r.evaluationsOnly() || r.task.Design == nil {
+		return nil
+	}
+	n := envs.Size(r.task.Design.Space())
+	if n < math.MaxInt && int64(n) < r.cfg.Budget.Evaluations {
+		return fmt.Errorf("key budget.evaluations: %d unique evaluations cannot be reached: the design space of %s has %d designs; set budget.evaluations <= %d or a budget.iterations", r.cfg.Budget.Evaluations, r.taskLabel(), n, n)
+	}
+	return nil
+}
+
 // budgetReached reports whether the row ends the run.
 func (r *runner) budgetReached(row Row) bool {
 	b := r.cfg.Budget
@@ -453,6 +551,11 @@ func (r *runner) loop(ctx context.Context) (Summary, error) {
 			r.task.Design.Columns(row)
 		}
 		done = r.budgetReached(row)
+		if !done {
+			if err := r.evaluationsStalled(row); err != nil {
+				return Summary{}, err
+			}
+		}
 		if (r.cfg.Eval.Every > 0 && it%r.cfg.Eval.Every == 0) || done {
 			em, err := r.alg.Evaluate(work, r.cfg.Eval.Episodes)
 			if err == nil {

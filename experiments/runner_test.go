@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -299,5 +300,83 @@ func TestSymlinkedCheckpointsNotFollowed(t *testing.T) {
 	}
 	if _, err := os.Stat(victim); err != nil {
 		t.Errorf("a file behind the link was touched: %v", err)
+	}
+}
+
+// TestDamagedMetricsLineIsAnError: a garbled metrics.jsonl line stops the
+// resume with an error naming file:line and the checkpoint to resume from;
+// nothing is deleted; doing what the message says resumes to the same
+// files as the undisturbed run.
+func TestDamagedMetricsLineIsAnError(t *testing.T) {
+	cfg := fakeConfig(t, "dmg")
+	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dir := experiments.RunDir(&cfg, 1)
+	want := map[string]string{}
+	for _, f := range []string{"metrics.csv", "metrics.jsonl", "summary.json"} {
+		want[f] = read(t, filepath.Join(dir, f))
+	}
+	for _, f := range []string{"DONE", "summary.json"} {
+		os.Remove(filepath.Join(dir, f))
+	}
+	lines := strings.SplitAfter(want["metrics.jsonl"], "\n")
+	damaged := slices.Clone(lines)
+	damaged[21] = `{"iteration":22,"env_st#` + "\n" // line 22
+	mpath := filepath.Join(dir, "metrics.jsonl")
+	os.WriteFile(mpath, []byte(strings.Join(damaged, "")), 0o644)
+	_, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+	if err == nil {
+		t.Fatal("a damaged metrics line was accepted")
+	}
+	for _, w := range []string{"metrics.jsonl:22:", "nothing was deleted", "iter-000021.ckpt", "keep only the first 21 lines"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q: %v", w, err)
+		}
+	}
+	if got := read(t, mpath); got != strings.Join(damaged, "") {
+		t.Error("the damaged metrics file was changed")
+	}
+	for _, ck := range []string{"iter-000021.ckpt", "iter-000023.ckpt"} {
+		if _, err := os.Stat(filepath.Join(dir, "checkpoints", ck)); err != nil {
+			t.Errorf("checkpoint deleted: %v", err)
+		}
+	}
+	// Interleaved rows (two writers) are damage too.
+	dup := append(slices.Clone(lines[:5]), lines[4:]...)
+	os.WriteFile(mpath, []byte(strings.Join(dup, "")), 0o644)
+	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err == nil || !strings.Contains(err.Error(), "metrics.jsonl:6: iteration 5 after 5") {
+		t.Errorf("repeated row: %v", err)
+	}
+	// Follow the advice: cut before the damage, delete the checkpoint that
+	// is newer than the cut, rerun.
+	os.WriteFile(mpath, []byte(strings.Join(lines[:21], "")), 0o644)
+	os.Remove(filepath.Join(dir, "checkpoints", "iter-000023.ckpt"))
+	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for f, w := range want {
+		if got := read(t, filepath.Join(dir, f)); got != w {
+			t.Errorf("%s differs after the repair and resume", f)
+		}
+	}
+}
+
+// TestCheckpointNewerThanMetricsIsAnError: lost metrics rows (a checkpoint
+// newer than the last row) are reported, not silently restarted over.
+func TestCheckpointNewerThanMetricsIsAnError(t *testing.T) {
+	cfg := fakeConfig(t, "lost")
+	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dir := experiments.RunDir(&cfg, 1)
+	os.Remove(filepath.Join(dir, "DONE"))
+	os.Remove(filepath.Join(dir, "metrics.jsonl"))
+	_, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "newer than the last metrics row") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "checkpoints", "iter-000023.ckpt")); err != nil {
+		t.Errorf("checkpoint deleted: %v", err)
 	}
 }

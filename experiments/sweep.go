@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -31,6 +32,9 @@ type Sweep struct {
 	Seeds  []int64 `toml:"seeds" range:"each in [0, inf)" doc:"seeds of every grid point; empty = the base config's seeds"`
 	OutDir string  `toml:"out_dir" range:"a path or empty" doc:"root of the run directories; empty = the base config's"`
 	Jobs   int     `toml:"jobs" unit:"trials" range:"[0, 1024]" doc:"trials run at once by the local pool; 0 = 1 (--jobs overrides)"`
+	// MaxTrials bounds the expansion: every trial's configuration is held
+	// in memory (and listed in trials.jsonl) before any runs.
+	MaxTrials int `toml:"max_trials" unit:"trials" range:"[1, inf)" doc:"largest number of trials (grid points x seeds) the sweep may expand to; a larger grid is refused before it is expanded, naming its axes"`
 
 	Slurm SlurmConfig `toml:"slurm"`
 	K8s   K8sConfig   `toml:"k8s"`
@@ -114,7 +118,8 @@ var sweepFields = collectFields(reflect.TypeFor[Sweep](), "", nil)
 
 func defaultSweep() Sweep {
 	return Sweep{
-		Slurm: SlurmConfig{Time: "04:00:00", CPUsPerTask: 2, Mem: "4G", Binary: "commgraph"},
+		MaxTrials: DefaultMaxTrials,
+		Slurm:     SlurmConfig{Time: "04:00:00", CPUsPerTask: 2, Mem: "4G", Binary: "commgraph"},
 		K8s: K8sConfig{Image: "commgraph:latest", Parallelism: 4, CPU: "2", Memory: "4Gi", BackoffLimit: 2,
 			WorkingDir: "/work", MountPath: "/work/runs", Binary: "commgraph"},
 	}
@@ -290,8 +295,15 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 		seeds = seedList(&base)
 	}
 	n := 1
+	total := float64(len(seeds))
+	var axes []string
 	for _, ax := range sw.grid {
-		n *= len(ax.Values)
+		n = min(n*len(ax.Values), math.MaxInt32) // saturates; refused below
+		total *= float64(len(ax.Values))
+		axes = append(axes, fmt.Sprintf("%s (%d values)", ax.Key, len(ax.Values)))
+	}
+	if total > float64(sw.MaxTrials) {
+		return nil, fmt.Errorf("sweep %s: %.0f trials (%s x %d seeds), above max_trials = %d: every trial's configuration is expanded in memory before any runs; shorten the grid or the seeds, or raise max_trials in the sweep file", sw.Name, total, strings.Join(axes, " x "), len(seeds), sw.MaxTrials)
 	}
 	var trials []Trial
 	dirs := map[string]int{} // run directory -> trial index

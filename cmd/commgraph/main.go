@@ -148,6 +148,7 @@ func dispatch(args []string, stdout, stderr io.Writer) (code int) {
 		return exitOK
 	}
 	if errors.Is(err, flag.ErrHelp) {
+		printExamples(stderr, path)
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "commgraph %s: %v\n", strings.Join(path, " "), err)

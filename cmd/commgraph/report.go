@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -65,7 +66,6 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&logx, "logx", "log-scale budget axis in the curves (default: on for evaluation axes, unique_evals; --logx=false turns it off)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: commgraph report DIR [--format ascii|md|csv|json] [--metric NAME] [--threshold X] [--pareto X,Y] [--logx[=false]] [--out DIR]")
-		fmt.Fprintln(stderr, "example: commgraph report runs/dram_baselines --pareto time_ns,energy_pJ")
 		fs.PrintDefaults()
 	}
 	arg, err := parseOne(fs, args, "runs directory")
@@ -93,6 +93,9 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		opt.Threshold = threshold
 	}
 	rep, err := experiments.BuildReport(dir, opt)
+	if errors.Is(err, experiments.ErrNotResults) || errors.Is(err, experiments.ErrNoSuchMetric) {
+		return configError(err) // a bad argument: status 2
+	}
 	if err != nil {
 		return err
 	}
@@ -106,7 +109,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "note: unfinished run left out: %s\n", u)
 	}
 	for _, s := range rep.Skipped {
-		fmt.Fprintf(stderr, "note: run without metric %q left out: %s\n", *metric, s)
+		fmt.Fprintf(stderr, "note: run left out: %s: %s\n", s.Dir, s.Reason)
 	}
 	if par != nil {
 		for _, m := range par.Missing {

@@ -129,8 +129,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Int64("seed", -1, "run only this seed")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	out := fs.String("out", "", "output root (overrides out_dir)")
+	maxMem := maxMemoryFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph run CONFIG.toml [--set key=value ...] [--seed N] [--quiet] [--out DIR]")
+		fmt.Fprintln(stderr, "usage: commgraph run CONFIG.toml [--set key=value ...] [--seed N] [--quiet] [--out DIR] [--max-memory GiB]")
 		fs.PrintDefaults()
 	}
 	arg, err := parseOne(fs, args, "config file")
@@ -141,10 +142,14 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	limit, err := memoryLimit(*maxMem)
+	if err != nil {
+		return err
+	}
 	ctx, stop := expSignalContext(stderr)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sums, err := experiments.Run(ctx, cfg, experiments.RunOptions{Progress: expProgressWriter(stderr, *quiet), Logger: logger})
+	sums, err := experiments.Run(ctx, cfg, experiments.RunOptions{Progress: expProgressWriter(stderr, *quiet), Logger: logger, MaxMemory: limit})
 	for _, s := range sums {
 		printSummary(stdout, s)
 	}

@@ -25,6 +25,7 @@ type sweepFlags struct {
 	emit, out   string
 	list, quiet bool
 	sets        setFlags
+	maxMemory   int64 // bytes
 }
 
 // runSweep reads the sweep, expands and records its trials, then lists
@@ -63,12 +64,16 @@ func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, string, erro
 	fs.BoolVar(&f.list, "list", false, "print the trial list and exit")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	fs.Var(&f.sets, "set", "override a run key in every trial: --set budget.iterations=5 (repeatable)")
+	maxMem := maxMemoryFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph sweep SWEEP.toml [--set key=value ...] [--jobs N] [--index I] [--emit slurm|k8s [--out FILE]] [--list] [--quiet]")
+		fmt.Fprintln(stderr, "usage: commgraph sweep SWEEP.toml [--set key=value ...] [--jobs N] [--index I] [--emit slurm|k8s [--out FILE]] [--list] [--quiet] [--max-memory GiB]")
 		fs.PrintDefaults()
 	}
 	arg, err := parseOne(fs, args, "sweep file")
 	if err != nil {
+		return nil, "", err
+	}
+	if f.maxMemory, err = memoryLimit(*maxMem); err != nil {
 		return nil, "", err
 	}
 	if f.emit != "" && f.emit != "slurm" && f.emit != "k8s" {
@@ -187,7 +192,7 @@ func runTrialsHere(stdout, stderr io.Writer, sw *experiments.Sweep, trials []exp
 	ctx, stop := expSignalContext(stderr)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opts := experiments.RunOptions{Progress: expProgressWriter(stderr, f.quiet), Logger: logger}
+	opts := experiments.RunOptions{Progress: expProgressWriter(stderr, f.quiet), Logger: logger, MaxMemory: f.maxMemory}
 	done := 0
 	res := experiments.RunTrials(ctx, trials, jobs, opts, func(t experiments.Trial, s experiments.Summary, err error) {
 		done++

@@ -182,16 +182,6 @@ func (t *timing) rankDelta(m *MemSpec) {
 			t.gdelta[c][x] = never
 		}
 	}
-	set := func(c cmdKind, d int64, xs ...cmdKind) {
-		for _, x := range xs {
-			t.delta[c][x] = max(t.delta[c][x], d)
-		}
-	}
-	gset := func(c cmdKind, d int64, xs ...cmdKind) {
-		for _, x := range xs {
-			t.gdelta[c][x] = max(t.gdelta[c][x], d)
-		}
-	}
 	tm := m.Timing
 	switch m.Standard {
 	case DDR4:
@@ -199,78 +189,92 @@ func (t *timing) rankDelta(m *MemSpec) {
 		// (and the read-after-write turnaround with tWTR_L) within a group.
 		tWRRDL := t.WL + t.burst + int64(tm.WTRL)
 		for _, c := range []cmdKind{cRD, cRDA} {
-			set(c, t.CCD, cRD, cRDA)
-			set(c, t.tRDWR, cWR, cWRA)
-			set(c, t.AL+t.RTP, cPREA)
-			gset(c, int64(tm.CCDL), cRD, cRDA)
+			t.setRank(c, t.CCD, cRD, cRDA)
+			t.setRank(c, t.tRDWR, cWR, cWRA)
+			t.setRank(c, t.AL+t.RTP, cPREA)
+			t.setGroup(c, int64(tm.CCDL), cRD, cRDA)
 		}
 		for _, c := range []cmdKind{cWR, cWRA} {
-			set(c, max(t.tWRRD, t.tWRRDR), cRD, cRDA)
-			set(c, t.CCD, cWR, cWRA)
-			set(c, t.tWRPRE, cPREA)
-			gset(c, tWRRDL, cRD, cRDA)
-			gset(c, int64(tm.CCDL), cWR, cWRA)
+			t.setRank(c, max(t.tWRRD, t.tWRRDR), cRD, cRDA)
+			t.setRank(c, t.CCD, cWR, cWRA)
+			t.setRank(c, t.tWRPRE, cPREA)
+			t.setGroup(c, tWRRDL, cRD, cRDA)
+			t.setGroup(c, int64(tm.CCDL), cWR, cWRA)
 		}
-		set(cACT, t.RRD, cACT)
-		gset(cACT, int64(tm.RRDL), cACT)
-		t.refreshRules(set, t.RP, t.RFC, t.RC, t.AL+t.RTP+t.RP, t.tWRPRE+t.RP, t.RP, t.RP, t.RAS)
+		t.setRank(cACT, t.RRD, cACT)
+		t.setGroup(cACT, int64(tm.RRDL), cACT)
+		t.refreshRules(t.RP, t.RFC, t.RC, t.AL+t.RTP+t.RP, t.tWRPRE+t.RP, t.RP, t.RP, t.RAS)
 	case LPDDR4:
 		rdPre := t.lpRdPre()
 		rpab := int64(tm.RPAB)
 		for _, c := range []cmdKind{cRD, cRDA} {
-			set(c, t.CCD, cRD, cRDA)
-			set(c, t.tRDWR, cWR, cWRA)
-			set(c, rdPre, cPREA)
+			t.setRank(c, t.CCD, cRD, cRDA)
+			t.setRank(c, t.tRDWR, cWR, cWRA)
+			t.setRank(c, rdPre, cPREA)
 		}
 		for _, c := range []cmdKind{cWR, cWRA} {
-			set(c, t.tWRRD, cRD, cRDA)
-			set(c, t.CCD, cWR, cWRA)
-			set(c, t.tWRPRE, cPREA)
+			t.setRank(c, t.tWRRD, cRD, cRDA)
+			t.setRank(c, t.CCD, cWR, cWRA)
+			t.setRank(c, t.tWRPRE, cPREA)
 		}
-		set(cACT, t.RRD, cACT)
-		set(cPRE, int64(tm.PPD), cPRE, cPREA)
-		t.refreshRules(set, rpab-2, t.RFC-2, t.RC+2, rdPre+t.RP, t.tWRPRE+t.RP, t.RP, rpab, t.RAS+2)
+		t.setRank(cACT, t.RRD, cACT)
+		t.setRank(cPRE, int64(tm.PPD), cPRE, cPREA)
+		t.refreshRules(rpab-2, t.RFC-2, t.RC+2, rdPre+t.RP, t.tWRPRE+t.RP, t.RP, rpab, t.RAS+2)
 	default:
-		set(cRD, t.CCD, cRD, cRDA)
-		set(cRDA, t.CCD, cRD, cRDA)
-		set(cWR, max(t.tWRRD, t.tWRRDR), cRD, cRDA)
-		set(cWRA, max(t.tWRRD, t.tWRRDR), cRD, cRDA)
-		set(cRD, t.tRDWR, cWR, cWRA)
-		set(cRDA, t.tRDWR, cWR, cWRA)
-		set(cWR, t.CCD, cWR, cWRA)
-		set(cWRA, t.CCD, cWR, cWRA)
-		set(cACT, t.RRD, cACT)
-		set(cPREA, t.RP, cACT)
-		set(cREFA, t.RFC, cACT)
-		set(cACT, t.RAS, cPREA)
-		set(cRD, t.AL+t.RTP, cPREA)
-		set(cRDA, t.AL+t.RTP, cPREA)
-		set(cWR, t.tWRPRE, cPREA)
-		set(cWRA, t.tWRPRE, cPREA)
-		set(cACT, t.RC, cREFA)
-		set(cRDA, t.AL+t.RTP+t.RP, cREFA)
-		set(cWRA, t.tWRPRE+t.RP, cREFA)
-		set(cPRE, t.RP, cREFA)
-		set(cPREA, t.RP, cREFA)
-		set(cREFA, t.RFC, cREFA)
+		t.setRank(cRD, t.CCD, cRD, cRDA)
+		t.setRank(cRDA, t.CCD, cRD, cRDA)
+		t.setRank(cWR, max(t.tWRRD, t.tWRRDR), cRD, cRDA)
+		t.setRank(cWRA, max(t.tWRRD, t.tWRRDR), cRD, cRDA)
+		t.setRank(cRD, t.tRDWR, cWR, cWRA)
+		t.setRank(cRDA, t.tRDWR, cWR, cWRA)
+		t.setRank(cWR, t.CCD, cWR, cWRA)
+		t.setRank(cWRA, t.CCD, cWR, cWRA)
+		t.setRank(cACT, t.RRD, cACT)
+		t.setRank(cPREA, t.RP, cACT)
+		t.setRank(cREFA, t.RFC, cACT)
+		t.setRank(cACT, t.RAS, cPREA)
+		t.setRank(cRD, t.AL+t.RTP, cPREA)
+		t.setRank(cRDA, t.AL+t.RTP, cPREA)
+		t.setRank(cWR, t.tWRPRE, cPREA)
+		t.setRank(cWRA, t.tWRPRE, cPREA)
+		t.setRank(cACT, t.RC, cREFA)
+		t.setRank(cRDA, t.AL+t.RTP+t.RP, cREFA)
+		t.setRank(cWRA, t.tWRPRE+t.RP, cREFA)
+		t.setRank(cPRE, t.RP, cREFA)
+		t.setRank(cPREA, t.RP, cREFA)
+		t.setRank(cREFA, t.RFC, cREFA)
 	}
 	t.fillAffects(true)
+}
+
+// setRank: c at T forbids each of xs on the rank before T + d.
+func (t *timing) setRank(c cmdKind, d int64, xs ...cmdKind) {
+	for _, x := range xs {
+		t.delta[c][x] = max(t.delta[c][x], d)
+	}
+}
+
+// setGroup: c at T forbids each of xs in c's bank group before T + d.
+func (t *timing) setGroup(c cmdKind, d int64, xs ...cmdKind) {
+	for _, x := range xs {
+		t.gdelta[c][x] = max(t.gdelta[c][x], d)
+	}
 }
 
 // refreshRules sets the rank rules around all-bank precharge and refresh:
 // PREA and REFA before ACT, the last ACT, RDA, WRA, PRE, PREA and REFA
 // before REFA, and ACT before PREA (the read and write rules before PREA
 // are set with the column commands).
-func (t *timing) refreshRules(set func(cmdKind, int64, ...cmdKind), preaAct, refaAct, actRefa, rdaRefa, wraRefa, preRefa, preaRefa, actPrea int64) {
-	set(cPREA, preaAct, cACT)
-	set(cREFA, refaAct, cACT)
-	set(cACT, actPrea, cPREA)
-	set(cACT, actRefa, cREFA)
-	set(cRDA, rdaRefa, cREFA)
-	set(cWRA, wraRefa, cREFA)
-	set(cPRE, preRefa, cREFA)
-	set(cPREA, preaRefa, cREFA)
-	set(cREFA, t.RFC, cREFA)
+func (t *timing) refreshRules(preaAct, refaAct, actRefa, rdaRefa, wraRefa, preRefa, preaRefa, actPrea int64) {
+	t.setRank(cPREA, preaAct, cACT)
+	t.setRank(cREFA, refaAct, cACT)
+	t.setRank(cACT, actPrea, cPREA)
+	t.setRank(cACT, actRefa, cREFA)
+	t.setRank(cRDA, rdaRefa, cREFA)
+	t.setRank(cWRA, wraRefa, cREFA)
+	t.setRank(cPRE, preRefa, cREFA)
+	t.setRank(cPREA, preaRefa, cREFA)
+	t.setRank(cREFA, t.RFC, cREFA)
 }
 
 // fillAffects lists, per command, the rank and bank group bounds it sets
@@ -343,29 +347,36 @@ func (ck *rankChecker) recordAct(T int64) {
 	}
 }
 
-// updateEarly adds the rank-level (and, for a bank command on bank bi,
-// bank-group-level) constraints of command c issued at T. Issue times only
+// updateEarly adds the rank-level constraints of command c issued at T
+// (updateGroup those within a bank group). Issue times only
 // grow, so each constraint's bound only grows and the running maximum
 // stays exact. (The command bus is checked against busFree where a time is
 // computed.)
-func (st *state) updateEarly(c cmdKind, T int64, bi int) {
+func (st *state) updateEarly(c cmdKind, T int64) {
 	ck := &st.check
 	for _, e := range st.t.affects[c][:st.t.nAffects[c]] {
 		ck.earliest[e.x] = max(ck.earliest[e.x], T+e.d)
-	}
-	if n := st.t.ngAffects[c]; n > 0 && bi >= 0 {
-		g := &ck.group[st.banks[bi].group]
-		for _, e := range st.t.gaffects[c][:n] {
-			g[e.x] = max(g[e.x], T+e.d)
-		}
 	}
 	if c == cACT && ck.actN >= 4 {
 		ck.earliest[cACT] = max(ck.earliest[cACT], ck.actTimes[ck.actOldest]+st.t.FAW)
 	}
 }
 
+// updateGroup adds the bank-group-level constraints of command c issued at
+// T on bank bi (DDR4).
+func (st *state) updateGroup(c cmdKind, T int64, bi int) {
+	g := &st.check.group[st.banks[bi].group]
+	for _, e := range st.t.gaffects[c][:st.t.ngAffects[c]] {
+		g[e.x] = max(g[e.x], T+e.d)
+	}
+}
+
 // ready is the earliest time bank b's command may issue (the command bus
 // aside).
 func (st *state) ready(b *bank) int64 {
-	return max(b.local, st.check.earliest[b.cmd], st.check.group[b.group][b.cmd])
+	r := max(b.local, st.check.earliest[b.cmd])
+	if st.t.groups > 1 { // DDR4 only; the other standards skip the lookup
+		r = max(r, st.check.group[b.group][b.cmd])
+	}
+	return r
 }

@@ -29,6 +29,11 @@ type fastActor struct {
 	hd, hd2, logits []float32
 	dist            []float32 // [B*N, A] log-probabilities of every agent
 	lp              []float64
+	// matrix, when set, replaces the graph's matrix (influence probes), and
+	// keepDist keeps the policy's own distribution in dist for forced
+	// agents (teacher forcing) instead of the point mass.
+	matrix   []float64
+	keepDist bool
 }
 
 func (m *model) newFastActor(B int) *fastActor {
@@ -94,7 +99,11 @@ func (fa *fastActor) encode(obs []float32, values []float32, gates []float64) ([
 			gates[r] = 1
 		}
 	}
-	for k, v := range m.graph.Matrix(fa.mode, nil) {
+	mat := fa.matrix
+	if mat == nil {
+		mat = m.graph.Matrix(fa.mode, nil)
+	}
+	for k, v := range mat {
 		fa.a32[k] = float32(v)
 	}
 	edge := m.edge.Infer(fa.a32)
@@ -201,7 +210,9 @@ func (fa *fastActor) act(obs []float32, order, forced []int32, greedy bool, rng 
 					fa.lp[j] = maskNeg
 				}
 				fa.lp[c] = 0
-				pointMass(fa.dist[(b*N+i)*A:(b*N+i+1)*A], c)
+				if !fa.keepDist {
+					pointMass(fa.dist[(b*N+i)*A:(b*N+i+1)*A], c)
+				}
 			} else if greedy {
 				c = 0
 				for j := 1; j < cnt; j++ {
