@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -228,7 +229,20 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: the sweep is of %s, not of the memory system given by --memspec/--mapping (space names end in %q)", *in, t.Space, want)
 		}
 	}
-	r, err := exhaustive.ComputeInteractions(t, nil)
+	// A time-only device (LPDDR4) has all-zero energy and power columns:
+	// they carry no information and have no logarithm, so they are left out.
+	var metrics, dropped []string
+	for _, m := range exhaustive.DefaultInteractionMetrics(t) {
+		if y, err := exhaustive.MetricValues(t, m); err == nil && !slices.ContainsFunc(y, func(v float64) bool { return v != 0 }) {
+			dropped = append(dropped, m)
+			continue
+		}
+		metrics = append(metrics, m)
+	}
+	if len(dropped) > 0 {
+		fmt.Fprintf(stderr, "%s: %s all zero (a device without an energy model), left out\n", *in, strings.Join(dropped, ", "))
+	}
+	r, err := exhaustive.ComputeInteractions(t, metrics)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)
 	}
