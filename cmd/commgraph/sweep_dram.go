@@ -40,7 +40,11 @@ func (f *sweepFixFlag) Set(s string) error {
 	if *f == nil {
 		*f = sweepFixFlag{}
 	}
-	(*f)[strings.TrimSpace(name)] = strings.TrimSpace(value)
+	name = strings.TrimSpace(name)
+	if old, dup := (*f)[name]; dup {
+		return fmt.Errorf("%s given twice (%s=%s and %s): fix each knob once", name, name, old, s)
+	}
+	(*f)[name] = strings.TrimSpace(value)
 	return nil
 }
 
