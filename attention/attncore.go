@@ -392,6 +392,9 @@ type Sparse struct {
 	sd *Senders
 }
 
+// Senders returns the sender lists of the last sparse run (nil if none).
+func (s *Sparse) Senders() *Senders { return s.sd }
+
 // attnKernel adapts the core to the fused-op interface. Inputs in order:
 // q, k, v [B*N, D]; a [N, N]; then ra, rb [N*N, D] if rel; then g [B, N] if gate.
 type attnKernel struct {

@@ -106,13 +106,17 @@ func (fa *fastActor) encode(obs []float32, values []float32, gates []float64) ([
 	for k, v := range m.graph.Matrix(fa.mode, nil) {
 		fa.a32[k] = float32(v)
 	}
-	fa.sd.Set(fa.a32, N)
-	fa.edge = m.edge.InferInto(fa.edge, fa.a32, &fa.sd)
-	g := attention.InferGraph{N: N, A: fa.a32, Edge: fa.edge, Gate: gate, Senders: &fa.sd}
+	var sd *attention.Senders
+	if !m.denseOnly {
+		fa.sd.Set(fa.a32, N)
+		sd = &fa.sd
+	}
+	fa.edge = m.edge.InferInto(fa.edge, fa.a32, sd)
+	g := attention.InferGraph{N: N, A: fa.a32, Edge: fa.edge, Gate: gate, Senders: sd}
 	// Encoder and per-agent values.
 	x := fa.emb
 	for l, blk := range m.enc {
-		blk.Attn.RelationsInto(&fa.rels[l], fa.edge, &fa.sd)
+		blk.Attn.RelationsInto(&fa.rels[l], fa.edge, sd)
 		x = blk.InferScratch(x, B, g, fa.rels[l], &fa.encSc[l])
 	}
 	if values != nil {
