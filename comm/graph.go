@@ -104,6 +104,13 @@ type GraphConfig struct {
 	PostStable bool    // freeze after PostRatio of training
 	PostRatio  float64 // fraction of training after which the graph freezes
 
+	// UniformWarmup makes the learned variant's warm-up graph dense and
+	// unweighted (every entry 1) whatever alpha holds, and gives alpha no
+	// gradient there: for graphs whose alpha is set by measurement
+	// (SetLogits) rather than learned through the warm-up weights, so that
+	// what is measured does not feed back into what is heard.
+	UniformWarmup bool
+
 	Seed      uint64      // seed of the Random variant's k-subsets
 	Adjacency [][]float64 // the File variant's matrix (rows = receivers)
 }
@@ -392,8 +399,48 @@ func (g *Graph) Matrix(m Mode, noise []float64) []float64 {
 		return out
 	}
 	alpha := g.Logits()
-	forwardAdjacency(out, alpha, noise, g.tie, m, n, g.k, g.cfg.Tau, make([]float64, n*n), make([]int, n))
+	g.forward(out, alpha, noise, m, make([]float64, n*n), make([]int, n))
 	return out
+}
+
+// forward is forwardAdjacency with the graph's settings.
+func (g *Graph) forward(out, alpha, noise []float64, m Mode, ys []float64, idx []int) {
+	if m == ModeWarmup && g.cfg.UniformWarmup {
+		for i := range out {
+			out[i] = 1
+		}
+		return
+	}
+	forwardAdjacency(out, alpha, noise, g.tie, m, g.cfg.N, g.k, g.cfg.Tau, ys, idx)
+}
+
+// SetLogits overwrites alpha (N*N, row-major; the diagonal is unused) of
+// the learned variant: for graphs chosen by measurement instead of by
+// gradient (see GraphConfig.UniformWarmup).
+func (g *Graph) SetLogits(v []float64) error {
+	n := g.cfg.N
+	if g.Alpha == nil {
+		return errors.New("comm: SetLogits: the graph has no logits (fixed variant)")
+	}
+	if len(v) != n*n {
+		return fmt.Errorf("comm: SetLogits: %d values, want %d", len(v), n*n)
+	}
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("comm: SetLogits: non-finite value %v", x)
+		}
+	}
+	switch d := g.Alpha.Value.Data().(type) {
+	case []float64:
+		copy(d, v)
+	case []float32:
+		for i, x := range v {
+			d[i] = float32(x)
+		}
+	default:
+		return fmt.Errorf("comm: SetLogits: unsupported alpha data %T", d)
+	}
+	return nil
 }
 
 // Bind adds the adjacency node A [N,N] to the graph of b. For the learned

@@ -102,7 +102,7 @@ func (op *adjOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(a.alpha) != n*n {
 		return nil, fmt.Errorf("comm: adjacency: alpha has %d entries, want %d", len(a.alpha), n*n)
 	}
-	forwardAdjacency(a.last, a.alpha, a.noise, g.tie, a.mode, n, g.k, g.cfg.Tau, a.ys, a.idx)
+	g.forward(a.last, a.alpha, a.noise, a.mode, a.ys, a.idx)
 	return floatsTensor(t.Dtype(), []int{n, n}, a.last), nil
 }
 
@@ -152,7 +152,9 @@ func (op *adjGradOp) Do(vals ...G.Value) (G.Value, error) {
 	alpha := tensorFloats(ta, nil)
 	gA := tensorFloats(tg, nil)
 	out := make([]float64, n*n)
-	backwardAdjacency(out, alpha, a.noise, gA, a.mode, n, a.g.cfg.Tau, make([]float64, n*n))
+	if !(a.mode == ModeWarmup && a.g.cfg.UniformWarmup) {
+		backwardAdjacency(out, alpha, a.noise, gA, a.mode, n, a.g.cfg.Tau, make([]float64, n*n))
+	}
 	return floatsTensor(ta.Dtype(), []int{n, n}, out), nil
 }
 

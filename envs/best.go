@@ -14,6 +14,9 @@ type Optimum struct {
 	Value   float64            // Objective.Value of the optimum, physical units
 	Knobs   map[string]string  // knob name -> value (nil when unknown)
 	Metrics map[string]float64 // metric name -> value (nil when unknown)
+	// Ties counts the designs of the space whose objective value (and
+	// violation) equal the optimum's, the optimum included; 0 when unknown.
+	Ties int
 }
 
 // Best is the best design evaluated so far.
@@ -152,7 +155,8 @@ func (t *Tracker) Columns(row map[string]float64) {
 // FindOptimum evaluates every configuration of ds (use it on small spaces
 // only: Size(ds) evaluations) and returns the best under obj in the
 // Tracker's order (feasible first, then the lowest Value, ties to the
-// lexicographically smallest configuration).
+// lexicographically smallest configuration), with the number of designs
+// that tie with it.
 func FindOptimum(ds DesignSpace, obj *Objective) (*Optimum, error) {
 	knobs := ds.Knobs()
 	names := ds.MetricNames()
@@ -160,12 +164,22 @@ func FindOptimum(ds DesignSpace, obj *Objective) (*Optimum, error) {
 	out := make([]float64, len(names))
 	var bestC []int
 	var bestM []float64
+	ties := 0
 	for {
 		if err := ds.Evaluate(cfg, out); err != nil {
 			return nil, fmt.Errorf("optimum of %s: %w", ds.Name(), err)
 		}
-		if bestC == nil || compareDesigns(obj, cfg, out, bestC, bestM) < 0 {
-			bestC, bestM = slices.Clone(cfg), slices.Clone(out)
+		// Configurations come in lexicographic order, so an equal
+		// (violation, value) never replaces the first one found.
+		c := 0
+		if bestC != nil {
+			c = cmp.Or(compareNaNLast(obj.Violation(out), obj.Violation(bestM)), compareNaNLast(obj.Value(out), obj.Value(bestM)))
+		}
+		switch {
+		case bestC == nil || c < 0:
+			bestC, bestM, ties = slices.Clone(cfg), slices.Clone(out), 1
+		case c == 0:
+			ties++
 		}
 		i := len(cfg) - 1 // count, last knob fastest
 		for i >= 0 {
@@ -184,7 +198,7 @@ func FindOptimum(ds DesignSpace, obj *Objective) (*Optimum, error) {
 	if math.IsNaN(v) {
 		return nil, fmt.Errorf("optimum of %s: no design has a value", ds.Name())
 	}
-	o := &Optimum{Value: v, Knobs: map[string]string{}, Metrics: map[string]float64{}}
+	o := &Optimum{Value: v, Knobs: map[string]string{}, Metrics: map[string]float64{}, Ties: ties}
 	for k, v := range bestC {
 		o.Knobs[knobs[k].Name] = knobs[k].Values[v]
 	}

@@ -40,13 +40,15 @@ func TestTracker(t *testing.T) {
 		best    int
 		regret  float64
 		violate float64
+		ties    int // designs with the optimum's (violation, value)
 	}{
-		{"lowest value", minX, [][]float64{{5, 1}, {2, 1}, {3, 1}}, 1, 1, 1, 0},
-		{"tie to the smaller configuration", minX, [][]float64{{5, 1}, {2, 1}, {2, 1}}, 2, 1, 0, 0},
-		{"NaN never wins", minX, [][]float64{{nan, 1}, {7, 1}}, 7, 1, 0, 0},
-		{"feasible beats lower", conY, [][]float64{{1, 20}, {3, 5}, {2, 11}}, 3, 1, 0, 0},
-		{"least violating when none is feasible", conY, [][]float64{{1, 30}, {3, 12}}, 3, 1, 0, 0.2},
-		{"target regret is absolute", tgt, [][]float64{{6, 0}, {5, 0}}, 0, 1, 0.25, 0},
+		{"lowest value", minX, [][]float64{{5, 1}, {2, 1}, {3, 1}}, 1, 1, 1, 0, 1},
+		{"tie to the smaller configuration", minX, [][]float64{{5, 1}, {2, 1}, {2, 1}}, 2, 1, 0, 0, 2},
+		{"NaN never wins", minX, [][]float64{{nan, 1}, {7, 1}}, 7, 1, 0, 0, 1},
+		{"feasible beats lower", conY, [][]float64{{1, 20}, {3, 5}, {2, 11}}, 3, 1, 0, 0, 1},
+		{"feasible ties count, an infeasible equal value does not", conY, [][]float64{{3, 20}, {3, 5}, {3, 9}, {4, 1}}, 3, 1, 0, 0, 2},
+		{"least violating when none is feasible", conY, [][]float64{{1, 30}, {3, 12}}, 3, 1, 0, 0.2, 1},
+		{"target regret is absolute", tgt, [][]float64{{6, 0}, {5, 0}}, 0, 1, 0.25, 0, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			space := tableSpace{tc.rows}
@@ -79,6 +81,9 @@ func TestTracker(t *testing.T) {
 			o, err := FindOptimum(space, tc.obj)
 			if err != nil || o.Knobs["k"] != space.Knobs()[0].Values[tc.best] || !slices.Equal([]float64{o.Metrics["x"], o.Metrics["y"]}, b.Metrics) {
 				t.Fatalf("FindOptimum %+v %v, want the tracker's best %+v", o, err, b)
+			}
+			if o.Ties != tc.ties {
+				t.Fatalf("FindOptimum counts %d ties, want %d", o.Ties, tc.ties)
 			}
 		})
 	}

@@ -45,6 +45,11 @@ type RevisionConfig struct {
 	// Counterfactual evaluates the designs of difference rewards (nil: the
 	// environment's space, so a Counted charges them as evaluations).
 	Counterfactual func(cfg []int, metrics []float64) error
+	// AgentID appends a one-hot of the agent's index to its observation
+	// (N more entries), so that a receiver can tell its senders apart: the
+	// rest of a knob's observation (its value's one-hot) is anonymous, and a
+	// message "some sender has value 2" does not say whose.
+	AgentID bool
 }
 
 // CheckFormKeys reports the errors of the run-file keys that choose a
@@ -74,7 +79,8 @@ func CheckFormKeys(form string, pinned float64, credit string) []error {
 // value of a free knob here depends on the current values of the knobs it
 // interacts with, which its agent observes only through messages.
 //
-// Observation of agent i (every agent has size M + V + 2):
+// Observation of agent i (every agent has size M + V + 2, plus N with
+// AgentID):
 //
 //	[0, M)      log(metric_j / reference_j) of the current design, for each
 //	            observed metric (global: every agent sees the same)
@@ -82,6 +88,7 @@ func CheckFormKeys(form string, pinned float64, credit string) []error {
 //	            the largest value count
 //	M+V         1 if the agent's knob is pinned in this episode, else 0
 //	M+V+1       step fraction t / Length
+//	[M+V+2, +N) with AgentID: one-hot of the agent's index i
 //
 // Reward (Credit "shared", the same for every agent): the improvement of the
 // objective's score, r_t = score(x_t) - score(x_{t-1}), so that the return telescopes to
@@ -146,7 +153,7 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 	e := &RevisionEnv{spaceView: v, cfg: cfg, fail: &failure{}}
 	knobs := e.knobs
 	e.nPin = int(math.Round(cfg.Pinned * float64(len(knobs))))
-	e.spec = Spec{Name: "revision:" + name, MaxSteps: cfg.Length, Agents: e.agents(len(e.obsM) + e.maxV + 2)}
+	e.spec = Spec{Name: "revision:" + name, MaxSteps: cfg.Length, Agents: e.agents(len(e.obsM) + e.maxV + 2 + e.idSize())}
 	n := len(knobs)
 	e.cur, e.pinned, e.perm = make([]int, n), make([]int, n), make([]int, n)
 	e.prev, e.cf, e.cfM = make([]int, n), make([]int, n), make([]float64, len(e.ref))
@@ -336,5 +343,18 @@ func (e *RevisionEnv) writeObs(obs [][]float32) {
 			obs[i][n] = 1
 		}
 		obs[i][n+1] = frac
+		if e.cfg.AgentID {
+			id := obs[i][n+2 : n+2+len(e.knobs)]
+			clear(id)
+			id[i] = 1
+		}
 	}
+}
+
+// idSize is the length of the agent-index one-hot (0 without AgentID).
+func (e *RevisionEnv) idSize() int {
+	if e.cfg.AgentID {
+		return len(e.knobs)
+	}
+	return 0
 }

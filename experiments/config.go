@@ -31,6 +31,11 @@ type Config struct {
 	Eval       EvalConfig       `toml:"eval"`
 	Log        LogConfig        `toml:"log"`
 	Checkpoint CheckpointConfig `toml:"checkpoint"`
+
+	// MaxMemory is the memory the run may plan to use, in bytes (0 =
+	// DefaultMaxMemory); not a key: it is a property of the machine, not
+	// of the experiment (--max-memory, RunOptions.MaxMemory).
+	MaxMemory int64 `toml:"-"`
 }
 
 // EnvConfig selects the task. Each registered kind owns an [env.KIND]
@@ -51,11 +56,15 @@ type AlgorithmConfig struct {
 }
 
 // BudgetConfig says when a run stops: at the first limit reached among
-// those that are set (non-zero). At least one must be set.
+// those that are set (non-zero). At least one of the hard limits
+// (iterations, env_steps, evaluations) must be set; Regret and Patience
+// stop a run earlier (see earlystop.go).
 type BudgetConfig struct {
-	Iterations  int   `toml:"iterations" unit:"iterations" range:"[0, inf)" doc:"stop after this many iterations; 0 = no limit"`
-	EnvSteps    int64 `toml:"env_steps" unit:"environment steps (summed over copies)" range:"[0, inf)" doc:"stop once the algorithm reports this many env_steps; 0 = no limit"`
-	Evaluations int64 `toml:"evaluations" unit:"unique design evaluations" range:"[0, inf)" doc:"stop once the algorithm reports this many unique_evals (the DSE sample budget); 0 = no limit"`
+	Iterations  int     `toml:"iterations" unit:"iterations" range:"[0, inf)" doc:"stop after this many iterations; 0 = no limit"`
+	EnvSteps    int64   `toml:"env_steps" unit:"environment steps (summed over copies)" range:"[0, inf)" doc:"stop once the algorithm reports this many env_steps; 0 = no limit"`
+	Evaluations int64   `toml:"evaluations" unit:"unique design evaluations" range:"[0, inf)" doc:"stop once the algorithm reports this many unique_evals (the DSE sample budget); 0 = no limit"`
+	Regret      float64 `toml:"regret" unit:"regret (relative for minimisation, absolute for targets)" range:"[0, inf); NaN = off" doc:"stop once the best design's regret is at most this (0 = the optimum is found); needs a task with a known optimum; nan = off"`
+	Patience    int     `toml:"patience" unit:"iterations" range:"[0, inf)" doc:"stop once the task's primary metric (regret or best_value for design spaces) has not improved for this many iterations; 0 = off"`
 }
 
 // EvalConfig sets the deterministic evaluation cadence.

@@ -57,7 +57,9 @@ func newDesignTask(p *DesignProblem) (*Task, error) {
 	counted := envs.NewCounted(p.Space)
 	var env envs.Env
 	var obj *envs.Objective
+	start := p.Env.Start
 	if p.Revision != nil {
+		start = p.Revision.Reference
 		rc := *p.Revision
 		rc.Objective = p.Objective
 		re, err := envs.NewRevisionEnv(counted, rc)
@@ -82,7 +84,10 @@ func newDesignTask(p *DesignProblem) (*Task, error) {
 	if label == "" {
 		label = p.Space.Name()
 	}
-	t := &Task{Label: label, Env: env, Design: tr, Threshold: math.NaN(),
+	if start == nil {
+		start = make([]int, len(p.Space.Knobs())) // the environments' default
+	}
+	t := &Task{Label: label, Env: env, Design: tr, Start: slices.Clone(start), Threshold: math.NaN(),
 		Primary: Primary{Name: "best_value", HigherIsBetter: false, X: "unique_evals"}}
 	switch {
 	case p.Revision != nil && p.Revision.Oracle != nil:
@@ -98,14 +103,16 @@ func newDesignTask(p *DesignProblem) (*Task, error) {
 	return t, nil
 }
 
-// bestDesign describes the tracker's best design for the summary.
-func bestDesign(tr *envs.Tracker) (Design, bool) {
+// bestDesign describes the tracker's best design for the summary: its
+// metrics, regret, when it was found (from the run's metrics rows) and its
+// gain over the start design (see describeOutcome).
+func bestDesign(tr *envs.Tracker, rows []Row, start []int) (Design, bool) {
 	b, ok := tr.Best()
 	if !ok {
 		return Design{}, false
 	}
 	knobs := tr.Space().Knobs()
-	d := Design{Knobs: map[string]string{}, Index: slices.Clone(b.Config), Metrics: map[string]float64{}, Objective: b.Value}
+	d := Design{Knobs: map[string]string{}, Index: slices.Clone(b.Config), Metrics: map[string]float64{}, Objective: b.Value, Unit: tr.Objective().Unit()}
 	for k, v := range b.Config {
 		d.Names = append(d.Names, knobs[k].Name)
 		d.Knobs[knobs[k].Name] = knobs[k].Values[v]
@@ -118,7 +125,9 @@ func bestDesign(tr *envs.Tracker) (Design, bool) {
 		d.Regret = &reg
 		d.Optimum = opt.Knobs
 		d.OptMetric = opt.Metrics
+		d.OptimumTies = opt.Ties
 	}
+	describeOutcome(&d, tr, b, rows, start)
 	return d, true
 }
 
@@ -132,4 +141,9 @@ type Design struct {
 	Regret    *float64           `json:"regret,omitempty"`      // against the known optimum, when known
 	Optimum   map[string]string  `json:"optimum,omitempty"`     // the known optimum's knobs
 	OptMetric map[string]float64 `json:"opt_metrics,omitempty"` // the known optimum's metrics
+	// OptimumTies counts the designs tying with the known optimum (its
+	// objective value and violation), when known.
+	OptimumTies int    `json:"optimum_ties,omitempty"`
+	Unit        string `json:"objective_unit,omitempty"` // unit of Objective (envs.Objective.Unit)
+	Outcome
 }

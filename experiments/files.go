@@ -118,15 +118,16 @@ func encodeJSONL(r Row) []byte {
 }
 
 // ReadMetricsJSONL reads a metrics.jsonl file. A final line without its
-// newline (a write cut short) is ignored, as is everything after a line that
-// does not parse.
+// newline (a write cut short by a kill) is ignored; any other line that is
+// not a JSON object of numbers is an error naming path:line (the rows before
+// it are returned with it), never a silent truncation.
 func ReadMetricsJSONL(path string) ([]Row, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var rows []Row
-	for len(data) > 0 {
+	for n := 1; len(data) > 0; n++ {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
 			break // partial last line
@@ -134,8 +135,11 @@ func ReadMetricsJSONL(path string) ([]Row, error) {
 		line := data[:i]
 		data = data[i+1:]
 		var m map[string]Num
-		if err := json.Unmarshal(line, &m); err != nil {
-			break
+		if err := json.Unmarshal(line, &m); err != nil || m == nil {
+			if err == nil {
+				err = fmt.Errorf("not a JSON object")
+			}
+			return rows, &MetricsLineError{Path: path, Line: n, Err: err}
 		}
 		r := make(Row, len(m))
 		for k, v := range m {
@@ -145,6 +149,19 @@ func ReadMetricsJSONL(path string) ([]Row, error) {
 	}
 	return rows, nil
 }
+
+// MetricsLineError is a damaged line of a metrics.jsonl file.
+type MetricsLineError struct {
+	Path string
+	Line int
+	Err  error
+}
+
+func (e *MetricsLineError) Error() string {
+	return fmt.Sprintf("%s:%d: not a metrics row: %v", e.Path, e.Line, e.Err)
+}
+
+func (e *MetricsLineError) Unwrap() error { return e.Err }
 
 // metricsLog appends rows to metrics.jsonl and metrics.csv. The CSV columns
 // are the union of all keys seen, ordered by orderColumns; when a row brings

@@ -1,6 +1,8 @@
 package experiments
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -59,7 +61,8 @@ func FuzzDecodeConfig(f *testing.F) {
 }
 
 // FuzzReadMetrics: the metrics readers accept any bytes without panicking;
-// rows read from metrics.jsonl survive being written and read again
+// a damaged metrics.jsonl line is an error naming path:line; rows read from
+// metrics.jsonl survive being written and read again
 // unchanged (bit for bit, NaN and infinities included), and rows read from
 // metrics.csv only have keys of the header.
 //
@@ -77,7 +80,12 @@ func FuzzReadMetrics(f *testing.F) {
 		}
 		rows, err := ReadMetricsJSONL(path)
 		if err != nil {
-			t.Fatalf("jsonl reader failed on a readable file: %v", err)
+			// A damaged line is an error naming path:line, the line after
+			// the good rows returned with it.
+			var le *MetricsLineError
+			if !errors.As(err, &le) || le.Line != len(rows)+1 || !strings.Contains(err.Error(), fmt.Sprintf("%s:%d:", path, le.Line)) {
+				t.Fatalf("jsonl reader: %v after %d rows", err, len(rows))
+			}
 		}
 		var again []byte
 		for _, r := range rows {

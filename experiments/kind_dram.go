@@ -16,9 +16,9 @@ func init() {
 }
 
 func buildDRAM(c dram.EnvConfig, run RunInfo) (*DesignProblem, error) {
-	space, err := dram.NewTraceSpace(c.Trace)
+	space, err := c.Space() // errors start with their key: trace, memspec, mapping or objective
 	if err != nil {
-		return nil, fmt.Errorf("key env.dram.trace: %w", err)
+		return nil, fmt.Errorf("key env.dram.%w", err)
 	}
 	oc, err := c.ObjectiveConfig()
 	if err != nil {
@@ -31,7 +31,7 @@ func buildDRAM(c dram.EnvConfig, run RunInfo) (*DesignProblem, error) {
 	p := &DesignProblem{Label: "dram-" + space.Trace().Name + "-" + c.Objective, Space: space, Objective: obj,
 		Env: envs.SpaceEnvConfig{EpisodeLength: c.EpisodeLen}}
 	if c.Form == "revision" {
-		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned, Credit: c.Credit}
+		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned, Credit: c.Credit, AgentID: c.AgentID}
 	}
 	if c.OptimumFile != "" || c.ShippedOptimum() {
 		p.Optimum, err = dramOptimum(c, space.Trace().Name)
@@ -63,6 +63,6 @@ func dramOptimum(c dram.EnvConfig, trace string) (*envs.Optimum, error) {
 	if err != nil {
 		return nil, fmt.Errorf("key env.dram.optimum_file: %w", err)
 	}
-	return &envs.Optimum{Value: e.Value, Knobs: e.Config, Metrics: map[string]float64{
+	return &envs.Optimum{Value: e.Value, Knobs: e.Config, Ties: e.Ties, Metrics: map[string]float64{
 		dram.MetricTimeNS: e.Metrics.TimeNS, dram.MetricEnergyPJ: e.Metrics.EnergyPJ, dram.MetricPowerMW: e.Metrics.PowerMW}}, nil
 }

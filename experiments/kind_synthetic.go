@@ -34,7 +34,7 @@ func buildSynthetic(c synthetic.EnvConfig, run RunInfo) (*DesignProblem, error) 
 	if c.Form == "revision" {
 		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned,
 			ObsMetrics: []string{synthetic.MetricExpY}, Oracle: space.Oracle,
-			Credit: c.Credit, Counterfactual: space.Evaluate}
+			Credit: c.Credit, Counterfactual: space.Evaluate, AgentID: c.AgentID}
 	}
 	if best, y, err := space.BestGiven(free(len(space.Knobs()))); err == nil {
 		// The exact optimum by variable elimination over the planted pairs

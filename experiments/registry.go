@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -32,6 +33,10 @@ type Task struct {
 	// (unique_evals, best_value, regret, ...) to every metrics row and the
 	// best design to the summary.
 	Design *envs.Tracker
+	// Start is the start design of a design-space task (value index per
+	// knob): the environment's start or reference design, evaluated first,
+	// against which the summary reports the gain of the best design.
+	Start []int
 	// Close releases resources (may be nil).
 	Close func() error
 }
@@ -57,6 +62,9 @@ type RunInfo struct {
 	Seed    uint64       // the run's seed
 	Threads int          // algorithm.threads (0 = GOMAXPROCS); results must not depend on it
 	Budget  BudgetConfig // when the run stops
+	// MaxMemory is the memory the run may plan to use (bytes; 0 =
+	// DefaultMaxMemory): builders refuse settings whose estimate exceeds it.
+	MaxMemory int64
 }
 
 // kind is one registered environment or algorithm kind.
@@ -159,7 +167,7 @@ func Build(cfg *Config, seed uint64) (*Task, marl.Algorithm, error) {
 	}
 	ek, _ := lookupKind(envReg, cfg.Env.Kind)
 	ak, _ := lookupKind(algReg, cfg.Algorithm.Kind)
-	run := RunInfo{Seed: seed, Threads: cfg.Algorithm.Threads, Budget: cfg.Budget}
+	run := RunInfo{Seed: seed, Threads: cfg.Algorithm.Threads, Budget: cfg.Budget, MaxMemory: cfg.MaxMemory}
 	task, err := ek.buildEnv(cfg.Env.Table(cfg.Env.Kind), run)
 	if err != nil {
 		return nil, nil, fmt.Errorf("build environment %s: %w", cfg.Env.Kind, err)
@@ -169,6 +177,12 @@ func Build(cfg *Config, seed uint64) (*Task, marl.Algorithm, error) {
 	}
 	if task.Primary.X == "" {
 		task.Primary.X = "iteration"
+	}
+	if !math.IsNaN(cfg.Budget.Regret) && (task.Design == nil || task.Design.Optimum() == nil) {
+		if task.Close != nil {
+			_ = task.Close()
+		}
+		return nil, nil, fmt.Errorf("key budget.regret: task %s has no known optimum to measure regret against (set budget.regret = nan)", task.Label)
 	}
 	alg, err := ak.buildAlg(cfg.Algorithm.Table(cfg.Algorithm.Kind), task, run)
 	if err != nil {

@@ -163,3 +163,68 @@ func TestFailedEvaluationStopsRun(t *testing.T) {
 		})
 	}
 }
+
+// TestSummaryOutcome: every algorithm kind's summary says when the final
+// best value was first reached (checked against the metrics rows), the start
+// design (every knob at 0: f = 9 + 25 + 1 = 35), the gain over it and the
+// number of designs tying for the optimum (the grid's minimum is unique).
+func TestSummaryOutcome(t *testing.T) {
+	for _, alg := range []string{"random", "commformer"} {
+		t.Run(alg, func(t *testing.T) {
+			cfg := gridRun(t, alg)
+			if alg == "random" {
+				// One design per iteration: the best is found later than
+				// iteration 1, at an exact evaluation.
+				setKey(t, &cfg, "algorithm.random.batch", int64(1))
+				cfg.Budget.Iterations = 12
+			}
+			sums, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := sums[0].Best
+			if b == nil || b.Start == nil || b.GainOverStart == nil || b.FoundAtIteration == nil || b.FoundAtEvaluation == nil || b.FoundFromEvaluation == nil {
+				t.Fatalf("best design without its outcome: %+v", b)
+			}
+			if b.Start.Objective != 35 || b.Start.Knobs["a"] != "0" || b.Start.Knobs["b"] != "0" {
+				t.Errorf("start design %+v, want a=0 b=0 with f = 35", b.Start)
+			}
+			if want := (35 - b.Objective) / 35; *b.GainOverStart != want {
+				t.Errorf("gain over start %v, want %v", *b.GainOverStart, want)
+			}
+			if b.OptimumTies != 1 || b.Unit != "1" {
+				t.Errorf("optimum ties %d unit %q, want 1 and \"1\"", b.OptimumTies, b.Unit)
+			}
+			rows, err := experiments.ReadMetricsJSONL(filepath.Join(sums[0].Dir, "metrics.jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Independently: the first row at the final best value, and the
+			// unique evaluations spent before it (the start design is 1).
+			wantIt, wantFrom, wantAt, prev := -1, 0, 0, 1.0
+			for _, r := range rows {
+				if r["best_value"] == b.Objective {
+					wantIt, wantFrom, wantAt = int(r["iteration"]), int(prev)+1, int(r["unique_evals"])
+					break
+				}
+				prev = r["unique_evals"]
+			}
+			if b.Objective == 35 {
+				wantIt, wantFrom, wantAt = 0, 1, 1
+			}
+			if *b.FoundAtIteration != wantIt || *b.FoundFromEvaluation != wantFrom || *b.FoundAtEvaluation != wantAt {
+				t.Errorf("found at iteration %d, evaluations %d-%d; want %d, %d-%d", *b.FoundAtIteration, *b.FoundFromEvaluation, *b.FoundAtEvaluation, wantIt, wantFrom, wantAt)
+			}
+			if alg == "random" && *b.FoundFromEvaluation != *b.FoundAtEvaluation {
+				t.Errorf("one design per iteration, but found among evaluations %d-%d", *b.FoundFromEvaluation, *b.FoundAtEvaluation)
+			}
+			t.Logf("best %v found at iteration %d, evaluations %d-%d", b.Objective, wantIt, wantFrom, wantAt)
+			data := read(t, filepath.Join(sums[0].Dir, "summary.json"))
+			for _, key := range []string{`"found_at_iteration"`, `"found_at_evaluation"`, `"gain_over_start"`, `"start_design"`, `"optimum_ties": 1`} {
+				if !strings.Contains(data, key) {
+					t.Errorf("summary.json lacks %s", key)
+				}
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"io"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,9 +16,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -40,6 +38,11 @@ type ReportOptions struct {
 	Resamples  int
 	Seed       uint64
 	Confidence float64
+	// LogX sets the curves' budget axis to a log scale: nil = on for
+	// evaluation axes (unique_evals, where the action is in the first few
+	// percent of the budget), off for the others; true or false = every
+	// axis.
+	LogX *bool
 }
 
 // DefaultReportOptions returns the defaults: each task's primary metric and
@@ -105,14 +108,74 @@ type Report struct {
 	// bootstrap stratified by task; set when there are two or more tasks
 	// judged by the same metric (e.g. regret on several traces).
 	Aggregate  map[string]*Cell
-	Unfinished []string // run directories without DONE
-	Skipped    []string // finished runs that lack the metric
+	Unfinished []string     // run directories without DONE
+	Skipped    []SkippedRun // finished runs left out (unreadable files, no value of the metric), with the reason
 	Options    ReportOptions
 }
 
+// SkippedRun is a run directory a report left out, with the reason.
+type SkippedRun struct {
+	Dir    string `json:"dir"`
+	Reason string `json:"reason"`
+}
+
+// ErrNotResults is returned (wrapped) by BuildReport for a root that is not
+// a run directory, a sweep directory or a directory holding them.
+var ErrNotResults = errors.New("not a run or sweep directory")
+
+// ErrNoSuchMetric is returned (wrapped) by BuildReport when no run has the
+// metric asked for; the message lists the metrics that exist.
+var ErrNoSuchMetric = errors.New("no run has this metric")
+
+// isRunDir reports whether dir is a run directory (it holds any of the
+// files a run writes).
+func isRunDir(dir string) bool {
+	for _, f := range []string{"config.toml", "metrics.jsonl", "DONE", "summary.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// isResultsDir reports whether a report may walk dir: a run directory, a
+// sweep directory (trials.jsonl), or a directory with one of those at most
+// three levels below (out_dir/name/seed-N, out_dir/sweep/...). Anything else (a
+// home directory, /) is refused rather than walked.
+func isResultsDir(dir string, depth int) bool {
+	if isRunDir(dir) {
+		return true
+	}
+	if _, err := os.Stat(filepath.Join(dir, "trials.jsonl")); err == nil {
+		return true
+	}
+	if depth == 0 {
+		return false
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.IsDir() && isResultsDir(filepath.Join(dir, e.Name()), depth-1) {
+			return true
+		}
+	}
+	return false
+}
+
 // loadRuns reads every finished run (a directory with DONE) under dir, in
-// path order, and lists the unfinished ones.
-func loadRuns(dir string) (runs []*RunData, unfinished []string, err error) {
+// path order, and lists the unfinished ones and the finished ones it could
+// not read (with the reason).
+func loadRuns(dir string) (runs []*RunData, unfinished []string, skipped []SkippedRun, err error) {
+	if fi, serr := os.Stat(dir); serr != nil {
+		return nil, nil, nil, serr
+	} else if !fi.IsDir() {
+		return nil, nil, nil, fmt.Errorf("%s: %w (a file)", dir, ErrNotResults)
+	}
+	if !isResultsDir(dir, 3) {
+		return nil, nil, nil, fmt.Errorf("%s: %w: no run files (config.toml, metrics.jsonl, DONE) or trials.jsonl in it or up to three levels below; give a sweep's directory (out_dir/name) or a run's", dir, ErrNotResults)
+	}
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -123,25 +186,30 @@ func loadRuns(dir string) (runs []*RunData, unfinished []string, err error) {
 			}
 			return nil
 		}
-		if _, serr := os.Stat(filepath.Join(p, "metrics.jsonl")); serr != nil {
+		if !isRunDir(p) {
 			return nil
 		}
 		if _, serr := os.Stat(filepath.Join(p, "DONE")); serr != nil {
 			unfinished = append(unfinished, p)
-			return nil
+			return filepath.SkipDir
 		}
 		s, rerr := readSummary(p)
 		if rerr != nil {
-			return rerr
+			skipped = append(skipped, SkippedRun{p, rerr.Error()})
+			return filepath.SkipDir
 		}
 		rows, rerr := ReadMetricsJSONL(filepath.Join(p, "metrics.jsonl"))
+		if rerr == nil && len(rows) == 0 {
+			rerr = errors.New("metrics.jsonl has no rows")
+		}
 		if rerr != nil {
-			return fmt.Errorf("%s: %w", p, rerr)
+			skipped = append(skipped, SkippedRun{p, "metrics: " + rerr.Error()})
+			return filepath.SkipDir
 		}
 		runs = append(runs, &RunData{Summary: s, Rows: rows})
 		return filepath.SkipDir
 	})
-	return runs, unfinished, err
+	return runs, unfinished, skipped, err
 }
 
 // guessHigherIsBetter is the direction of a metric that is not a task's
@@ -224,7 +292,7 @@ func BuildReport(dir string, opt ReportOptions) (*Report, error) {
 	if err := opt.validate(); err != nil {
 		return nil, err
 	}
-	runs, unfinished, err := loadRuns(dir)
+	runs, unfinished, skipped, err := loadRuns(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read runs: %w", err)
 	}
@@ -233,9 +301,12 @@ func BuildReport(dir string, opt ReportOptions) (*Report, error) {
 		if len(unfinished) > 0 {
 			msg += fmt.Sprintf("; %d unfinished", len(unfinished))
 		}
+		for _, s := range skipped {
+			msg += fmt.Sprintf("\nleft out %s: %s", s.Dir, s.Reason)
+		}
 		return nil, errors.New(msg)
 	}
-	rep := &Report{Dir: dir, Cells: map[[2]string]*Cell{}, Runs: runs, Unfinished: unfinished, Options: opt}
+	rep := &Report{Dir: dir, Cells: map[[2]string]*Cell{}, Runs: runs, Unfinished: unfinished, Skipped: skipped, Options: opt}
 	variants := map[string]bool{}
 	taskIdx := map[string]int{}
 	for _, r := range runs {
@@ -270,7 +341,11 @@ func BuildReport(dir string, opt ReportOptions) (*Report, error) {
 		t := rep.Tasks[taskIdx[r.Task]]
 		v, ok := lastValue(r.Rows, t.Metric)
 		if !ok || math.IsNaN(v) {
-			rep.Skipped = append(rep.Skipped, r.Dir)
+			why := fmt.Sprintf("no value of metric %q", t.Metric)
+			if ok {
+				why = fmt.Sprintf("metric %q is NaN", t.Metric)
+			}
+			rep.Skipped = append(rep.Skipped, SkippedRun{r.Dir, why})
 			continue
 		}
 		key := [2]string{r.Variant, r.Task}
@@ -287,6 +362,9 @@ func BuildReport(dir string, opt ReportOptions) (*Report, error) {
 				c.ToThr = append(c.ToThr, x)
 			}
 		}
+	}
+	if len(rep.Cells) == 0 {
+		return nil, noMetricError(runs, opt.Metric, rep.Tasks)
 	}
 	for key, c := range rep.Cells {
 		c.IQM = IQM(c.Scores)
@@ -317,6 +395,28 @@ func BuildReport(dir string, opt ReportOptions) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// noMetricError says that no run has a value of the metric asked for (or
+// of the tasks' primary metrics) and lists the metrics the runs have.
+func noMetricError(runs []*RunData, metric string, tasks []TaskInfo) error {
+	have := map[string]bool{}
+	for _, r := range runs {
+		for _, row := range r.Rows {
+			for k := range row {
+				have[k] = true
+			}
+		}
+	}
+	names := slices.Sorted(maps.Keys(have))
+	if metric == "" {
+		var prim []string
+		for _, t := range tasks {
+			prim = append(prim, t.Metric)
+		}
+		metric = strings.Join(slices.Compact(slices.Sorted(slices.Values(prim))), ", ")
+	}
+	return fmt.Errorf("%w: %q (in %d finished runs); metrics that exist: %s", ErrNoSuchMetric, metric, len(runs), strings.Join(names, ", "))
 }
 
 // sameMetric reports whether two or more tasks share one metric and
@@ -395,33 +495,20 @@ func (r *Report) tableRows() ([]string, [][]string) {
 	return header, rows
 }
 
-// WriteTable renders the ablation table as Markdown ("md") or a boxed text
-// table ("ascii").
+// WriteTable renders the ablation table as Markdown ("md"), a boxed text
+// table ("ascii") or CSV ("csv": one line per variant and task with the
+// numbers in their own columns, see CellsCSV).
 func (r *Report) WriteTable(w io.Writer, format string) error {
-	var rend tw.Renderer
-	switch format {
-	case "md", "markdown":
-		rend = renderer.NewMarkdown()
-	case "ascii", "":
-		rend = renderer.NewBlueprint()
-	default:
-		return fmt.Errorf("table format %q: want md or ascii", format)
+	if format == "csv" {
+		header, rows := r.cellsCSV()
+		return writeTable(w, format, header, rows)
+	}
+	if format != "md" && format != "markdown" && format != "ascii" && format != "" {
+		return fmt.Errorf("table format %q: want md, ascii or csv", format)
 	}
 	header, rows := r.tableRows()
-	tbl := tablewriter.NewTable(w,
-		tablewriter.WithRenderer(rend),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-	)
-	tbl.Header(header)
-	for _, row := range rows {
-		if err := tbl.Append(row); err != nil {
-			return fmt.Errorf("table: %w", err)
-		}
-	}
-	if err := tbl.Render(); err != nil {
-		return fmt.Errorf("table: %w", err)
+	if err := writeTable(w, format, header, rows); err != nil {
+		return err
 	}
 	_, err := fmt.Fprintf(w, "\nIQM = interquartile mean over seeds; CI = %.0f%% percentile interval of a stratified bootstrap (%d resamples, seed %d; Agarwal et al. 2021).\n",
 		100*r.Options.Confidence, r.Options.Resamples, r.Options.Seed)
@@ -645,92 +732,139 @@ func (r *Report) PlotCurves(outDir string) ([]string, error) {
 	}
 	var files []string
 	for _, t := range r.Tasks {
-		p := plot.New()
-		p.Title.Text = fmt.Sprintf("%s: %s (mean over seeds, %.0f%% CI)", t.Name, t.Metric, 100*r.Options.Confidence)
-		p.X.Label.Text = t.X
-		p.Y.Label.Text = t.Metric
-		p.Legend.Top = !t.HigherIsBetter
-		p.Legend.Left = false
-		p.Add(plotter.NewGrid())
-		drawn := 0
-		for i, v := range r.Variants {
-			c := r.curve(v, t)
-			if len(c.xs) == 0 {
-				continue
-			}
-			col := plotutil.Color(i)
-			if len(c.xs) > 1 {
-				band := make(plotter.XYs, 0, 2*len(c.xs))
-				for k := range c.xs {
-					band = append(band, plotter.XY{X: c.xs[k], Y: c.hi[k]})
-				}
-				for k := len(c.xs) - 1; k >= 0; k-- {
-					band = append(band, plotter.XY{X: c.xs[k], Y: c.lo[k]})
-				}
-				poly, err := plotter.NewPolygon(band)
-				if err != nil {
-					return files, fmt.Errorf("plot %s: %w", t.Name, err)
-				}
-				r8, g8, b8, _ := col.RGBA()
-				poly.Color = color.NRGBA{R: uint8(r8 >> 8), G: uint8(g8 >> 8), B: uint8(b8 >> 8), A: 0x40}
-				poly.LineStyle.Width = 0
-				p.Add(poly)
-			}
-			pts := make(plotter.XYs, len(c.xs))
-			for k := range c.xs {
-				pts[k] = plotter.XY{X: c.xs[k], Y: c.mean[k]}
-			}
-			line, err := plotter.NewLine(pts)
-			if err != nil {
-				return files, fmt.Errorf("plot %s: %w", t.Name, err)
-			}
-			line.Color = col
-			line.Width = vg.Points(1.5)
-			line.Dashes = plotutil.Dashes(i / 7)
-			p.Add(line)
-			sc, _ := plotter.NewScatter(pts)
-			sc.Color = col
-			sc.Shape = draw.CircleGlyph{}
-			sc.Radius = vg.Points(1.5)
-			p.Add(sc)
-			p.Legend.Add(v, line)
-			drawn++
+		p, drawn, err := r.curvePlot(t)
+		if err != nil {
+			return files, err
 		}
 		if drawn == 0 {
 			continue
 		}
-		if !math.IsNaN(t.Threshold) {
-			thr := plotter.NewFunction(func(float64) float64 { return t.Threshold })
-			thr.Color = color.Gray{Y: 0x60}
-			thr.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-			p.Add(thr)
-			p.Legend.Add(fmt.Sprintf("threshold %g", t.Threshold), thr)
-			// A function has no data range: widen the axis to show it.
-			lo, hi := math.Min(p.Y.Min, t.Threshold), math.Max(p.Y.Max, t.Threshold)
-			pad := 0.05 * (hi - lo)
-			if pad == 0 {
-				pad = 1
-			}
-			if t.Threshold <= p.Y.Min {
-				lo -= pad
-			}
-			if t.Threshold >= p.Y.Max {
-				hi += pad
-			}
-			p.Y.Min, p.Y.Max = lo, hi
-		}
 		name := filepath.Join(outDir, "curve-"+unsafeChars.ReplaceAllString(t.Name, "_")+".png")
-		wt, err := p.WriterTo(9*vg.Inch, 5*vg.Inch, "png")
-		if err != nil {
+		if err := writePlot(p, name, 9*vg.Inch, 5*vg.Inch); err != nil {
 			return files, fmt.Errorf("plot %s: %w", t.Name, err)
-		}
-		if err := fsutil.WriteFileWith(name, func(w io.Writer) error {
-			_, err := wt.WriteTo(w)
-			return err
-		}); err != nil {
-			return files, err
 		}
 		files = append(files, name)
 	}
 	return files, nil
+}
+
+// logX reports whether the curves of task t use a log budget axis.
+func (r *Report) logX(t TaskInfo) bool {
+	if r.Options.LogX != nil {
+		return *r.Options.LogX
+	}
+	return t.X == "unique_evals"
+}
+
+// writePlot renders p as a PNG file, written atomically.
+func writePlot(p *plot.Plot, name string, w, h vg.Length) error {
+	wt, err := p.WriterTo(w, h, "png")
+	if err != nil {
+		return err
+	}
+	return fsutil.WriteFileWith(name, func(w io.Writer) error {
+		_, err := wt.WriteTo(w)
+		return err
+	})
+}
+
+// curvePlot draws the learning curves of task t and returns the plot and
+// the number of variants drawn.
+func (r *Report) curvePlot(t TaskInfo) (*plot.Plot, int, error) {
+	logx := r.logX(t)
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("%s: %s (mean over seeds, %.0f%% CI)", t.Name, t.Metric, 100*r.Options.Confidence)
+	p.X.Label.Text = t.X
+	if logx {
+		p.X.Label.Text = t.X + " (log scale)"
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
+	p.Y.Label.Text = t.Metric
+	p.Legend.Top = !t.HigherIsBetter
+	p.Legend.Left = false
+	p.Add(plotter.NewGrid())
+	drawn := 0
+	for i, v := range r.Variants {
+		c := r.curve(v, t)
+		if logx {
+			c = c.positiveX() // a log axis shows x > 0 only
+		}
+		if len(c.xs) == 0 {
+			continue
+		}
+		col := plotutil.Color(i)
+		if len(c.xs) > 1 {
+			band := make(plotter.XYs, 0, 2*len(c.xs))
+			for k := range c.xs {
+				band = append(band, plotter.XY{X: c.xs[k], Y: c.hi[k]})
+			}
+			for k := len(c.xs) - 1; k >= 0; k-- {
+				band = append(band, plotter.XY{X: c.xs[k], Y: c.lo[k]})
+			}
+			poly, err := plotter.NewPolygon(band)
+			if err != nil {
+				return nil, 0, fmt.Errorf("plot %s: %w", t.Name, err)
+			}
+			r8, g8, b8, _ := col.RGBA()
+			poly.Color = color.NRGBA{R: uint8(r8 >> 8), G: uint8(g8 >> 8), B: uint8(b8 >> 8), A: 0x40}
+			poly.LineStyle.Width = 0
+			p.Add(poly)
+		}
+		pts := make(plotter.XYs, len(c.xs))
+		for k := range c.xs {
+			pts[k] = plotter.XY{X: c.xs[k], Y: c.mean[k]}
+		}
+		line, err := plotter.NewLine(pts)
+		if err != nil {
+			return nil, 0, fmt.Errorf("plot %s: %w", t.Name, err)
+		}
+		line.Color = col
+		line.Width = vg.Points(1.5)
+		line.Dashes = plotutil.Dashes(i / 7)
+		p.Add(line)
+		sc, _ := plotter.NewScatter(pts)
+		sc.Color = col
+		sc.Shape = draw.CircleGlyph{}
+		sc.Radius = vg.Points(1.5)
+		p.Add(sc)
+		p.Legend.Add(v, line)
+		drawn++
+	}
+	if drawn == 0 {
+		return p, 0, nil
+	}
+	if !math.IsNaN(t.Threshold) {
+		thr := plotter.NewFunction(func(float64) float64 { return t.Threshold })
+		thr.Color = color.Gray{Y: 0x60}
+		thr.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		p.Add(thr)
+		p.Legend.Add(fmt.Sprintf("threshold %g", t.Threshold), thr)
+		// A function has no data range: widen the axis to show it.
+		lo, hi := math.Min(p.Y.Min, t.Threshold), math.Max(p.Y.Max, t.Threshold)
+		pad := 0.05 * (hi - lo)
+		if pad == 0 {
+			pad = 1
+		}
+		if t.Threshold <= p.Y.Min {
+			lo -= pad
+		}
+		if t.Threshold >= p.Y.Max {
+			hi += pad
+		}
+		p.Y.Min, p.Y.Max = lo, hi
+	}
+	return p, drawn, nil
+}
+
+// positiveX drops the points at x <= 0.
+func (c curve) positiveX() curve {
+	var out curve
+	for k, x := range c.xs {
+		if x > 0 {
+			out.xs, out.mean = append(out.xs, x), append(out.mean, c.mean[k])
+			out.lo, out.hi = append(out.lo, c.lo[k]), append(out.hi, c.hi[k])
+		}
+	}
+	return out
 }

@@ -41,6 +41,10 @@ type RunOptions struct {
 	Progress io.Writer
 	// Logger receives structured progress messages; nil = slog.Default().
 	Logger *slog.Logger
+	// MaxMemory is the memory a run may plan to use, in bytes (0 =
+	// DefaultMaxMemory); settings whose estimate exceeds it are refused
+	// before the run starts.
+	MaxMemory int64
 }
 
 func (o RunOptions) logger() *slog.Logger {
@@ -67,9 +71,10 @@ type Summary struct {
 	Final       map[string]Num `json:"final"` // the last metrics row
 	Eval        map[string]Num `json:"eval"`  // the last row with evaluation columns (eval_*)
 	Best        *Design        `json:"best_design,omitempty"`
-	Graph       *GraphSummary  `json:"graph,omitempty"` // what the final communication graph says
-	Skipped     bool           `json:"-"`               // set by Run when the run was already DONE
-	Dir         string         `json:"-"`               // the run directory
+	Graph       *GraphSummary  `json:"graph,omitempty"`   // what the final communication graph says
+	Stopped     string         `json:"stopped,omitempty"` // "regret" or "patience" when an early-stopping rule of [budget] ended the run
+	Skipped     bool           `json:"-"`                 // set by Run when the run was already DONE
+	Dir         string         `json:"-"`                 // the run directory
 }
 
 // RunDir returns the directory of one seed of a config.
@@ -100,29 +105,35 @@ func Run(ctx context.Context, cfg Config, opts RunOptions) ([]Summary, error) {
 
 // runSeed executes one seed of a config in its run directory, resuming from
 // the last checkpoint if the directory holds an unfinished run, and doing
-// nothing if it holds a finished one (DONE). On context cancellation it
-// finishes the current iteration, checkpoints, flushes and returns
-// ErrInterrupted.
+// nothing if it holds a finished one (DONE) of the same configuration. The
+// directory is locked for the whole run (lockRunDir): a second run into it
+// is refused. A directory that holds a run of a different configuration,
+// finished or not, is refused with the differing keys named. On context
+// cancellation it finishes the current iteration, checkpoints, flushes and
+// returns ErrInterrupted.
 func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summary, error) {
 	cfg.Seed = seed
 	cfg.Seeds = nil
+	if opts.MaxMemory > 0 {
+		cfg.MaxMemory = opts.MaxMemory
+	}
 	if err := cfg.Validate(); err != nil {
 		return Summary{}, err
 	}
 	dir := RunDir(&cfg, seed)
 	log := opts.logger().With("run", cfg.Name, "seed", seed)
-	if _, err := os.Stat(filepath.Join(dir, "DONE")); err == nil {
-		sum, err := readSummary(dir)
-		if err != nil {
-			return Summary{}, fmt.Errorf("run %s is marked DONE but: %w", dir, err)
-		}
-		sum.Skipped = true
-		log.Info("already finished; not redone", "dir", dir)
-		return sum, nil
-	}
 	resolved, err := encodeConfig(cfg)
 	if err != nil {
 		return Summary{}, err
+	}
+	if isFile(filepath.Join(dir, "DONE")) {
+		// Finished: nothing to build; lock, check, report.
+		lock, err := lockRunDir(dir)
+		if err != nil {
+			return Summary{}, err
+		}
+		defer lock.unlock()
+		return finishedRun(dir, resolved, log)
 	}
 	sha := sha256.Sum256(resolved)
 	cfgSHA := hex.EncodeToString(sha[:])
@@ -133,15 +144,29 @@ func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 	if err := r.build(); err != nil {
 		return Summary{}, err
 	}
+	if err := r.checkReachable(); err != nil {
+		return Summary{}, err
+	}
+	if err := checkNotSymlink(filepath.Join(dir, "checkpoints")); err != nil {
+		return Summary{}, err
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755); err != nil {
 		return Summary{}, fmt.Errorf("create run directory: %w", err)
+	}
+	lock, err := lockRunDir(dir)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer lock.unlock()
+	if isFile(filepath.Join(dir, "DONE")) { // finished while we waited to build
+		return finishedRun(dir, resolved, log)
 	}
 	_ = fsutil.RemoveTemps(dir)
 	_ = fsutil.RemoveTemps(filepath.Join(dir, "checkpoints"))
 	_ = fsutil.RemoveTemps(filepath.Join(dir, "graphs"))
 	cfgPath := filepath.Join(dir, "config.toml")
-	if old, err := os.ReadFile(cfgPath); err == nil && !bytes.Equal(old, resolved) {
-		return Summary{}, fmt.Errorf("run directory %s holds a run with a different configuration (%s); use another name or out_dir, or delete the directory", dir, cfgPath)
+	if err := sameConfig(cfgPath, resolved); err != nil {
+		return Summary{}, err
 	}
 	if err := fsutil.WriteFile(cfgPath, resolved); err != nil {
 		return Summary{}, err
@@ -153,7 +178,41 @@ func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 	return r.loop(ctx)
 }
 
+// finishedRun returns the summary of the finished run in dir after checking
+// that it ran the configuration resolved (a changed configuration is
+// refused, never answered with the old results).
+func finishedRun(dir string, resolved []byte, log *slog.Logger) (Summary, error) {
+	if err := sameConfig(filepath.Join(dir, "config.toml"), resolved); err != nil {
+		return Summary{}, err
+	}
+	sum, err := readSummary(dir)
+	if err != nil {
+		return Summary{}, fmt.Errorf("run %s is marked DONE but: %w", dir, err)
+	}
+	sum.Skipped = true
+	log.Info("already finished; not redone", "dir", dir)
+	return sum, nil
+}
+
+// isFile reports whether path exists (following no decision on errors
+// other than its absence).
+func isFile(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// checkNotSymlink refuses a symbolic link where the run keeps files it
+// deletes (a fresh start empties checkpoints/): following it could delete
+// files elsewhere.
+func checkNotSymlink(path string) error {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("%s is a symbolic link: a run deletes old checkpoints there, so it does not follow links; replace it with a directory", path)
+	}
+	return nil
+}
+
 type runner struct {
+	early    earlyStop // the early-stopping rules' state (earlystop.go)
 	cfg      Config
 	seed     int64
 	dir      string
@@ -196,37 +255,53 @@ func (r *runner) build() error {
 	return nil
 }
 
-// start builds the algorithm and restores the last usable checkpoint.
+// start restores the last checkpoint and opens the metrics files. Damage
+// is an error that names the file and what to do, never a silent restart:
+// a bad metrics line, metrics rows out of order, or a checkpoint newer than
+// the last metrics row (its rows were lost).
 func (r *runner) start() error {
-	rows, err := ReadMetricsJSONL(filepath.Join(r.dir, "metrics.jsonl"))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	path := filepath.Join(r.dir, "metrics.jsonl")
+	rows, err := ReadMetricsJSONL(path)
+	var le *MetricsLineError
+	switch {
+	case errors.As(err, &le):
+		return r.damagedMetrics(err, rows)
+	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("read metrics: %w", err)
+	}
+	prev := 0.0
+	for i, row := range rows {
+		it, ok := row["iteration"]
+		if !ok || !(it > prev) || it != math.Trunc(it) {
+			return r.damagedMetrics(fmt.Errorf("%s:%d: iteration %v after %v (rows must carry increasing iterations; were two runs writing it?)", path, i+1, it, prev), rows[:i])
+		}
+		prev = it
 	}
 	lastRow := 0
 	if len(rows) > 0 {
 		lastRow = int(rows[len(rows)-1]["iteration"])
 	}
+	cks := listCheckpoints(r.dir)
+	if len(cks) > 0 && cks[0].iter > lastRow {
+		return fmt.Errorf("checkpoint %s is newer than the last metrics row (iteration %d): rows of %s were lost; delete the checkpoints newer than iteration %d to resume from an older one, or delete the run directory %s to start over", cks[0].path, lastRow, path, lastRow, r.dir)
+	}
 	r.resumed = -1
-	for _, ck := range listCheckpoints(r.dir) {
-		if ck.iter > lastRow {
-			continue // its metrics rows were lost: not usable
-		}
+	if len(cks) > 0 {
 		// An unusable checkpoint stops the run: its error names the file
 		// and what to do (never a silent fallback or restart).
-		c, err := r.loadCheckpoint(ck.path)
+		c, err := r.loadCheckpoint(cks[0].path)
 		if err != nil {
 			return err
 		}
 		r.resumed = c.Iteration
 		r.wallBase = c.Run.WallSeconds
-		break
 	}
 	if r.resumed < 0 {
+		if len(rows) > 0 {
+			r.log.Info("no checkpoint yet: starting over (the rows before the first checkpoint are recomputed identically)", "rows", len(rows))
+		}
 		rows = nil
 		_ = os.RemoveAll(filepath.Join(r.dir, "graphs"))
-		for _, ck := range listCheckpoints(r.dir) {
-			_ = os.Remove(ck.path)
-		}
 	} else {
 		keep := 0
 		for keep < len(rows) && int(rows[keep]["iteration"]) <= r.resumed {
@@ -246,6 +321,29 @@ func (r *runner) start() error {
 	}
 	r.metrics = m
 	return r.writeMeta()
+}
+
+// damagedMetrics is the error for a metrics.jsonl that is damaged after the
+// rows good (which are intact): nothing is deleted; it says which
+// checkpoint a resume could start from once the file is cut before the
+// damage.
+func (r *runner) damagedMetrics(cause error, good []Row) error {
+	lastGood := 0
+	if len(good) > 0 {
+		lastGood = int(good[len(good)-1]["iteration"])
+	}
+	how := "no checkpoint precedes the damage: delete the run directory " + r.dir + " to start over"
+	for _, ck := range listCheckpoints(r.dir) {
+		if ck.iter <= lastGood {
+			keep := 0
+			for keep < len(good) && int(good[keep]["iteration"]) <= ck.iter {
+				keep++
+			}
+			how = fmt.Sprintf("to resume from checkpoint %s (iteration %d), keep only the first %d lines of metrics.jsonl (head -n %d) and run again; or delete the run directory %s to start over", ck.path, ck.iter, keep, keep, r.dir)
+			break
+		}
+	}
+	return fmt.Errorf("%w\nthe metrics file is damaged, so the run is not resumed and nothing was deleted; %s", cause, how)
 }
 
 type ckptFile struct {
@@ -327,6 +425,55 @@ func (r *runner) wall() float64 {
 	return r.wallBase + time.Since(r.started).Seconds()
 }
 
+// stallIterations is how many iterations in a row may add no unique
+// evaluation before a run whose only limit is budget.evaluations is ended
+// as unable to reach it.
+const stallIterations = 1000
+
+// evaluationsOnly reports whether budget.evaluations is the run's only
+// hard limit (so a search that stops finding new designs would never end).
+func (r *runner) evaluationsOnly() bool {
+	b := r.cfg.Budget
+	return b.Evaluations > 0 && b.Iterations == 0 && b.EnvSteps == 0
+}
+
+// evaluationsStalled ends a run limited only by budget.evaluations when
+// unique_evals has not grown for stallIterations iterations (counted from
+// the metrics rows, so a resumed run ends where an uninterrupted one does).
+func (r *runner) evaluationsStalled(row Row) error {
+	if !r.evaluationsOnly() {
+		return nil
+	}
+	v, ok := row["unique_evals"]
+	if !ok {
+		return nil
+	}
+	since := 1
+	for i := len(r.metrics.rows) - 1; i >= 0 && since < stallIterations; i-- {
+		if r.metrics.rows[i]["unique_evals"] != v {
+			break
+		}
+		since++
+	}
+	if since < stallIterations {
+		return nil
+	}
+	return fmt.Errorf("budget.evaluations = %d cannot be reached: unique_evals has stayed at %.0f for %d iterations (the search only revisits designs it has evaluated); set budget.iterations as well, or a smaller budget.evaluations (run stopped; last checkpoint: iteration %d)", r.cfg.Budget.Evaluations, v, stallIterations, r.lastCkpt)
+}
+
+// checkReachable refuses, before the run starts, an evaluations budget
+// larger than the design space when it is the run's only hard limit.
+func (r *runner) checkReachable() error {
+	if !r.evaluationsOnly() || r.task.Design == nil {
+		return nil
+	}
+	n := envs.Size(r.task.Design.Space())
+	if n < math.MaxInt && int64(n) < r.cfg.Budget.Evaluations {
+		return fmt.Errorf("key budget.evaluations: %d unique evaluations cannot be reached: the design space of %s has %d designs; set budget.evaluations <= %d or a budget.iterations", r.cfg.Budget.Evaluations, r.taskLabel(), n, n)
+	}
+	return nil
+}
+
 // budgetReached reports whether the row ends the run.
 func (r *runner) budgetReached(row Row) bool {
 	b := r.cfg.Budget
@@ -339,7 +486,7 @@ func (r *runner) budgetReached(row Row) bool {
 	if v, ok := row["unique_evals"]; ok && b.Evaluations > 0 && v >= float64(b.Evaluations) {
 		return true
 	}
-	return false
+	return r.stopEarly(row)
 }
 
 func (r *runner) newBar() (*progressbar.ProgressBar, string) {
@@ -404,6 +551,11 @@ func (r *runner) loop(ctx context.Context) (Summary, error) {
 			r.task.Design.Columns(row)
 		}
 		done = r.budgetReached(row)
+		if !done {
+			if err := r.evaluationsStalled(row); err != nil {
+				return Summary{}, err
+			}
+		}
 		if (r.cfg.Eval.Every > 0 && it%r.cfg.Eval.Every == 0) || done {
 			em, err := r.alg.Evaluate(work, r.cfg.Eval.Episodes)
 			if err == nil {
@@ -504,6 +656,7 @@ func (r *runner) finish(last Row) (Summary, error) {
 		Final:      map[string]Num{},
 		Eval:       map[string]Num{},
 		Dir:        r.dir,
+		Stopped:    r.early.reason,
 	}
 	if v, ok := last["env_steps"]; ok {
 		sum.EnvSteps = Num(v)
@@ -532,7 +685,7 @@ func (r *runner) finish(last Row) (Summary, error) {
 	}
 	var space envs.DesignSpace
 	if r.task.Design != nil {
-		if best, ok := bestDesign(r.task.Design); ok {
+		if best, ok := bestDesign(r.task.Design, r.metrics.rows, r.task.Start); ok {
 			sum.Best = &best
 		}
 		space = r.task.Design.Space()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -244,5 +245,138 @@ func TestCrashResumeTruncates(t *testing.T) {
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, "checkpoints", ".*.tmp")); len(m) > 0 {
 		t.Errorf("temp files left: %v", m)
+	}
+}
+
+// TestChangedConfigOfFinishedRunRefused: DONE is honoured only for the
+// same resolved configuration; a changed one (even a larger budget) is
+// refused with the differing keys and both values named.
+func TestChangedConfigOfFinishedRunRefused(t *testing.T) {
+	cfg := fakeConfig(t, "fin")
+	cfg.Budget.Iterations = 2
+	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sums, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+	if err != nil || !sums[0].Skipped {
+		t.Fatalf("same config: %v %+v", err, sums)
+	}
+	changed := cfg
+	changed.Budget.Iterations = 5
+	setKey(t, &changed, "algorithm.fake.lr", 1e-3)
+	_, err = experiments.Run(context.Background(), changed, experiments.RunOptions{})
+	if err == nil {
+		t.Fatal("a changed config of a finished run was accepted")
+	}
+	for _, want := range []string{"budget.iterations: 2 -> 5", "algorithm.fake.lr: 0.0005 -> 0.001", "refused"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "budget.env_steps") {
+		t.Errorf("names an unchanged key: %v", err)
+	}
+}
+
+// TestSymlinkedCheckpointsNotFollowed: a run never follows a symbolic link
+// at checkpoints/ (a fresh start deletes the checkpoints it finds there).
+func TestSymlinkedCheckpointsNotFollowed(t *testing.T) {
+	cfg := fakeConfig(t, "ln")
+	dir := experiments.RunDir(&cfg, 1)
+	elsewhere := t.TempDir()
+	victim := filepath.Join(elsewhere, "iter-000001.ckpt")
+	if err := os.WriteFile(victim, []byte("not ours"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(dir, "checkpoints")); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	_, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := os.Stat(victim); err != nil {
+		t.Errorf("a file behind the link was touched: %v", err)
+	}
+}
+
+// TestDamagedMetricsLineIsAnError: a garbled metrics.jsonl line stops the
+// resume with an error naming file:line and the checkpoint to resume from;
+// nothing is deleted; doing what the message says resumes to the same
+// files as the undisturbed run.
+func TestDamagedMetricsLineIsAnError(t *testing.T) {
+	cfg := fakeConfig(t, "dmg")
+	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dir := experiments.RunDir(&cfg, 1)
+	want := map[string]string{}
+	for _, f := range []string{"metrics.csv", "metrics.jsonl", "summary.json"} {
+		want[f] = read(t, filepath.Join(dir, f))
+	}
+	for _, f := range []string{"DONE", "summary.json"} {
+		os.Remove(filepath.Join(dir, f))
+	}
+	lines := strings.SplitAfter(want["metrics.jsonl"], "\n")
+	damaged := slices.Clone(lines)
+	damaged[21] = `{"iteration":22,"env_st#` + "\n" // line 22
+	mpath := filepath.Join(dir, "metrics.jsonl")
+	os.WriteFile(mpath, []byte(strings.Join(damaged, "")), 0o644)
+	_, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+	if err == nil {
+		t.Fatal("a damaged metrics line was accepted")
+	}
+	for _, w := range []string{"metrics.jsonl:22:", "nothing was deleted", "iter-000021.ckpt", "keep only the first 21 lines"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q: %v", w, err)
+		}
+	}
+	if got := read(t, mpath); got != strings.Join(damaged, "") {
+		t.Error("the damaged metrics file was changed")
+	}
+	for _, ck := range []string{"iter-000021.ckpt", "iter-000023.ckpt"} {
+		if _, err := os.Stat(filepath.Join(dir, "checkpoints", ck)); err != nil {
+			t.Errorf("checkpoint deleted: %v", err)
+		}
+	}
+	// Interleaved rows (two writers) are damage too.
+	dup := append(slices.Clone(lines[:5]), lines[4:]...)
+	os.WriteFile(mpath, []byte(strings.Join(dup, "")), 0o644)
+	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err == nil || !strings.Contains(err.Error(), "metrics.jsonl:6: iteration 5 after 5") {
+		t.Errorf("repeated row: %v", err)
+	}
+	// Follow the advice: cut before the damage, delete the checkpoint that
+	// is newer than the cut, rerun.
+	os.WriteFile(mpath, []byte(strings.Join(lines[:21], "")), 0o644)
+	os.Remove(filepath.Join(dir, "checkpoints", "iter-000023.ckpt"))
+	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for f, w := range want {
+		if got := read(t, filepath.Join(dir, f)); got != w {
+			t.Errorf("%s differs after the repair and resume", f)
+		}
+	}
+}
+
+// TestCheckpointNewerThanMetricsIsAnError: lost metrics rows (a checkpoint
+// newer than the last row) are reported, not silently restarted over.
+func TestCheckpointNewerThanMetricsIsAnError(t *testing.T) {
+	cfg := fakeConfig(t, "lost")
+	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dir := experiments.RunDir(&cfg, 1)
+	os.Remove(filepath.Join(dir, "DONE"))
+	os.Remove(filepath.Join(dir, "metrics.jsonl"))
+	_, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "newer than the last metrics row") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "checkpoints", "iter-000023.ckpt")); err != nil {
+		t.Errorf("checkpoint deleted: %v", err)
 	}
 }

@@ -25,7 +25,7 @@ func DefaultConfig() Config {
 		OutDir:     "runs",
 		Env:        EnvConfig{Kind: "predprey"},
 		Algorithm:  AlgorithmConfig{Kind: "commformer"},
-		Budget:     BudgetConfig{Iterations: 250},
+		Budget:     BudgetConfig{Iterations: 250, Regret: math.NaN()},
 		Eval:       EvalConfig{Every: 10, Episodes: 50, Threshold: math.NaN()},
 		Log:        LogConfig{GraphEvery: 10, Timing: true},
 		Checkpoint: CheckpointConfig{Every: 10, Keep: 2},
@@ -536,6 +536,9 @@ func validate(c *Config) []keyError {
 	}
 	if c.Budget.Iterations == 0 && c.Budget.EnvSteps == 0 && c.Budget.Evaluations == 0 {
 		errs = append(errs, keyError{"budget.iterations", "no budget: set at least one of budget.iterations, budget.env_steps, budget.evaluations to a positive value"})
+	}
+	if r := c.Budget.Regret; !math.IsNaN(r) && (r < 0 || math.IsInf(r, 0)) {
+		errs = append(errs, keyError{"budget.regret", fmt.Sprintf("value %v out of range (allowed: [0, inf), or nan = off)", r)})
 	}
 	if _, ok := lookupKind(envReg, c.Env.Kind); !ok {
 		errs = append(errs, keyError{"env.kind", fmt.Sprintf("unknown environment %q (registered: %s)", c.Env.Kind, strings.Join(envKinds(), ", "))})

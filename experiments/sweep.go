@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +32,9 @@ type Sweep struct {
 	Seeds  []int64 `toml:"seeds" range:"each in [0, inf)" doc:"seeds of every grid point; empty = the base config's seeds"`
 	OutDir string  `toml:"out_dir" range:"a path or empty" doc:"root of the run directories; empty = the base config's"`
 	Jobs   int     `toml:"jobs" unit:"trials" range:"[0, 1024]" doc:"trials run at once by the local pool; 0 = 1 (--jobs overrides)"`
+	// MaxTrials bounds the expansion: every trial's configuration is held
+	// in memory (and listed in trials.jsonl) before any runs.
+	MaxTrials int `toml:"max_trials" unit:"trials" range:"[1, inf)" doc:"largest number of trials (grid points x seeds) the sweep may expand to; a larger grid is refused before it is expanded, naming its axes"`
 
 	Slurm SlurmConfig `toml:"slurm"`
 	K8s   K8sConfig   `toml:"k8s"`
@@ -41,10 +46,14 @@ type Sweep struct {
 
 	dir     string   // directory of the sweep file
 	cliSets []string // --set overrides from the command line
+	// cliSeeds are the seeds a command-line --set seeds=[...] or seed=N
+	// gave: they replace the sweep file's seeds (nil = none given).
+	cliSeeds []int64
 }
 
 // Override adds a command-line override ("key.path=value", as for run
-// --set) applied to every trial after the file's [set] table.
+// --set) applied to every trial after the file's [set] table. Overriding
+// seeds (or seed) replaces the sweep file's seeds.
 func (sw *Sweep) Override(kv string) error {
 	probe, err := sw.baseConfig()
 	if err != nil {
@@ -54,6 +63,15 @@ func (sw *Sweep) Override(kv string) error {
 		return err
 	}
 	sw.cliSets = append(sw.cliSets, kv)
+	switch key, _, _ := strings.Cut(kv, "="); strings.TrimSpace(key) {
+	case "seeds":
+		sw.cliSeeds = slices.Clone(probe.Seeds)
+		if len(sw.cliSeeds) == 0 {
+			sw.cliSeeds = []int64{probe.Seed}
+		}
+	case "seed":
+		sw.cliSeeds = []int64{probe.Seed}
+	}
 	return nil
 }
 
@@ -100,7 +118,8 @@ var sweepFields = collectFields(reflect.TypeFor[Sweep](), "", nil)
 
 func defaultSweep() Sweep {
 	return Sweep{
-		Slurm: SlurmConfig{Time: "04:00:00", CPUsPerTask: 2, Mem: "4G", Binary: "commgraph"},
+		MaxTrials: DefaultMaxTrials,
+		Slurm:     SlurmConfig{Time: "04:00:00", CPUsPerTask: 2, Mem: "4G", Binary: "commgraph"},
 		K8s: K8sConfig{Image: "commgraph:latest", Parallelism: 4, CPU: "2", Memory: "4Gi", BackoffLimit: 2,
 			WorkingDir: "/work", MountPath: "/work/runs", Binary: "commgraph"},
 	}
@@ -270,14 +289,24 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 		return nil, err
 	}
 	seeds := sw.Seeds
-	if len(seeds) == 0 {
+	if sw.cliSeeds != nil {
+		seeds = sw.cliSeeds
+	} else if len(seeds) == 0 {
 		seeds = seedList(&base)
 	}
 	n := 1
+	total := float64(len(seeds))
+	var axes []string
 	for _, ax := range sw.grid {
-		n *= len(ax.Values)
+		n = min(n*len(ax.Values), math.MaxInt32) // saturates; refused below
+		total *= float64(len(ax.Values))
+		axes = append(axes, fmt.Sprintf("%s (%d values)", ax.Key, len(ax.Values)))
+	}
+	if total > float64(sw.MaxTrials) {
+		return nil, fmt.Errorf("sweep %s: %.0f trials (%s x %d seeds), above max_trials = %d: every trial's configuration is expanded in memory before any runs; shorten the grid or the seeds, or raise max_trials in the sweep file", sw.Name, total, strings.Join(axes, " x "), len(seeds), sw.MaxTrials)
 	}
 	var trials []Trial
+	dirs := map[string]int{} // run directory -> trial index
 	pick := make([]int, len(sw.grid))
 	for p := range n {
 		rem := p
@@ -327,8 +356,13 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 			for i, kv := range set {
 				pairs[i] = [2]any{kv.Key, kv.Value}
 			}
+			dir := filepath.ToSlash(filepath.Join(filepath.FromSlash(c.Name), fmt.Sprintf("seed-%d", s)))
+			if j, dup := dirs[dir]; dup {
+				return nil, fmt.Errorf("sweep %s: trials %d and %d both run in %s (a seed listed twice in seeds, a value listed twice in a grid axis, or two values that give the same directory name): each trial needs its own run directory", sw.Name, j, len(trials), dir)
+			}
+			dirs[dir] = len(trials)
 			trials = append(trials, Trial{Index: len(trials), Name: c.Name, Variant: c.Variant, Task: c.Task, Seed: s,
-				Set: pairs, Dir: filepath.ToSlash(filepath.Join(filepath.FromSlash(c.Name), fmt.Sprintf("seed-%d", s))), cfg: c})
+				Set: pairs, Dir: dir, cfg: c})
 		}
 	}
 	return trials, nil

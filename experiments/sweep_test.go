@@ -307,3 +307,21 @@ func TestK8sManifest(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepRefusesDuplicateTrials: two trials with one run directory (a
+// repeated seed, a repeated grid value) are refused before anything runs.
+func TestSweepRefusesDuplicateTrials(t *testing.T) {
+	for name, body := range map[string]string{
+		"seeds":      "name = \"d\"\nbase = \"base.toml\"\nseeds = [1, 1]\nout_dir = \"OUT\"\n",
+		"grid value": "name = \"d\"\nbase = \"base.toml\"\nseeds = [1]\nout_dir = \"OUT\"\n[grid]\n\"algorithm.fake.lr\" = [1e-3, 1e-3]\n",
+	} {
+		sw, err := experiments.LoadSweep(writeSweep(t, body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = sw.Trials()
+		if err == nil || !strings.Contains(err.Error(), "trials 0 and 1 both run in") {
+			t.Errorf("%s: got %v", name, err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,5 +155,48 @@ func TestDramValidate(t *testing.T) {
 	}
 	if code := dispatch([]string{"dram", "validate"}, &out, &errb); code != 2 {
 		t.Errorf("missing --ref: exit %d", code)
+	}
+}
+
+// TestDramSimDevices runs the embedded DDR4 and LPDDR4 devices by name
+// (no file needed) on the all-first-values design of stream.stl; the
+// anchors are the DRAMSys reference runs of ddr4_2400_samples.csv:305 and
+// lpddr4_3200_samples.csv:185 (LPDDR4 reports time only).
+func TestDramSimDevices(t *testing.T) {
+	for _, c := range []struct {
+		args           []string
+		timeNS, energy float64
+	}{
+		{[]string{"--memspec", "JEDEC_4Gb_DDR4-2400_8bit_A.json", "--mapping", "am_ddr4_8x4Gbx8_dimm_p1KB_brc"}, 52474.002, 68006885.5},
+		{[]string{"--memspec", "JEDEC_4Gb_DDR4-2400_8bit_A"}, 52474.002, 68006885.5}, // the DDR4 mapping by default
+		{[]string{"--memspec", "JEDEC_8Gb_LPDDR4-3200_16bit"}, 62131.25, 0},
+	} {
+		var out, errb bytes.Buffer
+		code := dispatch(append([]string{"dram", "sim", "--trace", "stream", "--json"}, c.args...), &out, &errb)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", c.args, code, errb.String())
+		}
+		var r struct {
+			TimeNS   float64 `json:"time_ns"`
+			EnergyPJ float64 `json:"energy_pJ"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(r.TimeNS-c.timeNS) > 1e-6 || math.Abs(r.EnergyPJ-c.energy) > 0.005 {
+			t.Errorf("%v: time %v energy %v, want %v and %v", c.args, r.TimeNS, r.EnergyPJ, c.timeNS, c.energy)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := dispatch([]string{"dram", "sim", "--memspec", "JEDEC_8Gb_LPDDR4-3200_16bit"}, &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), "energy      not modelled for LPDDR4") {
+		t.Errorf("exit %d: %s %s", code, out.String(), errb.String())
+	}
+	// A mapping that does not address the device's banks is refused.
+	out.Reset()
+	errb.Reset()
+	if code := dispatch([]string{"dram", "sim", "--memspec", "JEDEC_4Gb_DDR4-2400_8bit_A", "--mapping", "am_ddr3_8x1Gbx8_dimm_p1KB_rbc"}, &out, &errb); code != 1 ||
+		!strings.Contains(errb.String(), "address mapping addresses 8 banks") {
+		t.Errorf("exit %d: %s", code, errb.String())
 	}
 }

@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
+
+	"github.com/commgraph/commgraph/experiments"
 )
 
 // command is one subcommand (possibly with its own subcommands).
@@ -39,6 +42,17 @@ func register(path string, short string, run func(args []string, stdout, stderr 
 	c.run = run
 }
 
+// Exit statuses of commgraph (docs/configuration.md, "Exit status"):
+// 0 success, 1 a runtime failure (including a crash), 2 a usage or
+// configuration error (bad flag, bad TOML, unknown key, value out of
+// range), 130 interrupted (resume by running the same command again).
+const (
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
 // errUsage marks an error caused by bad flags or arguments (exit status 2).
 var errUsage = errors.New("usage error")
 
@@ -46,6 +60,22 @@ var errUsage = errors.New("usage error")
 func usageErrorf(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, a...))
 }
+
+// configError marks err (a bad config file, sweep file or override, whose
+// message already names the file, line and key) as a configuration error:
+// exit status 2, message unchanged.
+func configError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &confError{err}
+}
+
+type confError struct{ err error }
+
+func (e *confError) Error() string        { return e.err.Error() }
+func (e *confError) Unwrap() error        { return e.err }
+func (e *confError) Is(target error) bool { return target == errUsage }
 
 // exitError carries an explicit exit status with its message.
 type exitError struct {
@@ -55,12 +85,36 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.msg }
 
-func main() {
-	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+// See supervise.go.
+const (
+	supervisedEnv    = "COMMGRAPH_SUPERVISED"
+	childUsageStatus = 64
+)
+
+// childStatus is the exit status a supervised child uses for code.
+func childStatus(code int) int {
+	if code == exitUsage {
+		return childUsageStatus
+	}
+	return code
 }
 
-// dispatch runs the command line and returns the exit status.
-func dispatch(args []string, stdout, stderr io.Writer) int {
+func main() {
+	if os.Getenv(supervisedEnv) != "" {
+		os.Exit(childStatus(dispatch(os.Args[1:], os.Stdout, os.Stderr)))
+	}
+	os.Exit(supervise(os.Args[1:], os.Stderr))
+}
+
+// dispatch runs the command line and returns the exit status. A panic in
+// the command is a runtime failure (status 1), never a usage error.
+func dispatch(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(stderr, "commgraph: internal error: %v\n%s\nplease report this (with the command line) as a bug\n", p, debug.Stack())
+			code = exitFailure
+		}
+	}()
 	m := commands
 	var c *command
 	path := []string{}
@@ -81,30 +135,40 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		if len(args) > 0 && args[0] != "-h" && args[0] != "--help" && args[0] != "help" {
 			fmt.Fprintf(stderr, "commgraph: unknown command %q\n", strings.Join(append(path, args[0]), " "))
 			usage(stderr, path, m)
-			return 2
+			return exitUsage
 		}
 		usage(stdout, path, m)
 		if len(args) == 0 && c == nil {
-			return 2
+			return exitUsage
 		}
-		return 0
+		return exitOK
 	}
 	err := c.run(args, stdout, stderr)
 	if err == nil {
-		return 0
+		return exitOK
 	}
 	if errors.Is(err, flag.ErrHelp) {
-		return 0
+		printExamples(stderr, path)
+		return exitOK
 	}
 	fmt.Fprintf(stderr, "commgraph %s: %v\n", strings.Join(path, " "), err)
+	return exitCode(err)
+}
+
+// exitCode maps a command's error to the exit status.
+func exitCode(err error) int {
 	var ee *exitError
-	if errors.As(err, &ee) {
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
 		return ee.code
+	case errors.Is(err, experiments.ErrInterrupted):
+		return exitInterrupted
+	case errors.Is(err, errUsage):
+		return exitUsage
 	}
-	if errors.Is(err, errUsage) {
-		return 2
-	}
-	return 1
+	return exitFailure
 }
 
 func usage(w io.Writer, path []string, m map[string]*command) {

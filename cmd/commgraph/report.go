@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/commgraph/commgraph/experiments"
 )
@@ -15,45 +19,102 @@ func init() {
 	register("report", "ablation table (IQM, bootstrap CI), learning curves and marl-eval JSON of a runs directory", runReport)
 }
 
+// optBool is a boolean flag that remembers whether it was given (nil =
+// not given: the command's own default applies).
+type optBool struct{ v *bool }
+
+func (b *optBool) String() string {
+	if b == nil || b.v == nil {
+		return "auto"
+	}
+	return strconv.FormatBool(*b.v)
+}
+
+func (b *optBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("want true or false")
+	}
+	b.v = &v
+	return nil
+}
+
+func (b *optBool) IsBoolFlag() bool { return true }
+
+// parsePareto splits --pareto X,Y.
+func parsePareto(s string) (string, string, error) {
+	x, y, ok := strings.Cut(s, ",")
+	x, y = strings.TrimSpace(x), strings.TrimSpace(y)
+	if !ok || x == "" || y == "" || strings.Contains(y, ",") || x == y {
+		return "", "", usageErrorf("--pareto %q: want two different metrics, e.g. --pareto time_ns,energy_pJ", s)
+	}
+	return x, y, nil
+}
+
 func runReport(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "ascii", "output: md, ascii or json (the marl-eval layout)")
+	format := fs.String("format", "ascii", "output: ascii (boxed tables), md, csv (the ablation cells, one line each; other tables go to files) or json (the marl-eval layout)")
 	metric := fs.String("metric", "", "metrics column to compare (default: each task's primary metric)")
 	threshold := fs.Float64("threshold", math.NaN(), "target for evaluations-to-threshold (default: the task's)")
-	out := fs.String("out", "", "directory for curves and JSON files (default DIR/report)")
+	out := fs.String("out", "", "directory for curves, tables and JSON files (default DIR/report)")
 	resamples := fs.Int("resamples", experiments.DefaultResamples, "bootstrap resamples")
 	seed := fs.Uint64("seed", experiments.DefaultBootstrapSeed, "bootstrap seed")
-	noPlots := fs.Bool("no-plots", false, "do not write learning-curve PNGs")
+	noPlots := fs.Bool("no-plots", false, "write no PNGs (curves, Pareto plot)")
+	pareto := fs.String("pareto", "", "two metrics X,Y: the Pareto front of the runs' best designs (e.g. time_ns,energy_pJ), as a table, CSV and PNG")
+	var logx optBool
+	fs.Var(&logx, "logx", "log-scale budget axis in the curves (default: on for evaluation axes, unique_evals; --logx=false turns it off)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph report DIR [--format md|ascii|json] [--metric NAME] [--threshold X] [--out DIR]")
+		fmt.Fprintln(stderr, "usage: commgraph report DIR [--format ascii|md|csv|json] [--metric NAME] [--threshold X] [--pareto X,Y] [--logx[=false]] [--out DIR]")
 		fs.PrintDefaults()
 	}
 	arg, err := parseOne(fs, args, "runs directory")
 	if err != nil {
 		return err
 	}
-	if *format != "md" && *format != "ascii" && *format != "json" {
-		return usageErrorf("--format %q: want md, ascii or json", *format)
+	switch *format {
+	case "ascii", "md", "csv", "json":
+	default:
+		return usageErrorf("--format %q: want ascii, md, csv or json", *format)
 	}
 	if *resamples < 1 {
 		return usageErrorf("--resamples %d: want at least 1", *resamples)
 	}
+	var px, py string
+	if *pareto != "" {
+		if px, py, err = parsePareto(*pareto); err != nil {
+			return err
+		}
+	}
 	dir := arg
 	opt := experiments.DefaultReportOptions()
-	opt.Metric, opt.Resamples, opt.Seed = *metric, *resamples, *seed
+	opt.Metric, opt.Resamples, opt.Seed, opt.LogX = *metric, *resamples, *seed, logx.v
 	if !math.IsNaN(*threshold) {
 		opt.Threshold = threshold
 	}
 	rep, err := experiments.BuildReport(dir, opt)
+	if errors.Is(err, experiments.ErrNotResults) || errors.Is(err, experiments.ErrNoSuchMetric) {
+		return configError(err) // a bad argument: status 2
+	}
 	if err != nil {
 		return err
+	}
+	var par *experiments.Pareto
+	if px != "" {
+		if par, err = rep.Pareto(px, py); err != nil {
+			return err
+		}
 	}
 	for _, u := range rep.Unfinished {
 		fmt.Fprintf(stderr, "note: unfinished run left out: %s\n", u)
 	}
 	for _, s := range rep.Skipped {
-		fmt.Fprintf(stderr, "note: run without metric %q left out: %s\n", *metric, s)
+		fmt.Fprintf(stderr, "note: run left out: %s: %s\n", s.Dir, s.Reason)
+	}
+	if par != nil {
+		for _, m := range par.Missing {
+			fmt.Fprintf(stderr, "note: run without %s or %s left out of the Pareto front: %s\n", px, py, m)
+		}
 	}
 	outDir := *out
 	if outDir == "" {
@@ -67,10 +128,33 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("report JSON: %w", err)
 	}
+	type outFile struct {
+		name string
+		data func() ([]byte, error)
+	}
+	outputs := []outFile{
+		{"marl_eval.json", func() ([]byte, error) { return append(marl, '\n'), nil }},
+		{"report.json", func() ([]byte, error) { return append(cells, '\n'), nil }},
+		{"report.csv", func() ([]byte, error) { return render(func(w io.Writer) error { return rep.WriteTable(w, "csv") }) }},
+	}
+	if len(rep.BestDesigns()) > 0 {
+		outputs = append(outputs, outFile{"best_designs.csv", func() ([]byte, error) {
+			return render(func(w io.Writer) error { return rep.WriteBestDesigns(w, "csv") })
+		}})
+	}
+	paretoBase := ""
+	if par != nil {
+		paretoBase = "pareto-" + fileSafe(px) + "-" + fileSafe(py)
+		outputs = append(outputs, outFile{paretoBase + ".csv", func() ([]byte, error) { return render(func(w io.Writer) error { return par.Write(w, "csv") }) }})
+	}
 	var files []string
-	for name, data := range map[string][]byte{"marl_eval.json": marl, "report.json": cells} {
-		p := filepath.Join(outDir, name)
-		if err := mkdirWrite(p, append(data, '\n')); err != nil {
+	for _, o := range outputs {
+		data, err := o.data()
+		if err != nil {
+			return err
+		}
+		p := filepath.Join(outDir, o.name)
+		if err := mkdirWrite(p, data); err != nil {
 			return err
 		}
 		files = append(files, p)
@@ -81,17 +165,62 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		files = append(files, pngs...)
+		if par != nil {
+			p := filepath.Join(outDir, paretoBase+".png")
+			if err := par.Plot(p); err != nil {
+				return err
+			}
+			files = append(files, p)
+		}
 	}
-	if *format == "json" {
+	switch *format {
+	case "json":
 		_, err := stdout.Write(append(marl, '\n'))
 		return err
+	case "csv":
+		// stdout holds only the CSV; the files written go to stderr.
+		if err := rep.WriteTable(stdout, "csv"); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "%d finished runs; wrote:\n", len(rep.Runs))
+		for _, f := range files {
+			fmt.Fprintf(stderr, "  %s\n", f)
+		}
+		return nil
 	}
 	if err := rep.WriteTable(stdout, *format); err != nil {
 		return err
+	}
+	if err := rep.WriteBestDesigns(stdout, *format); err != nil {
+		return err
+	}
+	if par != nil {
+		if err := par.Write(stdout, *format); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(stdout, "%d finished runs; wrote:\n", len(rep.Runs))
 	for _, f := range files {
 		fmt.Fprintf(stdout, "  %s\n", f)
 	}
 	return nil
+}
+
+// render collects what write writes.
+func render(write func(io.Writer) error) ([]byte, error) {
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// fileSafe replaces what does not belong in a file name.
+func fileSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '_'
+	}, s)
 }

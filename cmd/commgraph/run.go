@@ -98,10 +98,11 @@ func expProgressWriter(stderr io.Writer, quiet bool) io.Writer {
 }
 
 // loadRunConfig reads a config file and applies --set, --seed and --out.
+// Every error it returns is a configuration error (exit status 2).
 func loadRunConfig(path string, sets []string, seed int64, out string) (experiments.Config, error) {
 	cfg, err := experiments.LoadConfig(path)
 	if err != nil {
-		return cfg, err
+		return cfg, configError(err)
 	}
 	for _, kv := range sets {
 		if err := experiments.ApplyOverride(&cfg, kv); err != nil {
@@ -115,7 +116,7 @@ func loadRunConfig(path string, sets []string, seed int64, out string) (experime
 		cfg.OutDir = out
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("%s (after overrides):\n%w", path, err)
+		return cfg, configError(fmt.Errorf("%s (after overrides):\n%w", path, err))
 	}
 	return cfg, nil
 }
@@ -128,8 +129,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Int64("seed", -1, "run only this seed")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	out := fs.String("out", "", "output root (overrides out_dir)")
+	maxMem := maxMemoryFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph run CONFIG.toml [--set key=value ...] [--seed N] [--quiet] [--out DIR]")
+		fmt.Fprintln(stderr, "usage: commgraph run CONFIG.toml [--set key=value ...] [--seed N] [--quiet] [--out DIR] [--max-memory GiB]")
 		fs.PrintDefaults()
 	}
 	arg, err := parseOne(fs, args, "config file")
@@ -140,17 +142,18 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	limit, err := memoryLimit(*maxMem)
+	if err != nil {
+		return err
+	}
 	ctx, stop := expSignalContext(stderr)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sums, err := experiments.Run(ctx, cfg, experiments.RunOptions{Progress: expProgressWriter(stderr, *quiet), Logger: logger})
+	sums, err := experiments.Run(ctx, cfg, experiments.RunOptions{Progress: expProgressWriter(stderr, *quiet), Logger: logger, MaxMemory: limit})
 	for _, s := range sums {
 		printSummary(stdout, s)
 	}
-	if errors.Is(err, experiments.ErrInterrupted) {
-		return &exitError{code: 130, msg: err.Error()}
-	}
-	return err
+	return err // ErrInterrupted maps to status 130
 }
 
 // printSummary prints what a user wants to see at the end of a run.
@@ -176,8 +179,15 @@ func printSummary(w io.Writer, s experiments.Summary) {
 	if b := s.Best; b != nil {
 		fmt.Fprintf(w, "  best design: %s\n", formatKnobs(b.Names, b.Knobs))
 		fmt.Fprintf(w, "  its metrics: %s\n", formatMetrics(b.Metrics))
+		printOutcome(w, s, b)
 		if b.Regret != nil {
 			fmt.Fprintf(w, "  regret against the exhaustive optimum: %.6g", *b.Regret)
+			switch {
+			case b.OptimumTies == 1:
+				fmt.Fprint(w, " (the optimum is unique)")
+			case b.OptimumTies > 1:
+				fmt.Fprintf(w, " (%d designs tie for the optimum)", b.OptimumTies)
+			}
 			if len(b.OptMetric) > 0 {
 				fmt.Fprintf(w, "\n  exhaustive optimum: %s (%s)", formatKnobs(b.Names, b.Optimum), formatMetrics(b.OptMetric))
 			}
@@ -187,6 +197,42 @@ func printSummary(w io.Writer, s experiments.Summary) {
 	printGraphSummary(w, s.Graph)
 	fmt.Fprintf(w, "  run directory: %s (metrics.csv, summary.json, graphs/)\n", s.Dir)
 	fmt.Fprintf(w, "  export the graph: commgraph graph export %s --format dot\n", s.Dir)
+}
+
+// printOutcome prints when the best design was found and its gain over the
+// start design.
+func printOutcome(w io.Writer, s experiments.Summary, b *experiments.Design) {
+	unit := ""
+	if b.Unit != "" && b.Unit != "1" {
+		unit = " " + b.Unit
+	}
+	if b.FoundAtIteration != nil && b.FoundAtEvaluation != nil {
+		if *b.FoundAtIteration == 0 {
+			fmt.Fprintf(w, "  found: the start design was already best (unique evaluation 1)\n")
+		} else {
+			fmt.Fprintf(w, "  found at iteration %d of %d", *b.FoundAtIteration, s.Iterations)
+			if b.FoundFromEvaluation != nil && *b.FoundFromEvaluation < *b.FoundAtEvaluation {
+				fmt.Fprintf(w, ", among unique evaluations %d-%d", *b.FoundFromEvaluation, *b.FoundAtEvaluation)
+			} else {
+				fmt.Fprintf(w, ", unique evaluation %d", *b.FoundAtEvaluation)
+			}
+			fmt.Fprintf(w, " of %.0f spent\n", float64(s.UniqueEvals))
+		}
+	}
+	if st := b.Start; st != nil && b.GainOverStart != nil {
+		fmt.Fprintf(w, "  start design: %s\n", formatKnobs(b.Names, st.Knobs))
+		fmt.Fprintf(w, "  gain over the start design: %.6g%s -> %.6g%s", st.Objective, unit, b.Objective, unit)
+		g := *b.GainOverStart
+		switch {
+		case b.Unit == "1" || st.Objective == 0:
+			fmt.Fprintf(w, " (%.6g lower)", g)
+		case b.Objective > 0 && st.Objective > 0:
+			fmt.Fprintf(w, " (%.1f%% lower, %.3gx)", 100*g, st.Objective/b.Objective)
+		default:
+			fmt.Fprintf(w, " (%.1f%% lower)", 100*g)
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // printGraphSummary prints what the final communication graph says: each

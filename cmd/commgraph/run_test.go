@@ -28,7 +28,16 @@ func TestRunHelperProcess(t *testing.T) {
 	if d := os.Getenv("COMMGRAPH_FAKE_DELAY"); d != "" {
 		experimentstest.Delay, _ = time.ParseDuration(d)
 	}
-	os.Exit(dispatch(strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+	if os.Getenv("COMMGRAPH_HELPER_CRASH") != "" {
+		// A crash outside dispatch's recover: the Go runtime exits with 2.
+		go func() { panic("helper crash") }()
+		time.Sleep(time.Minute)
+	}
+	code := dispatch(strings.Split(args, "\x1f"), os.Stdout, os.Stderr)
+	if os.Getenv(supervisedEnv) != "" {
+		code = childStatus(code)
+	}
+	os.Exit(code)
 }
 
 func helperCmd(t *testing.T, delay string, args ...string) *exec.Cmd {
@@ -235,7 +244,7 @@ func TestRunBadInput(t *testing.T) {
 	bad := filepath.Join(tmp, "bad.toml")
 	writeFile(t, bad, "name = \"x\"\n[algorithm.commformer]\nlrr = 1\n")
 	var out, errb bytes.Buffer
-	if code := dispatch([]string{"run", bad}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "bad.toml:3") || !strings.Contains(errb.String(), "algorithm.commformer.lrr") {
+	if code := dispatch([]string{"run", bad}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "bad.toml:3") || !strings.Contains(errb.String(), "algorithm.commformer.lrr") {
 		t.Errorf("unknown key: code %d, %s", code, errb.String())
 	}
 	good := filepath.Join(tmp, "good.toml")
@@ -245,7 +254,7 @@ func TestRunBadInput(t *testing.T) {
 		t.Errorf("bad override: code %d, %s", code, errb.String())
 	}
 	errb.Reset()
-	if code := dispatch([]string{"run", good, "--set", "algorithm.commformer.sparsity=3"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "algorithm.commformer.sparsity") {
+	if code := dispatch([]string{"run", good, "--set", "algorithm.commformer.sparsity=3"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "algorithm.commformer.sparsity") {
 		t.Errorf("out-of-range override: code %d, %s", code, errb.String())
 	}
 	errb.Reset()
@@ -255,4 +264,36 @@ func TestRunBadInput(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Join(tmp, "runs")); len(entries) > 0 {
 		t.Errorf("bad input left output behind")
 	}
+}
+
+// TestConcurrentRunRefused: a second process running into the directory of
+// a run in progress is refused at once (exit 1), naming the holder's pid;
+// the first run finishes with the same files as an undisturbed one.
+func TestConcurrentRunRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("subprocess test")
+	}
+	tmp := t.TempDir()
+	cfgPath := filepath.Join(tmp, "kill.toml")
+	writeFile(t, cfgPath, fakeRunTOML)
+	refOut, out := filepath.Join(tmp, "ref"), filepath.Join(tmp, "out")
+	runHelper(t, "run", cfgPath, "--out", refOut, "--quiet")
+	first := helperCmd(t, "10ms", "run", cfgPath, "--out", out, "--quiet")
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(out, "kill", "seed-7")
+	waitRows(t, filepath.Join(dir, "metrics.jsonl"), 3)
+	second := helperCmd(t, "", "run", cfgPath, "--out", out, "--quiet")
+	var errb bytes.Buffer
+	second.Stderr = &errb
+	err := second.Run()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 1 || !strings.Contains(errb.String(), fmt.Sprintf("in use by pid %d ", first.Process.Pid)) {
+		t.Errorf("second run: %v\n%s", err, errb.String())
+	}
+	if err := first.Wait(); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	compareRunDirs(t, filepath.Join(refOut, "kill", "seed-7"), dir)
 }

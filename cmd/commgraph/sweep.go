@@ -25,6 +25,7 @@ type sweepFlags struct {
 	emit, out   string
 	list, quiet bool
 	sets        setFlags
+	maxMemory   int64 // bytes
 }
 
 // runSweep reads the sweep, expands and records its trials, then lists
@@ -34,16 +35,20 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sw, trials, listPath, err := loadTrials(sweepPath, f.sets)
+	sw, trials, err := loadTrials(sweepPath, f.sets)
 	if err != nil {
 		return err
 	}
-	switch {
-	case f.list:
-		printTrials(stdout, trials, listPath)
+	if f.list { // no side effects: nothing is written
+		printTrials(stdout, trials)
 		return nil
-	case f.emit != "":
-		return emitJob(stdout, sw, sweepPath, f.emit, f.out, len(trials), listPath)
+	}
+	listPath, err := sw.WriteTrials(trials)
+	if err != nil {
+		return err
+	}
+	if f.emit != "" {
+		return emitJob(stdout, stderr, sw, sweepPath, f.emit, f.out, len(trials), listPath)
 	}
 	return runTrialsHere(stdout, stderr, sw, trials, f)
 }
@@ -55,58 +60,77 @@ func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, string, erro
 	fs.IntVar(&f.jobs, "jobs", 0, "trials run at once (0 = the sweep file's jobs, default 1)")
 	fs.IntVar(&f.index, "index", -1, "run only the trial with this index (what a scheduler array task calls)")
 	fs.StringVar(&f.emit, "emit", "", "write a scheduler job instead of running: slurm or k8s")
-	fs.StringVar(&f.out, "out", "", "file for --emit (default: in the sweep's output directory)")
+	fs.StringVar(&f.out, "out", "", "file for --emit (default: in the sweep's output directory; - = stdout)")
 	fs.BoolVar(&f.list, "list", false, "print the trial list and exit")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	fs.Var(&f.sets, "set", "override a run key in every trial: --set budget.iterations=5 (repeatable)")
+	maxMem := maxMemoryFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph sweep SWEEP.toml [--set key=value ...] [--jobs N] [--index I] [--emit slurm|k8s [--out FILE]] [--list] [--quiet]")
+		fmt.Fprintln(stderr, "usage: commgraph sweep SWEEP.toml [--set key=value ...] [--jobs N] [--index I] [--emit slurm|k8s [--out FILE]] [--list] [--quiet] [--max-memory GiB]")
 		fs.PrintDefaults()
 	}
 	arg, err := parseOne(fs, args, "sweep file")
 	if err != nil {
 		return nil, "", err
 	}
+	if f.maxMemory, err = memoryLimit(*maxMem); err != nil {
+		return nil, "", err
+	}
 	if f.emit != "" && f.emit != "slurm" && f.emit != "k8s" {
 		return nil, "", usageErrorf("--emit %q: want slurm or k8s", f.emit)
+	}
+	// Flag combinations are checked before any work.
+	given := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	conflicts := [][2]string{{"list", "emit"}, {"list", "index"}, {"emit", "index"}, {"emit", "jobs"}, {"list", "jobs"}}
+	for _, c := range conflicts {
+		if given[c[0]] && given[c[1]] {
+			return nil, "", usageErrorf("--%s and --%s do not go together", c[0], c[1])
+		}
+	}
+	if given["out"] && f.emit == "" {
+		return nil, "", usageErrorf("--out is the file of --emit; give --emit slurm|k8s (run directories follow out_dir: --set out_dir=DIR)")
+	}
+	if f.jobs < 0 {
+		return nil, "", usageErrorf("--jobs %d: want 0 (the sweep file's) or more", f.jobs)
+	}
+	if given["index"] && f.index < 0 {
+		return nil, "", usageErrorf("--index %d: want a trial index (0 or more)", f.index)
 	}
 	return f, arg, nil
 }
 
-// loadTrials reads the sweep, applies the --set overrides, expands the
-// trials and writes their list (trials.jsonl).
-func loadTrials(sweepPath string, sets setFlags) (*experiments.Sweep, []experiments.Trial, string, error) {
+// loadTrials reads the sweep, applies the --set overrides and expands the
+// trials (nothing is written). Errors in the sweep file, its base config or
+// the overrides are configuration errors (status 2).
+func loadTrials(sweepPath string, sets setFlags) (*experiments.Sweep, []experiments.Trial, error) {
 	sw, err := experiments.LoadSweep(sweepPath)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, configError(err)
 	}
 	for _, kv := range sets {
 		if err := sw.Override(kv); err != nil {
-			return nil, nil, "", usageErrorf("%v", err)
+			return nil, nil, usageErrorf("%v", err)
 		}
 	}
 	trials, err := sw.Trials()
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, configError(err)
 	}
-	listPath, err := sw.WriteTrials(trials)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	return sw, trials, listPath, nil
+	return sw, trials, nil
 }
 
-func printTrials(stdout io.Writer, trials []experiments.Trial, listPath string) {
+func printTrials(stdout io.Writer, trials []experiments.Trial) {
 	for _, t := range trials {
 		fmt.Fprintf(stdout, "%4d  %-40s seed %-4d %s\n", t.Index, t.Variant+" | "+t.Task, t.Seed, t.Dir)
 	}
-	fmt.Fprintf(stdout, "%d trials (written to %s)\n", len(trials), listPath)
+	fmt.Fprintf(stdout, "%d trials\n", len(trials))
 }
 
 // emitJob writes the Slurm array script or the Kubernetes Indexed Job of the
-// sweep (to out, or into the sweep's output directory) and says how to
-// submit it.
-func emitJob(stdout io.Writer, sw *experiments.Sweep, sweepPath, kind, out string, ntrials int, listPath string) error {
+// sweep (to out, "-" = stdout, or into the sweep's output directory) and
+// says how to submit it (on stderr when the job went to stdout).
+func emitJob(stdout, stderr io.Writer, sw *experiments.Sweep, sweepPath, kind, out string, ntrials int, listPath string) error {
 	root, err := sw.Root()
 	if err != nil {
 		return err
@@ -126,6 +150,9 @@ func emitJob(stdout io.Writer, sw *experiments.Sweep, sweepPath, kind, out strin
 			dest = filepath.Join(root, sw.Name+".sbatch")
 		}
 		how = "sbatch " + dest
+		if dest == "-" {
+			how = "sbatch (reads the script from its standard input)"
+		}
 	case "k8s":
 		if err := sw.EmitK8s(&b, ntrials, filepath.ToSlash(sweepPath)); err != nil {
 			return err
@@ -134,6 +161,13 @@ func emitJob(stdout io.Writer, sw *experiments.Sweep, sweepPath, kind, out strin
 			dest = filepath.Join(root, sw.Name+"-job.yaml")
 		}
 		how = "kubectl apply -f " + dest
+	}
+	if dest == "-" {
+		if _, err := stdout.Write(b.Bytes()); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "wrote the %s job to stdout (%d trials; list in %s)\nsubmit with: %s\n", kind, ntrials, listPath, how)
+		return nil
 	}
 	if err := fsutil.WriteFile(dest, b.Bytes()); err != nil {
 		return err
@@ -158,7 +192,7 @@ func runTrialsHere(stdout, stderr io.Writer, sw *experiments.Sweep, trials []exp
 	ctx, stop := expSignalContext(stderr)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opts := experiments.RunOptions{Progress: expProgressWriter(stderr, f.quiet), Logger: logger}
+	opts := experiments.RunOptions{Progress: expProgressWriter(stderr, f.quiet), Logger: logger, MaxMemory: f.maxMemory}
 	done := 0
 	res := experiments.RunTrials(ctx, trials, jobs, opts, func(t experiments.Trial, s experiments.Summary, err error) {
 		done++
@@ -174,7 +208,7 @@ func runTrialsHere(stdout, stderr io.Writer, sw *experiments.Sweep, trials []exp
 	root, _ := sw.Root()
 	fmt.Fprintf(stdout, "sweep %s: %d ran, %d already done, %d failed; report with: commgraph report %s\n", sw.Name, res.Ran, res.Skipped, len(res.Failed), root)
 	if ctx.Err() != nil {
-		return &exitError{code: 130, msg: "sweep interrupted; run the same command again to resume"}
+		return &exitError{code: exitInterrupted, msg: "sweep interrupted; run the same command again to resume"}
 	}
 	return failedTrials(res.Failed)
 }

@@ -99,8 +99,9 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	bestJSON := fs.String("best-json", "", "write the exhaustive optimum per objective (config + metrics) to this JSON file")
 	var fix sweepFixFlag
 	fs.Var(&fix, "fix", "Knob=Value: sweep only the sub-space with this knob fixed (repeatable)")
+	memspec, mapping := memorySystemFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: commgraph dram sweep --trace NAME [--out FILE] [--jobs N] [--best]\n\n")
+		fmt.Fprintf(stderr, "usage: commgraph dram sweep --trace NAME [--memspec FILE --mapping FILE] [--out FILE] [--jobs N] [--best]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -112,7 +113,18 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	if *jobs < 0 || *chunk <= 0 {
 		return usageErrorf("--jobs must be >= 0 and --chunk > 0")
 	}
-	space, err := dram.NewTraceSpace(*traceName, *tracesDir)
+	// Flag combinations are checked before any work.
+	if len(fix) > 0 && (*best || *bestJSON != "") {
+		return usageErrorf("--best and --best-json need the full space (no --fix)")
+	}
+	if len(fix) > 0 && *out == "" {
+		return usageErrorf("--out is required with --fix")
+	}
+	spec, am, err := dram.LoadSystem(*memspec, *mapping)
+	if err != nil {
+		return err
+	}
+	space, err := dram.NewTraceSpaceOn(*traceName, spec, am, *tracesDir)
 	if err != nil {
 		return err
 	}
@@ -124,10 +136,11 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	}
 	path := *out
 	if path == "" {
-		path = filepath.Join("runs", "sweep", "dram-"+space.Trace().Name+".sweep")
-		if len(fix) > 0 {
-			return usageErrorf("--out is required with --fix")
+		name := space.Trace().Name
+		if spec != nil || am != nil { // another device: its own file, e.g. dram-stream@MICRON_4Gb_DDR4-2400_8bit_A.sweep
+			name = strings.TrimPrefix(space.Name(), "dram/")
 		}
+		path = filepath.Join("runs", "sweep", "dram-"+name+".sweep")
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
@@ -154,9 +167,6 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 		ds.Name(), st.Total, path, st.Evaluated, elapsed.Round(time.Millisecond), rate, st.Evaluations, st.Resumed)
 	if !*best && *bestJSON == "" {
 		return nil
-	}
-	if len(fix) > 0 {
-		return usageErrorf("--best and --best-json need the full space (no --fix)")
 	}
 	t, err := exhaustive.Read(path)
 	if err != nil {
@@ -190,8 +200,9 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 	top := fs.Int("top", 10, "pairs printed per metric")
 	minShare := fs.Float64("min-share", 0.001, "smallest pair share drawn as a DOT edge")
 	markdown := fs.Bool("markdown", false, "print the top pairs as Markdown tables")
+	memspec, mapping := memorySystemFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: commgraph dram interactions --sweep FILE [--out-dir DIR] [--top 10]\n\n")
+		fmt.Fprintf(stderr, "usage: commgraph dram interactions --sweep FILE [--memspec FILE --mapping FILE] [--out-dir DIR] [--top 10]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -206,6 +217,16 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 	t, err := exhaustive.Read(*in)
 	if err != nil {
 		return err
+	}
+	if *memspec != "" || *mapping != "" {
+		// The sweep's space names its device: check it is the one asked for.
+		spec, am, err := dram.LoadSystem(*memspec, *mapping)
+		if err != nil {
+			return err
+		}
+		if want := dram.SystemSuffix(spec, am); !strings.HasSuffix(strings.SplitN(t.Space, "{", 2)[0], want) {
+			return fmt.Errorf("%s: the sweep is of %s, not of the memory system given by --memspec/--mapping (space names end in %q)", *in, t.Space, want)
+		}
 	}
 	r, err := exhaustive.ComputeInteractions(t, nil)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/commgraph/commgraph/envs"
+	"github.com/commgraph/commgraph/envs/dram"
 	"github.com/commgraph/commgraph/envs/exhaustive"
 )
 
@@ -89,6 +91,10 @@ func TestDramSweepCommandErrors(t *testing.T) {
 		{[]string{"dram", "sweep", "--trace", "stream", "--fix", "Bogus=1", "--out", filepath.Join(dir, "x")}, 2, "unknown knob"},
 		{[]string{"dram", "sweep", "--trace", "stream", "--fix", "PagePolicy=Sideways", "--out", filepath.Join(dir, "x")}, 2, "allowed: Open, OpenAdaptive"},
 		{[]string{"dram", "sweep", "--trace", "stream", "--out", junk}, 1, "not a sweep of this space"},
+		// Checked before sweeping: nothing is written.
+		{[]string{"dram", "sweep", "--trace", "stream", "--fix", "PagePolicy=Open", "--best", "--out", filepath.Join(dir, "never")}, 2, "full space"},
+		{[]string{"dram", "sweep", "--trace", "stream", "--fix", "PagePolicy=Open", "--best-json", filepath.Join(dir, "never.json"), "--out", filepath.Join(dir, "never")}, 2, "full space"},
+		{[]string{"dram", "sweep", "--trace", "stream", "--fix", "PagePolicy=Open"}, 2, "--out is required"},
 		{[]string{"dram", "interactions"}, 2, "--sweep is required"},
 		{[]string{"dram", "interactions", "--sweep", junk}, 1, "not a sweep table"},
 	}
@@ -101,6 +107,30 @@ func TestDramSweepCommandErrors(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(junk); string(b) != "not a sweep" {
 		t.Error("sweep overwrote a foreign file")
+	}
+	for _, f := range []string{"never", "never.partial", "never.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("a refused flag combination left %s behind", f)
+		}
+	}
+}
+
+// TestDramSweepFixSimulatesClassesOnce: with Arbiter=Simple the controller
+// ignores MaxActiveTransactions, so a sub-space in which only that knob is
+// free is one class of identical designs: one simulation for all of them.
+func TestDramSweepFixSimulatesClassesOnce(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "one.sweep")
+	args := []string{"dram", "sweep", "--trace", "stream", "--out", out, "--jobs", "1",
+		"--fix", "PagePolicy=Open", "--fix", "Scheduler=Fifo", "--fix", "SchedulerBuffer=Bankwise", "--fix", "RequestBufferSize=8",
+		"--fix", "RespQueue=Fifo", "--fix", "RefreshPolicy=AllBank", "--fix", "RefreshMaxPostponed=2",
+		"--fix", "RefreshMaxPulledin=2", "--fix", "Arbiter=Simple"}
+	var so, se bytes.Buffer
+	if code := dispatch(args, &so, &se); code != 0 {
+		t.Fatalf("exit %d: %s", code, se.String())
+	}
+	n := len(dram.Knobs()[dram.KnobMaxActiveTransactions].Values)
+	if want := fmt.Sprintf("%d configurations", n); !strings.Contains(so.String(), want) || !strings.Contains(so.String(), " 1 simulations") {
+		t.Fatalf("want %s from 1 simulation: %q", want, so.String())
 	}
 }
 
@@ -138,5 +168,38 @@ func TestDramSweepCommandSubspace(t *testing.T) {
 	se.Reset()
 	if code := dispatch(append(args, "--best"), &so, &se); code != 2 || !strings.Contains(se.String(), "full space") {
 		t.Fatalf("--best on a sub-space: exit %d, %q", code, se.String())
+	}
+}
+
+// TestDramSweepDevice sweeps a DDR4 sub-space (--memspec): the table names
+// the device, a DDR3 sweep refuses to continue it, and interactions
+// refuse it for another device.
+func TestDramSweepDevice(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "ddr4.sweep")
+	args := []string{"dram", "sweep", "--trace", "stream", "--out", out, "--jobs", "2",
+		"--fix", "PagePolicy=OpenAdaptive", "--fix", "Scheduler=FrFcfs", "--fix", "SchedulerBuffer=Shared",
+		"--fix", "RespQueue=Fifo", "--fix", "RefreshPolicy=AllBank", "--fix", "RefreshMaxPostponed=2",
+		"--fix", "RefreshMaxPulledin=2", "--fix", "Arbiter=Fifo"}
+	var so, se bytes.Buffer
+	if code := dispatch(append(args, "--memspec", "JEDEC_4Gb_DDR4-2400_8bit_A"), &so, &se); code != 0 {
+		t.Fatalf("exit %d: %s", code, se.String())
+	}
+	tab, err := exhaustive.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.Len() != 64 || !strings.HasPrefix(tab.Space, "dram/stream@MICRON_4Gb_DDR4-2400_8bit_A{") {
+		t.Fatalf("table %q of %d configurations", tab.Space, tab.Len())
+	}
+	so.Reset()
+	se.Reset()
+	if code := dispatch(args, &so, &se); code == 0 {
+		t.Fatalf("a DDR3 sweep continued the DDR4 table: %q", so.String())
+	}
+	so.Reset()
+	se.Reset()
+	code := dispatch([]string{"dram", "interactions", "--sweep", out, "--out-dir", t.TempDir(), "--memspec", "JEDEC_8Gb_LPDDR4-3200_16bit"}, &so, &se)
+	if code != 1 || !strings.Contains(se.String(), "not of the memory system") {
+		t.Fatalf("interactions for another device: exit %d, %q", code, se.String())
 	}
 }

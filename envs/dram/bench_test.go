@@ -31,3 +31,45 @@ func BenchmarkSimulate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSimulateDevice compares the embedded devices (DDR3-1600,
+// DDR4-2400, LPDDR4-3200) on the same traces and configurations, one full
+// evaluation per op; ns/req is the cost per request (issue 12 asks DDR4 and
+// LPDDR4 to stay within 1.5x of DDR3).
+func BenchmarkSimulateDevice(b *testing.B) {
+	devices := []struct {
+		name string
+		spec *MemSpec
+	}{
+		{"ddr3", nil},
+		{"ddr4", mustEmbeddedMemSpec(ddr4MemSpecFile)},
+		{"lpddr4", mustEmbeddedMemSpec(lpddr4MemSpecFile)},
+	}
+	for _, name := range []string{"stream", "random", "cloud-1"} {
+		tr, err := LoadTrace(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range []struct {
+			name string
+			cfg  Config
+		}{{"base", defaultConfig()}, {"fast", fastConfig()}} {
+			for _, d := range devices {
+				b.Run(name+"/"+c.name+"/"+d.name, func(b *testing.B) {
+					sim := NewSimulator(d.spec, nil)
+					if _, err := sim.Run(tr, c.cfg); err != nil {
+						b.Fatal(err)
+					}
+					b.ReportAllocs()
+					b.ResetTimer()
+					for b.Loop() {
+						if _, err := sim.Run(tr, c.cfg); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/(float64(len(tr.Requests))*float64(b.N)), "ns/req")
+				})
+			}
+		}
+	}
+}

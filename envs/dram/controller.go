@@ -22,8 +22,10 @@ func (st *state) controllerRun(T int64) {
 	// to the lowest request id, and the refresh manager's payload has id 0.
 	// Only a command ready now issues, so this is the lowest id among the
 	// commands ready at T.
-	if st.check.lastCmdAt == T {
-		// the command bus already carried a command at T
+	if st.check.busFree > T {
+		// the command bus already carries a command at T
+	} else if st.t.varLen {
+		st.selectByEnd(T)
 	} else if st.cfg.refresh && st.ref.cmd != cNOP && st.ref.at <= T {
 		st.issue(T, st.ref.cmd, -1, -1)
 	} else if st.machines.pending != 0 {
@@ -33,7 +35,7 @@ func (st *state) controllerRun(T int64) {
 			i := bits.TrailingZeros64(m)
 			b := &st.banks[i]
 			key := none
-			if max(b.local, st.check.earliest[b.cmd]) <= T {
+			if st.ready(b) <= T {
 				key = int64(b.cur)<<8 | int64(i)
 			}
 			best = min(best, key)
@@ -50,6 +52,43 @@ func (st *state) controllerRun(T int64) {
 	}
 	if st.cfg.refresh {
 		st.refreshStart(T)
+	}
+}
+
+// selectByEnd is the "Oldest" command selection when commands take
+// different numbers of clocks on the bus (LPDDR4, CmdMuxOldest): every
+// candidate, ready or not, is ranked by the cycle its command would end
+// (earliest start + length), ties to the lowest request id (the refresh
+// manager's id 0 first). The winner issues if it is ready at T; if it is
+// not, nothing issues and the ready commands it held back do not wake the
+// controller again (blockedAt).
+func (st *state) selectByEnd(T int64) {
+	const none = int64(math.MaxInt64)
+	bestEnd, bestID, bestAt, bestBank := none, none, none, -2
+	consider := func(at int64, c cmdKind, id int64, bi int) {
+		at = max(at, st.check.busFree, T)
+		end := at + st.t.cmdLen[c]
+		if end < bestEnd || end == bestEnd && id < bestID {
+			bestEnd, bestID, bestAt, bestBank = end, id, at, bi
+		}
+	}
+	if st.cfg.refresh && st.ref.cmd != cNOP {
+		consider(st.ref.at, st.ref.cmd, 0, -1)
+	}
+	for m := st.machines.pending; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m)
+		b := &st.banks[i]
+		consider(st.ready(b), b.cmd, int64(b.cur)+1, i)
+	}
+	switch {
+	case bestBank == -2:
+	case bestAt > T:
+		st.blockedAt = T
+	case bestBank == -1:
+		st.issue(T, st.ref.cmd, -1, -1)
+	default:
+		b := &st.banks[bestBank]
+		st.issue(T, b.cmd, bestBank, b.cur)
 	}
 }
 
@@ -102,6 +141,7 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 		st.machines.dirty = st.machines.all
 	case cREFA:
 		en.nRef++
+		en.refresh(T, st.t.RFC-st.t.RP)
 		st.refreshIssued()
 	}
 	// Timing checker (timing.go): the bank's and the rank's history.
@@ -113,7 +153,11 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 		st.check.recordAct(T)
 	}
 	st.updateEarly(c, T)
+	if st.t.ngAffects[c] > 0 && bi >= 0 {
+		st.updateGroup(c, T, bi)
+	}
 	st.check.lastCmdAt, st.check.lastCmd = T, c
+	st.check.busFree = T + st.t.cmdLen[c]
 	if !c.isCAS() {
 		return
 	}
@@ -146,9 +190,9 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 	st.manageRequests(T)
 	rq := &st.resp
 	if q.write {
-		rq.ready[r] = T + st.t.WL + st.t.burst
+		rq.ready[r] = T + st.t.wrResp
 	} else {
-		rq.ready[r] = T + st.t.RL + st.t.burst
+		rq.ready[r] = T + st.t.rdResp
 	}
 	if st.cfg.respAhead {
 		st.simpleResponses(r)

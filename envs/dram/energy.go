@@ -12,6 +12,8 @@ type energyCosts struct {
 	ttcRD, ttcWR         int64   // time to completion of a read/write
 	act, pre, rd, wr     float64 // pJ per command (ACT, PRE, RD, WR)
 	ref                  float64 // pJ per all-bank refresh
+	tckNS                float64 // DRAMPower's clock period (1000 / clkMhz ns)
+	none                 bool    // no energy model (LPDDR4: time only)
 	openCycle            float64 // pJ per cycle with a bank open (IDD3N)
 	closedCycle          float64 // pJ per cycle with all banks precharged (IDD2N)
 }
@@ -19,16 +21,29 @@ type energyCosts struct {
 func newEnergyCosts(m *MemSpec, t *timing) energyCosts {
 	tm := m.Timing
 	var e energyCosts
-	// DRAMPower (DDR3): auto-precharge offsets and completion times.
+	// DRAMPower (DDR3, DDR4): auto-precharge offsets and completion times.
 	e.rdaPreOff = t.AL + max(t.RTP, 4)
+	if m.Standard == DDR4 {
+		e.rdaPreOff = t.AL + t.RTP
+	}
 	e.wraPreOff = t.burst + t.WL + int64(tm.WR)
-	e.ttcRD = t.RL + 1 + t.burst // DQSCK = 0
+	e.ttcRD = t.RL + int64(tm.DQSCK) + 1 + t.burst
 	e.ttcWR = t.WL + t.burst + int64(tm.WR)
+	e.tckNS = 1e3 / m.ClockMHz
+	e.none = !m.HasEnergy()
 	// Energies per command for the whole DIMM (pJ): cycles x tCK(ns) x mA x V.
 	p := m.Power
 	k := float64(m.DevicesOnDIMM) * p.VDD * 1e3 / m.ClockMHz // devices x V x tCK(ns)
 	e.act = k * float64(tm.RAS) * (p.IDD0 - p.IDD3N)
 	e.pre = k * float64(tm.RC-tm.RAS) * (p.IDD0 - p.IDD2N)
+	if m.Standard == DDR4 {
+		// DDR4 has a second voltage domain (VPP = vdd2) whose only
+		// non-zero current in DramDDR4's DRAMPower setup is idd02, drawn
+		// during activation and precharge (MemoryPowerModel.cc).
+		k2 := float64(m.DevicesOnDIMM) * p.VDD2 * 1e3 / m.ClockMHz
+		e.act += k2 * float64(tm.RAS) * p.IDD02
+		e.pre += k2 * float64(tm.RC-tm.RAS) * p.IDD02
+	}
 	e.rd = k * float64(t.burst) * (p.IDD4R - p.IDD3N)
 	e.wr = k * float64(t.burst) * (p.IDD4W - p.IDD3N)
 	e.ref = k * float64(tm.RFC) * (p.IDD5 - p.IDD3N)
@@ -111,6 +126,16 @@ func (e *energyState) closeBank(T int64) {
 	}
 }
 
+// refresh is a REFA at T (all banks precharged): DRAMPower counts the
+// refresh as active for RFC - RP cycles and the banks as precharged from
+// then on (CommandAnalysis::handleRef).
+func (e *energyState) refresh(T, active int64) {
+	e.closeAll(T)
+	e.closedCycles += max(T-e.closedSince, 0)
+	e.openCycles += active
+	e.closedSince = T + active
+}
+
 // closeAll is a PREA at T.
 func (e *energyState) closeAll(T int64) {
 	if e.open > 0 {
@@ -152,7 +177,7 @@ func (st *state) result() Result {
 	if en.open > 0 {
 		act += w - en.openSince
 	} else {
-		pre += w - en.closedSince
+		pre += max(w-en.closedSince, 0)
 	}
 	e := float64(en.nAct)*ec.act + float64(en.nPre)*ec.pre + float64(en.nRd)*ec.rd +
 		float64(en.nWr)*ec.wr + float64(en.nRef)*ec.ref + float64(act)*ec.openCycle + float64(pre)*ec.closedCycle
@@ -167,8 +192,13 @@ func (st *state) result() Result {
 		NAct:         en.nAct, NPre: en.nPre, NRd: en.nRd, NWr: en.nWr, NRef: en.nRef,
 		Requests: st.tr.n,
 	}
-	if w > 0 {
-		res.PowerMW = e / (float64(w) * tckNS)
+	// DRAMPower divides by the cycles it counted (active + precharged),
+	// which is w unless a refresh's RFC - RP active cycles run past it.
+	if c := act + pre; c > 0 {
+		res.PowerMW = e / (float64(c) * ec.tckNS)
+	}
+	if ec.none {
+		res.EnergyPJ, res.PowerMW, res.ActiveCycles = 0, 0, 0
 	}
 	if res.TimeNS > 0 {
 		bytes := float64(en.nRd+en.nWr) * float64(st.tr.burstBytes)

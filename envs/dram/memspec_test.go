@@ -185,3 +185,85 @@ func FuzzParseMemSpec(f *testing.F) {
 		}
 	})
 }
+
+// TestDeviceMemSpecErrors: DDR4 and LPDDR4 memspecs are read with their
+// own timing keys, and a missing key, an unsupported type or an impossible
+// timing is refused naming the field.
+func TestDeviceMemSpecErrors(t *testing.T) {
+	read := func(f string) string {
+		data, err := dataFS.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	ddr4, lp := read(ddr4MemSpecFile), read(lpddr4MemSpecFile)
+	m, err := parseMemSpec([]byte(ddr4), "d.json")
+	if err != nil || m.Standard != DDR4 || m.BankGroups != 4 || m.Timing.CCDL != 6 || m.Timing.CCD != 4 || m.Timing.RFC != 312 || !m.HasEnergy() {
+		t.Fatalf("got %+v, %v", m, err)
+	}
+	m, err = parseMemSpec([]byte(lp), "l.json")
+	if err != nil || m.Standard != LPDDR4 || m.Timing.RP != 29 || m.Timing.RPAB != 34 || m.Timing.RFC != 448 || m.HasEnergy() || m.bytesPerBurst() != 32 {
+		t.Fatalf("got %+v, %v", m, err)
+	}
+	// Fine-granularity refresh: REFM 2 halves REFI and uses RFC2.
+	m, err = parseMemSpec([]byte(strings.Replace(ddr4, `"REFM": 1,`, `"REFM": 2,`, 1)), "d.json")
+	if err != nil || m.Timing.REFI != 4680 || m.Timing.RFC != 192 {
+		t.Fatalf("REFM 2: got %+v, %v", m.Timing, err)
+	}
+	edit := func(s, old, new string) string {
+		if !strings.Contains(s, old) {
+			t.Fatalf("the memspec has no %q", old)
+		}
+		return strings.Replace(s, old, new, 1)
+	}
+	for _, c := range []struct{ in, want string }{
+		{edit(ddr4, `"CCD_L": 6,`, ""), "lacks [CCD_L]"},
+		{edit(ddr4, `"WTR_S": 3,`, ""), "lacks [WTR_S]"},
+		{edit(ddr4, `"CCD_L": 6,`, `"CCD_L": 3,`), "memtimingspec.CCD_L = 3 is shorter than CCD_S = 4"},
+		{edit(ddr4, `"RRD_L": 6,`, `"RRD_L": 0,`), "memtimingspec.RRD_L = 0: want a positive"},
+		{edit(ddr4, `"CCD_S": 4,`, `"CCD_S": 2,`), "memtimingspec.CCD_S = 2 is shorter than a burst"},
+		{edit(ddr4, `"REFM": 1,`, `"REFM": 3,`), "memtimingspec.REFM = 3"},
+		{edit(ddr4, `"nbrOfBankGroups": 4,`, `"nbrOfBankGroups": 3,`), "memarchitecturespec.nbrOfBankGroups 3"},
+		{edit(ddr4, `"idd02": 4.05,`, ""), "mempowerspec lacks [idd02]"},
+		{edit(ddr4, `"REFI": 9360,`, `"REFI": 500,`), "memtimingspec.REFI = 500 is below 2 x (RFC + RC)"},
+		{edit(lp, `"RPAB": 34,`, ""), "lacks [RPAB]"},
+		{edit(lp, `"RCPB": 97,`, `"RCPB": 50,`), "memtimingspec.RCPB = 50 is shorter than RAS + RPPB"},
+		{edit(lp, `"RPAB": 34,`, `"RPAB": 20,`), "memtimingspec.RPAB = 20 is shorter than RPPB = 29"},
+		{edit(lp, `"burstLength": 16,`, `"burstLength": 8,`), "memarchitecturespec.burstLength 8"},
+		{edit(lp, `"REFI": 6246,`, `"REFI": 600,`), "memtimingspec.REFI = 600 is below 2 x (RFCAB + RCPB)"},
+		{edit(lp, `"LPDDR4"`, `"LPDDR5"`), `memoryType "LPDDR5" not supported`},
+	} {
+		_, err := parseMemSpec([]byte(c.in), "bad.json")
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "bad.json") {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+}
+
+// TestLoadSystem: embedded memspecs and mappings load by name, the mapping
+// defaults to the device's, and a mapping that misses the device's banks or
+// bank groups is refused.
+func TestLoadSystem(t *testing.T) {
+	spec, am, err := LoadSystem("JEDEC_4Gb_DDR4-2400_8bit_A", "")
+	if err != nil || spec.Standard != DDR4 || len(am.BankGroupBits) != 2 {
+		t.Fatalf("got %v %v %v", spec, am, err)
+	}
+	if s, a, err := LoadSystem("", ""); s != nil || a != nil || err != nil {
+		t.Errorf("defaults: got %v %v %v", s, a, err)
+	}
+	for _, c := range []struct{ spec, am, want string }{
+		{"JEDEC_4Gb_DDR4-2400_8bit_A", "am_lpddr4_8Gbx16_brc", "address mapping addresses 8 banks"},
+		{"", "am_ddr4_8x4Gbx8_dimm_p1KB_brc.json", "address mapping addresses 16 banks"},
+		{"nonesuch.json", "", "memspec: "},
+		{"", "nonesuch", "mapping: "},
+	} {
+		if _, _, err := LoadSystem(c.spec, c.am); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s + %s: got %v, want %q", c.spec, c.am, err, c.want)
+		}
+	}
+	// Bank group bits are the high bits of the bank number (DRAMSys AddressDecoder).
+	if b, _ := am.decode(1<<28 | 1<<30); b != 1+4*1 {
+		t.Errorf("bank of bank 1 in group 1 decoded as %d, want 5", b)
+	}
+}

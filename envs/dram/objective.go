@@ -99,14 +99,17 @@ type EnvConfig struct {
 	EpisodeLen    int     `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode; 1 with form = bandit is the published bandit form"`
 	Pinned        float64 `toml:"pinned" unit:"fraction of knobs" range:"[0, 1)" doc:"form = revision: fraction of the knobs pinned at their start value in each episode"`
 	Credit        string  `toml:"credit" range:"shared|difference" doc:"form = revision: shared = every agent receives the improvement of the design; difference = agent i receives the score minus the score with its knob left unchanged (difference reward; each counterfactual design is a simulation, charged to the budget)"`
-	OptimumFile   string  `toml:"optimum_file" path:"file" range:"a path or empty" doc:"JSON of the exhaustive optimum used for regret; empty = the shipped one for this trace and objective"`
+	AgentID       bool    `toml:"agent_id" doc:"form = revision: append a one-hot of the agent's index to its observation, so a receiver can tell its senders apart (without it a message says \"some sender has value v\", not whose)"`
+	OptimumFile   string  `toml:"optimum_file" path:"file" range:"a path or empty" doc:"JSON of the exhaustive optimum used for regret; empty = the shipped one for this trace and objective (DDR3-1600 only)"`
+	MemSpec       string  `toml:"memspec" path:"name-or-file" range:"a DRAMSys memspec JSON (DDR3, DDR4, LPDDR4) or the name of an embedded one; empty = MICRON_1Gb_DDR3-1600_8bit_G" doc:"the DRAM device (LPDDR4: time only, so objectives on energy or power are refused)"`
+	Mapping       string  `toml:"mapping" path:"name-or-file" range:"a DRAMSys address-mapping JSON or the name of an embedded one; empty = the one shipped for the device's standard" doc:"the address mapping of the device"`
 }
 
 // DefaultEnvConfig returns the defaults of EnvConfig: the stream trace,
 // minimum latency, ArchGym's targets (1 W, 100 us), the bandit form.
 func DefaultEnvConfig() EnvConfig {
 	return EnvConfig{Trace: "stream", Objective: "latency", TargetPowerMW: ArchGymPowerTargetMW,
-		TargetTimeNS: ArchGymTimeTargetNs, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared"}
+		TargetTimeNS: ArchGymTimeTargetNs, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared", AgentID: true}
 }
 
 // Validate reports every field out of range, each error starting with its
@@ -172,11 +175,31 @@ func (c EnvConfig) ObjectiveConfig() (envs.ObjectiveConfig, error) {
 	return oc, nil
 }
 
+// Space builds the design space c describes: its trace on its memory
+// system. Errors start with the key at fault (trace, memspec, mapping or
+// objective): a device without an energy model (LPDDR4) refuses
+// objectives on energy or power.
+func (c EnvConfig) Space() (*Space, error) {
+	spec, am, err := LoadSystem(c.MemSpec, c.Mapping)
+	if err != nil {
+		return nil, err
+	}
+	if spec != nil && !spec.HasEnergy() && c.Objective != "latency" && c.Objective != "archgym_latency" {
+		return nil, fmt.Errorf("objective: %q needs energy or power, which the %s device %s does not model (time only; use latency or archgym_latency)",
+			c.Objective, spec.Standard, spec.ID)
+	}
+	s, err := NewTraceSpaceOn(c.Trace, spec, am)
+	if err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	return s, nil
+}
+
 // ShippedOptimum reports whether the optimum files shipped with the DRAM
 // space (package optimum) cover c's objective: a preset with ArchGym's
 // default targets and without the compat quirk.
 func (c EnvConfig) ShippedOptimum() bool {
-	if c.Objective == "constrained_power" || c.ArchGymCompat {
+	if c.Objective == "constrained_power" || c.ArchGymCompat || c.MemSpec != "" || c.Mapping != "" {
 		return false
 	}
 	d := DefaultEnvConfig()

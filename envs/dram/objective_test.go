@@ -216,3 +216,32 @@ func TestSystemCTimeStringReferenceData(t *testing.T) {
 	}
 	t.Logf("%d reference times checked", n)
 }
+
+// TestEnvConfigSpaceDevices: the memspec and mapping keys select the
+// device of the space, name it in the space's name, drop the shipped
+// (DDR3) optimum, and an LPDDR4 device (time only) refuses objectives on
+// energy or power.
+func TestEnvConfigSpaceDevices(t *testing.T) {
+	c := DefaultEnvConfig()
+	c.MemSpec = "JEDEC_4Gb_DDR4-2400_8bit_A"
+	s, err := c.Space()
+	if err != nil || s.MemSpec().Standard != DDR4 || s.Name() != "dram/stream@MICRON_4Gb_DDR4-2400_8bit_A" || c.ShippedOptimum() {
+		t.Fatalf("got %v, %v (shipped optimum %v)", s, err, c.ShippedOptimum())
+	}
+	c.MemSpec, c.Objective = "JEDEC_8Gb_LPDDR4-3200_16bit", "edp"
+	if _, err := c.Space(); err == nil || !strings.HasPrefix(err.Error(), "objective: ") {
+		t.Errorf("LPDDR4 with edp: got %v", err)
+	}
+	c.Objective = "latency"
+	if s, err := c.Space(); err != nil || s.Name() != "dram/stream@JEDEC_8Gb_LPDDR4-3200_16bit" {
+		t.Errorf("LPDDR4 with latency: got %v, %v", s, err)
+	}
+	c.Mapping = "am_ddr4_8x4Gbx8_dimm_p1KB_brc"
+	if _, err := c.Space(); err == nil || !strings.HasPrefix(err.Error(), "mapping: ") {
+		t.Errorf("LPDDR4 with the DDR4 mapping: got %v", err)
+	}
+	c = DefaultEnvConfig()
+	if s, err := c.Space(); err != nil || s.Name() != "dram/stream" || !c.ShippedOptimum() {
+		t.Errorf("default: got %v, %v", s, err)
+	}
+}

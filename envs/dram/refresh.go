@@ -58,7 +58,7 @@ func (st *state) refreshStart(T int64) {
 		} else {
 			r.cmd = cREFA
 		}
-		r.at = max(T, st.check.earliest[r.cmd], st.check.lastCmdAt+1)
+		r.at = max(T, st.check.earliest[r.cmd], st.check.busFree)
 		return
 	}
 	if st.busy() {
@@ -67,7 +67,7 @@ func (st *state) refreshStart(T int64) {
 		return
 	}
 	r.cmd = cREFA
-	r.at = max(T, st.check.earliest[cREFA], st.check.lastCmdAt+1)
+	r.at = max(T, st.check.earliest[cREFA], st.check.busFree)
 }
 
 // refreshIssued: a REFA went out; the banks are released.

@@ -26,6 +26,7 @@ type bank struct {
 	active  bool
 	openRow uint32
 	blocked bool    // held by the refresh manager
+	group   uint8   // bank group (DDR4; 0 otherwise)
 	cur     int32   // currentPayload (-1: none)
 	cmd     cmdKind // the command the machine wants to issue next
 	local   int64   // bank-local earliest time of cmd
@@ -43,7 +44,7 @@ type bankSet struct {
 	open    int    // open banks (the refresh manager's "activated")
 }
 
-func (st *state) resetBanks(nb int) {
+func (st *state) resetBanks(nb, perGroup int) {
 	if cap(st.banks) < nb {
 		st.banks = make([]bank, nb)
 	}
@@ -57,7 +58,7 @@ func (st *state) resetBanks(nb int) {
 	for i := range st.banks {
 		b := &st.banks[i]
 		q := b.queue[:0]
-		*b = bank{queue: q, cur: -1, actTime: never}
+		*b = bank{queue: q, cur: -1, actTime: never, group: uint8(i / perGroup)}
 		for c := range b.last {
 			b.last[c] = never
 		}

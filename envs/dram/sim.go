@@ -45,13 +45,14 @@ type Simulator struct {
 }
 
 // NewSimulator returns a simulator for the given memspec and address
-// mapping; nil selects the embedded DDR3-1600 defaults.
+// mapping. A nil spec selects the embedded DDR3-1600 device, a nil mapping
+// the embedded mapping of the device's standard (DefaultMapping).
 func NewSimulator(spec *MemSpec, am *AddressMapping) *Simulator {
 	if spec == nil {
 		spec = defaultMemSpec()
 	}
 	if am == nil {
-		am = defaultAddressMapping()
+		am = DefaultMapping(spec)
 	}
 	return &Simulator{spec: spec, am: am, PlayerClockMHz: 800}
 }
@@ -68,6 +69,9 @@ func (s *Simulator) Run(t *Trace, cfg Config) (Result, error) {
 		if err := s.spec.check(); err != nil {
 			return Result{}, fmt.Errorf("dram: memspec %s: %w", s.spec.ID, err)
 		}
+	}
+	if err := checkMapping(s.spec, s.am); err != nil {
+		return Result{}, fmt.Errorf("dram: %w", err)
 	}
 	if t == nil || len(t.Requests) == 0 {
 		return Result{}, errors.New("dram: empty trace")
@@ -103,9 +107,10 @@ type state struct {
 	cfg policy       // the knob values of the run
 	tr  decodedTrace // the trace, decoded once and cached between runs
 
-	now      int64    // the cycle being simulated
-	ctrlNext int64    // next cycle at which the controller itself has work
-	watchdog watchdog // turns a run that stops serving requests into an error
+	now       int64    // the cycle being simulated
+	blockedAt int64    // LPDDR4: the last evaluation at this cycle held back a ready command
+	ctrlNext  int64    // next cycle at which the controller itself has work
+	watchdog  watchdog // turns a run that stops serving requests into an error
 
 	player   playerState   // trace player (arbiter.go)
 	arb      arbiterState  // arbiter between player and controller (arbiter.go)
@@ -203,13 +208,13 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 		st.t.fillAffects(false)
 	}
 
-	st.now = 0
+	st.now, st.blockedAt = 0, never
 	st.player.reset()
 	st.arb.reset(st.tr.n)
 	st.front.reset()
 	st.resp.reset(st.tr.n)
-	st.resetBanks(nb)
-	st.check.reset()
+	st.resetBanks(nb, st.t.banksPerGroup)
+	st.check.reset(st.t.groups)
 	st.ref.reset(st.cfg.refresh, st.t.REFI)
 	st.energy.reset()
 
@@ -331,15 +336,26 @@ func (st *state) nextEvent() int64 {
 	}
 	if st.machines.pending != 0 {
 		bm := inf
-		for m := st.machines.pending; m != 0; m &= m - 1 {
-			b := &st.banks[bits.TrailingZeros64(m)]
-			bm = min(bm, max(b.local, st.check.earliest[b.cmd]))
+		if st.blockedAt == T && st.check.busFree <= T {
+			// The last evaluation held back commands ready at T (LPDDR4's
+			// selection by end time): they do not wake the controller.
+			for m := st.machines.pending; m != 0; m &= m - 1 {
+				if r := st.ready(&st.banks[bits.TrailingZeros64(m)]); r > T {
+					bm = min(bm, r)
+				}
+			}
+		} else {
+			for m := st.machines.pending; m != 0; m &= m - 1 {
+				bm = min(bm, st.ready(&st.banks[bits.TrailingZeros64(m)]))
+			}
 		}
-		nx = min(nx, max(bm, st.check.lastCmdAt+1)) // one command per clock on the bus
+		nx = min(nx, max(bm, st.check.busFree)) // one command at a time on the bus
 	}
 	if st.cfg.refresh {
 		if st.ref.cmd != cNOP {
-			nx = min(nx, st.ref.at)
+			if !(st.ref.at <= T && st.blockedAt == T) {
+				nx = min(nx, st.ref.at)
+			}
 		} else {
 			nx = min(nx, st.ref.due)
 		}

@@ -31,6 +31,7 @@ type spaceOptions struct {
 // for concurrent use (simulators are pooled); NewEvaluator gives a goroutine
 // its own simulator for lock-free bulk evaluation (the sweep uses it).
 type Space struct {
+	label    string // memory system other than the default one (see systemLabel)
 	trace    *Trace
 	readOnly bool
 	opt      spaceOptions
@@ -48,7 +49,7 @@ func newSpace(t *Trace, opt spaceOptions) (*Space, error) {
 		opt.MemSpec = defaultMemSpec()
 	}
 	if opt.Mapping == nil {
-		opt.Mapping = defaultAddressMapping()
+		opt.Mapping = DefaultMapping(opt.MemSpec)
 	}
 	if opt.PlayerClockMHz == 0 {
 		opt.PlayerClockMHz = 800
@@ -56,7 +57,7 @@ func newSpace(t *Trace, opt spaceOptions) (*Space, error) {
 	if opt.PlayerClockMHz < 0 {
 		return nil, fmt.Errorf("dram space: player clock %v MHz", opt.PlayerClockMHz)
 	}
-	s := &Space{trace: t, opt: opt, readOnly: t.NumWrites() == 0}
+	s := &Space{trace: t, opt: opt, readOnly: t.NumWrites() == 0, label: systemLabel(opt.MemSpec, opt.Mapping)}
 	s.pool.New = func() any { return s.newSimulator() }
 	return s, nil
 }
@@ -71,14 +72,39 @@ func NewTraceSpace(nameOrPath string, dirs ...string) (*Space, error) {
 	return newSpace(t, spaceOptions{})
 }
 
+// NewTraceSpaceOn is NewTraceSpace on the memory system of spec and am
+// (see LoadSystem; nil selects the defaults of NewSimulator).
+func NewTraceSpaceOn(nameOrPath string, spec *MemSpec, am *AddressMapping, dirs ...string) (*Space, error) {
+	t, err := LoadTrace(nameOrPath, dirs...)
+	if err != nil {
+		return nil, err
+	}
+	if spec != nil && am != nil {
+		if err := checkMapping(spec, am); err != nil {
+			return nil, err
+		}
+	}
+	return newSpace(t, spaceOptions{MemSpec: spec, Mapping: am})
+}
+
+// MemSpec returns the device the space simulates.
+func (s *Space) MemSpec() *MemSpec { return s.opt.MemSpec }
+
 func (s *Space) newSimulator() *Simulator {
 	sim := NewSimulator(s.opt.MemSpec, s.opt.Mapping)
 	sim.PlayerClockMHz = s.opt.PlayerClockMHz
 	return sim
 }
 
-// Name returns "dram/<trace name>".
-func (s *Space) Name() string { return "dram/" + s.trace.Name }
+// Name returns "dram/<trace name>" on the embedded DDR3-1600 DIMM, else
+// "dram/<trace name>@<memoryId>" (with "+<mapping>" for a mapping other
+// than the device's default), so sweeps of different devices never mix.
+func (s *Space) Name() string {
+	if s.label != "" {
+		return "dram/" + s.trace.Name + "@" + s.label
+	}
+	return "dram/" + s.trace.Name
+}
 
 // Trace returns the trace of the space.
 func (s *Space) Trace() *Trace { return s.trace }

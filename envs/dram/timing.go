@@ -32,12 +32,20 @@ const (
 // timing holds the derived timing constants in cycles, the checker's rule
 // tables built from them, and the energy model's per-command costs.
 type timing struct {
+	std                                                 Standard
 	RCD, RP, RAS, RC, RRD, FAW, CCD, RTP, RFC, REFI, AL int64
 	RL, WL, burst                                       int64
 	tRDWR, tWRRD, tWRRDR, tWRPRE                        int64
+	rdResp, wrResp                                      int64             // column command to the end of its data burst
+	cmdLen                                              [nCmd]int64       // command bus cycles per command
+	varLen                                              bool              // commands of different lengths (LPDDR4)
+	groups, banksPerGroup                               int               // bank groups (DDR4; 1 otherwise)
 	delta                                               [nCmd][nCmd]int64 // see rankDelta
 	affects                                             [nCmd][nCmd]rankBound
 	nAffects                                            [nCmd]int
+	gdelta                                              [nCmd][nCmd]int64 // the same within a bank group (DDR4)
+	gaffects                                            [nCmd][nCmd]rankBound
+	ngAffects                                           [nCmd]int
 	bankGap                                             [nCmd][4]bankBound // see bankRules
 	energy                                              energyCosts
 }
@@ -45,19 +53,51 @@ type timing struct {
 func newTiming(m *MemSpec) timing {
 	tm := m.Timing
 	var t timing
+	t.std = m.Standard
 	t.RCD, t.RP, t.RAS, t.RC = int64(tm.RCD), int64(tm.RP), int64(tm.RAS), int64(tm.RC)
 	t.RRD, t.FAW, t.CCD, t.RTP = int64(tm.RRD), int64(tm.FAW), int64(tm.CCD), int64(tm.RTP)
 	t.RFC, t.REFI, t.AL = int64(tm.RFC), int64(tm.REFI), int64(tm.AL)
 	t.RL, t.WL = int64(tm.RL), int64(tm.WL)
 	t.burst = int64(m.BurstLength / max(m.DataRate, 1))
-	// CheckerDDR3 derived constraints.
-	t.tRDWR = t.RL + t.burst + 2 - t.WL
-	t.tWRRD = t.WL + t.burst + int64(tm.WTR)
-	t.tWRRDR = t.WL + t.burst + int64(tm.RTRS) - t.RL
-	t.tWRPRE = t.WL + t.burst + int64(tm.WR)
+	t.groups, t.banksPerGroup = max(m.BankGroups, 1), max(m.Banks/max(m.BankGroups, 1), 1)
+	for c := range t.cmdLen {
+		t.cmdLen[c] = 1
+	}
+	t.rdResp, t.wrResp = t.RL+t.burst, t.WL+t.burst
+	switch m.Standard {
+	case DDR4:
+		// CheckerDDR4 derived constraints.
+		t.tRDWR = t.RL + t.burst + 1 - t.WL + int64(tm.WPRE)
+		t.tWRRD = t.WL + t.burst + int64(tm.WTR)
+		t.tWRRDR = t.WL + t.burst + int64(tm.RTRS) - t.RL + int64(tm.RPRE)
+		t.tWRPRE = t.WL + t.burst + int64(tm.WR)
+	case LPDDR4:
+		// CheckerLPDDR4 derived constraints; commands take 4 (ACT, RD,
+		// WR) or 2 (PRE, PREA, REFA) clocks on the command bus, and data
+		// ends 3 clocks later than in DDR3 (MemSpecLPDDR4).
+		t.tRDWR = t.RL + int64(tm.DQSCK) + t.burst - t.WL + int64(tm.WPRE) + int64(tm.RPST)
+		t.tWRRD = t.WL + 1 + t.burst + int64(tm.WTR)
+		t.tWRRDR = never
+		t.tWRPRE = t.WL + t.burst + 1 + int64(tm.WR) + 2
+		t.rdResp = t.RL + int64(tm.DQSCK) + t.burst + 3
+		t.wrResp = t.WL + int64(tm.DQSS) + int64(tm.DQS2DQ) + t.burst + 3
+		for _, c := range []cmdKind{cACT, cRD, cRDA, cWR, cWRA} {
+			t.cmdLen[c] = 4
+		}
+		for _, c := range []cmdKind{cPRE, cPREA, cREFA} {
+			t.cmdLen[c] = 2
+		}
+		t.varLen = true
+	default:
+		// CheckerDDR3 derived constraints.
+		t.tRDWR = t.RL + t.burst + 2 - t.WL
+		t.tWRRD = t.WL + t.burst + int64(tm.WTR)
+		t.tWRRDR = t.WL + t.burst + int64(tm.RTRS) - t.RL
+		t.tWRPRE = t.WL + t.burst + int64(tm.WR)
+	}
 	t.energy = newEnergyCosts(m, &t)
-	t.rankDelta()
-	t.bankRules()
+	t.rankDelta(m)
+	t.bankRules(m)
 	return t
 }
 
@@ -79,12 +119,13 @@ type bankBound struct {
 	d int64
 }
 
-// bankRules fills t.bankGap, the per-bank part of CheckerDDR3: command x
-// may issue on a bank no earlier than the latest last[c]+d over
-// bankGap[x]. Each rule has at most four terms; shorter rules repeat
-// their first term, which leaves the maximum unchanged. Commands without
-// a rule (NOP, PREA, REFA) get last[cNOP]+0, which is always never.
-func (t *timing) bankRules() {
+// bankRules fills t.bankGap, the per-bank part of the standard's checker
+// (CheckerDDR3, CheckerDDR4, CheckerLPDDR4): command x may issue on a bank
+// no earlier than the latest last[c]+d over bankGap[x]. Each rule has at
+// most four terms; shorter rules repeat their first term, which leaves the
+// maximum unchanged. Commands without a rule (NOP, PREA, REFA) get
+// last[cNOP]+0, which is always never.
+func (t *timing) bankRules(m *MemSpec) {
 	rules := [nCmd][]bankBound{
 		cRD:  {{cACT, t.RCD - t.AL}},
 		cRDA: {{cACT, t.RCD - t.AL}, {cWR, t.tWRPRE - t.RTP}},
@@ -92,6 +133,19 @@ func (t *timing) bankRules() {
 		cWRA: {{cACT, t.RCD - t.AL}},
 		cACT: {{cACT, t.RC}, {cRDA, t.AL + t.RTP + t.RP}, {cWRA, t.tWRPRE + t.RP}, {cPRE, t.RP}},
 		cPRE: {{cACT, t.RAS}, {cRD, t.AL + t.RTP}, {cWR, t.tWRPRE}},
+	}
+	if m.Standard == LPDDR4 {
+		// No additive latency; the precharge rules count from the end of
+		// the multi-cycle commands (RP here is tRPpb, RC tRCpb).
+		rdPre := t.lpRdPre()
+		rules = [nCmd][]bankBound{
+			cRD:  {{cACT, t.RCD}},
+			cRDA: {{cACT, t.RCD}, {cWR, t.tWRPRE - rdPre}},
+			cWR:  {{cACT, t.RCD}},
+			cWRA: {{cACT, t.RCD}},
+			cACT: {{cACT, t.RC}, {cRDA, t.RTP + t.burst - 8 + t.RP}, {cWRA, t.WL + t.burst + 1 + int64(m.Timing.WR) + t.RP}, {cPRE, t.RP - 2}},
+			cPRE: {{cACT, t.RAS + 2}, {cRD, rdPre}, {cWR, t.tWRPRE}},
+		}
 	}
 	for c := range t.bankGap {
 		r := rules[c]
@@ -107,6 +161,9 @@ func (t *timing) bankRules() {
 	}
 }
 
+// lpRdPre is CheckerLPDDR4's tRDPRE (read to precharge).
+func (t *timing) lpRdPre() int64 { return t.RTP + t.burst - 6 }
+
 // bankEarliest is the bank-local earliest time of command c on bank b.
 func (st *state) bankEarliest(b *bank, c cmdKind) int64 {
 	g := &st.t.bankGap[c]
@@ -115,59 +172,132 @@ func (st *state) bankEarliest(b *bank, c cmdKind) int64 {
 }
 
 // rankDelta fills t.delta: issuing command c at T forbids command x before
-// T + delta[c][x] on the rank (CheckerDDR3, one rank; never = no constraint).
-func (t *timing) rankDelta() {
+// T + delta[c][x] on the rank, and t.gdelta the same within the bank group
+// of c (one rank; never = no constraint). The rules are those of the
+// standard's checker in DRAMSys.
+func (t *timing) rankDelta(m *MemSpec) {
 	for c := range t.delta {
 		for x := range t.delta[c] {
 			t.delta[c][x] = never
+			t.gdelta[c][x] = never
 		}
 	}
-	set := func(c cmdKind, d int64, xs ...cmdKind) {
-		for _, x := range xs {
-			t.delta[c][x] = max(t.delta[c][x], d)
+	tm := m.Timing
+	switch m.Standard {
+	case DDR4:
+		// CheckerDDR4: the short timings hold on the rank, the long ones
+		// (and the read-after-write turnaround with tWTR_L) within a group.
+		tWRRDL := t.WL + t.burst + int64(tm.WTRL)
+		for _, c := range []cmdKind{cRD, cRDA} {
+			t.setRank(c, t.CCD, cRD, cRDA)
+			t.setRank(c, t.tRDWR, cWR, cWRA)
+			t.setRank(c, t.AL+t.RTP, cPREA)
+			t.setGroup(c, int64(tm.CCDL), cRD, cRDA)
 		}
+		for _, c := range []cmdKind{cWR, cWRA} {
+			t.setRank(c, max(t.tWRRD, t.tWRRDR), cRD, cRDA)
+			t.setRank(c, t.CCD, cWR, cWRA)
+			t.setRank(c, t.tWRPRE, cPREA)
+			t.setGroup(c, tWRRDL, cRD, cRDA)
+			t.setGroup(c, int64(tm.CCDL), cWR, cWRA)
+		}
+		t.setRank(cACT, t.RRD, cACT)
+		t.setGroup(cACT, int64(tm.RRDL), cACT)
+		t.refreshRules(t.RP, t.RFC, t.RC, t.AL+t.RTP+t.RP, t.tWRPRE+t.RP, t.RP, t.RP, t.RAS)
+	case LPDDR4:
+		rdPre := t.lpRdPre()
+		rpab := int64(tm.RPAB)
+		for _, c := range []cmdKind{cRD, cRDA} {
+			t.setRank(c, t.CCD, cRD, cRDA)
+			t.setRank(c, t.tRDWR, cWR, cWRA)
+			t.setRank(c, rdPre, cPREA)
+		}
+		for _, c := range []cmdKind{cWR, cWRA} {
+			t.setRank(c, t.tWRRD, cRD, cRDA)
+			t.setRank(c, t.CCD, cWR, cWRA)
+			t.setRank(c, t.tWRPRE, cPREA)
+		}
+		t.setRank(cACT, t.RRD, cACT)
+		t.setRank(cPRE, int64(tm.PPD), cPRE, cPREA)
+		t.refreshRules(rpab-2, t.RFC-2, t.RC+2, rdPre+t.RP, t.tWRPRE+t.RP, t.RP, rpab, t.RAS+2)
+	default:
+		t.setRank(cRD, t.CCD, cRD, cRDA)
+		t.setRank(cRDA, t.CCD, cRD, cRDA)
+		t.setRank(cWR, max(t.tWRRD, t.tWRRDR), cRD, cRDA)
+		t.setRank(cWRA, max(t.tWRRD, t.tWRRDR), cRD, cRDA)
+		t.setRank(cRD, t.tRDWR, cWR, cWRA)
+		t.setRank(cRDA, t.tRDWR, cWR, cWRA)
+		t.setRank(cWR, t.CCD, cWR, cWRA)
+		t.setRank(cWRA, t.CCD, cWR, cWRA)
+		t.setRank(cACT, t.RRD, cACT)
+		t.setRank(cPREA, t.RP, cACT)
+		t.setRank(cREFA, t.RFC, cACT)
+		t.setRank(cACT, t.RAS, cPREA)
+		t.setRank(cRD, t.AL+t.RTP, cPREA)
+		t.setRank(cRDA, t.AL+t.RTP, cPREA)
+		t.setRank(cWR, t.tWRPRE, cPREA)
+		t.setRank(cWRA, t.tWRPRE, cPREA)
+		t.setRank(cACT, t.RC, cREFA)
+		t.setRank(cRDA, t.AL+t.RTP+t.RP, cREFA)
+		t.setRank(cWRA, t.tWRPRE+t.RP, cREFA)
+		t.setRank(cPRE, t.RP, cREFA)
+		t.setRank(cPREA, t.RP, cREFA)
+		t.setRank(cREFA, t.RFC, cREFA)
 	}
-	set(cRD, t.CCD, cRD, cRDA)
-	set(cRDA, t.CCD, cRD, cRDA)
-	set(cWR, max(t.tWRRD, t.tWRRDR), cRD, cRDA)
-	set(cWRA, max(t.tWRRD, t.tWRRDR), cRD, cRDA)
-	set(cRD, t.tRDWR, cWR, cWRA)
-	set(cRDA, t.tRDWR, cWR, cWRA)
-	set(cWR, t.CCD, cWR, cWRA)
-	set(cWRA, t.CCD, cWR, cWRA)
-	set(cACT, t.RRD, cACT)
-	set(cPREA, t.RP, cACT)
-	set(cREFA, t.RFC, cACT)
-	set(cACT, t.RAS, cPREA)
-	set(cRD, t.AL+t.RTP, cPREA)
-	set(cRDA, t.AL+t.RTP, cPREA)
-	set(cWR, t.tWRPRE, cPREA)
-	set(cWRA, t.tWRPRE, cPREA)
-	set(cACT, t.RC, cREFA)
-	set(cRDA, t.AL+t.RTP+t.RP, cREFA)
-	set(cWRA, t.tWRPRE+t.RP, cREFA)
-	set(cPRE, t.RP, cREFA)
-	set(cPREA, t.RP, cREFA)
-	set(cREFA, t.RFC, cREFA)
 	t.fillAffects(true)
 }
 
-// fillAffects lists, per command, the rank bounds it sets (from t.delta).
-// Without refresh no PREA or REFA is ever issued or checked, so their
-// bounds can be left out (withRefresh false) without changing any result.
+// setRank: c at T forbids each of xs on the rank before T + d.
+func (t *timing) setRank(c cmdKind, d int64, xs ...cmdKind) {
+	for _, x := range xs {
+		t.delta[c][x] = max(t.delta[c][x], d)
+	}
+}
+
+// setGroup: c at T forbids each of xs in c's bank group before T + d.
+func (t *timing) setGroup(c cmdKind, d int64, xs ...cmdKind) {
+	for _, x := range xs {
+		t.gdelta[c][x] = max(t.gdelta[c][x], d)
+	}
+}
+
+// refreshRules sets the rank rules around all-bank precharge and refresh:
+// PREA and REFA before ACT, the last ACT, RDA, WRA, PRE, PREA and REFA
+// before REFA, and ACT before PREA (the read and write rules before PREA
+// are set with the column commands).
+func (t *timing) refreshRules(preaAct, refaAct, actRefa, rdaRefa, wraRefa, preRefa, preaRefa, actPrea int64) {
+	t.setRank(cPREA, preaAct, cACT)
+	t.setRank(cREFA, refaAct, cACT)
+	t.setRank(cACT, actPrea, cPREA)
+	t.setRank(cACT, actRefa, cREFA)
+	t.setRank(cRDA, rdaRefa, cREFA)
+	t.setRank(cWRA, wraRefa, cREFA)
+	t.setRank(cPRE, preRefa, cREFA)
+	t.setRank(cPREA, preaRefa, cREFA)
+	t.setRank(cREFA, t.RFC, cREFA)
+}
+
+// fillAffects lists, per command, the rank and bank group bounds it sets
+// (from t.delta and t.gdelta). Without refresh no PREA or REFA is ever
+// issued or checked, so their bounds can be left out (withRefresh false)
+// without changing any result.
 func (t *timing) fillAffects(withRefresh bool) {
-	for c := range t.delta {
-		t.nAffects[c] = 0
-		for x, d := range t.delta[c] {
-			if !withRefresh && (cmdKind(x) == cPREA || cmdKind(x) == cREFA) {
-				continue
-			}
-			if d != never {
-				t.affects[c][t.nAffects[c]] = rankBound{cmdKind(x), d}
-				t.nAffects[c]++
+	fill := func(delta *[nCmd][nCmd]int64, aff *[nCmd][nCmd]rankBound, n *[nCmd]int) {
+		for c := range delta {
+			n[c] = 0
+			for x, d := range delta[c] {
+				if !withRefresh && (cmdKind(x) == cPREA || cmdKind(x) == cREFA) {
+					continue
+				}
+				if d != never {
+					aff[c][n[c]] = rankBound{cmdKind(x), d}
+					n[c]++
+				}
 			}
 		}
 	}
+	fill(&t.delta, &t.affects, &t.nAffects)
+	fill(&t.gdelta, &t.gaffects, &t.ngAffects)
 }
 
 // rankBound: command x may not issue before T + d after the command at T.
@@ -176,22 +306,34 @@ type rankBound struct {
 	d int64
 }
 
-// rankChecker is the rank-level history of the timing checker.
+// rankChecker is the rank-level history of the timing checker, with the
+// bank-group-level history of DDR4.
 type rankChecker struct {
-	earliest  [nCmd]int64 // rank-level earliest time per command
-	actTimes  [4]int64    // the last four ACTs (four-activate window), a ring
-	actN      int         // ACTs in actTimes (up to 4)
-	actOldest int         // index of the oldest ACT in actTimes
-	lastCmdAt int64       // last command on the command bus (never: none)
+	earliest  [nCmd]int64   // rank-level earliest time per command
+	group     [][nCmd]int64 // per bank group: earliest time per command (never: free)
+	actTimes  [4]int64      // the last four ACTs (four-activate window), a ring
+	actN      int           // ACTs in actTimes (up to 4)
+	actOldest int           // index of the oldest ACT in actTimes
+	lastCmdAt int64         // last command on the command bus (never: none)
 	lastCmd   cmdKind
+	busFree   int64 // the command bus takes the next command from here
 }
 
-func (c *rankChecker) reset() {
+func (c *rankChecker) reset(groups int) {
 	c.actN, c.actOldest = 0, 0
 	for x := range c.earliest {
 		c.earliest[x] = never
 	}
-	c.lastCmdAt, c.lastCmd = never, cNOP
+	if cap(c.group) < groups {
+		c.group = make([][nCmd]int64, groups)
+	}
+	c.group = c.group[:groups]
+	for g := range c.group {
+		for x := range c.group[g] {
+			c.group[g][x] = never
+		}
+	}
+	c.lastCmdAt, c.lastCmd, c.busFree = never, cNOP, never
 }
 
 // recordAct enters an ACT at T into the four-activate window.
@@ -205,10 +347,11 @@ func (ck *rankChecker) recordAct(T int64) {
 	}
 }
 
-// updateEarly adds the rank-level constraints of command c issued at T.
-// Issue times only grow, so each constraint's bound only grows and the
-// running maximum stays exact. (The command bus, one command per clock,
-// is checked against lastCmdAt where a time is computed.)
+// updateEarly adds the rank-level constraints of command c issued at T
+// (updateGroup those within a bank group). Issue times only
+// grow, so each constraint's bound only grows and the running maximum
+// stays exact. (The command bus is checked against busFree where a time is
+// computed.)
 func (st *state) updateEarly(c cmdKind, T int64) {
 	ck := &st.check
 	for _, e := range st.t.affects[c][:st.t.nAffects[c]] {
@@ -217,4 +360,23 @@ func (st *state) updateEarly(c cmdKind, T int64) {
 	if c == cACT && ck.actN >= 4 {
 		ck.earliest[cACT] = max(ck.earliest[cACT], ck.actTimes[ck.actOldest]+st.t.FAW)
 	}
+}
+
+// updateGroup adds the bank-group-level constraints of command c issued at
+// T on bank bi (DDR4).
+func (st *state) updateGroup(c cmdKind, T int64, bi int) {
+	g := &st.check.group[st.banks[bi].group]
+	for _, e := range st.t.gaffects[c][:st.t.ngAffects[c]] {
+		g[e.x] = max(g[e.x], T+e.d)
+	}
+}
+
+// ready is the earliest time bank b's command may issue (the command bus
+// aside).
+func (st *state) ready(b *bank) int64 {
+	r := max(b.local, st.check.earliest[b.cmd])
+	if st.t.groups > 1 { // DDR4 only; the other standards skip the lookup
+		r = max(r, st.check.group[b.group][b.cmd])
+	}
+	return r
 }

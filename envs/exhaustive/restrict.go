@@ -2,6 +2,7 @@ package exhaustive
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/commgraph/commgraph/envs"
@@ -12,7 +13,10 @@ import (
 // single value. The sub-space keeps all knobs, in order, so its
 // configurations and metrics line up with the full space; its name appends
 // the fixed settings, e.g. "dram/stream{PagePolicy=Open}". It keeps the
-// per-worker evaluators of ds (EvaluatorMaker).
+// per-worker evaluators of ds (EvaluatorMaker) and its equivalences
+// (Canonicalizer), so that a sweep of the sub-space simulates each class of
+// identically evaluated configurations once, as a sweep of the full space
+// does.
 func Restrict(ds envs.DesignSpace, fixed map[string]string) (envs.DesignSpace, error) {
 	full := ds.Knobs()
 	r := restricted{ds: ds, knobs: make([]envs.Knob, len(full)), value: make([]int, len(full))}
@@ -60,8 +64,15 @@ func Restrict(ds envs.DesignSpace, fixed map[string]string) (envs.DesignSpace, e
 	if len(names) > 0 {
 		r.name += "{" + strings.Join(names, ",") + "}"
 	}
-	if em, ok := ds.(EvaluatorMaker); ok {
+	c, canon := ds.(Canonicalizer)
+	em, maker := ds.(EvaluatorMaker)
+	switch {
+	case maker && canon:
+		return restrictedMakerCanonical{restrictedMaker{restricted: r, em: em}, c}, nil
+	case maker:
 		return restrictedMaker{restricted: r, em: em}, nil
+	case canon:
+		return restrictedCanonical{r, c}, nil
 	}
 	return r, nil
 }
@@ -115,5 +126,57 @@ func (r restrictedMaker) NewEvaluator() func(cfg []int, out []float64) error {
 			return err
 		}
 		return eval(full, out)
+	}
+}
+
+type restrictedCanonical struct {
+	restricted
+	c Canonicalizer
+}
+
+func (r restrictedCanonical) Canonical(cfg, rep []int) { r.canonical(r.c, cfg, rep) }
+
+type restrictedMakerCanonical struct {
+	restrictedMaker
+	c Canonicalizer
+}
+
+func (r restrictedMakerCanonical) Canonical(cfg, rep []int) { r.canonical(r.c, cfg, rep) }
+
+// canonical is the sub-space's Canonical: the full space's representative
+// of cfg with the fixed knobs set back to their values, when that design is
+// in cfg's class (the full space maps it to the same representative) and
+// does not come after cfg; otherwise cfg itself. Every member of a class
+// in the sub-space gets the same representative or itself, and the
+// representative maps to itself, as Canonicalizer requires.
+func (r restricted) canonical(c Canonicalizer, cfg, rep []int) {
+	copy(rep, cfg)
+	n := len(r.knobs)
+	full := make([]int, n)
+	if r.lift(cfg, full) != nil {
+		return
+	}
+	fullRep := make([]int, n)
+	c.Canonical(full, fullRep)
+	forced := make([]int, n)
+	copy(forced, fullRep)
+	for k, v := range r.value {
+		if v >= 0 {
+			forced[k] = v
+		}
+	}
+	check := make([]int, n)
+	c.Canonical(forced, check)
+	if !slices.Equal(check, fullRep) {
+		return
+	}
+	sub := make([]int, n)
+	for k, v := range forced {
+		if r.value[k] < 0 {
+			sub[k] = v
+		}
+	}
+	if slices.Compare(sub, cfg) <= 0 { // index order is lexicographic
+		copy(rep, sub)
 	}
 }

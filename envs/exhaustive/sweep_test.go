@@ -524,3 +524,52 @@ func TestConcurrentSweepOfSameOutputRefused(t *testing.T) {
 		t.Fatal("the first sweep's file was disturbed")
 	}
 }
+
+// TestRestrictKeepsEquivalences: a sub-space (dram sweep --fix) simulates
+// each class of identically evaluated configurations once, with the same
+// table as brute force, whether the fixed knob is one that the space
+// ignores or not.
+func TestRestrictKeepsEquivalences(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		fix   map[string]string
+		evals int64 // classes in the sub-space
+	}{
+		// k1 fixed (3 x 1 x 50 x 2 = 300 designs): knob 0 > 0 gives
+		// 2*50*2 = 200 classes, knob 0 = 0 ignores knob 2: 2 more.
+		{map[string]string{"k1": "2"}, 202},
+		// k2 fixed (3 x 4 x 1 x 2 = 24): the ignored knob is fixed, so
+		// every design is its own class.
+		{map[string]string{"k2": "5"}, 24},
+		// k0 fixed at 0 (1 x 4 x 50 x 2 = 400): knob 2 is ignored
+		// everywhere, 4 x 2 = 8 classes.
+		{map[string]string{"k0": "0"}, 8},
+	} {
+		name := fmt.Sprint(tc.fix)
+		sub, err := Restrict(ignoringToy{toySpace: newToy(3, 4, 50, 2)}, tc.fix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := sub.(Canonicalizer); !ok {
+			t.Fatalf("%s: the restriction lost the space's equivalences", name)
+		}
+		ref := filepath.Join(dir, "ref"+fmt.Sprint(tc.evals))
+		mustRun(t, sub, ref, Options{NoCanonical: true})
+		want, _ := os.ReadFile(ref)
+		p := filepath.Join(dir, "canon"+fmt.Sprint(tc.evals))
+		st := mustRun(t, sub, p, Options{Jobs: 1, ChunkSize: 4096, Verify: -1})
+		got, _ := os.ReadFile(p)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s: canonical sweep of the sub-space differs from brute force", name)
+		}
+		if st.Evaluations != tc.evals {
+			t.Errorf("%s: %d simulations, want one per class (%d)", name, st.Evaluations, tc.evals)
+		}
+	}
+	// The per-worker evaluators are kept alongside.
+	if sub, err := Restrict(statefulToy{newToy(4, 3, 5)}, map[string]string{"k1": "2"}); err != nil {
+		t.Fatal(err)
+	} else if _, ok := sub.(EvaluatorMaker); !ok {
+		t.Fatal("restriction lost the per-worker evaluators")
+	}
+}

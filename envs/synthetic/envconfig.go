@@ -23,13 +23,14 @@ type EnvConfig struct {
 	EpisodeLen int     `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode"`
 	Pinned     float64 `toml:"pinned" unit:"fraction of knobs" range:"[0, 1)" doc:"form = revision: fraction of the knobs pinned at their start value in each episode"`
 	Credit     string  `toml:"credit" range:"shared|difference" doc:"form = revision: shared = every agent receives the improvement of the design; difference = agent i receives the score minus the score with its knob left unchanged (difference reward)"`
+	AgentID    bool    `toml:"agent_id" doc:"form = revision: append a one-hot of the agent's index to its observation, so a receiver can tell its senders apart (without it a message says \"some sender has value v\", not whose)"`
 }
 
 // DefaultEnvConfig returns the defaults of EnvConfig: 8 knobs of 4 values,
 // 3 planted pairs of strength 1.5, the bandit form (pinned 0.5 applies to
 // the revision form).
 func DefaultEnvConfig() EnvConfig {
-	return EnvConfig{Knobs: 8, Values: 4, Graph: "pairs", Pairs: 3, Strength: 1.5, SpaceSeed: 1, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared"}
+	return EnvConfig{Knobs: 8, Values: 4, Graph: "pairs", Pairs: 3, Strength: 1.5, SpaceSeed: 1, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared", AgentID: true}
 }
 
 // Validate reports every field out of range, each error starting with its

@@ -138,3 +138,52 @@ func TestRevisionBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestRevisionAgentID: with AgentID every observation ends with the one-hot
+// of the agent's index (N more entries), the rest unchanged, and the form
+// still passes the environment contract.
+func TestRevisionAgentID(t *testing.T) {
+	c, _ := synthetic.Planted(6, 3, 1)
+	s := synthetic.MustNew(c)
+	obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(s.MetricNames())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(id bool) *envs.RevisionEnv {
+		e, err := envs.NewRevisionEnv(s, envs.RevisionConfig{Objective: obj, Length: 2, Pinned: 0.5, ObsMetrics: []string{synthetic.MetricExpY}, AgentID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	plain, withID := mk(false), mk(true)
+	ps, is := plain.Spec(), withID.Spec()
+	n := len(ps.Agents)
+	obsP, obsI := make([][]float32, n), make([][]float32, n)
+	for i := range n {
+		if is.Agents[i].ObsSize != ps.Agents[i].ObsSize+n {
+			t.Fatalf("agent %d: observation size %d with AgentID, want %d+%d", i, is.Agents[i].ObsSize, ps.Agents[i].ObsSize, n)
+		}
+		obsP[i], obsI[i] = make([]float32, ps.Agents[i].ObsSize), make([]float32, is.Agents[i].ObsSize)
+	}
+	plain.Reset(7, obsP)
+	withID.Reset(7, obsI)
+	for i := range n {
+		base := len(obsP[i])
+		for k, v := range obsP[i] {
+			if obsI[i][k] != v {
+				t.Fatalf("agent %d entry %d: %v with AgentID, %v without", i, k, obsI[i][k], v)
+			}
+		}
+		for j := range n {
+			want := float32(0)
+			if j == i {
+				want = 1
+			}
+			if obsI[i][base+j] != want {
+				t.Fatalf("agent %d: id entry %d = %v, want %v", i, j, obsI[i][base+j], want)
+			}
+		}
+	}
+	envtest.EnvWith(t, func() envs.Env { return mk(true) }, envtest.EnvOptions{Steps: 40})
+}

@@ -54,7 +54,22 @@ type Config struct {
 	// alpha_start to 0 at the end of the warm-up (or of the run, without
 	// one), so that the graph settles instead of following the last
 	// minibatches' noise.
-	AlphaDecay     bool    `toml:"alpha_decay" range:"true|false" doc:"decay alpha_lr linearly to 0 between alpha_start and the end of the warm-up (or of the run)"`
+	AlphaDecay bool `toml:"alpha_decay" range:"true|false" doc:"decay alpha_lr linearly to 0 between alpha_start and the end of the warm-up (or of the run)"`
+	// AlphaSource chooses how alpha is set: "gradient" (CommFormer: Adam
+	// steps on the PPO loss through the relaxed adjacency) or "influence"
+	// (measured: alpha is the log of the running mean of Trainer.Influence,
+	// the causal effect of each sender on each receiver's policy, taken on
+	// a dense unweighted warm-up graph every InfluenceEvery iterations from
+	// AlphaStart to the end of the warm-up; the exact graph is its top-k).
+	AlphaSource string `toml:"alpha_source" range:"gradient|influence" doc:"how the graph logits are set: gradient = CommFormer's bi-level Adam steps on the PPO loss; influence = the log of the mean measured influence of each sender on each receiver's policy (KL with the sender removed, I2C-style) over the warm-up, on a dense unweighted warm-up graph"`
+	// AlphaSymmetric ties the logits of the two directions of a pair
+	// (alpha_ij = alpha_ji): for tasks whose interactions are symmetric,
+	// such as design spaces (a pair term f(x_i, x_j) makes each knob's best
+	// value depend on the other's), so that both directions' evidence
+	// decides both edges. Gradient: the two entries' gradients are
+	// averaged; influence: the two directions' influences are averaged.
+	AlphaSymmetric bool    `toml:"alpha_symmetric" range:"true|false" doc:"tie alpha_ij = alpha_ji (interactions that are symmetric, e.g. design-space pairs): averaged gradients or averaged influences"`
+	InfluenceEvery int     `toml:"influence_every" unit:"iterations" range:"[1, 1000]" doc:"alpha_source = influence: iterations between influence measurements (each costs N+1 teacher-forced acting passes over the rollout)"`
 	AlphaValueCoef float64 `toml:"alpha_value_coef" range:"[0, inf)" doc:"value-loss weight in alpha steps (0: the graph is learned from the policy loss only)"`
 
 	// Temporal gate (spec section 3).
@@ -99,7 +114,7 @@ func DefaultConfig() Config {
 		Graph: comm.Learned, Sparsity: 0.4, Tau: 1, Warmup: 10, PostRatio: 0.5,
 		GateTau: 1, GateHidden: 32, GateBias: 2,
 		Embed: 64, Heads: 1, Blocks: 1,
-		LR: 5e-4, AlphaLR: 1e-4, AlphaEvery: 5, AlphaValueCoef: 1, AdamEps: 1e-5, MaxGradNorm: 10, Epochs: 10, Minibatches: 1,
+		LR: 5e-4, AlphaLR: 1e-4, AlphaEvery: 5, AlphaSource: "gradient", InfluenceEvery: 5, AlphaValueCoef: 1, AdamEps: 1e-5, MaxGradNorm: 10, Epochs: 10, Minibatches: 1,
 		Clip: 0.2, Gamma: 0.99, Lambda: 0.95, ValueCoef: 1, EntropyCoef: 0.01, HuberDelta: 10,
 		Envs: 20, Steps: 200,
 	}
@@ -160,6 +175,17 @@ func (c Config) Validate() error {
 	in("alpha_lr", c.AlphaLR, 0, 1, true, false, "must be in (0, 1]")
 	irange("alpha_every", c.AlphaEvery, 0, 1000)
 	nonneg("alpha_value_coef", c.AlphaValueCoef)
+	if c.AlphaSource != "gradient" && c.AlphaSource != "influence" {
+		bad("alpha_source", fmt.Sprintf("%q", c.AlphaSource), `must be "gradient" or "influence"`)
+	}
+	irange("influence_every", c.InfluenceEvery, 1, 1000)
+	if c.AlphaSource == "influence" {
+		if c.Graph != comm.Learned {
+			bad("alpha_source", `"influence"`, fmt.Sprintf("needs graph = %q (got %q)", comm.Learned, c.Graph))
+		} else if c.Warmup <= c.AlphaStart {
+			bad("alpha_source", `"influence"`, fmt.Sprintf("measures during the warm-up from alpha_start: needs warmup (%d) > alpha_start (%d)", c.Warmup, c.AlphaStart))
+		}
+	}
 	if c.AlphaStart < 0 {
 		bad("alpha_start", c.AlphaStart, "must be >= 0")
 	}

@@ -37,6 +37,11 @@ type fastActor struct {
 	edge  []float32
 	rels  []attention.Relations
 	encSc []attention.InferScratch
+	// matrix, when set, replaces the graph's matrix (influence probes), and
+	// keepDist keeps the policy's own distribution in dist for forced
+	// agents (teacher forcing) instead of the point mass.
+	matrix   []float64
+	keepDist bool
 }
 
 func (m *model) newFastActor(B int) *fastActor {
@@ -103,7 +108,11 @@ func (fa *fastActor) encode(obs []float32, values []float32, gates []float64) ([
 			gates[r] = 1
 		}
 	}
-	for k, v := range m.graph.Matrix(fa.mode, nil) {
+	mat := fa.matrix
+	if mat == nil {
+		mat = m.graph.Matrix(fa.mode, nil)
+	}
+	for k, v := range mat {
 		fa.a32[k] = float32(v)
 	}
 	var sd *attention.Senders
@@ -216,7 +225,9 @@ func (fa *fastActor) act(obs []float32, order, forced []int32, greedy bool, rng 
 					fa.lp[j] = maskNeg
 				}
 				fa.lp[c] = 0
-				pointMass(fa.dist[(b*N+i)*A:(b*N+i+1)*A], c)
+				if !fa.keepDist {
+					pointMass(fa.dist[(b*N+i)*A:(b*N+i+1)*A], c)
+				}
 			} else if greedy {
 				c = 0
 				for j := 1; j < cnt; j++ {

@@ -141,7 +141,7 @@ func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Traine
 		counts[i] = a.NumActions
 	}
 	gcfg := comm.GraphConfig{N: n, Sparsity: cfg.Sparsity, Senders: cfg.Senders, Tau: cfg.Tau, Variant: cfg.Graph,
-		Warmup: cfg.Warmup, PostStable: cfg.PostStable, PostRatio: cfg.PostRatio,
+		Warmup: cfg.Warmup, PostStable: cfg.PostStable, PostRatio: cfg.PostRatio, UniformWarmup: cfg.AlphaSource == "influence",
 		Seed: envs.DeriveSeed(seed, purposeGraph), Adjacency: cfg.Adjacency}
 	initRNG := rand.New(rand.NewPCG(envs.DeriveSeed(seed, purposeInit), purposeInit))
 	m, err := newModel(dt, n, spec.MaxObs(), counts, cfg, gcfg, initRNG)
@@ -292,6 +292,10 @@ func (t *Trainer) Iterate(ctx context.Context) (marl.Metrics, error) {
 		return nil, err
 	}
 	t.iter++
+	inflTime, err := t.measureInfluence()
+	if err != nil {
+		return nil, err
+	}
 	steps := int64(t.cfg.Envs * t.cfg.Steps)
 	t.envSteps += steps
 	el := time.Since(start).Seconds()
@@ -303,6 +307,9 @@ func (t *Trainer) Iterate(ctx context.Context) (marl.Metrics, error) {
 		"iteration_seconds": el,
 		"sps":               float64(steps) / el,
 		"graph_mode":        float64(mode),
+	}
+	if t.cfg.AlphaSource == "influence" {
+		mt["influence_seconds"] = inflTime.Seconds()
 	}
 	if rs.episodes > 0 {
 		mt["episode_return"] = rs.retSum / float64(rs.episodes)
@@ -486,11 +493,68 @@ func (t *Trainer) update() (marl.Metrics, error) {
 	return st.metrics(tg.gateCost != nil), nil
 }
 
+// measureInfluence, with alpha_source = influence, folds the influence
+// measured on this iteration's rollout into alpha after the update of every
+// influence_every-th iteration after alpha_start, up to the end of the
+// warm-up: alpha = log(mean influence + 1e-9) over the measurements so far
+// (their count follows from the iteration, so a resumed run continues the
+// same mean). It returns the time spent.
+func (t *Trainer) measureInfluence() (time.Duration, error) {
+	c := t.cfg
+	if c.AlphaSource != "influence" || t.iter <= c.AlphaStart || t.iter > c.Warmup || (t.iter-c.AlphaStart)%c.InfluenceEvery != 0 {
+		return 0, nil
+	}
+	start := time.Now()
+	s, err := t.Influence()
+	if err != nil {
+		return 0, err
+	}
+	if c.AlphaSymmetric {
+		symmetrise(s, t.m.N)
+	}
+	const eps = 1e-9
+	cnt := float64((t.iter - c.AlphaStart) / c.InfluenceEvery)
+	alpha := t.m.graph.Logits()
+	for i, v := range s {
+		mean := v
+		if cnt > 1 {
+			prev := max(math.Exp(alpha[i])-eps, 0)
+			mean = prev + (v-prev)/cnt
+		}
+		alpha[i] = math.Log(mean + eps)
+	}
+	if err := t.m.graph.SetLogits(alpha); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+// symmetrise replaces each off-diagonal pair of the n x n matrix d
+// ([]float32 or []float64) by its mean.
+func symmetrise(d any, n int) {
+	switch v := d.(type) {
+	case []float64:
+		for i := 0; i < n; i++ {
+			for j := i + 1; j < n; j++ {
+				m := (v[i*n+j] + v[j*n+i]) / 2
+				v[i*n+j], v[j*n+i] = m, m
+			}
+		}
+	case []float32:
+		for i := 0; i < n; i++ {
+			for j := i + 1; j < n; j++ {
+				m := (v[i*n+j] + v[j*n+i]) / 2
+				v[i*n+j], v[j*n+i] = m, m
+			}
+		}
+	}
+}
+
 // isAlphaEpoch reports whether 0-based epoch ep updates alpha (every
 // alpha_every-th epoch, from iteration alpha_start on, while the graph is
 // learned and not frozen) rather than the model.
 func (t *Trainer) isAlphaEpoch(ep int, mode comm.Mode) bool {
-	return t.m.graph.Learnable() && mode != comm.ModeFrozen && t.iter >= t.cfg.AlphaStart &&
+	return t.m.graph.Learnable() && t.cfg.AlphaSource != "influence" && mode != comm.ModeFrozen && t.iter >= t.cfg.AlphaStart &&
 		t.cfg.AlphaEvery > 0 && (ep+1)%t.cfg.AlphaEvery == 0
 }
 
@@ -561,6 +625,13 @@ func (t *Trainer) alphaStep(tg *trainGraph, st *updateStats) error {
 	}
 	if !marl.AllFinite(gs) {
 		return fmt.Errorf("non-finite gradient of alpha; stopping")
+	}
+	if t.cfg.AlphaSymmetric {
+		for _, g := range gs {
+			if g.Shape().TotalSize() == t.m.N*t.m.N {
+				symmetrise(g.Data(), t.m.N)
+			}
+		}
 	}
 	if err := t.alphaOpt.Update(t.m.aps.List(), gs); err != nil {
 		return err

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/commgraph/commgraph/experiments/experimentstest"
+)
+
+// TestExitStatusConfigErrors: every usage or configuration error exits 2
+// (bad TOML, unknown key, value out of range in the file or after --set,
+// bad flag value, unknown flag, missing file, bad sweep file).
+func TestExitStatusConfigErrors(t *testing.T) {
+	experimentstest.Register()
+	tmp := t.TempDir()
+	good := filepath.Join(tmp, "good.toml")
+	writeFile(t, good, "name = \"x\"\nout_dir = \""+filepath.ToSlash(filepath.Join(tmp, "runs"))+"\"\n[env]\nkind = \"fake\"\n[algorithm]\nkind = \"fake\"\n[budget]\niterations = 2\n")
+	syntax := filepath.Join(tmp, "syntax.toml")
+	writeFile(t, syntax, "name = \"x\n")
+	unknown := filepath.Join(tmp, "unknown.toml")
+	writeFile(t, unknown, "name = \"x\"\nnosuch = 1\n")
+	rng := filepath.Join(tmp, "range.toml")
+	writeFile(t, rng, "name = \"x\"\n[checkpoint]\nkeep = 0\n")
+	kind := filepath.Join(tmp, "kind.toml")
+	writeFile(t, kind, "name = \"x\"\n[env]\nkind = \"nosuch\"\n")
+	badSweep := filepath.Join(tmp, "sweep.toml")
+	writeFile(t, badSweep, "name = \"s\"\nbase = \"good.toml\"\n[grid]\n\"algorithm.nosuch\" = [1, 2]\n")
+	cases := []struct {
+		name string
+		args []string
+		want string // in stderr
+	}{
+		{"toml syntax", []string{"run", syntax}, "syntax.toml:1"},
+		{"unknown key", []string{"run", unknown}, "nosuch"},
+		{"out of range in file", []string{"run", rng}, "checkpoint.keep"},
+		{"unknown kind", []string{"run", kind}, "env.kind"},
+		{"bad --set type", []string{"run", good, "--set", "budget.iterations=abc"}, "budget.iterations"},
+		{"out of range --set", []string{"run", good, "--set", "checkpoint.keep=0"}, "checkpoint.keep"},
+		{"bad flag value", []string{"run", good, "--seed", "abc"}, "seed"},
+		{"unknown flag", []string{"run", good, "--nosuch"}, "nosuch"},
+		{"missing file", []string{"run", filepath.Join(tmp, "missing.toml")}, "missing.toml"},
+		{"bad sweep key", []string{"sweep", badSweep, "--list"}, "algorithm.nosuch"},
+		{"bad sweep --set", []string{"sweep", badSweep, "--set", "x=1"}, ""},
+		{"unknown command", []string{"nosuch"}, "nosuch"},
+	}
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		if code := dispatch(c.args, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("%s: exit %d (want %d), stderr %q", c.name, code, exitUsage, errb.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "runs")); err == nil {
+		t.Errorf("a configuration error left a run directory behind")
+	}
+}
+
+// TestExitStatusRuntimeFailure: a failure while running a valid config
+// exits 1, never 2; so does a panic inside a command.
+func TestExitStatusRuntimeFailure(t *testing.T) {
+	experimentstest.Register()
+	tmp := t.TempDir()
+	blocker := filepath.Join(tmp, "runs")
+	writeFile(t, blocker, "a file where the output root should be\n")
+	good := filepath.Join(tmp, "good.toml")
+	writeFile(t, good, "name = \"x\"\nout_dir = \""+filepath.ToSlash(blocker)+"\"\n[env]\nkind = \"fake\"\n[algorithm]\nkind = \"fake\"\n[budget]\niterations = 2\n")
+	var out, errb bytes.Buffer
+	if code := dispatch([]string{"run", good, "--quiet"}, &out, &errb); code != exitFailure {
+		t.Errorf("run into an output root that is a file: exit %d, want %d; stderr %q", code, exitFailure, errb.String())
+	}
+	register("test-panic", "", func([]string, io.Writer, io.Writer) error { panic("boom") })
+	defer delete(commands, "test-panic")
+	errb.Reset()
+	if code := dispatch([]string{"test-panic"}, &out, &errb); code != exitFailure || !strings.Contains(errb.String(), "internal error: boom") {
+		t.Errorf("panic: exit %d, stderr %q", code, errb.String())
+	}
+}
+
+// TestSupervisorStatuses runs the CLI (the test binary's helper) as a
+// supervised child: a usage error still exits 2, success 0, and a crash of
+// the Go runtime (a panic in a goroutine, status 2 from the runtime) exits
+// 1 with a message saying it is not a usage error.
+func TestSupervisorStatuses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("subprocess test")
+	}
+	tmp := t.TempDir()
+	good := filepath.Join(tmp, "good.toml")
+	writeFile(t, good, "name = \"x\"\nout_dir = \""+filepath.ToSlash(filepath.Join(tmp, "runs"))+"\"\n[env]\nkind = \"fake\"\n[algorithm]\nkind = \"fake\"\n[budget]\niterations = 2\n")
+	run := func(crash bool, args ...string) (int, string) {
+		env := []string{"COMMGRAPH_HELPER=" + strings.Join(args, "\x1f")}
+		if crash {
+			env = append(env, "COMMGRAPH_HELPER_CRASH=1")
+		}
+		var out, errb bytes.Buffer
+		code, err := superviseExec(os.Args[0], []string{"-test.run=^TestRunHelperProcess$"}, env, &out, &errb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return code, errb.String()
+	}
+	if code, e := run(false, "run", good, "--nosuch"); code != exitUsage {
+		t.Errorf("usage error through the supervisor: exit %d, stderr %q", code, e)
+	}
+	if code, e := run(false, "run", good, "--quiet"); code != exitOK {
+		t.Errorf("good run through the supervisor: exit %d, stderr %q", code, e)
+	}
+	if code, e := run(true, "run", good); code != exitFailure || !strings.Contains(e, "not a usage error") {
+		t.Errorf("crash through the supervisor: exit %d, stderr %q", code, e)
+	}
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/commgraph/commgraph/experiments/experimentstest"
+)
+
+// TestReportFormats: --format csv writes only CSV to stdout (the list of
+// files goes to stderr); --pareto X,Y adds the front as a table, a CSV and a
+// PNG; a malformed --pareto is a usage error before any work, and a metric
+// no run has is an error that lists the metrics there are.
+func TestReportFormats(t *testing.T) {
+	experimentstest.Register()
+	tmp := t.TempDir()
+	out := filepath.Join(tmp, "runs")
+	writeFile(t, filepath.Join(tmp, "base.toml"), sweepBaseTOML)
+	sw := filepath.Join(tmp, "two.toml")
+	writeFile(t, sw, `name = "two"
+base = "base.toml"
+seeds = [1, 2]
+out_dir = "`+out+`"
+[grid]
+"algorithm.fake.lr" = [1e-3, 1e-4]
+`)
+	var stdout, stderr bytes.Buffer
+	if code := dispatch([]string{"sweep", sw, "--quiet"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("sweep: %d %s", code, stderr.String())
+	}
+	root := filepath.Join(out, "two")
+	stdout.Reset()
+	stderr.Reset()
+	if code := dispatch([]string{"report", root, "--format", "csv", "--pareto", "policy_loss,entropy", "--logx=false"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("report csv: %d %s", code, stderr.String())
+	}
+	recs, err := csv.NewReader(&stdout).ReadAll()
+	if err != nil || len(recs) != 3 || recs[0][0] != "variant" || recs[1][2] != "eval_return" || recs[1][4] != "2" {
+		t.Fatalf("stdout is not the cells CSV (%v): %v", err, recs)
+	}
+	for _, f := range []string{"report.csv", "pareto-policy_loss-entropy.csv", "pareto-policy_loss-entropy.png"} {
+		if _, err := os.Stat(filepath.Join(root, "report", f)); err != nil {
+			t.Errorf("report file: %v", err)
+		}
+		if !strings.Contains(stderr.String(), f) {
+			t.Errorf("stderr does not list %s:\n%s", f, stderr.String())
+		}
+	}
+	data, _ := os.ReadFile(filepath.Join(root, "report", "pareto-policy_loss-entropy.csv"))
+	if prec, err := csv.NewReader(bytes.NewReader(data)).ReadAll(); err != nil || len(prec) != 5 || prec[0][3] != "policy_loss" {
+		t.Errorf("Pareto CSV (%v):\n%s", err, data)
+	}
+	stdout.Reset()
+	if code := dispatch([]string{"report", root, "--format", "md", "--pareto", "policy_loss,entropy", "--no-plots"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("report md: %d %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "Pareto front of policy_loss (lower is better) and entropy (lower is better):") {
+		t.Errorf("md report without the Pareto table:\n%s", stdout.String())
+	}
+	for _, bad := range []string{"policy_loss", "policy_loss,policy_loss", "a,b,c", ","} {
+		if code := dispatch([]string{"report", root, "--pareto", bad}, &stdout, &stderr); code != 2 {
+			t.Errorf("--pareto %q: exit %d, want 2", bad, code)
+		}
+	}
+	stderr.Reset()
+	if code := dispatch([]string{"report", root, "--pareto", "latency_p99,entropy"}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "policy_loss") {
+		t.Errorf("--pareto with a missing metric: exit %d, %s", code, stderr.String())
+	}
+}

@@ -1,0 +1,130 @@
+package multichan
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/commgraph/commgraph/envs"
+	"github.com/commgraph/commgraph/envs/dram"
+)
+
+// Default targets of the system's ArchGym objectives: a makespan and a
+// power that the default four-channel system reaches only through a narrow
+// set of designs (see docs/environments.md for how they were chosen).
+const (
+	DefaultTargetTimeNS  = 150000.0
+	DefaultTargetPowerMW = 5000.0
+)
+
+// EnvConfig is the multi-channel task as run files describe it
+// ([env.multichan] of experiments). DefaultEnvConfig holds its defaults;
+// the struct tags document it (see experiments.Config for their meaning).
+type EnvConfig struct {
+	Traces        []string `toml:"traces" range:"1 to 8 names (stream, random, cloud-1, cloud-2) or .stl paths (relative to the working directory)" doc:"one trace per channel; the number of traces is the number of channels C (10 C knobs, one agent each)"`
+	Objective     string   `toml:"objective" range:"latency|power|energy|edp|archgym_latency|archgym_power" doc:"what the agents optimise on the system's metrics (makespan = slowest channel, energy = sum, power = energy / makespan)"`
+	TargetTimeNS  float64  `toml:"target_time_ns" unit:"ns" range:"(0, inf)" doc:"makespan target T of archgym_latency"`
+	TargetPowerMW float64  `toml:"target_power_mw" unit:"mW" range:"(0, inf)" doc:"power target P of archgym_power"`
+	Form          string   `toml:"form" range:"bandit|revision" doc:"bandit = episodes revise the design from the all-first-values start; revision = episodes start from a random design with some knobs pinned (envs.RevisionEnv)"`
+	EpisodeLen    int      `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode"`
+	Pinned        float64  `toml:"pinned" unit:"fraction of knobs" range:"[0, 1)" doc:"form = revision: fraction of the knobs pinned at their start value in each episode"`
+	Credit        string   `toml:"credit" range:"shared|difference" doc:"form = revision: shared or difference rewards (as for env.dram)"`
+}
+
+// DefaultEnvConfig returns the defaults of EnvConfig: four channels on the
+// stream, random, cloud-1 and cloud-2 traces, minimum latency, the default
+// targets, the bandit form.
+func DefaultEnvConfig() EnvConfig {
+	return EnvConfig{Traces: DefaultTraces(), Objective: "latency", TargetTimeNS: DefaultTargetTimeNS,
+		TargetPowerMW: DefaultTargetPowerMW, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared"}
+}
+
+// Validate reports every field out of range, each error starting with its
+// key.
+func (c EnvConfig) Validate() error {
+	var errs []error
+	bad := func(key string, v any, want string) { errs = append(errs, fmt.Errorf("%s = %v: %s", key, v, want)) }
+	if len(c.Traces) < 1 || len(c.Traces) > MaxChannels {
+		bad("traces", c.Traces, fmt.Sprintf("want 1 to %d traces (one per channel)", MaxChannels))
+	}
+	for i, t := range c.Traces {
+		if t == "" {
+			bad(fmt.Sprintf("traces[%d]", i), `""`, "name a trace or an .stl file")
+		}
+	}
+	errs = append(errs, envs.CheckFormKeys(c.Form, c.Pinned, c.Credit)...)
+	if !slices.Contains(Objectives(), c.Objective) {
+		bad("objective", c.Objective, fmt.Sprintf("want one of %v", Objectives()))
+	}
+	if !(c.TargetPowerMW > 0) || math.IsInf(c.TargetPowerMW, 0) {
+		bad("target_power_mw", c.TargetPowerMW, "must be > 0")
+	}
+	if !(c.TargetTimeNS > 0) || math.IsInf(c.TargetTimeNS, 0) {
+		bad("target_time_ns", c.TargetTimeNS, "must be > 0")
+	}
+	if c.EpisodeLen < 1 || c.EpisodeLen > 1000 {
+		bad("episode_len", c.EpisodeLen, "must be in [1, 1000]")
+	}
+	return errors.Join(errs...)
+}
+
+// ObjectiveConfig returns the objective c names: the DRAM space's preset
+// (the system has the same metric names), with c's target for the ArchGym
+// forms.
+func (c EnvConfig) ObjectiveConfig() (envs.ObjectiveConfig, error) {
+	if !slices.Contains(Objectives(), c.Objective) {
+		return envs.ObjectiveConfig{}, fmt.Errorf("unknown objective %q (have %v)", c.Objective, Objectives())
+	}
+	oc, err := envs.ObjectivePreset(c.Objective)
+	if err != nil {
+		return oc, err
+	}
+	switch c.Objective {
+	case "archgym_latency":
+		oc.Targets = []float64{c.TargetTimeNS}
+	case "archgym_power":
+		oc.Targets = []float64{c.TargetPowerMW}
+	}
+	return oc, nil
+}
+
+// Optimum returns the exact optimum of the system of the given traces under
+// obj (bound to the system's metrics; c names its kind and targets), from
+// the shipped channel summaries (Solve). It returns nil and no error when a
+// trace has no shipped summary (a trace file).
+func (c EnvConfig) Optimum(traces []string, obj *envs.Objective) (*envs.Optimum, error) {
+	chans := make([][]Point, len(traces))
+	for i, t := range traces {
+		if !slices.Contains(SummaryTraces(), t) {
+			return nil, nil
+		}
+		s, err := LoadSummary(t)
+		if err != nil {
+			return nil, err
+		}
+		chans[i] = s.Points
+	}
+	sol, err := Solve(chans, c.Objective, c.TargetTimeNS, c.TargetPowerMW)
+	if err != nil {
+		return nil, err
+	}
+	return sol.Optimum(obj), nil
+}
+
+// Optimum describes the solution as an envs.Optimum: its knobs named as in
+// the Space, the system's metrics and obj's value of them.
+func (s *Solution) Optimum(obj *envs.Objective) *envs.Optimum {
+	m := s.Metrics()
+	o := &envs.Optimum{Value: obj.Value(m), Knobs: map[string]string{}, Metrics: map[string]float64{}}
+	knobs := dram.Knobs()
+	for c, p := range s.Points {
+		for k, v := range ChannelConfig(p.Index) {
+			o.Knobs[KnobName(c, knobs[k].Name)] = knobs[k].Values[v]
+		}
+	}
+	for j, name := range metricNames {
+		o.Metrics[name] = m[j]
+	}
+	return o
+}

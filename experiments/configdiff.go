@@ -1,0 +1,98 @@
+package experiments
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// sameConfig checks that the resolved configuration recorded at path (a run
+// directory's config.toml) equals resolved, the one about to run. A missing
+// file is fine (a fresh directory); a different one is refused with the
+// differing keys and both values named. The refusal also covers a larger
+// budget: a longer run is not the same run continued (schedules, the last
+// evaluation and the summary depend on the budget), so it needs its own
+// name or out_dir.
+func sameConfig(path string, resolved []byte) error {
+	old, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the run's configuration: %w", err)
+	}
+	if bytes.Equal(old, resolved) {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	diffs := configDiff(old, resolved)
+	if len(diffs) == 0 {
+		diffs = []string{"(the files differ in form; compare them with diff)"}
+	}
+	return fmt.Errorf("run directory %s holds a run of a different configuration; changed keys (recorded -> now):\n  %s\nrefused: use another name or out_dir for the changed run (a larger budget too: a longer run is a new run), or delete the directory to start over", dir, strings.Join(diffs, "\n  "))
+}
+
+// configDiff lists the keys whose values differ between two resolved
+// configurations, as "key: old -> new" lines in key order ("(absent)" for a
+// key one side lacks).
+func configDiff(a, b []byte) []string {
+	var ma, mb map[string]any
+	if _, err := toml.Decode(string(a), &ma); err != nil {
+		return []string{fmt.Sprintf("(the recorded config.toml does not parse: %v)", err)}
+	}
+	if _, err := toml.Decode(string(b), &mb); err != nil {
+		return nil
+	}
+	fa, fb := map[string]any{}, map[string]any{}
+	flattenTOML("", ma, fa)
+	flattenTOML("", mb, fb)
+	keys := map[string]bool{}
+	for k := range fa {
+		keys[k] = true
+	}
+	for k := range fb {
+		keys[k] = true
+	}
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		va, oka := fa[k]
+		vb, okb := fb[k]
+		if oka && okb && reflect.DeepEqual(va, vb) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s: %s -> %s", k, tomlShow(va, oka), tomlShow(vb, okb)))
+	}
+	return out
+}
+
+func flattenTOML(prefix string, m map[string]any, out map[string]any) {
+	for k, v := range m {
+		key := k
+		if prefix != "" {
+			key = prefix + "." + k
+		}
+		if sub, ok := v.(map[string]any); ok {
+			flattenTOML(key, sub, out)
+			continue
+		}
+		out[key] = v
+	}
+}
+
+func tomlShow(v any, ok bool) string {
+	if !ok {
+		return "(absent)"
+	}
+	if s, isStr := v.(string); isStr {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,130 @@
+package commformer
+
+import (
+	"fmt"
+	"math"
+)
+
+// Influence measures, on the observations of the last rollout, how much each
+// agent's policy depends on each other agent's message: entry [i*N+j] is the
+// mean KL divergence KL(pi_i(. | graph) || pi_i(. | graph without sender j))
+// over the samples in which agent i chose freely (forced agents carry no
+// policy). "Without sender j" zeroes column j of the rollout's adjacency (j
+// still hears itself), so j reaches no receiver through the encoder nor
+// through its decoder token; every agent's action is teacher-forced to the
+// one taken in the rollout, so only the messages differ between the two
+// passes. This is the causal effect of communication that I2C uses to decide
+// whom to talk to (Ding, Huang and Lu, "Learning Individually Inferred
+// Communication for Multi-Agent Cooperation", NeurIPS 2020), close to the
+// counterfactual "social influence" of Jaques et al., ICML 2019.
+//
+// The effect is total, not only through the direct edge: removing j also
+// changes what the agents that heard j pass on (their encoder outputs,
+// which i's decoder reads when it hears them). So on an exact top-k graph
+// an unselected pair can read a small positive value through a two-hop
+// path; measured during a dense warm-up every pair is ranked. The diagonal is 0. It costs N+1
+// teacher-forced acting passes over the rollout and changes no state (no
+// random stream is drawn). Float32 trainers only.
+func (t *Trainer) Influence() ([]float64, error) { return t.influence(false) }
+
+// InfluenceEdges is Influence with one edge (i <- j) removed at a time
+// instead of sender j from every receiver: the direct effect of each edge,
+// without the two-hop paths, for N(N-1) passes instead of N.
+func (t *Trainer) InfluenceEdges() ([]float64, error) { return t.influence(true) }
+
+// influence is Influence; direct removes one edge (i <- j) at a time
+// instead of sender j from every receiver: N(N-1) passes instead of N,
+// and no two-hop effect.
+func (t *Trainer) influence(direct bool) ([]float64, error) {
+	if t.graphActing {
+		return nil, fmt.Errorf("commformer: influence needs the float32 acting path")
+	}
+	if t.iter == 0 {
+		return nil, fmt.Errorf("commformer: influence needs a rollout (run an iteration first)")
+	}
+	N, E, S := t.m.N, t.cfg.Envs, t.cfg.Steps
+	A, O := t.m.A, t.m.O
+	b := t.buf
+	fa := t.m.newFastActor(E)
+	fa.keepDist = true
+	base := t.m.graph.Matrix(t.actMode(), nil)
+	mat := make([]float64, N*N)
+	full := make([]float32, S*E*N*A)
+	forced := make([]int32, E*N)
+	acts := make([]int32, E*N)
+	// pass runs the teacher-forced decoder of every rollout step on mat and
+	// hands each step's distributions to use.
+	pass := func(use func(s int, dist []float32)) error {
+		for s := 0; s < S; s++ {
+			k := s * E * N
+			copy(forced, b.Actions[k:k+E*N])
+			fa.matrix = mat
+			if err := fa.act(b.Obs[k*O:(k+E*N)*O], t.orders[s*N:(s+1)*N], forced, true, nil, acts, nil, nil, nil); err != nil {
+				return err
+			}
+			use(s, fa.dist[:E*N*A])
+		}
+		return nil
+	}
+	copy(mat, base)
+	if err := pass(func(s int, dist []float32) { copy(full[s*E*N*A:], dist) }); err != nil {
+		return nil, err
+	}
+	out := make([]float64, N*N)
+	free := make([]float64, N)
+	for s := 0; s < S; s++ {
+		for e := 0; e < E; e++ {
+			for i := 0; i < N; i++ {
+				if t.forced[(s*E+e)*N+i] < 0 {
+					free[i]++
+				}
+			}
+		}
+	}
+	for p := 0; p < N*N; p++ {
+		j, only := p, -1
+		if direct {
+			only, j = p/N, p%N
+			if only == j {
+				continue
+			}
+		} else if p >= N {
+			break
+		}
+		copy(mat, base)
+		for i := 0; i < N; i++ {
+			if i != j && (only < 0 || i == only) {
+				mat[i*N+j] = 0
+			}
+		}
+		err := pass(func(s int, dist []float32) {
+			for e := 0; e < E; e++ {
+				for i := 0; i < N; i++ {
+					r := (s*E+e)*N + i
+					if i == j || t.forced[r] >= 0 || (only >= 0 && i != only) {
+						continue
+					}
+					p := full[r*A : (r+1)*A]
+					q := dist[(e*N+i)*A : (e*N+i+1)*A]
+					var kl float64
+					for a := 0; a < t.m.counts[i]; a++ {
+						lp := float64(p[a])
+						kl += math.Exp(lp) * (lp - float64(q[a]))
+					}
+					out[i*N+j] += max(kl, 0)
+				}
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	for i := 0; i < N; i++ {
+		if free[i] > 0 {
+			for j := 0; j < N; j++ {
+				out[i*N+j] /= free[i]
+			}
+		}
+	}
+	return out, nil
+}
