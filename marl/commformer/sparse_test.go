@@ -47,14 +47,19 @@ func TestSparseUpdatesMatchDense(t *testing.T) {
 }
 
 // benchGraphCase builds a trainer on the benchmark environment with N
-// agents, k = 3 senders and a frozen learned graph.
-func benchGraphCase(b *testing.B, n int, dense bool) *Trainer {
+// agents, a frozen learned graph with k = 3 senders (variant "k3": sender
+// lists; "dense": the same graph on the dense masked pass) or with every
+// other agent as sender ("full", k = N-1: what a dense graph costs).
+func benchGraphCase(b *testing.B, n int, variant string) *Trainer {
 	cfg := DefaultConfig()
 	cfg.Envs, cfg.Steps = 16, 16
 	cfg.Epochs = 1
 	cfg.Warmup = 0
 	cfg.Workers = 1
 	cfg.Senders = 3
+	if variant == "full" {
+		cfg.Senders = n - 1
+	}
 	cfg.PostStable = true
 	cfg.PostRatio = 0.5
 	cfg.Iterations = 2
@@ -62,7 +67,7 @@ func benchGraphCase(b *testing.B, n int, dense bool) *Trainer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tr.m.denseOnly = dense
+	tr.m.denseOnly = variant == "dense"
 	return tr
 }
 
@@ -70,17 +75,13 @@ func graphCostCases() []int { return []int{10, 20, 40, 80} }
 
 // BenchmarkGraphCostUpdate: one PPO update (256 samples, one epoch) of a
 // frozen k = 3 graph at N = 10..80 agents, with the attention over the
-// senders (k3) or on the dense masked pass (dense). cpu-ns/agent is the CPU
+// senders (k3), on the dense masked pass (dense) or with a full graph (full). cpu-ns/agent is the CPU
 // time per op divided by N.
 func BenchmarkGraphCostUpdate(b *testing.B) {
 	for _, n := range graphCostCases() {
-		for _, dense := range []bool{false, true} {
-			name := "k3"
-			if dense {
-				name = "dense"
-			}
+		for _, name := range []string{"k3", "dense", "full"} {
 			b.Run(fmt.Sprintf("N=%d/%s", n, name), func(b *testing.B) {
-				tr := benchGraphCase(b, n, dense)
+				tr := benchGraphCase(b, n, name)
 				if _, err := tr.rollout(bg); err != nil {
 					b.Fatal(err)
 				}
@@ -109,16 +110,13 @@ func BenchmarkGraphCostUpdate(b *testing.B) {
 }
 
 // BenchmarkGraphCostAct: one acting call (16 environments) on the exact
-// k = 3 graph at N = 10..80, sender lists (k3) or dense pass (dense).
+// k = 3 graph at N = 10..80, sender lists (k3), dense pass (dense) or a
+// full graph (full).
 func BenchmarkGraphCostAct(b *testing.B) {
 	for _, n := range graphCostCases() {
-		for _, dense := range []bool{false, true} {
-			name := "k3"
-			if dense {
-				name = "dense"
-			}
+		for _, name := range []string{"k3", "dense", "full"} {
 			b.Run(fmt.Sprintf("N=%d/%s", n, name), func(b *testing.B) {
-				tr := benchGraphCase(b, n, dense)
+				tr := benchGraphCase(b, n, name)
 				B := 16
 				a, err := tr.actor(B)
 				if err != nil {
@@ -136,6 +134,10 @@ func BenchmarkGraphCostAct(b *testing.B) {
 				order := make([]int32, n)
 				shuffleOrder(order, r)
 				rng := rand.New(rand.NewPCG(3, 4))
+				// The first call sizes the actor's scratch.
+				if err := a.act(obs, order, nil, false, rng, acts, lp, vals, nil); err != nil {
+					b.Fatal(err)
+				}
 				b.ReportAllocs()
 				c0 := cpuTime()
 				b.ResetTimer()
