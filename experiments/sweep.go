@@ -227,6 +227,31 @@ func lookupRaw(raw map[string]any, k toml.Key) any {
 	return cur
 }
 
+// resolvePath returns v, or, when key is a path key (a trace, a graph
+// file) and v a relative path, v relative to the sweep file's directory,
+// as a config file's paths are relative to the config file. The trial's
+// directory name and labels keep the value as written.
+func (sw *Sweep) resolvePath(key string, v any) any {
+	p, ok := v.(string)
+	if !ok || p == "" || filepath.IsAbs(p) {
+		return v
+	}
+	f, ok := lookupField(schemaFields(), key)
+	if !ok {
+		return v
+	}
+	switch f.tag.Get("path") {
+	case "file":
+	case "name-or-file":
+		if !strings.ContainsAny(p, "/\\") && filepath.Ext(p) == "" {
+			return v // a name
+		}
+	default:
+		return v
+	}
+	return filepath.Join(sw.dir, p)
+}
+
 func (sw *Sweep) baseConfig() (Config, error) {
 	base := sw.Base
 	if !filepath.IsAbs(base) {
@@ -237,7 +262,7 @@ func (sw *Sweep) baseConfig() (Config, error) {
 		return cfg, fmt.Errorf("sweep %s: base config: %w", sw.Name, err)
 	}
 	for _, kv := range sw.set {
-		if err := SetKey(&cfg, kv.Key, kv.Value); err != nil {
+		if err := SetKey(&cfg, kv.Key, sw.resolvePath(kv.Key, kv.Value)); err != nil {
 			return cfg, fmt.Errorf("sweep %s: set: %w", sw.Name, err)
 		}
 	}
@@ -320,7 +345,7 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 		var set []keyValue
 		for i, ax := range sw.grid {
 			v := ax.Values[pick[i]]
-			if err := SetKey(&cfg, ax.Key, v); err != nil {
+			if err := SetKey(&cfg, ax.Key, sw.resolvePath(ax.Key, v)); err != nil {
 				return nil, fmt.Errorf("sweep %s: grid: %w", sw.Name, err)
 			}
 			set = append(set, keyValue{ax.Key, v})
@@ -422,6 +447,9 @@ func RunTrials(ctx context.Context, trials []Trial, jobs int, opts RunOptions, r
 		go func() {
 			defer wg.Done()
 			for t := range ch {
+				if ctx.Err() != nil {
+					continue // interrupted: start no other trial
+				}
 				o := opts
 				if jobs > 1 {
 					o.Progress = nil
@@ -443,11 +471,13 @@ func RunTrials(ctx context.Context, trials []Trial, jobs int, opts RunOptions, r
 			}
 		}()
 	}
+feed:
 	for _, t := range trials {
-		if ctx.Err() != nil {
-			break
+		select {
+		case <-ctx.Done():
+			break feed
+		case ch <- t:
 		}
-		ch <- t
 	}
 	close(ch)
 	wg.Wait()

@@ -112,3 +112,39 @@ func TestSupervisorStatuses(t *testing.T) {
 		t.Errorf("crash through the supervisor: exit %d, stderr %q", code, e)
 	}
 }
+
+// TestSmallInputMistakesRefused: a key given twice to --set (run, sweep) or
+// --fix (dram sweep), an explicit --index -1 or --jobs -1, and an empty
+// config file are usage errors, never silently resolved.
+func TestSmallInputMistakesRefused(t *testing.T) {
+	experimentstest.Register()
+	tmp := t.TempDir()
+	good := filepath.Join(tmp, "good.toml")
+	writeFile(t, good, "name = \"x\"\nout_dir = \""+filepath.ToSlash(filepath.Join(tmp, "runs"))+"\"\n[env]\nkind = \"fake\"\n[algorithm]\nkind = \"fake\"\n[budget]\niterations = 2\n")
+	empty := filepath.Join(tmp, "empty.toml")
+	writeFile(t, empty, "# nothing here\n\n")
+	sw := filepath.Join(tmp, "sw.toml")
+	writeFile(t, sw, "name = \"s\"\nbase = \"good.toml\"\nseeds = [1, 2]\n")
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"--set twice", []string{"run", good, "--set", "budget.iterations=3", "--set", "budget.iterations=4"}, "budget.iterations given twice"},
+		{"sweep --set twice", []string{"sweep", sw, "--list", "--set", "algorithm.fake.lr=0.1", "--set", " algorithm.fake.lr=0.2"}, "algorithm.fake.lr given twice"},
+		{"--fix twice", []string{"dram", "sweep", "--trace", "random", "--out", filepath.Join(tmp, "p.sweep"), "--fix", "Arbiter=Simple", "--fix", "Arbiter=Fifo"}, "Arbiter given twice"},
+		{"--index -1", []string{"sweep", sw, "--index", "-1"}, "--index -1"},
+		{"--index -2", []string{"sweep", sw, "--index", "-2"}, "--index -2"},
+		{"--jobs -1", []string{"sweep", sw, "--jobs", "-1"}, "--jobs -1"},
+		{"empty config", []string{"run", empty}, "sets no keys"},
+	}
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		if code := dispatch(c.args, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("%s: exit %d, stderr %q", c.name, code, errb.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "runs")); err == nil {
+		t.Error("a refused command left a run directory behind")
+	}
+}

@@ -27,8 +27,18 @@ func init() {
 // setFlags collects repeated --set key=value overrides.
 type setFlags []string
 
-func (s *setFlags) String() string     { return strings.Join(*s, " ") }
-func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
+func (s *setFlags) String() string { return strings.Join(*s, " ") }
+func (s *setFlags) Set(v string) error {
+	key, _, _ := strings.Cut(v, "=")
+	key = strings.TrimSpace(key)
+	for _, o := range *s {
+		if k, _, _ := strings.Cut(o, "="); strings.TrimSpace(k) == key {
+			return fmt.Errorf("%s given twice (%s and %s): set each key once", key, o, v)
+		}
+	}
+	*s = append(*s, v)
+	return nil
+}
 
 // parseInterleaved parses flags that may come before or after positional
 // arguments (commgraph run FILE --set a=b).

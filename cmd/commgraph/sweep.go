@@ -53,6 +53,13 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	return runTrialsHere(stdout, stderr, sw, trials, f)
 }
 
+// flagGiven reports whether the flag name was on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == name })
+	return given
+}
+
 func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, string, error) {
 	f := &sweepFlags{}
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
@@ -75,6 +82,12 @@ func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, string, erro
 	}
 	if f.maxMemory, err = memoryLimit(*maxMem); err != nil {
 		return nil, "", err
+	}
+	if f.index < -1 || (f.index == -1 && flagGiven(fs, "index")) {
+		return nil, "", usageErrorf("--index %d: want a trial index >= 0 (see --list)", f.index)
+	}
+	if f.jobs < 0 {
+		return nil, "", usageErrorf("--jobs %d: want >= 1 (0 = the sweep file's jobs)", f.jobs)
 	}
 	if f.emit != "" && f.emit != "slurm" && f.emit != "k8s" {
 		return nil, "", usageErrorf("--emit %q: want slurm or k8s", f.emit)
