@@ -270,14 +270,16 @@ type attnGrads[T float] struct {
 // holds the values recorded by attnForward with the same sd (else they are
 // recomputed). With a sender list sd, da gets the gradient of the listed
 // pairs only (see Senders).
-func attnBackward[T float](s attnShape, sd *Senders, gr attnGrads[T], gout, q, k, v, ra, rb, a, g []T, probs []float64) {
+func attnBackward[T float](s attnShape, sd *Senders, sc *coreScratch, gr attnGrads[T], gout, q, k, v, ra, rb, a, g []T, probs []float64) {
 	D, dh := s.dim(), s.Dh
 	scale := 1 / math.Sqrt(float64(dh))
 	if sd == nil {
 		sd = denseSenders(s.N)
 	}
+	if sc == nil {
+		sc = new(coreScratch)
+	}
 	W := sd.W
-	var sc coreScratch
 	sc.size(W)
 	p, m, ok, dm, dw := sc.p, sc.m, sc.ok, sc.dm, sc.dw
 	wantMask := gr.da != nil || gr.dg != nil
@@ -411,6 +413,19 @@ type attnKernel struct {
 	// of the last forward.
 	sparse *Sparse
 	sd     *Senders
+	dense  *Senders // the dense pass's list (every column), made once
+	sc     coreScratch
+}
+
+// senders returns the list of this run: the sparse one, or every column.
+func (k *attnKernel) senders(n int) *Senders {
+	if k.sd != nil {
+		return k.sd
+	}
+	if k.dense == nil || k.dense.N != n {
+		k.dense = denseSenders(n)
+	}
+	return k.dense
 }
 
 func (k *attnKernel) enableCache() { k.cache = true }
@@ -526,10 +541,10 @@ func (k *attnKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	}
 	switch in[0].Dtype() {
 	case tensor.Float32:
-		attnForward(s, k.sd, nil, 0, s.N, slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]),
+		attnForward(s, k.senders(s.N), &k.sc, 0, s.N, slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]),
 			slice[float32](ra), slice[float32](rb), slice[float32](in[3]), slice[float32](g), probs)
 	default:
-		attnForward(s, k.sd, nil, 0, s.N, slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]),
+		attnForward(s, k.senders(s.N), &k.sc, 0, s.N, slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]),
 			slice[float64](ra), slice[float64](rb), slice[float64](in[3]), slice[float64](g), probs)
 	}
 	return nil
@@ -572,12 +587,12 @@ func (k *attnKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads [
 	case tensor.Float32:
 		gr := attnGrads[float32]{dq: slice[float32](grads[0]), dk: slice[float32](grads[1]), dv: slice[float32](grads[2]),
 			da: slice[float32](grads[3]), dra: slice[float32](dra), drb: slice[float32](drb), dg: slice[float32](dg)}
-		attnBackward(s, k.sd, gr, slice[float32](gout), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]),
+		attnBackward(s, k.senders(s.N), &k.sc, gr, slice[float32](gout), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]),
 			slice[float32](ra), slice[float32](rb), slice[float32](in[3]), slice[float32](g), probs)
 	default:
 		gr := attnGrads[float64]{dq: slice[float64](grads[0]), dk: slice[float64](grads[1]), dv: slice[float64](grads[2]),
 			da: slice[float64](grads[3]), dra: slice[float64](dra), drb: slice[float64](drb), dg: slice[float64](dg)}
-		attnBackward(s, k.sd, gr, slice[float64](gout), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]),
+		attnBackward(s, k.senders(s.N), &k.sc, gr, slice[float64](gout), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]),
 			slice[float64](ra), slice[float64](rb), slice[float64](in[3]), slice[float64](g), probs)
 	}
 	return nil

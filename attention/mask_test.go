@@ -199,7 +199,7 @@ func TestAbsentEdgeGradient(t *testing.T) {
 		}
 		da, dg := make([]float64, N*N), make([]float64, B*N)
 		gr := attnGrads[float64]{dq: make([]float64, B*N*D), dk: make([]float64, B*N*D), dv: make([]float64, B*N*D), da: da, dra: make([]float64, N*N*D), drb: make([]float64, N*N*D), dg: dg}
-		attnBackward(s, nil, gr, gout, q, k, v, ra, rb, a, g, nil)
+		attnBackward(s, nil, nil, gr, gout, q, k, v, ra, rb, a, g, nil)
 		const h = 1e-7
 		base := loss(a, g)
 		nonzero := 0

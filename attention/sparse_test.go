@@ -106,7 +106,7 @@ func sparseCoreCase[T float](t *testing.T) {
 				if c.gate {
 					gr.dg = make([]T, B*N)
 				}
-				attnBackward(s, sdp, gr, gout, q, k, v, ra, rb, a, gg, probs)
+				attnBackward(s, sdp, nil, gr, gout, q, k, v, ra, rb, a, gg, probs)
 				return out, gr
 			}
 			od, gd := run(nil)
