@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/commgraph/commgraph/experiments/experimentstest"
@@ -147,4 +149,37 @@ func TestSmallInputMistakesRefused(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(tmp, "runs")); err == nil {
 		t.Error("a refused command left a run directory behind")
 	}
+}
+
+// TestSupervisedChildTakesRepeatedSignalOnce: a supervised child that gets
+// the same SIGTERM twice at once (directly from a scheduler that signals
+// every process, and forwarded by its parent) still stops gracefully: it
+// checkpoints, exits 130, and resumes to the undisturbed files.
+func TestSupervisedChildTakesRepeatedSignalOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("subprocess test")
+	}
+	tmp := t.TempDir()
+	cfgPath := filepath.Join(tmp, "kill.toml")
+	writeFile(t, cfgPath, fakeRunTOML)
+	refOut, intOut := filepath.Join(tmp, "ref"), filepath.Join(tmp, "int")
+	runHelper(t, "run", cfgPath, "--out", refOut, "--quiet")
+	cmd := helperCmd(t, "15ms", "run", cfgPath, "--out", intOut, "--quiet")
+	cmd.Env = append(cmd.Env, supervisedEnv+"=1")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(intOut, "kill", "seed-7")
+	waitRows(t, filepath.Join(dir, "metrics.jsonl"), 5)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != exitInterrupted || !strings.Contains(errb.String(), "interrupted at iteration") {
+		t.Fatalf("exit: %v\n%s", err, errb.String())
+	}
+	runHelper(t, "run", cfgPath, "--out", intOut, "--quiet")
+	compareRunDirs(t, filepath.Join(refOut, "kill", "seed-7"), dir)
 }

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
 
@@ -81,16 +82,24 @@ func expSignalContext(stderr io.Writer) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	supervised := os.Getenv(supervisedEnv) != ""
 	go func() {
-		n := 0
+		var first time.Time
 		for range ch {
-			n++
-			if n == 1 {
+			if first.IsZero() {
+				first = time.Now()
 				fmt.Fprintln(stderr, "\ncommgraph: stopping after the current iteration (checkpoint); signal again to quit now")
 				cancel()
 				continue
 			}
-			os.Exit(130)
+			// A supervised child may receive one event twice: directly
+			// (Slurm's scancel signals every process of the job) and
+			// forwarded by its parent. A repeat within a second is that
+			// same event, not a request to quit at once.
+			if supervised && time.Since(first) < time.Second {
+				continue
+			}
+			os.Exit(exitInterrupted)
 		}
 	}()
 	return ctx, func() { signal.Stop(ch); cancel() }
