@@ -427,6 +427,9 @@ func (sw *Sweep) WriteTrials(trials []Trial) (string, error) {
 		b.WriteByte('\n')
 	}
 	path := filepath.Join(root, "trials.jsonl")
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b.Bytes()) {
+		return path, nil // unchanged (e.g. every array task of a job writes it)
+	}
 	return path, fsutil.WriteFile(path, b.Bytes())
 }
 

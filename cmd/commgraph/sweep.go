@@ -43,6 +43,14 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		printTrials(stdout, trials)
 		return nil
 	}
+	if f.index < 0 {
+		// One process owns the sweep's directory (not the concurrent
+		// tasks of a scheduler array): remove what a killed writer of
+		// trials.jsonl left.
+		if root, err := sw.Root(); err == nil {
+			_ = fsutil.RemoveTemps(root)
+		}
+	}
 	listPath, err := sw.WriteTrials(trials)
 	if err != nil {
 		return err
