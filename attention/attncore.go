@@ -60,21 +60,107 @@ func (s attnShape) rank(b, i int) int32 {
 	return s.Rank[b*s.N+i]
 }
 
-// maskRow fills m[j] = M_bij and ok[j] = (j in C_bi) for every j.
-func maskRow[T float](s attnShape, m []float64, ok []bool, a, g []T, b, i int) {
+// Senders lists, for every receiver i, the senders the core visits: the
+// columns j with a nonzero mask entry A_ij plus i itself, in increasing j,
+// at Idx[i*W : i*W+Cnt[i]] (W is the row stride). With a fixed top-k graph
+// a row holds k+1 entries, so attention over the list costs O(N k d) per
+// sample instead of O(N^2 d). Every pair the list leaves out has M_bij = 0,
+// so the forward pass and the gradients of q, k, v, ra, rb and the gate are
+// those of the dense pass (the same terms, added in the same order); the
+// mask gradient dL/dA_ij of the pairs left out (the renormalised-mask
+// gradient of unselected edges, see above) is not computed: use a list only
+// where that gradient is not wanted (acting, or updates of a frozen graph).
+type Senders struct {
+	N, W int
+	Cnt  []int32 // [N]
+	Idx  []int32 // [N*W]
+}
+
+// Set lists the senders of the [N, N] graph a (rows = receivers): every j
+// with a[i*N+j] != 0, and i itself. It reuses s's memory.
+func (s *Senders) Set(a []float32, n int) { setSenders(s, a, n) }
+
+func setSenders[T float](s *Senders, a []T, n int) {
+	w := 1
+	for i := 0; i < n; i++ {
+		c := 1
+		for j, v := range a[i*n : (i+1)*n] {
+			if j != i && v != 0 {
+				c++
+			}
+		}
+		w = max(w, c)
+	}
+	s.N, s.W = n, w
+	if cap(s.Cnt) < n {
+		s.Cnt = make([]int32, n)
+	}
+	if cap(s.Idx) < n*w {
+		s.Idx = make([]int32, n*w)
+	}
+	s.Cnt, s.Idx = s.Cnt[:n], s.Idx[:n*w]
+	for i := 0; i < n; i++ {
+		row := s.Idx[i*w : (i+1)*w]
+		c := 0
+		for j, v := range a[i*n : (i+1)*n] {
+			if j == i || v != 0 {
+				row[c] = int32(j)
+				c++
+			}
+		}
+		s.Cnt[i] = int32(c)
+	}
+}
+
+// MaxCount returns the longest list (W): the cost per receiver.
+func (s *Senders) MaxCount() int { return s.W }
+
+// denseSenders lists every column for every receiver (the dense pass).
+func denseSenders(n int) *Senders {
+	s := &Senders{N: n, W: n, Cnt: make([]int32, n), Idx: make([]int32, n*n)}
+	for i := 0; i < n; i++ {
+		s.Cnt[i] = int32(n)
+		for j := 0; j < n; j++ {
+			s.Idx[i*n+j] = int32(j)
+		}
+	}
+	return s
+}
+
+// row returns receiver i's sender columns.
+func (s *Senders) row(i int) []int32 { return s.Idx[i*s.W : i*s.W+int(s.Cnt[i])] }
+
+// coreScratch holds the per-row buffers of the core (length W each).
+type coreScratch struct {
+	p, m, dm, dw []float64
+	ok           []bool
+}
+
+func (c *coreScratch) size(w int) {
+	if cap(c.p) < w {
+		c.p, c.m, c.dm, c.dw = make([]float64, w), make([]float64, w), make([]float64, w), make([]float64, w)
+		c.ok = make([]bool, w)
+	}
+	c.p, c.m, c.dm, c.dw, c.ok = c.p[:w], c.m[:w], c.dm[:w], c.dw[:w], c.ok[:w]
+}
+
+// maskRow fills m[t] = M_bij and ok[t] = (j in C_bi) for the senders j =
+// cols[t].
+func maskRow[T float](s attnShape, m []float64, ok []bool, cols []int32, a, g []T, b, i int) {
 	gi := 1.0
 	if g != nil {
 		gi = float64(g[b*s.N+i])
 	}
 	ri := s.rank(b, i)
-	for j := 0; j < s.N; j++ {
+	for t, j32 := range cols {
+		j := int(j32)
 		if j == i {
-			m[j] = 1
-			ok[j] = !s.NoSelf
+			m[t] = 1
+			ok[t] = !s.NoSelf
 			continue
 		}
-		m[j] = gi * float64(a[i*s.N+j])
-		ok[j] = !s.Causal || s.rank(b, j) < ri
+		m[t] = gi * float64(a[i*s.N+j])
+		ok[t] = !s.Causal || s.rank(b, j) < ri
 	}
 }
 
@@ -95,68 +181,77 @@ func score[T float](s attnShape, q, k, ra, rb []T, b, h, i, j int) float64 {
 	return float64(acc) / math.Sqrt(float64(dh))
 }
 
-// scoresRow computes p[j] = exp(s_ij) / Z_bi for the senders with M+ > 0
-// (0 elsewhere), so that w_ij = p[j] * m[j]. It returns false when no sender
-// has M+ > 0 (then p is all zero and o_i = 0).
-func scoresRow[T float](s attnShape, p, m []float64, ok []bool, q, k, ra, rb []T, b, h, i int) bool {
+// scoresRow computes p[t] = exp(s_ij) / Z_bi for the senders j = cols[t]
+// with M+ > 0 (0 elsewhere), so that w_ij = p[t] * m[t]. It returns false
+// when no sender has M+ > 0 (then p is all zero and o_i = 0).
+func scoresRow[T float](s attnShape, p, m []float64, ok []bool, cols []int32, q, k, ra, rb []T, b, h, i int) bool {
 	best := math.Inf(-1)
-	for j := 0; j < s.N; j++ {
-		if !ok[j] || !(m[j] > 0) {
-			p[j] = 0
+	for t, j := range cols {
+		if !ok[t] || !(m[t] > 0) {
+			p[t] = 0
 			continue
 		}
-		v := score(s, q, k, ra, rb, b, h, i, j)
-		p[j] = v
+		v := score(s, q, k, ra, rb, b, h, i, int(j))
+		p[t] = v
 		best = max(best, v)
 	}
 	if math.IsInf(best, -1) {
-		clear(p[:s.N])
+		clear(p[:len(cols)])
 		return false
 	}
 	var z float64
-	for j := 0; j < s.N; j++ {
-		if !ok[j] || !(m[j] > 0) {
+	for t := range cols {
+		if !ok[t] || !(m[t] > 0) {
 			continue
 		}
-		e := math.Exp(p[j] - best)
-		p[j] = e
-		z += e * m[j]
+		e := math.Exp(p[t] - best)
+		p[t] = e
+		z += e * m[t]
 	}
-	for j := 0; j < s.N; j++ {
-		p[j] /= z
+	for t := range cols {
+		p[t] /= z
 	}
 	return true
 }
 
 // attnForward computes the output rows of receivers iLo <= i < iHi of every
 // sample (other rows of out are left untouched). q, k, v, out are [B*N, H*Dh]
-// row-major; ra, rb are [N*N, H*Dh] (row i*N+j) or both nil; a is [N, N]; g is
-// [B, N] or nil.
+// row-major; ra, rb are [N*N, H*Dh] (row i*N+j; only the rows of listed pairs
+// are read) or both nil; a is [N, N]; g is [B, N] or nil. sd lists the
+// senders of each receiver (nil: every column, the dense pass); sc is
+// scratch (nil: allocated).
 //
-// When probs is not nil (length B*N*H*N) the values p of scoresRow are kept
-// there for attnBackward, entry ((b*N+i)*H+h)*N+j.
-func attnForward[T float](s attnShape, iLo, iHi int, out, q, k, v, ra, rb, a, g []T, probs []float64) {
+// When probs is not nil (length B*N*H*W, W = sd.W) the values p of
+// scoresRow are kept there for attnBackward, entry ((b*N+i)*H+h)*W+t.
+func attnForward[T float](s attnShape, sd *Senders, sc *coreScratch, iLo, iHi int, out, q, k, v, ra, rb, a, g []T, probs []float64) {
 	D, dh := s.dim(), s.Dh
-	p := make([]float64, s.N)
-	m := make([]float64, s.N)
-	ok := make([]bool, s.N)
+	if sd == nil {
+		sd = denseSenders(s.N)
+	}
+	if sc == nil {
+		sc = new(coreScratch)
+	}
+	W := sd.W
+	sc.size(W)
+	p, m, ok := sc.p, sc.m, sc.ok
 	for b := 0; b < s.B; b++ {
 		for i := iLo; i < iHi; i++ {
-			maskRow(s, m, ok, a, g, b, i)
+			cols := sd.row(i)
+			maskRow(s, m, ok, cols, a, g, b, i)
 			row := b*s.N + i
 			for h := 0; h < s.H; h++ {
-				scoresRow(s, p, m, ok, q, k, ra, rb, b, h, i)
+				scoresRow(s, p, m, ok, cols, q, k, ra, rb, b, h, i)
 				if probs != nil {
-					copy(probs[(row*s.H+h)*s.N:(row*s.H+h+1)*s.N], p)
+					copy(probs[(row*s.H+h)*W:(row*s.H+h)*W+len(cols)], p[:len(cols)])
 				}
 				o := out[row*D+h*dh : row*D+h*dh+dh]
 				clear(o)
-				for j := 0; j < s.N; j++ {
-					if p[j] == 0 {
+				for t, j := range cols {
+					if p[t] == 0 {
 						continue
 					}
-					w := T(p[j] * m[j])
-					col := b*s.N + j
+					w := T(p[t] * m[t])
+					col := b*s.N + int(j)
 					axpy(w, v[col*D+h*dh:col*D+h*dh+dh], o)
 				}
 			}
@@ -172,30 +267,37 @@ type attnGrads[T float] struct {
 
 // attnBackward accumulates the gradients of the loss given gout = dL/dout.
 // All gradient buffers must be zeroed by the caller. probs, when not nil,
-// holds the values recorded by attnForward (else they are recomputed).
-func attnBackward[T float](s attnShape, gr attnGrads[T], gout, q, k, v, ra, rb, a, g []T, probs []float64) {
+// holds the values recorded by attnForward with the same sd (else they are
+// recomputed). With a sender list sd, da gets the gradient of the listed
+// pairs only (see Senders).
+func attnBackward[T float](s attnShape, sd *Senders, sc *coreScratch, gr attnGrads[T], gout, q, k, v, ra, rb, a, g []T, probs []float64) {
 	D, dh := s.dim(), s.Dh
 	scale := 1 / math.Sqrt(float64(dh))
-	p := make([]float64, s.N)
-	m := make([]float64, s.N)
-	ok := make([]bool, s.N)
-	dm := make([]float64, s.N)
-	dw := make([]float64, s.N)
+	if sd == nil {
+		sd = denseSenders(s.N)
+	}
+	if sc == nil {
+		sc = new(coreScratch)
+	}
+	W := sd.W
+	sc.size(W)
+	p, m, ok, dm, dw := sc.p, sc.m, sc.ok, sc.dm, sc.dw
 	wantMask := gr.da != nil || gr.dg != nil
 	for b := 0; b < s.B; b++ {
 		for i := 0; i < s.N; i++ {
-			maskRow(s, m, ok, a, g, b, i)
+			cols := sd.row(i)
+			maskRow(s, m, ok, cols, a, g, b, i)
 			row := b*s.N + i
 			clear(dm)
 			for h := 0; h < s.H; h++ {
 				var any bool
 				if probs != nil {
-					copy(p, probs[(row*s.H+h)*s.N:(row*s.H+h+1)*s.N])
-					for _, x := range p {
+					copy(p, probs[(row*s.H+h)*W:(row*s.H+h)*W+len(cols)])
+					for _, x := range p[:len(cols)] {
 						any = any || x != 0
 					}
 				} else {
-					any = scoresRow(s, p, m, ok, q, k, ra, rb, b, h, i)
+					any = scoresRow(s, p, m, ok, cols, q, k, ra, rb, b, h, i)
 				}
 				if !any {
 					continue // o_i = 0 whatever the inputs: no gradient
@@ -207,27 +309,28 @@ func attnBackward[T float](s attnShape, gr attnGrads[T], gout, q, k, v, ra, rb, 
 				// c = dL/do_i . o_i = sum_j w_j dw_j.
 				var c float64
 				ref := -1
-				for j := 0; j < s.N; j++ {
-					if p[j] == 0 {
+				for t, j := range cols {
+					if p[t] == 0 {
 						continue
 					}
-					col := b*s.N + j
+					col := b*s.N + int(j)
 					vj := v[col*D+off : col*D+off+dh]
-					w := T(p[j] * m[j])
-					dw[j] = float64(dot(goi, vj))
+					w := T(p[t] * m[t])
+					dw[t] = float64(dot(goi, vj))
 					axpy(w, goi, gr.dv[col*D+off:col*D+off+dh])
-					c += p[j] * m[j] * dw[j]
-					if ref < 0 || p[j] > p[ref] {
-						ref = j
+					c += p[t] * m[t] * dw[t]
+					if ref < 0 || p[t] > p[ref] {
+						ref = t
 					}
 				}
-				for j := 0; j < s.N; j++ {
-					if p[j] == 0 {
+				for t, j32 := range cols {
+					if p[t] == 0 {
 						continue
 					}
-					dm[j] += p[j] * (dw[j] - c)
-					t := T(scale * p[j] * m[j] * (dw[j] - c))
-					if t == 0 {
+					j := int(j32)
+					dm[t] += p[t] * (dw[t] - c)
+					tt := T(scale * p[t] * m[t] * (dw[t] - c))
+					if tt == 0 {
 						continue
 					}
 					col := b*s.N + j
@@ -235,10 +338,10 @@ func attnBackward[T float](s attnShape, gr attnGrads[T], gout, q, k, v, ra, rb, 
 					dkj := gr.dk[col*D+off : col*D+off+dh]
 					if ra != nil {
 						e := (i*s.N+j)*D + off
-						relGrad(t, qi, ra[e:e+dh], kj, rb[e:e+dh], dqi, dkj, gr.dra[e:e+dh], gr.drb[e:e+dh])
+						relGrad(tt, qi, ra[e:e+dh], kj, rb[e:e+dh], dqi, dkj, gr.dra[e:e+dh], gr.drb[e:e+dh])
 					} else {
-						axpy(t, kj, dqi)
-						axpy(t, qi, dkj)
+						axpy(tt, kj, dqi)
+						axpy(tt, qi, dkj)
 					}
 				}
 				if !wantMask {
@@ -246,15 +349,16 @@ func attnBackward[T float](s attnShape, gr attnGrads[T], gout, q, k, v, ra, rb, 
 				}
 				// Senders in C that the mask leaves out: p_j = exp(s_ij)/Z,
 				// obtained relative to the reference sender's p.
-				sRef := score(s, q, k, ra, rb, b, h, i, ref)
-				for j := 0; j < s.N; j++ {
-					if !ok[j] || m[j] > 0 || j == i {
+				sRef := score(s, q, k, ra, rb, b, h, i, int(cols[ref]))
+				for t, j32 := range cols {
+					j := int(j32)
+					if !ok[t] || m[t] > 0 || j == i {
 						continue
 					}
 					pj := p[ref] * math.Exp(score(s, q, k, ra, rb, b, h, i, j)-sRef)
 					col := b*s.N + j
 					dwj := float64(dot(goi, v[col*D+off:col*D+off+dh]))
-					dm[j] += pj * (dwj - c)
+					dm[t] += pj * (dwj - c)
 				}
 			}
 			// Mask gradients: M_bij = g_bi * A_ij for j != i.
@@ -263,14 +367,15 @@ func attnBackward[T float](s attnShape, gr attnGrads[T], gout, q, k, v, ra, rb, 
 				gi = float64(g[row])
 			}
 			var dgi float64
-			for j := 0; j < s.N; j++ {
-				if j == i || dm[j] == 0 {
+			for t, j32 := range cols {
+				j := int(j32)
+				if j == i || dm[t] == 0 {
 					continue
 				}
 				if gr.da != nil {
-					gr.da[i*s.N+j] += T(dm[j] * gi)
+					gr.da[i*s.N+j] += T(dm[t] * gi)
 				}
-				dgi += dm[j] * float64(a[i*s.N+j])
+				dgi += dm[t] * float64(a[i*s.N+j])
 			}
 			if gr.dg != nil {
 				gr.dg[row] += T(dgi)
@@ -278,6 +383,19 @@ func attnBackward[T float](s attnShape, gr attnGrads[T], gout, q, k, v, ra, rb, 
 		}
 	}
 }
+
+// Sparse switches the attention of a compiled graph between the dense pass
+// and the sender lists of the graph's rows (Senders), at run time: set On
+// before a run when the mask gradient of unselected edges is not wanted
+// (e.g. the graph is frozen). One Sparse may serve every attention layer of
+// a graph.
+type Sparse struct {
+	On bool
+	sd *Senders
+}
+
+// Senders returns the sender lists of the last sparse run (nil if none).
+func (s *Sparse) Senders() *Senders { return s.sd }
 
 // attnKernel adapts the core to the fused-op interface. Inputs in order:
 // q, k, v [B*N, D]; a [N, N]; then ra, rb [N*N, D] if rel; then g [B, N] if gate.
@@ -290,6 +408,24 @@ type attnKernel struct {
 	diffA, diffG bool
 	cache        bool
 	probs        []float64 // probabilities of the last forward (when cache)
+	// sparse, when set and On at run time, makes the pass visit only the
+	// senders of each receiver's graph row (see Senders); sd is the list
+	// of the last forward.
+	sparse *Sparse
+	sd     *Senders
+	dense  *Senders // the dense pass's list (every column), made once
+	sc     coreScratch
+}
+
+// senders returns the list of this run: the sparse one, or every column.
+func (k *attnKernel) senders(n int) *Senders {
+	if k.sd != nil {
+		return k.sd
+	}
+	if k.dense == nil || k.dense.N != n {
+		k.dense = denseSenders(n)
+	}
+	return k.dense
 }
 
 func (k *attnKernel) enableCache() { k.cache = true }
@@ -378,9 +514,26 @@ func (k *attnKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	}
 	s := k.shape(in[0])
 	ra, rb, g := k.split(in)
+	k.sd = nil
+	if k.sparse != nil && k.sparse.On {
+		if k.sparse.sd == nil {
+			k.sparse.sd = new(Senders)
+		}
+		k.sd = k.sparse.sd
+		switch in[3].Dtype() {
+		case tensor.Float32:
+			setSenders(k.sd, slice[float32](in[3]), s.N)
+		default:
+			setSenders(k.sd, slice[float64](in[3]), s.N)
+		}
+	}
+	w := s.N
+	if k.sd != nil {
+		w = k.sd.W
+	}
 	var probs []float64
 	if k.cache {
-		n := s.B * s.N * s.H * s.N
+		n := s.B * s.N * s.H * w
 		if cap(k.probs) < n {
 			k.probs = make([]float64, n)
 		}
@@ -388,10 +541,10 @@ func (k *attnKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	}
 	switch in[0].Dtype() {
 	case tensor.Float32:
-		attnForward(s, 0, s.N, slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]),
+		attnForward(s, k.senders(s.N), &k.sc, 0, s.N, slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]),
 			slice[float32](ra), slice[float32](rb), slice[float32](in[3]), slice[float32](g), probs)
 	default:
-		attnForward(s, 0, s.N, slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]),
+		attnForward(s, k.senders(s.N), &k.sc, 0, s.N, slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]),
 			slice[float64](ra), slice[float64](rb), slice[float64](in[3]), slice[float64](g), probs)
 	}
 	return nil
@@ -422,20 +575,24 @@ func (k *attnKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads [
 	if k.gate {
 		dg = grads[idx]
 	}
+	w := s.N
+	if k.sd != nil {
+		w = k.sd.W
+	}
 	var probs []float64
-	if n := s.B * s.N * s.H * s.N; k.cache && len(k.probs) >= n {
+	if n := s.B * s.N * s.H * w; k.cache && len(k.probs) >= n {
 		probs = k.probs[:n]
 	}
 	switch dt {
 	case tensor.Float32:
 		gr := attnGrads[float32]{dq: slice[float32](grads[0]), dk: slice[float32](grads[1]), dv: slice[float32](grads[2]),
 			da: slice[float32](grads[3]), dra: slice[float32](dra), drb: slice[float32](drb), dg: slice[float32](dg)}
-		attnBackward(s, gr, slice[float32](gout), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]),
+		attnBackward(s, k.senders(s.N), &k.sc, gr, slice[float32](gout), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]),
 			slice[float32](ra), slice[float32](rb), slice[float32](in[3]), slice[float32](g), probs)
 	default:
 		gr := attnGrads[float64]{dq: slice[float64](grads[0]), dk: slice[float64](grads[1]), dv: slice[float64](grads[2]),
 			da: slice[float64](grads[3]), dra: slice[float64](dra), drb: slice[float64](drb), dg: slice[float64](dg)}
-		attnBackward(s, gr, slice[float64](gout), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]),
+		attnBackward(s, k.senders(s.N), &k.sc, gr, slice[float64](gout), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]),
 			slice[float64](ra), slice[float64](rb), slice[float64](in[3]), slice[float64](g), probs)
 	}
 	return nil

@@ -3,6 +3,8 @@ package attention
 import (
 	"fmt"
 
+	"gorgonia.org/tensor"
+
 	"gonum.org/v1/gonum/blas"
 
 	"github.com/commgraph/commgraph/attention/gemm"
@@ -16,12 +18,14 @@ import (
 // Matrices are row-major []float32; "rows" counts matrix rows.
 
 func f32(p *Param) []float32 {
-	v, ok := p.Value.Data().([]float32)
-	if !ok {
+	if p.Value.Dtype() != tensor.Float32 {
 		panic(fmt.Sprintf("attention: inference needs float32 parameters, %s is %v", p.Name, p.Value.Dtype()))
 	}
-	return v
+	return p.Value.Float32s() // no allocation (Data() boxes a new slice header)
 }
+
+// F32 returns the float32 values of a float32 parameter without allocating.
+func F32(p *Param) []float32 { return f32(p) }
 
 // Infer writes x W + b into dst for x [rows, In] (dst [rows, Out]).
 func (l *Linear) Infer(dst, x []float32, rows int) {
@@ -60,6 +64,28 @@ func (e *EdgeEmbedding) Infer(a []float32) []float32 {
 	return out
 }
 
+// InferInto writes the edge embeddings of graph a [N*N] into dst [N*N, d]
+// (reused if large enough) and returns it. With a sender list sd only the
+// rows of listed pairs (i*N+j, j in sd's row i) are written.
+func (e *EdgeEmbedding) InferInto(dst, a []float32, sd *Senders) []float32 {
+	d := e.Dim
+	if cap(dst) < len(a)*d {
+		dst = make([]float32, len(a)*d)
+	}
+	dst = dst[:len(a)*d]
+	if sd == nil {
+		edgeEmbed(dst, a, f32(e.Table), d)
+		return dst
+	}
+	for i := 0; i < sd.N; i++ {
+		for _, j := range sd.row(i) {
+			p := i*sd.N + int(j)
+			edgeEmbed(dst[p*d:(p+1)*d], a[p:p+1], f32(e.Table), d)
+		}
+	}
+	return dst
+}
+
 // InferGraph is the communication context of an inference pass.
 type InferGraph struct {
 	N    int
@@ -69,24 +95,97 @@ type InferGraph struct {
 	// Rank is the decoding position of each agent, shared by every sample
 	// ([N]; nil = agent-index order); see CommGraph.Rank.
 	Rank []int32
+	// Senders, if not nil, lists each receiver's senders (the nonzero
+	// entries of its row of A, and itself): attention and relation
+	// projections then cost O(N k d) per sample for a top-k graph; the
+	// result is the dense pass's (see Senders).
+	Senders *Senders
 }
 
 // Relations holds one attention layer's relation projections ra, rb
 // ([N*N, d] each) of a graph; they depend on the graph only, so compute them
 // once and reuse them for every sample and every decoding step.
-type Relations struct{ RA, RB []float32 }
+type Relations struct {
+	RA, RB []float32
+	ce, cr []float32 // compact scratch of RelationsInto
+}
 
 // Relations computes the layer's projections of the edge embedding (nil
 // projections when edge is nil).
 func (m *MultiHeadAttention) Relations(edge []float32) Relations {
-	if edge == nil {
-		return Relations{}
-	}
-	rows := len(edge) / m.Dim
-	r := Relations{RA: make([]float32, rows*m.Dim), RB: make([]float32, rows*m.Dim)}
-	m.RelA.Infer(r.RA, edge, rows)
-	m.RelB.Infer(r.RB, edge, rows)
+	var r Relations
+	m.RelationsInto(&r, edge, nil)
 	return r
+}
+
+// RelationsInto is Relations into r's buffers (reused when large enough).
+// With a sender list sd only the rows of listed pairs are computed (the
+// listed edge rows are gathered, projected by one matrix product each and
+// scattered back; rows of other pairs are left as they were).
+func (m *MultiHeadAttention) RelationsInto(r *Relations, edge []float32, sd *Senders) {
+	if edge == nil {
+		r.RA, r.RB = nil, nil
+		return
+	}
+	d := m.Dim
+	rows := len(edge) / d
+	grow := func(b []float32, n int) []float32 {
+		if cap(b) < n {
+			return make([]float32, n)
+		}
+		return b[:n]
+	}
+	r.RA, r.RB = grow(r.RA, rows*d), grow(r.RB, rows*d)
+	if sd == nil {
+		m.RelA.Infer(r.RA, edge, rows)
+		m.RelB.Infer(r.RB, edge, rows)
+		return
+	}
+	E := 0
+	for i := 0; i < sd.N; i++ {
+		E += int(sd.Cnt[i])
+	}
+	r.ce, r.cr = grow(r.ce, E*d), grow(r.cr, E*d)
+	e := 0
+	for i := 0; i < sd.N; i++ {
+		for _, j := range sd.row(i) {
+			p := i*sd.N + int(j)
+			copy(r.ce[e*d:(e+1)*d], edge[p*d:(p+1)*d])
+			e++
+		}
+	}
+	for _, pr := range []struct {
+		l   *Linear
+		dst []float32
+	}{{m.RelA, r.RA}, {m.RelB, r.RB}} {
+		pr.l.Infer(r.cr, r.ce, E)
+		e = 0
+		for i := 0; i < sd.N; i++ {
+			for _, j := range sd.row(i) {
+				p := i*sd.N + int(j)
+				copy(pr.dst[p*d:(p+1)*d], r.cr[e*d:(e+1)*d])
+				e++
+			}
+		}
+	}
+}
+
+// InferScratch holds the buffers of one block's inference pass, reused from
+// call to call (one per block: a block's output lives in its scratch).
+type InferScratch struct {
+	bufs [][]float32
+	core coreScratch
+}
+
+// buf returns buffer number k with n values (contents unspecified).
+func (sc *InferScratch) buf(k, n int) []float32 {
+	for len(sc.bufs) <= k {
+		sc.bufs = append(sc.bufs, nil)
+	}
+	if cap(sc.bufs[k]) < n {
+		sc.bufs[k] = make([]float32, n)
+	}
+	return sc.bufs[k][:n]
 }
 
 func (m *MultiHeadAttention) shape(B int, g InferGraph) attnShape {
@@ -96,30 +195,41 @@ func (m *MultiHeadAttention) shape(B int, g InferGraph) attnShape {
 // Infer computes the attention output [B*N, d] for query rows and key/value
 // rows (both [B*N, d]) into dst.
 func (m *MultiHeadAttention) Infer(dst, query, kv []float32, B int, g InferGraph, rel Relations) {
+	m.inferScratch(dst, query, kv, B, g, rel, new(InferScratch), 0)
+}
+
+// inferScratch is Infer with the buffers k0..k0+3 of sc.
+func (m *MultiHeadAttention) inferScratch(dst, query, kv []float32, B int, g InferGraph, rel Relations, sc *InferScratch, k0 int) {
 	rows := B * g.N
-	q := make([]float32, rows*m.Dim)
-	k := make([]float32, rows*m.Dim)
-	v := make([]float32, rows*m.Dim)
-	o := make([]float32, rows*m.Dim)
+	q := sc.buf(k0, rows*m.Dim)
+	k := sc.buf(k0+1, rows*m.Dim)
+	v := sc.buf(k0+2, rows*m.Dim)
+	o := sc.buf(k0+3, rows*m.Dim)
 	m.Q.Infer(q, query, rows)
 	m.K.Infer(k, kv, rows)
 	m.V.Infer(v, kv, rows)
-	attnForward(m.shape(B, g), 0, g.N, o, q, k, v, rel.RA, rel.RB, g.A, g.Gate, nil)
+	attnForward(m.shape(B, g), g.Senders, &sc.core, 0, g.N, o, q, k, v, rel.RA, rel.RB, g.A, g.Gate, nil)
 	m.O.Infer(dst, o, rows)
 }
 
 // Infer applies the encoder block to x [B*N, d] and returns a new [B*N, d].
 func (e *EncoderBlock) Infer(x []float32, B int, g InferGraph, rel Relations) []float32 {
+	return e.InferScratch(x, B, g, rel, new(InferScratch))
+}
+
+// InferScratch is Infer with the buffers of sc: the result is one of them,
+// valid until sc's next use.
+func (e *EncoderBlock) InferScratch(x []float32, B int, g InferGraph, rel Relations, sc *InferScratch) []float32 {
 	d := e.Attn.Dim
 	rows := B * g.N
-	y := make([]float32, rows*d)
-	e.Attn.Infer(y, x, x, B, g, rel)
-	h := make([]float32, rows*d)
+	y := sc.buf(0, rows*d)
+	e.Attn.inferScratch(y, x, x, B, g, rel, sc, 3)
+	h := sc.buf(1, rows*d)
 	for i := range h {
 		h[i] = x[i] + y[i]
 	}
 	e.LN1.Infer(h, h)
-	f := make([]float32, rows*d)
+	f := sc.buf(2, rows*d)
 	e.FF1.Infer(f, h, rows)
 	ActivateInto(ReLU, f, f)
 	e.FF2.Infer(y, f, rows)
@@ -148,6 +258,7 @@ type DecoderState struct {
 	qC, kC    []float32 // cross-attention projections [B*N, d]
 	vC, oC    []float32
 	tmp, tmp2 []float32 // [B, d] scratch
+	core      coreScratch
 	next      int
 }
 
@@ -166,8 +277,8 @@ func (d *DecoderBlock) Start(st *DecoderState, enc []float32, B int, g InferGrap
 		st.tmp2 = make([]float32, B*dim)
 	}
 	st.B, st.g, st.enc, st.next = B, g, enc, 0
-	st.relS = d.Self.Relations(g.Edge)
-	st.relC = d.Cross.Relations(g.Edge)
+	d.Self.RelationsInto(&st.relS, g.Edge, g.Senders)
+	d.Cross.RelationsInto(&st.relC, g.Edge, g.Senders)
 	// The cross-attention queries come from the encoder: all known now.
 	d.Cross.Q.Infer(st.qC, enc, rows)
 	return st
@@ -197,7 +308,7 @@ func (st *DecoderState) Step(i int, x, out []float32) {
 	// Self-attention: query = agent i's stream, keys/values = the committed
 	// action rows of the agents before it.
 	d.Self.Q.InferStrided(at(st.qS), ld, x, dim, B)
-	attnForward(d.Self.shape(B, st.g), i, i+1, st.oS, st.qS, st.kS, st.vS, st.relS.RA, st.relS.RB, st.g.A, st.g.Gate, nil)
+	attnForward(d.Self.shape(B, st.g), st.g.Senders, &st.core, i, i+1, st.oS, st.qS, st.kS, st.vS, st.relS.RA, st.relS.RB, st.g.A, st.g.Gate, nil)
 	y := st.tmp
 	d.Self.O.InferStrided(y, dim, at(st.oS), ld, B)
 	for r := range y {
@@ -212,7 +323,7 @@ func (st *DecoderState) Step(i int, x, out []float32) {
 	// and the agents before it.
 	d.Cross.K.InferStrided(at(st.kC), ld, y, dim, B)
 	d.Cross.V.InferStrided(at(st.vC), ld, y, dim, B)
-	attnForward(d.Cross.shape(B, st.g), i, i+1, st.oC, st.qC, st.kC, st.vC, st.relC.RA, st.relC.RB, st.g.A, st.g.Gate, nil)
+	attnForward(d.Cross.shape(B, st.g), st.g.Senders, &st.core, i, i+1, st.oC, st.qC, st.kC, st.vC, st.relC.RA, st.relC.RB, st.g.A, st.g.Gate, nil)
 	x2 := st.tmp
 	d.Cross.O.InferStrided(x2, dim, at(st.oC), ld, B)
 	for b := 0; b < B; b++ {

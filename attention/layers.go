@@ -121,6 +121,11 @@ type CommGraph struct {
 	// agent-index order. Its values are read at run time, so one compiled
 	// graph serves every order.
 	Rank *Ranks
+	// Sparse, if not nil, lets the attention visit only the senders of each
+	// receiver's row of A when Sparse.On at run time (O(N k d) instead of
+	// O(N^2 d) for a top-k graph); the mask gradient of pairs outside the
+	// graph is then not computed (see Senders).
+	Sparse *Sparse
 }
 
 // Ranks holds decoding positions: R[b*N+i] is agent i's position in sample
@@ -191,7 +196,7 @@ func (m *MultiHeadAttention) Forward(b *Binder, query, kv *G.Node, cg CommGraph)
 	if err != nil {
 		return nil, err
 	}
-	ker := &attnKernel{n: cg.N, heads: m.Heads, causal: m.Causal, noSelf: m.NoSelf, rank: cg.Rank, diffA: true, diffG: true}
+	ker := &attnKernel{n: cg.N, heads: m.Heads, causal: m.Causal, noSelf: m.NoSelf, rank: cg.Rank, diffA: true, diffG: true, sparse: cg.Sparse}
 	in := []*G.Node{q, k, v, cg.A}
 	if cg.Edge != nil {
 		ra, err := m.RelA.Forward(b, cg.Edge)

@@ -190,7 +190,7 @@ func TestAbsentEdgeGradient(t *testing.T) {
 		s := attnShape{B: B, N: N, H: H, Dh: Dh, Causal: causal, Rank: []int32{3, 0, 2, 1, 1, 2, 0, 3}}
 		loss := func(a, g []float64) float64 {
 			out := make([]float64, B*N*D)
-			attnForward(s, 0, N, out, q, k, v, ra, rb, a, g, nil)
+			attnForward(s, nil, nil, 0, N, out, q, k, v, ra, rb, a, g, nil)
 			var l float64
 			for i := range out {
 				l += out[i] * gout[i]
@@ -199,7 +199,7 @@ func TestAbsentEdgeGradient(t *testing.T) {
 		}
 		da, dg := make([]float64, N*N), make([]float64, B*N)
 		gr := attnGrads[float64]{dq: make([]float64, B*N*D), dk: make([]float64, B*N*D), dv: make([]float64, B*N*D), da: da, dra: make([]float64, N*N*D), drb: make([]float64, N*N*D), dg: dg}
-		attnBackward(s, gr, gout, q, k, v, ra, rb, a, g, nil)
+		attnBackward(s, nil, nil, gr, gout, q, k, v, ra, rb, a, g, nil)
 		const h = 1e-7
 		base := loss(a, g)
 		nonzero := 0

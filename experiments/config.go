@@ -31,6 +31,11 @@ type Config struct {
 	Eval       EvalConfig       `toml:"eval"`
 	Log        LogConfig        `toml:"log"`
 	Checkpoint CheckpointConfig `toml:"checkpoint"`
+
+	// MaxMemory is the memory the run may plan to use, in bytes (0 =
+	// DefaultMaxMemory); not a key: it is a property of the machine, not
+	// of the experiment (--max-memory, RunOptions.MaxMemory).
+	MaxMemory int64 `toml:"-"`
 }
 
 // EnvConfig selects the task. Each registered kind owns an [env.KIND]

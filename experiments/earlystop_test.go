@@ -3,12 +3,15 @@ package experiments_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/commgraph/commgraph/experiments"
+	"github.com/commgraph/commgraph/marl"
+	"github.com/commgraph/commgraph/marl/blackbox"
 )
 
 // synthConfig is random search, 4 designs per iteration, on a small
@@ -116,4 +119,62 @@ func TestEarlyStopErrors(t *testing.T) {
 	if _, _, err := experiments.Build(&cfg, 1); err == nil || !strings.Contains(err.Error(), "budget.regret") {
 		t.Fatalf("regret on a task without an optimum: error %v", err)
 	}
+}
+
+// A run interrupted before its patience runs out and resumed stops at the
+// same iteration, with the same rows, as the uninterrupted run: the rule's
+// state comes from the metrics rows, which the resume restores.
+func TestEarlyStopPatienceResumes(t *testing.T) {
+	ref := synthConfig(t, "patience-ref")
+	ref.Budget.Patience = 6
+	want, err := experiments.Run(context.Background(), ref, experiments.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := ref
+	cfg.OutDir = t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	k := want[0].Iterations - 3 // before the end, after the last improvement's row is written
+	experiments.RegisterAlgorithm("random_cancel", blackbox.Options(blackbox.KindRandom).(blackbox.RandomOptions), func(o blackbox.RandomOptions, task *experiments.Task, run experiments.RunInfo) (marl.Algorithm, error) {
+		c := o.Settings()
+		c.Workers, c.Optimum = 1, task.Design.Optimum()
+		s, err := blackbox.New(blackbox.KindRandom, task.Design.Space(), task.Design.Objective(), c, run.Seed)
+		return &cancelSearch{s, &k, cancel}, err
+	})
+	cfg.Algorithm.Kind = "random_cancel"
+	if err := cfg.Algorithm.SetTable("random_cancel", blackbox.Options(blackbox.KindRandom).(blackbox.RandomOptions)); err != nil {
+		t.Fatal(err)
+	}
+	if err := experiments.ApplyOverride(&cfg, "algorithm.random_cancel.batch=4"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := experiments.Run(ctx, cfg, experiments.RunOptions{}); !errors.Is(err, experiments.ErrInterrupted) {
+		t.Fatalf("want ErrInterrupted, got %v", err)
+	}
+	k = -1
+	got, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Stopped != "patience" || got[0].Iterations != want[0].Iterations {
+		t.Fatalf("resumed run stopped %q at %d, uninterrupted %q at %d", got[0].Stopped, got[0].Iterations, want[0].Stopped, want[0].Iterations)
+	}
+	if a, b := read(t, filepath.Join(got[0].Dir, "metrics.csv")), read(t, filepath.Join(want[0].Dir, "metrics.csv")); a != b {
+		t.Fatal("metrics differ after resume")
+	}
+}
+
+// cancelSearch cancels a context after iteration *k of a search.
+type cancelSearch struct {
+	*blackbox.Search
+	k      *int
+	cancel context.CancelFunc
+}
+
+func (c *cancelSearch) Iterate(ctx context.Context) (marl.Metrics, error) {
+	m, err := c.Search.Iterate(ctx)
+	if c.Search.Iteration() == *c.k {
+		c.cancel()
+	}
+	return m, err
 }

@@ -30,6 +30,14 @@ func buildCommFormer(c commformer.Config, task *Task, run RunInfo) (marl.Algorit
 	if task.Env == nil {
 		return nil, fmt.Errorf("commformer needs a multi-agent environment; %s is not one", task.Label)
 	}
+	est, parts := commformerMemory(c, task.Env.Spec())
+	if err := checkMemory("this learner", est, run.MaxMemory, []string{
+		fmt.Sprintf("algorithm.commformer.num_envs (%d) x rollout_steps (%d)", c.Envs, c.Steps),
+		fmt.Sprintf("embed_dim (%d) x blocks (%d)", c.Embed, c.Blocks),
+		fmt.Sprintf("minibatches (%d, more = smaller)", c.Minibatches),
+	}, parts); err != nil {
+		return nil, err
+	}
 	tr, err := commformer.New(task.Env, commFormerConfig(c, run), run.Seed)
 	if err != nil {
 		return nil, err

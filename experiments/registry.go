@@ -62,6 +62,9 @@ type RunInfo struct {
 	Seed    uint64       // the run's seed
 	Threads int          // algorithm.threads (0 = GOMAXPROCS); results must not depend on it
 	Budget  BudgetConfig // when the run stops
+	// MaxMemory is the memory the run may plan to use (bytes; 0 =
+	// DefaultMaxMemory): builders refuse settings whose estimate exceeds it.
+	MaxMemory int64
 }
 
 // kind is one registered environment or algorithm kind.
@@ -164,7 +167,7 @@ func Build(cfg *Config, seed uint64) (*Task, marl.Algorithm, error) {
 	}
 	ek, _ := lookupKind(envReg, cfg.Env.Kind)
 	ak, _ := lookupKind(algReg, cfg.Algorithm.Kind)
-	run := RunInfo{Seed: seed, Threads: cfg.Algorithm.Threads, Budget: cfg.Budget}
+	run := RunInfo{Seed: seed, Threads: cfg.Algorithm.Threads, Budget: cfg.Budget, MaxMemory: cfg.MaxMemory}
 	task, err := ek.buildEnv(cfg.Env.Table(cfg.Env.Kind), run)
 	if err != nil {
 		return nil, nil, fmt.Errorf("build environment %s: %w", cfg.Env.Kind, err)

@@ -41,6 +41,10 @@ type RunOptions struct {
 	Progress io.Writer
 	// Logger receives structured progress messages; nil = slog.Default().
 	Logger *slog.Logger
+	// MaxMemory is the memory a run may plan to use, in bytes (0 =
+	// DefaultMaxMemory); settings whose estimate exceeds it are refused
+	// before the run starts.
+	MaxMemory int64
 }
 
 func (o RunOptions) logger() *slog.Logger {
@@ -110,6 +114,9 @@ func Run(ctx context.Context, cfg Config, opts RunOptions) ([]Summary, error) {
 func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summary, error) {
 	cfg.Seed = seed
 	cfg.Seeds = nil
+	if opts.MaxMemory > 0 {
+		cfg.MaxMemory = opts.MaxMemory
+	}
 	if err := cfg.Validate(); err != nil {
 		return Summary{}, err
 	}
@@ -135,6 +142,9 @@ func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 	// Build before touching the run directory: a config that cannot be
 	// built leaves nothing behind.
 	if err := r.build(); err != nil {
+		return Summary{}, err
+	}
+	if err := r.checkReachable(); err != nil {
 		return Summary{}, err
 	}
 	if err := checkNotSymlink(filepath.Join(dir, "checkpoints")); err != nil {
@@ -415,6 +425,55 @@ func (r *runner) wall() float64 {
 	return r.wallBase + time.Since(r.started).Seconds()
 }
 
+// stallIterations is how many iterations in a row may add no unique
+// evaluation before a run whose only limit is budget.evaluations is ended
+// as unable to reach it.
+const stallIterations = 1000
+
+// evaluationsOnly reports whether budget.evaluations is the run's only
+// hard limit (so a search that stops finding new designs would never end).
+func (r *runner) evaluationsOnly() bool {
+	b := r.cfg.Budget
+	return b.Evaluations > 0 && b.Iterations == 0 && b.EnvSteps == 0
+}
+
+// evaluationsStalled ends a run limited only by budget.evaluations when
+// unique_evals has not grown for stallIterations iterations (counted from
+// the metrics rows, so a resumed run ends where an uninterrupted one does).
+func (r *runner) evaluationsStalled(row Row) error {
+	if !r.evaluationsOnly() {
+		return nil
+	}
+	v, ok := row["unique_evals"]
+	if !ok {
+		return nil
+	}
+	since := 1
+	for i := len(r.metrics.rows) - 1; i >= 0 && since < stallIterations; i-- {
+		if r.metrics.rows[i]["unique_evals"] != v {
+			break
+		}
+		since++
+	}
+	if since < stallIterations {
+		return nil
+	}
+	return fmt.Errorf("budget.evaluations = %d cannot be reached: unique_evals has stayed at %.0f for %d iterations (the search only revisits designs it has evaluated); set budget.iterations as well, or a smaller budget.evaluations (run stopped; last checkpoint: iteration %d)", r.cfg.Budget.Evaluations, v, stallIterations, r.lastCkpt)
+}
+
+// checkReachable refuses, before the run starts, an evaluations budget
+// larger than the design space when it is the run's only hard limit.
+func (r *runner) checkReachable() error {
+	if !r.evaluationsOnly() || r.task.Design == nil {
+		return nil
+	}
+	n := envs.Size(r.task.Design.Space())
+	if n < math.MaxInt && int64(n) < r.cfg.Budget.Evaluations {
+		return fmt.Errorf("key budget.evaluations: %d unique evaluations cannot be reached: the design space of %s has %d designs; set budget.evaluations <= %d or a budget.iterations", r.cfg.Budget.Evaluations, r.taskLabel(), n, n)
+	}
+	return nil
+}
+
 // budgetReached reports whether the row ends the run.
 func (r *runner) budgetReached(row Row) bool {
 	b := r.cfg.Budget
@@ -492,6 +551,11 @@ func (r *runner) loop(ctx context.Context) (Summary, error) {
 			r.task.Design.Columns(row)
 		}
 		done = r.budgetReached(row)
+		if !done {
+			if err := r.evaluationsStalled(row); err != nil {
+				return Summary{}, err
+			}
+		}
 		if (r.cfg.Eval.Every > 0 && it%r.cfg.Eval.Every == 0) || done {
 			em, err := r.alg.Evaluate(work, r.cfg.Eval.Episodes)
 			if err == nil {

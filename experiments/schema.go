@@ -183,6 +183,9 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("read config: %w", err)
 	}
+	if empty, _ := isEmptyTOML(data); empty {
+		return Config{}, fmt.Errorf("%s sets no keys: an empty file is refused rather than run with every default; start from a file in configs/ (every key is listed in docs/configuration.md)", path)
+	}
 	cfg, err := DecodeConfig(path, data)
 	if err != nil {
 		return Config{}, err
@@ -212,6 +215,16 @@ func resolvePaths(cfg *Config, dir string) error {
 		}
 	}
 	return nil
+}
+
+// isEmptyTOML reports whether data is valid TOML that sets no key (empty,
+// blank or only comments).
+func isEmptyTOML(data []byte) (bool, error) {
+	raw := map[string]any{}
+	if _, err := toml.Decode(string(data), &raw); err != nil {
+		return false, err
+	}
+	return len(raw) == 0, nil
 }
 
 // DecodeConfig strictly decodes TOML text into a Config on top of the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -31,6 +32,9 @@ type Sweep struct {
 	Seeds  []int64 `toml:"seeds" range:"each in [0, inf)" doc:"seeds of every grid point; empty = the base config's seeds"`
 	OutDir string  `toml:"out_dir" range:"a path or empty" doc:"root of the run directories; empty = the base config's"`
 	Jobs   int     `toml:"jobs" unit:"trials" range:"[0, 1024]" doc:"trials run at once by the local pool; 0 = 1 (--jobs overrides)"`
+	// MaxTrials bounds the expansion: every trial's configuration is held
+	// in memory (and listed in trials.jsonl) before any runs.
+	MaxTrials int `toml:"max_trials" unit:"trials" range:"[1, inf)" doc:"largest number of trials (grid points x seeds) the sweep may expand to; a larger grid is refused before it is expanded, naming its axes"`
 
 	Slurm SlurmConfig `toml:"slurm"`
 	K8s   K8sConfig   `toml:"k8s"`
@@ -114,7 +118,8 @@ var sweepFields = collectFields(reflect.TypeFor[Sweep](), "", nil)
 
 func defaultSweep() Sweep {
 	return Sweep{
-		Slurm: SlurmConfig{Time: "04:00:00", CPUsPerTask: 2, Mem: "4G", Binary: "commgraph"},
+		MaxTrials: DefaultMaxTrials,
+		Slurm:     SlurmConfig{Time: "04:00:00", CPUsPerTask: 2, Mem: "4G", Binary: "commgraph"},
 		K8s: K8sConfig{Image: "commgraph:latest", Parallelism: 4, CPU: "2", Memory: "4Gi", BackoffLimit: 2,
 			WorkingDir: "/work", MountPath: "/work/runs", Binary: "commgraph"},
 	}
@@ -222,6 +227,31 @@ func lookupRaw(raw map[string]any, k toml.Key) any {
 	return cur
 }
 
+// resolvePath returns v, or, when key is a path key (a trace, a graph
+// file) and v a relative path, v relative to the sweep file's directory,
+// as a config file's paths are relative to the config file. The trial's
+// directory name and labels keep the value as written.
+func (sw *Sweep) resolvePath(key string, v any) any {
+	p, ok := v.(string)
+	if !ok || p == "" || filepath.IsAbs(p) {
+		return v
+	}
+	f, ok := lookupField(schemaFields(), key)
+	if !ok {
+		return v
+	}
+	switch f.tag.Get("path") {
+	case "file":
+	case "name-or-file":
+		if !strings.ContainsAny(p, "/\\") && filepath.Ext(p) == "" {
+			return v // a name
+		}
+	default:
+		return v
+	}
+	return filepath.Join(sw.dir, p)
+}
+
 func (sw *Sweep) baseConfig() (Config, error) {
 	base := sw.Base
 	if !filepath.IsAbs(base) {
@@ -232,7 +262,7 @@ func (sw *Sweep) baseConfig() (Config, error) {
 		return cfg, fmt.Errorf("sweep %s: base config: %w", sw.Name, err)
 	}
 	for _, kv := range sw.set {
-		if err := SetKey(&cfg, kv.Key, kv.Value); err != nil {
+		if err := SetKey(&cfg, kv.Key, sw.resolvePath(kv.Key, kv.Value)); err != nil {
 			return cfg, fmt.Errorf("sweep %s: set: %w", sw.Name, err)
 		}
 	}
@@ -290,8 +320,15 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 		seeds = seedList(&base)
 	}
 	n := 1
+	total := float64(len(seeds))
+	var axes []string
 	for _, ax := range sw.grid {
-		n *= len(ax.Values)
+		n = min(n*len(ax.Values), math.MaxInt32) // saturates; refused below
+		total *= float64(len(ax.Values))
+		axes = append(axes, fmt.Sprintf("%s (%d values)", ax.Key, len(ax.Values)))
+	}
+	if total > float64(sw.MaxTrials) {
+		return nil, fmt.Errorf("sweep %s: %.0f trials (%s x %d seeds), above max_trials = %d: every trial's configuration is expanded in memory before any runs; shorten the grid or the seeds, or raise max_trials in the sweep file", sw.Name, total, strings.Join(axes, " x "), len(seeds), sw.MaxTrials)
 	}
 	var trials []Trial
 	dirs := map[string]int{} // run directory -> trial index
@@ -308,7 +345,7 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 		var set []keyValue
 		for i, ax := range sw.grid {
 			v := ax.Values[pick[i]]
-			if err := SetKey(&cfg, ax.Key, v); err != nil {
+			if err := SetKey(&cfg, ax.Key, sw.resolvePath(ax.Key, v)); err != nil {
 				return nil, fmt.Errorf("sweep %s: grid: %w", sw.Name, err)
 			}
 			set = append(set, keyValue{ax.Key, v})
@@ -410,6 +447,9 @@ func RunTrials(ctx context.Context, trials []Trial, jobs int, opts RunOptions, r
 		go func() {
 			defer wg.Done()
 			for t := range ch {
+				if ctx.Err() != nil {
+					continue // interrupted: start no other trial
+				}
 				o := opts
 				if jobs > 1 {
 					o.Progress = nil
@@ -431,11 +471,13 @@ func RunTrials(ctx context.Context, trials []Trial, jobs int, opts RunOptions, r
 			}
 		}()
 	}
+feed:
 	for _, t := range trials {
-		if ctx.Err() != nil {
-			break
+		select {
+		case <-ctx.Done():
+			break feed
+		case ch <- t:
 		}
-		ch <- t
 	}
 	close(ch)
 	wg.Wait()

@@ -2,11 +2,13 @@ package experiments_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -322,6 +324,58 @@ func TestSweepRefusesDuplicateTrials(t *testing.T) {
 		_, err = sw.Trials()
 		if err == nil || !strings.Contains(err.Error(), "trials 0 and 1 both run in") {
 			t.Errorf("%s: got %v", name, err)
+		}
+	}
+}
+
+// TestSweepGridPathsRelativeToSweepFile: a relative trace path in a grid
+// (or [set]) is a path relative to the sweep file, as in a config file; the
+// trial directory keeps the value as written.
+func TestSweepGridPathsRelativeToSweepFile(t *testing.T) {
+	p := writeSweep(t, "name = \"tr\"\nbase = \"base.toml\"\nseeds = [1]\nout_dir = \"OUT\"\n[grid]\n\"env.dram.trace\" = [\"traces/a.stl\", \"random\"]\n")
+	sw, err := experiments.LoadSweep(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials, err := sw.Trials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"tr/trace-traces_a.stl/seed-1": filepath.Join(filepath.Dir(p), "traces", "a.stl"), "tr/trace-random/seed-1": "random"}
+	for _, tr := range trials {
+		cfg := tr.Config()
+		got := reflect.ValueOf(cfg.Env.Table("dram")).FieldByName("Trace").String()
+		if w, ok := want[tr.Dir]; !ok || got != w {
+			t.Errorf("trial %s: trace %q, want %q", tr.Dir, got, w)
+		}
+	}
+}
+
+// TestInterruptedSweepStartsNoOtherTrial: once the context is cancelled
+// (SIGINT), no further trial starts, even one already handed to a worker.
+func TestInterruptedSweepStartsNoOtherTrial(t *testing.T) {
+	sw, err := experiments.LoadSweep(writeSweep(t, "name = \"int\"\nbase = \"base.toml\"\nseeds = [1, 2, 3]\nout_dir = \"OUT\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials, err := sw.Trials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var reported []int
+	res := experiments.RunTrials(ctx, trials, 1, experiments.RunOptions{}, func(tr experiments.Trial, _ experiments.Summary, _ error) {
+		reported = append(reported, tr.Index)
+		cancel() // the user presses Ctrl-C as the first trial ends
+	})
+	if res.Ran != 1 || len(reported) != 1 {
+		t.Errorf("ran %d, reported %v after the interruption; want only trial 0", res.Ran, reported)
+	}
+	root, _ := sw.Root()
+	for _, tr := range trials[1:] {
+		if _, err := os.Stat(filepath.Join(root, "..", filepath.FromSlash(tr.Dir))); err == nil {
+			t.Errorf("trial %d was started after the interruption", tr.Index)
 		}
 	}
 }

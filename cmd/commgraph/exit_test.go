@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/commgraph/commgraph/experiments/experimentstest"
@@ -111,4 +113,73 @@ func TestSupervisorStatuses(t *testing.T) {
 	if code, e := run(true, "run", good); code != exitFailure || !strings.Contains(e, "not a usage error") {
 		t.Errorf("crash through the supervisor: exit %d, stderr %q", code, e)
 	}
+}
+
+// TestSmallInputMistakesRefused: a key given twice to --set (run, sweep) or
+// --fix (dram sweep), an explicit --index -1 or --jobs -1, and an empty
+// config file are usage errors, never silently resolved.
+func TestSmallInputMistakesRefused(t *testing.T) {
+	experimentstest.Register()
+	tmp := t.TempDir()
+	good := filepath.Join(tmp, "good.toml")
+	writeFile(t, good, "name = \"x\"\nout_dir = \""+filepath.ToSlash(filepath.Join(tmp, "runs"))+"\"\n[env]\nkind = \"fake\"\n[algorithm]\nkind = \"fake\"\n[budget]\niterations = 2\n")
+	empty := filepath.Join(tmp, "empty.toml")
+	writeFile(t, empty, "# nothing here\n\n")
+	sw := filepath.Join(tmp, "sw.toml")
+	writeFile(t, sw, "name = \"s\"\nbase = \"good.toml\"\nseeds = [1, 2]\n")
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"--set twice", []string{"run", good, "--set", "budget.iterations=3", "--set", "budget.iterations=4"}, "budget.iterations given twice"},
+		{"sweep --set twice", []string{"sweep", sw, "--list", "--set", "algorithm.fake.lr=0.1", "--set", " algorithm.fake.lr=0.2"}, "algorithm.fake.lr given twice"},
+		{"--fix twice", []string{"dram", "sweep", "--trace", "random", "--out", filepath.Join(tmp, "p.sweep"), "--fix", "Arbiter=Simple", "--fix", "Arbiter=Fifo"}, "Arbiter given twice"},
+		{"--index -1", []string{"sweep", sw, "--index", "-1"}, "--index -1"},
+		{"--index -2", []string{"sweep", sw, "--index", "-2"}, "--index -2"},
+		{"--jobs -1", []string{"sweep", sw, "--jobs", "-1"}, "--jobs -1"},
+		{"empty config", []string{"run", empty}, "sets no keys"},
+	}
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		if code := dispatch(c.args, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("%s: exit %d, stderr %q", c.name, code, errb.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "runs")); err == nil {
+		t.Error("a refused command left a run directory behind")
+	}
+}
+
+// TestSupervisedChildTakesRepeatedSignalOnce: a supervised child that gets
+// the same SIGTERM twice at once (directly from a scheduler that signals
+// every process, and forwarded by its parent) still stops gracefully: it
+// checkpoints, exits 130, and resumes to the undisturbed files.
+func TestSupervisedChildTakesRepeatedSignalOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("subprocess test")
+	}
+	tmp := t.TempDir()
+	cfgPath := filepath.Join(tmp, "kill.toml")
+	writeFile(t, cfgPath, fakeRunTOML)
+	refOut, intOut := filepath.Join(tmp, "ref"), filepath.Join(tmp, "int")
+	runHelper(t, "run", cfgPath, "--out", refOut, "--quiet")
+	cmd := helperCmd(t, "15ms", "run", cfgPath, "--out", intOut, "--quiet")
+	cmd.Env = append(cmd.Env, supervisedEnv+"=1")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(intOut, "kill", "seed-7")
+	waitRows(t, filepath.Join(dir, "metrics.jsonl"), 5)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != exitInterrupted || !strings.Contains(errb.String(), "interrupted at iteration") {
+		t.Fatalf("exit: %v\n%s", err, errb.String())
+	}
+	runHelper(t, "run", cfgPath, "--out", intOut, "--quiet")
+	compareRunDirs(t, filepath.Join(refOut, "kill", "seed-7"), dir)
 }

@@ -26,6 +26,7 @@ func runGraphExport(args []string, stdout, stderr io.Writer) error {
 	width := fs.Int("width", 0, "PNG width in pixels (default 640, or more for many agents)")
 	height := fs.Int("height", 0, "PNG height in pixels (default 480, or more for many agents)")
 	out := fs.String("out", "", "output file (a directory with --all; - = stdout for text formats); default inside the run directory")
+	maxMem := maxMemoryFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: commgraph graph export RUN_DIR|SNAPSHOT.json|CHECKPOINT.ckpt --format dot|graphml|json|png|svg [--iter K] [--all] [--out PATH] [--width W --height H]")
 		fs.PrintDefaults()
@@ -56,6 +57,13 @@ func runGraphExport(args []string, stdout, stderr io.Writer) error {
 	if opt.Width == 0 && opt.Height == 0 && snaps[0].N() > 6 {
 		// Room for long agent names (e.g. the DRAM knobs) under each column.
 		opt.Width, opt.Height = 160*snaps[0].N()+200, 70*snaps[0].N()+150
+	}
+	limit, err := memoryLimit(*maxMem)
+	if err != nil {
+		return err
+	}
+	if est := pngMemory(opt.Width, opt.Height); *format == "png" && est > float64(limit) {
+		return usageErrorf("--width %d x --height %d: a PNG this size needs about %s of memory, above the limit of %s (--max-memory GiB raises it)", opt.Width, opt.Height, experiments.GiB(est), experiments.GiB(float64(limit)))
 	}
 	if *out == "-" {
 		if len(snaps) != 1 || *format == "png" {

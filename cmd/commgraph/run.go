@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
 
@@ -27,8 +28,18 @@ func init() {
 // setFlags collects repeated --set key=value overrides.
 type setFlags []string
 
-func (s *setFlags) String() string     { return strings.Join(*s, " ") }
-func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
+func (s *setFlags) String() string { return strings.Join(*s, " ") }
+func (s *setFlags) Set(v string) error {
+	key, _, _ := strings.Cut(v, "=")
+	key = strings.TrimSpace(key)
+	for _, o := range *s {
+		if k, _, _ := strings.Cut(o, "="); strings.TrimSpace(k) == key {
+			return fmt.Errorf("%s given twice (%s and %s): set each key once", key, o, v)
+		}
+	}
+	*s = append(*s, v)
+	return nil
+}
 
 // parseInterleaved parses flags that may come before or after positional
 // arguments (commgraph run FILE --set a=b).
@@ -71,16 +82,24 @@ func expSignalContext(stderr io.Writer) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	supervised := os.Getenv(supervisedEnv) != ""
 	go func() {
-		n := 0
+		var first time.Time
 		for range ch {
-			n++
-			if n == 1 {
+			if first.IsZero() {
+				first = time.Now()
 				fmt.Fprintln(stderr, "\ncommgraph: stopping after the current iteration (checkpoint); signal again to quit now")
 				cancel()
 				continue
 			}
-			os.Exit(130)
+			// A supervised child may receive one event twice: directly
+			// (Slurm's scancel signals every process of the job) and
+			// forwarded by its parent. A repeat within a second is that
+			// same event, not a request to quit at once.
+			if supervised && time.Since(first) < time.Second {
+				continue
+			}
+			os.Exit(exitInterrupted)
 		}
 	}()
 	return ctx, func() { signal.Stop(ch); cancel() }
@@ -129,8 +148,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Int64("seed", -1, "run only this seed")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	out := fs.String("out", "", "output root (overrides out_dir)")
+	maxMem := maxMemoryFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph run CONFIG.toml [--set key=value ...] [--seed N] [--quiet] [--out DIR]")
+		fmt.Fprintln(stderr, "usage: commgraph run CONFIG.toml [--set key=value ...] [--seed N] [--quiet] [--out DIR] [--max-memory GiB]")
 		fs.PrintDefaults()
 	}
 	arg, err := parseOne(fs, args, "config file")
@@ -141,10 +161,14 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	limit, err := memoryLimit(*maxMem)
+	if err != nil {
+		return err
+	}
 	ctx, stop := expSignalContext(stderr)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sums, err := experiments.Run(ctx, cfg, experiments.RunOptions{Progress: expProgressWriter(stderr, *quiet), Logger: logger})
+	sums, err := experiments.Run(ctx, cfg, experiments.RunOptions{Progress: expProgressWriter(stderr, *quiet), Logger: logger, MaxMemory: limit})
 	for _, s := range sums {
 		printSummary(stdout, s)
 	}

@@ -25,6 +25,7 @@ type sweepFlags struct {
 	emit, out   string
 	list, quiet bool
 	sets        setFlags
+	maxMemory   int64 // bytes
 }
 
 // runSweep reads the sweep, expands and records its trials, then lists
@@ -52,6 +53,13 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	return runTrialsHere(stdout, stderr, sw, trials, f)
 }
 
+// flagGiven reports whether the flag name was on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == name })
+	return given
+}
+
 func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, string, error) {
 	f := &sweepFlags{}
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
@@ -63,13 +71,23 @@ func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, string, erro
 	fs.BoolVar(&f.list, "list", false, "print the trial list and exit")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	fs.Var(&f.sets, "set", "override a run key in every trial: --set budget.iterations=5 (repeatable)")
+	maxMem := maxMemoryFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph sweep SWEEP.toml [--set key=value ...] [--jobs N] [--index I] [--emit slurm|k8s [--out FILE]] [--list] [--quiet]")
+		fmt.Fprintln(stderr, "usage: commgraph sweep SWEEP.toml [--set key=value ...] [--jobs N] [--index I] [--emit slurm|k8s [--out FILE]] [--list] [--quiet] [--max-memory GiB]")
 		fs.PrintDefaults()
 	}
 	arg, err := parseOne(fs, args, "sweep file")
 	if err != nil {
 		return nil, "", err
+	}
+	if f.maxMemory, err = memoryLimit(*maxMem); err != nil {
+		return nil, "", err
+	}
+	if f.index < -1 || (f.index == -1 && flagGiven(fs, "index")) {
+		return nil, "", usageErrorf("--index %d: want a trial index >= 0 (see --list)", f.index)
+	}
+	if f.jobs < 0 {
+		return nil, "", usageErrorf("--jobs %d: want >= 1 (0 = the sweep file's jobs)", f.jobs)
 	}
 	if f.emit != "" && f.emit != "slurm" && f.emit != "k8s" {
 		return nil, "", usageErrorf("--emit %q: want slurm or k8s", f.emit)
@@ -187,7 +205,7 @@ func runTrialsHere(stdout, stderr io.Writer, sw *experiments.Sweep, trials []exp
 	ctx, stop := expSignalContext(stderr)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opts := experiments.RunOptions{Progress: expProgressWriter(stderr, f.quiet), Logger: logger}
+	opts := experiments.RunOptions{Progress: expProgressWriter(stderr, f.quiet), Logger: logger, MaxMemory: f.maxMemory}
 	done := 0
 	res := experiments.RunTrials(ctx, trials, jobs, opts, func(t experiments.Trial, s experiments.Summary, err error) {
 		done++

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -39,7 +40,11 @@ func (f *sweepFixFlag) Set(s string) error {
 	if *f == nil {
 		*f = sweepFixFlag{}
 	}
-	(*f)[strings.TrimSpace(name)] = strings.TrimSpace(value)
+	name = strings.TrimSpace(name)
+	if old, dup := (*f)[name]; dup {
+		return fmt.Errorf("%s given twice (%s=%s and %s): fix each knob once", name, name, old, s)
+	}
+	(*f)[name] = strings.TrimSpace(value)
 	return nil
 }
 
@@ -228,7 +233,20 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: the sweep is of %s, not of the memory system given by --memspec/--mapping (space names end in %q)", *in, t.Space, want)
 		}
 	}
-	r, err := exhaustive.ComputeInteractions(t, nil)
+	// A time-only device (LPDDR4) has all-zero energy and power columns:
+	// they carry no information and have no logarithm, so they are left out.
+	var metrics, dropped []string
+	for _, m := range exhaustive.DefaultInteractionMetrics(t) {
+		if y, err := exhaustive.MetricValues(t, m); err == nil && !slices.ContainsFunc(y, func(v float64) bool { return v != 0 }) {
+			dropped = append(dropped, m)
+			continue
+		}
+		metrics = append(metrics, m)
+	}
+	if len(dropped) > 0 {
+		fmt.Fprintf(stderr, "%s: %s all zero (a device without an energy model), left out\n", *in, strings.Join(dropped, ", "))
+	}
+	r, err := exhaustive.ComputeInteractions(t, metrics)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)
 	}

@@ -203,3 +203,25 @@ func TestDramSweepDevice(t *testing.T) {
 		t.Fatalf("interactions for another device: exit %d, %q", code, se.String())
 	}
 }
+
+// TestDramInteractionsTimeOnly: the interactions of an LPDDR4 sweep (no
+// energy model) cover time only instead of failing on log(0).
+func TestDramInteractionsTimeOnly(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "lp.sweep")
+	args := []string{"dram", "sweep", "--trace", "stream", "--out", out, "--jobs", "2", "--memspec", "JEDEC_8Gb_LPDDR4-3200_16bit",
+		"--fix", "PagePolicy=OpenAdaptive", "--fix", "Scheduler=FrFcfs", "--fix", "SchedulerBuffer=Shared",
+		"--fix", "RespQueue=Fifo", "--fix", "RefreshPolicy=AllBank", "--fix", "RefreshMaxPostponed=2",
+		"--fix", "RefreshMaxPulledin=2", "--fix", "Arbiter=Fifo"}
+	var so, se bytes.Buffer
+	if code := dispatch(args, &so, &se); code != 0 {
+		t.Fatalf("exit %d: %s", code, se.String())
+	}
+	so.Reset()
+	se.Reset()
+	code := dispatch([]string{"dram", "interactions", "--sweep", out, "--out-dir", filepath.Join(dir, "ia"), "--memspec", "JEDEC_8Gb_LPDDR4-3200_16bit"}, &so, &se)
+	if code != 0 || !strings.Contains(se.String(), "energy_pJ, power_mW, edp all zero") || !strings.Contains(so.String(), "time_ns: main effects") ||
+		strings.Contains(so.String(), "energy_pJ: main") {
+		t.Fatalf("exit %d: %q %q", code, so.String(), se.String())
+	}
+}

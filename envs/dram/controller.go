@@ -152,7 +152,10 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 	if c == cACT {
 		st.check.recordAct(T)
 	}
-	st.updateEarly(c, T, bi)
+	st.updateEarly(c, T)
+	if st.t.ngAffects[c] > 0 && bi >= 0 {
+		st.updateGroup(c, T, bi)
+	}
 	st.check.lastCmdAt, st.check.lastCmd = T, c
 	st.check.busFree = T + st.t.cmdLen[c]
 	if !c.isCAS() {

@@ -192,8 +192,10 @@ func (st *state) result() Result {
 		NAct:         en.nAct, NPre: en.nPre, NRd: en.nRd, NWr: en.nWr, NRef: en.nRef,
 		Requests: st.tr.n,
 	}
-	if w > 0 {
-		res.PowerMW = e / (float64(w) * ec.tckNS)
+	// DRAMPower divides by the cycles it counted (active + precharged),
+	// which is w unless a refresh's RFC - RP active cycles run past it.
+	if c := act + pre; c > 0 {
+		res.PowerMW = e / (float64(c) * ec.tckNS)
 	}
 	if ec.none {
 		res.EnergyPJ, res.PowerMW, res.ActiveCycles = 0, 0, 0

@@ -336,15 +336,20 @@ func (st *state) nextEvent() int64 {
 	}
 	if st.machines.pending != 0 {
 		bm := inf
-		for m := st.machines.pending; m != 0; m &= m - 1 {
-			b := &st.banks[bits.TrailingZeros64(m)]
-			r := max(st.ready(b), st.check.busFree) // one command at a time on the bus
-			if r <= T && st.blockedAt == T {
-				continue // ready but held back by the command selection (LPDDR4)
+		if st.blockedAt == T && st.check.busFree <= T {
+			// The last evaluation held back commands ready at T (LPDDR4's
+			// selection by end time): they do not wake the controller.
+			for m := st.machines.pending; m != 0; m &= m - 1 {
+				if r := st.ready(&st.banks[bits.TrailingZeros64(m)]); r > T {
+					bm = min(bm, r)
+				}
 			}
-			bm = min(bm, r)
+		} else {
+			for m := st.machines.pending; m != 0; m &= m - 1 {
+				bm = min(bm, st.ready(&st.banks[bits.TrailingZeros64(m)]))
+			}
 		}
-		nx = min(nx, bm)
+		nx = min(nx, max(bm, st.check.busFree)) // one command at a time on the bus
 	}
 	if st.cfg.refresh {
 		if st.ref.cmd != cNOP {

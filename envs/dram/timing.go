@@ -347,29 +347,36 @@ func (ck *rankChecker) recordAct(T int64) {
 	}
 }
 
-// updateEarly adds the rank-level (and, for a bank command on bank bi,
-// bank-group-level) constraints of command c issued at T. Issue times only
+// updateEarly adds the rank-level constraints of command c issued at T
+// (updateGroup those within a bank group). Issue times only
 // grow, so each constraint's bound only grows and the running maximum
 // stays exact. (The command bus is checked against busFree where a time is
 // computed.)
-func (st *state) updateEarly(c cmdKind, T int64, bi int) {
+func (st *state) updateEarly(c cmdKind, T int64) {
 	ck := &st.check
 	for _, e := range st.t.affects[c][:st.t.nAffects[c]] {
 		ck.earliest[e.x] = max(ck.earliest[e.x], T+e.d)
-	}
-	if n := st.t.ngAffects[c]; n > 0 && bi >= 0 {
-		g := &ck.group[st.banks[bi].group]
-		for _, e := range st.t.gaffects[c][:n] {
-			g[e.x] = max(g[e.x], T+e.d)
-		}
 	}
 	if c == cACT && ck.actN >= 4 {
 		ck.earliest[cACT] = max(ck.earliest[cACT], ck.actTimes[ck.actOldest]+st.t.FAW)
 	}
 }
 
+// updateGroup adds the bank-group-level constraints of command c issued at
+// T on bank bi (DDR4).
+func (st *state) updateGroup(c cmdKind, T int64, bi int) {
+	g := &st.check.group[st.banks[bi].group]
+	for _, e := range st.t.gaffects[c][:st.t.ngAffects[c]] {
+		g[e.x] = max(g[e.x], T+e.d)
+	}
+}
+
 // ready is the earliest time bank b's command may issue (the command bus
 // aside).
 func (st *state) ready(b *bank) int64 {
-	return max(b.local, st.check.earliest[b.cmd], st.check.group[b.group][b.cmd])
+	r := max(b.local, st.check.earliest[b.cmd])
+	if st.t.groups > 1 { // DDR4 only; the other standards skip the lookup
+		r = max(r, st.check.group[b.group][b.cmd])
+	}
+	return r
 }

@@ -21,6 +21,10 @@ type trainGraph struct {
 	adj    *comm.Adj
 	gate   *comm.GateNode
 	rank   *attention.Ranks // decoding order of every sample (B*N)
+	// sparse makes the attention visit only each receiver's senders; set
+	// On only when the gradient of unselected edges is not wanted (see
+	// setSparse).
+	sparse *attention.Sparse
 
 	obs, tok, onehot, mask   *tensor.Dense // [B*N, O], [B*N, A+1], [B*N, A], [B*N, A]
 	oldLogp, adv, oldV, targ *tensor.Dense // [B*N]
@@ -36,12 +40,22 @@ type trainGraph struct {
 	rTotal, rPolicy, rValue, rEntropy, rRatio, rGateCost G.Value
 }
 
+// setSparse selects the cost of the attention of tg's next runs: over each
+// receiver's senders only (O(N k d) per sample for a top-k graph) when the
+// graph no longer learns (frozen, or a fixed variant), so that no gradient
+// of unselected edges is wanted; the dense pass otherwise (while alpha
+// learns, its unselected edges get gradient through the renormalised mask)
+// or when m.denseOnly. The model's gradients are the same either way.
+func (m *model) setSparse(tg *trainGraph, mode comm.Mode) {
+	tg.sparse.On = !m.denseOnly && (mode == comm.ModeFrozen || !m.graph.Learnable())
+}
+
 func (m *model) buildTrain(B int, coefs marl.PPOCoefs, gateLambda float64) (*trainGraph, error) {
 	N, A, dt := m.N, m.A, m.ps.Dtype
 	R := B * N
 	g := G.NewGraph()
 	b := attention.NewBinder(g)
-	tg := &trainGraph{B: B, g: g, binder: b, rank: &attention.Ranks{}}
+	tg := &trainGraph{B: B, g: g, binder: b, rank: &attention.Ranks{}, sparse: &attention.Sparse{}}
 	var obsN, tokN, ohN, maskN, olN, advN, ovN, tN *G.Node
 	obsN, tg.obs = input(g, dt, "obs", R, m.O)
 	tokN, tg.tok = input(g, dt, "tok", R, A+1)
@@ -70,7 +84,7 @@ func (m *model) buildTrain(B int, coefs marl.PPOCoefs, gateLambda float64) (*tra
 		gateN = tg.gate.G
 	}
 	tg.adj = m.graph.Bind(b, comm.ModeExact)
-	cg, err := m.commGraph(b, tg.adj, gateN, tg.rank)
+	cg, err := m.commGraph(b, tg.adj, gateN, tg.rank, tg.sparse)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +183,8 @@ func (m *model) buildEnc(B int) (*encGraph, error) {
 		gateN = eg.gate.G
 	}
 	eg.adj = m.graph.Bind(b, comm.ModeExact)
-	cg, err := m.commGraph(b, eg.adj, gateN, nil)
+	// Acting needs no gradient: attention over the senders only.
+	cg, err := m.commGraph(b, eg.adj, gateN, nil, &attention.Sparse{On: true})
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +229,7 @@ func (m *model) buildDec(B int) (*decGraph, error) {
 		gateN, dg.gate = input(g, dt, "gate", B, N)
 	}
 	dg.adj = m.graph.Bind(b, comm.ModeExact)
-	cg, err := m.commGraph(b, dg.adj, gateN, dg.rank)
+	cg, err := m.commGraph(b, dg.adj, gateN, dg.rank, &attention.Sparse{On: true})
 	if err != nil {
 		return nil, err
 	}

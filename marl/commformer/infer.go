@@ -29,6 +29,14 @@ type fastActor struct {
 	hd, hd2, logits []float32
 	dist            []float32 // [B*N, A] log-probabilities of every agent
 	lp              []float64
+	// Graph scratch reused from call to call: the adjacency, its sender
+	// lists (acting visits only each receiver's senders: O(N k d) per
+	// sample for a top-k graph), the edge embedding, each encoder block's
+	// relations and buffers.
+	sd    attention.Senders
+	edge  []float32
+	rels  []attention.Relations
+	encSc []attention.InferScratch
 	// matrix, when set, replaces the graph's matrix (influence probes), and
 	// keepDist keeps the policy's own distribution in dist for forced
 	// agents (teacher forcing) instead of the point mass.
@@ -47,14 +55,15 @@ func (m *model) newFastActor(B int) *fastActor {
 		hd: make([]float32, B*m.D), hd2: make([]float32, B*m.D), logits: make([]float32, B*m.A),
 		dist: make([]float32, R*m.A), lp: make([]float64, m.A),
 		blank: make([]float32, m.D), rank: make([]int32, m.N),
+		rels: make([]attention.Relations, len(m.enc)), encSc: make([]attention.InferScratch, len(m.enc)),
 	}
 }
 
 // inferAgentLinear applies agent i's weights of l to the B rows of x
 // (stride ldx) into dst (stride ldd).
 func inferAgentLinear(l *agentLinear, i int, dst []float32, ldd int, x []float32, ldx, B int) {
-	w := l.W.Value.Data().([]float32)[i*l.In*l.Out : (i+1)*l.In*l.Out]
-	c := l.B.Value.Data().([]float32)[i*l.Out : (i+1)*l.Out]
+	w := attention.F32(l.W)[i*l.In*l.Out : (i+1)*l.In*l.Out]
+	c := attention.F32(l.B)[i*l.Out : (i+1)*l.Out]
 	gemm.Sgemm(blas.NoTrans, blas.NoTrans, B, l.Out, l.In, 1, x, ldx, w, l.Out, 0, dst, ldd)
 	for r := 0; r < B; r++ {
 		dr := dst[r*ldd : r*ldd+l.Out]
@@ -106,12 +115,18 @@ func (fa *fastActor) encode(obs []float32, values []float32, gates []float64) ([
 	for k, v := range mat {
 		fa.a32[k] = float32(v)
 	}
-	edge := m.edge.Infer(fa.a32)
-	g := attention.InferGraph{N: N, A: fa.a32, Edge: edge, Gate: gate}
+	var sd *attention.Senders
+	if !m.denseOnly {
+		fa.sd.Set(fa.a32, N)
+		sd = &fa.sd
+	}
+	fa.edge = m.edge.InferInto(fa.edge, fa.a32, sd)
+	g := attention.InferGraph{N: N, A: fa.a32, Edge: fa.edge, Gate: gate, Senders: sd}
 	// Encoder and per-agent values.
 	x := fa.emb
-	for _, blk := range m.enc {
-		x = blk.Infer(x, B, g, blk.Attn.Relations(edge))
+	for l, blk := range m.enc {
+		blk.Attn.RelationsInto(&fa.rels[l], fa.edge, sd)
+		x = blk.InferScratch(x, B, g, fa.rels[l], &fa.encSc[l])
 	}
 	if values != nil {
 		for i := 0; i < N; i++ {

@@ -48,6 +48,9 @@ type model struct {
 	aLin1, aLin2 *agentLinear
 
 	maskRow []float32 // [N*A] additive action mask of one sample
+	// denseOnly keeps the updates on the dense attention pass even where
+	// the sender lists would do (tests and benchmarks compare the two).
+	denseOnly bool
 }
 
 // newModel creates the parameters in a fixed order from the init stream.
@@ -98,12 +101,14 @@ func newModel(dt tensor.Dtype, n, obsDim int, counts []int, cfg Config, gcfg com
 }
 
 // commGraph returns the communication context for one forward pass.
-func (m *model) commGraph(b *attention.Binder, adj *comm.Adj, gate *G.Node, rank *attention.Ranks) (attention.CommGraph, error) {
+// sparse (may be nil) switches the attention to the graph's sender lists at
+// run time (see attention.Sparse).
+func (m *model) commGraph(b *attention.Binder, adj *comm.Adj, gate *G.Node, rank *attention.Ranks, sparse *attention.Sparse) (attention.CommGraph, error) {
 	e, err := m.edge.Forward(b, adj.A)
 	if err != nil {
 		return attention.CommGraph{}, err
 	}
-	return attention.CommGraph{N: m.N, A: adj.A, Edge: e, Gate: gate, Rank: rank}, nil
+	return attention.CommGraph{N: m.N, A: adj.A, Edge: e, Gate: gate, Rank: rank, Sparse: sparse}, nil
 }
 
 // embed: LayerNorm -> Linear -> GELU -> LayerNorm of the observations. The

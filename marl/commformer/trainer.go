@@ -460,6 +460,7 @@ func (t *Trainer) update() (marl.Metrics, error) {
 		return nil, err
 	}
 	tg.adj.SetMode(mode)
+	t.m.setSparse(tg, mode)
 	adv := make([]float32, len(b.Advantages))
 	marl.NormalizeAdvantages(b.Advantages, adv)
 	fb := t.batchFill(B)

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"flag"
+	"math"
+
+	"github.com/commgraph/commgraph/experiments"
+)
+
+// maxMemoryFlag defines --max-memory (GiB) on fs: the memory a command may
+// plan to use; work estimated above it is refused before it starts.
+func maxMemoryFlag(fs *flag.FlagSet) *float64 {
+	return fs.Float64("max-memory", float64(experiments.DefaultMaxMemory)/(1<<30), "memory limit in GiB: work estimated to need more is refused before it starts")
+}
+
+// memoryLimit converts a --max-memory value to bytes.
+func memoryLimit(gib float64) (int64, error) {
+	if !(gib > 0) || math.IsInf(gib, 0) || gib > 1<<32 {
+		return 0, usageErrorf("--max-memory %v: want a positive number of GiB", gib)
+	}
+	return int64(gib * (1 << 30)), nil
+}
+
+// pngMemory estimates the bytes of rendering a width x height PNG: the RGBA
+// canvas (4 bytes a pixel) about three times over (the canvas, the
+// rasteriser's buffers and the encoder's copy).
+func pngMemory(width, height int) float64 {
+	return float64(width) * float64(height) * 4 * 3
+}
