@@ -12,10 +12,10 @@ import (
 	"github.com/commgraph/commgraph/envs/synthetic"
 )
 
-// tinyRecoveryConfig is the recovery recipe of the planted configs
-// (configs/recover_planted*.toml) on a 4-agent task: dense alpha-weighted
-// warm-up, alpha learning from a third of it, then the exact top-1 graph
-// frozen.
+// tinyRecoveryConfig is the gradient recovery recipe (alpha_source =
+// gradient; the planted configs now measure the graph instead, see
+// TestInfluenceSource) on a 4-agent task: dense alpha-weighted warm-up,
+// alpha learning from a third of it, then the exact top-1 graph frozen.
 func tinyRecoveryConfig() Config {
 	c := DefaultConfig()
 	c.Embed = 32
