@@ -109,7 +109,13 @@ func encodeJSONL(r Row) []byte {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(strconv.Quote(k))
+		// A JSON string, not strconv.Quote: Go's \x escapes are not JSON, and
+		// a key read from a file may hold any character (found by
+		// FuzzReadMetrics: a DEL in a key made the rewritten row unreadable).
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(k) // a string always encodes
+		b.Truncate(b.Len() - 1) // Encode's newline
 		b.WriteByte(':')
 		b.WriteString(jsonNum(r[k]))
 	}
