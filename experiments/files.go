@@ -114,7 +114,7 @@ func encodeJSONL(r Row) []byte {
 		// FuzzReadMetrics: a DEL in a key made the rewritten row unreadable).
 		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(false)
-		_ = enc.Encode(k) // a string always encodes
+		_ = enc.Encode(k)       // a string always encodes
 		b.Truncate(b.Len() - 1) // Encode's newline
 		b.WriteByte(':')
 		b.WriteString(jsonNum(r[k]))
