@@ -181,15 +181,12 @@ func compareNaNLast(a, b float64) int {
 	return cmp.Compare(a, b)
 }
 
-// median of a non-empty sample.
+// median of a non-empty sample (stats.go's quantile at 1/2: the mean of
+// the two middle values for an even count).
 func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
+	return quantile(s, 0.5)
 }
 
 // knobString renders a design as "k=v k=v" in the space's knob order.

@@ -529,23 +529,13 @@ func (t *Trainer) measureInfluence() (time.Duration, error) {
 	return time.Since(start), nil
 }
 
-// symmetrise replaces each off-diagonal pair of the n x n matrix d
-// ([]float32 or []float64) by its mean.
-func symmetrise(d any, n int) {
-	switch v := d.(type) {
-	case []float64:
-		for i := 0; i < n; i++ {
-			for j := i + 1; j < n; j++ {
-				m := (v[i*n+j] + v[j*n+i]) / 2
-				v[i*n+j], v[j*n+i] = m, m
-			}
-		}
-	case []float32:
-		for i := 0; i < n; i++ {
-			for j := i + 1; j < n; j++ {
-				m := (v[i*n+j] + v[j*n+i]) / 2
-				v[i*n+j], v[j*n+i] = m, m
-			}
+// symmetrise replaces each off-diagonal pair of the n x n matrix v by its
+// mean.
+func symmetrise[T float32 | float64](v []T, n int) {
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			m := (v[i*n+j] + v[j*n+i]) / 2
+			v[i*n+j], v[j*n+i] = m, m
 		}
 	}
 }
@@ -628,8 +618,14 @@ func (t *Trainer) alphaStep(tg *trainGraph, st *updateStats) error {
 	}
 	if t.cfg.AlphaSymmetric {
 		for _, g := range gs {
-			if g.Shape().TotalSize() == t.m.N*t.m.N {
-				symmetrise(g.Data(), t.m.N)
+			if g.Shape().TotalSize() != t.m.N*t.m.N {
+				continue
+			}
+			switch d := g.Data().(type) {
+			case []float32:
+				symmetrise(d, t.m.N)
+			case []float64:
+				symmetrise(d, t.m.N)
 			}
 		}
 	}
