@@ -28,6 +28,14 @@ func (st *state) controllerRun(T int64) {
 		st.selectByEnd(T)
 	} else if st.cfg.refresh && st.ref.cmd != cNOP && st.ref.at <= T {
 		st.issue(T, st.ref.cmd, -1, -1)
+	} else if st.sel.gen == st.gen && T <= st.sel.at {
+		// nextEvent's selection still holds: nothing is ready before
+		// sel.at, and at sel.at its choice wins.
+		if T == st.sel.at && st.sel.key != math.MaxInt64 {
+			i := int(st.sel.key & 0x3f)
+			b := &st.bankArr[i]
+			st.issue(T, b.cmd, i, b.cur)
+		}
 	} else if st.machines.pending != 0 {
 		const none = int64(math.MaxInt64)
 		best := none
@@ -95,6 +103,7 @@ func (st *state) selectByEnd(T int64) {
 // issue sends command c (bank bi, request r; -1 for rank commands) at T
 // and updates every model.
 func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
+	st.gen++
 	en := &st.energy
 	if en.autoPrePending != 0 {
 		en.advance(T)

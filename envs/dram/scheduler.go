@@ -243,6 +243,7 @@ func (st *state) furtherRowHit(b *bank) bool {
 
 // startBank re-evaluates bank machine i (BankMachine::start).
 func (st *state) startBank(i int) {
+	st.gen++
 	b := &st.bankArr[i&63]
 	bit := uint64(1) << uint(i&63)
 	st.machines.dirty &^= bit

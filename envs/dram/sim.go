@@ -122,6 +122,17 @@ type state struct {
 	check    rankChecker   // rank-level timing checker (timing.go)
 	ref      refreshState  // all-bank refresh manager (refresh.go)
 	energy   energyState   // DRAMPower's counters (energy.go)
+
+	// The command selection prepared by nextEvent for the next controller
+	// evaluation (fixed-length commands): valid while gen, bumped by every
+	// issue and bank machine restart, still equals sel.gen.
+	gen uint64
+	sel struct {
+		gen uint64
+		at  int64 // the controller's next cycle: max(earliest ready time, busFree)
+		key int64 // the "Oldest" choice among the banks ready at `at` (request<<8 | bank)
+	}
+	rdy [64]int64 // scratch: ready time per pending bank
 }
 
 // policy is the configuration of one run as typed knob values.
@@ -233,6 +244,7 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	st.ref.reset(st.cfg.refresh, st.t.REFI)
 	st.energy.reset()
 
+	st.gen, st.sel.gen = 1, 0
 	st.watchdog = watchdog{limit: st.t.stallLimit(), at: st.t.stallLimit()}
 	st.ctrlNext = 0
 	// First request: sent at its timestamp.
@@ -361,7 +373,23 @@ func (st *state) nextEvent() int64 {
 			}
 		} else {
 			for m := st.machines.pending; m != 0; m &= m - 1 {
-				bm = min(bm, st.ready(&st.bankArr[bits.TrailingZeros64(m)&63]))
+				i := bits.TrailingZeros64(m) & 63
+				r := st.ready(&st.bankArr[i])
+				st.rdy[i] = r
+				bm = min(bm, r)
+			}
+			if !st.t.varLen {
+				// Prepare the selection at the controller's next cycle
+				// (controllerRun uses it if nothing changes until then).
+				at := max(bm, st.check.busFree)
+				best := int64(math.MaxInt64)
+				for m := st.machines.pending; m != 0; m &= m - 1 {
+					i := bits.TrailingZeros64(m) & 63
+					if st.rdy[i] <= at {
+						best = min(best, int64(st.bankArr[i].cur)<<8|int64(i))
+					}
+				}
+				st.sel.gen, st.sel.at, st.sel.key = st.gen, at, best
 			}
 		}
 		nx = min(nx, max(bm, st.check.busFree)) // one command at a time on the bus
