@@ -36,7 +36,7 @@ type bank struct {
 	local   int64     // bank-local earliest time of cmd
 	count   int       // Bankwise buffer counter
 	hits    int       // buffered requests to the open row (valid while active)
-	last    [16]int64 // per command (indexed c&15: no bounds check)
+	last    [nCmd]int64
 	actTime int64     // for DRAMPower's auto-precharge time
 }
 

@@ -168,7 +168,7 @@ func (t *timing) lpRdPre() int64 { return t.RTP + t.burst - 6 }
 func (st *state) bankEarliest(b *bank, c cmdKind) int64 {
 	g := &st.t.bankGap[c&15]
 	l := &b.last
-	return max(l[g[0].c&15]+g[0].d, l[g[1].c&15]+g[1].d, l[g[2].c&15]+g[2].d, l[g[3].c&15]+g[3].d)
+	return max(l[g[0].c]+g[0].d, l[g[1].c]+g[1].d, l[g[2].c]+g[2].d, l[g[3].c]+g[3].d)
 }
 
 // rankDelta fills t.delta: issuing command c at T forbids command x before
@@ -309,7 +309,7 @@ type rankBound struct {
 // rankChecker is the rank-level history of the timing checker, with the
 // bank-group-level history of DDR4.
 type rankChecker struct {
-	earliest  [16]int64     // rank-level earliest time per command (indexed c&15: no bounds check)
+	earliest  [nCmd]int64   // rank-level earliest time per command
 	group     [][nCmd]int64 // per bank group: earliest time per command (never: free)
 	actTimes  [4]int64      // the last four ACTs (four-activate window), a ring
 	actN      int           // ACTs in actTimes (up to 4)
@@ -355,7 +355,7 @@ func (ck *rankChecker) recordAct(T int64) {
 func (st *state) updateEarly(c cmdKind, T int64) {
 	ck := &st.check
 	for _, e := range st.t.affects[c][:st.t.nAffects[c]&15] {
-		ck.earliest[e.x&15] = max(ck.earliest[e.x&15], T+e.d)
+		ck.earliest[e.x] = max(ck.earliest[e.x], T+e.d)
 	}
 	if c == cACT && ck.actN >= 4 {
 		ck.earliest[cACT] = max(ck.earliest[cACT], ck.actTimes[ck.actOldest]+st.t.FAW)
@@ -374,7 +374,7 @@ func (st *state) updateGroup(c cmdKind, T int64, bi int) {
 // ready is the earliest time bank b's command may issue (the command bus
 // aside).
 func (st *state) ready(b *bank) int64 {
-	r := max(b.local, st.check.earliest[b.cmd&15])
+	r := max(b.local, st.check.earliest[b.cmd])
 	if st.t.groups > 1 { // DDR4 only; the other standards skip the lookup
 		r = max(r, st.check.group[b.group][b.cmd])
 	}
