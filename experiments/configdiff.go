@@ -37,7 +37,7 @@ func sameConfig(path string, resolved []byte) error {
 	if len(diffs) == 0 {
 		diffs = []string{"(the files differ in form; compare them with diff)"}
 	}
-	return fmt.Errorf("run directory %s holds a run of a different configuration; changed keys (recorded -> now):\n  %s\nrefused: use another name or out_dir for the changed run (a larger budget too: a longer run is a new run), or delete the directory to start over", dir, strings.Join(diffs, "\n  "))
+	return asConfigError(fmt.Errorf("run directory %s holds a run of a different configuration; changed keys (recorded -> now):\n  %s\nrefused: use another name or out_dir for the changed run (a larger budget too: a longer run is a new run), or delete the directory to start over", dir, strings.Join(diffs, "\n  ")))
 }
 
 // configDiff lists the keys whose values differ between two resolved
