@@ -17,7 +17,8 @@ import (
 // sameConfig checks that the resolved configuration recorded at path (a run
 // directory's config.toml) equals resolved, the one about to run. A missing
 // file is fine (a fresh directory); a different one is refused with the
-// differing keys and both values named. The refusal also covers a larger
+// differing keys and both values named (a configuration error, ErrConfig);
+// a recorded file that does not parse is damage (a plain error). The refusal also covers a larger
 // budget: a longer run is not the same run continued (schedules, the last
 // evaluation and the summary depend on the budget), so it needs its own
 // name or out_dir.
@@ -33,6 +34,11 @@ func sameConfig(path string, resolved []byte) error {
 		return nil
 	}
 	dir := filepath.Dir(path)
+	var probe map[string]any
+	if _, err := toml.Decode(string(old), &probe); err != nil {
+		// Damage, not a changed configuration: a runtime failure.
+		return fmt.Errorf("%s does not parse (%v): the file is damaged, so the run directory %s cannot be resumed; delete it to start over", path, err, dir)
+	}
 	diffs := configDiff(old, resolved)
 	if len(diffs) == 0 {
 		diffs = []string{"(the files differ in form; compare them with diff)"}
