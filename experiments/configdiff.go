@@ -71,7 +71,8 @@ func configDiff(a, b []byte) []string {
 	for _, k := range slices.Sorted(maps.Keys(keys)) {
 		va, oka := fa[k]
 		vb, okb := fb[k]
-		if oka && okb && reflect.DeepEqual(va, vb) {
+		// %#v also equates NaN with NaN (an unchanged "off" value).
+		if oka && okb && (reflect.DeepEqual(va, vb) || fmt.Sprintf("%#v", va) == fmt.Sprintf("%#v", vb)) {
 			continue
 		}
 		out = append(out, fmt.Sprintf("%s: %s -> %s", k, tomlShow(va, oka), tomlShow(vb, okb)))
