@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -125,13 +126,15 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	if len(fix) > 0 && *out == "" {
 		return usageErrorf("--out is required with --fix")
 	}
+	// The trace, memspec and mapping are inputs: a missing, malformed or
+	// impossible one is a configuration error (status 2).
 	spec, am, err := dram.LoadSystem(*memspec, *mapping)
 	if err != nil {
-		return err
+		return configError(err)
 	}
 	space, err := dram.NewTraceSpaceOn(*traceName, spec, am, *tracesDir)
 	if err != nil {
-		return err
+		return configError(err)
 	}
 	var ds envs.DesignSpace = space
 	if len(fix) > 0 {
@@ -141,11 +144,7 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	}
 	path := *out
 	if path == "" {
-		name := space.Trace().Name
-		if spec != nil || am != nil { // another device: its own file, e.g. dram-stream@MICRON_4Gb_DDR4-2400_8bit_A.sweep
-			name = strings.TrimPrefix(space.Name(), "dram/")
-		}
-		path = filepath.Join("runs", "sweep", "dram-"+name+".sweep")
+		path = sweepDefaultPath(space, spec != nil || am != nil)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
@@ -173,26 +172,44 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	if !*best && *bestJSON == "" {
 		return nil
 	}
+	return sweepReportOptimum(stdout, path, "commgraph dram sweep "+strings.Join(args, " "), *best, *bestJSON)
+}
+
+// sweepDefaultPath is the table of a full sweep without --out:
+// runs/sweep/dram-<trace>.sweep, or for another device than the default
+// its own file, e.g. dram-stream@MICRON_4Gb_DDR4-2400_8bit_A.sweep.
+func sweepDefaultPath(space *dram.Space, otherDevice bool) string {
+	name := space.Trace().Name
+	if otherDevice {
+		name = strings.TrimPrefix(space.Name(), "dram/")
+	}
+	return filepath.Join("runs", "sweep", "dram-"+name+".sweep")
+}
+
+// sweepReportOptimum reads the finished table at path and prints its
+// optimum per objective (best) and/or writes it as JSON to bestJSON; how
+// records the command that made the table.
+func sweepReportOptimum(stdout io.Writer, path, how string, best bool, bestJSON string) error {
 	t, err := exhaustive.Read(path)
 	if err != nil {
 		return err
 	}
-	opt, err := optimum.FromTable(t, "commgraph dram sweep "+strings.Join(args, " "))
+	opt, err := optimum.FromTable(t, how)
 	if err != nil {
 		return err
 	}
-	if *best {
+	if best {
 		sweepPrintBest(stdout, opt)
 	}
-	if *bestJSON != "" {
+	if bestJSON != "" {
 		js, err := opt.JSON()
 		if err != nil {
 			return err
 		}
-		if err := sweepWriteFile(*bestJSON, js); err != nil {
+		if err := sweepWriteFile(bestJSON, js); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "wrote %s\n", *bestJSON)
+		fmt.Fprintf(stdout, "wrote %s\n", bestJSON)
 	}
 	return nil
 }
@@ -220,6 +237,9 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--top and --min-share must be >= 0")
 	}
 	t, err := exhaustive.Read(*in)
+	if errors.Is(err, os.ErrNotExist) {
+		return configError(err) // a missing input file; a damaged one is a runtime failure
+	}
 	if err != nil {
 		return err
 	}
@@ -227,7 +247,7 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 		// The sweep's space names its device: check it is the one asked for.
 		spec, am, err := dram.LoadSystem(*memspec, *mapping)
 		if err != nil {
-			return err
+			return configError(err)
 		}
 		if want := dram.SystemSuffix(spec, am); !strings.HasSuffix(strings.SplitN(t.Space, "{", 2)[0], want) {
 			return fmt.Errorf("%s: the sweep is of %s, not of the memory system given by --memspec/--mapping (space names end in %q)", *in, t.Space, want)
@@ -277,17 +297,23 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 	if *markdown {
 		sweepPrintMarkdown(stdout, r, *top)
 	} else {
-		fmt.Fprintf(stdout, "%s (%d configurations): variance shares of log(metric)\n", r.Space, r.Configs)
-		for _, m := range r.Metrics {
-			fmt.Fprintf(stdout, "\n%s: main effects %.1f%%, two-way interactions %.1f%%, higher order %.1f%%\n",
-				m.Metric, 100*m.MainTotal, 100*m.PairTotal, 100*m.Higher)
-			for i, p := range m.Top(*top) {
-				fmt.Fprintf(stdout, "  %2d. %-22s x %-22s %7.3f%%\n", i+1, p.A, p.B, 100*p.Share)
-			}
-		}
+		sweepPrintInteractions(stdout, r, *top)
 	}
 	fmt.Fprintf(stdout, "\nwrote %s/interactions.json and %d DOT files\n", dir, len(files)-1)
 	return nil
+}
+
+// sweepPrintInteractions prints the variance split of every metric and its
+// top pairs.
+func sweepPrintInteractions(w io.Writer, r *exhaustive.Interactions, top int) {
+	fmt.Fprintf(w, "%s (%d configurations): variance shares of log(metric)\n", r.Space, r.Configs)
+	for _, m := range r.Metrics {
+		fmt.Fprintf(w, "\n%s: main effects %.1f%%, two-way interactions %.1f%%, higher order %.1f%%\n",
+			m.Metric, 100*m.MainTotal, 100*m.PairTotal, 100*m.Higher)
+		for i, p := range m.Top(top) {
+			fmt.Fprintf(w, "  %2d. %-22s x %-22s %7.3f%%\n", i+1, p.A, p.B, 100*p.Share)
+		}
+	}
 }
 
 // sweepPrintMarkdown prints one Markdown table per metric: the top pairs
