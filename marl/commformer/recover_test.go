@@ -36,12 +36,14 @@ func tinyRecoveryConfig() Config {
 
 // tinyInfluenceConfig is the planted configs' recipe (alpha_source =
 // influence) on the same 4-agent task: a dense unweighted warm-up, the
-// measured influence averaged from a third of it, then the top-1 graph
-// frozen. Its observations carry the agent index (see the test).
+// measured influence averaged from a third of it and turned into pair
+// scores (alpha_symmetric), then the top-1 graph frozen. Its observations
+// carry the agent index (see the test).
 func tinyInfluenceConfig() Config {
 	c := tinyRecoveryConfig()
 	c.AlphaSource = "influence"
 	c.InfluenceEvery = 5
+	c.AlphaSymmetric = true
 	return c
 }
 
