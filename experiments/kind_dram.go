@@ -42,8 +42,9 @@ func buildDRAM(c dram.EnvConfig, run RunInfo) (*DesignProblem, error) {
 	return p, nil
 }
 
-// dramOptimum loads the exhaustive optimum (shipped or from a file); an
-// error when none is shipped for the trace.
+// dramOptimum loads the exhaustive optimum (shipped for the trace on c's
+// memory system, or from a file); an error when none is shipped for the
+// trace and device.
 func dramOptimum(c dram.EnvConfig, trace string) (*envs.Optimum, error) {
 	var f *optimum.File
 	var err error
@@ -54,7 +55,11 @@ func dramOptimum(c dram.EnvConfig, trace string) (*envs.Optimum, error) {
 		}
 		f, err = optimum.Parse(data, c.OptimumFile)
 	} else {
-		f, err = optimum.Load(trace)
+		spec, am, lerr := dram.LoadSystem(c.MemSpec, c.Mapping)
+		if lerr != nil {
+			return nil, fmt.Errorf("key env.dram.%w", lerr)
+		}
+		f, err = optimum.ForSystem(trace, spec, am)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("key env.dram.optimum_file: %w", err)
