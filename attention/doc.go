@@ -15,8 +15,9 @@
 // Training pass, in order: build the forward graph with the blocks' Forward
 // methods; call Binder.Backward(cost, extras...) once (extras are non-Param
 // nodes whose gradient you want, e.g. the graph matrix A from package comm);
-// compile G.NewTapeMachine; per step: RunAll, read Grads(binder, params)
-// (tensors owned by the machine, valid until the next run), Reset().
+// compile NewMachine (G.NewTapeMachine made collectable, see there); per
+// step: RunAll, read Grads(binder, params) (tensors owned by the machine,
+// valid until the next run), Reset().
 //
 // Buffers: the fused ops keep their output and gradient tensors from run to
 // run (allocation and first-touch page faults of fresh multi-megabyte

@@ -17,7 +17,8 @@ import (
 // sameConfig checks that the resolved configuration recorded at path (a run
 // directory's config.toml) equals resolved, the one about to run. A missing
 // file is fine (a fresh directory); a different one is refused with the
-// differing keys and both values named. The refusal also covers a larger
+// differing keys and both values named (a configuration error, ErrConfig);
+// a recorded file that does not parse is damage (a plain error). The refusal also covers a larger
 // budget: a longer run is not the same run continued (schedules, the last
 // evaluation and the summary depend on the budget), so it needs its own
 // name or out_dir.
@@ -33,11 +34,16 @@ func sameConfig(path string, resolved []byte) error {
 		return nil
 	}
 	dir := filepath.Dir(path)
+	var probe map[string]any
+	if _, err := toml.Decode(string(old), &probe); err != nil {
+		// Damage, not a changed configuration: a runtime failure.
+		return fmt.Errorf("%s does not parse (%v): the file is damaged, so the run directory %s cannot be resumed; delete it to start over", path, err, dir)
+	}
 	diffs := configDiff(old, resolved)
 	if len(diffs) == 0 {
 		diffs = []string{"(the files differ in form; compare them with diff)"}
 	}
-	return fmt.Errorf("run directory %s holds a run of a different configuration; changed keys (recorded -> now):\n  %s\nrefused: use another name or out_dir for the changed run (a larger budget too: a longer run is a new run), or delete the directory to start over", dir, strings.Join(diffs, "\n  "))
+	return asConfigError(fmt.Errorf("run directory %s holds a run of a different configuration; changed keys (recorded -> now):\n  %s\nrefused: use another name or out_dir for the changed run (a larger budget too: a longer run is a new run), or delete the directory to start over", dir, strings.Join(diffs, "\n  ")))
 }
 
 // configDiff lists the keys whose values differ between two resolved
@@ -65,7 +71,8 @@ func configDiff(a, b []byte) []string {
 	for _, k := range slices.Sorted(maps.Keys(keys)) {
 		va, oka := fa[k]
 		vb, okb := fb[k]
-		if oka && okb && reflect.DeepEqual(va, vb) {
+		// %#v also equates NaN with NaN (an unchanged "off" value).
+		if oka && okb && (reflect.DeepEqual(va, vb) || fmt.Sprintf("%#v", va) == fmt.Sprintf("%#v", vb)) {
 			continue
 		}
 		out = append(out, fmt.Sprintf("%s: %s -> %s", k, tomlShow(va, oka), tomlShow(vb, okb)))

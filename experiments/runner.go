@@ -35,6 +35,30 @@ import (
 // files. Running the same command again resumes it.
 var ErrInterrupted = errors.New("run interrupted")
 
+// ErrConfig marks a configuration error that is found only when a run is
+// built from its decoded config: a kind that cannot run the task, a file the
+// config names that is missing or malformed, a memory estimate over the
+// limit, a budget the design space cannot reach, a run directory that holds
+// another configuration. errors.Is(err, ErrConfig) tells a caller (the CLI:
+// exit status 2) that the input must change, not the machine; every other
+// error of Run is a runtime failure.
+var ErrConfig = errors.New("configuration error")
+
+// configErr marks an error as ErrConfig, keeping its message.
+type configErr struct{ err error }
+
+func (e *configErr) Error() string        { return e.err.Error() }
+func (e *configErr) Unwrap() error        { return e.err }
+func (e *configErr) Is(target error) bool { return target == ErrConfig }
+
+// asConfigError marks err (nil stays nil) as a configuration error.
+func asConfigError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &configErr{err}
+}
+
 // RunOptions controls how runs are executed (not what they compute).
 type RunOptions struct {
 	// Progress receives a progress bar with SPS and ETA; nil = no bar.
@@ -118,7 +142,7 @@ func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 		cfg.MaxMemory = opts.MaxMemory
 	}
 	if err := cfg.Validate(); err != nil {
-		return Summary{}, err
+		return Summary{}, asConfigError(err)
 	}
 	dir := RunDir(&cfg, seed)
 	log := opts.logger().With("run", cfg.Name, "seed", seed)
@@ -142,10 +166,10 @@ func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 	// Build before touching the run directory: a config that cannot be
 	// built leaves nothing behind.
 	if err := r.build(); err != nil {
-		return Summary{}, err
+		return Summary{}, asConfigError(err)
 	}
 	if err := r.checkReachable(); err != nil {
-		return Summary{}, err
+		return Summary{}, asConfigError(err)
 	}
 	if err := checkNotSymlink(filepath.Join(dir, "checkpoints")); err != nil {
 		return Summary{}, err

@@ -199,8 +199,15 @@ func TestChangedConfigRefused(t *testing.T) {
 	os.Remove(filepath.Join(experiments.RunDir(&cfg, 1), "DONE"))
 	setKey(t, &cfg, "algorithm.fake.lr", 1e-3)
 	_, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
-	if err == nil || !strings.Contains(err.Error(), "different configuration") {
+	if err == nil || !strings.Contains(err.Error(), "different configuration") || !errors.Is(err, experiments.ErrConfig) {
 		t.Fatalf("got %v", err)
+	}
+	// Exactly the changed key is listed: an unchanged NaN (budget.regret's
+	// default, off) is not a change although NaN != NaN.
+	_, diff, _ := strings.Cut(err.Error(), "(recorded -> now):\n")
+	diff, _, _ = strings.Cut(diff, "\nrefused")
+	if lines := strings.Split(strings.TrimSpace(diff), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "algorithm.fake.lr: ") {
+		t.Errorf("changed keys %q, want only algorithm.fake.lr", lines)
 	}
 }
 

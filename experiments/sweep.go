@@ -301,7 +301,18 @@ type Trial struct {
 // Config returns the trial's resolved run config (one seed).
 func (t Trial) Config() Config { return t.cfg }
 
-var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_.\-]+`)
+var (
+	unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_.\-]+`)
+	dotRuns     = regexp.MustCompile(`\.\.+`)
+)
+
+// dirValue is a grid value as part of a run directory name: characters
+// other than letters, digits and - _ . become _, and so do runs of dots (a
+// relative path such as ../traces/a.stl gives __traces_a.stl, never a ".."
+// that a run name may not hold).
+func dirValue(v any) string {
+	return dotRuns.ReplaceAllString(unsafeChars.ReplaceAllString(formatValue(v), "_"), "_")
+}
 
 func formatValue(v any) string {
 	switch x := v.(type) {
@@ -356,7 +367,7 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 			}
 			set = append(set, keyValue{ax.Key, v})
 			short := ax.Key[strings.LastIndex(ax.Key, ".")+1:]
-			dirParts = append(dirParts, short+"-"+unsafeChars.ReplaceAllString(formatValue(v), "_"))
+			dirParts = append(dirParts, short+"-"+dirValue(v))
 			lbl := short + "=" + formatValue(v)
 			if strings.HasPrefix(ax.Key, "env.") || ax.Key == "task" {
 				task = append(task, lbl)

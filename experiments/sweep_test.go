@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/commgraph/commgraph/envs/dram"
 	"github.com/commgraph/commgraph/experiments"
 	"github.com/commgraph/commgraph/marl/commformer"
 )
@@ -377,6 +378,49 @@ func TestInterruptedSweepStartsNoOtherTrial(t *testing.T) {
 	for _, tr := range trials[1:] {
 		if _, err := os.Stat(filepath.Join(root, "..", filepath.FromSlash(tr.Dir))); err == nil {
 			t.Errorf("trial %d was started after the interruption", tr.Index)
+		}
+	}
+}
+
+// TestSweepGridRelativePaths: a grid of relative trace paths (resolved
+// against the sweep file) gives valid, distinct run directories; a ".."
+// in a value never reaches the run name.
+func TestSweepGridRelativePaths(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"traces/a.stl", "traces/b.stl"} {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, p), []byte("0: read 0x0\n10: write 0x40\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sweeps := filepath.Join(dir, "sweeps")
+	if err := os.MkdirAll(sweeps, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	base := "name = \"b\"\nout_dir = \"" + filepath.ToSlash(filepath.Join(dir, "runs")) + "\"\n[env]\nkind = \"dram\"\n[algorithm]\nkind = \"random\"\n[budget]\niterations = 1\n"
+	sweep := "name = \"rel\"\nbase = \"base.toml\"\n[grid]\n\"env.dram.trace\" = [\"../traces/a.stl\", \"../traces/b.stl\"]\n"
+	for name, body := range map[string]string{"base.toml": base, "sw.toml": sweep} {
+		if err := os.WriteFile(filepath.Join(sweeps, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sw, err := experiments.LoadSweep(filepath.Join(sweeps, "sw.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials, err := sw.Trials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trials) != 2 || trials[0].Name != "rel/trace-__traces_a.stl" || trials[1].Name != "rel/trace-__traces_b.stl" {
+		t.Fatalf("trials %+v", trials)
+	}
+	for i, tr := range trials {
+		c := tr.Config()
+		if got, want := filepath.Clean(c.Env.Table("dram").(dram.EnvConfig).Trace), filepath.Join(dir, "traces", string(rune('a'+i))+".stl"); got != want {
+			t.Errorf("trial %d: trace %s, want %s", i, got, want)
 		}
 	}
 }

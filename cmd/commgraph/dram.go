@@ -64,6 +64,13 @@ type dramSimOutput struct {
 	NRd           int64             `json:"n_rd"`
 	NWr           int64             `json:"n_wr"`
 	NRef          int64             `json:"n_ref"`
+	// Request-level figures (envs/dram/reqstats.go; not published by the
+	// reference, checked by hand-computed tests).
+	ReadLatencyNS    float64 `json:"read_latency_ns"`
+	ReadLatencyP99NS float64 `json:"read_latency_p99_ns"`
+	ReadLatencyMaxNS float64 `json:"read_latency_max_ns"`
+	WriteLatencyNS   float64 `json:"write_latency_ns"`
+	Utilization      float64 `json:"utilization"`
 }
 
 func runDramSim(args []string, stdout, stderr io.Writer) error {
@@ -105,7 +112,12 @@ func runDramSim(args []string, stdout, stderr io.Writer) error {
 	}
 	sim := dram.NewSimulator(spec, am)
 	sim.PlayerClockMHz = *player
+	sim.RecordRequests = true
 	res, err := sim.Run(tr, cfg)
+	if err != nil {
+		return err
+	}
+	rs, err := sim.RequestStats()
 	if err != nil {
 		return err
 	}
@@ -114,6 +126,8 @@ func runDramSim(args []string, stdout, stderr io.Writer) error {
 			Trace: tr.Name, Requests: res.Requests, Config: map[string]string{},
 			TimeNS: res.TimeNS, EnergyPJ: res.EnergyPJ, PowerMW: res.PowerMW, BandwidthGbps: res.BandwidthGbps,
 			Cycles: res.Cycles, NAct: res.NAct, NPre: res.NPre, NRd: res.NRd, NWr: res.NWr, NRef: res.NRef,
+			ReadLatencyNS: rs.ReadLatencyAvgNS, ReadLatencyP99NS: rs.ReadLatencyP99NS, ReadLatencyMaxNS: rs.ReadLatencyMaxNS,
+			WriteLatencyNS: rs.WriteLatencyAvgNS, Utilization: rs.Utilization,
 		}
 		for k, kn := range dram.Knobs() {
 			out.Config[kn.Name] = cfg.Value(k)
@@ -132,7 +146,13 @@ func runDramSim(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "energy      %.2f pJ\n", res.EnergyPJ)
 	fmt.Fprintf(stdout, "power       %.2f mW\n", res.PowerMW)
 	fmt.Fprintf(stdout, "makespan    %.2f ns (%d cycles)\n", res.TimeNS, res.Cycles)
-	fmt.Fprintf(stdout, "bandwidth   %.2f Gbit/s\n", res.BandwidthGbps)
+	fmt.Fprintf(stdout, "bandwidth   %.2f Gbit/s (utilisation %.1f%% of the %.1f Gbit/s peak)\n", res.BandwidthGbps, 100*rs.Utilization, rs.PeakBandwidthGbps)
+	if rs.Reads > 0 {
+		fmt.Fprintf(stdout, "read lat.   mean %.2f ns, p99 %.2f ns, max %.2f ns (%d reads)\n", rs.ReadLatencyAvgNS, rs.ReadLatencyP99NS, rs.ReadLatencyMaxNS, rs.Reads)
+	}
+	if rs.Writes > 0 {
+		fmt.Fprintf(stdout, "write lat.  mean %.2f ns (%d writes)\n", rs.WriteLatencyAvgNS, rs.Writes)
+	}
 	fmt.Fprintf(stdout, "commands    ACT %d  PRE %d  RD %d  WR %d  REF %d\n", res.NAct, res.NPre, res.NRd, res.NWr, res.NRef)
 	return nil
 }

@@ -183,3 +183,70 @@ func TestSupervisedChildTakesRepeatedSignalOnce(t *testing.T) {
 	runHelper(t, "run", cfgPath, "--out", intOut, "--quiet")
 	compareRunDirs(t, filepath.Join(refOut, "kill", "seed-7"), dir)
 }
+
+// TestExitStatusBuildErrors: configuration errors that only show when the
+// run is built from its decoded config (a kind that cannot run the task, a
+// memory estimate over the limit, a file the config names that is missing,
+// an unreachable evaluation budget, a finished run given a changed config)
+// exit 2 from run and from sweep, like errors found while decoding, and
+// leave no run directory behind; a sweep with a runtime failure still exits 1.
+func TestExitStatusBuildErrors(t *testing.T) {
+	experimentstest.Register()
+	tmp := t.TempDir()
+	runs := filepath.ToSlash(filepath.Join(tmp, "runs"))
+	cfg := func(name, body string) string {
+		p := filepath.Join(tmp, name+".toml")
+		writeFile(t, p, "name = \""+name+"\"\nout_dir = \""+runs+"\"\n"+body)
+		return p
+	}
+	notSpace := cfg("notspace", "[env]\nkind = \"predprey\"\n[algorithm]\nkind = \"random\"\n[budget]\niterations = 2\n")
+	tooBig := cfg("toobig", "[env]\nkind = \"predprey\"\n[algorithm]\nkind = \"commformer\"\n[algorithm.commformer]\nembed_dim = 4096\nblocks = 64\n[budget]\niterations = 2\n")
+	noTrace := cfg("notrace", "[env]\nkind = \"dram\"\n[env.dram]\ntrace = \""+filepath.ToSlash(filepath.Join(tmp, "missing.stl"))+"\"\n[algorithm]\nkind = \"random\"\n[budget]\niterations = 2\n")
+	unreachable := cfg("unreachable", "[env]\nkind = \"synthetic\"\n[env.synthetic]\nknobs = 2\nvalues = 2\npairs = 1\n[algorithm]\nkind = \"random\"\n[budget]\niterations = 0\nevaluations = 1000000\n")
+	sweep := filepath.Join(tmp, "sw.toml")
+	writeFile(t, sweep, "name = \"sw\"\nbase = \"toobig.toml\"\nseeds = [1, 2]\n")
+	cases := []struct {
+		name string
+		args []string
+		want string // in stderr
+	}{
+		{"algorithm cannot run the task", []string{"run", notSpace, "--quiet"}, "algorithm.kind"},
+		{"memory estimate over the limit", []string{"run", tooBig, "--quiet"}, "embed_dim"},
+		{"missing trace file", []string{"run", noTrace, "--quiet"}, "missing.stl"},
+		{"unreachable evaluation budget", []string{"run", unreachable, "--quiet"}, "budget.evaluations"},
+		{"sweep of unbuildable trials", []string{"sweep", sweep, "--quiet"}, "embed_dim"},
+		{"one trial of it", []string{"sweep", sweep, "--quiet", "--index", "1"}, "embed_dim"},
+	}
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		if code := dispatch(c.args, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("%s: exit %d (want %d), stderr %q", c.name, code, exitUsage, errb.String())
+		}
+	}
+	for _, name := range []string{"notspace", "toobig", "notrace", "unreachable", "sw/seed-1", "sw/seed-2"} {
+		if _, err := os.Stat(filepath.Join(tmp, "runs", name)); err == nil {
+			t.Errorf("%s: a configuration error left a run directory behind", name)
+		}
+	}
+
+	// A finished run given a changed config is refused as a configuration
+	// error, from run and from a sweep that reruns it.
+	good := cfg("good", "[env]\nkind = \"fake\"\n[algorithm]\nkind = \"fake\"\n[budget]\niterations = 2\n")
+	var out, errb bytes.Buffer
+	if code := dispatch([]string{"run", good, "--quiet"}, &out, &errb); code != exitOK {
+		t.Fatalf("good run: exit %d, stderr %q", code, errb.String())
+	}
+	errb.Reset()
+	if code := dispatch([]string{"run", good, "--quiet", "--set", "budget.iterations=3"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "different configuration") {
+		t.Errorf("changed config of a finished run: exit %d, stderr %q", code, errb.String())
+	}
+
+	// A runtime failure of a sweep keeps status 1.
+	writeFile(t, filepath.Join(tmp, "runs", "mixed"), "a file where the sweep's directory should be\n")
+	mixed := filepath.Join(tmp, "mixed.toml")
+	writeFile(t, mixed, "name = \"mixed\"\nbase = \"good.toml\"\nseeds = [1]\n")
+	errb.Reset()
+	if code := dispatch([]string{"sweep", mixed, "--quiet"}, &out, &errb); code != exitFailure {
+		t.Errorf("sweep whose directory cannot be created: exit %d, want %d; stderr %q", code, exitFailure, errb.String())
+	}
+}

@@ -172,7 +172,10 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	for _, s := range sums {
 		printSummary(stdout, s)
 	}
-	return err // ErrInterrupted maps to status 130
+	if errors.Is(err, experiments.ErrConfig) {
+		return configError(err) // found while building the run: status 2
+	}
+	return err // ErrInterrupted maps to status 130, other errors to 1
 }
 
 // printSummary prints what a user wants to see at the end of a run.

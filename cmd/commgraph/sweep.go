@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -234,19 +235,27 @@ func runTrialsHere(stdout, stderr io.Writer, sw *experiments.Sweep, trials []exp
 	return failedTrials(res.Failed)
 }
 
-// failedTrials joins the errors of the failed trials, in index order.
+// failedTrials joins the errors of the failed trials, in index order. When
+// every failure is a configuration error (found while building the trial)
+// the sweep's is one too (status 2); any runtime failure makes it status 1.
 func failedTrials(failed map[int]error) error {
 	if len(failed) == 0 {
 		return nil
 	}
 	idx := make([]int, 0, len(failed))
-	for i := range failed {
+	allConfig := true
+	for i, err := range failed {
 		idx = append(idx, i)
+		allConfig = allConfig && errors.Is(err, experiments.ErrConfig)
 	}
 	sort.Ints(idx)
 	msgs := make([]string, len(idx))
 	for k, i := range idx {
 		msgs[k] = fmt.Sprintf("trial %d: %v", i, failed[i])
 	}
-	return fmt.Errorf("%d trials failed:\n%s", len(idx), strings.Join(msgs, "\n"))
+	err := fmt.Errorf("%d trials failed:\n%s", len(idx), strings.Join(msgs, "\n"))
+	if allConfig {
+		return configError(err)
+	}
+	return err
 }

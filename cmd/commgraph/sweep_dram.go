@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -125,13 +126,15 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	if len(fix) > 0 && *out == "" {
 		return usageErrorf("--out is required with --fix")
 	}
+	// The trace, memspec and mapping are inputs: a missing, malformed or
+	// impossible one is a configuration error (status 2).
 	spec, am, err := dram.LoadSystem(*memspec, *mapping)
 	if err != nil {
-		return err
+		return configError(err)
 	}
 	space, err := dram.NewTraceSpaceOn(*traceName, spec, am, *tracesDir)
 	if err != nil {
-		return err
+		return configError(err)
 	}
 	var ds envs.DesignSpace = space
 	if len(fix) > 0 {
@@ -220,6 +223,9 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--top and --min-share must be >= 0")
 	}
 	t, err := exhaustive.Read(*in)
+	if errors.Is(err, os.ErrNotExist) {
+		return configError(err) // a missing input file; a damaged one is a runtime failure
+	}
 	if err != nil {
 		return err
 	}
@@ -227,7 +233,7 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 		// The sweep's space names its device: check it is the one asked for.
 		spec, am, err := dram.LoadSystem(*memspec, *mapping)
 		if err != nil {
-			return err
+			return configError(err)
 		}
 		if want := dram.SystemSuffix(spec, am); !strings.HasSuffix(strings.SplitN(t.Space, "{", 2)[0], want) {
 			return fmt.Errorf("%s: the sweep is of %s, not of the memory system given by --memspec/--mapping (space names end in %q)", *in, t.Space, want)

@@ -87,7 +87,12 @@ func TestDramSweepCommandErrors(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"dram", "sweep"}, 2, "--trace is required"},
-		{[]string{"dram", "sweep", "--trace", "no-such"}, 1, "no-such"},
+		// Missing or bad inputs are configuration errors (status 2), a
+		// damaged table a runtime failure (status 1).
+		{[]string{"dram", "sweep", "--trace", "no-such"}, 2, "no-such"},
+		{[]string{"dram", "sweep", "--trace", "stream", "--memspec", filepath.Join(dir, "no-such.json"), "--out", filepath.Join(dir, "never")}, 2, "no-such.json"},
+		{[]string{"dram", "interactions", "--sweep", filepath.Join(dir, "no-such.sweep")}, 2, "no-such.sweep"},
+		{[]string{"dram", "interactions", "--sweep", junk, "--memspec", filepath.Join(dir, "no-such.json")}, 1, "not a sweep table"},
 		{[]string{"dram", "sweep", "--trace", "stream", "--fix", "Bogus=1", "--out", filepath.Join(dir, "x")}, 2, "unknown knob"},
 		{[]string{"dram", "sweep", "--trace", "stream", "--fix", "PagePolicy=Sideways", "--out", filepath.Join(dir, "x")}, 2, "allowed: Open, OpenAdaptive"},
 		{[]string{"dram", "sweep", "--trace", "stream", "--out", junk}, 1, "not a sweep of this space"},

@@ -96,6 +96,9 @@ func (st *state) scheduleNextArrival(a int64, first bool) {
 // to the controller, so the arrival is recorded there at once (no event of
 // its own when the controller has no room for it then).
 func (st *state) simpleArrival() {
+	if st.rq != nil { // every arrival passes here
+		st.reqArrive(st.player.arriving, st.player.arriveAt)
+	}
 	if st.cfg.arbiter == ArbSimple {
 		f := &st.front
 		f.incoming, f.incomingAt, f.incomingHidden = st.player.arriving, st.player.arriveAt, true
@@ -169,6 +172,9 @@ func (st *state) arbBeginResp(T int64, r int32) {
 	st.front.releaseAt = T // END_RESP comes straight back
 	if st.cfg.arbiter == ArbSimple {
 		st.player.got(T)
+		if st.rq != nil {
+			st.reqDone(r, T)
+		}
 		return
 	}
 	a := &st.arb
@@ -202,6 +208,9 @@ func (st *state) sendToPlayer(T int64, r int32, delay bool) {
 // at T; the player answers END_RESP at once.
 func (st *state) playerResp(T int64, r int32) {
 	st.player.got(T)
+	if st.rq != nil {
+		st.reqDone(r, T)
+	}
 	a := &st.arb
 	a.lastEndResp = T
 	if a.held >= 0 {

@@ -305,10 +305,16 @@ func (st *state) simpleResponses(r int32) {
 	q := &st.resp
 	if st.cfg.respQueue == RespFifo {
 		st.player.releaseAt(q.ready[r])
+		if st.rq != nil {
+			st.reqDone(r, st.player.lastResp)
+		}
 		return
 	}
 	for int(q.nextInOrder) < st.tr.n && q.ready[q.nextInOrder] < inf {
 		st.player.releaseAt(q.ready[q.nextInOrder])
+		if st.rq != nil {
+			st.reqDone(q.nextInOrder, st.player.lastResp)
+		}
 		q.nextInOrder++
 	}
 }

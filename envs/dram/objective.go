@@ -35,6 +35,15 @@ var objectivePresets = map[string]envs.ObjectiveConfig{
 	"archgym_power":   {Name: "archgym_power", Kind: envs.KindTarget, Metrics: []string{MetricPowerMW}, Targets: []float64{ArchGymPowerTargetMW}, Cap: envs.DefaultTargetCap},
 	"archgym_latency": {Name: "archgym_latency", Kind: envs.KindTarget, Metrics: []string{MetricTimeNS}, Targets: []float64{ArchGymTimeTargetNs}, Cap: envs.DefaultTargetCap},
 	"archgym_both":    {Name: "archgym_both", Kind: envs.KindTarget, Metrics: []string{MetricPowerMW, MetricTimeNS}, Targets: []float64{ArchGymPowerTargetMW, ArchGymTimeTargetNs}, Cap: envs.DefaultTargetCap},
+	// Request-level objectives (reqstats.go; not published by the reference).
+	"read_latency":     {Name: "read_latency", Kind: envs.KindMinimize, Metrics: []string{MetricReadLatencyNS}},
+	"p99_read_latency": {Name: "p99_read_latency", Kind: envs.KindMinimize, Metrics: []string{MetricReadLatencyP99NS}},
+}
+
+// needsRequestMetrics reports whether objective reads a request metric.
+func needsRequestMetrics(objective string) bool {
+	p, ok := objectivePresets[objective]
+	return ok && slices.ContainsFunc(p.Metrics, func(m string) bool { return slices.Contains(requestMetrics, m) })
 }
 
 func init() {
@@ -45,7 +54,7 @@ func init() {
 
 // ObjectiveNames lists the objectives an EnvConfig can name: the presets
 // (latency, power, energy, edp, archgym_power, archgym_latency,
-// archgym_both) and constrained_power (minimise power subject to a makespan
+// archgym_both, read_latency, p99_read_latency) and constrained_power (minimise power subject to a makespan
 // limit).
 func ObjectiveNames() []string {
 	var out []string
@@ -89,20 +98,21 @@ func ArchGymLatencySeen(metric string, x float64) float64 {
 // DefaultEnvConfig holds its defaults; the struct tags document it (see
 // experiments.Config for their meaning).
 type EnvConfig struct {
-	Trace         string  `toml:"trace" path:"name-or-file" range:"stream|random|cloud-1|cloud-2 or a path to an .stl file" doc:"the workload trace"`
-	Objective     string  `toml:"objective" range:"latency|power|energy|edp|archgym_power|archgym_latency|archgym_both|constrained_power" doc:"what the agents optimise (see docs/environments)"`
-	TargetPowerMW float64 `toml:"target_power_mw" unit:"mW" range:"(0, inf)" doc:"ArchGym power target T (objectives archgym_power, archgym_both)"`
-	TargetTimeNS  float64 `toml:"target_time_ns" unit:"ns" range:"(0, inf)" doc:"ArchGym makespan target T (objectives archgym_latency, archgym_both)"`
-	TimeLimitNS   float64 `toml:"time_limit_ns" unit:"ns" range:"[0, inf)" doc:"makespan constraint of constrained_power (required there, > 0)"`
-	ArchGymCompat bool    `toml:"archgym_latency_compat" range:"true|false" doc:"reproduce the ArchGym parser's ps-read-as-ns quirk (for comparison with published runs only)"`
-	Form          string  `toml:"form" range:"bandit|revision" doc:"bandit = episodes revise the design from the all-first-values start (ArchGym's, the published form); revision = episodes start from a random design with some knobs pinned (envs.RevisionEnv; rewards measured from the start design)"`
-	EpisodeLen    int     `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode; 1 with form = bandit is the published bandit form"`
-	Pinned        float64 `toml:"pinned" unit:"fraction of knobs" range:"[0, 1)" doc:"form = revision: fraction of the knobs pinned at their start value in each episode"`
-	Credit        string  `toml:"credit" range:"shared|difference" doc:"form = revision: shared = every agent receives the improvement of the design; difference = agent i receives the score minus the score with its knob left unchanged (difference reward; each counterfactual design is a simulation, charged to the budget)"`
-	AgentID       bool    `toml:"agent_id" doc:"form = revision: append a one-hot of the agent's index to its observation, so a receiver can tell its senders apart (without it a message says \"some sender has value v\", not whose)"`
-	OptimumFile   string  `toml:"optimum_file" path:"file" range:"a path or empty" doc:"JSON of the exhaustive optimum used for regret; empty = the shipped one for this trace, device and objective (the four DSE traces on the embedded DDR3-1600, DDR4-2400 and LPDDR4-3200 devices with their default mappings)"`
-	MemSpec       string  `toml:"memspec" path:"name-or-file" range:"a DRAMSys memspec JSON (DDR3, DDR4, LPDDR4) or the name of an embedded one; empty = MICRON_1Gb_DDR3-1600_8bit_G" doc:"the DRAM device (LPDDR4: time only, so objectives on energy or power are refused)"`
-	Mapping       string  `toml:"mapping" path:"name-or-file" range:"a DRAMSys address-mapping JSON or the name of an embedded one; empty = the one shipped for the device's standard" doc:"the address mapping of the device"`
+	Trace          string  `toml:"trace" path:"name-or-file" range:"stream|random|cloud-1|cloud-2 or a path to an .stl file" doc:"the workload trace"`
+	Objective      string  `toml:"objective" range:"latency|power|energy|edp|archgym_power|archgym_latency|archgym_both|read_latency|p99_read_latency|constrained_power" doc:"what the agents optimise (see docs/environments); latency is the makespan, read_latency and p99_read_latency the mean and 99th-percentile read latency"`
+	RequestMetrics bool    `toml:"request_metrics" range:"true|false" doc:"also measure read_latency_ns, read_latency_p99_ns, bandwidth_Gbps and utilization per design (on by itself for the read_latency objectives; costs a little simulation time)"`
+	TargetPowerMW  float64 `toml:"target_power_mw" unit:"mW" range:"(0, inf)" doc:"ArchGym power target T (objectives archgym_power, archgym_both)"`
+	TargetTimeNS   float64 `toml:"target_time_ns" unit:"ns" range:"(0, inf)" doc:"ArchGym makespan target T (objectives archgym_latency, archgym_both)"`
+	TimeLimitNS    float64 `toml:"time_limit_ns" unit:"ns" range:"[0, inf)" doc:"makespan constraint of constrained_power (required there, > 0)"`
+	ArchGymCompat  bool    `toml:"archgym_latency_compat" range:"true|false" doc:"reproduce the ArchGym parser's ps-read-as-ns quirk (for comparison with published runs only)"`
+	Form           string  `toml:"form" range:"bandit|revision" doc:"bandit = episodes revise the design from the all-first-values start (ArchGym's, the published form); revision = episodes start from a random design with some knobs pinned (envs.RevisionEnv; rewards measured from the start design)"`
+	EpisodeLen     int     `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode; 1 with form = bandit is the published bandit form"`
+	Pinned         float64 `toml:"pinned" unit:"fraction of knobs" range:"[0, 1)" doc:"form = revision: fraction of the knobs pinned at their start value in each episode"`
+	Credit         string  `toml:"credit" range:"shared|difference" doc:"form = revision: shared = every agent receives the improvement of the design; difference = agent i receives the score minus the score with its knob left unchanged (difference reward; each counterfactual design is a simulation, charged to the budget)"`
+	AgentID        bool    `toml:"agent_id" doc:"form = revision: append a one-hot of the agent's index to its observation, so a receiver can tell its senders apart (without it a message says \"some sender has value v\", not whose)"`
+	OptimumFile    string  `toml:"optimum_file" path:"file" range:"a path or empty" doc:"JSON of the exhaustive optimum used for regret; empty = the shipped one for this trace, device and objective (the four DSE traces on the embedded DDR3-1600, DDR4-2400 and LPDDR4-3200 devices with their default mappings)"`
+	MemSpec        string  `toml:"memspec" path:"name-or-file" range:"a DRAMSys memspec JSON (DDR3, DDR4, LPDDR4) or the name of an embedded one; empty = MICRON_1Gb_DDR3-1600_8bit_G" doc:"the DRAM device (LPDDR4: time only, so objectives on energy or power are refused)"`
+	Mapping        string  `toml:"mapping" path:"name-or-file" range:"a DRAMSys address-mapping JSON or the name of an embedded one; empty = the one shipped for the device's standard" doc:"the address mapping of the device"`
 }
 
 // DefaultEnvConfig returns the defaults of EnvConfig: the stream trace,
@@ -184,13 +194,18 @@ func (c EnvConfig) Space() (*Space, error) {
 	if err != nil {
 		return nil, err
 	}
-	if spec != nil && !spec.HasEnergy() && c.Objective != "latency" && c.Objective != "archgym_latency" {
-		return nil, fmt.Errorf("objective: %q needs energy or power, which the %s device %s does not model (time only; use latency or archgym_latency)",
+	if spec != nil && !spec.HasEnergy() && c.Objective != "latency" && c.Objective != "archgym_latency" && !needsRequestMetrics(c.Objective) {
+		return nil, fmt.Errorf("objective: %q needs energy or power, which the %s device %s does not model (time only; use latency, archgym_latency, read_latency or p99_read_latency)",
 			c.Objective, spec.Standard, spec.ID)
 	}
 	s, err := NewTraceSpaceOn(c.Trace, spec, am)
 	if err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
+	}
+	if c.RequestMetrics || needsRequestMetrics(c.Objective) {
+		if s, err = s.WithRequestMetrics(); err != nil {
+			return nil, fmt.Errorf("request_metrics: %w", err)
+		}
 	}
 	return s, nil
 }
@@ -201,7 +216,7 @@ func (c EnvConfig) Space() (*Space, error) {
 // for the trace and memory system (the embedded devices with their default
 // mappings) is optimum.ForSystem's to say.
 func (c EnvConfig) ShippedOptimum() bool {
-	if c.Objective == "constrained_power" || c.ArchGymCompat {
+	if c.Objective == "constrained_power" || needsRequestMetrics(c.Objective) || c.ArchGymCompat {
 		return false
 	}
 	d := DefaultEnvConfig()

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -58,10 +59,12 @@ func TestArchGymPresets(t *testing.T) {
 	if r := bindPreset(t, sc).Reward(x); !near(r, 4.0/350*5.0/20) {
 		t.Errorf("scaled both %v", r)
 	}
-	// Every preset binds to the space's metrics; every EnvConfig objective
+	// Every preset binds to the space's metrics (with the request metrics,
+	// which the read-latency objectives turn on); every EnvConfig objective
 	// builds.
+	allMetrics := append(slices.Clone(spaceMetrics), requestMetrics...)
 	for _, n := range envs.ObjectivePresetNames() {
-		if _, err := preset(t, n).Bind(spaceMetrics); err != nil {
+		if _, err := preset(t, n).Bind(allMetrics); err != nil {
 			t.Errorf("preset %s: %v", n, err)
 		}
 	}
@@ -73,7 +76,7 @@ func TestArchGymPresets(t *testing.T) {
 		}
 		oc, err := c.ObjectiveConfig()
 		if err == nil {
-			_, err = oc.Bind(spaceMetrics)
+			_, err = oc.Bind(allMetrics)
 		}
 		if err != nil || c.Validate() != nil {
 			t.Errorf("objective %s: %v %v", n, err, c.Validate())

@@ -38,6 +38,10 @@ type Simulator struct {
 	am   *AddressMapping
 	// PlayerClockMHz is the trace player clock (default 800 MHz).
 	PlayerClockMHz float64
+	// RecordRequests makes Run record every request's latency for
+	// RequestStats (reqstats.go); off, the run costs what it did without.
+	RecordRequests bool
+	rec            reqRecorder
 
 	eventResponses bool // tests: simulate Simple-arbiter responses event by event
 	skipSpecCheck  bool // tests: run a memspec that check rejects (the watchdog test)
@@ -121,6 +125,7 @@ type state struct {
 	check    rankChecker   // rank-level timing checker (timing.go)
 	ref      refreshState  // all-bank refresh manager (refresh.go)
 	energy   energyState   // DRAMPower's counters (energy.go)
+	rq       *reqRecorder  // request latencies (reqstats.go); nil unless recorded
 }
 
 // policy is the configuration of one run as typed knob values.
@@ -220,6 +225,7 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 
 	st.watchdog = watchdog{limit: st.t.stallLimit(), at: st.t.stallLimit()}
 	st.ctrlNext = 0
+	st.rq = s.recorder(st.tr.n)
 	// First request: sent at its timestamp.
 	st.scheduleNextArrival(0, true)
 }

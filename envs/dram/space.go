@@ -23,6 +23,7 @@ type spaceOptions struct {
 	MemSpec        *MemSpec
 	Mapping        *AddressMapping
 	PlayerClockMHz float64
+	RequestMetrics bool // also the request metrics of reqstats.go
 }
 
 // Space is the DRAM controller design space of one trace: the 10 knobs of
@@ -93,6 +94,7 @@ func (s *Space) MemSpec() *MemSpec { return s.opt.MemSpec }
 func (s *Space) newSimulator() *Simulator {
 	sim := NewSimulator(s.opt.MemSpec, s.opt.Mapping)
 	sim.PlayerClockMHz = s.opt.PlayerClockMHz
+	sim.RecordRequests = s.opt.RequestMetrics
 	return sim
 }
 
@@ -112,8 +114,16 @@ func (s *Space) Trace() *Trace { return s.trace }
 // Knobs returns the 10 controller knobs.
 func (s *Space) Knobs() []envs.Knob { return Knobs() }
 
-// MetricNames returns time_ns, energy_pJ, power_mW.
-func (s *Space) MetricNames() []string { return append([]string(nil), spaceMetrics...) }
+// MetricNames returns time_ns, energy_pJ, power_mW, and with request
+// metrics (WithRequestMetrics) read_latency_ns, read_latency_p99_ns,
+// bandwidth_Gbps, utilization.
+func (s *Space) MetricNames() []string {
+	out := append([]string(nil), spaceMetrics...)
+	if s.opt.RequestMetrics {
+		out = append(out, requestMetrics...)
+	}
+	return out
+}
 
 // sliceConfig converts a value-index slice into a Config.
 func sliceConfig(cfg []int) (Config, error) {
@@ -132,17 +142,30 @@ func (s *Space) simulate(cfg Config) (Result, error) {
 	return sim.Run(s.trace, cfg)
 }
 
+// evaluate runs cfg on sim and writes its metrics into out.
+func (s *Space) evaluate(sim *Simulator, c Config, out []float64) error {
+	r, err := sim.Run(s.trace, c)
+	if err != nil {
+		return err
+	}
+	if err := putMetrics(r, out); err != nil || !s.opt.RequestMetrics {
+		return err
+	}
+	return s.putRequestMetrics(sim, out)
+}
+
 // Evaluate writes time_ns, energy_pJ and power_mW of cfg into out.
 func (s *Space) Evaluate(cfg []int, out []float64) error {
 	c, err := sliceConfig(cfg)
 	if err != nil {
 		return err
 	}
-	r, err := s.simulate(c)
-	if err != nil {
+	sim := s.pool.Get().(*Simulator)
+	defer s.pool.Put(sim)
+	if err := s.evaluate(sim, c, out); err != nil {
 		return fmt.Errorf("%s %s: %w", s.Name(), c, err)
 	}
-	return putMetrics(r, out)
+	return nil
 }
 
 // NewEvaluator returns an evaluation function that owns one simulator; it
@@ -154,11 +177,7 @@ func (s *Space) NewEvaluator() func(cfg []int, out []float64) error {
 		if err != nil {
 			return err
 		}
-		r, err := sim.Run(s.trace, c)
-		if err != nil {
-			return err // callers (the sweep) name the configuration
-		}
-		return putMetrics(r, out)
+		return s.evaluate(sim, c, out) // callers (the sweep) name the configuration
 	}
 }
 

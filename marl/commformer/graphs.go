@@ -147,7 +147,7 @@ func (m *model) buildTrain(B int, coefs marl.PPOCoefs, gateLambda float64) (*tra
 	if _, err := b.Backward(tg.total); err != nil {
 		return nil, err
 	}
-	tg.vm = G.NewTapeMachine(g)
+	tg.vm = attention.NewMachine(g)
 	return tg, nil
 }
 
@@ -194,7 +194,7 @@ func (m *model) buildEnc(B int) (*encGraph, error) {
 	}
 	G.Read(rep, &eg.rep)
 	G.Read(vals, &eg.values)
-	eg.vm = G.NewTapeMachine(g)
+	eg.vm = attention.NewMachine(g)
 	return eg, nil
 }
 
@@ -238,7 +238,7 @@ func (m *model) buildDec(B int) (*decGraph, error) {
 		return nil, err
 	}
 	G.Read(logp, &dg.logp)
-	dg.vm = G.NewTapeMachine(g)
+	dg.vm = attention.NewMachine(g)
 	return dg, nil
 }
 
