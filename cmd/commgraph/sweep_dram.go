@@ -144,11 +144,7 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	}
 	path := *out
 	if path == "" {
-		name := space.Trace().Name
-		if spec != nil || am != nil { // another device: its own file, e.g. dram-stream@MICRON_4Gb_DDR4-2400_8bit_A.sweep
-			name = strings.TrimPrefix(space.Name(), "dram/")
-		}
-		path = filepath.Join("runs", "sweep", "dram-"+name+".sweep")
+		path = sweepDefaultPath(space, spec != nil || am != nil)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
@@ -176,26 +172,44 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	if !*best && *bestJSON == "" {
 		return nil
 	}
+	return sweepReportOptimum(stdout, path, "commgraph dram sweep "+strings.Join(args, " "), *best, *bestJSON)
+}
+
+// sweepDefaultPath is the table of a full sweep without --out:
+// runs/sweep/dram-<trace>.sweep, or for another device than the default
+// its own file, e.g. dram-stream@MICRON_4Gb_DDR4-2400_8bit_A.sweep.
+func sweepDefaultPath(space *dram.Space, otherDevice bool) string {
+	name := space.Trace().Name
+	if otherDevice {
+		name = strings.TrimPrefix(space.Name(), "dram/")
+	}
+	return filepath.Join("runs", "sweep", "dram-"+name+".sweep")
+}
+
+// sweepReportOptimum reads the finished table at path and prints its
+// optimum per objective (best) and/or writes it as JSON to bestJSON; how
+// records the command that made the table.
+func sweepReportOptimum(stdout io.Writer, path, how string, best bool, bestJSON string) error {
 	t, err := exhaustive.Read(path)
 	if err != nil {
 		return err
 	}
-	opt, err := optimum.FromTable(t, "commgraph dram sweep "+strings.Join(args, " "))
+	opt, err := optimum.FromTable(t, how)
 	if err != nil {
 		return err
 	}
-	if *best {
+	if best {
 		sweepPrintBest(stdout, opt)
 	}
-	if *bestJSON != "" {
+	if bestJSON != "" {
 		js, err := opt.JSON()
 		if err != nil {
 			return err
 		}
-		if err := sweepWriteFile(*bestJSON, js); err != nil {
+		if err := sweepWriteFile(bestJSON, js); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "wrote %s\n", *bestJSON)
+		fmt.Fprintf(stdout, "wrote %s\n", bestJSON)
 	}
 	return nil
 }
@@ -283,17 +297,23 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 	if *markdown {
 		sweepPrintMarkdown(stdout, r, *top)
 	} else {
-		fmt.Fprintf(stdout, "%s (%d configurations): variance shares of log(metric)\n", r.Space, r.Configs)
-		for _, m := range r.Metrics {
-			fmt.Fprintf(stdout, "\n%s: main effects %.1f%%, two-way interactions %.1f%%, higher order %.1f%%\n",
-				m.Metric, 100*m.MainTotal, 100*m.PairTotal, 100*m.Higher)
-			for i, p := range m.Top(*top) {
-				fmt.Fprintf(stdout, "  %2d. %-22s x %-22s %7.3f%%\n", i+1, p.A, p.B, 100*p.Share)
-			}
-		}
+		sweepPrintInteractions(stdout, r, *top)
 	}
 	fmt.Fprintf(stdout, "\nwrote %s/interactions.json and %d DOT files\n", dir, len(files)-1)
 	return nil
+}
+
+// sweepPrintInteractions prints the variance split of every metric and its
+// top pairs.
+func sweepPrintInteractions(w io.Writer, r *exhaustive.Interactions, top int) {
+	fmt.Fprintf(w, "%s (%d configurations): variance shares of log(metric)\n", r.Space, r.Configs)
+	for _, m := range r.Metrics {
+		fmt.Fprintf(w, "\n%s: main effects %.1f%%, two-way interactions %.1f%%, higher order %.1f%%\n",
+			m.Metric, 100*m.MainTotal, 100*m.PairTotal, 100*m.Higher)
+		for i, p := range m.Top(top) {
+			fmt.Fprintf(w, "  %2d. %-22s x %-22s %7.3f%%\n", i+1, p.A, p.B, 100*p.Share)
+		}
+	}
 }
 
 // sweepPrintMarkdown prints one Markdown table per metric: the top pairs

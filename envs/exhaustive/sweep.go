@@ -148,7 +148,8 @@ func Run(ctx context.Context, ds envs.DesignSpace, path string, opt Options) (St
 	}
 
 	if start < h.Configs {
-		n, evals, err := evaluateInto(ctx, ds, f, int64(len(hdr)), start, h.Configs, radices, len(h.Metrics), opt, func(done int64) {
+		fill := newTableFill(ds, f, int64(len(hdr)), start, h.Configs, radices, len(h.Metrics), opt)
+		n, evals, err := fill.run(ctx, func(done int64) {
 			if opt.Progress != nil {
 				opt.Progress(Progress{Done: done, Total: h.Configs, Resumed: start})
 			}
@@ -343,99 +344,139 @@ type chunk struct {
 	err error
 }
 
-// evaluateInto evaluates configurations [start, total) on opt.Jobs workers
-// and appends their records to f in index order, syncing after every chunk.
-// It returns the number of records written and of evaluations made.
-func evaluateInto(ctx context.Context, ds envs.DesignSpace, f *os.File, off, start, total int64, radices []int, nm int, opt Options, progress func(done int64)) (int64, int64, error) {
-	jobs := opt.Jobs
-	if jobs <= 0 {
-		jobs = runtime.GOMAXPROCS(0)
-	}
-	cs := int64(opt.ChunkSize)
-	if cs <= 0 {
-		cs = DefaultChunkSize
-	}
-	nChunks := (total - start + cs - 1) / cs
-	jobs = int(min(int64(jobs), nChunks))
-	rec := nm*8 + crcSize
-	canon, _ := ds.(Canonicalizer)
-	if opt.NoCanonical {
-		canon = nil
-	}
-	verify := int64(opt.Verify)
-	if verify == 0 {
-		verify = DefaultVerify
-	}
+// tableFill appends the records of configurations [start, total) of a
+// space to a table file (record 0 at byte off) on several workers, in
+// index order, syncing after every chunk.
+type tableFill struct {
+	ds           envs.DesignSpace
+	f            *os.File
+	off          int64
+	start, total int64
+	radices      []int
+	nm           int   // metrics per record
+	rec          int   // bytes per record
+	cs           int64 // configurations per chunk
+	chunks       int64
+	jobs         int
+	canon        Canonicalizer // nil = simulate every configuration
+	verify       int64
+	// inFile counts the records in f so far; workers read the records of
+	// far-back representatives from there.
+	inFile atomic.Int64
+}
 
+func newTableFill(ds envs.DesignSpace, f *os.File, off, start, total int64, radices []int, nm int, opt Options) *tableFill {
+	t := &tableFill{ds: ds, f: f, off: off, start: start, total: total, radices: radices, nm: nm,
+		rec: nm*8 + crcSize, cs: int64(opt.ChunkSize), jobs: opt.Jobs, verify: int64(opt.Verify)}
+	if t.jobs <= 0 {
+		t.jobs = runtime.GOMAXPROCS(0)
+	}
+	if t.cs <= 0 {
+		t.cs = DefaultChunkSize
+	}
+	t.chunks = (total - start + t.cs - 1) / t.cs
+	t.jobs = int(min(int64(t.jobs), t.chunks))
+	t.canon, _ = ds.(Canonicalizer)
+	if opt.NoCanonical {
+		t.canon = nil
+	}
+	if t.verify == 0 {
+		t.verify = DefaultVerify
+	}
+	t.inFile.Store(start)
+	return t
+}
+
+// run evaluates the configurations and appends their records. It returns
+// the number of records written and of evaluations made.
+func (t *tableFill) run(ctx context.Context, progress func(done int64)) (int64, int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-
 	// Free buffers double as the bound on chunks in flight.
-	free := make(chan []byte, 2*jobs+1)
+	free := make(chan []byte, 2*t.jobs+1)
 	for range cap(free) {
-		free <- make([]byte, int(cs)*rec)
+		free <- make([]byte, int(t.cs)*t.rec)
 	}
 	results := make(chan chunk, cap(free))
 	var next, evals atomic.Int64
-	// inFile counts the records written to f so far; workers read the
-	// records of far-back representatives from there.
-	var inFile atomic.Int64
-	inFile.Store(start)
-	stored := func(i int64, out []float64, raw []byte) bool {
-		if i >= inFile.Load() {
-			return false
-		}
-		if _, err := f.ReadAt(raw, off+i*int64(rec)); err != nil || !recordOK(raw, i) {
-			return false
-		}
-		getRecord(raw, out)
-		return true
-	}
 	var wg sync.WaitGroup
-	for range jobs {
+	for range t.jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := worker{ds: ds, eval: evaluatorFor(ds), canon: canon, verify: verify, radices: radices, nm: nm,
-				cfg: make([]int, len(radices)), rep: make([]int, len(radices)), out: make([]float64, nm),
-				chk: make([]float64, nm), outside: map[int64][]float64{}, stored: stored, raw: make([]byte, rec)}
-			defer func() { evals.Add(w.evals) }()
-			for {
-				var buf []byte
-				select {
-				case buf = <-free:
-				case <-ctx.Done():
-					return
-				}
-				if ctx.Err() != nil { // select picks at random when both are ready
-					return
-				}
-				k := next.Add(1) - 1
-				if k >= nChunks {
-					return
-				}
-				lo := start + k*cs
-				hi := min(lo+cs, total)
-				c := chunk{k: k, n: int(hi - lo), buf: buf}
-				if !w.run(ctx, lo, hi, buf) {
-					return
-				}
-				c.err = w.err
-				results <- c
-				if c.err != nil {
-					return
-				}
-			}
+			t.work(ctx, free, results, &next, &evals)
 		}()
 	}
 	go func() {
 		wg.Wait()
 		close(results)
 	}()
+	written, err := t.writeInOrder(results, free, cancel, progress)
+	if err != nil {
+		return written, evals.Load(), err
+	}
+	if err := ctx.Err(); err != nil && t.start+written < t.total {
+		return written, evals.Load(), fmt.Errorf("sweep interrupted after %d of %d configurations (rerun to resume): %w", t.start+written, t.total, context.Cause(ctx))
+	}
+	return written, evals.Load(), nil
+}
 
+// work is one worker goroutine: it takes the next chunk number, fills a
+// free buffer with the chunk's records and hands it to results, until the
+// chunks run out, ctx is cancelled or an evaluation fails.
+func (t *tableFill) work(ctx context.Context, free chan []byte, results chan<- chunk, next, evals *atomic.Int64) {
+	w := worker{ds: t.ds, eval: evaluatorFor(t.ds), canon: t.canon, verify: t.verify, radices: t.radices, nm: t.nm,
+		cfg: make([]int, len(t.radices)), rep: make([]int, len(t.radices)), out: make([]float64, t.nm),
+		chk: make([]float64, t.nm), outside: map[int64][]float64{}, stored: t.stored, raw: make([]byte, t.rec)}
+	defer func() { evals.Add(w.evals) }()
+	for {
+		var buf []byte
+		select {
+		case buf = <-free:
+		case <-ctx.Done():
+			return
+		}
+		if ctx.Err() != nil { // select picks at random when both are ready
+			return
+		}
+		k := next.Add(1) - 1
+		if k >= t.chunks {
+			return
+		}
+		lo := t.start + k*t.cs
+		hi := min(lo+t.cs, t.total)
+		c := chunk{k: k, n: int(hi - lo), buf: buf}
+		if !w.run(ctx, lo, hi, buf) {
+			return
+		}
+		c.err = w.err
+		results <- c
+		if c.err != nil {
+			return
+		}
+	}
+}
+
+// stored reads record i into out when it is already in the file (raw is
+// scratch of one record); false when it is not, or does not check.
+func (t *tableFill) stored(i int64, out []float64, raw []byte) bool {
+	if i >= t.inFile.Load() {
+		return false
+	}
+	if _, err := t.f.ReadAt(raw, t.off+i*int64(t.rec)); err != nil || !recordOK(raw, i) {
+		return false
+	}
+	getRecord(raw, out)
+	return true
+}
+
+// writeInOrder appends the chunks arriving on results to the file in chunk
+// order (holding early arrivals), syncing after each, and returns their
+// buffers to free. On the first failure (an evaluation or a write) it
+// cancels the workers, drains results and returns the error.
+func (t *tableFill) writeInOrder(results <-chan chunk, free chan<- []byte, cancel func(), progress func(done int64)) (int64, error) {
 	pending := map[int64]chunk{}
-	var want int64
-	var written int64
+	var want, written int64
 	var firstErr error
 	fail := func(err error) {
 		if firstErr == nil {
@@ -455,28 +496,22 @@ func evaluateInto(ctx context.Context, ds envs.DesignSpace, f *os.File, off, sta
 				break
 			}
 			delete(pending, want)
-			if _, err := f.Write(p.buf[:p.n*rec]); err != nil {
-				fail(fmt.Errorf("%s: write: %w", f.Name(), err))
+			if _, err := t.f.Write(p.buf[:p.n*t.rec]); err != nil {
+				fail(fmt.Errorf("%s: write: %w", t.f.Name(), err))
 				break
 			}
-			if err := f.Sync(); err != nil {
-				fail(fmt.Errorf("%s: sync: %w", f.Name(), err))
+			if err := t.f.Sync(); err != nil {
+				fail(fmt.Errorf("%s: sync: %w", t.f.Name(), err))
 				break
 			}
 			written += int64(p.n)
-			inFile.Store(start + written)
+			t.inFile.Store(t.start + written)
 			want++
 			free <- p.buf
-			progress(start + written)
+			progress(t.start + written)
 		}
 	}
-	if firstErr != nil {
-		return written, evals.Load(), firstErr
-	}
-	if err := ctx.Err(); err != nil && start+written < total {
-		return written, evals.Load(), fmt.Errorf("sweep interrupted after %d of %d configurations (rerun to resume): %w", start+written, total, context.Cause(ctx))
-	}
-	return written, evals.Load(), nil
+	return written, firstErr
 }
 
 // worker is one sweep goroutine's state.
