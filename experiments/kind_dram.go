@@ -28,10 +28,21 @@ func buildDRAM(c dram.EnvConfig, run RunInfo) (*DesignProblem, error) {
 	if err != nil {
 		return nil, fmt.Errorf("key env.dram.objective: %w", err)
 	}
+	// A device without an energy model (LPDDR4) reports energy and power
+	// as 0, which an observation (a logarithm) cannot take: the agents
+	// observe the other metrics.
+	var obs []string
+	if !space.MemSpec().HasEnergy() {
+		for _, m := range space.MetricNames() {
+			if m != dram.MetricEnergyPJ && m != dram.MetricPowerMW {
+				obs = append(obs, m)
+			}
+		}
+	}
 	p := &DesignProblem{Label: "dram-" + space.Trace().Name + "-" + c.Objective, Space: space, Objective: obj,
-		Env: envs.SpaceEnvConfig{EpisodeLength: c.EpisodeLen}}
+		Env: envs.SpaceEnvConfig{EpisodeLength: c.EpisodeLen, ObsMetrics: obs}}
 	if c.Form == "revision" {
-		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned, Credit: c.Credit, AgentID: c.AgentID}
+		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned, Credit: c.Credit, AgentID: c.AgentID, ObsMetrics: obs}
 	}
 	if c.OptimumFile != "" || c.ShippedOptimum() {
 		p.Optimum, err = dramOptimum(c, space.Trace().Name)
