@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // VecConfig configures a Vec.
@@ -79,7 +80,8 @@ type vecCore struct {
 	last     []EpisodeStats
 	hasLast  []bool
 
-	chunks    [][2]int
+	workers   int          // goroutines stepping copies (the caller included)
+	next      atomic.Int64 // next copy to step in the call in progress
 	jobs      chan int
 	wg        sync.WaitGroup
 	closed    bool
@@ -119,9 +121,7 @@ func NewVec(proto Env, k int, cfg VecConfig) *Vec {
 		w = runtime.GOMAXPROCS(0)
 	}
 	w = min(w, k)
-	for i := range w {
-		c.chunks = append(c.chunks, [2]int{i * k / w, (i + 1) * k / w})
-	}
+	c.workers = w
 	v := &Vec{c}
 	if w > 1 {
 		c.jobs = make(chan int)
@@ -223,21 +223,37 @@ func (c *vecCore) check(b *VecBuffers, step bool) {
 
 func (c *vecCore) run(b *VecBuffers, reset bool) {
 	c.buf, c.reset = b, reset
-	if len(c.chunks) > 1 {
-		c.wg.Add(len(c.chunks) - 1)
-		for i := 1; i < len(c.chunks); i++ {
+	c.next.Store(0)
+	if c.workers > 1 {
+		c.wg.Add(c.workers - 1)
+		for i := 1; i < c.workers; i++ {
 			c.jobs <- i
 		}
 	}
-	c.runChunk(0)
+	c.drain()
 	c.wg.Wait()
 	c.buf = nil
 }
 
 func (c *vecCore) worker(jobs <-chan int) {
-	for i := range jobs {
-		c.runChunk(i)
+	for range jobs {
+		c.drain()
 		c.wg.Done()
+	}
+}
+
+// drain steps copies until none is left in the call in progress. Copies
+// are handed out one at a time, so a worker that drew cheap copies (e.g.
+// designs already in the evaluation cache) takes over more of the
+// expensive ones; each copy writes only its own rows, so the outputs do
+// not depend on which worker stepped it.
+func (c *vecCore) drain() {
+	for {
+		k := int(c.next.Add(1)) - 1
+		if k >= len(c.envs) {
+			return
+		}
+		c.stepCopy(k)
 	}
 }
 
@@ -254,37 +270,35 @@ func (c *vecCore) bind(k int, obs []float32) [][]float32 {
 	return views
 }
 
-func (c *vecCore) runChunk(i int) {
+// stepCopy resets (c.reset) or steps copy k, writing only its rows.
+func (c *vecCore) stepCopy(k int) {
 	b := c.buf
 	a := c.nAgents
-	lo, hi := c.chunks[i][0], c.chunks[i][1]
-	for k := lo; k < hi; k++ {
-		views := c.bind(k, b.Obs)
-		env := c.envs[k]
-		if c.reset {
-			env.Reset(EpisodeSeed(c.seed, k, 0), views)
-			continue
-		}
-		rew := b.Rewards[k*a : (k+1)*a]
-		r := env.Step(b.Actions[k*a:(k+1)*a], views, rew)
-		var s float64
-		for _, x := range rew {
-			s += float64(x)
-		}
-		c.epRet[k] += s / float64(a)
-		c.epLen[k]++
-		b.Results[k] = r
-		if !r.Done() {
-			continue
-		}
-		c.last[k] = EpisodeStats{Return: c.epRet[k], Length: c.epLen[k], Terminated: r.Terminated}
-		c.hasLast[k] = true
-		c.epRet[k], c.epLen[k] = 0, 0
-		if b.TerminalObs != nil {
-			n := a * c.stride
-			copy(b.TerminalObs[k*n:(k+1)*n], b.Obs[k*n:(k+1)*n])
-		}
-		c.episodes[k]++
-		env.Reset(EpisodeSeed(c.seed, k, c.episodes[k]), views)
+	views := c.bind(k, b.Obs)
+	env := c.envs[k]
+	if c.reset {
+		env.Reset(EpisodeSeed(c.seed, k, 0), views)
+		return
 	}
+	rew := b.Rewards[k*a : (k+1)*a]
+	r := env.Step(b.Actions[k*a:(k+1)*a], views, rew)
+	var s float64
+	for _, x := range rew {
+		s += float64(x)
+	}
+	c.epRet[k] += s / float64(a)
+	c.epLen[k]++
+	b.Results[k] = r
+	if !r.Done() {
+		return
+	}
+	c.last[k] = EpisodeStats{Return: c.epRet[k], Length: c.epLen[k], Terminated: r.Terminated}
+	c.hasLast[k] = true
+	c.epRet[k], c.epLen[k] = 0, 0
+	if b.TerminalObs != nil {
+		n := a * c.stride
+		copy(b.TerminalObs[k*n:(k+1)*n], b.Obs[k*n:(k+1)*n])
+	}
+	c.episodes[k]++
+	env.Reset(EpisodeSeed(c.seed, k, c.episodes[k]), views)
 }

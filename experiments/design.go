@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/commgraph/commgraph/envs"
 )
@@ -112,7 +113,7 @@ func bestDesign(tr *envs.Tracker, rows []Row, start []int) (Design, bool) {
 		return Design{}, false
 	}
 	knobs := tr.Space().Knobs()
-	d := Design{Knobs: map[string]string{}, Index: slices.Clone(b.Config), Metrics: map[string]float64{}, Objective: b.Value, Unit: tr.Objective().Unit()}
+	d := Design{Knobs: map[string]string{}, Index: slices.Clone(b.Config), Metrics: map[string]float64{}, Objective: b.Value, Unit: summaryUnit(tr.Objective().Unit())}
 	for k, v := range b.Config {
 		d.Names = append(d.Names, knobs[k].Name)
 		d.Knobs[knobs[k].Name] = knobs[k].Values[v]
@@ -146,4 +147,22 @@ type Design struct {
 	OptimumTies int    `json:"optimum_ties,omitempty"`
 	Unit        string `json:"objective_unit,omitempty"` // unit of Objective (envs.Objective.Unit)
 	Outcome
+}
+
+// summaryUnit keeps envs.Objective.Unit when every factor is a unit the
+// metric names of this project use, else returns "": Unit takes the text
+// after a metric name's last underscore, which for a name like the
+// synthetic space's exp_y is no unit ("y").
+func summaryUnit(u string) string {
+	if u == "" || u == "1" {
+		return u
+	}
+	for f := range strings.SplitSeq(u, "*") {
+		switch f {
+		case "ns", "ps", "us", "ms", "s", "pJ", "nJ", "uJ", "mJ", "J", "mW", "W", "Gbps", "Hz", "MHz", "1":
+		default:
+			return ""
+		}
+	}
+	return u
 }

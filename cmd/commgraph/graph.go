@@ -20,7 +20,7 @@ func init() {
 func runGraphExport(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("graph export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "", "dot, graphml, json, png or svg (svg needs Graphviz)")
+	format := fs.String("format", "", "dot, graphml, json, png, svg (svg needs Graphviz) or gif (every snapshot as one animation)")
 	iter := fs.Int("iter", 0, "the iteration to export (default: the newest snapshot)")
 	all := fs.Bool("all", false, "export every logged snapshot (one file per iteration) to show how the graph evolved")
 	width := fs.Int("width", 0, "PNG width in pixels (default 640, or more for many agents)")
@@ -28,19 +28,25 @@ func runGraphExport(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "output file (a directory with --all; - = stdout for text formats); default inside the run directory")
 	maxMem := maxMemoryFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph graph export RUN_DIR|SNAPSHOT.json|CHECKPOINT.ckpt --format dot|graphml|json|png|svg [--iter K] [--all] [--out PATH] [--width W --height H]")
+		fmt.Fprintln(stderr, "usage: commgraph graph export RUN_DIR|SNAPSHOT.json|CHECKPOINT.ckpt --format dot|graphml|json|png|svg|gif [--iter K] [--all] [--out PATH] [--width W --height H]")
 		fs.PrintDefaults()
 	}
 	arg, err := parseOne(fs, args, "run directory, snapshot or checkpoint")
 	if err != nil {
 		return err
 	}
-	ok := false
+	ok := *format == "gif"
 	for _, f := range comm.Formats() {
 		ok = ok || f == *format
 	}
 	if !ok {
-		return usageErrorf("--format %q: want one of %s", *format, strings.Join(comm.Formats(), ", "))
+		return usageErrorf("--format %q: want one of %s, gif", *format, strings.Join(comm.Formats(), ", "))
+	}
+	if *format == "gif" {
+		if *iter > 0 || *out == "-" {
+			return usageErrorf("--format gif animates every snapshot into one file: not with --iter or --out -")
+		}
+		*all = true
 	}
 	if *all && *iter > 0 {
 		return usageErrorf("--all and --iter exclude each other")
@@ -62,7 +68,7 @@ func runGraphExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if est := pngMemory(opt.Width, opt.Height); *format == "png" && est > float64(limit) {
+	if est := pngMemory(opt.Width, opt.Height); (*format == "png" || *format == "gif") && est > float64(limit) {
 		return usageErrorf("--width %d x --height %d: a PNG this size needs about %s of memory, above the limit of %s (--max-memory GiB raises it)", opt.Width, opt.Height, experiments.GiB(est), experiments.GiB(float64(limit)))
 	}
 	if *out == "-" {
@@ -89,6 +95,27 @@ func runGraphExport(args []string, stdout, stderr io.Writer) error {
 		if snaps[0].UndecidedNote() != "" {
 			warnUndecided(stderr, snaps, 1)
 		}
+		return nil
+	}
+	if *format == "gif" {
+		d := *out
+		if d == "" {
+			d = filepath.Join(runDir, "graph-evolution.gif")
+		}
+		if err := os.MkdirAll(filepath.Dir(d), 0o755); err != nil {
+			return err
+		}
+		if err := writeGraphGIF(d, snaps, opt); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s (%d frames: iterations %d to %d, %d agents)\n", d, len(snaps), snaps[0].Iteration, snaps[len(snaps)-1].Iteration, snaps[0].N())
+		undecided := 0
+		for _, s := range snaps {
+			if s.UndecidedNote() != "" {
+				undecided++
+			}
+		}
+		warnUndecided(stderr, snaps, undecided)
 		return nil
 	}
 	var dests []string

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"image"
+	"image/gif"
 	_ "image/png"
 	"os"
 	"os/exec"
@@ -140,5 +141,57 @@ func TestGraphExportSVG(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "<svg") {
 		t.Errorf("not SVG: %.200s", out.String())
+	}
+}
+
+// TestGraphExportGIF: --format gif animates every logged snapshot (2, 4,
+// 6, 7), each frame the PNG heatmap of that iteration; --iter is refused.
+func TestGraphExportGIF(t *testing.T) {
+	run := fakeRunDir(t)
+	p := filepath.Join(t.TempDir(), "g.gif")
+	var out, errb bytes.Buffer
+	if code := dispatch([]string{"graph", "export", run, "--format", "gif", "--out", p}, &out, &errb); code != 0 {
+		t.Fatalf("gif: %d %s", code, errb.String())
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anim, err := gif.DecodeAll(f)
+	f.Close()
+	if err != nil || len(anim.Image) != 4 || anim.Image[0].Bounds().Dx() != 640 || !strings.Contains(out.String(), "4 frames: iterations 2 to 7") {
+		t.Fatalf("gif: %v, %d frames; %s", err, len(anim.Image), out.String())
+	}
+	// The frames differ where the graph changed: the first and the last
+	// frame are not the same picture, and the last equals the PNG of
+	// iteration 7 up to the palette.
+	png7 := filepath.Join(t.TempDir(), "g7.png")
+	if code := dispatch([]string{"graph", "export", run, "--format", "png", "--out", png7}, &out, &errb); code != 0 {
+		t.Fatal(errb.String())
+	}
+	pf, _ := os.Open(png7)
+	img, _, err := image.Decode(pf)
+	pf.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, first := anim.Image[3], anim.Image[0]
+	same, diff := true, 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if int(last.ColorIndexAt(x, y)) != last.Palette.Index(img.At(x, y)) {
+				same = false
+			}
+			if last.ColorIndexAt(x, y) != first.ColorIndexAt(x, y) {
+				diff++
+			}
+		}
+	}
+	if !same || diff == 0 {
+		t.Errorf("last frame equals the iteration-7 PNG: %v; pixels differing between the first and last frame: %d", same, diff)
+	}
+	if code := dispatch([]string{"graph", "export", run, "--format", "gif", "--iter", "4"}, &out, &errb); code != 2 {
+		t.Errorf("gif with --iter: exit %d", code)
 	}
 }

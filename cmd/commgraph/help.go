@@ -26,6 +26,7 @@ var examples = map[string][]string{
 	"graph export": {
 		"commgraph graph export runs/dram_latency/seed-1 --format png",
 		"commgraph graph export runs/dram_latency/seed-1 --format dot --out - | dot -Tsvg > graph.svg",
+		"commgraph graph export runs/dram_latency/seed-1 --format gif   # every snapshot, animated",
 	},
 	"graph compare": {
 		"commgraph graph compare runs/recover_planted10/seed-1 --truth planted",

@@ -1,6 +1,10 @@
 package dram
 
-import "testing"
+import (
+	"syscall"
+	"testing"
+	"time"
+)
 
 // BenchmarkSimulate measures one evaluation (a full trace) per op, with the
 // Simulator reused between runs as the design-space sweep uses it.
@@ -21,11 +25,13 @@ func BenchmarkSimulate(b *testing.B) {
 				}
 				b.ReportAllocs()
 				b.ResetTimer()
+				c0 := cpuTime()
 				for b.Loop() {
 					if _, err := sim.Run(tr, c.cfg); err != nil {
 						b.Fatal(err)
 					}
 				}
+				b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
 				b.ReportMetric(float64(len(tr.Requests))*float64(b.N)/b.Elapsed().Seconds(), "req/s")
 			})
 		}
@@ -72,4 +78,15 @@ func BenchmarkSimulateDevice(b *testing.B) {
 			}
 		}
 	}
+}
+
+// cpuTime returns the process's user+system CPU time. On the shared
+// development machine wall-clock ns/op swings with other tenants' load;
+// with GOMAXPROCS=1 the CPU time per op is the steadier figure.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -15,8 +15,8 @@ func (st *state) controllerRun(T int64) {
 		st.manageResponses(T)
 	}
 	st.manageRequests(T)
-	if st.cfg.refresh {
-		st.refreshStart(T)
+	if st.cfg.refresh && (st.ref.cmd != cNOP || T >= st.ref.due) {
+		st.refreshStart(T) // (otherwise it would change nothing)
 	}
 	// Command selection ("Oldest"): the earliest ready time wins, ties go
 	// to the lowest request id, and the refresh manager's payload has id 0.
@@ -28,12 +28,20 @@ func (st *state) controllerRun(T int64) {
 		st.selectByEnd(T)
 	} else if st.cfg.refresh && st.ref.cmd != cNOP && st.ref.at <= T {
 		st.issue(T, st.ref.cmd, -1, -1)
+	} else if st.sel.gen == st.gen && T <= st.sel.at {
+		// nextEvent's selection still holds: nothing is ready before
+		// sel.at, and at sel.at its choice wins.
+		if T == st.sel.at && st.sel.key != math.MaxInt64 {
+			i := int(st.sel.key & 0x3f)
+			b := &st.bankArr[i]
+			st.issue(T, b.cmd, i, b.cur)
+		}
 	} else if st.machines.pending != 0 {
 		const none = int64(math.MaxInt64)
 		best := none
 		for m := st.machines.pending; m != 0; m &= m - 1 {
 			i := bits.TrailingZeros64(m)
-			b := &st.banks[i]
+			b := &st.bankArr[i&63]
 			key := none
 			if st.ready(b) <= T {
 				key = int64(b.cur)<<8 | int64(i)
@@ -41,8 +49,8 @@ func (st *state) controllerRun(T int64) {
 			best = min(best, key)
 		}
 		if best != none {
-			i := int(best & 0xff)
-			b := &st.banks[i]
+			i := int(best & 0x3f)
+			b := &st.bankArr[i]
 			st.issue(T, b.cmd, i, b.cur)
 		}
 	}
@@ -50,8 +58,8 @@ func (st *state) controllerRun(T int64) {
 	for st.machines.dirty != 0 {
 		st.startBank(bits.TrailingZeros64(st.machines.dirty))
 	}
-	if st.cfg.refresh {
-		st.refreshStart(T)
+	if st.cfg.refresh && (st.ref.cmd != cNOP || T >= st.ref.due) {
+		st.refreshStart(T) // (otherwise it would change nothing)
 	}
 }
 
@@ -77,7 +85,7 @@ func (st *state) selectByEnd(T int64) {
 	}
 	for m := st.machines.pending; m != 0; m &= m - 1 {
 		i := bits.TrailingZeros64(m)
-		b := &st.banks[i]
+		b := &st.bankArr[i&63]
 		consider(st.ready(b), b.cmd, int64(b.cur)+1, i)
 	}
 	switch {
@@ -87,7 +95,7 @@ func (st *state) selectByEnd(T int64) {
 	case bestBank == -1:
 		st.issue(T, st.ref.cmd, -1, -1)
 	default:
-		b := &st.banks[bestBank]
+		b := &st.bankArr[bestBank&63]
 		st.issue(T, b.cmd, bestBank, b.cur)
 	}
 }
@@ -95,6 +103,7 @@ func (st *state) selectByEnd(T int64) {
 // issue sends command c (bank bi, request r; -1 for rank commands) at T
 // and updates every model.
 func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
+	st.gen++
 	en := &st.energy
 	if en.autoPrePending != 0 {
 		en.advance(T)
@@ -102,23 +111,32 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 	switch c {
 	case cACT:
 		en.openBank(T)
-		b := &st.banks[bi]
+		b := &st.bankArr[bi&63]
 		b.active, b.openRow, b.actTime = true, st.tr.req[r].row, T
 		b.hits = 0
-		for _, e := range b.queue {
-			if e.row == b.openRow {
+		if st.cfg.sched == SchedFrFcfsGrp {
+			for _, e := range b.queue() {
+				if e.row == b.openRow {
+					b.hits++
+				}
+			}
+		} else {
+			// r is the oldest buffered request and so the oldest to its
+			// row; the later ones accepted so far are all still buffered.
+			b.hitHead = r
+			for x := r; x >= 0 && x < st.front.accepted; x = st.tr.nextSame[x] {
 				b.hits++
 			}
 		}
 		st.machines.open++
 		en.nAct++
 	case cPRE:
-		st.banks[bi].active = false
+		st.bankArr[bi&63].active = false
 		st.machines.open--
 		en.nPre++
 		en.closeBank(T)
 	case cRD, cWR, cRDA, cWRA:
-		b := &st.banks[bi]
+		b := &st.bankArr[bi&63]
 		b.cur = -1
 		if c == cRDA || c == cWRA {
 			b.active = false
@@ -146,7 +164,7 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 	}
 	// Timing checker (timing.go): the bank's and the rank's history.
 	if bi >= 0 {
-		st.banks[bi].last[c] = T
+		st.bankArr[bi&63].last[c] = T
 		st.machines.dirty |= 1 << uint(bi)
 	}
 	if c == cACT {
@@ -164,25 +182,27 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 	// A column command: request r leaves the scheduler buffer and its
 	// response is due at the end of the data burst. (Kept in issue, not a
 	// function of its own: it runs once per request, on the hot path.)
-	b := &st.banks[bi]
+	b := &st.bankArr[bi&63]
 	q := &st.tr.req[r]
 	f := &st.front
-	for k, e := range b.queue {
-		if e.r == r {
-			copy(b.queue[k:], b.queue[k+1:])
-			b.queue = b.queue[:len(b.queue)-1]
-			break
-		}
+	if b.qbuf[b.qh].r == r {
+		b.qh++ // Fifo, and the common case of the others
+	} else {
+		b.remove(r)
 	}
 	b.count--
 	if q.row == b.openRow {
 		b.hits-- // the bank was active when the column command issued
+		// Fifo and FrFcfs serve the oldest hit (r == hitHead); the next
+		// hit, if any is buffered, is the next request to the row.
+		b.hitHead = st.tr.nextSame[r]
 	}
 	if q.write {
 		f.nWrite--
 	} else {
 		f.nRead--
 	}
+	f.space = st.hasSpace()
 	if st.cfg.sched == SchedFrFcfsGrp && f.lastWrite != q.write {
 		f.lastWrite = q.write
 		st.machines.dirty = st.machines.all

@@ -22,7 +22,11 @@ type queued struct {
 // bank is one bank machine plus its scheduler queue and the timing
 // checker's per-bank history.
 type bank struct {
-	queue   []queued // buffered requests in arrival order
+	// The scheduler queue: the buffered requests in arrival order are
+	// qbuf[qh:qt] (see queue); removals near the front move the head.
+	qbuf    []queued
+	qh, qt  int32
+	hitHead int32 // Fifo, FrFcfs: the oldest buffered request to the open row (while active and hits > 0)
 	active  bool
 	openRow uint32
 	blocked bool    // held by the refresh manager
@@ -45,23 +49,65 @@ type bankSet struct {
 }
 
 func (st *state) resetBanks(nb, perGroup int) {
-	if cap(st.banks) < nb {
-		st.banks = make([]bank, nb)
-	}
-	st.banks = st.banks[:nb]
+	st.banks = st.bankArr[:nb]
 	ms := &st.machines
 	ms.dirty, ms.pending, ms.open = 0, 0, 0
 	ms.all = uint64(1)<<uint(nb) - 1
 	if nb == 64 {
 		ms.all = ^uint64(0)
 	}
+	// A bank holds at most twice the buffer size (ReadWrite); twice that
+	// again leaves room to append before the queue must be moved back.
+	qcap := 4 * st.cfg.bufferSize
 	for i := range st.banks {
 		b := &st.banks[i]
-		q := b.queue[:0]
-		*b = bank{queue: q, cur: -1, actTime: never, group: uint8(i / perGroup)}
+		q := b.qbuf
+		if len(q) < qcap {
+			q = make([]queued, qcap)
+		}
+		*b = bank{qbuf: q, cur: -1, hitHead: -1, actTime: never, group: uint8(i / perGroup)}
 		for c := range b.last {
 			b.last[c] = never
 		}
+	}
+}
+
+// queue returns the buffered requests of the bank in arrival order.
+func (b *bank) queue() []queued { return b.qbuf[b.qh:b.qt] }
+
+// qlen is len(b.queue()).
+func (b *bank) qlen() int { return int(b.qt - b.qh) }
+
+// push appends e to the queue.
+func (b *bank) push(e queued) {
+	if int(b.qt) == len(b.qbuf) {
+		n := copy(b.qbuf, b.qbuf[b.qh:b.qt])
+		b.qh, b.qt = 0, int32(n)
+		if n == len(b.qbuf) {
+			nb := make([]queued, 2*n+16)
+			copy(nb, b.qbuf)
+			b.qbuf = nb
+		}
+	}
+	b.qbuf[b.qt] = e
+	b.qt++
+}
+
+// remove takes request r out of the queue, moving the shorter side.
+func (b *bank) remove(r int32) {
+	q := b.qbuf[b.qh:b.qt]
+	for k, e := range q {
+		if e.r != r {
+			continue
+		}
+		if k < len(q)/2 {
+			copy(q[1:k+1], q[:k])
+			b.qh++
+		} else {
+			copy(q[k:], q[k+1:])
+			b.qt--
+		}
+		return
 	}
 }
 
@@ -75,10 +121,12 @@ type frontEnd struct {
 	// evaluation at incomingAt (SystemC delta order).
 	incomingHidden bool
 
-	lastBank     int // bank of the last accepted request (the Bankwise check uses it)
-	nRead        int // buffered reads
-	nWrite       int // buffered writes
-	inController int // accepted requests whose response has not been released
+	lastBank     int   // bank of the last accepted request (the Bankwise check uses it)
+	nRead        int   // buffered reads
+	nWrite       int   // buffered writes
+	inController int   // accepted requests whose response has not been released
+	accepted     int32 // requests accepted so far (they are accepted in trace order)
+	space        bool  // hasSpace(), kept up to date where the counters change
 
 	releasing int32 // transToRelease.payload (-1: none)
 	releaseAt int64 // transToRelease.time
@@ -89,17 +137,19 @@ type frontEnd struct {
 
 func (f *frontEnd) reset() {
 	f.incoming, f.incomingAt, f.incomingHidden, f.lastBank = -1, inf, false, 0
-	f.nRead, f.nWrite, f.inController = 0, 0, 0
+	f.nRead, f.nWrite, f.inController, f.accepted = 0, 0, 0, 0
+	f.space = true // every buffer size is at least 1
 	f.releasing, f.releaseAt, f.toArbAt, f.toArb = -1, inf, inf, -1
 	f.lastWrite = false
 }
 
-// hasSpace: the scheduler buffer can take a request.
+// hasSpace: the scheduler buffer can take a request (front.space caches
+// it).
 func (st *state) hasSpace() bool {
 	f := &st.front
 	switch st.cfg.buffer {
 	case BufBankwise:
-		return st.banks[f.lastBank].count < st.cfg.bufferSize
+		return st.bankArr[f.lastBank&63].count < st.cfg.bufferSize
 	case BufReadWrite:
 		return f.nRead < st.cfg.bufferSize && f.nWrite < st.cfg.bufferSize
 	default:
@@ -111,24 +161,29 @@ func (st *state) hasSpace() bool {
 // fits (Controller::manageRequests).
 func (st *state) manageRequests(T int64) {
 	f := &st.front
-	if f.incoming < 0 || f.incomingAt > T || f.incomingHidden && f.incomingAt == T || !st.hasSpace() {
+	if f.incomingAt > T || !f.space || f.incoming < 0 || f.incomingHidden && f.incomingAt == T {
 		return
 	}
 	r := f.incoming
 	f.incoming, f.incomingAt = -1, inf
 	q := &st.tr.req[r]
-	b := &st.banks[q.bank]
-	b.queue = append(b.queue, queued{r, q.row})
+	b := &st.bankArr[q.bank&63]
+	b.push(queued{r, q.row})
 	b.count++
 	if b.active && q.row == b.openRow {
+		if b.hits == 0 {
+			b.hitHead = r
+		}
 		b.hits++
 	}
+	f.accepted = r + 1
 	f.lastBank = int(q.bank)
 	if q.write {
 		f.nWrite++
 	} else {
 		f.nRead++
 	}
+	f.space = st.hasSpace()
 	f.inController++
 	st.startBank(int(q.bank))
 	st.arbEndReq(T)
@@ -136,24 +191,20 @@ func (st *state) manageRequests(T int64) {
 
 // pick is the scheduler's choice for bank i (or -1).
 func (st *state) pick(b *bank) int32 {
-	if len(b.queue) == 0 {
+	queue := b.queue()
+	if len(queue) == 0 {
 		return -1
 	}
 	if st.cfg.sched == SchedFifo || !b.active || b.hits == 0 {
-		return b.queue[0].r
+		return queue[0].r
 	}
 	if st.cfg.sched == SchedFrFcfs {
-		for _, e := range b.queue {
-			if e.row == b.openRow {
-				return e.r
-			}
-		}
-		return b.queue[0].r
+		return b.hitHead // the oldest row hit
 	}
 	// FrFcfsGrp: among the row hits, the oldest in the direction of the
 	// last column command without an older hit to the same address.
 	first := int32(-1)
-	for k, e := range b.queue {
+	for k, e := range queue {
 		if e.row != b.openRow {
 			continue
 		}
@@ -165,7 +216,7 @@ func (st *state) pick(b *bank) int32 {
 			continue
 		}
 		hazard := false
-		for _, o := range b.queue[:k] {
+		for _, o := range queue[:k] {
 			if o.row == b.openRow && st.tr.req[o.r].addr == q.addr {
 				hazard = true
 				break
@@ -178,25 +229,26 @@ func (st *state) pick(b *bank) int32 {
 	if first >= 0 {
 		return first
 	}
-	return b.queue[0].r
+	return queue[0].r
 }
 
 // furtherRowHit: Fifo looks at the second entry only; FrFcfs and
 // FrFcfsGrp need two buffered hits (the current request included).
 func (st *state) furtherRowHit(b *bank) bool {
 	if st.cfg.sched == SchedFifo {
-		return len(b.queue) >= 2 && b.queue[1].row == b.openRow
+		return b.qlen() >= 2 && b.qbuf[b.qh+1].row == b.openRow
 	}
 	return b.hits >= 2
 }
 
 // startBank re-evaluates bank machine i (BankMachine::start).
 func (st *state) startBank(i int) {
-	b := &st.banks[i]
-	bit := uint64(1) << uint(i)
+	st.gen++
+	b := &st.bankArr[i&63]
+	bit := uint64(1) << uint(i&63)
 	st.machines.dirty &^= bit
 	b.cmd = cNOP
-	if b.blocked || len(b.queue) == 0 {
+	if b.blocked || b.qt == b.qh {
 		if !b.blocked {
 			b.cur = -1
 		}
@@ -204,7 +256,7 @@ func (st *state) startBank(i int) {
 		return
 	}
 	if st.cfg.sched == SchedFifo || !b.active || b.hits == 0 {
-		b.cur = b.queue[0].r // pick's answer, without the call
+		b.cur = b.qbuf[b.qh].r // pick's answer, without the call
 	} else {
 		b.cur = st.pick(b)
 	}
@@ -224,7 +276,7 @@ func (st *state) startBank(i int) {
 	case st.cfg.page == PageOpen:
 		b.cmd = col
 	case st.cfg.page == PageOpenAdaptive:
-		if len(b.queue) >= 2 && !st.furtherRowHit(b) {
+		if b.qlen() >= 2 && !st.furtherRowHit(b) {
 			b.cmd = colA
 		} else {
 			b.cmd = col

@@ -120,12 +120,24 @@ type state struct {
 	arb      arbiterState  // arbiter between player and controller (arbiter.go)
 	front    frontEnd      // controller front end (scheduler.go, controller.go)
 	resp     responseQueue // controller response queue (controller.go)
-	banks    []bank        // bank machines with their scheduler queues (scheduler.go)
+	banks    []bank        // bank machines with their scheduler queues (scheduler.go): bankArr[:number of banks]
+	bankArr  [64]bank      // their storage; hot paths index it with i&63 (no bounds check)
 	machines bankSet       // which bank machines need attention (scheduler.go)
 	check    rankChecker   // rank-level timing checker (timing.go)
 	ref      refreshState  // all-bank refresh manager (refresh.go)
 	energy   energyState   // DRAMPower's counters (energy.go)
 	rq       *reqRecorder  // request latencies (reqstats.go); nil unless recorded
+
+	// The command selection prepared by nextEvent for the next controller
+	// evaluation (fixed-length commands): valid while gen, bumped by every
+	// issue and bank machine restart, still equals sel.gen.
+	gen uint64
+	sel struct {
+		gen uint64
+		at  int64 // the controller's next cycle: max(earliest ready time, busFree)
+		key int64 // the "Oldest" choice among the banks ready at `at` (request<<8 | bank)
+	}
+	rdy [64]int64 // scratch: ready time per pending bank
 }
 
 // policy is the configuration of one run as typed knob values.
@@ -162,10 +174,14 @@ func newPolicy(cfg Config, eventResponses bool) policy {
 // decodedTrace is the trace in the form the simulator reads, with the
 // clocks and burst size of the memory system.
 type decodedTrace struct {
-	req      []reqInfo
-	stamp    []uint64 // trace timestamps (player cycles)
-	relative bool     // .rstl: stamps are delays
-	n        int      // number of requests
+	req   []reqInfo
+	stamp []uint64 // trace timestamps (player cycles)
+	// nextSame[r] is the next request after r to the same bank and row
+	// (-1: none). Under Fifo and FrFcfs the requests to one row are served
+	// in arrival order, so the buffered ones form a run of this chain.
+	nextSame []int32
+	relative bool // .rstl: stamps are delays
+	n        int  // number of requests
 
 	src   *Trace // the trace req and stamp hold
 	srcN  int
@@ -183,8 +199,9 @@ func (d *decodedTrace) decode(tr *Trace, am *AddressMapping, nBanks int) {
 	if cap(d.req) < n {
 		d.req = make([]reqInfo, n)
 		d.stamp = make([]uint64, n)
+		d.nextSame = make([]int32, n)
 	}
-	d.req, d.stamp = d.req[:n], d.stamp[:n]
+	d.req, d.stamp, d.nextSame = d.req[:n], d.stamp[:n], d.nextSame[:n]
 	if d.src == tr && d.srcN == n && d.srcAM == am {
 		return
 	}
@@ -194,6 +211,15 @@ func (d *decodedTrace) decode(tr *Trace, am *AddressMapping, nBanks int) {
 		b, row := am.decode(r.Addr)
 		d.req[i] = reqInfo{addr: r.Addr, row: row, bank: uint8(int(b) % nBanks), write: r.Write}
 		d.stamp[i] = r.Cycle
+	}
+	last := make(map[uint64]int32)
+	for i := n - 1; i >= 0; i-- {
+		k := uint64(d.req[i].bank)<<32 | uint64(d.req[i].row)
+		d.nextSame[i] = -1
+		if j, ok := last[k]; ok {
+			d.nextSame[i] = j
+		}
+		last[k] = int32(i)
 	}
 	d.src, d.srcN, d.srcAM = tr, n, am
 }
@@ -223,6 +249,7 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	st.ref.reset(st.cfg.refresh, st.t.REFI)
 	st.energy.reset()
 
+	st.gen, st.sel.gen = 1, 0
 	st.watchdog = watchdog{limit: st.t.stallLimit(), at: st.t.stallLimit()}
 	st.ctrlNext = 0
 	st.rq = s.recorder(st.tr.n)
@@ -301,7 +328,7 @@ func (st *state) step(T int64) {
 		f := &st.front
 		if f.incomingHidden && f.incoming >= 0 && f.incomingAt == T {
 			f.incomingHidden = false
-			did = st.hasSpace()
+			did = f.space
 		}
 		if st.player.arriveAt == T {
 			st.player.arriveAt = inf
@@ -334,7 +361,7 @@ func (st *state) nextEvent() int64 {
 	// A pending request the controller can take: seen by the controller
 	// itself, or (hidden) delivered to it by the Simple arbiter.
 	incomingAt := inf
-	if f.incoming >= 0 && f.incomingAt > T && st.hasSpace() {
+	if f.incoming >= 0 && f.incomingAt > T && f.space {
 		incomingAt = f.incomingAt
 	}
 	if !f.incomingHidden {
@@ -346,13 +373,29 @@ func (st *state) nextEvent() int64 {
 			// The last evaluation held back commands ready at T (LPDDR4's
 			// selection by end time): they do not wake the controller.
 			for m := st.machines.pending; m != 0; m &= m - 1 {
-				if r := st.ready(&st.banks[bits.TrailingZeros64(m)]); r > T {
+				if r := st.ready(&st.bankArr[bits.TrailingZeros64(m)&63]); r > T {
 					bm = min(bm, r)
 				}
 			}
 		} else {
 			for m := st.machines.pending; m != 0; m &= m - 1 {
-				bm = min(bm, st.ready(&st.banks[bits.TrailingZeros64(m)]))
+				i := bits.TrailingZeros64(m) & 63
+				r := st.ready(&st.bankArr[i])
+				st.rdy[i] = r
+				bm = min(bm, r)
+			}
+			if !st.t.varLen {
+				// Prepare the selection at the controller's next cycle
+				// (controllerRun uses it if nothing changes until then).
+				at := max(bm, st.check.busFree)
+				best := int64(math.MaxInt64)
+				for m := st.machines.pending; m != 0; m &= m - 1 {
+					i := bits.TrailingZeros64(m) & 63
+					if st.rdy[i] <= at {
+						best = min(best, int64(st.bankArr[i].cur)<<8|int64(i))
+					}
+				}
+				st.sel.gen, st.sel.at, st.sel.key = st.gen, at, best
 			}
 		}
 		nx = min(nx, max(bm, st.check.busFree)) // one command at a time on the bus

@@ -46,7 +46,7 @@ type timing struct {
 	gdelta                                              [nCmd][nCmd]int64 // the same within a bank group (DDR4)
 	gaffects                                            [nCmd][nCmd]rankBound
 	ngAffects                                           [nCmd]int
-	bankGap                                             [nCmd][4]bankBound // see bankRules
+	bankGap                                             [16][4]bankBound // see bankRules (16 rows: indexed c&15)
 	energy                                              energyCosts
 }
 
@@ -147,7 +147,7 @@ func (t *timing) bankRules(m *MemSpec) {
 			cPRE: {{cACT, t.RAS + 2}, {cRD, rdPre}, {cWR, t.tWRPRE}},
 		}
 	}
-	for c := range t.bankGap {
+	for c := range nCmd {
 		r := rules[c]
 		if len(r) == 0 {
 			r = []bankBound{{cNOP, 0}}
@@ -166,7 +166,7 @@ func (t *timing) lpRdPre() int64 { return t.RTP + t.burst - 6 }
 
 // bankEarliest is the bank-local earliest time of command c on bank b.
 func (st *state) bankEarliest(b *bank, c cmdKind) int64 {
-	g := &st.t.bankGap[c]
+	g := &st.t.bankGap[c&15]
 	l := &b.last
 	return max(l[g[0].c]+g[0].d, l[g[1].c]+g[1].d, l[g[2].c]+g[2].d, l[g[3].c]+g[3].d)
 }
@@ -354,7 +354,7 @@ func (ck *rankChecker) recordAct(T int64) {
 // computed.)
 func (st *state) updateEarly(c cmdKind, T int64) {
 	ck := &st.check
-	for _, e := range st.t.affects[c][:st.t.nAffects[c]] {
+	for _, e := range st.t.affects[c][:st.t.nAffects[c]&15] {
 		ck.earliest[e.x] = max(ck.earliest[e.x], T+e.d)
 	}
 	if c == cACT && ck.actN >= 4 {
@@ -365,7 +365,7 @@ func (st *state) updateEarly(c cmdKind, T int64) {
 // updateGroup adds the bank-group-level constraints of command c issued at
 // T on bank bi (DDR4).
 func (st *state) updateGroup(c cmdKind, T int64, bi int) {
-	g := &st.check.group[st.banks[bi].group]
+	g := &st.check.group[st.bankArr[bi&63].group]
 	for _, e := range st.t.gaffects[c][:st.t.ngAffects[c]] {
 		g[e.x] = max(g[e.x], T+e.d)
 	}

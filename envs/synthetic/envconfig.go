@@ -15,7 +15,7 @@ import (
 type EnvConfig struct {
 	Knobs      int     `toml:"knobs" unit:"agents" range:"[2, 64]" doc:"number of knobs (agents)"`
 	Values     int     `toml:"values" unit:"values per knob" range:"[2, 64]" doc:"values per knob"`
-	Graph      string  `toml:"graph" range:"pairs|planted" doc:"planted interactions: pairs = (k0,k1), (k2,k3), ... of the given strength; planted = a sparse random graph drawn from space_seed (every knob in 1-3 pairs, strengths 1-2, see synthetic.Planted)"`
+	Graph      string  `toml:"graph" range:"pairs|planted|dramlike" doc:"planted interactions: pairs = (k0,k1), (k2,k3), ... of the given strength; planted = a sparse random graph drawn from space_seed (every knob in 1-3 pairs, strengths 1-2, see synthetic.Planted); dramlike = the DRAM space's shape (10 knobs of 4,3,3,8,2,2,4,4,3,8 values, so knobs must be 10 and values is unused) with three planted pairs (k8,k9) 2.0, (k0,k3) 1.5, (k1,k2) 0.7 and four knobs in no pair (synthetic.DRAMLike)"`
 	Pairs      int     `toml:"pairs" unit:"pairs" range:"[0, 32]" doc:"graph = pairs: planted interacting pairs; at most knobs/2"`
 	Strength   float64 `toml:"strength" range:"[0, 100]" doc:"graph = pairs: standard deviation of each planted pair term (main effects have 1)"`
 	SpaceSeed  int64   `toml:"space_seed" range:"[0, inf)" doc:"seed of the landscape itself (fixed across run seeds so seeds are comparable); with graph = planted it also draws the graph"`
@@ -44,8 +44,11 @@ func (c EnvConfig) Validate() error {
 	if c.Values < 2 || c.Values > 64 {
 		bad("values", c.Values, "must be in [2, 64]")
 	}
-	if c.Graph != "pairs" && c.Graph != "planted" {
-		bad("graph", fmt.Sprintf("%q", c.Graph), `must be "pairs" or "planted"`)
+	if c.Graph != "pairs" && c.Graph != "planted" && c.Graph != "dramlike" {
+		bad("graph", fmt.Sprintf("%q", c.Graph), `must be "pairs", "planted" or "dramlike"`)
+	}
+	if c.Graph == "dramlike" && c.Knobs != len(DRAMLike(0).Values) {
+		bad("knobs", c.Knobs, fmt.Sprintf(`graph = "dramlike" has the DRAM space's %d knobs: set knobs = %d`, len(DRAMLike(0).Values), len(DRAMLike(0).Values)))
 	}
 	errs = append(errs, envs.CheckFormKeys(c.Form, c.Pinned, c.Credit)...)
 	if c.Pairs < 0 || (c.Graph == "pairs" && 2*c.Pairs > c.Knobs) {
@@ -64,8 +67,12 @@ func (c EnvConfig) Validate() error {
 }
 
 // Space returns the Config of the landscape (named synthetic-<knobs>x<values>,
-// or synthetic-planted<knobs>x<values> for the planted graph).
+// synthetic-planted<knobs>x<values> for the planted graph, or
+// synthetic-dramlike).
 func (c EnvConfig) Space() Config {
+	if c.Graph == "dramlike" {
+		return DRAMLike(uint64(c.SpaceSeed))
+	}
 	if c.Graph == "planted" {
 		sc, err := Planted(c.Knobs, c.Values, uint64(c.SpaceSeed))
 		if err == nil { // Validate guarantees knobs, values >= 2

@@ -3,6 +3,8 @@ package synthetic
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -131,5 +133,28 @@ func TestBestGivenLarge(t *testing.T) {
 		if half < all-1e-9 {
 			t.Fatalf("seed %d: pinning improved the optimum (%v < %v)", seed, half, all)
 		}
+	}
+}
+
+// TestDRAMLikeEnvConfig: graph = "dramlike" builds the DRAM-shaped space
+// with its three pairs from space_seed, and asks for knobs = 10.
+func TestDRAMLikeEnvConfig(t *testing.T) {
+	c := DefaultEnvConfig()
+	c.Graph = "dramlike"
+	if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), "knobs = 8:") {
+		t.Fatalf("knobs = 8 with graph = dramlike: got %v, want an error on knobs", err)
+	}
+	c.Knobs, c.SpaceSeed = 10, 7
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	sc := c.Space()
+	want := DRAMLike(7)
+	if !reflect.DeepEqual(sc, want) {
+		t.Fatalf("Space() = %+v, want %+v", sc, want)
+	}
+	sp := MustNew(sc)
+	if len(sp.Knobs()) != 10 || len(sp.Pairs()) != 3 || sp.Knobs()[3].Values == nil || len(sp.Knobs()[3].Values) != 8 {
+		t.Fatalf("dramlike space: %d knobs, %d pairs, knob 3 has %d values", len(sp.Knobs()), len(sp.Pairs()), len(sp.Knobs()[3].Values))
 	}
 }

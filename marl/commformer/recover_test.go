@@ -34,69 +34,93 @@ func tinyRecoveryConfig() Config {
 	return c
 }
 
+// tinyInfluenceConfig is the planted configs' recipe (alpha_source =
+// influence) on the same 4-agent task: a dense unweighted warm-up, the
+// measured influence averaged from a third of it, then the top-1 graph
+// frozen. Its observations carry the agent index (see the test).
+func tinyInfluenceConfig() Config {
+	c := tinyRecoveryConfig()
+	c.AlphaSource = "influence"
+	c.InfluenceEvery = 5
+	return c
+}
+
 // TestTinyPlantedRecovery: four knobs of three values, one strong planted
 // pair (k0, k1), main effects half as strong, the design-revision form
 // with half the knobs pinned. Agent 0's best value depends on knob 1's and
 // vice versa; agents 2 and 3 need nobody. With k = 1 the learned graph must
 // pick the planted partner for both agents of the pair in at least 9 of 10
-// seeds (each seed also draws a new landscape). Chance is 1/3 per row, 1/9
-// per seed.
+// seeds (each seed also draws a new landscape), for both ways of setting
+// alpha: CommFormer's gradient (anonymous messages, as the DRAM recovery
+// configs) and the measured influence (agent index in the observation, as
+// the planted configs). Chance is 1/3 per row, 1/9 per seed.
 func TestTinyPlantedRecovery(t *testing.T) {
 	if testing.Short() {
-		t.Skip("learning test (about a minute on 2 cores)")
+		t.Skip("learning test (about two minutes on 2 cores)")
 	}
-	const seeds = 10
-	found := make([]bool, seeds)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 2)
-	for s := range seeds {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			seed := uint64(s + 1)
-			space := synthetic.MustNew(synthetic.Config{Values: []int{3, 3, 3, 3},
-				Pairs: []synthetic.Pair{{A: 0, B: 1, S: 3}}, MainScale: 0.5, Seed: seed})
-			obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(space.MetricNames())
-			if err != nil {
-				t.Error(err)
-				return
+	for _, recipe := range []struct {
+		name    string
+		cfg     Config
+		agentID bool
+	}{
+		{"gradient", tinyRecoveryConfig(), false},
+		{"influence", tinyInfluenceConfig(), true},
+	} {
+		t.Run(recipe.name, func(t *testing.T) {
+			const seeds = 10
+			found := make([]bool, seeds)
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, 2)
+			for s := range seeds {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					sem <- struct{}{}
+					defer func() { <-sem }()
+					seed := uint64(s + 1)
+					space := synthetic.MustNew(synthetic.Config{Values: []int{3, 3, 3, 3},
+						Pairs: []synthetic.Pair{{A: 0, B: 1, S: 3}}, MainScale: 0.5, Seed: seed})
+					obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(space.MetricNames())
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					env, err := envs.NewRevisionEnv(space, envs.RevisionConfig{Objective: obj, Length: 1, Pinned: 0.5,
+						ObsMetrics: []string{synthetic.MetricExpY}, Oracle: space.Oracle, AgentID: recipe.agentID})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					tr, err := New(env, recipe.cfg, seed)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					for range tr.Config().Iterations {
+						if _, err := tr.Iterate(context.Background()); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+					if tr.trainMode() != comm.ModeFrozen {
+						t.Errorf("seed %d: graph not frozen at the end", seed)
+					}
+					a := tr.Graph().Exact()
+					found[s] = a[0*4+1] == 1 && a[1*4+0] == 1
+					t.Logf("seed %d: row 0 logits %.2f, row 1 logits %.2f, pair found %v", seed, tr.Graph().Logits()[0:4], tr.Graph().Logits()[4:8], found[s])
+				}()
 			}
-			env, err := envs.NewRevisionEnv(space, envs.RevisionConfig{Objective: obj, Length: 1, Pinned: 0.5,
-				ObsMetrics: []string{synthetic.MetricExpY}, Oracle: space.Oracle})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			tr, err := New(env, tinyRecoveryConfig(), seed)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			for range tr.Config().Iterations {
-				if _, err := tr.Iterate(context.Background()); err != nil {
-					t.Error(err)
-					return
+			wg.Wait()
+			n := 0
+			for _, f := range found {
+				if f {
+					n++
 				}
 			}
-			if tr.trainMode() != comm.ModeFrozen {
-				t.Errorf("seed %d: graph not frozen at the end", seed)
+			if n < 9 {
+				t.Fatalf("the planted partner was found by both agents of the pair in %d of %d seeds, want >= 9", n, seeds)
 			}
-			a := tr.Graph().Exact()
-			found[s] = a[0*4+1] == 1 && a[1*4+0] == 1
-			t.Logf("seed %d: row 0 logits %.2f, row 1 logits %.2f, pair found %v", seed, tr.Graph().Logits()[0:4], tr.Graph().Logits()[4:8], found[s])
-		}()
-	}
-	wg.Wait()
-	n := 0
-	for _, f := range found {
-		if f {
-			n++
-		}
-	}
-	if n < 9 {
-		t.Fatalf("the planted partner was found by both agents of the pair in %d of %d seeds, want >= 9", n, seeds)
+		})
 	}
 }
 
