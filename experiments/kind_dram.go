@@ -28,10 +28,21 @@ func buildDRAM(c dram.EnvConfig, run RunInfo) (*DesignProblem, error) {
 	if err != nil {
 		return nil, fmt.Errorf("key env.dram.objective: %w", err)
 	}
+	// A device without an energy model (LPDDR4) reports energy and power
+	// as 0, which an observation (a logarithm) cannot take: the agents
+	// observe the other metrics.
+	var obs []string
+	if !space.MemSpec().HasEnergy() {
+		for _, m := range space.MetricNames() {
+			if m != dram.MetricEnergyPJ && m != dram.MetricPowerMW {
+				obs = append(obs, m)
+			}
+		}
+	}
 	p := &DesignProblem{Label: "dram-" + space.Trace().Name + "-" + c.Objective, Space: space, Objective: obj,
-		Env: envs.SpaceEnvConfig{EpisodeLength: c.EpisodeLen}}
+		Env: envs.SpaceEnvConfig{EpisodeLength: c.EpisodeLen, ObsMetrics: obs}}
 	if c.Form == "revision" {
-		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned, Credit: c.Credit, AgentID: c.AgentID}
+		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned, Credit: c.Credit, AgentID: c.AgentID, ObsMetrics: obs}
 	}
 	if c.OptimumFile != "" || c.ShippedOptimum() {
 		p.Optimum, err = dramOptimum(c, space.Trace().Name)
@@ -42,8 +53,9 @@ func buildDRAM(c dram.EnvConfig, run RunInfo) (*DesignProblem, error) {
 	return p, nil
 }
 
-// dramOptimum loads the exhaustive optimum (shipped or from a file); an
-// error when none is shipped for the trace.
+// dramOptimum loads the exhaustive optimum (shipped for the trace on c's
+// memory system, or from a file); an error when none is shipped for the
+// trace and device.
 func dramOptimum(c dram.EnvConfig, trace string) (*envs.Optimum, error) {
 	var f *optimum.File
 	var err error
@@ -54,7 +66,11 @@ func dramOptimum(c dram.EnvConfig, trace string) (*envs.Optimum, error) {
 		}
 		f, err = optimum.Parse(data, c.OptimumFile)
 	} else {
-		f, err = optimum.Load(trace)
+		spec, am, lerr := dram.LoadSystem(c.MemSpec, c.Mapping)
+		if lerr != nil {
+			return nil, fmt.Errorf("key env.dram.%w", lerr)
+		}
+		f, err = optimum.ForSystem(trace, spec, am)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("key env.dram.optimum_file: %w", err)

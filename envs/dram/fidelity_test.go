@@ -74,10 +74,16 @@ func logValidation(t *testing.T, v *Validation) {
 	}
 	if testing.Verbose() {
 		rs := append([]RowResult(nil), v.Rows...)
-		sort.Slice(rs, func(a, b int) bool {
-			return relErr(rs[a].Sim.TimeNS, rs[a].Ref.TimeNS)+relErr(rs[a].Sim.EnergyPJ, rs[a].Ref.EnergyPJ) >
-				relErr(rs[b].Sim.TimeNS, rs[b].Ref.TimeNS)+relErr(rs[b].Sim.EnergyPJ, rs[b].Ref.EnergyPJ)
-		})
+		// A time-only row (no reference energy) is ranked by its time error
+		// alone: a NaN in the key would leave the order undefined.
+		rowErr := func(r RowResult) float64 {
+			e := relErr(r.Sim.TimeNS, r.Ref.TimeNS)
+			if !r.Ref.NoEnergy {
+				e += relErr(r.Sim.EnergyPJ, r.Ref.EnergyPJ)
+			}
+			return e
+		}
+		sort.SliceStable(rs, func(a, b int) bool { return rowErr(rs[a]) > rowErr(rs[b]) })
 		for _, r := range rs[:min(25, len(rs))] {
 			t.Logf("worst %s:%d %s %s time %.0f/%.0f energy %.0f/%.0f (%d ACT %d PRE %d REF)",
 				filepath.Base(r.Ref.File), r.Ref.Line, r.Ref.Trace, r.Ref.Config, r.Sim.TimeNS, r.Ref.TimeNS,

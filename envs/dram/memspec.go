@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -693,6 +694,35 @@ func LoadSystem(memspec, mapping string) (*MemSpec, *AddressMapping, error) {
 		return nil, nil, fmt.Errorf("mapping: %s: %w", mapping, err)
 	}
 	return spec, am, nil
+}
+
+// EmbeddedSystem returns the embedded device whose memoryId is id with
+// its default mapping (DefaultMapping), and false when no embedded memspec
+// has that id.
+func EmbeddedSystem(id string) (*MemSpec, *AddressMapping, bool) {
+	for _, f := range EmbeddedMemSpecs() {
+		if m := mustEmbeddedMemSpec("data/" + f); m.ID == id {
+			return m, DefaultMapping(m), true
+		}
+	}
+	return nil, nil, false
+}
+
+// IsEmbeddedSystem reports whether spec and am are exactly an embedded
+// device (every parsed field of the memspec equal) with the default
+// mapping of its standard (the same bits); nil, nil is the embedded
+// DDR3-1600 DIMM. Results computed for an embedded device (such as the
+// shipped exhaustive optima) hold for such a system only: a user memspec
+// may keep the memoryId of an embedded device and change its timing.
+func IsEmbeddedSystem(spec *MemSpec, am *AddressMapping) bool {
+	if spec == nil {
+		spec = defaultMemSpec()
+	}
+	if am == nil {
+		am = DefaultMapping(spec)
+	}
+	emb, def, ok := EmbeddedSystem(spec.ID)
+	return ok && reflect.DeepEqual(spec, emb) && am.sameBits(def)
 }
 
 // SystemSuffix is what the name of a Space on spec and am ends with after

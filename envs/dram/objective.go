@@ -110,7 +110,7 @@ type EnvConfig struct {
 	Pinned         float64 `toml:"pinned" unit:"fraction of knobs" range:"[0, 1)" doc:"form = revision: fraction of the knobs pinned at their start value in each episode"`
 	Credit         string  `toml:"credit" range:"shared|difference" doc:"form = revision: shared = every agent receives the improvement of the design; difference = agent i receives the score minus the score with its knob left unchanged (difference reward; each counterfactual design is a simulation, charged to the budget)"`
 	AgentID        bool    `toml:"agent_id" doc:"form = revision: append a one-hot of the agent's index to its observation, so a receiver can tell its senders apart (without it a message says \"some sender has value v\", not whose)"`
-	OptimumFile    string  `toml:"optimum_file" path:"file" range:"a path or empty" doc:"JSON of the exhaustive optimum used for regret; empty = the shipped one for this trace and objective (DDR3-1600 only)"`
+	OptimumFile    string  `toml:"optimum_file" path:"file" range:"a path or empty" doc:"JSON of the exhaustive optimum used for regret; empty = the shipped one for this trace, device and objective (the four DSE traces on the embedded DDR3-1600, DDR4-2400 and LPDDR4-3200 devices with their default mappings)"`
 	MemSpec        string  `toml:"memspec" path:"name-or-file" range:"a DRAMSys memspec JSON (DDR3, DDR4, LPDDR4) or the name of an embedded one; empty = MICRON_1Gb_DDR3-1600_8bit_G" doc:"the DRAM device (LPDDR4: time only, so objectives on energy or power are refused)"`
 	Mapping        string  `toml:"mapping" path:"name-or-file" range:"a DRAMSys address-mapping JSON or the name of an embedded one; empty = the one shipped for the device's standard" doc:"the address mapping of the device"`
 }
@@ -211,10 +211,12 @@ func (c EnvConfig) Space() (*Space, error) {
 }
 
 // ShippedOptimum reports whether the optimum files shipped with the DRAM
-// space (package optimum) cover c's objective: a preset with ArchGym's
-// default targets and without the compat quirk.
+// space (package optimum) can cover c's objective: a preset with ArchGym's
+// default targets and without the compat quirk. Whether a file is shipped
+// for the trace and memory system (the embedded devices with their default
+// mappings) is optimum.ForSystem's to say.
 func (c EnvConfig) ShippedOptimum() bool {
-	if c.Objective == "constrained_power" || needsRequestMetrics(c.Objective) || c.ArchGymCompat || c.MemSpec != "" || c.Mapping != "" {
+	if c.Objective == "constrained_power" || needsRequestMetrics(c.Objective) || c.ArchGymCompat {
 		return false
 	}
 	d := DefaultEnvConfig()

@@ -41,6 +41,11 @@ func ObjectiveNames() []string {
 	return []string{"latency", "power", "energy", "edp", "archgym_power", "archgym_latency", "archgym_both"}
 }
 
+// TimeObjectiveNames lists the objectives of a device without an energy
+// model (LPDDR4: its energy and power columns are all zero): latency and
+// archgym_latency.
+func TimeObjectiveNames() []string { return []string{"latency", "archgym_latency"} }
+
 // Bind returns the named objective preset bound to the DRAM metrics.
 func Bind(name string) (*envs.Objective, error) {
 	c, err := envs.ObjectivePreset(name)
@@ -103,7 +108,11 @@ func FromTable(t *exhaustive.Table, command string) (*File, error) {
 		Command: command,
 		Note:    "exhaustive optimum over all configurations of the embedded simulator (envs/dram); ties go to the lowest configuration index (last knob fastest)",
 	}
-	for _, name := range ObjectiveNames() {
+	names := ObjectiveNames()
+	if timeOnly(t, ei, pi) {
+		names = TimeObjectiveNames()
+	}
+	for _, name := range names {
 		o, err := Bind(name)
 		if err != nil {
 			return nil, err
@@ -139,6 +148,18 @@ func FromTable(t *exhaustive.Table, command string) (*File, error) {
 	return f, nil
 }
 
+// timeOnly reports whether the energy and power columns of t are all zero
+// (a device without an energy model): objectives on them would tie every
+// configuration and are left out.
+func timeOnly(t *exhaustive.Table, ei, pi int) bool {
+	for i := range t.Len() {
+		if row := t.Row(i); row[ei] != 0 || row[pi] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // JSON returns the file as indented JSON.
 func (f *File) JSON() ([]byte, error) {
 	b, err := json.MarshalIndent(f, "", "  ")
@@ -148,7 +169,10 @@ func (f *File) JSON() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// Traces lists the traces with a shipped optimum.
+// Traces lists the shipped optima by key: the trace name on the embedded
+// DDR3-1600 DIMM (stream), trace@memoryId on another embedded device
+// (stream@MICRON_4Gb_DDR4-2400_8bit_A), i.e. the design space's name
+// without "dram/".
 func Traces() []string {
 	ents, _ := files.ReadDir(".")
 	var out []string
@@ -161,7 +185,20 @@ func Traces() []string {
 	return out
 }
 
-// Load returns the shipped optimum of a trace.
+// ForSystem returns the shipped optimum of a trace on a memory system
+// (nil, nil: the embedded DDR3-1600 DIMM). Optima are shipped for the
+// embedded devices with their default mappings only (dram.IsEmbeddedSystem):
+// a memspec that keeps an embedded memoryId but changes a field gets an
+// error, not another device's optimum.
+func ForSystem(trace string, spec *dram.MemSpec, am *dram.AddressMapping) (*File, error) {
+	if !dram.IsEmbeddedSystem(spec, am) {
+		return nil, fmt.Errorf("no shipped optimum for trace %q on a memory system other than the embedded devices with their default mappings (%s%s)",
+			trace, trace, dram.SystemSuffix(spec, am))
+	}
+	return Load(trace + dram.SystemSuffix(spec, am))
+}
+
+// Load returns the shipped optimum of a trace (a key of Traces).
 func Load(trace string) (*File, error) {
 	data, err := files.ReadFile(trace + ".json")
 	if err != nil {

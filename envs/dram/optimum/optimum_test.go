@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -11,20 +12,55 @@ import (
 	"github.com/commgraph/commgraph/envs/exhaustive"
 )
 
-// sampleSize is the number of seeded random configurations per trace that
-// must not beat the shipped optimum: 5,000 on stream (the acceptance
-// check), 500 on the slower traces; -short uses 200 everywhere and the
-// race detector 40.
-func sampleSize(trace string) int {
+// sampleSize is the number of seeded random configurations per shipped
+// file that must not beat its optimum: 5,000 on stream (the acceptance
+// check), 500 on the slower traces, 100 on the other devices (the DDR4 and
+// LPDDR4 files, eight of them: their re-simulation is the main check);
+// -short uses at most 200 and the race detector 40.
+func sampleSize(key string) int {
+	n := 500
+	switch {
+	case strings.Contains(key, "@"):
+		n = 100
+	case key == "stream":
+		n = 5000
+	}
 	switch {
 	case raceEnabled:
-		return 40
+		return min(n, 40)
 	case testing.Short():
-		return 200
-	case trace == "stream":
-		return 5000
+		return min(n, 200)
 	}
-	return 500
+	return n
+}
+
+// shippedSpace returns the design space a shipped key (trace or
+// trace@memoryId) was swept on and the objectives its file must have.
+func shippedSpace(t *testing.T, key string) (*dram.Space, []string) {
+	t.Helper()
+	trace, id, onDevice := strings.Cut(key, "@")
+	if !onDevice {
+		s, err := dram.NewTraceSpace(trace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, ObjectiveNames()
+	}
+	spec, am, ok := dram.EmbeddedSystem(id)
+	if !ok {
+		t.Fatalf("%s: no embedded device %q", key, id)
+	}
+	s, err := dram.NewTraceSpaceOn(trace, spec, am)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if "dram/"+key != s.Name() {
+		t.Fatalf("%s: space %s", key, s.Name())
+	}
+	if !spec.HasEnergy() {
+		return s, TimeObjectiveNames()
+	}
+	return s, ObjectiveNames()
 }
 
 func TestShippedOptimaCoverTracesAndObjectives(t *testing.T) {
@@ -44,9 +80,23 @@ func TestShippedOptimaCoverTracesAndObjectives(t *testing.T) {
 		for _, e := range f.Objectives {
 			names = append(names, e.Objective)
 		}
-		if !slices.Equal(names, ObjectiveNames()) {
-			t.Fatalf("%s: objectives %v, want %v", tr, names, ObjectiveNames())
+		if _, want := shippedSpace(t, tr); !slices.Equal(names, want) {
+			t.Fatalf("%s: objectives %v, want %v", tr, names, want)
 		}
+	}
+	// ForSystem finds every shipped device file from its trace and device.
+	for _, tr := range traces {
+		trace, id, ok := strings.Cut(tr, "@")
+		if !ok {
+			continue
+		}
+		spec, am, _ := dram.EmbeddedSystem(id)
+		if f, err := ForSystem(trace, spec, am); err != nil || f.Trace != tr {
+			t.Fatalf("ForSystem(%s, %s): %v", trace, id, err)
+		}
+	}
+	if f, err := ForSystem("stream", nil, nil); err != nil || f.Trace != "stream" {
+		t.Fatalf("ForSystem(stream, default): %v", err)
 	}
 	if _, err := Load("no-such"); err == nil {
 		t.Fatal("Load of an unknown trace succeeded")
@@ -66,10 +116,7 @@ func TestShippedOptimaResimulateAndAreUnbeaten(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		space, err := dram.NewTraceSpace(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
+		space, _ := shippedSpace(t, tr)
 		objs := make([]*entryObjective, len(f.Objectives))
 		out := make([]float64, 3)
 		for i := range f.Objectives {
@@ -147,4 +194,35 @@ func TestShippedOptimaResimulateAndAreUnbeaten(t *testing.T) {
 type entryObjective struct {
 	e     *Entry
 	value func([]float64) float64
+}
+
+// TestForSystemRefusesOtherSystems: a memspec that keeps an embedded
+// memoryId but changes a timing, or an embedded device on another mapping,
+// gets no shipped optimum (it would be another device's).
+func TestForSystemRefusesOtherSystems(t *testing.T) {
+	spec, am, ok := dram.EmbeddedSystem("MICRON_4Gb_DDR4-2400_8bit_A")
+	if !ok {
+		t.Fatal("embedded DDR4-2400 not found")
+	}
+	if _, err := ForSystem("random", spec, am); err != nil {
+		t.Fatal(err)
+	}
+	slower := *spec
+	slower.Timing.RCD++
+	if _, err := ForSystem("random", &slower, am); err == nil || !strings.Contains(err.Error(), "random@MICRON_4Gb_DDR4-2400_8bit_A") {
+		t.Fatalf("changed tRCD under the embedded memoryId: %v", err)
+	}
+	_, ddr3Map, _ := dram.EmbeddedSystem("MICRON_1Gb_DDR3-1600_8bit_G")
+	other := *am
+	other.RowBits = slices.Clone(am.RowBits)
+	other.RowBits[0], other.RowBits[1] = other.RowBits[1], other.RowBits[0]
+	if _, err := ForSystem("random", spec, &other); err == nil {
+		t.Fatal("a permuted mapping got the shipped optimum")
+	}
+	if _, err := ForSystem("random", nil, ddr3Map); err != nil {
+		t.Fatalf("the DDR3 default mapping given explicitly: %v", err)
+	}
+	if _, _, ok := dram.EmbeddedSystem("NO_SUCH_DEVICE"); ok {
+		t.Fatal("EmbeddedSystem found an unknown id")
+	}
 }
