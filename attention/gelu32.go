@@ -47,20 +47,17 @@ func gelu32(y, dy, x []float32) {
 		n := len(xs)
 		e, t, u := eb[:n], tb[:n], ub[:n]
 		// e = exp(-x^2/2) = exp(-z^2) with z = |x|/sqrt2.
-		copy(e, xs)
-		vek32.Mul_Inplace(e, xs)
+		vek32.Mul_Into(e, xs, xs)
 		vek32.MulNumber_Inplace(e, -0.5)
 		vek32.MaximumNumber_Inplace(e, geluExpFloor)
 		vek32.Exp_Inplace(e)
 		// t = 1/(1 + p z).
-		copy(t, xs)
-		vek32.Abs_Inplace(t)
+		vek32.Abs_Into(t, xs)
 		vek32.MulNumber_Inplace(t, p*invSqrt2)
 		vek32.AddNumber_Inplace(t, 1)
 		vek32.Inv_Inplace(t)
 		// u = t (a1 + t (a2 + t (a3 + t (a4 + t a5)))) e = 1 - erf(z).
-		copy(u, t)
-		vek32.MulNumber_Inplace(u, a5)
+		vek32.MulNumber_Into(u, t, a5)
 		vek32.AddNumber_Inplace(u, a4)
 		vek32.Mul_Inplace(u, t)
 		vek32.AddNumber_Inplace(u, a3)
