@@ -67,8 +67,10 @@ type Config struct {
 	// such as design spaces (a pair term f(x_i, x_j) makes each knob's best
 	// value depend on the other's), so that both directions' evidence
 	// decides both edges. Gradient: the two entries' gradients are
-	// averaged; influence: the two directions' influences are averaged.
-	AlphaSymmetric bool    `toml:"alpha_symmetric" range:"true|false" doc:"tie alpha_ij = alpha_ji (interactions that are symmetric, e.g. design-space pairs): averaged gradients or averaged influences"`
+	// averaged; influence: after the last measurement the logits become the
+	// pair scores of pairScores (row-centred log mean influences, summed
+	// over both directions).
+	AlphaSymmetric bool    `toml:"alpha_symmetric" range:"true|false" doc:"tie alpha_ij = alpha_ji (interactions that are symmetric, e.g. design-space pairs): the gradients of both directions are averaged; with alpha_source = influence, at the last measurement each logit becomes the pair score c_ij + c_ji of the row-centred log mean influences (both receivers' evidence, each on its own scale)"`
 	InfluenceEvery int     `toml:"influence_every" unit:"iterations" range:"[1, 1000]" doc:"alpha_source = influence: iterations between influence measurements (each costs N+1 teacher-forced acting passes over the rollout)"`
 	AlphaValueCoef float64 `toml:"alpha_value_coef" range:"[0, inf)" doc:"value-loss weight in alpha steps (0: the graph is learned from the policy loss only)"`
 

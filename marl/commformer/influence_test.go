@@ -211,3 +211,26 @@ func TestAlphaSymmetric(t *testing.T) {
 		}
 	}
 }
+
+// TestPairScores: a hand-computed 3 x 3 example. Row 0's off-diagonal mean
+// is 1, row 1's is 2, row 2's is 0, so the centred entries are c01 = 1,
+// c02 = -1, c10 = -1, c12 = 1, c20 = 3, c21 = -3 and the pair scores
+// c01+c10 = 0, c02+c20 = 2, c12+c21 = -2; the diagonal is untouched.
+func TestPairScores(t *testing.T) {
+	a := []float64{
+		9, 2, 0,
+		1, 9, 3,
+		3, -3, 9,
+	}
+	pairScores(a, 3)
+	want := []float64{
+		9, 0, 2,
+		0, 9, -2,
+		2, -2, 9,
+	}
+	for i := range a {
+		if math.Abs(a[i]-want[i]) > 1e-12 {
+			t.Fatalf("pairScores = %v, want %v", a, want)
+		}
+	}
+}

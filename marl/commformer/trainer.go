@@ -509,9 +509,6 @@ func (t *Trainer) measureInfluence() (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	if c.AlphaSymmetric {
-		symmetrise(s, t.m.N)
-	}
 	const eps = 1e-9
 	cnt := float64((t.iter - c.AlphaStart) / c.InfluenceEvery)
 	alpha := t.m.graph.Logits()
@@ -523,10 +520,48 @@ func (t *Trainer) measureInfluence() (time.Duration, error) {
 		}
 		alpha[i] = math.Log(mean + eps)
 	}
+	if c.AlphaSymmetric && t.iter+c.InfluenceEvery > c.Warmup {
+		// The last measurement: the running mean is complete (nothing
+		// reads it again), so the logits become the pair scores.
+		pairScores(alpha, t.m.N)
+	}
 	if err := t.m.graph.SetLogits(alpha); err != nil {
 		return 0, err
 	}
 	return time.Since(start), nil
+}
+
+// pairScores turns the n x n log mean influences a (rows = receivers) into
+// symmetric pair scores: s_ij = s_ji = c_ij + c_ji, where c_ij is a_ij minus
+// the mean of row i's off-diagonal entries. Centring puts every receiver on
+// its own scale (a receiver with a sharp policy shows larger KLs from every
+// sender), and the sum adds the evidence of both receivers of a pair, so an
+// interaction that moves mostly one knob's best value still ranks by its
+// stronger direction instead of losing to other receivers' edges. The
+// diagonal is left as it is (self-loops are always on).
+func pairScores(a []float64, n int) {
+	c := make([]float64, len(a))
+	for i := range n {
+		var m float64
+		for j := range n {
+			if j != i {
+				m += a[i*n+j]
+			}
+		}
+		m /= float64(n - 1)
+		for j := range n {
+			if j != i {
+				c[i*n+j] = a[i*n+j] - m
+			}
+		}
+	}
+	for i := range n {
+		for j := range n {
+			if j != i {
+				a[i*n+j] = c[i*n+j] + c[j*n+i]
+			}
+		}
+	}
 }
 
 // symmetrise replaces each off-diagonal pair of the n x n matrix v by its
