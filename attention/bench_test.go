@@ -168,3 +168,21 @@ func BenchmarkGELU32(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkGELU32Random: the vectorised float32 GELU on pre-activations of
+// random sign and size (normal, sd 2), as a network's are; BenchmarkGELU32's
+// sorted ramp lets a branch on the sign be predicted.
+func BenchmarkGELU32Random(b *testing.B) {
+	n := 12000 * 64
+	r := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(2 * r.NormFloat64())
+	}
+	y, dy := make([]float32, n), make([]float32, n)
+	c0 := cpuTime()
+	for b.Loop() {
+		gelu32(y, dy, x)
+	}
+	reportCPU(b, c0)
+}

@@ -1,6 +1,10 @@
 package attention
 
-import "github.com/viterin/vek/vek32"
+import (
+	"math"
+
+	"github.com/viterin/vek/vek32"
+)
 
 // geluExpFloor is the smallest argument passed to vek32.Exp (exp(-87) =
 // 1.6e-38, just above float32's smallest normal number; vek32's AVX2 Exp is
@@ -10,6 +14,10 @@ const (
 	geluExpFloor = -87
 	geluTailCut  = 13.190906
 )
+
+// geluTailCutBits is the bit pattern of float32(geluTailCut): for
+// non-negative floats the bit patterns order as the values do.
+var geluTailCutBits = math.Float32bits(geluTailCut)
 
 // gelu32 computes GELU(x) into y and GELU'(x) into dy (either may be nil)
 // for float32, in chunks through vek's AVX2 element-wise kernels: the same
@@ -39,20 +47,17 @@ func gelu32(y, dy, x []float32) {
 		n := len(xs)
 		e, t, u := eb[:n], tb[:n], ub[:n]
 		// e = exp(-x^2/2) = exp(-z^2) with z = |x|/sqrt2.
-		copy(e, xs)
-		vek32.Mul_Inplace(e, xs)
+		vek32.Mul_Into(e, xs, xs)
 		vek32.MulNumber_Inplace(e, -0.5)
 		vek32.MaximumNumber_Inplace(e, geluExpFloor)
 		vek32.Exp_Inplace(e)
 		// t = 1/(1 + p z).
-		copy(t, xs)
-		vek32.Abs_Inplace(t)
+		vek32.Abs_Into(t, xs)
 		vek32.MulNumber_Inplace(t, p*invSqrt2)
 		vek32.AddNumber_Inplace(t, 1)
 		vek32.Inv_Inplace(t)
 		// u = t (a1 + t (a2 + t (a3 + t (a4 + t a5)))) e = 1 - erf(z).
-		copy(u, t)
-		vek32.MulNumber_Inplace(u, a5)
+		vek32.MulNumber_Into(u, t, a5)
 		vek32.AddNumber_Inplace(u, a4)
 		vek32.Mul_Inplace(u, t)
 		vek32.AddNumber_Inplace(u, a3)
@@ -62,16 +67,25 @@ func gelu32(y, dy, x []float32) {
 		vek32.AddNumber_Inplace(u, a1)
 		vek32.Mul_Inplace(u, t)
 		vek32.Mul_Inplace(u, e)
+		// Selections by bit masks instead of branches: the sign of a
+		// pre-activation is random, so a branch on it mispredicts about half
+		// the time, which cost more than the vector passes above. The
+		// arithmetic (and so every result bit) is that of the branchy form:
+		// h, e = 0 for |x| > geluTailCut; cdf = 1 - h for x >= 0, else h.
+		u, e = u[:n], e[:n]
 		for i, v := range xs {
-			h := 0.5 * u[i] // Phi(-|x|)
-			ei := e[i]
-			if v > geluTailCut || v < -geluTailCut {
-				h, ei = 0, 0
-			}
-			cdf := h
-			if v >= 0 {
-				cdf = 1 - h
-			}
+			vb := math.Float32bits(v)
+			// tail = all ones when |x| > geluTailCut (also for NaN, whose
+			// result is NaN either way), else 0.
+			tail := uint32(int32(geluTailCutBits-vb&0x7fffffff) >> 31)
+			h := math.Float32frombits(math.Float32bits(0.5*u[i]) &^ tail) // Phi(-|x|)
+			ei := math.Float32frombits(math.Float32bits(e[i]) &^ tail)
+			// neg = all ones when x < 0 (sign bit set and x != -0: -0
+			// counts as x >= 0, as in the branchy form), else 0.
+			nz := uint32(-int32(vb&0x7fffffff) >> 31)
+			neg := uint32(int32(vb)>>31) & nz
+			hb, cb := math.Float32bits(h), math.Float32bits(1-h)
+			cdf := math.Float32frombits(cb ^ (cb^hb)&neg)
 			if y != nil {
 				y[lo+i] = v * cdf
 			}
