@@ -37,20 +37,7 @@ func TestGELU32BranchFreeExact(t *testing.T) {
 
 // BenchmarkGELU32Branchy: the branchy form on the inputs of
 // BenchmarkGELU32Random, for comparison.
-func BenchmarkGELU32Branchy(b *testing.B) {
-	n := 12000 * 64
-	r := rand.New(rand.NewPCG(1, 2))
-	x := make([]float32, n)
-	for i := range x {
-		x[i] = float32(2 * r.NormFloat64())
-	}
-	y, dy := make([]float32, n), make([]float32, n)
-	c0 := cpuTime()
-	for b.Loop() {
-		gelu32Branchy(y, dy, x)
-	}
-	reportCPU(b, c0)
-}
+func BenchmarkGELU32Branchy(b *testing.B) { benchGELU32Random(b, gelu32Branchy) }
 
 // gelu32Branchy is gelu32 as it was before its final selections were made
 // branch-free (kept as the reference of TestGELU32BranchFreeExact).
