@@ -91,8 +91,13 @@ type Config struct {
 	Gamma       float64 `toml:"gamma" range:"(0, 1]" doc:"discount factor"`
 	Lambda      float64 `toml:"gae_lambda" range:"[0, 1]" doc:"GAE lambda"`
 	ValueCoef   float64 `toml:"value_coef" range:"(0, inf)" doc:"value-loss coefficient"`
-	EntropyCoef float64 `toml:"entropy_coef" range:"[0, inf)" doc:"entropy bonus coefficient"`
-	HuberDelta  float64 `toml:"huber_delta" range:"(0, inf)" doc:"Huber delta of the clipped value loss"`
+	EntropyCoef float64 `toml:"entropy_coef" range:"[0, inf)" doc:"entropy bonus coefficient (at the start, with entropy_decay)"`
+	// EntropyDecay and EntropyFinal anneal the entropy bonus: linearly from
+	// EntropyCoef at iteration 0 to EntropyFinal at iteration EntropyDecay,
+	// then constant, so that the policies explore before they commit.
+	EntropyDecay int     `toml:"entropy_decay" unit:"iterations" range:"[0, inf)" doc:"iterations over which the entropy bonus falls linearly from entropy_coef to entropy_final; 0 = constant entropy_coef"`
+	EntropyFinal float64 `toml:"entropy_final" range:"[0, inf)" doc:"entropy bonus coefficient from iteration entropy_decay on (used only with entropy_decay > 0)"`
+	HuberDelta   float64 `toml:"huber_delta" range:"(0, inf)" doc:"Huber delta of the clipped value loss"`
 
 	// Rollouts.
 	Envs  int `toml:"num_envs" unit:"environments" range:"[1, 4096]" doc:"environment copies stepped in parallel per rollout"`
@@ -200,6 +205,10 @@ func (c Config) Validate() error {
 	in("gae_lambda", c.Lambda, 0, 1, false, false, "must be in [0, 1]")
 	pos("value_coef", c.ValueCoef)
 	nonneg("entropy_coef", c.EntropyCoef)
+	nonneg("entropy_final", c.EntropyFinal)
+	if c.EntropyDecay < 0 {
+		bad("entropy_decay", c.EntropyDecay, "must be >= 0")
+	}
 	pos("huber_delta", c.HuberDelta)
 	irange("num_envs", c.Envs, 1, 4096)
 	irange("rollout_steps", c.Steps, 1, 100000)

@@ -1,6 +1,7 @@
 package commformer
 
 import (
+	"context"
 	"math"
 	"strings"
 	"testing"
@@ -40,6 +41,9 @@ func TestConfigValidate(t *testing.T) {
 		{"gate bias beyond 20", func(c *Config) { c.GateBias = 21 }, "gate_bias"},
 		{"negative gate cost", func(c *Config) { c.GateLambda = -1 }, "gate_cost"},
 		{"no envs", func(c *Config) { c.Envs = 0 }, "num_envs"},
+		{"entropy decays to zero", func(c *Config) { c.EntropyDecay, c.EntropyFinal = 10, 0 }, ""},
+		{"negative entropy decay", func(c *Config) { c.EntropyDecay = -1 }, "entropy_decay"},
+		{"negative final entropy", func(c *Config) { c.EntropyDecay, c.EntropyFinal = 10, -0.1 }, "entropy_final"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()
@@ -73,5 +77,50 @@ func TestNewUsesConfigAsGiven(t *testing.T) {
 	c.Clip = 0
 	if _, err := New(&signalEnv{Len: 3}, c, 1); err == nil || !strings.Contains(err.Error(), "clip") {
 		t.Fatalf("clip 0: %v", err)
+	}
+}
+
+// TestEntropySchedule: with entropy_decay the loss's entropy coefficient
+// falls linearly from entropy_coef to entropy_final and then stays; the
+// first iteration trains exactly as a constant coefficient does, later
+// ones differ, and the coefficient of each iteration is logged.
+func TestEntropySchedule(t *testing.T) {
+	c := tinyConfig()
+	c.EntropyCoef = 0.5
+	constant, err := New(&signalEnv{Len: 3}, c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.EntropyDecay, c.EntropyFinal = 2, 0.1
+	decay, err := New(&signalEnv{Len: 3}, c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCoef := []float64{0.5, 0.3, 0.1, 0.1}
+	for it, want := range wantCoef {
+		if got := decay.entropyCoef(); math.Abs(got-want) > 1e-12 {
+			t.Fatalf("iteration %d: coefficient %v, want %v", it, got, want)
+		}
+		mc, err := constant.Iterate(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		md, err := decay.Iterate(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(md["entropy_coef"]-want) > 1e-12 {
+			t.Fatalf("iteration %d: logged entropy_coef %v, want %v", it, md["entropy_coef"], want)
+		}
+		if _, ok := mc["entropy_coef"]; ok {
+			t.Fatal("a constant coefficient is logged as a schedule")
+		}
+		same := mc["policy_loss"] == md["policy_loss"] && mc["entropy"] == md["entropy"]
+		if it == 0 && !same {
+			t.Fatalf("iteration 0 differs with the same coefficient: %v/%v against %v/%v", mc["policy_loss"], mc["entropy"], md["policy_loss"], md["entropy"])
+		}
+		if it == 1 && same {
+			t.Fatal("iteration 1 trains as the constant coefficient although the schedule lowered it")
+		}
 	}
 }

@@ -33,6 +33,9 @@ type trainGraph struct {
 	// valueWeight is the value-loss coefficient of the run: ValueCoef for
 	// model steps, AlphaValueCoef for alpha steps.
 	valueWeight *tensor.Dense
+	// entWeight is the entropy coefficient of the iteration (entropy_coef,
+	// annealed with entropy_decay).
+	entWeight *tensor.Dense
 
 	// Copies of intermediate values taken during the run (the tape machine
 	// reuses the memory of dead nodes, so Node.Value is not reliable after
@@ -119,7 +122,14 @@ func (m *model) buildTrain(B int, coefs marl.PPOCoefs, gateLambda float64) (*tra
 	if err != nil {
 		return nil, err
 	}
-	if tg.total, err = G.Mul(tg.loss.Entropy, marl.Scalar(dt, coefs.EntropyCoef)); err != nil {
+	var ewN *G.Node
+	ewN, tg.entWeight = input(g, dt, "entropy_weight", 1)
+	put(tg.entWeight, []float32{float32(coefs.EntropyCoef)})
+	ew, err := G.Sum(ewN)
+	if err != nil {
+		return nil, err
+	}
+	if tg.total, err = G.Mul(tg.loss.Entropy, ew); err != nil {
 		return nil, err
 	}
 	if tg.total, err = G.Sub(tg.loss.Policy, tg.total); err != nil {

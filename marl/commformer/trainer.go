@@ -287,6 +287,7 @@ func (t *Trainer) Iterate(ctx context.Context) (marl.Metrics, error) {
 	rollTime := time.Since(start)
 	b := t.buf
 	b.ComputeGAE(t.cfg.Gamma, t.cfg.Lambda, t.vnorm.Denormalize)
+	entCoef := t.entropyCoef()
 	upd, err := t.update()
 	if err != nil {
 		return nil, err
@@ -307,6 +308,9 @@ func (t *Trainer) Iterate(ctx context.Context) (marl.Metrics, error) {
 		"iteration_seconds": el,
 		"sps":               float64(steps) / el,
 		"graph_mode":        float64(mode),
+	}
+	if t.cfg.EntropyDecay > 0 {
+		mt["entropy_coef"] = entCoef
 	}
 	if t.cfg.AlphaSource == "influence" {
 		mt["influence_seconds"] = inflTime.Seconds()
@@ -575,6 +579,21 @@ func symmetrise[T float32 | float64](v []T, n int) {
 	}
 }
 
+// entropyCoef is the entropy bonus of the iteration being trained:
+// entropy_coef, falling linearly to entropy_final over the first
+// entropy_decay iterations when entropy_decay > 0.
+func (t *Trainer) entropyCoef() float64 {
+	c := t.cfg
+	if c.EntropyDecay <= 0 {
+		return c.EntropyCoef
+	}
+	if t.iter >= c.EntropyDecay {
+		return c.EntropyFinal
+	}
+	f := float64(t.iter) / float64(c.EntropyDecay)
+	return c.EntropyCoef + (c.EntropyFinal-c.EntropyCoef)*f
+}
+
 // isAlphaEpoch reports whether 0-based epoch ep updates alpha (every
 // alpha_every-th epoch, from iteration alpha_start on, while the graph is
 // learned and not frozen) rather than the model.
@@ -592,6 +611,7 @@ func (t *Trainer) runLoss(tg *trainGraph, mode comm.Mode, alpha bool, st *update
 		vw = t.cfg.AlphaValueCoef
 	}
 	put(tg.valueWeight, []float32{float32(vw)})
+	put(tg.entWeight, []float32{float32(t.entropyCoef())})
 	if mode == comm.ModeSample {
 		tg.adj.Resample(t.rngs["gumbel"])
 	}
