@@ -168,7 +168,9 @@ func isResultsDir(dir string, depth int) bool {
 // path order, and lists the unfinished ones and the finished ones it could
 // not read (with the reason).
 func loadRuns(dir string) (runs []*RunData, unfinished []string, skipped []SkippedRun, err error) {
-	if fi, serr := os.Stat(dir); serr != nil {
+	if fi, serr := os.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
+		return nil, nil, nil, fmt.Errorf("%s: %w: no such directory", dir, ErrNotResults)
+	} else if serr != nil {
 		return nil, nil, nil, serr
 	} else if !fi.IsDir() {
 		return nil, nil, nil, fmt.Errorf("%s: %w (a file)", dir, ErrNotResults)

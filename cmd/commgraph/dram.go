@@ -94,9 +94,18 @@ func runDramSim(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	// Flags, then the input files (trace, memspec, mapping): a bad value or
+	// a missing or malformed file is a usage or configuration error (status
+	// 2), found before anything is simulated.
 	cfg, err := dram.ParseConfig(sets)
 	if err != nil {
-		return fmt.Errorf("--set: %w", err)
+		return usageErrorf("--set: %v", err)
+	}
+	if !(*player >= 1 && *player <= 1e6) { // the simulator's range (dram.Simulator.Run)
+		return usageErrorf("--player-mhz %v: want a clock in [1, 1e6] MHz", *player)
+	}
+	if err := checkDir("traces", *tracesDir); err != nil {
+		return err
 	}
 	var dirs []string
 	if *tracesDir != "" {
@@ -104,11 +113,11 @@ func runDramSim(args []string, stdout, stderr io.Writer) error {
 	}
 	tr, err := dram.LoadTrace(*traceName, dirs...)
 	if err != nil {
-		return err
+		return configError(err)
 	}
 	spec, am, err := dram.LoadSystem(*memspec, *mapping)
 	if err != nil {
-		return err
+		return configError(err)
 	}
 	sim := dram.NewSimulator(spec, am)
 	sim.PlayerClockMHz = *player
@@ -183,15 +192,20 @@ func runDramValidate(args []string, stdout, stderr io.Writer) error {
 	if *workers < 0 {
 		return usageErrorf("--jobs must be >= 0")
 	}
+	if err := checkDir("traces", *tracesDir); err != nil {
+		return err
+	}
+	// The memspec, mapping and reference files are inputs: a missing or
+	// malformed one is a configuration error (status 2).
 	spec, am, err := dram.LoadSystem(*memspec, *mapping)
 	if err != nil {
-		return err
+		return configError(err)
 	}
 	var rows []dram.RefRow
 	for _, p := range refs {
 		r, err := dram.ReadReference(p)
 		if err != nil {
-			return err
+			return configError(err)
 		}
 		rows = append(rows, r...)
 	}

@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -69,6 +71,41 @@ func configError(err error) error {
 		return nil
 	}
 	return &confError{err}
+}
+
+// checkDir refuses (status 2) a directory flag whose path is not a
+// directory: a search path that does not exist would otherwise be skipped
+// without a word.
+func checkDir(flagName, path string) error {
+	if path == "" {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return usageErrorf("--%s %q: no such directory", flagName, path)
+		}
+		return usageErrorf("--%s: %v", flagName, err)
+	}
+	if !st.IsDir() {
+		return usageErrorf("--%s %q: not a directory", flagName, path)
+	}
+	return nil
+}
+
+// checkOutFile refuses (status 2) an output file flag whose directory does
+// not exist, before any work is done: otherwise a long computation would
+// fail only when it writes its result.
+func checkOutFile(flagName, path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() {
+		return usageErrorf("--%s %q: the directory %s does not exist", flagName, path, dir)
+	}
+	return nil
 }
 
 type confError struct{ err error }

@@ -126,6 +126,12 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	if len(fix) > 0 && *out == "" {
 		return usageErrorf("--out is required with --fix")
 	}
+	if err := checkDir("traces", *tracesDir); err != nil {
+		return err
+	}
+	if err := checkOutFile("best-json", *bestJSON); err != nil {
+		return err
+	}
 	// The trace, memspec and mapping are inputs: a missing, malformed or
 	// impossible one is a configuration error (status 2).
 	spec, am, err := dram.LoadSystem(*memspec, *mapping)
