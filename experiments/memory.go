@@ -15,9 +15,9 @@ import (
 // drive the estimate.
 const DefaultMaxMemory int64 = 16 << 30
 
-// DefaultMaxTrials is the largest sweep expanded unless the sweep file's
+// defaultMaxTrials is the largest sweep expanded unless the sweep file's
 // max_trials raises it.
-const DefaultMaxTrials = 100_000
+const defaultMaxTrials = 100_000
 
 // GiB renders a byte count in GiB for messages.
 func GiB(b float64) string {
