@@ -65,9 +65,10 @@ type RunOptions struct {
 	Progress io.Writer
 	// Logger receives structured progress messages; nil = slog.Default().
 	Logger *slog.Logger
-	// MaxMemory is the memory a run may plan to use, in bytes (0 =
-	// DefaultMaxMemory); settings whose estimate exceeds it are refused
-	// before the run starts.
+	// MaxMemory, when set (> 0), replaces the config's MaxMemory: the
+	// memory a run may plan to use, in bytes; settings whose estimate
+	// exceeds it are refused before the run starts. Left out, the config's
+	// own limit holds (DefaultMaxMemory unless the caller set another).
 	MaxMemory int64
 }
 

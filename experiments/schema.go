@@ -29,6 +29,7 @@ func DefaultConfig() Config {
 		Eval:       EvalConfig{Every: 10, Episodes: 50, Threshold: math.NaN()},
 		Log:        LogConfig{GraphEvery: 10, Timing: true},
 		Checkpoint: CheckpointConfig{Every: 10, Keep: 2},
+		MaxMemory:  DefaultMaxMemory,
 	}
 }
 
