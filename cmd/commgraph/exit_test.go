@@ -253,12 +253,17 @@ func TestExitStatusBuildErrors(t *testing.T) {
 
 // TestExitStatusMissingInputs: for every command, an input file or
 // directory named on the command line that does not exist (or a malformed
-// input file, or a bad flag value) is a usage or configuration error:
-// status 2, with the path in the message, before any work starts.
+// input file, a bad flag value, an output file whose directory cannot be
+// made) is a usage or configuration error: status 2, with the path in the
+// message, before any work starts.
 func TestExitStatusMissingInputs(t *testing.T) {
 	experimentstest.Register()
 	tmp := t.TempDir()
 	missing := func(name string) string { return filepath.Join(tmp, "nosuch", name) }
+	// An output whose directory cannot be made: its parent is a file.
+	blocker := filepath.Join(tmp, "file")
+	writeFile(t, blocker, "a file where a directory should be\n")
+	unwritable := func(name string) string { return filepath.Join(blocker, name) }
 	badTrace := filepath.Join(tmp, "bad.stl")
 	writeFile(t, badTrace, "not a trace line\n")
 	sweep := filepath.Join(tmp, "sweep.toml")
@@ -282,7 +287,7 @@ func TestExitStatusMissingInputs(t *testing.T) {
 		{"dram validate: missing memspec", []string{"dram", "validate", "--ref", missing("ref.csv"), "--memspec", missing("m.json")}, missing("m.json")},
 		{"dram sweep: missing trace", []string{"dram", "sweep", "--trace", missing("t.stl")}, missing("t.stl")},
 		{"dram sweep: missing --traces dir", []string{"dram", "sweep", "--trace", "random", "--traces", missing("dir")}, missing("dir")},
-		{"dram sweep: --best-json in a missing dir", []string{"dram", "sweep", "--trace", "random", "--best-json", missing("best.json")}, missing("best.json")},
+		{"dram sweep: --best-json where no directory can be made", []string{"dram", "sweep", "--trace", "random", "--best-json", unwritable("best.json")}, unwritable("best.json")},
 		{"dram interactions: missing sweep table", []string{"dram", "interactions", "--sweep", missing("x.sweep")}, missing("x.sweep")},
 		{"graph export: missing run", []string{"graph", "export", missing("run"), "--format", "json"}, missing("run")},
 		{"graph export: a directory without graphs", []string{"graph", "export", tmp, "--format", "json"}, tmp},
@@ -290,10 +295,10 @@ func TestExitStatusMissingInputs(t *testing.T) {
 		{"graph export: negative --width", []string{"graph", "export", tmp, "--format", "png", "--width", "-1"}, "--width"},
 		{"graph compare: missing run", []string{"graph", "compare", missing("run"), "--truth", "planted"}, missing("run")},
 		{"graph compare: missing truth file", []string{"graph", "compare", tmp, "--truth", missing("adj.txt")}, missing("adj.txt")},
-		{"graph compare: --png in a missing dir", []string{"graph", "compare", tmp, "--truth", "planted", "--png", missing("c.png")}, missing("c.png")},
+		{"graph compare: --png where no directory can be made", []string{"graph", "compare", tmp, "--truth", "planted", "--png", unwritable("c.png")}, unwritable("c.png")},
 		{"report: missing directory", []string{"report", missing("runs")}, missing("runs")},
 		{"sweep: missing sweep file", []string{"sweep", missing("s.toml"), "--list"}, missing("s.toml")},
-		{"sweep: --emit --out in a missing dir", []string{"sweep", sweep, "--emit", "k8s", "--out", missing("job.yaml")}, missing("job.yaml")},
+		{"sweep: --emit --out where no directory can be made", []string{"sweep", sweep, "--emit", "k8s", "--out", unwritable("job.yaml")}, unwritable("job.yaml")},
 		{"run: missing config", []string{"run", missing("c.toml")}, missing("c.toml")},
 	}
 	for _, c := range cases {

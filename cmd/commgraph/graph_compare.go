@@ -161,7 +161,7 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 	case *iter < 0:
 		return usageErrorf("--iter %d: want an iteration (1 or more)", *iter)
 	}
-	if err := checkOutFile("png", *pngOut); err != nil {
+	if err := prepareOutFile("png", *pngOut); err != nil {
 		return err
 	}
 

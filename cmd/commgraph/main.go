@@ -93,17 +93,17 @@ func checkDir(flagName, path string) error {
 	return nil
 }
 
-// checkOutFile refuses (status 2) an output file flag whose directory does
-// not exist, before any work is done: otherwise a long computation would
-// fail only when it writes its result.
-func checkOutFile(flagName, path string) error {
+// prepareOutFile creates the directory of an output file named by a flag
+// (as every command does for its outputs) before any work is done, and
+// refuses (status 2) a path whose directory cannot be made: otherwise a long
+// computation would fail only when it writes its result.
+func prepareOutFile(flagName, path string) error {
 	if path == "" || path == "-" {
 		return nil
 	}
 	dir := filepath.Dir(path)
-	st, err := os.Stat(dir)
-	if err != nil || !st.IsDir() {
-		return usageErrorf("--%s %q: the directory %s does not exist", flagName, path, dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usageErrorf("--%s %q: cannot create its directory %s: %v", flagName, path, dir, err)
 	}
 	return nil
 }

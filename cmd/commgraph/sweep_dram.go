@@ -129,7 +129,7 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	if err := checkDir("traces", *tracesDir); err != nil {
 		return err
 	}
-	if err := checkOutFile("best-json", *bestJSON); err != nil {
+	if err := prepareOutFile("best-json", *bestJSON); err != nil {
 		return err
 	}
 	// The trace, memspec and mapping are inputs: a missing, malformed or
