@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
@@ -191,6 +192,19 @@ func runDramValidate(args []string, stdout, stderr io.Writer) error {
 	}
 	if *workers < 0 {
 		return usageErrorf("--jobs must be >= 0")
+	}
+	// Thresholds that no comparison can fail or pass (NaN, a negative
+	// error, a correlation outside [-1, 1]) are refused before simulating.
+	for _, e := range []struct {
+		flag string
+		v    float64
+	}{{"max-median-time-err", th.MaxMedianTimeErr}, {"max-median-energy-err", th.MaxMedianEnergyErr}, {"max-p95-err", th.MaxP95Err}} {
+		if !(e.v >= 0) || math.IsInf(e.v, 0) {
+			return usageErrorf("--%s %v: want an error in percent, >= 0", e.flag, e.v)
+		}
+	}
+	if !(th.MinSpearman >= -1 && th.MinSpearman <= 1) {
+		return usageErrorf("--min-spearman %v: want a rank correlation in [-1, 1]", th.MinSpearman)
 	}
 	if err := checkDir("traces", *tracesDir); err != nil {
 		return err

@@ -239,8 +239,8 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 	if *in == "" {
 		return usageErrorf("--sweep is required")
 	}
-	if *top < 0 || *minShare < 0 {
-		return usageErrorf("--top and --min-share must be >= 0")
+	if *top < 0 || !(*minShare >= 0 && *minShare <= 1) {
+		return usageErrorf("--top %d --min-share %v: want --top >= 0 and a share in [0, 1]", *top, *minShare)
 	}
 	t, err := exhaustive.Read(*in)
 	if errors.Is(err, os.ErrNotExist) {
