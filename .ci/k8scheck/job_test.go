@@ -2,6 +2,8 @@
 // k8s` writes against the real Kubernetes API types (k8s.io/api/batch/v1),
 // decoded strictly: an unknown or misplaced field, a duplicate field or a
 // value of the wrong kind (a quoted number, a bad resource quantity) fails.
+// The manifests in deploy/k8s are decoded the same way into core/v1 and
+// checked against the Job's defaults.
 //
 // It is a module of its own so that the commgraph module does not carry
 // the Kubernetes API machinery (about 40 modules) for one check; it does
@@ -300,5 +302,65 @@ func TestStrictDecodingRefusesBadFields(t *testing.T) {
 		if _, err := decodeStrict([]byte(bad)); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
 		}
+	}
+}
+
+// TestDeployManifests: the manifests in deploy/k8s decode strictly into
+// their API types, and they agree with the Job's defaults: the claim that
+// pvc.yaml creates is the default k8s.volume_claim, and the results pod
+// mounts it where the Job writes (k8s.mount_path), as the image's user.
+func TestDeployManifests(t *testing.T) {
+	scheme := kruntime.NewScheme()
+	if err := corev1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	s := kjson.NewSerializerWithOptions(kjson.DefaultMetaFactory, scheme, scheme,
+		kjson.SerializerOptions{Yaml: true, Strict: true})
+	decode := func(name string) kruntime.Object {
+		data, err := os.ReadFile(filepath.Join(repo, "deploy", "k8s", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, _, err := s.Decode(data, nil, nil)
+		if err != nil {
+			t.Fatalf("deploy/k8s/%s: %v", name, err)
+		}
+		return obj
+	}
+	pvc, ok := decode("pvc.yaml").(*corev1.PersistentVolumeClaim)
+	if !ok {
+		t.Fatal("deploy/k8s/pvc.yaml is not a PersistentVolumeClaim")
+	}
+	// The Job's defaults, as emitted for a sweep without a [k8s] table.
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "configs", "base.toml"), strings.Replace(baseTOML, `out_dir = "results"`, `out_dir = "runs"`, 1))
+	writeFile(t, filepath.Join(dir, "configs", "sweeps", "plain.toml"), "name = \"plain\"\nbase = \"../base.toml\"\nseeds = [1, 2]\n")
+	job, err := decodeStrict(emit(t, dir, "configs/sweeps/plain.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jp := job.Spec.Template.Spec
+	if len(jp.Volumes) != 1 || jp.Volumes[0].PersistentVolumeClaim == nil || len(jp.Containers) != 1 || len(jp.Containers[0].VolumeMounts) != 1 {
+		t.Fatalf("the default Job has no claim mounted: %+v", jp)
+	}
+	claim, mount := jp.Volumes[0].PersistentVolumeClaim.ClaimName, jp.Containers[0].VolumeMounts[0].MountPath
+	if pvc.Name != claim {
+		t.Errorf("deploy/k8s/pvc.yaml creates %q, the Job mounts the claim %q", pvc.Name, claim)
+	}
+	if q := pvc.Spec.Resources.Requests[corev1.ResourceStorage]; q.IsZero() || len(pvc.Spec.AccessModes) == 0 {
+		t.Errorf("pvc.yaml requests storage %s with access modes %v", q.String(), pvc.Spec.AccessModes)
+	}
+	pod, ok := decode("fetch-results.yaml").(*corev1.Pod)
+	if !ok {
+		t.Fatal("deploy/k8s/fetch-results.yaml is not a Pod")
+	}
+	if len(pod.Spec.Volumes) != 1 || pod.Spec.Volumes[0].PersistentVolumeClaim == nil || pod.Spec.Volumes[0].PersistentVolumeClaim.ClaimName != claim {
+		t.Errorf("fetch-results.yaml volumes %+v, want the claim %q", pod.Spec.Volumes, claim)
+	}
+	if len(pod.Spec.Containers) != 1 || len(pod.Spec.Containers[0].VolumeMounts) != 1 || pod.Spec.Containers[0].VolumeMounts[0].MountPath != mount {
+		t.Errorf("fetch-results.yaml mounts %+v, want the claim at %s (where the Job writes)", pod.Spec.Containers, mount)
+	}
+	if sc := pod.Spec.SecurityContext; sc == nil || sc.RunAsUser == nil || jp.SecurityContext == nil || jp.SecurityContext.RunAsUser == nil || *sc.RunAsUser != *jp.SecurityContext.RunAsUser {
+		t.Errorf("fetch-results.yaml runs as %+v, the Job as %+v", sc, jp.SecurityContext)
 	}
 }
