@@ -50,43 +50,71 @@ type CompareView struct {
 // divided by the largest one, the truth's nonzero cells annotated with their
 // weight. Diagonals are grey (a receiver always hears itself).
 func (s *Snapshot) RenderComparePNG(w io.Writer, v CompareView, opt ExportOptions) error {
-	if err := s.Validate(); err != nil {
+	f, err := s.compareFigure(v, opt)
+	if err != nil {
 		return err
+	}
+	for _, pt := range f.parts {
+		pt.p.Draw(pt.c)
+	}
+	if _, err := (vgimg.PngCanvas{Canvas: f.img}).WriteTo(w); err != nil {
+		return fmt.Errorf("comm: compare PNG: %w", err)
+	}
+	return nil
+}
+
+// compareFigure is the laid-out figure of RenderComparePNG: each plot with
+// the part of the image it is drawn on (summary, left panel, colour bar,
+// right panel).
+type compareFigure struct {
+	img         *vgimg.Canvas
+	parts       []comparePart
+	left, right comparePart
+}
+
+type comparePart struct {
+	p *plot.Plot
+	c draw.Canvas
+}
+
+func (s *Snapshot) compareFigure(v CompareView, opt ExportOptions) (*compareFigure, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
 	}
 	n := s.N()
 	if len(v.Truth) != n {
-		return fmt.Errorf("comm: compare PNG: the truth has %d agents, the graph %d", len(v.Truth), n)
+		return nil, fmt.Errorf("comm: compare PNG: the truth has %d agents, the graph %d", len(v.Truth), n)
 	}
 	wpx, hpx := opt.Width, opt.Height
 	if wpx == 0 && hpx == 0 {
 		wpx, hpx = 1280, 520
 	}
 	if wpx < 400 || hpx < 150 {
-		return fmt.Errorf("comm: compare PNG: size %dx%d too small (minimum 400x150)", wpx, hpx)
+		return nil, fmt.Errorf("comm: compare PNG: size %dx%d too small (minimum 400x150)", wpx, hpx)
 	}
 	shade := v.Shade
 	if shade == nil {
 		shade = v.Truth
 	}
 	if len(shade) != n {
-		return fmt.Errorf("comm: compare PNG: the shade has %d agents, the graph %d", len(shade), n)
+		return nil, fmt.Errorf("comm: compare PNG: the shade has %d agents, the graph %d", len(shade), n)
 	}
 	learned := make([][]float64, n)
 	truth := make([][]float64, n)
 	pMax, tMax := 0.0, 0.0
 	for i := 0; i < n; i++ {
 		if len(v.Truth[i]) != n || len(shade[i]) != n {
-			return fmt.Errorf("comm: compare PNG: truth row %d has %d entries (shade %d), want %d", i, len(v.Truth[i]), len(shade[i]), n)
+			return nil, fmt.Errorf("comm: compare PNG: truth row %d has %d entries (shade %d), want %d", i, len(v.Truth[i]), len(shade[i]), n)
 		}
 		learned[i] = make([]float64, n)
 		truth[i] = make([]float64, n)
 		for j := 0; j < n; j++ {
 			if u := v.Truth[i][j]; math.IsNaN(u) || math.IsInf(u, 0) || u < 0 {
-				return fmt.Errorf("comm: compare PNG: truth[%d][%d] = %v, want finite and >= 0", i, j, u)
+				return nil, fmt.Errorf("comm: compare PNG: truth[%d][%d] = %v, want finite and >= 0", i, j, u)
 			}
 			t := shade[i][j]
 			if math.IsNaN(t) || math.IsInf(t, 0) || t < 0 {
-				return fmt.Errorf("comm: compare PNG: shade[%d][%d] = %v, want finite and >= 0", i, j, t)
+				return nil, fmt.Errorf("comm: compare PNG: shade[%d][%d] = %v, want finite and >= 0", i, j, t)
 			}
 			if i == j {
 				learned[i][j], truth[i][j] = math.NaN(), math.NaN() // blank
@@ -132,7 +160,7 @@ func (s *Snapshot) RenderComparePNG(w io.Writer, v CompareView, opt ExportOption
 		return l
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	xt, yt := ticks(true)
 	left.X.Tick.Marker, left.Y.Tick.Marker = plot.ConstantTicks(xt), plot.ConstantTicks(yt)
@@ -148,7 +176,7 @@ func (s *Snapshot) RenderComparePNG(w io.Writer, v CompareView, opt ExportOption
 		return fmt.Sprintf("%.2g", v.Truth[i][j])
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	xt, yt = ticks(false)
 	right.X.Tick.Marker, right.Y.Tick.Marker = plot.ConstantTicks(xt), plot.ConstantTicks(yt)
@@ -165,24 +193,56 @@ func (s *Snapshot) RenderComparePNG(w io.Writer, v CompareView, opt ExportOption
 	inch := func(px int) vg.Length { return vg.Length(px) * vg.Inch / heatDPI }
 	c := vgimg.NewWith(vgimg.UseWH(inch(wpx), inch(hpx)), vgimg.UseDPI(heatDPI))
 	dc := draw.New(c)
+	f := &compareFigure{img: c}
 	top := vg.Length(0)
 	if v.Summary != "" {
 		top = inch(30)
 		sp := plot.New()
 		sp.Title.Text = v.Summary
 		sp.HideAxes()
-		sp.Draw(draw.Crop(dc, 0, 0, dc.Max.Y-dc.Min.Y-top, 0))
+		f.parts = append(f.parts, comparePart{sp, draw.Crop(dc, 0, 0, dc.Max.Y-dc.Min.Y-top, 0)})
 	}
+	lc, bc, rc := compareCanvases(dc, top)
+	uprightSenders(left, lc, n)
+	uprightSenders(right, rc, n)
+	f.left, f.right = comparePart{left, lc}, comparePart{right, rc}
+	f.parts = append(f.parts, f.left, comparePart{bar, bc}, f.right)
+	return f, nil
+}
+
+// compareCanvases splits the canvas below a title band of height top into
+// the left panel, the colour bar and the right panel.
+func compareCanvases(dc draw.Canvas, top vg.Length) (left, bar, right draw.Canvas) {
 	W := dc.Max.X - dc.Min.X
 	barW, gap := W*0.08, W*0.03
 	half := (W - barW - gap) / 2
-	left.Draw(draw.Crop(dc, 0, -(W - half), 0, -top))
-	bar.Draw(draw.Crop(dc, half, -(W - half - barW), 0, -top))
-	right.Draw(draw.Crop(dc, half+barW+gap, 0, 0, -top))
-	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(w); err != nil {
-		return fmt.Errorf("comm: compare PNG: %w", err)
+	return draw.Crop(dc, 0, -(W - half), 0, -top),
+		draw.Crop(dc, half, -(W - half - barW), 0, -top),
+		draw.Crop(dc, half+barW+gap, 0, 0, -top)
+}
+
+// uprightSenders turns the sender (x) tick labels of a panel of n columns
+// drawn on c upright (reading upwards, ending at their tick) when side by
+// side they would not fit under their columns: the DRAM knob names
+// (RefreshMaxPostponed, MaxActiveTransactions, ...) are several times wider
+// than a column of the side-by-side figure.
+func uprightSenders(p *plot.Plot, c draw.Canvas, n int) {
+	col := senderColumn(p, c, n)
+	for _, t := range p.X.Tick.Marker.Ticks(p.X.Min, p.X.Max) {
+		if p.X.Tick.Label.Width(t.Label) > 0.9*col {
+			p.X.Tick.Label.Rotation = math.Pi / 2
+			p.X.Tick.Label.XAlign = draw.XRight
+			p.X.Tick.Label.YAlign = draw.YCenter
+			return
+		}
 	}
-	return nil
+}
+
+// senderColumn is the width of one column of a heatmap panel of n columns
+// drawn on c.
+func senderColumn(p *plot.Plot, c draw.Canvas, n int) vg.Length {
+	da := p.DataCanvas(c)
+	return (da.Max.X - da.Min.X) / vg.Length(n)
 }
 
 // panel is one heatmap of m (NaN cells blank) coloured over [0, hi], with

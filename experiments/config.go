@@ -32,9 +32,9 @@ type Config struct {
 	Log        LogConfig        `toml:"log"`
 	Checkpoint CheckpointConfig `toml:"checkpoint"`
 
-	// MaxMemory is the memory the run may plan to use, in bytes (0 =
-	// DefaultMaxMemory); not a key: it is a property of the machine, not
-	// of the experiment (--max-memory, RunOptions.MaxMemory).
+	// MaxMemory is the memory the run may plan to use, in bytes, > 0
+	// (DefaultConfig: DefaultMaxMemory); not a key: it is a property of the
+	// machine, not of the experiment (--max-memory, RunOptions.MaxMemory).
 	MaxMemory int64 `toml:"-"`
 }
 

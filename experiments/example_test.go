@@ -31,9 +31,3 @@ func ExampleApplyOverride() {
 	// <nil> 0.0003
 	// --set algorithm.commformer.epochs=many: key algorithm.commformer.epochs: cannot read "many" as a value of type integer (allowed: [1, 1000])
 }
-
-// The interquartile mean discards the lowest and highest quarter of the runs.
-func ExampleIQM() {
-	fmt.Println(experiments.IQM([]float64{1, 2, 3, 4, 100}))
-	// Output: 3
-}

@@ -145,7 +145,7 @@ func ReadMetricsJSONL(path string) ([]Row, error) {
 			if err == nil {
 				err = fmt.Errorf("not a JSON object")
 			}
-			return rows, &MetricsLineError{Path: path, Line: n, Err: err}
+			return rows, &metricsLineError{Path: path, Line: n, Err: err}
 		}
 		r := make(Row, len(m))
 		for k, v := range m {
@@ -156,18 +156,18 @@ func ReadMetricsJSONL(path string) ([]Row, error) {
 	return rows, nil
 }
 
-// MetricsLineError is a damaged line of a metrics.jsonl file.
-type MetricsLineError struct {
+// metricsLineError is a damaged line of a metrics.jsonl file.
+type metricsLineError struct {
 	Path string
 	Line int
 	Err  error
 }
 
-func (e *MetricsLineError) Error() string {
+func (e *metricsLineError) Error() string {
 	return fmt.Sprintf("%s:%d: not a metrics row: %v", e.Path, e.Line, e.Err)
 }
 
-func (e *MetricsLineError) Unwrap() error { return e.Err }
+func (e *metricsLineError) Unwrap() error { return e.Err }
 
 // metricsLog appends rows to metrics.jsonl and metrics.csv. The CSV columns
 // are the union of all keys seen, ordered by orderColumns; when a row brings

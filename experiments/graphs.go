@@ -1,7 +1,9 @@
 package experiments
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,14 +37,25 @@ func listGraphSnapshots(runDir string) ([]graphSnapshotFile, error) {
 	return out, nil
 }
 
+// ErrNoGraph is wrapped by GraphSource's errors for an argument that names
+// no graph to read.
+var ErrNoGraph = errors.New("no graph there")
+
 // GraphSource resolves what `commgraph graph export` was pointed at: a run
 // directory, one of its snapshot files (graphs/iter-N.json) or one of its
 // checkpoints (checkpoints/iter-N.ckpt). It returns the run directory and
 // the snapshots selected: iter > 0 picks that iteration, all picks every
 // logged one, otherwise the newest. A checkpoint without a logged snapshot of
 // its iteration is loaded into a freshly built algorithm to take one.
+//
+// An argument that names nothing to read (a missing path, a file of another
+// kind, an iteration that was not logged, a run without snapshots) is an
+// error wrapping ErrNoGraph; a damaged file is another error.
 func GraphSource(path string, iter int, all bool) (runDir string, snaps []*comm.Snapshot, err error) {
 	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil, fmt.Errorf("%s: %w: no such file or directory", path, ErrNoGraph)
+	}
 	if err != nil {
 		return "", nil, err
 	}
@@ -59,14 +72,14 @@ func GraphSource(path string, iter int, all bool) (runDir string, snaps []*comm.
 		runDir = filepath.Dir(filepath.Dir(path))
 		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "iter-"), ".ckpt"))
 		if err != nil {
-			return "", nil, fmt.Errorf("%s: not a checkpoint name (iter-N.ckpt)", path)
+			return "", nil, fmt.Errorf("%s: %w: not a checkpoint name (iter-N.ckpt)", path, ErrNoGraph)
 		}
 		if iter > 0 && iter != n {
-			return "", nil, fmt.Errorf("--iter %d does not match checkpoint %s", iter, path)
+			return "", nil, fmt.Errorf("%w: --iter %d does not match checkpoint %s", ErrNoGraph, iter, path)
 		}
 		iter, all = n, false
 	default:
-		return "", nil, fmt.Errorf("%s: want a run directory, a graphs/iter-N.json snapshot or a checkpoints/iter-N.ckpt checkpoint", path)
+		return "", nil, fmt.Errorf("%s: %w: want a run directory, a graphs/iter-N.json snapshot or a checkpoints/iter-N.ckpt checkpoint", path, ErrNoGraph)
 	}
 	files, err := listGraphSnapshots(runDir)
 	if err != nil {
@@ -89,7 +102,7 @@ func GraphSource(path string, iter int, all bool) (runDir string, snaps []*comm.
 				for i, f := range files {
 					have[i] = strconv.Itoa(f.Iteration)
 				}
-				return "", nil, fmt.Errorf("%s: no graph snapshot or checkpoint of iteration %d (snapshots: %s)", runDir, iter, strings.Join(have, ", "))
+				return "", nil, fmt.Errorf("%s: %w: no graph snapshot or checkpoint of iteration %d (snapshots: %s)", runDir, ErrNoGraph, iter, strings.Join(have, ", "))
 			}
 			s, err := snapshotFromCheckpoint(ck)
 			if err != nil {
@@ -101,7 +114,7 @@ func GraphSource(path string, iter int, all bool) (runDir string, snaps []*comm.
 		pick = files[len(files)-1:]
 	}
 	if len(pick) == 0 {
-		return "", nil, fmt.Errorf("%s: no graph snapshots (graphs/iter-N.json); is it a run directory of an algorithm with a communication graph?", runDir)
+		return "", nil, fmt.Errorf("%s: %w: no graph snapshots (graphs/iter-N.json); is it a run directory of an algorithm with a communication graph?", runDir, ErrNoGraph)
 	}
 	for _, f := range pick {
 		s, err := comm.ReadSnapshot(f.Path)

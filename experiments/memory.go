@@ -15,9 +15,9 @@ import (
 // drive the estimate.
 const DefaultMaxMemory int64 = 16 << 30
 
-// DefaultMaxTrials is the largest sweep expanded unless the sweep file's
+// defaultMaxTrials is the largest sweep expanded unless the sweep file's
 // max_trials raises it.
-const DefaultMaxTrials = 100_000
+const defaultMaxTrials = 100_000
 
 // GiB renders a byte count in GiB for messages.
 func GiB(b float64) string {
@@ -30,12 +30,13 @@ func GiB(b float64) string {
 	return fmt.Sprintf("%.0f KiB", b/(1<<10))
 }
 
-// checkMemory refuses an estimate above limit (0 = DefaultMaxMemory).
-// what names the work, keys the settings that drive it with their values,
-// parts the terms of the estimate.
+// checkMemory refuses an estimate above limit (bytes, used as given: a
+// limit that is not positive is an error, not a default). what names the
+// work, keys the settings that drive it with their values, parts the terms
+// of the estimate.
 func checkMemory(what string, est float64, limit int64, keys, parts []string) error {
 	if limit <= 0 {
-		limit = DefaultMaxMemory
+		return fmt.Errorf("%s: memory limit %d bytes: want a positive limit (Config.MaxMemory, DefaultMaxMemory in DefaultConfig; --max-memory GiB)", what, limit)
 	}
 	if est <= float64(limit) {
 		return nil

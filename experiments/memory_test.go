@@ -40,14 +40,14 @@ func TestMemoryGuardRefusesHugeLearners(t *testing.T) {
 		}
 		return err
 	}
-	if err := build(func(*commformer.Config) {}, 0); err != nil {
+	if err := build(func(*commformer.Config) {}, DefaultMaxMemory); err != nil {
 		t.Fatalf("defaults refused: %v", err)
 	}
-	err := build(func(c *commformer.Config) { c.Envs, c.Steps = 4096, 100000 }, 0)
+	err := build(func(c *commformer.Config) { c.Envs, c.Steps = 4096, 100000 }, DefaultMaxMemory)
 	if err == nil || !strings.Contains(err.Error(), "num_envs (4096) x rollout_steps (100000)") || !strings.Contains(err.Error(), "GiB") || !strings.Contains(err.Error(), "--max-memory") {
 		t.Errorf("huge rollout: %v", err)
 	}
-	err = build(func(c *commformer.Config) { c.Embed, c.Blocks = 4096, 64 }, 0)
+	err = build(func(c *commformer.Config) { c.Embed, c.Blocks = 4096, 64 }, DefaultMaxMemory)
 	if err == nil || !strings.Contains(err.Error(), "embed_dim (4096) x blocks (64)") {
 		t.Errorf("huge model: %v", err)
 	}
@@ -55,6 +55,13 @@ func TestMemoryGuardRefusesHugeLearners(t *testing.T) {
 	// accepted under the default one: the limit is what decides.
 	if err := build(func(*commformer.Config) {}, 1<<20); err == nil || !strings.Contains(err.Error(), "above the limit of 1.0 MiB") {
 		t.Errorf("tiny limit: %v", err)
+	}
+	// A limit is used as given: 0 is not a stand-in for the default.
+	if err := build(func(*commformer.Config) {}, 0); err == nil || !strings.Contains(err.Error(), "want a positive limit") {
+		t.Errorf("zero limit: %v", err)
+	}
+	if got := DefaultConfig().MaxMemory; got != DefaultMaxMemory {
+		t.Errorf("DefaultConfig().MaxMemory = %d, want DefaultMaxMemory", got)
 	}
 }
 

@@ -62,8 +62,8 @@ type RunInfo struct {
 	Seed    uint64       // the run's seed
 	Threads int          // algorithm.threads (0 = GOMAXPROCS); results must not depend on it
 	Budget  BudgetConfig // when the run stops
-	// MaxMemory is the memory the run may plan to use (bytes; 0 =
-	// DefaultMaxMemory): builders refuse settings whose estimate exceeds it.
+	// MaxMemory is the memory the run may plan to use (bytes; the config's
+	// MaxMemory): builders refuse settings whose estimate exceeds it.
 	MaxMemory int64
 }
 

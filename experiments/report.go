@@ -168,7 +168,9 @@ func isResultsDir(dir string, depth int) bool {
 // path order, and lists the unfinished ones and the finished ones it could
 // not read (with the reason).
 func loadRuns(dir string) (runs []*RunData, unfinished []string, skipped []SkippedRun, err error) {
-	if fi, serr := os.Stat(dir); serr != nil {
+	if fi, serr := os.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
+		return nil, nil, nil, fmt.Errorf("%s: %w: no such directory", dir, ErrNotResults)
+	} else if serr != nil {
 		return nil, nil, nil, serr
 	} else if !fi.IsDir() {
 		return nil, nil, nil, fmt.Errorf("%s: %w (a file)", dir, ErrNotResults)
@@ -367,12 +369,12 @@ func BuildReport(dir string, opt ReportOptions) (*Report, error) {
 		return nil, noMetricError(runs, opt.Metric, rep.Tasks)
 	}
 	for key, c := range rep.Cells {
-		c.IQM = IQM(c.Scores)
-		c.Lo, c.Hi = StratifiedBootstrapCI([][]float64{c.Scores}, IQM, opt.Resamples, opt.Confidence, bootstrapRNG(opt.Seed, key[0]+"|"+key[1]+"|score"))
+		c.IQM = iqm(c.Scores)
+		c.Lo, c.Hi = stratifiedBootstrapCI([][]float64{c.Scores}, iqm, opt.Resamples, opt.Confidence, bootstrapRNG(opt.Seed, key[0]+"|"+key[1]+"|score"))
 		c.ThrIQM, c.ThrLo, c.ThrHi = math.NaN(), math.NaN(), math.NaN()
 		if len(c.ToThr) > 0 {
-			c.ThrIQM = IQM(c.ToThr)
-			c.ThrLo, c.ThrHi = StratifiedBootstrapCI([][]float64{c.ToThr}, IQM, opt.Resamples, opt.Confidence, bootstrapRNG(opt.Seed, key[0]+"|"+key[1]+"|threshold"))
+			c.ThrIQM = iqm(c.ToThr)
+			c.ThrLo, c.ThrHi = stratifiedBootstrapCI([][]float64{c.ToThr}, iqm, opt.Resamples, opt.Confidence, bootstrapRNG(opt.Seed, key[0]+"|"+key[1]+"|threshold"))
 		}
 	}
 	if sameMetric(rep.Tasks) {
@@ -389,8 +391,8 @@ func BuildReport(dir string, opt ReportOptions) (*Report, error) {
 			if len(strata) < len(rep.Tasks) {
 				continue // a variant missing on some task is not comparable
 			}
-			c.IQM = IQM(c.Scores)
-			c.Lo, c.Hi = StratifiedBootstrapCI(strata, IQM, opt.Resamples, opt.Confidence, bootstrapRNG(opt.Seed, v+"|all|score"))
+			c.IQM = iqm(c.Scores)
+			c.Lo, c.Hi = stratifiedBootstrapCI(strata, iqm, opt.Resamples, opt.Confidence, bootstrapRNG(opt.Seed, v+"|all|score"))
 			rep.Aggregate[v] = c
 		}
 	}
@@ -702,8 +704,8 @@ func (r *Report) curve(variant string, t TaskInfo) curve {
 			continue
 		}
 		c.xs = append(c.xs, x)
-		c.mean = append(c.mean, Mean(vals))
-		lo, hi := StratifiedBootstrapCI([][]float64{vals}, Mean, min(r.Options.Resamples, 1000), r.Options.Confidence,
+		c.mean = append(c.mean, meanOf(vals))
+		lo, hi := stratifiedBootstrapCI([][]float64{vals}, meanOf, min(r.Options.Resamples, 1000), r.Options.Confidence,
 			bootstrapRNG(r.Options.Seed, fmt.Sprintf("%s|%s|curve|%g", variant, t.Name, x)))
 		c.lo, c.hi = append(c.lo, lo), append(c.hi, hi)
 	}

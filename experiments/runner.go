@@ -65,9 +65,10 @@ type RunOptions struct {
 	Progress io.Writer
 	// Logger receives structured progress messages; nil = slog.Default().
 	Logger *slog.Logger
-	// MaxMemory is the memory a run may plan to use, in bytes (0 =
-	// DefaultMaxMemory); settings whose estimate exceeds it are refused
-	// before the run starts.
+	// MaxMemory, when set (> 0), replaces the config's MaxMemory: the
+	// memory a run may plan to use, in bytes; settings whose estimate
+	// exceeds it are refused before the run starts. Left out, the config's
+	// own limit holds (DefaultMaxMemory unless the caller set another).
 	MaxMemory int64
 }
 
@@ -101,8 +102,8 @@ type Summary struct {
 	Dir         string         `json:"-"`                 // the run directory
 }
 
-// RunDir returns the directory of one seed of a config.
-func RunDir(cfg *Config, seed int64) string {
+// runDirOf returns the directory of one seed of a config.
+func runDirOf(cfg *Config, seed int64) string {
 	return filepath.Join(cfg.OutDir, filepath.FromSlash(cfg.Name), fmt.Sprintf("seed-%d", seed))
 }
 
@@ -144,7 +145,7 @@ func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 	if err := cfg.Validate(); err != nil {
 		return Summary{}, asConfigError(err)
 	}
-	dir := RunDir(&cfg, seed)
+	dir := runDirOf(&cfg, seed)
 	log := opts.logger().With("run", cfg.Name, "seed", seed)
 	resolved, err := encodeConfig(cfg)
 	if err != nil {
@@ -286,7 +287,7 @@ func (r *runner) build() error {
 func (r *runner) start() error {
 	path := filepath.Join(r.dir, "metrics.jsonl")
 	rows, err := ReadMetricsJSONL(path)
-	var le *MetricsLineError
+	var le *metricsLineError
 	switch {
 	case errors.As(err, &le):
 		return r.damagedMetrics(err, rows)

@@ -29,6 +29,7 @@ func DefaultConfig() Config {
 		Eval:       EvalConfig{Every: 10, Episodes: 50, Threshold: math.NaN()},
 		Log:        LogConfig{GraphEvery: 10, Timing: true},
 		Checkpoint: CheckpointConfig{Every: 10, Keep: 2},
+		MaxMemory:  DefaultMaxMemory,
 	}
 }
 
@@ -499,9 +500,9 @@ func ApplyOverride(cfg *Config, kv string) error {
 	return nil
 }
 
-// SetKey sets one key of cfg to a decoded TOML value (string, int64,
+// setKey sets one key of cfg to a decoded TOML value (string, int64,
 // float64, bool or []any), checking the type but not the range.
-func SetKey(cfg *Config, key string, v any) error {
+func setKey(cfg *Config, key string, v any) error {
 	fields := schemaFields()
 	f, ok := lookupField(fields, key)
 	if !ok {

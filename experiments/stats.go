@@ -22,10 +22,10 @@ const DefaultResamples = 2000
 // DefaultBootstrapSeed seeds report bootstraps unless told otherwise.
 const DefaultBootstrapSeed = 20211206
 
-// IQM returns the interquartile mean of x: the mean after discarding the
+// iqm returns the interquartile mean of x: the mean after discarding the
 // floor(n/4) smallest and the floor(n/4) largest values (the trimmed mean
 // with proportion 0.25 that rliable uses). NaN for an empty slice.
-func IQM(x []float64) float64 {
+func iqm(x []float64) float64 {
 	n := len(x)
 	if n == 0 {
 		return math.NaN()
@@ -41,8 +41,8 @@ func IQM(x []float64) float64 {
 	return sum / float64(len(s))
 }
 
-// Mean returns the arithmetic mean (NaN for an empty slice).
-func Mean(x []float64) float64 {
+// meanOf returns the arithmetic mean (NaN for an empty slice).
+func meanOf(x []float64) float64 {
 	if len(x) == 0 {
 		return math.NaN()
 	}
@@ -68,11 +68,11 @@ func quantile(sorted []float64, q float64) float64 {
 	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
 }
 
-// StratifiedBootstrapCI returns the percentile confidence interval (level
+// stratifiedBootstrapCI returns the percentile confidence interval (level
 // conf, e.g. 0.95) of stat over reps resamples: every resample draws, within
 // each stratum independently, as many runs as it has, with replacement, and
 // applies stat to the union of the draws.
-func StratifiedBootstrapCI(strata [][]float64, stat func([]float64) float64, reps int, conf float64, rng *rand.Rand) (lo, hi float64) {
+func stratifiedBootstrapCI(strata [][]float64, stat func([]float64) float64, reps int, conf float64, rng *rand.Rand) (lo, hi float64) {
 	total := 0
 	for _, s := range strata {
 		total += len(s)

@@ -117,18 +117,16 @@ type gridAxis struct {
 
 var sweepFields = collectFields(reflect.TypeFor[Sweep](), "", nil)
 
+// defaultSweep is a sweep file's defaults (the [k8s] ones match the
+// repository's Dockerfile and deploy/k8s/pvc.yaml).
 func defaultSweep() Sweep {
 	return Sweep{
-		MaxTrials: DefaultMaxTrials,
+		MaxTrials: defaultMaxTrials,
 		Slurm:     SlurmConfig{Time: "04:00:00", CPUsPerTask: 2, Mem: "4G", Binary: "commgraph"},
 		K8s: K8sConfig{Image: "commgraph:latest", Parallelism: 4, CPU: "2", Memory: "4Gi", BackoffLimit: 2,
 			WorkingDir: "/work", VolumeClaim: "commgraph-runs", MountPath: "/work/runs", Binary: "commgraph"},
 	}
 }
-
-// DefaultSweepK8s returns the defaults of a sweep's [k8s] table (they match
-// the repository's Dockerfile and deploy/k8s/pvc.yaml).
-func DefaultSweepK8s() K8sConfig { return defaultSweep().K8s }
 
 // LoadSweep reads and strictly decodes a sweep file; every [set] and [grid]
 // key must be a key of the run schema with values of its type.
@@ -172,7 +170,7 @@ func LoadSweep(path string) (*Sweep, error) {
 			line = lines[strings.Join(k, ".")]
 		}
 		if k[0] == "set" {
-			if err := SetKey(&probe, key, v); err != nil {
+			if err := setKey(&probe, key, v); err != nil {
 				errs = append(errs, lineError{line: line, key: "set." + key, msg: err.Error()})
 				continue
 			}
@@ -186,7 +184,7 @@ func LoadSweep(path string) (*Sweep, error) {
 		}
 		bad := false
 		for i, x := range vals {
-			if err := SetKey(&probe, key, x); err != nil {
+			if err := setKey(&probe, key, x); err != nil {
 				errs = append(errs, lineError{line: line, key: "grid." + key, msg: fmt.Sprintf("value %d: %v", i, err)})
 				bad = true
 			}
@@ -267,7 +265,7 @@ func (sw *Sweep) baseConfig() (Config, error) {
 		return cfg, fmt.Errorf("sweep %s: base config: %w", sw.Name, err)
 	}
 	for _, kv := range sw.set {
-		if err := SetKey(&cfg, kv.Key, sw.resolvePath(kv.Key, kv.Value)); err != nil {
+		if err := setKey(&cfg, kv.Key, sw.resolvePath(kv.Key, kv.Value)); err != nil {
 			return cfg, fmt.Errorf("sweep %s: set: %w", sw.Name, err)
 		}
 	}
@@ -362,7 +360,7 @@ func (sw *Sweep) Trials() ([]Trial, error) {
 		var set []keyValue
 		for i, ax := range sw.grid {
 			v := ax.Values[pick[i]]
-			if err := SetKey(&cfg, ax.Key, sw.resolvePath(ax.Key, v)); err != nil {
+			if err := setKey(&cfg, ax.Key, sw.resolvePath(ax.Key, v)); err != nil {
 				return nil, fmt.Errorf("sweep %s: grid: %w", sw.Name, err)
 			}
 			set = append(set, keyValue{ax.Key, v})

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
@@ -94,9 +95,18 @@ func runDramSim(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	// Flags, then the input files (trace, memspec, mapping): a bad value or
+	// a missing or malformed file is a usage or configuration error (status
+	// 2), found before anything is simulated.
 	cfg, err := dram.ParseConfig(sets)
 	if err != nil {
-		return fmt.Errorf("--set: %w", err)
+		return usageErrorf("--set: %v", err)
+	}
+	if !(*player >= 1 && *player <= 1e6) { // the simulator's range (dram.Simulator.Run)
+		return usageErrorf("--player-mhz %v: want a clock in [1, 1e6] MHz", *player)
+	}
+	if err := checkDir("traces", *tracesDir); err != nil {
+		return err
 	}
 	var dirs []string
 	if *tracesDir != "" {
@@ -104,11 +114,11 @@ func runDramSim(args []string, stdout, stderr io.Writer) error {
 	}
 	tr, err := dram.LoadTrace(*traceName, dirs...)
 	if err != nil {
-		return err
+		return configError(err)
 	}
 	spec, am, err := dram.LoadSystem(*memspec, *mapping)
 	if err != nil {
-		return err
+		return configError(err)
 	}
 	sim := dram.NewSimulator(spec, am)
 	sim.PlayerClockMHz = *player
@@ -183,15 +193,33 @@ func runDramValidate(args []string, stdout, stderr io.Writer) error {
 	if *workers < 0 {
 		return usageErrorf("--jobs must be >= 0")
 	}
+	// Thresholds that no comparison can fail or pass (NaN, a negative
+	// error, a correlation outside [-1, 1]) are refused before simulating.
+	for _, e := range []struct {
+		flag string
+		v    float64
+	}{{"max-median-time-err", th.MaxMedianTimeErr}, {"max-median-energy-err", th.MaxMedianEnergyErr}, {"max-p95-err", th.MaxP95Err}} {
+		if !(e.v >= 0) || math.IsInf(e.v, 0) {
+			return usageErrorf("--%s %v: want an error in percent, >= 0", e.flag, e.v)
+		}
+	}
+	if !(th.MinSpearman >= -1 && th.MinSpearman <= 1) {
+		return usageErrorf("--min-spearman %v: want a rank correlation in [-1, 1]", th.MinSpearman)
+	}
+	if err := checkDir("traces", *tracesDir); err != nil {
+		return err
+	}
+	// The memspec, mapping and reference files are inputs: a missing or
+	// malformed one is a configuration error (status 2).
 	spec, am, err := dram.LoadSystem(*memspec, *mapping)
 	if err != nil {
-		return err
+		return configError(err)
 	}
 	var rows []dram.RefRow
 	for _, p := range refs {
 		r, err := dram.ReadReference(p)
 		if err != nil {
-			return err
+			return configError(err)
 		}
 		rows = append(rows, r...)
 	}

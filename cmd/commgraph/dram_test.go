@@ -44,6 +44,8 @@ func TestDramSimText(t *testing.T) {
 	}
 }
 
+// TestDramSimErrors: bad input (a memspec, trace or knob value) is a
+// configuration error (status 2) naming the file and line or the knob.
 func TestDramSimErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.stl")
@@ -73,13 +75,13 @@ func TestDramSimErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"--memspec", refiSpec, "--set", "RefreshPolicy=AllBank"}, 1, "memtimingspec.REFI = 50 is below 2 x (RFC + RC)"},
-		{[]string{"--trace", unsorted}, 1, "unsorted.stl:2: timestamp 4 is earlier than the previous request's 5"},
-		{[]string{"--set", "Scheduler=Random"}, 1, "allowed: Fifo, FrFcfsGrp, FrFcfs"},
-		{[]string{"--set", "Speed=11"}, 1, "unknown knob \"Speed\" (allowed: PagePolicy"},
-		{[]string{"--trace", bad}, 1, "bad.stl:2: unknown command \"jump\""},
-		{[]string{"--trace", "nosuch"}, 1, "not embedded"},
-		{[]string{"--memspec", badSpec}, 1, "memspec " + badSpec},
+		{[]string{"--memspec", refiSpec, "--set", "RefreshPolicy=AllBank"}, 2, "memtimingspec.REFI = 50 is below 2 x (RFC + RC)"},
+		{[]string{"--trace", unsorted}, 2, "unsorted.stl:2: timestamp 4 is earlier than the previous request's 5"},
+		{[]string{"--set", "Scheduler=Random"}, 2, "allowed: Fifo, FrFcfsGrp, FrFcfs"},
+		{[]string{"--set", "Speed=11"}, 2, "unknown knob \"Speed\" (allowed: PagePolicy"},
+		{[]string{"--trace", bad}, 2, "bad.stl:2: unknown command \"jump\""},
+		{[]string{"--trace", "nosuch"}, 2, "not embedded"},
+		{[]string{"--memspec", badSpec}, 2, "memspec " + badSpec},
 		{[]string{"--bogus"}, 2, "flag provided but not defined"},
 	} {
 		var out, errb bytes.Buffer
@@ -142,7 +144,8 @@ func TestDramValidate(t *testing.T) {
 		t.Errorf("exit %d: %s %s", code, out.String(), errb.String())
 	}
 
-	// Bad input: unknown knob value names file:line and the allowed values.
+	// Bad input: unknown knob value names file:line and the allowed values
+	// (a configuration error: status 2).
 	bad := filepath.Join(dir, "bad.csv")
 	if err := os.WriteFile(bad, []byte(validateHeader+"stream.stl,Open,Fifo,Bankwise,3,Fifo,NoRefresh,1,1,Simple,1,1,1,1\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -150,7 +153,7 @@ func TestDramValidate(t *testing.T) {
 	out.Reset()
 	errb.Reset()
 	code = dispatch([]string{"dram", "validate", "--ref", bad}, &out, &errb)
-	if code != 1 || !strings.Contains(errb.String(), "bad.csv:2: knob RequestBufferSize: unknown value \"3\" (allowed: 1, 2, 4") {
+	if code != 2 || !strings.Contains(errb.String(), "bad.csv:2: knob RequestBufferSize: unknown value \"3\" (allowed: 1, 2, 4") {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
 	if code := dispatch([]string{"dram", "validate"}, &out, &errb); code != 2 {
@@ -192,10 +195,11 @@ func TestDramSimDevices(t *testing.T) {
 		!strings.Contains(out.String(), "energy      not modelled for LPDDR4") {
 		t.Errorf("exit %d: %s %s", code, out.String(), errb.String())
 	}
-	// A mapping that does not address the device's banks is refused.
+	// A mapping that does not address the device's banks is refused (a
+	// configuration error: status 2).
 	out.Reset()
 	errb.Reset()
-	if code := dispatch([]string{"dram", "sim", "--memspec", "JEDEC_4Gb_DDR4-2400_8bit_A", "--mapping", "am_ddr3_8x1Gbx8_dimm_p1KB_rbc"}, &out, &errb); code != 1 ||
+	if code := dispatch([]string{"dram", "sim", "--memspec", "JEDEC_4Gb_DDR4-2400_8bit_A", "--mapping", "am_ddr3_8x1Gbx8_dimm_p1KB_rbc"}, &out, &errb); code != 2 ||
 		!strings.Contains(errb.String(), "address mapping addresses 8 banks") {
 		t.Errorf("exit %d: %s", code, errb.String())
 	}

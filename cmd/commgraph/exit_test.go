@@ -250,3 +250,72 @@ func TestExitStatusBuildErrors(t *testing.T) {
 		t.Errorf("sweep whose directory cannot be created: exit %d, want %d; stderr %q", code, exitFailure, errb.String())
 	}
 }
+
+// TestExitStatusMissingInputs: for every command, an input file or
+// directory named on the command line that does not exist (or a malformed
+// input file, a bad flag value, an output file whose directory cannot be
+// made) is a usage or configuration error: status 2, with the path in the
+// message, before any work starts.
+func TestExitStatusMissingInputs(t *testing.T) {
+	experimentstest.Register()
+	tmp := t.TempDir()
+	missing := func(name string) string { return filepath.Join(tmp, "nosuch", name) }
+	// An output whose directory cannot be made: its parent is a file.
+	blocker := filepath.Join(tmp, "file")
+	writeFile(t, blocker, "a file where a directory should be\n")
+	unwritable := func(name string) string { return filepath.Join(blocker, name) }
+	badTrace := filepath.Join(tmp, "bad.stl")
+	writeFile(t, badTrace, "not a trace line\n")
+	sweep := filepath.Join(tmp, "sweep.toml")
+	writeFile(t, filepath.Join(tmp, "base.toml"), "name = \"x\"\nout_dir = \""+filepath.ToSlash(filepath.Join(tmp, "runs"))+"\"\n[env]\nkind = \"fake\"\n[algorithm]\nkind = \"fake\"\n[budget]\niterations = 2\n")
+	writeFile(t, sweep, "name = \"s\"\nbase = \"base.toml\"\nseeds = [1]\n")
+	cases := []struct {
+		name string
+		args []string
+		want string // in stderr
+	}{
+		{"dram sim: missing trace", []string{"dram", "sim", "--trace", missing("t.stl")}, missing("t.stl")},
+		{"dram sim: malformed trace", []string{"dram", "sim", "--trace", badTrace}, "bad.stl:1"},
+		{"dram sim: missing --traces dir", []string{"dram", "sim", "--traces", missing("dir")}, missing("dir")},
+		{"dram sim: missing memspec", []string{"dram", "sim", "--memspec", missing("m.json")}, missing("m.json")},
+		{"dram sim: missing mapping", []string{"dram", "sim", "--mapping", missing("am.json")}, missing("am.json")},
+		{"dram sim: unknown knob", []string{"dram", "sim", "--set", "Nosuch=1"}, "Nosuch"},
+		{"dram sim: bad knob value", []string{"dram", "sim", "--set", "RefreshPolicy=Sometimes"}, "Sometimes"},
+		{"dram sim: player clock", []string{"dram", "sim", "--player-mhz", "-5"}, "--player-mhz"},
+		{"dram validate: missing reference", []string{"dram", "validate", "--ref", missing("ref.csv")}, missing("ref.csv")},
+		{"dram validate: missing --traces dir", []string{"dram", "validate", "--ref", missing("ref.csv"), "--traces", missing("dir")}, missing("dir")},
+		{"dram validate: negative error threshold", []string{"dram", "validate", "--ref", missing("ref.csv"), "--max-p95-err", "-1"}, "--max-p95-err"},
+		{"dram validate: NaN error threshold", []string{"dram", "validate", "--ref", missing("ref.csv"), "--max-median-time-err", "NaN"}, "--max-median-time-err"},
+		{"dram validate: correlation above 1", []string{"dram", "validate", "--ref", missing("ref.csv"), "--min-spearman", "2"}, "--min-spearman"},
+		{"dram validate: missing memspec", []string{"dram", "validate", "--ref", missing("ref.csv"), "--memspec", missing("m.json")}, missing("m.json")},
+		{"dram sweep: missing trace", []string{"dram", "sweep", "--trace", missing("t.stl")}, missing("t.stl")},
+		{"dram sweep: missing --traces dir", []string{"dram", "sweep", "--trace", "random", "--traces", missing("dir")}, missing("dir")},
+		{"dram sweep: --best-json where no directory can be made", []string{"dram", "sweep", "--trace", "random", "--best-json", unwritable("best.json")}, unwritable("best.json")},
+		{"dram interactions: missing sweep table", []string{"dram", "interactions", "--sweep", missing("x.sweep")}, missing("x.sweep")},
+		{"dram interactions: share above 1", []string{"dram", "interactions", "--sweep", missing("x.sweep"), "--min-share", "2"}, "--min-share"},
+		{"report: unbounded --resamples", []string{"report", missing("runs"), "--resamples", "100000000000"}, "--resamples"},
+		{"graph export: missing run", []string{"graph", "export", missing("run"), "--format", "json"}, missing("run")},
+		{"graph export: a directory without graphs", []string{"graph", "export", tmp, "--format", "json"}, tmp},
+		{"graph export: negative --iter", []string{"graph", "export", tmp, "--format", "json", "--iter", "-1"}, "--iter"},
+		{"graph export: negative --width", []string{"graph", "export", tmp, "--format", "png", "--width", "-1"}, "--width"},
+		{"graph compare: missing run", []string{"graph", "compare", missing("run"), "--truth", "planted"}, missing("run")},
+		{"graph compare: missing truth file", []string{"graph", "compare", tmp, "--truth", missing("adj.txt")}, missing("adj.txt")},
+		{"graph compare: --png where no directory can be made", []string{"graph", "compare", tmp, "--truth", "planted", "--png", unwritable("c.png")}, unwritable("c.png")},
+		{"report: missing directory", []string{"report", missing("runs")}, missing("runs")},
+		{"sweep: missing sweep file", []string{"sweep", missing("s.toml"), "--list"}, missing("s.toml")},
+		{"sweep: --emit --out where no directory can be made", []string{"sweep", sweep, "--emit", "k8s", "--out", unwritable("job.yaml")}, unwritable("job.yaml")},
+		{"run: missing config", []string{"run", missing("c.toml")}, missing("c.toml")},
+	}
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		if code := dispatch(c.args, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("%s: exit %d (want %d), stderr %q (want it to name %q)", c.name, code, exitUsage, errb.String(), c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "nosuch")); err == nil {
+		t.Errorf("a refused command created %s", filepath.Join(tmp, "nosuch"))
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "runs")); err == nil {
+		t.Errorf("a refused command left a run directory behind")
+	}
+}

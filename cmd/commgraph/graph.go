@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -51,10 +52,19 @@ func runGraphExport(args []string, stdout, stderr io.Writer) error {
 	if *all && *iter > 0 {
 		return usageErrorf("--all and --iter exclude each other")
 	}
+	if *iter < 0 {
+		return usageErrorf("--iter %d: want an iteration (1 or more)", *iter)
+	}
+	if *width < 0 || *height < 0 {
+		return usageErrorf("--width %d --height %d: want sizes in pixels (0 = the default)", *width, *height)
+	}
 	if *format == "svg" && !comm.GraphvizAvailable() {
 		return fmt.Errorf("svg: %w", comm.ErrNoGraphviz)
 	}
 	runDir, snaps, err := experiments.GraphSource(arg, *iter, *all)
+	if errors.Is(err, experiments.ErrNoGraph) {
+		return configError(err) // the argument names no graph: status 2
+	}
 	if err != nil {
 		return err
 	}

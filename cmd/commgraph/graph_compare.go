@@ -158,9 +158,17 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--all and --iter exclude each other")
 	case *all && *pngOut != "":
 		return usageErrorf("--png draws one snapshot: use --iter K instead of --all")
+	case *iter < 0:
+		return usageErrorf("--iter %d: want an iteration (1 or more)", *iter)
+	}
+	if err := prepareOutFile("png", *pngOut); err != nil {
+		return err
 	}
 
 	runDir, snaps, err := experiments.GraphSource(arg, *iter, *all)
+	if errors.Is(err, experiments.ErrNoGraph) {
+		return configError(err) // the argument names no graph: status 2
+	}
 	if err != nil {
 		return err
 	}

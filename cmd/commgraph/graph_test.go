@@ -125,7 +125,7 @@ func TestGraphExport(t *testing.T) {
 	if code := dispatch([]string{"graph", "export", run, "--format", "bmp"}, &out, &errb); code != 2 {
 		t.Errorf("--format bmp: %d", code)
 	}
-	if code := dispatch([]string{"graph", "export", run, "--iter", "5", "--format", "dot"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "iteration 5") {
+	if code := dispatch([]string{"graph", "export", run, "--iter", "5", "--format", "dot"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "iteration 5") {
 		t.Errorf("--iter 5 (not logged): %d %s", code, errb.String())
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -69,6 +71,41 @@ func configError(err error) error {
 		return nil
 	}
 	return &confError{err}
+}
+
+// checkDir refuses (status 2) a directory flag whose path is not a
+// directory: a search path that does not exist would otherwise be skipped
+// without a word.
+func checkDir(flagName, path string) error {
+	if path == "" {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return usageErrorf("--%s %q: no such directory", flagName, path)
+		}
+		return usageErrorf("--%s: %v", flagName, err)
+	}
+	if !st.IsDir() {
+		return usageErrorf("--%s %q: not a directory", flagName, path)
+	}
+	return nil
+}
+
+// prepareOutFile creates the directory of an output file named by a flag
+// (as every command does for its outputs) before any work is done, and
+// refuses (status 2) a path whose directory cannot be made: otherwise a long
+// computation would fail only when it writes its result.
+func prepareOutFile(flagName, path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usageErrorf("--%s %q: cannot create its directory %s: %v", flagName, path, dir, err)
+	}
+	return nil
 }
 
 type confError struct{ err error }

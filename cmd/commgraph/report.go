@@ -51,6 +51,11 @@ func parsePareto(s string) (string, string, error) {
 	return x, y, nil
 }
 
+// maxResamples bounds --resamples: each bootstrap interval costs
+// resamples x runs work, and a million resamples already gives intervals
+// far finer than their own sampling error.
+const maxResamples = 1_000_000
+
 func runReport(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -77,8 +82,8 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	default:
 		return usageErrorf("--format %q: want ascii, md, csv or json", *format)
 	}
-	if *resamples < 1 {
-		return usageErrorf("--resamples %d: want at least 1", *resamples)
+	if *resamples < 1 || *resamples > maxResamples {
+		return usageErrorf("--resamples %d: want 1 to %d", *resamples, maxResamples)
 	}
 	var px, py string
 	if *pareto != "" {

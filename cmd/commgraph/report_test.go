@@ -57,7 +57,7 @@ func TestReportCommand(t *testing.T) {
 		t.Errorf("curve PNG: %v", err)
 	}
 	stderr.Reset()
-	if code := dispatch([]string{"report", tmp + "/nothing"}, &stdout, &stderr); code != 1 {
+	if code := dispatch([]string{"report", tmp + "/nothing"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), tmp+"/nothing") {
 		t.Errorf("report of a missing dir: %d %s", code, stderr.String())
 	}
 	if code := dispatch([]string{"report", root, "--format", "html"}, &stdout, &stderr); code != 2 {

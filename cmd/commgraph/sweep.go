@@ -113,6 +113,9 @@ func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, string, erro
 	if given["out"] && f.emit == "" {
 		return nil, "", usageErrorf("--out is the file of --emit; give --emit slurm|k8s (run directories follow out_dir: --set out_dir=DIR)")
 	}
+	if err := prepareOutFile("out", f.out); err != nil {
+		return nil, "", err
+	}
 	if f.jobs < 0 {
 		return nil, "", usageErrorf("--jobs %d: want 0 (the sweep file's) or more", f.jobs)
 	}

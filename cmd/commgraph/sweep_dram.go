@@ -126,6 +126,12 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	if len(fix) > 0 && *out == "" {
 		return usageErrorf("--out is required with --fix")
 	}
+	if err := checkDir("traces", *tracesDir); err != nil {
+		return err
+	}
+	if err := prepareOutFile("best-json", *bestJSON); err != nil {
+		return err
+	}
 	// The trace, memspec and mapping are inputs: a missing, malformed or
 	// impossible one is a configuration error (status 2).
 	spec, am, err := dram.LoadSystem(*memspec, *mapping)
@@ -233,8 +239,8 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 	if *in == "" {
 		return usageErrorf("--sweep is required")
 	}
-	if *top < 0 || *minShare < 0 {
-		return usageErrorf("--top and --min-share must be >= 0")
+	if *top < 0 || !(*minShare >= 0 && *minShare <= 1) {
+		return usageErrorf("--top %d --min-share %v: want --top >= 0 and a share in [0, 1]", *top, *minShare)
 	}
 	t, err := exhaustive.Read(*in)
 	if errors.Is(err, os.ErrNotExist) {

@@ -42,8 +42,37 @@ type Config struct {
 	Values    []int    // value count per knob (each >= 1)
 	KnobNames []string // optional; default k0, k1, ...
 	Pairs     []Pair   // planted interactions; at most one per unordered pair
-	MainScale float64  // RMS of each main effect; 0 means 1, < 0 means none
-	Seed      uint64
+	// MainScale is the root-mean-square of each main effect m_i, > 0. Left
+	// out (the field's zero value) it is DefaultMainScale, so that a Config
+	// that says nothing about main effects gets the documented unit scale;
+	// a landscape without main effects says so with NoMainEffects, never
+	// with a special MainScale.
+	MainScale float64
+	// NoMainEffects drops the main effects: f is the sum of the planted
+	// pair terms alone (MainScale must then be left out).
+	NoMainEffects bool
+	Seed          uint64
+}
+
+// DefaultMainScale is the RMS of each main effect when Config.MainScale is
+// left out.
+const DefaultMainScale = 1.0
+
+// mainScale is the RMS of the main effects that c describes, or an error
+// for a MainScale that is not a positive finite number or that contradicts
+// NoMainEffects.
+func (c Config) mainScale() (float64, error) {
+	switch {
+	case math.IsNaN(c.MainScale) || math.IsInf(c.MainScale, 0) || c.MainScale < 0:
+		return 0, fmt.Errorf("synthetic: main scale %v: want a positive RMS (NoMainEffects for a landscape without main effects)", c.MainScale)
+	case c.NoMainEffects && c.MainScale != 0:
+		return 0, fmt.Errorf("synthetic: main scale %v with NoMainEffects: leave MainScale out when there are no main effects", c.MainScale)
+	case c.NoMainEffects:
+		return 0, nil
+	case c.MainScale == 0:
+		return DefaultMainScale, nil
+	}
+	return c.MainScale, nil
 }
 
 // DRAMLike has the DRAM space's value counts [4,3,3,8,2,2,4,4,3,8] and
@@ -86,11 +115,10 @@ func New(c Config) (*Space, error) {
 	if c.KnobNames != nil && len(c.KnobNames) != len(c.Values) {
 		return nil, fmt.Errorf("synthetic: %d knob names for %d knobs", len(c.KnobNames), len(c.Values))
 	}
-	scale := c.MainScale
-	if scale == 0 {
-		scale = 1
+	scale, err := c.mainScale()
+	if err != nil {
+		return nil, err
 	}
-	scale = max(scale, 0)
 	s := &Space{name: c.Name, pairs: slices.Clone(c.Pairs)}
 	if s.name == "" {
 		s.name = "synthetic"

@@ -167,9 +167,57 @@ func TestConfigErrors(t *testing.T) {
 		{Values: []int{2, 2}, Pairs: []Pair{{0, 1, 1}, {1, 0, 1}}},
 		{Values: []int{2, 2}, KnobNames: []string{"x"}},
 		{Values: []int{2, 2}, Pairs: []Pair{{0, 1, math.NaN()}}},
+		{Values: []int{2, 2}, MainScale: -1}, // once "no main effects"; now NoMainEffects says that
+		{Values: []int{2, 2}, MainScale: math.NaN()},
+		{Values: []int{2, 2}, MainScale: math.Inf(1)},
+		{Values: []int{2, 2}, MainScale: 2, NoMainEffects: true},
 	} {
 		if _, err := New(c); err == nil {
 			t.Errorf("config %+v accepted", c)
 		}
+	}
+}
+
+// TestNoMainEffects: without main effects the landscape is the planted pair
+// terms alone: every main variance is 0 and, over the full factorial, f has
+// mean 0 and variance sum S^2 (the pair terms are orthogonal); with the
+// same seed the pair terms are those of the landscape with main effects.
+func TestNoMainEffects(t *testing.T) {
+	values := []int{3, 4, 2, 3}
+	pairs := []Pair{{0, 1, 1.5}, {2, 3, 0.5}}
+	none := MustNew(Config{Values: values, Pairs: pairs, NoMainEffects: true, Seed: 3})
+	with := MustNew(Config{Values: values, Pairs: pairs, Seed: 3})
+	for i := range values {
+		if v := none.MainVariance(i); v != 0 {
+			t.Errorf("knob %d: main variance %v, want 0", i, v)
+		}
+		if v := with.MainVariance(i); math.Abs(v-DefaultMainScale*DefaultMainScale) > 1e-12 {
+			t.Errorf("knob %d: default main variance %v, want %v", i, v, DefaultMainScale*DefaultMainScale)
+		}
+	}
+	designs := all(values)
+	out, outW := make([]float64, 2), make([]float64, 2)
+	mean, sq := 0.0, 0.0
+	for _, x := range designs {
+		if err := none.Evaluate(x, out); err != nil {
+			t.Fatal(err)
+		}
+		if err := with.Evaluate(x, outW); err != nil {
+			t.Fatal(err)
+		}
+		main := 0.0
+		for i, v := range x {
+			main += with.main[i][v]
+		}
+		if math.Abs(outW[0]-main-out[0]) > 1e-12 {
+			t.Fatalf("design %v: f without main effects %v, with them %v minus mains %v", x, out[0], outW[0], main)
+		}
+		mean += out[0]
+		sq += out[0] * out[0]
+	}
+	n := float64(len(designs))
+	mean /= n
+	if v := sq/n - mean*mean; math.Abs(mean) > 1e-12 || math.Abs(v-(1.5*1.5+0.5*0.5)) > 1e-9 {
+		t.Errorf("mean %v variance %v, want 0 and %v", mean, v, 1.5*1.5+0.5*0.5)
 	}
 }
