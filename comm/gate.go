@@ -38,7 +38,20 @@ type Gate struct {
 	hidden *attention.Linear // nil for a linear gate
 	W1, B1 *attention.Param  // [d,H], [H] (nil for a linear gate)
 	W2, B2 *attention.Param  // output layer [H,1] (or [d,1]), [1]
+	// held: every gate is open (g = z = 1) and the gate gets no gradient
+	// (Hold), e.g. while the model first learns to read messages.
+	held bool
 }
+
+// Hold holds every gate open (g = z = 1, so the straight-through gradient
+// z(1-z)/tau of the gate is zero) while open is true, in training and in
+// acting; Hold(false) returns to the learned gate. Early in training messages
+// are noise to the model, and an unheld gate learns to close before they
+// become useful (docs/results.md).
+func (gt *Gate) Hold(open bool) { gt.held = open }
+
+// Held reports whether the gates are held open.
+func (gt *Gate) Held() bool { return gt.held }
 
 // NewGate creates the gate's parameters prefix+".hidden.w", ".hidden.b"
 // (unless Hidden = 0), ".out.w", ".out.b" in ps (the model's set: the gate is
@@ -248,7 +261,7 @@ func (gt *Gate) ActF32(x []float32, rows int, out []float32) error {
 	if len(out) < rows {
 		return fmt.Errorf("comm: gate ActF32: out has %d entries, want %d", len(out), rows)
 	}
-	if !gt.cfg.Enabled {
+	if !gt.cfg.Enabled || gt.held {
 		for r := 0; r < rows; r++ {
 			out[r] = 1
 		}

@@ -222,6 +222,11 @@ func (op *gateHeadOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("comm: gate head: unsupported data %T", hd)
 	}
 	gateForward(gn.z, gn.last, gn.logits, gn.noise, gn.tau)
+	if gn.gate.held {
+		for i := range gn.z {
+			gn.z[i], gn.last[i] = 1, 1
+		}
+	}
 	return floatsTensor(h.Dtype(), []int{gn.batch, gn.agents}, gn.last), nil
 }
 

@@ -80,6 +80,7 @@ type Config struct {
 	GateLambda float64 `toml:"gate_cost" unit:"loss per open gate" range:"[0, inf)" doc:"lambda_g: communication cost added to the loss times the mean gate"`
 	GateHidden int     `toml:"gate_hidden" unit:"features" range:"[1, 4096]" doc:"hidden width of the gate MLP"`
 	GateBias   float64 `toml:"gate_bias" range:"[-20, 20]" doc:"initial gate-logit bias (2: gates open about 88% of the time at the start)"`
+	GateStart  int     `toml:"gate_start" unit:"iterations" range:"[0, inf)" doc:"the gates are held open, and not trained, before this iteration (the model first learns to read messages); 0 = gated from the start"`
 
 	// PPO (spec section 4).
 	LR          float64 `toml:"lr" range:"(0, 1]" doc:"Adam learning rate of the model"`
@@ -206,6 +207,9 @@ func (c Config) Validate() error {
 	pos("value_coef", c.ValueCoef)
 	nonneg("entropy_coef", c.EntropyCoef)
 	nonneg("entropy_final", c.EntropyFinal)
+	if c.GateStart < 0 {
+		bad("gate_start", c.GateStart, "must be >= 0")
+	}
 	if c.EntropyDecay < 0 {
 		bad("entropy_decay", c.EntropyDecay, "must be >= 0")
 	}

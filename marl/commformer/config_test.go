@@ -3,9 +3,11 @@ package commformer
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/commgraph/commgraph/attention"
 	"github.com/commgraph/commgraph/comm"
 )
 
@@ -43,6 +45,7 @@ func TestConfigValidate(t *testing.T) {
 		{"no envs", func(c *Config) { c.Envs = 0 }, "num_envs"},
 		{"entropy decays to zero", func(c *Config) { c.EntropyDecay, c.EntropyFinal = 10, 0 }, ""},
 		{"negative entropy decay", func(c *Config) { c.EntropyDecay = -1 }, "entropy_decay"},
+		{"negative gate start", func(c *Config) { c.GateStart = -1 }, "gate_start"},
 		{"negative final entropy", func(c *Config) { c.EntropyDecay, c.EntropyFinal = 10, -0.1 }, "entropy_final"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,6 +124,56 @@ func TestEntropySchedule(t *testing.T) {
 		}
 		if it == 1 && same {
 			t.Fatal("iteration 1 trains as the constant coefficient although the schedule lowered it")
+		}
+	}
+}
+
+// TestGateStart: before gate_start every gate is held open, in acting and
+// in training, and the gate's parameters get no gradient; from gate_start on
+// the learned gate decides (here a bias of -8 closes nearly every gate).
+func TestGateStart(t *testing.T) {
+	c := tinyConfig()
+	c.Gate, c.GateBias, c.GateStart = true, -8, 2
+	tr, err := New(&signalEnv{Len: 3}, c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gateParams := func() []float64 {
+		var out []float64
+		for _, p := range []*attention.Param{tr.m.gate.W2, tr.m.gate.B2} {
+			switch d := p.Value.Data().(type) {
+			case []float32:
+				for _, v := range d {
+					out = append(out, float64(v))
+				}
+			case []float64:
+				out = append(out, d...)
+			}
+		}
+		return out
+	}
+	before := gateParams()
+	for it := 0; it < 3; it++ {
+		m, err := tr.Iterate(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case it < 2 && m["receive_rate"] != 1:
+			t.Fatalf("iteration %d (held): receive rate %v, want 1", it, m["receive_rate"])
+		case it < 2 && !slices.Equal(gateParams(), before):
+			t.Fatalf("iteration %d (held): the gate's parameters moved", it)
+		case it == 2 && m["receive_rate"] > 0.1:
+			t.Fatalf("iteration 2 (gated, bias -8): receive rate %v, want about 0", m["receive_rate"])
+		}
+		if it == 1 {
+			e, err := tr.Evaluate(context.Background(), 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e["eval_receive_rate"] > 0.1 {
+				t.Fatalf("evaluation after gate_start: receive rate %v, want about 0", e["eval_receive_rate"])
+			}
 		}
 	}
 }

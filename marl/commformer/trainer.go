@@ -272,6 +272,7 @@ type rolloutStats struct {
 // cancelled context it returns ctx.Err() with the state unchanged.
 func (t *Trainer) Iterate(ctx context.Context) (marl.Metrics, error) {
 	start := time.Now()
+	t.m.gate.Hold(t.iter < t.cfg.GateStart)
 	saved, err := t.saveStreams()
 	if err != nil {
 		return nil, err
@@ -749,6 +750,7 @@ func (t *Trainer) Evaluate(ctx context.Context, episodes int) (marl.Metrics, err
 	if episodes < 1 {
 		return nil, fmt.Errorf("commformer: evaluate %d episodes", episodes)
 	}
+	t.m.gate.Hold(t.iter < t.cfg.GateStart)
 	N := t.m.N
 	a, err := t.actor(episodes)
 	if err != nil {
