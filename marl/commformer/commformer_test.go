@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,17 +31,20 @@ func tinyConfig() Config {
 
 // paramValues returns a copy of every model and graph parameter as float64.
 func paramValues(tr *Trainer) []float64 {
+	return flatValues(slices.Concat(tr.Params().List(), tr.AlphaParams().List())...)
+}
+
+// flatValues returns a copy of the parameters' values as float64, in order.
+func flatValues(ps ...*attention.Param) []float64 {
 	var out []float64
-	for _, ps := range []*attention.Params{tr.Params(), tr.AlphaParams()} {
-		for _, p := range ps.List() {
-			switch d := p.Value.Data().(type) {
-			case []float32:
-				for _, v := range d {
-					out = append(out, float64(v))
-				}
-			case []float64:
-				out = append(out, d...)
+	for _, p := range ps {
+		switch d := p.Value.Data().(type) {
+		case []float32:
+			for _, v := range d {
+				out = append(out, float64(v))
 			}
+		case []float64:
+			out = append(out, d...)
 		}
 	}
 	return out

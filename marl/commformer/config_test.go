@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/commgraph/commgraph/attention"
 	"github.com/commgraph/commgraph/comm"
 )
 
@@ -138,20 +137,7 @@ func TestGateStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gateParams := func() []float64 {
-		var out []float64
-		for _, p := range []*attention.Param{tr.m.gate.W2, tr.m.gate.B2} {
-			switch d := p.Value.Data().(type) {
-			case []float32:
-				for _, v := range d {
-					out = append(out, float64(v))
-				}
-			case []float64:
-				out = append(out, d...)
-			}
-		}
-		return out
-	}
+	gateParams := func() []float64 { return flatValues(tr.m.gate.W2, tr.m.gate.B2) }
 	before := gateParams()
 	for it := 0; it < 3; it++ {
 		m, err := tr.Iterate(context.Background())

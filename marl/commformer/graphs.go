@@ -109,24 +109,18 @@ func (m *model) buildTrain(B int, coefs marl.PPOCoefs, gateLambda float64) (*tra
 	if tg.loss, err = marl.BuildPPOLoss(chosen, olN, advN, ent, vals, ovN, tN, coefs); err != nil {
 		return nil, err
 	}
-	// total = policy - c_e entropy + w_v value, with w_v an input set per
-	// run (the graph optimiser may weigh the critic differently).
-	var vwN *G.Node
-	vwN, tg.valueWeight = input(g, dt, "value_weight", 1)
-	put(tg.valueWeight, []float32{float32(coefs.ValueCoef)})
-	vw, err := G.Sum(vwN)
-	if err != nil {
+	// total = policy - c_e entropy + w_v value, with c_e and w_v inputs set
+	// per run (the entropy bonus may be annealed; the graph optimiser may
+	// weigh the critic differently).
+	var vw, ew *G.Node
+	if vw, tg.valueWeight, err = scalarInput(g, dt, "value_weight", coefs.ValueCoef); err != nil {
 		return nil, err
 	}
 	ve, err := G.Mul(tg.loss.Value, vw)
 	if err != nil {
 		return nil, err
 	}
-	var ewN *G.Node
-	ewN, tg.entWeight = input(g, dt, "entropy_weight", 1)
-	put(tg.entWeight, []float32{float32(coefs.EntropyCoef)})
-	ew, err := G.Sum(ewN)
-	if err != nil {
+	if ew, tg.entWeight, err = scalarInput(g, dt, "entropy_weight", coefs.EntropyCoef); err != nil {
 		return nil, err
 	}
 	if tg.total, err = G.Mul(tg.loss.Entropy, ew); err != nil {

@@ -224,6 +224,15 @@ func input(g *G.ExprGraph, dt tensor.Dtype, name string, shape ...int) (*G.Node,
 	return n, t
 }
 
+// scalarInput is a one-element input set to v, with the scalar node (its
+// sum) to use in the loss; put a new value into the tensor before a run.
+func scalarInput(g *G.ExprGraph, dt tensor.Dtype, name string, v float64) (*G.Node, *tensor.Dense, error) {
+	n, t := input(g, dt, name, 1)
+	put(t, []float32{float32(v)})
+	s, err := G.Sum(n)
+	return s, t, err
+}
+
 // put copies float32 values into a tensor of either float dtype.
 func put(t *tensor.Dense, src []float32) {
 	switch d := t.Data().(type) {
