@@ -98,6 +98,9 @@ type Trainer struct {
 	// forced holds every sample's forced actions ([Steps*Envs*N], -1 = free)
 	// from environments that bind agents to one action (envs.ActionForcer).
 	forced []int32
+	// gates holds every sample's acting gates ([Steps*Envs*N]) when the
+	// gate is a score-function gate: the update replays them.
+	gates  []float64
 	fills  map[int]*batchFill
 	train  map[int]*trainGraph
 	actors map[int]policy
@@ -171,6 +174,9 @@ func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Traine
 	t.normObs = make([]float32, len(t.buf.Obs))
 	t.orders = make([]int32, cfg.Steps*n)
 	t.forced = make([]int32, cfg.Steps*cfg.Envs*n)
+	if t.m.gate.Enabled() && t.m.gate.Config().Score {
+		t.gates = make([]float64, cfg.Steps*cfg.Envs*n)
+	}
 	return t, nil
 }
 
@@ -249,7 +255,7 @@ func (t *Trainer) trainGraph(B int) (*trainGraph, error) {
 	if g, ok := t.train[B]; ok {
 		return g, nil
 	}
-	g, err := t.m.buildTrain(B, t.coefs, t.cfg.GateLambda)
+	g, err := t.m.buildTrain(B, t.coefs, gateLoss{cost: t.cfg.GateLambda, entropy: t.cfg.GateEntropy})
 	if err != nil {
 		return nil, fmt.Errorf("commformer: build training graph for %d samples: %w", B, err)
 	}
@@ -391,6 +397,9 @@ func (t *Trainer) rollout(ctx context.Context) (*rolloutStats, error) {
 		if rs.gates != nil {
 			rs.gates = append(rs.gates, gates...)
 		}
+		if t.gates != nil {
+			copy(t.gates[k:k+E*N], gates)
+		}
 		for j, v := range acts {
 			vb.Actions[j] = int(v)
 		}
@@ -481,7 +490,13 @@ func (t *Trainer) update() (marl.Metrics, error) {
 		}
 		for mb := 0; mb < mbs; mb++ {
 			fb.fill(tg, b, idx[mb*B:(mb+1)*B], adv, t.vnorm, t.orders, t.forced, t.cfg.Envs)
-			err := t.runLoss(tg, mode, alpha, st)
+			var err error
+			if t.gates != nil { // replay the sampled gates (score-function gate)
+				err = tg.gate.SetGates(fb.replayGates(idx[mb*B:(mb+1)*B], t.gates))
+			}
+			if err == nil {
+				err = t.runLoss(tg, mode, alpha, st)
+			}
 			if err == nil {
 				if alpha {
 					err = t.alphaStep(tg, st)
@@ -616,7 +631,7 @@ func (t *Trainer) runLoss(tg *trainGraph, mode comm.Mode, alpha bool, st *update
 	if mode == comm.ModeSample {
 		tg.adj.Resample(t.rngs["gumbel"])
 	}
-	if t.m.gate.Enabled() {
+	if t.m.gate.Enabled() && t.gates == nil {
 		tg.gate.Resample(t.rngs["gate"])
 	}
 	if err := tg.vm.RunAll(); err != nil {
