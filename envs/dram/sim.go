@@ -261,8 +261,12 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 // the player.
 func (st *state) run() error {
 	st.now = min(st.player.arriveAt, st.front.incomingAt)
+	issued := false // the last cycle was simulated by commands, not step
 	for {
-		st.step(st.now)
+		if !issued {
+			st.step(st.now)
+		}
+		issued = false
 		if st.player.received >= st.tr.n && st.now >= st.player.lastResp {
 			return nil
 		}
@@ -281,6 +285,16 @@ func (st *state) run() error {
 		}
 		if nx <= st.now {
 			nx = st.now + 1
+		}
+		if nx == st.sel.at && st.sel.gen == st.gen && st.sel.key != math.MaxInt64 && !st.t.varLen {
+			// The next event is a command of the controller: if nothing
+			// else happens until then, issue it (and the commands after
+			// it) without a full step.
+			if rest := st.otherEvents(); nx < rest {
+				st.commands(nx, rest)
+				issued = true
+				continue
+			}
 		}
 		st.now = nx
 	}
@@ -323,6 +337,12 @@ func (st *state) step(T int64) {
 	if st.ctrlNext <= T {
 		st.controllerRun(T)
 	}
+	st.deliver(T)
+}
+
+// deliver is the second half of step: the deliveries at T, each followed
+// by an evaluation of the controller.
+func (st *state) deliver(T int64) {
 	for range 64 {
 		did := false
 		f := &st.front
@@ -352,6 +372,98 @@ func (st *state) step(T int64) {
 	}
 }
 
+// prepareSelection prepares the command selection at the controller's
+// next cycle, max(earliest ready time, busFree), for fixed-length commands
+// (controllerRun and commands use it if nothing changes until then), and
+// returns the earliest ready time of the pending banks.
+func (st *state) prepareSelection() int64 {
+	bm := inf
+	for m := st.machines.pending; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m) & 63
+		r := st.ready(&st.bankArr[i])
+		st.rdy[i] = r
+		bm = min(bm, r)
+	}
+	at := max(bm, st.check.busFree)
+	best := int64(math.MaxInt64)
+	for m := st.machines.pending; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m) & 63
+		if st.rdy[i] <= at {
+			best = min(best, int64(st.bankArr[i].cur)<<8|int64(i))
+		}
+	}
+	st.sel.gen, st.sel.at, st.sel.key = st.gen, at, best
+	return bm
+}
+
+// otherEvents is a lower bound on the next cycle after now at which
+// anything but a command of the controller can happen: arrivals, requests
+// the controller can take, deliveries between controller, arbiter and
+// player, responses becoming ready, the refresh manager, the watchdog and
+// the end of the run. (Times at or before now make it no bound at all.)
+// Issuing a command other than a column command changes none of them.
+func (st *state) otherEvents() int64 {
+	f := &st.front
+	r := min(st.watchdog.at, st.player.arriveAt, f.toArbAt, st.arb.toPlayerAt)
+	if st.player.received >= st.tr.n {
+		r = min(r, st.player.lastResp)
+	}
+	// A request the controller takes as soon as it arrives. (Without
+	// space, an arrival hidden from the controller only needs its delivery
+	// if a command issues in its cycle: commands does it.)
+	if f.incoming >= 0 && f.space {
+		r = min(r, f.incomingAt)
+	}
+	if st.cfg.refresh {
+		if st.ref.cmd != cNOP {
+			return never
+		}
+		r = min(r, st.ref.due)
+	}
+	if !st.cfg.respAhead && f.releasing < 0 {
+		q := &st.resp
+		if st.cfg.respQueue == RespFifo {
+			r = min(r, q.frontReady)
+		} else if int(q.nextInOrder) < st.tr.n {
+			r = min(r, q.ready[q.nextInOrder])
+		}
+	}
+	return r
+}
+
+// commands is the controller's evaluation at T when nothing but its
+// command selection can change anything before rest (otherEvents): it
+// issues the selected command and restarts the bank machines, which is all
+// a step at T would do, and goes on with the next command while that is
+// still before rest and the last one was not a column command (a column
+// command changes the request and response side). Fixed-length commands
+// only; the selection at T is prepared (sel).
+func (st *state) commands(T, rest int64) {
+	for {
+		st.now = T
+		i := int(st.sel.key & 0x3f)
+		b := &st.bankArr[i]
+		c := b.cmd
+		st.issue(T, c, i, b.cur)
+		for st.machines.dirty != 0 {
+			st.startBank(bits.TrailingZeros64(st.machines.dirty))
+		}
+		if st.front.incomingAt == T {
+			// The arbiter delivers a hidden request in this cycle (the
+			// only delivery that can fall before rest).
+			st.deliver(T)
+		}
+		if c.isCAS() || st.machines.pending == 0 {
+			return
+		}
+		st.prepareSelection()
+		if st.sel.at >= rest || st.sel.key == math.MaxInt64 {
+			return
+		}
+		T = st.sel.at
+	}
+}
+
 // nextEvent returns the next cycle at which anything can change, and
 // records in ctrlNext when the controller itself next has work.
 func (st *state) nextEvent() int64 {
@@ -378,24 +490,12 @@ func (st *state) nextEvent() int64 {
 				}
 			}
 		} else {
-			for m := st.machines.pending; m != 0; m &= m - 1 {
-				i := bits.TrailingZeros64(m) & 63
-				r := st.ready(&st.bankArr[i])
-				st.rdy[i] = r
-				bm = min(bm, r)
-			}
-			if !st.t.varLen {
-				// Prepare the selection at the controller's next cycle
-				// (controllerRun uses it if nothing changes until then).
-				at := max(bm, st.check.busFree)
-				best := int64(math.MaxInt64)
+			if st.t.varLen {
 				for m := st.machines.pending; m != 0; m &= m - 1 {
-					i := bits.TrailingZeros64(m) & 63
-					if st.rdy[i] <= at {
-						best = min(best, int64(st.bankArr[i].cur)<<8|int64(i))
-					}
+					bm = min(bm, st.ready(&st.bankArr[bits.TrailingZeros64(m)&63]))
 				}
-				st.sel.gen, st.sel.at, st.sel.key = st.gen, at, best
+			} else {
+				bm = st.prepareSelection()
 			}
 		}
 		nx = min(nx, max(bm, st.check.busFree)) // one command at a time on the bus
