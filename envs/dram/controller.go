@@ -114,7 +114,10 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 		b := &st.bankArr[bi&63]
 		b.active, b.openRow, b.actTime = true, st.tr.req[r].row, T
 		b.hits = 0
-		if st.cfg.sched == SchedFrFcfsGrp {
+		if st.cfg.sched == SchedFifo {
+			// Fifo never reads hits (pick and furtherRowHit look at the
+			// queue itself).
+		} else if st.cfg.sched == SchedFrFcfsGrp {
 			for _, e := range b.queue() {
 				if e.row == b.openRow {
 					b.hits++

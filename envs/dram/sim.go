@@ -341,8 +341,10 @@ func (st *state) step(T int64) {
 }
 
 // deliver is the second half of step: the deliveries at T, each followed
-// by an evaluation of the controller.
-func (st *state) deliver(T int64) {
+// by an evaluation of the controller. It reports whether it evaluated the
+// controller.
+func (st *state) deliver(T int64) bool {
+	evaluated := false
 	for range 64 {
 		did := false
 		f := &st.front
@@ -366,10 +368,12 @@ func (st *state) deliver(T int64) {
 			did = true
 		}
 		if !did {
-			return
+			return evaluated
 		}
 		st.controllerRun(T)
+		evaluated = true
 	}
+	return evaluated
 }
 
 // prepareSelection prepares the command selection at the controller's
@@ -377,6 +381,13 @@ func (st *state) deliver(T int64) {
 // (controllerRun and commands use it if nothing changes until then), and
 // returns the earliest ready time of the pending banks.
 func (st *state) prepareSelection() int64 {
+	if m := st.machines.pending; m&(m-1) == 0 { // one bank (the serial case)
+		i := bits.TrailingZeros64(m) & 63
+		b := &st.bankArr[i]
+		r := st.ready(b)
+		st.sel.gen, st.sel.at, st.sel.key = st.gen, max(r, st.check.busFree), int64(b.cur)<<8|int64(i)
+		return r
+	}
 	bm := inf
 	for m := st.machines.pending; m != 0; m &= m - 1 {
 		i := bits.TrailingZeros64(m) & 63
@@ -435,9 +446,9 @@ func (st *state) otherEvents() int64 {
 // command selection can change anything before rest (otherEvents): it
 // issues the selected command and restarts the bank machines, which is all
 // a step at T would do, and goes on with the next command while that is
-// still before rest and the last one was not a column command (a column
-// command changes the request and response side). Fixed-length commands
-// only; the selection at T is prepared (sel).
+// still before the next other event (a column command changes the request
+// and response side, so rest is found again after one). Fixed-length
+// commands only; the selection at T is prepared (sel).
 func (st *state) commands(T, rest int64) {
 	for {
 		st.now = T
@@ -448,13 +459,17 @@ func (st *state) commands(T, rest int64) {
 		for st.machines.dirty != 0 {
 			st.startBank(bits.TrailingZeros64(st.machines.dirty))
 		}
-		if st.front.incomingAt == T {
-			// The arbiter delivers a hidden request in this cycle (the
-			// only delivery that can fall before rest).
-			st.deliver(T)
-		}
-		if c.isCAS() || st.machines.pending == 0 {
+		if st.front.incomingAt == T && st.deliver(T) {
+			// The arbiter delivered a hidden request in this cycle (the
+			// only delivery that can fall before rest) and the controller
+			// took it: what follows is left to the event loop.
 			return
+		}
+		if st.machines.pending == 0 {
+			return
+		}
+		if c.isCAS() {
+			rest = st.otherEvents()
 		}
 		st.prepareSelection()
 		if st.sel.at >= rest || st.sel.key == math.MaxInt64 {
