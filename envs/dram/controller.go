@@ -37,18 +37,7 @@ func (st *state) controllerRun(T int64) {
 			st.issue(T, b.cmd, i, b.cur)
 		}
 	} else if st.machines.pending != 0 {
-		const none = int64(math.MaxInt64)
-		best := none
-		for m := st.machines.pending; m != 0; m &= m - 1 {
-			i := bits.TrailingZeros64(m)
-			b := &st.bankArr[i&63]
-			key := none
-			if st.ready(b) <= T {
-				key = int64(b.cur)<<8 | int64(i)
-			}
-			best = min(best, key)
-		}
-		if best != none {
+		if best := st.readyKey(T); best != math.MaxInt64 {
 			i := int(best & 0x3f)
 			b := &st.bankArr[i]
 			st.issue(T, b.cmd, i, b.cur)
@@ -61,6 +50,23 @@ func (st *state) controllerRun(T int64) {
 	if st.cfg.refresh && (st.ref.cmd != cNOP || T >= st.ref.due) {
 		st.refreshStart(T) // (otherwise it would change nothing)
 	}
+}
+
+// readyKey is the "Oldest" choice among the bank machines whose command
+// is ready at T (request<<8 | bank), or math.MaxInt64 if none is.
+func (st *state) readyKey(T int64) int64 {
+	const none = int64(math.MaxInt64)
+	best := none
+	for m := st.machines.pending; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m)
+		b := &st.bankArr[i&63]
+		key := none
+		if st.ready(b) <= T {
+			key = int64(b.cur)<<8 | int64(i)
+		}
+		best = min(best, key)
+	}
+	return best
 }
 
 // selectByEnd is the "Oldest" command selection when commands take

@@ -286,12 +286,11 @@ func (st *state) run() error {
 		if nx <= st.now {
 			nx = st.now + 1
 		}
-		if nx == st.sel.at && st.sel.gen == st.gen && st.sel.key != math.MaxInt64 && !st.t.varLen {
-			// The next event is a command of the controller: if nothing
-			// else happens until then, issue it (and the commands after
-			// it) without a full step.
-			if rest := st.otherEvents(); nx < rest {
-				st.commands(nx, rest)
+		if !st.t.varLen && (nx == st.leanCommandAt() || nx == st.leanArrivalAt()) {
+			// The next event is a command of the controller or a request
+			// it takes: if nothing else happens until then, simulate it
+			// (and what follows) without full steps.
+			if rest := st.otherEvents(); nx < rest && st.lean(rest) {
 				issued = true
 				continue
 			}
@@ -389,11 +388,23 @@ func (st *state) prepareSelection() int64 {
 		return r
 	}
 	bm := inf
-	for m := st.machines.pending; m != 0; m &= m - 1 {
-		i := bits.TrailingZeros64(m) & 63
-		r := st.ready(&st.bankArr[i])
-		st.rdy[i] = r
-		bm = min(bm, r)
+	if st.t.groups > 1 {
+		for m := st.machines.pending; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros64(m) & 63
+			r := st.ready(&st.bankArr[i])
+			st.rdy[i] = r
+			bm = min(bm, r)
+		}
+	} else {
+		// ready without bank groups
+		e := &st.check.earliest
+		for m := st.machines.pending; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros64(m) & 63
+			b := &st.bankArr[i]
+			r := max(b.local, e[b.cmd&15])
+			st.rdy[i] = r
+			bm = min(bm, r)
+		}
 	}
 	at := max(bm, st.check.busFree)
 	best := int64(math.MaxInt64)
@@ -408,21 +419,22 @@ func (st *state) prepareSelection() int64 {
 }
 
 // otherEvents is a lower bound on the next cycle after now at which
-// anything but a command of the controller can happen: arrivals, requests
-// the controller can take, deliveries between controller, arbiter and
-// player, responses becoming ready, the refresh manager, the watchdog and
-// the end of the run. (Times at or before now make it no bound at all.)
-// Issuing a command other than a column command changes none of them.
+// anything can happen but a command of the controller or the arrival of a
+// request it can take through the Simple arbiter: other arrivals and
+// deliveries between controller, arbiter and player, responses becoming
+// ready, the refresh manager, the watchdog and the end of the run. (Times
+// at or before now make it no bound at all.) Issuing a command other than
+// a column command, and accepting a request, change none of them.
 func (st *state) otherEvents() int64 {
 	f := &st.front
 	r := min(st.watchdog.at, st.player.arriveAt, f.toArbAt, st.arb.toPlayerAt)
 	if st.player.received >= st.tr.n {
 		r = min(r, st.player.lastResp)
 	}
-	// A request the controller takes as soon as it arrives. (Without
-	// space, an arrival hidden from the controller only needs its delivery
-	// if a command issues in its cycle: commands does it.)
-	if f.incoming >= 0 && f.space {
+	// A request the controller sees arrive (Fifo, Reorder arbiters) and
+	// takes. (Without space, an arrival hidden from the controller only
+	// clears its flag, which nothing reads once its cycle has passed.)
+	if f.incoming >= 0 && f.space && !f.incomingHidden {
 		r = min(r, f.incomingAt)
 	}
 	if st.cfg.refresh {
@@ -442,40 +454,92 @@ func (st *state) otherEvents() int64 {
 	return r
 }
 
-// commands is the controller's evaluation at T when nothing but its
-// command selection can change anything before rest (otherEvents): it
-// issues the selected command and restarts the bank machines, which is all
-// a step at T would do, and goes on with the next command while that is
-// still before the next other event (a column command changes the request
-// and response side, so rest is found again after one). Fixed-length
-// commands only; the selection at T is prepared (sel).
-func (st *state) commands(T, rest int64) {
+// leanCommandAt is the cycle of the controller's next command as prepared
+// by prepareSelection (inf if none is prepared).
+func (st *state) leanCommandAt() int64 {
+	if st.machines.pending != 0 && st.sel.gen == st.gen && st.sel.key != math.MaxInt64 {
+		return st.sel.at
+	}
+	return inf
+}
+
+// leanArrivalAt is the cycle a request arrives through the Simple arbiter
+// that the controller will take (inf if none).
+func (st *state) leanArrivalAt() int64 {
+	f := &st.front
+	if f.incomingHidden && f.incoming >= 0 && f.space {
+		return f.incomingAt
+	}
+	return inf
+}
+
+// lean simulates the cycles in which nothing happens but the controller's
+// commands (fixed-length commands, prepared by prepareSelection) and the
+// acceptance of requests arriving through the Simple arbiter, while they
+// fall before rest (otherEvents): in such a cycle a step would do exactly
+// this. A command comes first when both fall in one cycle (the
+// controller's timed evaluation precedes the delivery). A column command
+// changes the request and response side, so rest is found again after
+// one. lean reports whether it simulated any cycle.
+func (st *state) lean(rest int64) bool {
+	did := false
 	for {
-		st.now = T
-		i := int(st.sel.key & 0x3f)
-		b := &st.bankArr[i]
-		c := b.cmd
-		st.issue(T, c, i, b.cur)
+		cmdAt, arrAt := st.leanCommandAt(), st.leanArrivalAt()
+		c := cNOP // the command issued in this cycle
+		if cmdAt <= arrAt {
+			T := cmdAt
+			if T >= rest {
+				return did
+			}
+			st.now = T
+			i := int(st.sel.key & 0x3f)
+			b := &st.bankArr[i]
+			c = b.cmd
+			st.issue(T, c, i, b.cur)
+		} else {
+			T := arrAt
+			if T >= rest || T < st.now {
+				return did
+			}
+			// Controller::manageRequests after the delivery, then its
+			// command selection (nothing else was ready at T, else it
+			// would have been prepared for T, but the new request may be).
+			st.now = T
+			f := &st.front
+			bi := int(st.tr.req[f.incoming].bank) & 63
+			b := &st.bankArr[bi]
+			// The prepared selection (cmdAt > T) still holds after the
+			// acceptance if the request's bank machine was pending and
+			// keeps its request, command and time (as it usually does
+			// when it has requests buffered already).
+			held := st.sel.gen == st.gen && st.machines.pending&(1<<uint(bi)) != 0
+			cur, cmd, local := b.cur, b.cmd, b.local
+			f.incomingHidden = false
+			st.manageRequests(T)
+			if held && b.cur == cur && b.cmd == cmd && b.local == local && st.machines.dirty == 0 {
+				st.sel.gen = st.gen
+				did = true
+				continue
+			}
+			if st.check.busFree <= T {
+				if key := st.readyKey(T); key != math.MaxInt64 {
+					i := int(key & 0x3f)
+					b := &st.bankArr[i]
+					c = b.cmd
+					st.issue(T, c, i, b.cur)
+				}
+			}
+		}
+		did = true
 		for st.machines.dirty != 0 {
 			st.startBank(bits.TrailingZeros64(st.machines.dirty))
-		}
-		if st.front.incomingAt == T && st.deliver(T) {
-			// The arbiter delivered a hidden request in this cycle (the
-			// only delivery that can fall before rest) and the controller
-			// took it: what follows is left to the event loop.
-			return
-		}
-		if st.machines.pending == 0 {
-			return
 		}
 		if c.isCAS() {
 			rest = st.otherEvents()
 		}
-		st.prepareSelection()
-		if st.sel.at >= rest || st.sel.key == math.MaxInt64 {
-			return
+		if st.machines.pending != 0 {
+			st.prepareSelection()
 		}
-		T = st.sel.at
 	}
 }
 
