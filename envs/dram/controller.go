@@ -236,19 +236,24 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 // responseQueue holds the responses between their column command and
 // their release to the arbiter.
 type responseQueue struct {
-	ready       []int64 // data-strobe end per request (inf until its column command)
+	ready       []int64 // data-strobe end per request (Reorder: inf until its column command)
 	fifo        ring    // Fifo: request indices in column-command order
 	frontReady  int64   // Fifo: ready time of the front of fifo (inf when empty)
 	nextInOrder int32   // Reorder: next request index to release
 }
 
-func (q *responseQueue) reset(n int) {
+// reset empties the queue for n requests. Only Reorder reads the ready
+// time of a request before its column command (to see that it has none
+// yet); Fifo reads those of issued requests only, so it leaves them stale.
+func (q *responseQueue) reset(n int, reorder bool) {
 	if cap(q.ready) < n {
 		q.ready = make([]int64, n)
 	}
 	q.ready = q.ready[:n]
-	for i := range q.ready {
-		q.ready[i] = inf
+	if reorder {
+		for i := range q.ready {
+			q.ready[i] = inf
+		}
 	}
 	q.fifo.reset(256)
 	q.frontReady = inf

@@ -243,7 +243,7 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	st.player.reset()
 	st.arb.reset(st.tr.n)
 	st.front.reset()
-	st.resp.reset(st.tr.n)
+	st.resp.reset(st.tr.n, st.cfg.respQueue == RespReorder)
 	st.resetBanks(nb, st.t.banksPerGroup)
 	st.check.reset(st.t.groups)
 	st.ref.reset(st.cfg.refresh, st.t.REFI)
