@@ -37,18 +37,7 @@ func (st *state) controllerRun(T int64) {
 			st.issue(T, b.cmd, i, b.cur)
 		}
 	} else if st.machines.pending != 0 {
-		const none = int64(math.MaxInt64)
-		best := none
-		for m := st.machines.pending; m != 0; m &= m - 1 {
-			i := bits.TrailingZeros64(m)
-			b := &st.bankArr[i&63]
-			key := none
-			if st.ready(b) <= T {
-				key = int64(b.cur)<<8 | int64(i)
-			}
-			best = min(best, key)
-		}
-		if best != none {
+		if best := st.readyKey(T); best != math.MaxInt64 {
 			i := int(best & 0x3f)
 			b := &st.bankArr[i]
 			st.issue(T, b.cmd, i, b.cur)
@@ -61,6 +50,23 @@ func (st *state) controllerRun(T int64) {
 	if st.cfg.refresh && (st.ref.cmd != cNOP || T >= st.ref.due) {
 		st.refreshStart(T) // (otherwise it would change nothing)
 	}
+}
+
+// readyKey is the "Oldest" choice among the bank machines whose command
+// is ready at T (request<<8 | bank), or math.MaxInt64 if none is.
+func (st *state) readyKey(T int64) int64 {
+	const none = int64(math.MaxInt64)
+	best := none
+	for m := st.machines.pending; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m)
+		b := &st.bankArr[i&63]
+		key := none
+		if st.ready(b) <= T {
+			key = int64(b.cur)<<8 | int64(i)
+		}
+		best = min(best, key)
+	}
+	return best
 }
 
 // selectByEnd is the "Oldest" command selection when commands take
@@ -114,7 +120,10 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 		b := &st.bankArr[bi&63]
 		b.active, b.openRow, b.actTime = true, st.tr.req[r].row, T
 		b.hits = 0
-		if st.cfg.sched == SchedFrFcfsGrp {
+		if st.cfg.sched == SchedFifo {
+			// Fifo never reads hits (pick and furtherRowHit look at the
+			// queue itself).
+		} else if st.cfg.sched == SchedFrFcfsGrp {
 			for _, e := range b.queue() {
 				if e.row == b.openRow {
 					b.hits++
@@ -227,19 +236,24 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 // responseQueue holds the responses between their column command and
 // their release to the arbiter.
 type responseQueue struct {
-	ready       []int64 // data-strobe end per request (inf until its column command)
+	ready       []int64 // data-strobe end per request (Reorder: inf until its column command)
 	fifo        ring    // Fifo: request indices in column-command order
 	frontReady  int64   // Fifo: ready time of the front of fifo (inf when empty)
 	nextInOrder int32   // Reorder: next request index to release
 }
 
-func (q *responseQueue) reset(n int) {
+// reset empties the queue for n requests. Only Reorder reads the ready
+// time of a request before its column command (to see that it has none
+// yet); Fifo reads those of issued requests only, so it leaves them stale.
+func (q *responseQueue) reset(n int, reorder bool) {
 	if cap(q.ready) < n {
 		q.ready = make([]int64, n)
 	}
 	q.ready = q.ready[:n]
-	for i := range q.ready {
-		q.ready[i] = inf
+	if reorder {
+		for i := range q.ready {
+			q.ready[i] = inf
+		}
 	}
 	q.fifo.reset(256)
 	q.frontReady = inf

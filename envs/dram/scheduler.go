@@ -35,7 +35,7 @@ type bank struct {
 	cmd     cmdKind // the command the machine wants to issue next
 	local   int64   // bank-local earliest time of cmd
 	count   int     // Bankwise buffer counter
-	hits    int     // buffered requests to the open row (valid while active)
+	hits    int     // buffered requests to the open row (valid while active; not kept under Fifo, which never reads it)
 	last    [nCmd]int64
 	actTime int64 // for DRAMPower's auto-precharge time
 }

@@ -243,7 +243,7 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	st.player.reset()
 	st.arb.reset(st.tr.n)
 	st.front.reset()
-	st.resp.reset(st.tr.n)
+	st.resp.reset(st.tr.n, st.cfg.respQueue == RespReorder)
 	st.resetBanks(nb, st.t.banksPerGroup)
 	st.check.reset(st.t.groups)
 	st.ref.reset(st.cfg.refresh, st.t.REFI)
@@ -261,8 +261,12 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 // the player.
 func (st *state) run() error {
 	st.now = min(st.player.arriveAt, st.front.incomingAt)
+	issued := false // the last cycle was simulated by commands, not step
 	for {
-		st.step(st.now)
+		if !issued {
+			st.step(st.now)
+		}
+		issued = false
 		if st.player.received >= st.tr.n && st.now >= st.player.lastResp {
 			return nil
 		}
@@ -281,6 +285,15 @@ func (st *state) run() error {
 		}
 		if nx <= st.now {
 			nx = st.now + 1
+		}
+		if !st.t.varLen && (nx == st.leanCommandAt() || nx == st.leanArrivalAt()) {
+			// The next event is a command of the controller or a request
+			// it takes: if nothing else happens until then, simulate it
+			// (and what follows) without full steps.
+			if rest := st.otherEvents(); nx < rest && st.lean(rest) {
+				issued = true
+				continue
+			}
 		}
 		st.now = nx
 	}
@@ -323,6 +336,14 @@ func (st *state) step(T int64) {
 	if st.ctrlNext <= T {
 		st.controllerRun(T)
 	}
+	st.deliver(T)
+}
+
+// deliver is the second half of step: the deliveries at T, each followed
+// by an evaluation of the controller. It reports whether it evaluated the
+// controller.
+func (st *state) deliver(T int64) bool {
+	evaluated := false
 	for range 64 {
 		did := false
 		f := &st.front
@@ -346,9 +367,179 @@ func (st *state) step(T int64) {
 			did = true
 		}
 		if !did {
-			return
+			return evaluated
 		}
 		st.controllerRun(T)
+		evaluated = true
+	}
+	return evaluated
+}
+
+// prepareSelection prepares the command selection at the controller's
+// next cycle, max(earliest ready time, busFree), for fixed-length commands
+// (controllerRun and commands use it if nothing changes until then), and
+// returns the earliest ready time of the pending banks.
+func (st *state) prepareSelection() int64 {
+	if m := st.machines.pending; m&(m-1) == 0 { // one bank (the serial case)
+		i := bits.TrailingZeros64(m) & 63
+		b := &st.bankArr[i]
+		r := st.ready(b)
+		st.sel.gen, st.sel.at, st.sel.key = st.gen, max(r, st.check.busFree), int64(b.cur)<<8|int64(i)
+		return r
+	}
+	bm := inf
+	if st.t.groups > 1 {
+		for m := st.machines.pending; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros64(m) & 63
+			r := st.ready(&st.bankArr[i])
+			st.rdy[i] = r
+			bm = min(bm, r)
+		}
+	} else {
+		// ready without bank groups
+		e := &st.check.earliest
+		for m := st.machines.pending; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros64(m) & 63
+			b := &st.bankArr[i]
+			r := max(b.local, e[b.cmd&15])
+			st.rdy[i] = r
+			bm = min(bm, r)
+		}
+	}
+	at := max(bm, st.check.busFree)
+	best := int64(math.MaxInt64)
+	for m := st.machines.pending; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m) & 63
+		if st.rdy[i] <= at {
+			best = min(best, int64(st.bankArr[i].cur)<<8|int64(i))
+		}
+	}
+	st.sel.gen, st.sel.at, st.sel.key = st.gen, at, best
+	return bm
+}
+
+// otherEvents is a lower bound on the next cycle after now at which
+// anything can happen but a command of the controller or the arrival of a
+// request it can take through the Simple arbiter: other arrivals and
+// deliveries between controller, arbiter and player, responses becoming
+// ready, the refresh manager, the watchdog and the end of the run. (Times
+// at or before now make it no bound at all.) Issuing a command other than
+// a column command, and accepting a request, change none of them.
+func (st *state) otherEvents() int64 {
+	f := &st.front
+	r := min(st.watchdog.at, st.player.arriveAt, f.toArbAt, st.arb.toPlayerAt)
+	if st.player.received >= st.tr.n {
+		r = min(r, st.player.lastResp)
+	}
+	// A request the controller sees arrive (Fifo, Reorder arbiters) and
+	// takes. (Without space, an arrival hidden from the controller only
+	// clears its flag, which nothing reads once its cycle has passed.)
+	if f.incoming >= 0 && f.space && !f.incomingHidden {
+		r = min(r, f.incomingAt)
+	}
+	if st.cfg.refresh {
+		if st.ref.cmd != cNOP {
+			return never
+		}
+		r = min(r, st.ref.due)
+	}
+	if !st.cfg.respAhead && f.releasing < 0 {
+		q := &st.resp
+		if st.cfg.respQueue == RespFifo {
+			r = min(r, q.frontReady)
+		} else if int(q.nextInOrder) < st.tr.n {
+			r = min(r, q.ready[q.nextInOrder])
+		}
+	}
+	return r
+}
+
+// leanCommandAt is the cycle of the controller's next command as prepared
+// by prepareSelection (inf if none is prepared).
+func (st *state) leanCommandAt() int64 {
+	if st.machines.pending != 0 && st.sel.gen == st.gen && st.sel.key != math.MaxInt64 {
+		return st.sel.at
+	}
+	return inf
+}
+
+// leanArrivalAt is the cycle a request arrives through the Simple arbiter
+// that the controller will take (inf if none).
+func (st *state) leanArrivalAt() int64 {
+	f := &st.front
+	if f.incomingHidden && f.incoming >= 0 && f.space {
+		return f.incomingAt
+	}
+	return inf
+}
+
+// lean simulates the cycles in which nothing happens but the controller's
+// commands (fixed-length commands, prepared by prepareSelection) and the
+// acceptance of requests arriving through the Simple arbiter, while they
+// fall before rest (otherEvents): in such a cycle a step would do exactly
+// this. A command comes first when both fall in one cycle (the
+// controller's timed evaluation precedes the delivery). A column command
+// changes the request and response side, so rest is found again after
+// one. lean reports whether it simulated any cycle.
+func (st *state) lean(rest int64) bool {
+	did := false
+	for {
+		cmdAt, arrAt := st.leanCommandAt(), st.leanArrivalAt()
+		c := cNOP // the command issued in this cycle
+		if cmdAt <= arrAt {
+			T := cmdAt
+			if T >= rest {
+				return did
+			}
+			st.now = T
+			i := int(st.sel.key & 0x3f)
+			b := &st.bankArr[i]
+			c = b.cmd
+			st.issue(T, c, i, b.cur)
+		} else {
+			T := arrAt
+			if T >= rest || T < st.now {
+				return did
+			}
+			// Controller::manageRequests after the delivery, then its
+			// command selection (nothing else was ready at T, else it
+			// would have been prepared for T, but the new request may be).
+			st.now = T
+			f := &st.front
+			bi := int(st.tr.req[f.incoming].bank) & 63
+			b := &st.bankArr[bi]
+			// The prepared selection (cmdAt > T) still holds after the
+			// acceptance if the request's bank machine was pending and
+			// keeps its request, command and time (as it usually does
+			// when it has requests buffered already).
+			held := st.sel.gen == st.gen && st.machines.pending&(1<<uint(bi)) != 0
+			cur, cmd, local := b.cur, b.cmd, b.local
+			f.incomingHidden = false
+			st.manageRequests(T)
+			if held && b.cur == cur && b.cmd == cmd && b.local == local && st.machines.dirty == 0 {
+				st.sel.gen = st.gen
+				did = true
+				continue
+			}
+			if st.check.busFree <= T {
+				if key := st.readyKey(T); key != math.MaxInt64 {
+					i := int(key & 0x3f)
+					b := &st.bankArr[i]
+					c = b.cmd
+					st.issue(T, c, i, b.cur)
+				}
+			}
+		}
+		did = true
+		for st.machines.dirty != 0 {
+			st.startBank(bits.TrailingZeros64(st.machines.dirty))
+		}
+		if c.isCAS() {
+			rest = st.otherEvents()
+		}
+		if st.machines.pending != 0 {
+			st.prepareSelection()
+		}
 	}
 }
 
@@ -378,24 +569,12 @@ func (st *state) nextEvent() int64 {
 				}
 			}
 		} else {
-			for m := st.machines.pending; m != 0; m &= m - 1 {
-				i := bits.TrailingZeros64(m) & 63
-				r := st.ready(&st.bankArr[i])
-				st.rdy[i] = r
-				bm = min(bm, r)
-			}
-			if !st.t.varLen {
-				// Prepare the selection at the controller's next cycle
-				// (controllerRun uses it if nothing changes until then).
-				at := max(bm, st.check.busFree)
-				best := int64(math.MaxInt64)
+			if st.t.varLen {
 				for m := st.machines.pending; m != 0; m &= m - 1 {
-					i := bits.TrailingZeros64(m) & 63
-					if st.rdy[i] <= at {
-						best = min(best, int64(st.bankArr[i].cur)<<8|int64(i))
-					}
+					bm = min(bm, st.ready(&st.bankArr[bits.TrailingZeros64(m)&63]))
 				}
-				st.sel.gen, st.sel.at, st.sel.key = st.gen, at, best
+			} else {
+				bm = st.prepareSelection()
 			}
 		}
 		nx = min(nx, max(bm, st.check.busFree)) // one command at a time on the bus

@@ -309,7 +309,7 @@ type rankBound struct {
 // rankChecker is the rank-level history of the timing checker, with the
 // bank-group-level history of DDR4.
 type rankChecker struct {
-	earliest  [nCmd]int64   // rank-level earliest time per command
+	earliest  [16]int64     // rank-level earliest time per command (16 entries: indexed c&15 without a bounds check)
 	group     [][nCmd]int64 // per bank group: earliest time per command (never: free)
 	actTimes  [4]int64      // the last four ACTs (four-activate window), a ring
 	actN      int           // ACTs in actTimes (up to 4)
@@ -374,7 +374,7 @@ func (st *state) updateGroup(c cmdKind, T int64, bi int) {
 // ready is the earliest time bank b's command may issue (the command bus
 // aside).
 func (st *state) ready(b *bank) int64 {
-	r := max(b.local, st.check.earliest[b.cmd])
+	r := max(b.local, st.check.earliest[b.cmd&15])
 	if st.t.groups > 1 { // DDR4 only; the other standards skip the lookup
 		r = max(r, st.check.group[b.group][b.cmd])
 	}
