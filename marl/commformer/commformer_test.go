@@ -239,6 +239,7 @@ func TestGradCheckPPOLossSampledGated(t *testing.T) {
 	cfg.Epochs = 1
 	cfg.Sparsity = 0.5
 	cfg.Gate = true
+	cfg.GateEstimator = "straight_through"
 	cfg.GateBias = 0.5
 	cfg.GateLambda = 0.1
 	cfg.Envs, cfg.Steps = 2, 3

@@ -127,7 +127,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Graph: comm.Learned, Sparsity: 0.4, Tau: 1, Warmup: 10, PostRatio: 0.5,
-		GateTau: 1, GateHidden: 32, GateBias: 2, GateEstimator: "straight_through",
+		GateTau: 1, GateHidden: 32, GateBias: 2, GateEstimator: "score",
 		Embed: 64, Heads: 1, Blocks: 1,
 		LR: 5e-4, AlphaLR: 1e-4, AlphaEvery: 5, AlphaSource: "gradient", InfluenceEvery: 5, AlphaValueCoef: 1, AdamEps: 1e-5, MaxGradNorm: 10, Epochs: 10, Minibatches: 1,
 		Clip: 0.2, Gamma: 0.99, Lambda: 0.95, ValueCoef: 1, EntropyCoef: 0.01, HuberDelta: 10,
