@@ -19,6 +19,13 @@ type GateConfig struct {
 	Hidden   int     // hidden width of the gate MLP; 0 = a linear gate l = x w + b
 	Tau      float64 // binary-concrete temperature tau_g (> 0)
 	InitBias float64 // initial output bias: P(receive) starts at sigmoid(InitBias)
+	// Score trains the gate as a stochastic decision (the score-function,
+	// or REINFORCE, estimator; Williams 1992): acting samples g ~
+	// Bernoulli(sigmoid(l)), training replays the sampled gates (SetGates)
+	// and the gate learns through log P(g | x) (LogProb) in the policy
+	// ratio, with no straight-through gradient. false: the straight-through
+	// binary-concrete gate below.
+	Score bool
 }
 
 // DefaultGateConfig returns an enabled gate for embedding width d: hidden 32,
@@ -138,7 +145,8 @@ func (gt *Gate) Bind(b *attention.Binder, x *G.Node, batch, agents int) (*GateNo
 		}
 	}
 	var err error
-	if gn.G, err = G.ApplyOp(&gateHeadOp{gn: gn}, h, b.Node(gt.W2), b.Node(gt.B2)); err != nil {
+	gn.h, gn.w2, gn.b2 = h, b.Node(gt.W2), b.Node(gt.B2)
+	if gn.G, err = G.ApplyOp(&gateHeadOp{gn: gn}, h, gn.w2, gn.b2); err != nil {
 		return nil, fmt.Errorf("comm: gate: %w", err)
 	}
 	return gn, nil
@@ -162,6 +170,11 @@ type GateNode struct {
 	logits        []float64 // last forward's l
 	z             []float64 // last forward's relaxed gate
 	last          []float64 // last forward's hard gate
+	// forced, when set, replaces the hard gates of the next runs (score
+	// training replays the gates sampled while acting).
+	forced []float64
+	// The gate head's inputs (score-function terms are built from them).
+	h, w2, b2 *G.Node
 }
 
 // Resample draws u ~ U(0,1) per agent-sample from rng for the next run.
@@ -213,9 +226,64 @@ func (gn *GateNode) LogitValues() []float64 { return append([]float64(nil), gn.l
 // Relaxed returns a copy of the relaxed gate z of the last run.
 func (gn *GateNode) Relaxed() []float64 { return append([]float64(nil), gn.z...) }
 
-// Cost returns the communication cost node lambda * mean(g) (a scalar).
+// SetGates forces the hard gates of the next runs to g (batch*agents
+// values, each 0 or 1), e.g. the gates sampled while acting, replayed in a
+// score-function update; SetGates(nil) returns to the gates of the logits
+// and noise.
+func (gn *GateNode) SetGates(g []float64) error {
+	if g == nil {
+		gn.forced = nil
+		return nil
+	}
+	if len(g) != len(gn.last) {
+		return fmt.Errorf("comm: gate SetGates: got %d values, want batch*agents = %d", len(g), len(gn.last))
+	}
+	for i, v := range g {
+		if v != 0 && v != 1 {
+			return fmt.Errorf("comm: gate SetGates: g[%d] = %v, must be 0 or 1", i, v)
+		}
+	}
+	gn.forced = append(gn.forced[:0], g...)
+	return nil
+}
+
+// LogProb returns the node log P(g | x) [batch, agents] of the gates set
+// with SetGates under the Bernoulli(sigmoid(l)) gate policy (0 for held
+// gates); its gradient (g - sigmoid(l)) is the score-function estimator's.
+// Running it without SetGates is an error.
+func (gn *GateNode) LogProb() (*G.Node, error) { return gn.mapNode(gateLogProb) }
+
+// OpenProb returns the node sigmoid(l) [batch, agents]: the probability that
+// each gate opens (1 for held gates, with no gradient).
+func (gn *GateNode) OpenProb() (*G.Node, error) { return gn.mapNode(gateOpenProb) }
+
+// Entropy returns the node of each gate's Bernoulli entropy [batch, agents]
+// (0 for held gates).
+func (gn *GateNode) Entropy() (*G.Node, error) { return gn.mapNode(gateEntropy) }
+
+func (gn *GateNode) mapNode(kind gateMapKind) (*G.Node, error) {
+	if !gn.gate.cfg.Enabled || gn.h == nil {
+		return nil, errors.New("comm: gate: score-function terms need an enabled gate")
+	}
+	n, err := G.ApplyOp(&gateMapOp{gn: gn, kind: kind}, gn.h, gn.w2, gn.b2)
+	if err != nil {
+		return nil, fmt.Errorf("comm: gate %v: %w", kind, err)
+	}
+	return n, nil
+}
+
+// Cost returns the communication cost node lambda * mean(g) (a scalar); for
+// a score-function gate, lambda * mean(sigmoid(l)), the expected cost, whose
+// gradient is exact.
 func (gn *GateNode) Cost(lambda float64) (*G.Node, error) {
-	m, err := G.Mean(gn.G)
+	open := gn.G
+	if gn.gate.cfg.Score {
+		var err error
+		if open, err = gn.OpenProb(); err != nil {
+			return nil, err
+		}
+	}
+	m, err := G.Mean(open)
 	if err != nil {
 		return nil, fmt.Errorf("comm: gate cost: %w", err)
 	}
@@ -255,28 +323,66 @@ func gateForward(z, hard, l, noise []float64, tau float64) {
 
 // ActF32 is the plain float32 acting gate (no autodiff, for the fast
 // inference path): out[r] = 1[l_r > 0] (= 1[sigmoid(l_r) > 0.5]) for each of
-// the rows of x (rows x d, row-major). With gating off it writes ones. It
-// reads the current parameter values (float32 or float64).
+// the rows of x (rows x d, row-major). With gating off, or held, it writes
+// ones. It reads the current parameter values (float32 or float64).
 func (gt *Gate) ActF32(x []float32, rows int, out []float32) error {
-	if len(out) < rows {
+	return gt.SampleF32(x, rows, nil, out, nil)
+}
+
+// SampleF32 is ActF32 with exploration: with rng non-nil it samples each
+// gate from Bernoulli(sigmoid(l_r)), drawing u in (0,1) per row from rng
+// and opening where l_r + log u - log(1-u) > 0 (the draws and the rule of
+// GateNode.Resample, so both acting paths agree), and writes log P(g_r | x)
+// to logp (if non-nil; 0 for constant gates). With rng nil it is ActF32.
+func (gt *Gate) SampleF32(x []float32, rows int, rng *rand.Rand, out, logp []float32) error {
+	if len(out) < rows || (logp != nil && len(logp) < rows) {
 		return fmt.Errorf("comm: gate ActF32: out has %d entries, want %d", len(out), rows)
 	}
 	if !gt.cfg.Enabled || gt.held {
 		for r := 0; r < rows; r++ {
 			out[r] = 1
+			if logp != nil {
+				logp[r] = 0
+			}
 		}
 		return nil
 	}
 	if len(x) < rows*gt.cfg.Dim {
 		return fmt.Errorf("comm: gate ActF32: x has %d entries, want rows*d = %d", len(x), rows*gt.cfg.Dim)
 	}
-	switch gt.dtype {
-	case tensor.Float32:
-		actGate[float32](gt, x, rows, out)
-	default:
-		actGate[float64](gt, x, rows, out)
+	for r := 0; r < rows; r++ {
+		var l float64
+		switch gt.dtype {
+		case tensor.Float32:
+			l = float64(rowLogit[float32](gt, x[r*gt.cfg.Dim:(r+1)*gt.cfg.Dim]))
+		default:
+			l = float64(rowLogit[float64](gt, x[r*gt.cfg.Dim:(r+1)*gt.cfg.Dim]))
+		}
+		open := l > 0
+		if rng != nil {
+			u := rng.Float64()
+			for u == 0 {
+				u = rng.Float64()
+			}
+			open = l+math.Log(u)-math.Log1p(-u) > 0
+		}
+		out[r] = 0
+		if open {
+			out[r] = 1
+		}
+		if logp != nil {
+			logp[r] = float32(GateLogProb(l, open))
+		}
 	}
 	return nil
+}
+
+// GateLogProb is log P(g | l) for a gate open with probability sigmoid(l).
+func GateLogProb(l float64, open bool) float64 {
+	if open {
+		return -softplus(-l)
+	}
+	return -softplus(l)
 }
 
 func paramData[T float32 | float64](p *attention.Param) []T {
@@ -286,40 +392,26 @@ func paramData[T float32 | float64](p *attention.Param) []T {
 	return p.Value.Data().([]T)
 }
 
-// actGate computes the acting gate with parameters of element type T.
-func actGate[T float32 | float64](gt *Gate, x []float32, rows int, out []float32) {
-	d, hN := gt.cfg.Dim, gt.cfg.Hidden
+// rowLogit computes one row's gate logit with parameters of element type T.
+func rowLogit[T float32 | float64](gt *Gate, xr []float32) T {
+	hN := gt.cfg.Hidden
 	w1, b1 := paramData[T](gt.W1), paramData[T](gt.B1)
 	w2, b2 := paramData[T](gt.W2), paramData[T](gt.B2)[0]
-	h := make([]T, hN)
-	for r := 0; r < rows; r++ {
-		xr := x[r*d : (r+1)*d]
-		l := b2
-		if hN == 0 {
-			for k, xv := range xr {
-				l += T(xv) * w2[k]
-			}
-		} else {
-			copy(h, b1)
-			for k, xv := range xr {
-				if xv == 0 {
-					continue
-				}
-				xt := T(xv)
-				wk := w1[k*hN : (k+1)*hN]
-				for j := range h {
-					h[j] += xt * wk[j]
-				}
-			}
-			for j, hv := range h {
-				if hv > 0 {
-					l += hv * w2[j]
-				}
-			}
+	l := b2
+	if hN == 0 {
+		for k, xv := range xr {
+			l += T(xv) * w2[k]
 		}
-		out[r] = 0
-		if l > 0 {
-			out[r] = 1
+		return l
+	}
+	for j := 0; j < hN; j++ {
+		h := b1[j]
+		for k, xv := range xr {
+			h += T(xv) * w1[k*hN+j]
+		}
+		if h > 0 {
+			l += h * w2[j]
 		}
 	}
+	return l
 }

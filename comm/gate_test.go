@@ -321,3 +321,149 @@ func TestGateActF32Linear(t *testing.T) {
 		t.Fatalf("degenerate: %d of %d on", on, rows)
 	}
 }
+
+// TestGradGateScore: a score-function gate replays the gates set with
+// SetGates, passes no gradient through them, and the gradients of its
+// log-probability, open probability and entropy terms equal the central
+// differences of the plain formulas; held gates are constants.
+func TestGradGateScore(t *testing.T) {
+	for _, hN := range []int{5, 0} {
+		testGradGateScore(t, hN)
+	}
+}
+
+func testGradGateScore(t *testing.T, hN int) {
+	const batch, agents, d = 3, 2, 4
+	rows := batch * agents
+	cfg := GateConfig{Enabled: true, Dim: d, Hidden: hN, Tau: 0.7, InitBias: 0.2, Score: true}
+	ps := attention.NewParams(tensor.Float64)
+	rng := rand.New(rand.NewPCG(31, 32))
+	gt, err := NewGate(ps, "gate", cfg, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eg := G.NewGraph()
+	b := attention.NewBinder(eg)
+	xt := tensor.New(tensor.WithShape(rows, d), tensor.WithBacking(randVec(rng, rows*d)))
+	x := G.NewMatrix(eg, tensor.Float64, G.WithShape(rows, d), G.WithName("x"), G.WithValue(xt))
+	gn, err := gt.Bind(b, x, batch, agents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp, err := gn.LogProb()
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := gn.OpenProb()
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, err := gn.Entropy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := make([][]float64, 4)
+	loss := G.NewConstant(0.0)
+	for k, n := range []*G.Node{lp, op, en, gn.G} {
+		vs[k] = randVec(rng, rows)
+		vt := tensor.New(tensor.WithShape(batch, agents), tensor.WithBacking(append([]float64(nil), vs[k]...)))
+		vn := G.NewMatrix(eg, tensor.Float64, G.WithShape(batch, agents), G.WithName(fmt.Sprintf("V%d", k)), G.WithValue(vt))
+		loss = G.Must(G.Add(loss, G.Must(G.Sum(G.Must(G.HadamardProd(n, vn))))))
+	}
+	var wrt G.Nodes
+	if gt.W1 != nil {
+		wrt = append(wrt, b.Node(gt.W1), b.Node(gt.B1))
+	}
+	wrt = append(wrt, b.Node(gt.W2), b.Node(gt.B2), x)
+	grads, err := G.Grad(loss, wrt...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(eg)
+	defer vm.Close()
+	if err := vm.RunAll(); err == nil {
+		t.Fatal("log-probability ran without SetGates")
+	}
+	vm.Reset()
+	forced := []float64{1, 0, 0, 1, 1, 0}
+	if err := gn.SetGates(forced); err != nil {
+		t.Fatal(err)
+	}
+	if err := gn.SetGates([]float64{1, 0.5, 0, 1, 1, 0}); err == nil {
+		t.Fatal("SetGates accepted a gate of 0.5")
+	}
+	gn.Resample(rng) // the forced gates win over any noise
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	got := loss.Value().Data().(float64)
+	vm.Reset()
+	for i, g := range gn.Values() {
+		if g != forced[i] {
+			t.Fatalf("gate[%d] = %g, want the set %g", i, g, forced[i])
+		}
+	}
+	var w1, b1 []float64
+	if hN > 0 {
+		w1 = gt.W1.Value.Data().([]float64)
+		b1 = gt.B1.Value.Data().([]float64)
+	}
+	w2 := gt.W2.Value.Data().([]float64)
+	b2 := gt.B2.Value.Data().([]float64)
+	xv := xt.Data().([]float64)
+	plain := func(x, w1, b1, w2, b2 []float64) float64 {
+		l := plainGateLogits(x, w1, b1, w2, b2[0], rows, d, hN)
+		var s float64
+		for r, lr := range l {
+			p := 1 / (1 + math.Exp(-lr))
+			logp := math.Log(1 - p)
+			if forced[r] == 1 {
+				logp = math.Log(p)
+			}
+			ent := -p*math.Log(p) - (1-p)*math.Log(1-p)
+			s += vs[0][r]*logp + vs[1][r]*p + vs[2][r]*ent + vs[3][r]*forced[r]
+		}
+		return s
+	}
+	if want := plain(xv, w1, b1, w2, b2); math.Abs(got-want) > 1e-12 {
+		t.Fatalf("hidden %d: loss %g, want %g", hN, got, want)
+	}
+	params := [][]float64{w1, b1, w2, b2, xv}
+	names := []string{"w1", "b1", "w2", "b2", "x"}
+	gi := 0
+	for p, vals := range params {
+		if vals == nil {
+			continue
+		}
+		num := centralDiff(func(nv []float64) float64 {
+			args := [][]float64{w1, b1, w2, b2, xv}
+			args[p] = nv
+			return plain(args[4], args[0], args[1], args[2], args[3])
+		}, vals, 1e-6)
+		assertClose(t, fmt.Sprintf("score hidden %d: dL/d%s", hN, names[p]), grads[gi].Value().Data().([]float64), num, 1e-6)
+		gi++
+	}
+
+	// Held: g = 1, log-probability and entropy 0, open probability 1, and
+	// no gradient at all.
+	gt.Hold(true)
+	defer gt.Hold(false)
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Reset()
+	var want float64
+	for r := range forced {
+		want += vs[1][r] + vs[3][r]
+	}
+	if got := loss.Value().Data().(float64); math.Abs(got-want) > 1e-12 {
+		t.Fatalf("held: loss %g, want %g", got, want)
+	}
+	for i, gr := range grads {
+		for j, v := range gr.Value().Data().([]float64) {
+			if v != 0 {
+				t.Fatalf("held: gradient %d[%d] = %g, want 0", i, j, v)
+			}
+		}
+	}
+}

@@ -1,9 +1,11 @@
 package comm
 
 import (
+	"errors"
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"math"
 	"sync/atomic"
 
 	"github.com/chewxy/hm"
@@ -222,6 +224,9 @@ func (op *gateHeadOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("comm: gate head: unsupported data %T", hd)
 	}
 	gateForward(gn.z, gn.last, gn.logits, gn.noise, gn.tau)
+	if gn.forced != nil {
+		copy(gn.last, gn.forced)
+	}
 	if gn.gate.held {
 		for i := range gn.z {
 			gn.z[i], gn.last[i] = 1, 1
@@ -318,11 +323,21 @@ func (op *gateHeadGradOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 func gateHeadGrad[T float32 | float64](which int, gn *GateNode, h, w, gg []T, rows, hid int) *tensor.Dense {
-	inv := 1 / gn.tau
-	dl := func(r int) T {
-		z := gn.z[r]
-		return T(float64(gg[r]) * z * (1 - z) * inv)
+	dl := make([]float64, rows)
+	if !gn.gate.cfg.Score { // a score-function gate gets no gradient through g
+		inv := 1 / gn.tau
+		for r := range dl {
+			z := gn.z[r]
+			dl[r] = float64(gg[r]) * z * (1 - z) * inv
+		}
 	}
+	return gateParamGrad(which, h, w, dl, rows, hid)
+}
+
+// gateParamGrad returns the gradient of input `which` (0 = h, 1 = w, 2 = b)
+// of l = h w + b, given dL/dl per row.
+func gateParamGrad[T float32 | float64](which int, h, w []T, dlv []float64, rows, hid int) *tensor.Dense {
+	dl := func(r int) T { return T(dlv[r]) }
 	switch which {
 	case 0: // dh[r,j] = dl[r] w[j]
 		out := make([]T, rows*hid)
@@ -356,4 +371,181 @@ func gateHeadGrad[T float32 | float64](which int, gn *GateNode, h, w, gg []T, ro
 		s += dl(r)
 	}
 	return tensor.New(tensor.WithShape(1), tensor.WithBacking([]T{s}))
+}
+
+// ---- score-function terms of a gate: f(l) per row, l = h w + b ----
+
+type gateMapKind int
+
+const (
+	gateLogProb  gateMapKind = iota // log P(g | x) of the forced gates
+	gateOpenProb                    // sigmoid(l)
+	gateEntropy                     // Bernoulli entropy of sigmoid(l)
+)
+
+func (k gateMapKind) String() string {
+	return [...]string{"log-probability", "open probability", "entropy"}[k]
+}
+
+// softplus(x) = log(1 + e^x), without overflow.
+func softplus(x float64) float64 { return math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))) }
+
+// gateMapOp: (h, w, b) -> f(l) [batch, agents]; it keeps dL/df -> dL/dl
+// factors f'(l) of its forward pass for its gradient ops. Held gates are
+// constants (log-probability and entropy 0, open probability 1, no
+// gradient).
+type gateMapOp struct {
+	gn    *GateNode
+	kind  gateMapKind
+	l, df []float64 // last forward's logits and f'(l)
+}
+
+func (op *gateMapOp) Arity() int { return 3 }
+func (op *gateMapOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: 1, Of: a}, G.TensorType{Dims: 2, Of: a})
+}
+func (op *gateMapOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.gn.batch, op.gn.agents}, nil
+}
+func (op *gateMapOp) ReturnsPtr() bool      { return false }
+func (op *gateMapOp) CallsExtern() bool     { return false }
+func (op *gateMapOp) OverwritesInput() int  { return -1 }
+func (op *gateMapOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "commGateMap%d%p", op.kind, op) }
+func (op *gateMapOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+func (op *gateMapOp) String() string { return "CommGateMap(" + op.kind.String() + ")" }
+
+func (op *gateMapOp) Do(vals ...G.Value) (G.Value, error) {
+	h, w, b, rows, hid, err := gateHeadInputs(op, op.gn, vals)
+	if err != nil {
+		return nil, err
+	}
+	gn := op.gn
+	if op.kind == gateLogProb && gn.forced == nil && !gn.gate.held {
+		return nil, errors.New("comm: gate log-probability: no gates set (SetGates)")
+	}
+	if len(op.l) != rows {
+		op.l, op.df = make([]float64, rows), make([]float64, rows)
+	}
+	switch hd := h.Data().(type) {
+	case []float32:
+		gateLogits(op.l, hd, w.Data().([]float32), b.Data().([]float32)[0], rows, hid)
+	case []float64:
+		gateLogits(op.l, hd, w.Data().([]float64), b.Data().([]float64)[0], rows, hid)
+	default:
+		return nil, fmt.Errorf("comm: gate map: unsupported data %T", hd)
+	}
+	out := make([]float64, rows)
+	for r, l := range op.l {
+		if gn.gate.held {
+			op.df[r] = 0
+			if op.kind == gateOpenProb {
+				out[r] = 1
+			}
+			continue
+		}
+		p := sigmoid(l)
+		switch op.kind {
+		case gateLogProb:
+			if gn.forced[r] == 1 {
+				out[r] = -softplus(-l)
+			} else {
+				out[r] = -softplus(l)
+			}
+			op.df[r] = gn.forced[r] - p
+		case gateOpenProb:
+			out[r] = p
+			op.df[r] = p * (1 - p)
+		case gateEntropy:
+			out[r] = p*softplus(-l) + (1-p)*softplus(l)
+			op.df[r] = -l * p * (1 - p)
+		}
+	}
+	return floatsTensor(h.Dtype(), []int{gn.batch, gn.agents}, out), nil
+}
+
+func (op *gateMapOp) DiffWRT(int) []bool { return []bool{true, true, true} }
+
+func (op *gateMapOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	out := make(G.Nodes, 3)
+	for which := range out {
+		d, err := G.ApplyOp(&gateMapGradOp{op: op, which: which}, inputs[0], inputs[1], grad)
+		if err != nil {
+			return nil, err
+		}
+		out[which] = d
+	}
+	return out, nil
+}
+
+// gateMapGradOp: (h, w, dL/df) -> the gradient of input `which` (0 = h,
+// 1 = w, 2 = b), using f'(l) of its map op's forward pass.
+type gateMapGradOp struct {
+	op    *gateMapOp
+	which int
+}
+
+func (g *gateMapGradOp) Arity() int { return 3 }
+func (g *gateMapGradOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	outDims := 2
+	if g.which == 2 {
+		outDims = 1
+	}
+	return hm.NewFnType(G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: outDims, Of: a})
+}
+func (g *gateMapGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	switch g.which {
+	case 0:
+		return in[0].(tensor.Shape).Clone(), nil
+	case 1:
+		return in[1].(tensor.Shape).Clone(), nil
+	}
+	return tensor.Shape{1}, nil
+}
+func (g *gateMapGradOp) ReturnsPtr() bool     { return false }
+func (g *gateMapGradOp) CallsExtern() bool    { return false }
+func (g *gateMapGradOp) OverwritesInput() int { return -1 }
+func (g *gateMapGradOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "commGateMapGrad%d%p", g.which, g.op)
+}
+func (g *gateMapGradOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	g.WriteHash(h)
+	return h.Sum32()
+}
+func (g *gateMapGradOp) String() string { return fmt.Sprintf("CommGateMapGrad%d", g.which) }
+
+func (g *gateMapGradOp) Do(vals ...G.Value) (G.Value, error) {
+	var ts [3]tensor.Tensor
+	for i := range ts {
+		t, err := asTensor(g, vals[i])
+		if err != nil {
+			return nil, err
+		}
+		ts[i] = t
+	}
+	h, w, tg := ts[0], ts[1], ts[2]
+	rows, hid := h.Shape()[0], h.Shape()[1]
+	if rows != len(g.op.df) || w.Shape().TotalSize() != hid || tg.Shape().TotalSize() != rows {
+		return nil, fmt.Errorf("comm: gate map grad: shapes h %v w %v grad %v for %d rows", h.Shape(), w.Shape(), tg.Shape(), len(g.op.df))
+	}
+	dl := make([]float64, rows)
+	switch hd := h.Data().(type) {
+	case []float32:
+		for r, v := range tg.Data().([]float32) {
+			dl[r] = float64(v) * g.op.df[r]
+		}
+		return gateParamGrad(g.which, hd, w.Data().([]float32), dl, rows, hid), nil
+	case []float64:
+		for r, v := range tg.Data().([]float64) {
+			dl[r] = v * g.op.df[r]
+		}
+		return gateParamGrad(g.which, hd, w.Data().([]float64), dl, rows, hid), nil
+	}
+	return nil, fmt.Errorf("comm: gate map grad: unsupported data %T", h.Data())
 }

@@ -22,6 +22,10 @@ type GraphSummary struct {
 	// Truth compares the graph with the task's planted interactions (nil
 	// when the task has none).
 	Truth *comm.Comparison `json:"truth,omitempty"`
+	// OneStep marks a design-space task in the one-step (bandit) form,
+	// where every agent observes the same constant and messages carry
+	// nothing.
+	OneStep bool `json:"one_step,omitempty"`
 }
 
 // GraphRow is one receiver's senders (strongest first) and its deciding

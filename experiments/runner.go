@@ -722,6 +722,7 @@ func (r *runner) finish(last Row) (Summary, error) {
 		}
 		if cs, ok := snap.(*comm.Snapshot); ok && cs != nil {
 			sum.Graph = summariseGraph(cs, space)
+			_, sum.Graph.OneStep = r.task.Env.(*envs.SpaceEnv)
 		}
 	}
 	data, err := json.MarshalIndent(sum, "", "  ")

@@ -281,7 +281,11 @@ func printGraphSummary(w io.Writer, g *experiments.GraphSummary) {
 		fmt.Fprintln(w)
 	}
 	if g.UndecidedRows == len(g.Rows) {
-		fmt.Fprintln(w, "    (no row is decided: this graph says nothing about which agents interact; in the one-step bandit form every agent observes the same constant, so messages carry nothing; the revision form (form = \"revision\", e.g. configs/recover_dram_latency.toml) is where the graph is learned)")
+		fmt.Fprint(w, "    (no row is decided: this graph says nothing about which agents interact")
+		if g.OneStep {
+			fmt.Fprint(w, "; in the one-step bandit form every agent observes the same constant, so messages carry nothing; the revision form (form = \"revision\", e.g. configs/recover_dram_latency.toml) is where the graph is learned")
+		}
+		fmt.Fprintln(w, ")")
 	}
 	if t := g.Truth; t != nil {
 		d, u := t.Directed, t.Symmetrised

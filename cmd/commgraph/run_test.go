@@ -297,3 +297,22 @@ func TestConcurrentRunRefused(t *testing.T) {
 	}
 	compareRunDirs(t, filepath.Join(refOut, "kill", "seed-7"), dir)
 }
+
+// TestGraphSummaryOneStepHint: an undecided graph is called undecided; the
+// hint about the one-step design-space form appears only for that form (a
+// predator-prey run's graph used to get it too).
+func TestGraphSummaryOneStepHint(t *testing.T) {
+	for _, oneStep := range []bool{false, true} {
+		g := &experiments.GraphSummary{Variant: "learned", K: 1, UndecidedRows: 2, OneStep: oneStep,
+			Rows: []experiments.GraphRow{{Agent: "a", Senders: []string{"b"}}, {Agent: "b", Senders: []string{"a"}}}}
+		var buf bytes.Buffer
+		printGraphSummary(&buf, g)
+		out := buf.String()
+		if !strings.Contains(out, "no row is decided") {
+			t.Errorf("one-step %v: no undecided note in %q", oneStep, out)
+		}
+		if got := strings.Contains(out, "bandit form"); got != oneStep {
+			t.Errorf("one-step %v: bandit-form hint shown = %v in %q", oneStep, got, out)
+		}
+	}
+}

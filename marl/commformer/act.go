@@ -4,7 +4,15 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/commgraph/commgraph/comm"
 )
+
+// sampleGates reports whether acting samples the gates: a score-function
+// gate while exploring (not greedy, with a random source).
+func (m *model) sampleGates(greedy bool, rng *rand.Rand) bool {
+	return !greedy && rng != nil && m.gate.Enabled() && m.gate.Config().Score
+}
 
 // act chooses actions for a batch of B samples with observations obs
 // [B*N*O]: one encoder pass (values, gates), then N decoder passes that pick
@@ -21,9 +29,25 @@ func (m *model) act(a *actor, obs []float32, order, forced []int32, greedy bool,
 	e, d := a.enc, a.dec
 	normObs(a.norm, obs, m.O)
 	put(e.obs, a.norm)
-	if err := e.vm.RunAll(); err != nil {
+	sampleGates := m.sampleGates(greedy, rng)
+	if sampleGates { // the same draws as the fast path (comm.Gate.SampleF32)
+		e.gate.Resample(rng)
+	}
+	err := e.vm.RunAll()
+	if sampleGates {
+		e.gate.SetActing()
+	}
+	if err != nil {
 		e.vm.Reset()
 		return fmt.Errorf("commformer: acting encoder: %w", err)
+	}
+	var gateLP []float64 // log P(g | x) of the sampled gates
+	if sampleGates && logp != nil {
+		gv, lv := e.gate.Values(), e.gate.LogitValues()
+		gateLP = make([]float64, len(gv))
+		for r := range gv {
+			gateLP[r] = comm.GateLogProb(lv[r], gv[r] == 1)
+		}
 	}
 	if values != nil {
 		get(values, e.values)
@@ -99,6 +123,9 @@ func (m *model) act(a *actor, obs []float32, order, forced []int32, greedy bool,
 			actions[s*N+i] = int32(c)
 			if logp != nil {
 				logp[s*N+i] = row[c]
+				if gateLP != nil {
+					logp[s*N+i] += float32(gateLP[s*N+i])
+				}
 			}
 			tok[(s*N+i)*(A+1)+1+c] = 1
 		}

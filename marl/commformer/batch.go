@@ -25,6 +25,18 @@ type batchFill struct {
 	obs, tok, oh, olp, adv, ov, ret, targ []float32
 	order                                 []int32   // [B*N] decoding orders
 	mask, maskRow                         []float32 // [B*N*A] action masks; [N*A] of the action counts
+	gates                                 []float64 // [B*N] replayed acting gates
+}
+
+// replayGates returns the acting gates of the samples idx (from the
+// rollout's gates, [samples*N]), in minibatch order.
+func (f *batchFill) replayGates(idx []int, gates []float64) []float64 {
+	N := f.N
+	f.gates = f.gates[:0]
+	for _, s := range idx {
+		f.gates = append(f.gates, gates[s*N:(s+1)*N]...)
+	}
+	return f.gates
 }
 
 func newBatchFill(B, N, A, O int) *batchFill {

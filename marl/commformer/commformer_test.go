@@ -148,6 +148,11 @@ func gradCheck(t *testing.T, cfg Config, mode comm.Mode, check func(name string)
 		}
 	}
 	tr.batchFill(B).fill(tg, b, idx, adv, tr.vnorm, tr.orders, tr.forced, tr.cfg.Envs)
+	if tr.gates != nil { // score-function gate: replay the rollout's gates
+		if err := tg.gate.SetGates(tr.batchFill(B).replayGates(idx, tr.gates)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	run := func() float64 {
 		defer tg.vm.Reset()
 		if err := tg.vm.RunAll(); err != nil {
@@ -242,6 +247,26 @@ func TestGradCheckPPOLossSampledGated(t *testing.T) {
 	}, false)
 }
 
+// TestGradCheckPPOLossScoreGate checks every parameter, the observation
+// embedding and the gate MLP included, with a score-function gate: the
+// replayed gates are constants, so the loss (the joint gate-and-action
+// ratio, the cost on the open probability, the gate entropy bonus) is
+// smooth in all of them.
+func TestGradCheckPPOLossScoreGate(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Embed = 8
+	cfg.Warmup = 0
+	cfg.Epochs = 1
+	cfg.Sparsity = 0.5
+	cfg.Gate = true
+	cfg.GateEstimator = "score"
+	cfg.GateBias = 0
+	cfg.GateLambda = 0.1
+	cfg.GateEntropy = 0.05
+	cfg.Envs, cfg.Steps = 2, 3
+	gradCheck(t, cfg, comm.ModeSample, func(string) bool { return true }, false)
+}
+
 // distOf runs greedy acting on one sample and returns every agent's action
 // log-probabilities and values.
 func distOf(t *testing.T, tr *Trainer, obs []float32) ([]float32, []float32) {
@@ -274,9 +299,19 @@ func distOf(t *testing.T, tr *Trainer, obs []float32) ([]float32, []float32) {
 // TestFastActingMatchesGraph: the plain float32 acting path computes the
 // same distributions, values and gates as the gorgonia graphs, with the
 // gate on, heterogeneous action counts, two blocks and a sparse graph.
+//
+// With a score-function gate both paths sample the same gates from the same
+// draws and add the same gate log-probabilities.
 func TestFastActingMatchesGraph(t *testing.T) {
+	for _, est := range []string{"straight_through", "score"} {
+		t.Run(est, func(t *testing.T) { testFastActingMatchesGraph(t, est) })
+	}
+}
+
+func testFastActingMatchesGraph(t *testing.T, est string) {
 	cfg := tinyConfig()
 	cfg.Gate = true
+	cfg.GateEstimator = est
 	cfg.GateBias = 0.1
 	cfg.Blocks = 2
 	cfg.Heads = 2
@@ -322,6 +357,21 @@ func TestFastActingMatchesGraph(t *testing.T) {
 		}
 		og, dg := run(ga, func() []float32 { return ga.dist })
 		of, df := run(fa, func() []float32 { return fa.dist })
+		if est == "score" { // sampled: some gate differs from the greedy 1[l > 0]
+			greedy := make([]float64, B*n)
+			if _, _, err := fa.encode(obs, nil, greedy, nil); err != nil {
+				t.Fatal(err)
+			}
+			differ := 0
+			for i := range greedy {
+				if greedy[i] != of.g[i] {
+					differ++
+				}
+			}
+			if differ == 0 {
+				t.Fatalf("mode %v: the sampled gates %v equal the greedy ones", mode, of.g)
+			}
+		}
 		for i := range og.acts {
 			if og.acts[i] != of.acts[i] || og.g[i] != of.g[i] {
 				t.Fatalf("mode %v: actions %v vs %v, gates %v vs %v", mode, og.acts, of.acts, og.g, of.g)

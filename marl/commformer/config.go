@@ -81,6 +81,13 @@ type Config struct {
 	GateHidden int     `toml:"gate_hidden" unit:"features" range:"[1, 4096]" doc:"hidden width of the gate MLP"`
 	GateBias   float64 `toml:"gate_bias" range:"[-20, 20]" doc:"initial gate-logit bias (2: gates open about 88% of the time at the start)"`
 	GateStart  int     `toml:"gate_start" unit:"iterations" range:"[0, inf)" doc:"the gates are held open, and not trained, before this iteration (the model first learns to read messages); 0 = gated from the start"`
+	// GateEstimator selects how the gate learns: "straight_through" (the
+	// binary-concrete relaxation: deterministic gates while acting, noisy
+	// relaxed gates in the loss) or "score" (the gate is a stochastic
+	// decision of the agent: sampled while acting, its log-probability
+	// joins the action's in the PPO ratio; comm.GateConfig.Score).
+	GateEstimator string  `toml:"gate_estimator" range:"straight_through|score" doc:"how the gate learns: straight_through = binary-concrete relaxation with a straight-through gradient (acting gates are deterministic); score = the gate is sampled while acting and trained by PPO on its log-probability (score function), the cost on the open probability"`
+	GateEntropy   float64 `toml:"gate_entropy" range:"[0, inf)" doc:"gate_estimator = score: bonus on the gates' Bernoulli entropy (keeps them exploring)"`
 
 	// PPO (spec section 4).
 	LR          float64 `toml:"lr" range:"(0, 1]" doc:"Adam learning rate of the model"`
@@ -120,7 +127,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Graph: comm.Learned, Sparsity: 0.4, Tau: 1, Warmup: 10, PostRatio: 0.5,
-		GateTau: 1, GateHidden: 32, GateBias: 2,
+		GateTau: 1, GateHidden: 32, GateBias: 2, GateEstimator: "straight_through",
 		Embed: 64, Heads: 1, Blocks: 1,
 		LR: 5e-4, AlphaLR: 1e-4, AlphaEvery: 5, AlphaSource: "gradient", InfluenceEvery: 5, AlphaValueCoef: 1, AdamEps: 1e-5, MaxGradNorm: 10, Epochs: 10, Minibatches: 1,
 		Clip: 0.2, Gamma: 0.99, Lambda: 0.95, ValueCoef: 1, EntropyCoef: 0.01, HuberDelta: 10,
@@ -173,6 +180,10 @@ func (c Config) Validate() error {
 	nonneg("gate_cost", c.GateLambda)
 	irange("gate_hidden", c.GateHidden, 1, 4096)
 	in("gate_bias", c.GateBias, -20, 20, false, false, "must be in [-20, 20]")
+	if c.GateEstimator != "straight_through" && c.GateEstimator != "score" {
+		bad("gate_estimator", fmt.Sprintf("%q", c.GateEstimator), `must be "straight_through" or "score"`)
+	}
+	nonneg("gate_entropy", c.GateEntropy)
 	irange("embed_dim", c.Embed, 1, 4096)
 	irange("heads", c.Heads, 1, 64)
 	if c.Heads >= 1 && c.Embed%c.Heads != 0 {

@@ -53,7 +53,11 @@ func (m *model) setSparse(tg *trainGraph, mode comm.Mode) {
 	tg.sparse.On = !m.denseOnly && (mode == comm.ModeFrozen || !m.graph.Learnable())
 }
 
-func (m *model) buildTrain(B int, coefs marl.PPOCoefs, gateLambda float64) (*trainGraph, error) {
+// gateLoss holds the gate's loss weights: the communication cost lambda_g
+// and, for a score-function gate, the bonus on its entropy.
+type gateLoss struct{ cost, entropy float64 }
+
+func (m *model) buildTrain(B int, coefs marl.PPOCoefs, gl gateLoss) (*trainGraph, error) {
 	N, A, dt := m.N, m.A, m.ps.Dtype
 	R := B * N
 	g := G.NewGraph()
@@ -91,7 +95,7 @@ func (m *model) buildTrain(B int, coefs marl.PPOCoefs, gateLambda float64) (*tra
 	if err != nil {
 		return nil, err
 	}
-	rep, vals, err := m.encode(b, emb, cg)
+	rep, vals, err := m.encodeWithCritic(b, emb, cg)
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +109,21 @@ func (m *model) buildTrain(B int, coefs marl.PPOCoefs, gateLambda float64) (*tra
 	chosen, ent, err := marl.ChosenAndEntropy(logp, ohN)
 	if err != nil {
 		return nil, err
+	}
+	score := m.gate.Enabled() && m.gate.Config().Score
+	if score {
+		// The gate is part of the agent's decision: the policy ratio is that
+		// of the pair (gate, action), log P(g|x) + log P(a|g,...).
+		lpg, err := tg.gate.LogProb()
+		if err != nil {
+			return nil, err
+		}
+		if lpg, err = G.Reshape(lpg, tensor.Shape{R}); err != nil {
+			return nil, err
+		}
+		if chosen, err = G.Add(chosen, lpg); err != nil {
+			return nil, err
+		}
 	}
 	if tg.loss, err = marl.BuildPPOLoss(chosen, olN, advN, ent, vals, ovN, tN, coefs); err != nil {
 		return nil, err
@@ -132,11 +151,30 @@ func (m *model) buildTrain(B int, coefs marl.PPOCoefs, gateLambda float64) (*tra
 	if tg.total, err = G.Add(tg.total, ve); err != nil {
 		return nil, err
 	}
-	if m.gate.Enabled() && gateLambda > 0 {
-		if tg.gateCost, err = tg.gate.Cost(gateLambda); err != nil {
+	if m.gate.Enabled() && gl.cost > 0 {
+		if tg.gateCost, err = tg.gate.Cost(gl.cost); err != nil {
 			return nil, err
 		}
 		if tg.total, err = G.Add(tg.total, tg.gateCost); err != nil {
+			return nil, err
+		}
+	}
+	if score && gl.entropy > 0 {
+		ge, err := tg.gate.Entropy()
+		if err != nil {
+			return nil, err
+		}
+		if ge, err = G.Mean(ge); err != nil {
+			return nil, err
+		}
+		gw, _, err := scalarInput(g, dt, "gate_entropy_weight", gl.entropy)
+		if err != nil {
+			return nil, err
+		}
+		if ge, err = G.Mul(ge, gw); err != nil {
+			return nil, err
+		}
+		if tg.total, err = G.Sub(tg.total, ge); err != nil {
 			return nil, err
 		}
 	}
@@ -192,7 +230,7 @@ func (m *model) buildEnc(B int) (*encGraph, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep, vals, err := m.encode(b, emb, cg)
+	rep, vals, err := m.encodeWithCritic(b, emb, cg)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ type fastActor struct {
 	B               int
 	ln, emb, h, h2  []float32 // [B*N, max(O, d)] scratch
 	a32, gate32     []float32
+	gateLP          []float32 // log-probabilities of sampled gates
 	states          []*attention.DecoderState
 	tok, xin, xout  []float32 // per-agent rows [B, *]
 	blank           []float32 // [d] embedded blank token
@@ -37,6 +38,9 @@ type fastActor struct {
 	edge  []float32
 	rels  []attention.Relations
 	encSc []attention.InferScratch
+	// criticSc is the scratch of the critic's ungated encoder pass
+	// (model.openCritic).
+	criticSc []attention.InferScratch
 	// matrix, when set, replaces the graph's matrix (influence probes), and
 	// keepDist keeps the policy's own distribution in dist for forced
 	// agents (teacher forcing) instead of the point mass.
@@ -78,7 +82,10 @@ func (fa *fastActor) setMode(mode comm.Mode) { fa.mode = mode }
 
 // encode runs the embedding, gate, graph and encoder on obs [B*N*O] and
 // writes the normalised values (if non-nil) and acting gates (if non-nil).
-func (fa *fastActor) encode(obs []float32, values []float32, gates []float64) ([]float32, attention.InferGraph, error) {
+//
+// With sample non-nil the gates are drawn from their Bernoulli policies
+// (score-function gate) and their log-probabilities kept in fa.gateLP.
+func (fa *fastActor) encode(obs []float32, values []float32, gates []float64, sample *rand.Rand) ([]float32, attention.InferGraph, error) {
 	m := fa.m
 	B, N, D, O := fa.B, m.N, m.D, m.O
 	R := B * N
@@ -94,7 +101,14 @@ func (fa *fastActor) encode(obs []float32, values []float32, gates []float64) ([
 	// Gate, graph, edge embedding.
 	var gate []float32
 	if m.gate.Enabled() {
-		if err := m.gate.ActF32(fa.emb, R, fa.gate32); err != nil {
+		var lp []float32
+		if sample != nil {
+			if len(fa.gateLP) < R {
+				fa.gateLP = make([]float32, R)
+			}
+			lp = fa.gateLP[:R]
+		}
+		if err := m.gate.SampleF32(fa.emb, R, sample, fa.gate32, lp); err != nil {
 			return nil, attention.InferGraph{}, err
 		}
 		gate = fa.gate32
@@ -129,8 +143,20 @@ func (fa *fastActor) encode(obs []float32, values []float32, gates []float64) ([
 		x = blk.InferScratch(x, B, g, fa.rels[l], &fa.encSc[l])
 	}
 	if values != nil {
+		xv := x
+		if m.openCritic() { // the critic's own pass, every gate open
+			if fa.criticSc == nil {
+				fa.criticSc = make([]attention.InferScratch, len(m.enc))
+			}
+			open := g
+			open.Gate = nil
+			xv = fa.emb
+			for l, blk := range m.enc {
+				xv = blk.InferScratch(xv, B, open, fa.rels[l], &fa.criticSc[l])
+			}
+		}
 		for i := 0; i < N; i++ {
-			inferAgentLinear(m.vLin1, i, fa.h[i*D:], N*D, x[i*D:], N*D, B)
+			inferAgentLinear(m.vLin1, i, fa.h[i*D:], N*D, xv[i*D:], N*D, B)
 		}
 		attention.ActivateInto(attention.GELU, fa.h, fa.h)
 		m.vLN.Infer(fa.h, fa.h)
@@ -143,7 +169,7 @@ func (fa *fastActor) encode(obs []float32, values []float32, gates []float64) ([
 
 // values writes the normalised values [B*N] of obs.
 func (fa *fastActor) values(obs []float32, values []float32) error {
-	_, _, err := fa.encode(obs, values, nil)
+	_, _, err := fa.encode(obs, values, nil, nil)
 	return err
 }
 
@@ -160,7 +186,11 @@ func (fa *fastActor) embedTokens(dst []float32, B int) {
 func (fa *fastActor) act(obs []float32, order, forced []int32, greedy bool, rng *rand.Rand, actions []int32, logp, values []float32, gates []float64) error {
 	m := fa.m
 	B, N, A, D := fa.B, m.N, m.A, m.D
-	x, g, err := fa.encode(obs, values, gates)
+	var sample *rand.Rand
+	if m.sampleGates(greedy, rng) {
+		sample = rng
+	}
+	x, g, err := fa.encode(obs, values, gates, sample)
 	if err != nil {
 		return err
 	}
@@ -253,6 +283,9 @@ func (fa *fastActor) act(obs []float32, order, forced []int32, greedy bool, rng 
 			actions[b*N+i] = int32(c)
 			if logp != nil {
 				logp[b*N+i] = float32(fa.lp[c])
+				if sample != nil {
+					logp[b*N+i] += fa.gateLP[b*N+i]
+				}
 			}
 		}
 		// Agent i's chosen-action tokens, for the agents after it.

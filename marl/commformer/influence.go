@@ -3,6 +3,7 @@ package commformer
 import (
 	"fmt"
 	"math"
+	"time"
 )
 
 // Influence measures, on the observations of the last rollout, how much each
@@ -127,4 +128,86 @@ func (t *Trainer) influence(direct bool) ([]float64, error) {
 		}
 	}
 	return out, nil
+}
+
+// measureInfluence, with alpha_source = influence, folds the influence
+// measured on this iteration's rollout into alpha after the update of every
+// influence_every-th iteration after alpha_start, up to the end of the
+// warm-up: alpha = log(mean influence + 1e-9) over the measurements so far
+// (their count follows from the iteration, so a resumed run continues the
+// same mean). It returns the time spent.
+func (t *Trainer) measureInfluence() (time.Duration, error) {
+	c := t.cfg
+	if c.AlphaSource != "influence" || t.iter <= c.AlphaStart || t.iter > c.Warmup || (t.iter-c.AlphaStart)%c.InfluenceEvery != 0 {
+		return 0, nil
+	}
+	start := time.Now()
+	s, err := t.Influence()
+	if err != nil {
+		return 0, err
+	}
+	const eps = 1e-9
+	cnt := float64((t.iter - c.AlphaStart) / c.InfluenceEvery)
+	alpha := t.m.graph.Logits()
+	for i, v := range s {
+		mean := v
+		if cnt > 1 {
+			prev := max(math.Exp(alpha[i])-eps, 0)
+			mean = prev + (v-prev)/cnt
+		}
+		alpha[i] = math.Log(mean + eps)
+	}
+	if c.AlphaSymmetric && t.iter+c.InfluenceEvery > c.Warmup {
+		// The last measurement: the running mean is complete (nothing
+		// reads it again), so the logits become the pair scores.
+		pairScores(alpha, t.m.N)
+	}
+	if err := t.m.graph.SetLogits(alpha); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+// pairScores turns the n x n log mean influences a (rows = receivers) into
+// symmetric pair scores: s_ij = s_ji = c_ij + c_ji, where c_ij is a_ij minus
+// the mean of row i's off-diagonal entries. Centring puts every receiver on
+// its own scale (a receiver with a sharp policy shows larger KLs from every
+// sender), and the sum adds the evidence of both receivers of a pair, so an
+// interaction that moves mostly one knob's best value still ranks by its
+// stronger direction instead of losing to other receivers' edges. The
+// diagonal is left as it is (self-loops are always on).
+func pairScores(a []float64, n int) {
+	c := make([]float64, len(a))
+	for i := range n {
+		var m float64
+		for j := range n {
+			if j != i {
+				m += a[i*n+j]
+			}
+		}
+		m /= float64(n - 1)
+		for j := range n {
+			if j != i {
+				c[i*n+j] = a[i*n+j] - m
+			}
+		}
+	}
+	for i := range n {
+		for j := range n {
+			if j != i {
+				a[i*n+j] = c[i*n+j] + c[j*n+i]
+			}
+		}
+	}
+}
+
+// symmetrise replaces each off-diagonal pair of the n x n matrix v by its
+// mean.
+func symmetrise[T float32 | float64](v []T, n int) {
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			m := (v[i*n+j] + v[j*n+i]) / 2
+			v[i*n+j], v[j*n+i] = m, m
+		}
+	}
 }

@@ -67,7 +67,7 @@ func newModel(dt tensor.Dtype, n, obsDim int, counts []int, cfg Config, gcfg com
 	m.obsLin = attention.NewLinear(ps, "obs.lin", obsDim, d, u)
 	m.obsLN2 = attention.NewLayerNorm(ps, "obs.ln2", d)
 	var err error
-	gc := comm.GateConfig{Enabled: cfg.Gate, Dim: d, Hidden: cfg.GateHidden, Tau: cfg.GateTau, InitBias: cfg.GateBias}
+	gc := comm.GateConfig{Enabled: cfg.Gate, Dim: d, Hidden: cfg.GateHidden, Tau: cfg.GateTau, InitBias: cfg.GateBias, Score: cfg.GateEstimator == "score"}
 	if m.gate, err = comm.NewGate(ps, "gate", gc, rng); err != nil {
 		return nil, fmt.Errorf("commformer: %w", err)
 	}
@@ -126,6 +126,27 @@ func (m *model) embed(b *attention.Binder, obs *G.Node) (*G.Node, error) {
 }
 
 // encode returns the encoder representation [B*N, d] and the values [B*N, 1].
+// openCritic reports whether the values come from an encoder pass of their
+// own with every gate open: with a score-function gate the gate is part of
+// the agent's decision, and a baseline that sees the decision (V(s, g))
+// would cancel its advantage, so that only the communication cost would
+// reach the gate (measured: the signal task's listener then closes its gate
+// and falls to chance). The critic is trained centrally and may hear every
+// sender of the graph.
+func (m *model) openCritic() bool { return m.gate.Enabled() && m.gate.Config().Score }
+
+// encodeWithCritic is encode, with the values of the critic's ungated pass
+// when openCritic.
+func (m *model) encodeWithCritic(b *attention.Binder, x *G.Node, cg attention.CommGraph) (rep, values *G.Node, err error) {
+	if rep, values, err = m.encode(b, x, cg); err != nil || !m.openCritic() {
+		return rep, values, err
+	}
+	open := cg
+	open.Gate = nil
+	_, values, err = m.encode(b, x, open)
+	return rep, values, err
+}
+
 func (m *model) encode(b *attention.Binder, x *G.Node, cg attention.CommGraph) (rep, values *G.Node, err error) {
 	for _, blk := range m.enc {
 		if x, err = blk.Forward(b, x, cg); err != nil {

@@ -35,40 +35,6 @@ const (
 // seeded from purpose purposeAct+i, except "order" (purposeOrder).
 var streamNames = []string{"act", "gumbel", "gate", "shuffle", "order"}
 
-// forcedActions writes the forced actions of every copy of vec into dst
-// ([K*N], -1 = free): envs.ActionForcer, or all free.
-func forcedActions(vec *envs.Vec, dst []int32, n int) {
-	var tmp [64]int
-	buf := tmp[:0]
-	if n > len(tmp) {
-		buf = make([]int, n)
-	}
-	buf = buf[:n]
-	for k := 0; k < vec.Len(); k++ {
-		row := dst[k*n : (k+1)*n]
-		f, ok := vec.Env(k).(envs.ActionForcer)
-		if !ok {
-			for i := range row {
-				row[i] = -1
-			}
-			continue
-		}
-		f.ForcedActions(buf)
-		for i, a := range buf {
-			row[i] = int32(a)
-		}
-	}
-}
-
-// shuffleOrder writes a uniformly random permutation of 0..len(p)-1 into p
-// (Fisher-Yates).
-func shuffleOrder(p []int32, r *rand.Rand) {
-	for i := range p {
-		p[i] = int32(i)
-	}
-	r.Shuffle(len(p), func(i, j int) { p[i], p[j] = p[j], p[i] })
-}
-
 // Trainer is the CommFormer learner with its bi-level PPO trainer; it
 // implements marl.Algorithm.
 type Trainer struct {
@@ -98,6 +64,9 @@ type Trainer struct {
 	// forced holds every sample's forced actions ([Steps*Envs*N], -1 = free)
 	// from environments that bind agents to one action (envs.ActionForcer).
 	forced []int32
+	// gates holds every sample's acting gates ([Steps*Envs*N]) when the
+	// gate is a score-function gate: the update replays them.
+	gates  []float64
 	fills  map[int]*batchFill
 	train  map[int]*trainGraph
 	actors map[int]policy
@@ -171,6 +140,9 @@ func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Traine
 	t.normObs = make([]float32, len(t.buf.Obs))
 	t.orders = make([]int32, cfg.Steps*n)
 	t.forced = make([]int32, cfg.Steps*cfg.Envs*n)
+	if t.m.gate.Enabled() && t.m.gate.Config().Score {
+		t.gates = make([]float64, cfg.Steps*cfg.Envs*n)
+	}
 	return t, nil
 }
 
@@ -249,19 +221,12 @@ func (t *Trainer) trainGraph(B int) (*trainGraph, error) {
 	if g, ok := t.train[B]; ok {
 		return g, nil
 	}
-	g, err := t.m.buildTrain(B, t.coefs, t.cfg.GateLambda)
+	g, err := t.m.buildTrain(B, t.coefs, gateLoss{cost: t.cfg.GateLambda, entropy: t.cfg.GateEntropy})
 	if err != nil {
 		return nil, fmt.Errorf("commformer: build training graph for %d samples: %w", B, err)
 	}
 	t.train[B] = g
 	return g, nil
-}
-
-// rolloutStats summarises one rollout.
-type rolloutStats struct {
-	episodes       int
-	retSum, lenSum float64
-	gates          []float64 // acting gates of every agent-step
 }
 
 // Iterate runs one rollout (Envs x Steps) and one PPO update (Epochs x
@@ -354,74 +319,6 @@ func (t *Trainer) Iterate(ctx context.Context) (marl.Metrics, error) {
 	return mt, nil
 }
 
-func (t *Trainer) rollout(ctx context.Context) (*rolloutStats, error) {
-	E, T, N, O := t.cfg.Envs, t.cfg.Steps, t.m.N, t.m.O
-	a, err := t.actor(E)
-	if err != nil {
-		return nil, err
-	}
-	a.setMode(t.actMode())
-	vec := envs.NewVec(t.proto, E, envs.VecConfig{Seed: envs.DeriveSeed(t.seed, purposeEnv, uint64(t.iter)), Workers: t.cfg.Workers})
-	defer vec.Close()
-	vb := vec.NewBuffers()
-	vec.Reset(vb)
-	b := t.buf
-	rs := &rolloutStats{}
-	if t.m.gate.Enabled() {
-		rs.gates = make([]float64, 0, T*E*N)
-	}
-	gates := make([]float64, E*N)
-	boot := make([]float32, E*N)
-	rng := t.rngs["act"]
-	for s := 0; s < T; s++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		k := s * E * N
-		copy(b.Obs[k*O:(k+E*N)*O], vb.Obs)
-		normObs(t.normObs[k*O:(k+E*N)*O], vb.Obs, O)
-		acts := b.Actions[k : k+E*N]
-		order := t.orders[s*N : (s+1)*N]
-		shuffleOrder(order, t.rngs["order"])
-		forced := t.forced[k : k+E*N]
-		forcedActions(vec, forced, N)
-		if err := a.act(vb.Obs, order, forced, false, rng, acts, b.LogProbs[k:k+E*N], b.Values[k:k+E*N], gates); err != nil {
-			return nil, fmt.Errorf("commformer: iteration %d step %d: %w", t.iter+1, s, err)
-		}
-		if rs.gates != nil {
-			rs.gates = append(rs.gates, gates...)
-		}
-		for j, v := range acts {
-			vb.Actions[j] = int(v)
-		}
-		vec.Step(vb)
-		copy(b.Rewards[k:k+E*N], vb.Rewards)
-		anyTrunc := false
-		for e := 0; e < E; e++ {
-			r := vb.Results[e]
-			b.Terminated[s*E+e] = r.Terminated
-			b.Truncated[s*E+e] = r.Truncated && !r.Terminated
-			anyTrunc = anyTrunc || b.Truncated[s*E+e]
-			if r.Done() {
-				st, _ := vec.LastEpisode(e)
-				rs.episodes++
-				rs.retSum += st.Return
-				rs.lenSum += float64(st.Length)
-			}
-		}
-		if anyTrunc {
-			if err := a.values(vb.TerminalObs, boot); err != nil {
-				return nil, err
-			}
-			copy(b.BootValues[k:k+E*N], boot)
-		}
-	}
-	if err := a.values(vb.Obs, b.LastValues); err != nil {
-		return nil, err
-	}
-	return rs, nil
-}
-
 // updateStats accumulates the losses and diagnostics of an update's
 // gradient steps.
 type updateStats struct {
@@ -481,7 +378,13 @@ func (t *Trainer) update() (marl.Metrics, error) {
 		}
 		for mb := 0; mb < mbs; mb++ {
 			fb.fill(tg, b, idx[mb*B:(mb+1)*B], adv, t.vnorm, t.orders, t.forced, t.cfg.Envs)
-			err := t.runLoss(tg, mode, alpha, st)
+			var err error
+			if t.gates != nil { // replay the sampled gates (score-function gate)
+				err = tg.gate.SetGates(fb.replayGates(idx[mb*B:(mb+1)*B], t.gates))
+			}
+			if err == nil {
+				err = t.runLoss(tg, mode, alpha, st)
+			}
 			if err == nil {
 				if alpha {
 					err = t.alphaStep(tg, st)
@@ -496,88 +399,6 @@ func (t *Trainer) update() (marl.Metrics, error) {
 		}
 	}
 	return st.metrics(tg.gateCost != nil), nil
-}
-
-// measureInfluence, with alpha_source = influence, folds the influence
-// measured on this iteration's rollout into alpha after the update of every
-// influence_every-th iteration after alpha_start, up to the end of the
-// warm-up: alpha = log(mean influence + 1e-9) over the measurements so far
-// (their count follows from the iteration, so a resumed run continues the
-// same mean). It returns the time spent.
-func (t *Trainer) measureInfluence() (time.Duration, error) {
-	c := t.cfg
-	if c.AlphaSource != "influence" || t.iter <= c.AlphaStart || t.iter > c.Warmup || (t.iter-c.AlphaStart)%c.InfluenceEvery != 0 {
-		return 0, nil
-	}
-	start := time.Now()
-	s, err := t.Influence()
-	if err != nil {
-		return 0, err
-	}
-	const eps = 1e-9
-	cnt := float64((t.iter - c.AlphaStart) / c.InfluenceEvery)
-	alpha := t.m.graph.Logits()
-	for i, v := range s {
-		mean := v
-		if cnt > 1 {
-			prev := max(math.Exp(alpha[i])-eps, 0)
-			mean = prev + (v-prev)/cnt
-		}
-		alpha[i] = math.Log(mean + eps)
-	}
-	if c.AlphaSymmetric && t.iter+c.InfluenceEvery > c.Warmup {
-		// The last measurement: the running mean is complete (nothing
-		// reads it again), so the logits become the pair scores.
-		pairScores(alpha, t.m.N)
-	}
-	if err := t.m.graph.SetLogits(alpha); err != nil {
-		return 0, err
-	}
-	return time.Since(start), nil
-}
-
-// pairScores turns the n x n log mean influences a (rows = receivers) into
-// symmetric pair scores: s_ij = s_ji = c_ij + c_ji, where c_ij is a_ij minus
-// the mean of row i's off-diagonal entries. Centring puts every receiver on
-// its own scale (a receiver with a sharp policy shows larger KLs from every
-// sender), and the sum adds the evidence of both receivers of a pair, so an
-// interaction that moves mostly one knob's best value still ranks by its
-// stronger direction instead of losing to other receivers' edges. The
-// diagonal is left as it is (self-loops are always on).
-func pairScores(a []float64, n int) {
-	c := make([]float64, len(a))
-	for i := range n {
-		var m float64
-		for j := range n {
-			if j != i {
-				m += a[i*n+j]
-			}
-		}
-		m /= float64(n - 1)
-		for j := range n {
-			if j != i {
-				c[i*n+j] = a[i*n+j] - m
-			}
-		}
-	}
-	for i := range n {
-		for j := range n {
-			if j != i {
-				a[i*n+j] = c[i*n+j] + c[j*n+i]
-			}
-		}
-	}
-}
-
-// symmetrise replaces each off-diagonal pair of the n x n matrix v by its
-// mean.
-func symmetrise[T float32 | float64](v []T, n int) {
-	for i := 0; i < n; i++ {
-		for j := i + 1; j < n; j++ {
-			m := (v[i*n+j] + v[j*n+i]) / 2
-			v[i*n+j], v[j*n+i] = m, m
-		}
-	}
 }
 
 // entropyCoef is the entropy bonus of the iteration being trained:
@@ -616,7 +437,7 @@ func (t *Trainer) runLoss(tg *trainGraph, mode comm.Mode, alpha bool, st *update
 	if mode == comm.ModeSample {
 		tg.adj.Resample(t.rngs["gumbel"])
 	}
-	if t.m.gate.Enabled() {
+	if t.m.gate.Enabled() && t.gates == nil {
 		tg.gate.Resample(t.rngs["gate"])
 	}
 	if err := tg.vm.RunAll(); err != nil {
