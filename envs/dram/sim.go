@@ -473,6 +473,36 @@ func (st *state) leanArrivalAt() int64 {
 	return inf
 }
 
+// restartSame is startBank after an activate or a precharge (c) on bank
+// machine b where it provably keeps its request: the oldest buffered one,
+// or under FrFcfs the oldest row hit, which the activate opened. It sets
+// the next command (after a precharge an activate; after an activate the
+// column command of the Open or Closed page policy) and reports false,
+// changing nothing, where that takes startBank's full decision.
+func (st *state) restartSame(b *bank, c cmdKind) bool {
+	if b.blocked {
+		return false
+	}
+	next := cACT
+	if c == cACT {
+		if st.cfg.sched == SchedFrFcfsGrp || st.cfg.page == PageOpenAdaptive || st.cfg.page == PageClosedAdaptive {
+			return false
+		}
+		q := &st.tr.req[b.cur]
+		next = cRD
+		if q.write {
+			next = cWR
+		}
+		if st.cfg.page == PageClosed {
+			next++ // cRDA, cWRA
+		}
+	}
+	st.gen++
+	b.cmd = next
+	b.local = st.bankEarliest(b, next)
+	return true
+}
+
 // lean simulates the cycles in which nothing happens but the controller's
 // commands (fixed-length commands, prepared by prepareSelection) and the
 // acceptance of requests arriving through the Simple arbiter, while they
@@ -496,6 +526,12 @@ func (st *state) lean(rest int64) bool {
 			b := &st.bankArr[i]
 			c = b.cmd
 			st.issue(T, c, i, b.cur)
+			if (c == cACT || c == cPRE) && st.machines.dirty == 1<<uint(i) && st.restartSame(b, c) {
+				st.machines.dirty = 0
+				st.prepareSelection()
+				did = true
+				continue
+			}
 		} else {
 			T := arrAt
 			if T >= rest || T < st.now {
