@@ -252,7 +252,8 @@ func (op *gateHeadOp) DiffWRT(int) []bool { return []bool{true, true, true} }
 func (op *gateHeadOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	out := make(G.Nodes, 3)
 	for which := range out {
-		d, err := G.ApplyOp(&gateHeadGradOp{gn: op.gn, which: which}, inputs[0], inputs[1], grad)
+		gn := op.gn
+		d, err := G.ApplyOp(&gateGradOp{key: gn, name: "Head", which: which, rows: func() int { return len(gn.z) }, factor: gn.headFactor}, inputs[0], inputs[1], grad)
 		if err != nil {
 			return nil, err
 		}
@@ -261,15 +262,21 @@ func (op *gateHeadOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, er
 	return out, nil
 }
 
-// gateHeadGradOp: (h, w, dL/dg) -> the gradient of input `which` (0 = h,
-// 1 = w, 2 = b), using the relaxed gate z of the forward pass of this run.
-type gateHeadGradOp struct {
-	gn    *GateNode
-	which int
+// gateGradOp: (h, w, dL/dy) -> the gradient of input `which` (0 = h,
+// 1 = w, 2 = b) of a per-row function y = f(l), l = h w + b, of a gate head.
+// factor(r) is dy_r/dl_r of the forward pass of this run (the gate head's
+// straight-through z(1-z)/tau, or a score-function term's f'(l)); key
+// identifies the forward op in the hash.
+type gateGradOp struct {
+	key    any
+	name   string
+	which  int
+	rows   func() int
+	factor func(r int) float64
 }
 
-func (op *gateHeadGradOp) Arity() int { return 3 }
-func (op *gateHeadGradOp) Type() hm.Type {
+func (op *gateGradOp) Arity() int { return 3 }
+func (op *gateGradOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
 	outDims := 2
 	if op.which == 2 {
@@ -277,7 +284,7 @@ func (op *gateHeadGradOp) Type() hm.Type {
 	}
 	return hm.NewFnType(G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: outDims, Of: a})
 }
-func (op *gateHeadGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+func (op *gateGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	switch op.which {
 	case 0:
 		return in[0].(tensor.Shape).Clone(), nil
@@ -286,20 +293,20 @@ func (op *gateHeadGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return tensor.Shape{1}, nil
 }
-func (op *gateHeadGradOp) ReturnsPtr() bool     { return false }
-func (op *gateHeadGradOp) CallsExtern() bool    { return false }
-func (op *gateHeadGradOp) OverwritesInput() int { return -1 }
-func (op *gateHeadGradOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "commGateHeadGrad%d%p", op.which, op.gn)
+func (op *gateGradOp) ReturnsPtr() bool     { return false }
+func (op *gateGradOp) CallsExtern() bool    { return false }
+func (op *gateGradOp) OverwritesInput() int { return -1 }
+func (op *gateGradOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "commGateGrad%s%d%p", op.name, op.which, op.key)
 }
-func (op *gateHeadGradOp) Hashcode() uint32 {
+func (op *gateGradOp) Hashcode() uint32 {
 	h := fnv.New32a()
 	op.WriteHash(h)
 	return h.Sum32()
 }
-func (op *gateHeadGradOp) String() string { return fmt.Sprintf("CommGateHeadGrad%d", op.which) }
+func (op *gateGradOp) String() string { return fmt.Sprintf("CommGateGrad%s%d", op.name, op.which) }
 
-func (op *gateHeadGradOp) Do(vals ...G.Value) (G.Value, error) {
+func (op *gateGradOp) Do(vals ...G.Value) (G.Value, error) {
 	var ts [3]tensor.Tensor
 	for i := range ts {
 		t, err := asTensor(op, vals[i])
@@ -310,28 +317,34 @@ func (op *gateHeadGradOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	h, w, tg := ts[0], ts[1], ts[2]
 	rows, hid := h.Shape()[0], h.Shape()[1]
-	if rows != len(op.gn.z) || w.Shape().TotalSize() != hid || tg.Shape().TotalSize() != rows {
-		return nil, fmt.Errorf("comm: gate head grad: shapes h %v w %v grad %v for %d rows", h.Shape(), w.Shape(), tg.Shape(), len(op.gn.z))
+	if rows != op.rows() || w.Shape().TotalSize() != hid || tg.Shape().TotalSize() != rows {
+		return nil, fmt.Errorf("comm: gate grad: shapes h %v w %v grad %v for %d rows", h.Shape(), w.Shape(), tg.Shape(), op.rows())
 	}
+	dl := make([]float64, rows)
 	switch hd := h.Data().(type) {
 	case []float32:
-		return gateHeadGrad(op.which, op.gn, hd, w.Data().([]float32), tg.Data().([]float32), rows, hid), nil
+		for r, v := range tg.Data().([]float32) {
+			dl[r] = float64(v) * op.factor(r)
+		}
+		return gateParamGrad(op.which, hd, w.Data().([]float32), dl, rows, hid), nil
 	case []float64:
-		return gateHeadGrad(op.which, op.gn, hd, w.Data().([]float64), tg.Data().([]float64), rows, hid), nil
+		for r, v := range tg.Data().([]float64) {
+			dl[r] = v * op.factor(r)
+		}
+		return gateParamGrad(op.which, hd, w.Data().([]float64), dl, rows, hid), nil
 	}
-	return nil, fmt.Errorf("comm: gate head grad: unsupported data %T", h.Data())
+	return nil, fmt.Errorf("comm: gate grad: unsupported data %T", h.Data())
 }
 
-func gateHeadGrad[T float32 | float64](which int, gn *GateNode, h, w, gg []T, rows, hid int) *tensor.Dense {
-	dl := make([]float64, rows)
-	if !gn.gate.cfg.Score { // a score-function gate gets no gradient through g
-		inv := 1 / gn.tau
-		for r := range dl {
-			z := gn.z[r]
-			dl[r] = float64(gg[r]) * z * (1 - z) * inv
-		}
+// headFactor is dg/dl of the gate head: the straight-through z(1-z)/tau of
+// this run's relaxed gate; 0 for a score-function gate (no gradient passes
+// through its sampled g).
+func (gn *GateNode) headFactor(r int) float64 {
+	if gn.gate.cfg.Score {
+		return 0
 	}
-	return gateParamGrad(which, h, w, dl, rows, hid)
+	z := gn.z[r]
+	return z * (1 - z) / gn.tau
 }
 
 // gateParamGrad returns the gradient of input `which` (0 = h, 1 = w, 2 = b)
@@ -473,79 +486,11 @@ func (op *gateMapOp) DiffWRT(int) []bool { return []bool{true, true, true} }
 func (op *gateMapOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	out := make(G.Nodes, 3)
 	for which := range out {
-		d, err := G.ApplyOp(&gateMapGradOp{op: op, which: which}, inputs[0], inputs[1], grad)
+		d, err := G.ApplyOp(&gateGradOp{key: op, name: "Map", which: which, rows: func() int { return len(op.df) }, factor: func(r int) float64 { return op.df[r] }}, inputs[0], inputs[1], grad)
 		if err != nil {
 			return nil, err
 		}
 		out[which] = d
 	}
 	return out, nil
-}
-
-// gateMapGradOp: (h, w, dL/df) -> the gradient of input `which` (0 = h,
-// 1 = w, 2 = b), using f'(l) of its map op's forward pass.
-type gateMapGradOp struct {
-	op    *gateMapOp
-	which int
-}
-
-func (g *gateMapGradOp) Arity() int { return 3 }
-func (g *gateMapGradOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	outDims := 2
-	if g.which == 2 {
-		outDims = 1
-	}
-	return hm.NewFnType(G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: outDims, Of: a})
-}
-func (g *gateMapGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	switch g.which {
-	case 0:
-		return in[0].(tensor.Shape).Clone(), nil
-	case 1:
-		return in[1].(tensor.Shape).Clone(), nil
-	}
-	return tensor.Shape{1}, nil
-}
-func (g *gateMapGradOp) ReturnsPtr() bool     { return false }
-func (g *gateMapGradOp) CallsExtern() bool    { return false }
-func (g *gateMapGradOp) OverwritesInput() int { return -1 }
-func (g *gateMapGradOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "commGateMapGrad%d%p", g.which, g.op)
-}
-func (g *gateMapGradOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	g.WriteHash(h)
-	return h.Sum32()
-}
-func (g *gateMapGradOp) String() string { return fmt.Sprintf("CommGateMapGrad%d", g.which) }
-
-func (g *gateMapGradOp) Do(vals ...G.Value) (G.Value, error) {
-	var ts [3]tensor.Tensor
-	for i := range ts {
-		t, err := asTensor(g, vals[i])
-		if err != nil {
-			return nil, err
-		}
-		ts[i] = t
-	}
-	h, w, tg := ts[0], ts[1], ts[2]
-	rows, hid := h.Shape()[0], h.Shape()[1]
-	if rows != len(g.op.df) || w.Shape().TotalSize() != hid || tg.Shape().TotalSize() != rows {
-		return nil, fmt.Errorf("comm: gate map grad: shapes h %v w %v grad %v for %d rows", h.Shape(), w.Shape(), tg.Shape(), len(g.op.df))
-	}
-	dl := make([]float64, rows)
-	switch hd := h.Data().(type) {
-	case []float32:
-		for r, v := range tg.Data().([]float32) {
-			dl[r] = float64(v) * g.op.df[r]
-		}
-		return gateParamGrad(g.which, hd, w.Data().([]float32), dl, rows, hid), nil
-	case []float64:
-		for r, v := range tg.Data().([]float64) {
-			dl[r] = v * g.op.df[r]
-		}
-		return gateParamGrad(g.which, hd, w.Data().([]float64), dl, rows, hid), nil
-	}
-	return nil, fmt.Errorf("comm: gate map grad: unsupported data %T", h.Data())
 }
