@@ -151,7 +151,7 @@ type Design struct {
 	// NoOptimum says why no regret is given when the task knows it (e.g.
 	// a space too large to enumerate).
 	NoOptimum string `json:"no_optimum,omitempty"`
-	Unit        string `json:"objective_unit,omitempty"` // unit of Objective (envs.Objective.Unit)
+	Unit      string `json:"objective_unit,omitempty"` // unit of Objective (envs.Objective.Unit)
 	Outcome
 }
 
