@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/envs/dram"
@@ -96,8 +98,16 @@ func dramOptimum(c dram.EnvConfig, trace string) (*envs.Optimum, error) {
 const tableChecks = 4
 
 // tabledSpace answers space from the sweep table at path, after checking
-// that the table is of space.
+// that the table is of space. A directory holds one table per space, named
+// after it as the docs' sweep commands name them: dram-<trace>.sweep, with
+// "@<memoryId>" after the trace for the other devices.
 func tabledSpace(space *dram.Space, path string, seed uint64) (envs.DesignSpace, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, strings.ReplaceAll(space.Name(), "/", "-")+".sweep")
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("%w (make it with: commgraph dram sweep --trace ... --out %s)", err, path)
+		}
+	}
 	t, err := exhaustive.Read(path)
 	if err != nil {
 		return nil, err
