@@ -79,6 +79,9 @@ type EvalConfig struct {
 type LogConfig struct {
 	GraphEvery int  `toml:"graph_every" unit:"iterations" range:"[0, inf)" doc:"write a graph snapshot every n iterations (and after the last); 0 = only after the last"`
 	Timing     bool `toml:"timing" range:"true|false" doc:"include the wall-clock columns sps and wall_s in metrics (the only columns that differ between identical runs)"`
+	// TruthSweep is the exhaustive sweep table whose measured interactions
+	// the run summary compares the learned graph with.
+	TruthSweep string `toml:"truth_sweep" path:"name-or-file" range:"empty, none or a path to a sweep table of the task's space" doc:"design spaces: the summary gives the learned graph's precision against the knob pairs carrying >= 1% of var(log objective metric) in this exhaustive sweep; empty = runs/sweep/<space>.sweep (where commgraph dram sweep writes it, relative to the working directory) when it exists; none = no comparison"`
 }
 
 // CheckpointConfig sets the checkpoint cadence.

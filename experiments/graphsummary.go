@@ -19,9 +19,13 @@ type GraphSummary struct {
 	Rows []GraphRow `json:"rows"`
 	// UndecidedRows counts the rows decided by noise or ties (comm.Decided).
 	UndecidedRows int `json:"undecided_rows"`
-	// Truth compares the graph with the task's planted interactions (nil
-	// when the task has none).
+	// Truth compares the graph with the task's planted interactions or, on
+	// a design space with an exhaustive sweep (log.truth_sweep), with the
+	// interactions measured on it (nil when there are neither).
 	Truth *comm.Comparison `json:"truth,omitempty"`
+	// TruthSource says what Truth compares with: "planted", or the measured
+	// pairs and the sweep table they come from.
+	TruthSource string `json:"truth_source,omitempty"`
 	// OneStep marks a design-space task in the one-step (bandit) form,
 	// where every agent observes the same constant and messages carry
 	// nothing.
@@ -44,8 +48,9 @@ type plantedPairs interface {
 	PairVariance(a, b int) float64
 }
 
-// summariseGraph builds the GraphSummary of a snapshot; space may be nil.
-func summariseGraph(s *comm.Snapshot, space envs.DesignSpace) *GraphSummary {
+// summariseGraph builds the GraphSummary of a snapshot; space and measured
+// may be nil. A planted truth (synthetic spaces) goes before a measured one.
+func summariseGraph(s *comm.Snapshot, space envs.DesignSpace, measured *measuredTruth) *GraphSummary {
 	n := s.N()
 	gs := &GraphSummary{Variant: string(s.Variant), K: s.K, Iteration: s.Iteration}
 	scores := s.Scores()
@@ -100,7 +105,14 @@ func summariseGraph(s *comm.Snapshot, space envs.DesignSpace) *GraphSummary {
 			}
 		}
 		if c, err := s.Compare(truth); err == nil {
-			gs.Truth = c
+			gs.Truth, gs.TruthSource = c, "planted"
+		}
+	}
+	if gs.Truth == nil && measured != nil {
+		if truth := measured.aligned(s.Agents); truth != nil {
+			if c, err := s.Compare(truth); err == nil {
+				gs.Truth, gs.TruthSource = c, measured.describe()
+			}
 		}
 	}
 	return gs

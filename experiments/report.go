@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/BurntSushi/toml"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -138,26 +139,75 @@ func isRunDir(dir string) bool {
 	return false
 }
 
+// runName is the run name a run directory was written under (config.toml's
+// name, else summary.json's); "" when neither says.
+func runName(dir string) string {
+	var c struct {
+		Name string `toml:"name"`
+	}
+	if _, err := toml.DecodeFile(filepath.Join(dir, "config.toml"), &c); err == nil && c.Name != "" {
+		return c.Name
+	}
+	var sm struct {
+		Name string `json:"name"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "summary.json")); err == nil && json.Unmarshal(b, &sm) == nil {
+		return sm.Name
+	}
+	return ""
+}
+
+// maxNameDepth bounds the levels below a root searched for runs: a run
+// lies out_dir/name/seed-N, at most 1 + the name's parts below out_dir
+// (sweep trials are named sweep/trial).
+const maxNameDepth = 4
+
+// ownedRun reports whether the run directory p, levels directories below a
+// report's root, belongs to that root: the root is the run's out_dir or a
+// directory inside out_dir/name (out_dir/name/seed-N lies at most 1 + the
+// name's parts below out_dir). A run found deeper belongs to some other
+// output directory that merely sits below the root. A run whose name is
+// unknown counts up to three levels down (out_dir/sweep/trial/seed-N).
+func ownedRun(p string, levels int) bool {
+	name := runName(p)
+	if name == "" {
+		return levels <= 3
+	}
+	return levels <= 1+len(strings.Split(strings.Trim(name, "/"), "/"))
+}
+
 // isResultsDir reports whether a report may walk dir: a run directory, a
-// sweep directory (trials.jsonl), or a directory with one of those at most
-// three levels below (out_dir/name/seed-N, out_dir/sweep/...). Anything else (a
-// home directory, /) is refused rather than walked.
-func isResultsDir(dir string, depth int) bool {
+// sweep directory (trials.jsonl), or a directory holding a run that belongs
+// to it (ownedRun: dir is the run's out_dir or inside its out_dir/name).
+// Anything else (a home directory, /, a /tmp with other output directories
+// somewhere below) is refused rather than walked.
+func isResultsDir(dir string) bool {
 	if isRunDir(dir) {
 		return true
 	}
 	if _, err := os.Stat(filepath.Join(dir, "trials.jsonl")); err == nil {
 		return true
 	}
-	if depth == 0 {
-		return false
-	}
+	return hasOwnedRun(dir, 1)
+}
+
+func hasOwnedRun(dir string, level int) bool {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return false
 	}
 	for _, e := range entries {
-		if e.IsDir() && isResultsDir(filepath.Join(dir, e.Name()), depth-1) {
+		if !e.IsDir() {
+			continue
+		}
+		c := filepath.Join(dir, e.Name())
+		if isRunDir(c) {
+			if ownedRun(c, level) {
+				return true
+			}
+			continue
+		}
+		if level < maxNameDepth && hasOwnedRun(c, level+1) {
 			return true
 		}
 	}
@@ -175,9 +225,10 @@ func loadRuns(dir string) (runs []*RunData, unfinished []string, skipped []Skipp
 	} else if !fi.IsDir() {
 		return nil, nil, nil, fmt.Errorf("%s: %w (a file)", dir, ErrNotResults)
 	}
-	if !isResultsDir(dir, 3) {
-		return nil, nil, nil, fmt.Errorf("%s: %w: no run files (config.toml, metrics.jsonl, DONE) or trials.jsonl in it or up to three levels below; give a sweep's directory (out_dir/name) or a run's", dir, ErrNotResults)
+	if !isResultsDir(dir) {
+		return nil, nil, nil, fmt.Errorf("%s: %w: neither a run (config.toml, metrics.jsonl, DONE), a sweep (trials.jsonl) nor the out_dir of runs below it (out_dir/name/seed-N); give a sweep's directory (out_dir/name) or a run's", dir, ErrNotResults)
 	}
+	root := filepath.Clean(dir)
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -188,8 +239,18 @@ func loadRuns(dir string) (runs []*RunData, unfinished []string, skipped []Skipp
 			}
 			return nil
 		}
+		levels := 0
+		if rel, rerr := filepath.Rel(root, p); rerr == nil && rel != "." {
+			levels = strings.Count(filepath.ToSlash(rel), "/") + 1
+		}
 		if !isRunDir(p) {
+			if levels >= maxNameDepth {
+				return filepath.SkipDir
+			}
 			return nil
+		}
+		if !ownedRun(p, levels) {
+			return filepath.SkipDir // another output directory's run, below this root
 		}
 		if _, serr := os.Stat(filepath.Join(p, "DONE")); serr != nil {
 			unfinished = append(unfinished, p)

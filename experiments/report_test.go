@@ -29,7 +29,8 @@ func writeSyntheticRun(t *testing.T, root, variant, task string, seed int64, fin
 		lines = append(lines, fmt.Sprintf(`{"iteration":%d,"env_steps":%d,"eval_length":%g,"loss":%g}`, i, 1000*i, v, 1/float64(i)))
 	}
 	os.WriteFile(filepath.Join(dir, "metrics.jsonl"), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
-	sum := experiments.Summary{Name: variant, Variant: variant, Task: task, Env: "predprey", Seed: seed, Iterations: 10,
+	// The run name is what `run` would have written this layout under.
+	sum := experiments.Summary{Name: strings.ReplaceAll(variant, " ", "_") + "/" + task, Variant: variant, Task: task, Env: "predprey", Seed: seed, Iterations: 10,
 		Primary: experiments.Primary{Name: "eval_length", X: "env_steps"}, Threshold: 10}
 	b, _ := experiments.EncodeSummary(sum)
 	os.WriteFile(filepath.Join(dir, "summary.json"), b, 0o644)

@@ -177,6 +177,11 @@ func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 	if err := r.checkReachable(); err != nil {
 		return Summary{}, asConfigError(err)
 	}
+	if r.task.Design != nil {
+		if r.truthSweep, err = truthSweep(cfg.Log.TruthSweep, r.task.Design.Space()); err != nil {
+			return Summary{}, asConfigError(err)
+		}
+	}
 	if err := checkNotSymlink(filepath.Join(dir, "checkpoints")); err != nil {
 		return Summary{}, err
 	}
@@ -256,6 +261,28 @@ type runner struct {
 	started  time.Time
 	lastCkpt int
 	resumed  int // iteration resumed from (-1 = fresh)
+	// truthSweep is the sweep table whose measured interactions the
+	// summary compares the learned graph with ("" = none; log.truth_sweep).
+	truthSweep string
+}
+
+// measuredTruth reads the interactions of the run's objective metric from
+// its truth sweep; nil (with a warning when it fails) if there is none.
+func (r *runner) measuredTruth() *measuredTruth {
+	if r.truthSweep == "" || r.task.Design == nil {
+		return nil
+	}
+	metric := objectiveMetric(r.task.Design.Objective())
+	if metric == "" {
+		r.log.Warn("the summary does not compare the graph with the measured interactions: the objective has no single metric", "sweep", r.truthSweep)
+		return nil
+	}
+	mt, err := readMeasuredTruth(r.truthSweep, metric)
+	if err != nil {
+		r.log.Warn("the summary does not compare the graph with the measured interactions", "err", err)
+		return nil
+	}
+	return mt
 }
 
 func (r *runner) close() {
@@ -726,7 +753,7 @@ func (r *runner) finish(last Row) (Summary, error) {
 			return Summary{}, fmt.Errorf("graph snapshot for the summary: %w", err)
 		}
 		if cs, ok := snap.(*comm.Snapshot); ok && cs != nil {
-			sum.Graph = summariseGraph(cs, space)
+			sum.Graph = summariseGraph(cs, space, r.measuredTruth())
 			_, sum.Graph.OneStep = r.task.Env.(*envs.SpaceEnv)
 		}
 	}

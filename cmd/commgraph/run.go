@@ -291,8 +291,12 @@ func printGraphSummary(w io.Writer, g *experiments.GraphSummary) {
 	}
 	if t := g.Truth; t != nil {
 		d, u := t.Directed, t.Symmetrised
-		fmt.Fprintf(w, "  against the known interactions: precision@|E| %.2f (symmetrised %.2f), AUROC %.3f (%.3f), recall of the graph %.2f, |E| = %d directed\n",
-			d.PrecisionAtE, u.PrecisionAtE, d.AUROC, u.AUROC, d.Recall, d.TrueItems)
+		what := "the known interactions"
+		if g.TruthSource != "" && g.TruthSource != "planted" {
+			what = "the interactions " + g.TruthSource
+		}
+		fmt.Fprintf(w, "  against %s: precision@|E| %.2f (symmetrised %.2f), AUROC %.3f (%.3f), recall of the graph %.2f, |E| = %d directed\n",
+			what, d.PrecisionAtE, u.PrecisionAtE, d.AUROC, u.AUROC, d.Recall, d.TrueItems)
 	}
 }
 

@@ -176,8 +176,12 @@ func emitJob(stdout, stderr io.Writer, sw *experiments.Sweep, sweepPath, kind, o
 			how = "sbatch (reads the script from its standard input)"
 		}
 	case "k8s":
-		if err := sw.EmitK8s(&b, ntrials, filepath.ToSlash(sweepPath)); err != nil {
+		podPath, warn := k8sSweepPath(sweepPath)
+		if err := sw.EmitK8s(&b, ntrials, podPath); err != nil {
 			return err
+		}
+		if warn != "" {
+			fmt.Fprintf(stderr, "warning: %s\n", warn)
 		}
 		if dest == "" {
 			dest = filepath.Join(root, sw.Name+"-job.yaml")
@@ -196,6 +200,30 @@ func emitJob(stdout, stderr io.Writer, sw *experiments.Sweep, sweepPath, kind, o
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d trials; list in %s)\nsubmit with: %s\n", dest, ntrials, listPath, how)
 	return nil
+}
+
+// k8sSweepPath is the sweep file's path as the pod sees it: relative to the
+// container's working directory, which in the Dockerfile's image holds the
+// build directory's configs/. An absolute path inside the current directory
+// is made relative to it (the image was built from here); a path that still
+// leaves it, or one outside configs/, gets a warning, since the image holds
+// nothing else.
+func k8sSweepPath(sweepPath string) (podPath, warn string) {
+	p := filepath.Clean(sweepPath)
+	if filepath.IsAbs(p) {
+		if wd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(wd, p); err == nil && filepath.IsLocal(rel) {
+				p = rel
+			}
+		}
+	}
+	podPath = filepath.ToSlash(p)
+	if !filepath.IsLocal(p) || !strings.HasPrefix(podPath, "configs/") {
+		warn = fmt.Sprintf("the pods read the sweep file as %q in the image's working directory (k8s.working_dir); "+
+			"the Dockerfile's image holds only the configs/ directory it was built from, so run --emit k8s from the "+
+			"repository root with a file under configs/ (or use an image that holds %s)", podPath, podPath)
+	}
+	return podPath, warn
 }
 
 // runTrialsHere runs the trials (or the one --index names) in a local pool,

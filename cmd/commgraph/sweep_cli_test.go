@@ -98,3 +98,72 @@ func TestSweepFlagCombinations(t *testing.T) {
 		t.Errorf("a refused command wrote %s", root)
 	}
 }
+
+// TestK8sSweepPathInImage: the Job names the sweep file by its path in the
+// image (relative to the working directory, where the Dockerfile copies
+// configs/): an absolute path inside the current directory is made
+// relative, and a file the image does not hold is warned about.
+func TestK8sSweepPathInImage(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		in, want string
+		warn     bool
+	}{
+		{"configs/sweeps/x.toml", "configs/sweeps/x.toml", false},
+		{"./configs/sweeps/x.toml", "configs/sweeps/x.toml", false},
+		{filepath.Join(wd, "configs", "sweeps", "x.toml"), "configs/sweeps/x.toml", false},
+		{"my_study.toml", "my_study.toml", true},
+		{"../configs/x.toml", "../configs/x.toml", true},
+		{"/elsewhere/configs/x.toml", "/elsewhere/configs/x.toml", true},
+	} {
+		got, warn := k8sSweepPath(c.in)
+		if got != c.want || (warn != "") != c.warn {
+			t.Errorf("%s: got %q (warning %q), want %q (warning %v)", c.in, got, warn, c.want, c.warn)
+		}
+	}
+	// Through the CLI: the sweep file given by its absolute path from the
+	// directory holding configs/ appears in the Job relative to it, without
+	// a warning; from the directory above, relative with one (the image
+	// built there would not hold it under configs/).
+	experimentstest.Register()
+	tmp := t.TempDir()
+	src := sweepFiles(t, filepath.Join(tmp, "runs"))
+	cfgDir := filepath.Join(tmp, "repo", "configs", "sweeps")
+	if err := os.MkdirAll(cfgDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"abl.toml", "base.toml"} {
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(src), f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(cfgDir, f), string(b))
+	}
+	abs := filepath.Join(cfgDir, "abl.toml")
+	for _, c := range []struct {
+		dir, want string
+		warn      bool
+	}{
+		{filepath.Join(tmp, "repo"), "configs/sweeps/abl.toml", false},
+		{tmp, "repo/configs/sweeps/abl.toml", true},
+	} {
+		if err := os.Chdir(c.dir); err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		code := dispatch([]string{"sweep", abs, "--emit", "k8s", "--out", "-"}, &out, &errb)
+		os.Chdir(wd)
+		if code != 0 {
+			t.Fatalf("from %s: exit %d %s", c.dir, code, errb.String())
+		}
+		if !strings.Contains(out.String(), "- \"sweep\"\n        - \""+c.want+"\"\n") {
+			t.Errorf("from %s: the Job does not run %q:\n%s", c.dir, c.want, out.String())
+		}
+		if strings.Contains(errb.String(), "warning: ") != c.warn {
+			t.Errorf("from %s: warning %v expected, stderr %s", c.dir, c.warn, errb.String())
+		}
+	}
+}

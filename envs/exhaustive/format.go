@@ -185,6 +185,22 @@ func encodeHeader(h Header) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// ReadHeader reads and checks the header of the sweep table at path
+// without loading its records (what the table holds: space, knobs,
+// metrics).
+func ReadHeader(path string) (Header, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Header{}, err
+	}
+	defer f.Close()
+	h, _, err := readHeader(bufio.NewReader(f))
+	if err != nil {
+		return Header{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return h, nil
+}
+
 // readHeader reads and checks the header at the start of r and returns it
 // with its size in bytes.
 func readHeader(r io.Reader) (Header, int64, error) {
