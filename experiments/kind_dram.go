@@ -2,11 +2,15 @@ package experiments
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/envs/dram"
 	"github.com/commgraph/commgraph/envs/dram/optimum"
+	"github.com/commgraph/commgraph/envs/exhaustive"
 )
 
 // The DRAM memory-controller design space on the embedded simulator:
@@ -39,7 +43,13 @@ func buildDRAM(c dram.EnvConfig, run RunInfo) (*DesignProblem, error) {
 			}
 		}
 	}
-	p := &DesignProblem{Label: "dram-" + space.Trace().Name + "-" + c.Objective, Space: space, Objective: obj,
+	var ds envs.DesignSpace = space
+	if c.Table != "" {
+		if ds, err = tabledSpace(space, c.Table, run.Seed); err != nil {
+			return nil, fmt.Errorf("key env.dram.table: %w", err)
+		}
+	}
+	p := &DesignProblem{Label: "dram-" + space.Trace().Name + "-" + c.Objective, Space: ds, Objective: obj,
 		Env: envs.SpaceEnvConfig{EpisodeLength: c.EpisodeLen, ObsMetrics: obs}}
 	if c.Form == "revision" {
 		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned, Credit: c.Credit, AgentID: c.AgentID, ObsMetrics: obs}
@@ -81,4 +91,30 @@ func dramOptimum(c dram.EnvConfig, trace string) (*envs.Optimum, error) {
 	}
 	return &envs.Optimum{Value: e.Value, Knobs: e.Config, Ties: e.Ties, Metrics: map[string]float64{
 		dram.MetricTimeNS: e.Metrics.TimeNS, dram.MetricEnergyPJ: e.Metrics.EnergyPJ, dram.MetricPowerMW: e.Metrics.PowerMW}}, nil
+}
+
+// tableChecks is how many designs of a sweep table are re-simulated before
+// a run uses it (exhaustive.Tabled).
+const tableChecks = 4
+
+// tabledSpace answers space from the sweep table at path, after checking
+// that the table is of space. A directory holds one table per space, named
+// after it as the docs' sweep commands name them: dram-<trace>.sweep, with
+// "@<memoryId>" after the trace for the other devices.
+func tabledSpace(space *dram.Space, path string, seed uint64) (envs.DesignSpace, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, strings.ReplaceAll(space.Name(), "/", "-")+".sweep")
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("%w (make it with: commgraph dram sweep --trace ... --out %s)", err, path)
+		}
+	}
+	t, err := exhaustive.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := exhaustive.Tabled(space, t, tableChecks, rand.New(rand.NewPCG(seed, 0x7ab1ed)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ds, nil
 }

@@ -112,6 +112,7 @@ type EnvConfig struct {
 	AgentID        bool    `toml:"agent_id" doc:"form = revision: append a one-hot of the agent's index to its observation, so a receiver can tell its senders apart (without it a message says \"some sender has value v\", not whose)"`
 	OptimumFile    string  `toml:"optimum_file" path:"file" range:"a path or empty" doc:"JSON of the exhaustive optimum used for regret; empty = the shipped one for this trace, device and objective (the four DSE traces on the embedded DDR3-1600, DDR4-2400 and LPDDR4-3200 devices with their default mappings)"`
 	MemSpec        string  `toml:"memspec" path:"name-or-file" range:"a DRAMSys memspec JSON (DDR3, DDR4, LPDDR4) or the name of an embedded one; empty = MICRON_1Gb_DDR3-1600_8bit_G" doc:"the DRAM device (LPDDR4: time only, so objectives on energy or power are refused)"`
+	Table          string  `toml:"table" path:"file" range:"a file, a directory or empty" doc:"a complete sweep table of this trace and device (commgraph dram sweep --out FILE), or a directory holding it as dram-<trace>.sweep (dram-<trace>@<memoryId>.sweep for the other devices): designs are looked up instead of simulated, with the same numbers bit for bit (the table's header must name this space and a few seeded designs are re-simulated as a check); for many runs on one trace. Empty = simulate"`
 	Mapping        string  `toml:"mapping" path:"name-or-file" range:"a DRAMSys address-mapping JSON or the name of an embedded one; empty = the one shipped for the device's standard" doc:"the address mapping of the device"`
 }
 
