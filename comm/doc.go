@@ -55,6 +55,6 @@
 // off-diagonal ones of the binary adjacency, from sender j to receiver i,
 // weighted by the probability p_ij; an edge is "gated off" (dashed in DOT)
 // when gating was on and the receiver's receive rate is 0 or below
-// ExportOptions.GatedOffBelow (default 5%). Every writer writes a temp file
+// GatedOffBelow (5%). Every writer writes a temp file
 // and renames it, so no partial output is ever left behind.
 package comm

@@ -18,38 +18,16 @@ import (
 	"github.com/commgraph/commgraph/envs/fsutil"
 )
 
-// DefaultGatedOffBelow is the default receive-rate threshold under which a
-// receiver counts as gated off: it listens in fewer than 5% of steps.
-const DefaultGatedOffBelow = 0.05
+// GatedOffBelow is the receive-rate threshold under which a receiver counts
+// as gated off in the exports: it listens in fewer than 5% of steps.
+const GatedOffBelow = 0.05
 
 // ExportOptions tunes the graph exports. The zero value is usable.
 type ExportOptions struct {
-	// GatedOffBelow: when gating was on, edges into a receiver whose receive
-	// rate is 0 or below this value are drawn dashed (flagged gated_off).
-	// 0 means DefaultGatedOffBelow; a negative value flags only rate 0.
-	GatedOffBelow float64
-	// PenScale multiplies the DOT penwidth: penwidth = PenScale * weight
-	// (0 means 1, i.e. penwidth = weight).
-	PenScale float64
-	// Width and Height of the PNG heatmap in pixels (0 means 640 x 480).
+	// Width and Height of the PNG heatmap in pixels; both 0 = the default
+	// size (640 x 480; 1280 x 520 for a comparison figure). No valid size
+	// has a zero side, so 0 hides no value.
 	Width, Height int
-}
-
-func (o ExportOptions) threshold() float64 {
-	switch {
-	case o.GatedOffBelow == 0:
-		return DefaultGatedOffBelow
-	case o.GatedOffBelow < 0:
-		return 0
-	}
-	return o.GatedOffBelow
-}
-
-func (o ExportOptions) penScale() float64 {
-	if o.PenScale == 0 {
-		return 1
-	}
-	return o.PenScale
 }
 
 // Edge is one directed edge of an exported graph, from sender to receiver.
@@ -71,7 +49,7 @@ type Edge struct {
 // Probabilities[i][j].
 func (s *Snapshot) Edges(opt ExportOptions) []Edge {
 	n := s.N()
-	th := opt.threshold()
+	th := GatedOffBelow
 	d := s.withMargins()
 	var out []Edge
 	for j := 0; j < n; j++ {
@@ -198,11 +176,10 @@ func (s *Snapshot) MarshalDOT(opt ExportOptions) ([]byte, error) {
 		nodes[i] = dotNode{id: int64(i), dotID: ids[i], attrs: a}
 		g.AddNode(nodes[i])
 	}
-	ps := opt.penScale()
 	for _, e := range s.Edges(opt) {
 		a := []encoding.Attribute{
 			{Key: "label", Value: strconv.FormatFloat(e.Weight, 'g', 3, 64)},
-			{Key: "penwidth", Value: formatFloat(ps * e.Weight)},
+			{Key: "penwidth", Value: formatFloat(e.Weight)},
 		}
 		if e.GatedOff || e.Undecided {
 			a = append(a, encoding.Attribute{Key: "style", Value: "dashed"})

@@ -21,6 +21,7 @@ type DesignProblem struct {
 	Space     envs.DesignSpace // evaluated through a Counted cache shared by every user
 	Objective *envs.Objective  // bound to Space's metric names
 	Optimum   *envs.Optimum    // nil when unknown
+	NoOptimum string           // when Optimum is nil, why (shown in the summary instead of the regret)
 	// Env is the environment form (episode length, start design, observed
 	// metrics ...); its Objective is set from the field above.
 	Env envs.SpaceEnvConfig
@@ -88,7 +89,7 @@ func newDesignTask(p *DesignProblem) (*Task, error) {
 	if start == nil {
 		start = make([]int, len(p.Space.Knobs())) // the environments' default
 	}
-	t := &Task{Label: label, Env: env, Design: tr, Start: slices.Clone(start), Threshold: math.NaN(),
+	t := &Task{Label: label, Env: env, Design: tr, Start: slices.Clone(start), Threshold: math.NaN(), NoOptimum: p.NoOptimum,
 		Primary: Primary{Name: "best_value", HigherIsBetter: false, X: "unique_evals"}}
 	switch {
 	case p.Revision != nil && p.Revision.Oracle != nil:
@@ -107,7 +108,7 @@ func newDesignTask(p *DesignProblem) (*Task, error) {
 // bestDesign describes the tracker's best design for the summary: its
 // metrics, regret, when it was found (from the run's metrics rows) and its
 // gain over the start design (see describeOutcome).
-func bestDesign(tr *envs.Tracker, rows []Row, start []int) (Design, bool) {
+func bestDesign(tr *envs.Tracker, rows []Row, start []int, noOptimum string) (Design, bool) {
 	b, ok := tr.Best()
 	if !ok {
 		return Design{}, false
@@ -127,6 +128,8 @@ func bestDesign(tr *envs.Tracker, rows []Row, start []int) (Design, bool) {
 		d.Optimum = opt.Knobs
 		d.OptMetric = opt.Metrics
 		d.OptimumTies = opt.Ties
+	} else {
+		d.NoOptimum = noOptimum
 	}
 	describeOutcome(&d, tr, b, rows, start)
 	return d, true
@@ -144,8 +147,11 @@ type Design struct {
 	OptMetric map[string]float64 `json:"opt_metrics,omitempty"` // the known optimum's metrics
 	// OptimumTies counts the designs tying with the known optimum (its
 	// objective value and violation), when known.
-	OptimumTies int    `json:"optimum_ties,omitempty"`
-	Unit        string `json:"objective_unit,omitempty"` // unit of Objective (envs.Objective.Unit)
+	OptimumTies int `json:"optimum_ties,omitempty"`
+	// NoOptimum says why no regret is given when the task knows it (e.g.
+	// a space too large to enumerate).
+	NoOptimum string `json:"no_optimum,omitempty"`
+	Unit      string `json:"objective_unit,omitempty"` // unit of Objective (envs.Objective.Unit)
 	Outcome
 }
 

@@ -15,3 +15,10 @@ var (
 type MetricsLineError = metricsLineError
 
 func DefaultSweepK8s() K8sConfig { return defaultSweep().K8s }
+
+// EncodeSummary returns the bytes of a summary.json holding s (with its
+// format version and checksum), as a finished run writes it.
+func EncodeSummary(s Summary) ([]byte, error) { return encodeSummary(&s) }
+
+// DecodeSummary parses and checks the content of a summary.json.
+var DecodeSummary = decodeSummary

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/commgraph/commgraph/envs"
@@ -43,12 +44,22 @@ func buildSynthetic(c synthetic.EnvConfig, run RunInfo) (*DesignProblem, error) 
 		for i, k := range space.Knobs() {
 			p.Optimum.Knobs[k.Name] = k.Values[best[i]]
 		}
-	} else if envs.Size(space) <= maxEnumerate {
+	} else if n := envs.Size(space); n <= maxEnumerate {
 		if p.Optimum, err = envs.FindOptimum(space, obj); err != nil {
 			return nil, err
 		}
+	} else {
+		p.NoOptimum = fmt.Sprintf("the optimum is not known: %v, and the space (%s designs) is larger than the %d designs enumerated at most", err, sizeText(n), maxEnumerate)
 	}
 	return p, nil
+}
+
+// sizeText renders a space size from envs.Size (which saturates).
+func sizeText(n int) string {
+	if n == math.MaxInt {
+		return "more than 2^63"
+	}
+	return fmt.Sprint(n)
 }
 
 // free returns n entries of -1 (no knob pinned).

@@ -37,6 +37,10 @@ type Task struct {
 	// knob): the environment's start or reference design, evaluated first,
 	// against which the summary reports the gain of the best design.
 	Start []int
+	// NoOptimum, on a design-space task without a known optimum, says why
+	// (e.g. the space is too large to enumerate); the summary shows it in
+	// place of the regret.
+	NoOptimum string
 	// Close releases resources (may be nil).
 	Close func() error
 }

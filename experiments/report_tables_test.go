@@ -2,7 +2,6 @@ package experiments_test
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"image"
 	_ "image/png"
@@ -31,7 +30,7 @@ func writeDesignRun(t *testing.T, root, variant string, seed int64, time, energy
 		Best: &experiments.Design{Names: []string{"k"}, Knobs: map[string]string{"k": fmt.Sprint(seed)}, Objective: time, Unit: "ns", Regret: &reg,
 			Metrics: map[string]float64{"time_ns": time, "energy_pJ": energy},
 			Outcome: experiments.Outcome{FoundAtIteration: &it, FoundAtEvaluation: &found, GainOverStart: &gain}}}
-	b, err := json.Marshal(sum)
+	b, err := experiments.EncodeSummary(sum)
 	if err != nil {
 		t.Fatal(err)
 	}

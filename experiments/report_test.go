@@ -1,7 +1,6 @@
 package experiments_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"image"
 	_ "image/png"
@@ -33,7 +32,7 @@ func writeSyntheticRun(t *testing.T, root, variant, task string, seed int64, fin
 	// The run name is what `run` would have written this layout under.
 	sum := experiments.Summary{Name: strings.ReplaceAll(variant, " ", "_") + "/" + task, Variant: variant, Task: task, Env: "predprey", Seed: seed, Iterations: 10,
 		Primary: experiments.Primary{Name: "eval_length", X: "env_steps"}, Threshold: 10}
-	b, _ := json.Marshal(sum)
+	b, _ := experiments.EncodeSummary(sum)
 	os.WriteFile(filepath.Join(dir, "summary.json"), b, 0o644)
 	os.WriteFile(filepath.Join(dir, "DONE"), []byte("done\n"), 0o644)
 }

@@ -87,6 +87,10 @@ func (o RunOptions) logger() *slog.Logger {
 // determined by the config and seed (wall-clock facts live in meta.json), so
 // an interrupted and resumed run has the same summary as an uninterrupted one.
 type Summary struct {
+	// Format is the summary.json format version (summaryFormat); with
+	// SHA256 it lets a reader tell a damaged or edited file from a good
+	// one (summaryfile.go).
+	Format      int            `json:"format"`
 	Name        string         `json:"name"`
 	Variant     string         `json:"variant"`
 	Task        string         `json:"task"`
@@ -103,6 +107,7 @@ type Summary struct {
 	Graph       *GraphSummary  `json:"graph,omitempty"`       // what the final communication graph says
 	Stopped     string         `json:"stopped,omitempty"`     // "regret" or "patience" when an early-stopping rule of [budget] ended the run
 	ForkedFrom  *ForkInfo      `json:"forked_from,omitempty"` // the checkpoint of another run this one continued (run --fork)
+	SHA256      string         `json:"sha256"`                // of the file written with this field empty (summaryfile.go)
 	Skipped     bool           `json:"-"`                     // set by Run when the run was already DONE
 	Dir         string         `json:"-"`                     // the run directory
 }
@@ -761,7 +766,7 @@ func (r *runner) finish(last Row) (Summary, error) {
 	}
 	var space envs.DesignSpace
 	if r.task.Design != nil {
-		if best, ok := bestDesign(r.task.Design, r.metrics.rows, r.task.Start); ok {
+		if best, ok := bestDesign(r.task.Design, r.metrics.rows, r.task.Start, r.task.NoOptimum); ok {
 			sum.Best = &best
 		}
 		space = r.task.Design.Space()
@@ -776,11 +781,7 @@ func (r *runner) finish(last Row) (Summary, error) {
 			_, sum.Graph.OneStep = r.task.Env.(*envs.SpaceEnv)
 		}
 	}
-	data, err := json.MarshalIndent(sum, "", "  ")
-	if err != nil {
-		return Summary{}, fmt.Errorf("encode summary: %w", err)
-	}
-	if err := fsutil.WriteFile(filepath.Join(r.dir, "summary.json"), append(data, '\n')); err != nil {
+	if err := writeSummary(r.dir, &sum); err != nil {
 		return Summary{}, err
 	}
 	if err := r.metrics.sync(); err != nil {
@@ -805,20 +806,6 @@ func (r *runner) threshold() float64 {
 		return r.cfg.Eval.Threshold
 	}
 	return r.task.Threshold
-}
-
-// readSummary reads dir/summary.json.
-func readSummary(dir string) (Summary, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "summary.json"))
-	if err != nil {
-		return Summary{}, fmt.Errorf("read summary: %w", err)
-	}
-	var s Summary
-	if err := json.Unmarshal(data, &s); err != nil {
-		return Summary{}, fmt.Errorf("%s: %w", filepath.Join(dir, "summary.json"), err)
-	}
-	s.Dir = dir
-	return s, nil
 }
 
 // Meta is the content of meta.json: facts about the machine and build that

@@ -32,7 +32,7 @@ type Sweep struct {
 	Base   string  `toml:"base" range:"a path" doc:"the base run config (relative to the sweep file)"`
 	Seeds  []int64 `toml:"seeds" range:"each in [0, inf)" doc:"seeds of every grid point; empty = the base config's seeds"`
 	OutDir string  `toml:"out_dir" range:"a path or empty" doc:"root of the run directories; empty = the base config's"`
-	Jobs   int     `toml:"jobs" unit:"trials" range:"[0, 1024]" doc:"trials run at once by the local pool; 0 = 1 (--jobs overrides)"`
+	Jobs   int     `toml:"jobs" unit:"trials" range:"[1, 1024]" doc:"trials run at once by the local pool (--jobs overrides)"`
 	// MaxTrials bounds the expansion: every trial's configuration is held
 	// in memory (and listed in trials.jsonl) before any runs.
 	MaxTrials int `toml:"max_trials" unit:"trials" range:"[1, inf)" doc:"largest number of trials (grid points x seeds) the sweep may expand to; a larger grid is refused before it is expanded, naming its axes"`
@@ -121,6 +121,7 @@ var sweepFields = collectFields(reflect.TypeFor[Sweep](), "", nil)
 // repository's Dockerfile and deploy/k8s/pvc.yaml).
 func defaultSweep() Sweep {
 	return Sweep{
+		Jobs:      1,
 		MaxTrials: defaultMaxTrials,
 		Slurm:     SlurmConfig{Time: "04:00:00", CPUsPerTask: 2, Mem: "4G", Binary: "commgraph"},
 		K8s: K8sConfig{Image: "commgraph:latest", Parallelism: 4, CPU: "2", Memory: "4Gi", BackoffLimit: 2,
@@ -448,15 +449,15 @@ type SweepResult struct {
 	Failed       map[int]error // trial index -> error
 }
 
-// RunTrials runs the given trials in a local pool of jobs workers. Finished
-// trials (DONE) are skipped. A failing trial does not stop the others; on
-// context cancellation no new trial starts and running ones checkpoint.
-// report, when non-nil, is called after each trial (serialised).
-func RunTrials(ctx context.Context, trials []Trial, jobs int, opts RunOptions, report func(Trial, Summary, error)) SweepResult {
-	if jobs < 1 {
-		jobs = 1
-	}
+// RunTrials runs the given trials in a local pool of jobs workers (jobs >=
+// 1). Finished trials (DONE) are skipped. A failing trial does not stop the
+// others; on context cancellation no new trial starts and running ones
+// checkpoint. report, when non-nil, is called after each trial (serialised).
+func RunTrials(ctx context.Context, trials []Trial, jobs int, opts RunOptions, report func(Trial, Summary, error)) (SweepResult, error) {
 	res := SweepResult{Failed: map[int]error{}}
+	if jobs < 1 {
+		return res, fmt.Errorf("%w: jobs %d: want at least 1 trial at once", ErrConfig, jobs)
+	}
 	var mu sync.Mutex
 	ch := make(chan Trial)
 	var wg sync.WaitGroup
@@ -499,7 +500,7 @@ feed:
 	}
 	close(ch)
 	wg.Wait()
-	return res
+	return res, nil
 }
 
 // shellQuote quotes s for POSIX shells.

@@ -48,7 +48,10 @@ func TestSweepTrialsReleaseMemory(t *testing.T) {
 	var afterFirst uint64
 	goroutines := 0
 	for i, tr := range trials[:4] {
-		res := experiments.RunTrials(context.Background(), []experiments.Trial{tr}, 1, experiments.RunOptions{}, nil)
+		res, err := experiments.RunTrials(context.Background(), []experiments.Trial{tr}, 1, experiments.RunOptions{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(res.Failed) > 0 || res.Ran != 1 {
 			t.Fatalf("trial %d: %+v", tr.Index, res)
 		}

@@ -367,10 +367,13 @@ func TestInterruptedSweepStartsNoOtherTrial(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var reported []int
-	res := experiments.RunTrials(ctx, trials, 1, experiments.RunOptions{}, func(tr experiments.Trial, _ experiments.Summary, _ error) {
+	res, err := experiments.RunTrials(ctx, trials, 1, experiments.RunOptions{}, func(tr experiments.Trial, _ experiments.Summary, _ error) {
 		reported = append(reported, tr.Index)
 		cancel() // the user presses Ctrl-C as the first trial ends
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if res.Ran != 1 || len(reported) != 1 {
 		t.Errorf("ran %d, reported %v after the interruption; want only trial 0", res.Ran, reported)
 	}

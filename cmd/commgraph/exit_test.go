@@ -138,6 +138,7 @@ func TestSmallInputMistakesRefused(t *testing.T) {
 		{"--index -1", []string{"sweep", sw, "--index", "-1"}, "--index -1"},
 		{"--index -2", []string{"sweep", sw, "--index", "-2"}, "--index -2"},
 		{"--jobs -1", []string{"sweep", sw, "--jobs", "-1"}, "--jobs -1"},
+		{"--jobs 0", []string{"sweep", sw, "--jobs", "0"}, "--jobs 0: want >= 1"},
 		{"empty config", []string{"run", empty}, "sets no keys"},
 	}
 	for _, c := range cases {

@@ -222,7 +222,7 @@ func usage(w io.Writer, path []string, m map[string]*command) {
 
 func init() {
 	group("dram", "the embedded DRAM controller simulator: sim, validate, sweep, interactions")
-	group("graph", "learned communication graphs: export")
+	group("graph", "learned communication graphs: export, compare")
 }
 
 // group describes a command that only holds subcommands.

@@ -223,6 +223,8 @@ func printSummary(w io.Writer, s experiments.Summary) {
 				fmt.Fprintf(w, "\n  exhaustive optimum: %s (%s)", formatKnobs(b.Names, b.Optimum), formatMetrics(b.OptMetric))
 			}
 			fmt.Fprintln(w)
+		} else if b.NoOptimum != "" {
+			fmt.Fprintf(w, "  regret not measured: %s\n", b.NoOptimum)
 		}
 	}
 	printGraphSummary(w, s.Graph)

@@ -46,4 +46,10 @@ func TestPrintSummaryOutcome(t *testing.T) {
 	if !strings.Contains(buf.String(), "the start design was already best") {
 		t.Errorf("a best start design not said:\n%s", buf.String())
 	}
+	s.Best.Regret, s.Best.NoOptimum = nil, "the space is too large"
+	buf.Reset()
+	printSummary(&buf, s)
+	if out := buf.String(); !strings.Contains(out, "regret not measured: the space is too large") || strings.Contains(out, "regret against") {
+		t.Errorf("an unknown optimum not said:\n%s", out)
+	}
 }

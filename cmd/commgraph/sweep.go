@@ -73,7 +73,7 @@ func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, string, erro
 	f := &sweepFlags{}
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.IntVar(&f.jobs, "jobs", 0, "trials run at once (0 = the sweep file's jobs, default 1)")
+	fs.IntVar(&f.jobs, "jobs", 0, "trials run at once, >= 1 (default: the sweep file's jobs, itself 1 by default)")
 	fs.IntVar(&f.index, "index", -1, "run only the trial with this index (what a scheduler array task calls)")
 	fs.StringVar(&f.emit, "emit", "", "write a scheduler job instead of running: slurm or k8s")
 	fs.StringVar(&f.out, "out", "", "file for --emit (default: in the sweep's output directory; - = stdout)")
@@ -95,8 +95,8 @@ func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, string, erro
 	if f.index < -1 || (f.index == -1 && flagGiven(fs, "index")) {
 		return nil, "", usageErrorf("--index %d: want a trial index >= 0 (see --list)", f.index)
 	}
-	if f.jobs < 0 {
-		return nil, "", usageErrorf("--jobs %d: want >= 1 (0 = the sweep file's jobs)", f.jobs)
+	if flagGiven(fs, "jobs") && f.jobs < 1 {
+		return nil, "", usageErrorf("--jobs %d: want >= 1 (without --jobs, the sweep file's jobs)", f.jobs)
 	}
 	if f.emit != "" && f.emit != "slurm" && f.emit != "k8s" {
 		return nil, "", usageErrorf("--emit %q: want slurm or k8s", f.emit)
@@ -115,9 +115,6 @@ func parseSweepFlags(args []string, stderr io.Writer) (*sweepFlags, string, erro
 	}
 	if err := prepareOutFile("out", f.out); err != nil {
 		return nil, "", err
-	}
-	if f.jobs < 0 {
-		return nil, "", usageErrorf("--jobs %d: want 0 (the sweep file's) or more", f.jobs)
 	}
 	if given["index"] && f.index < 0 {
 		return nil, "", usageErrorf("--index %d: want a trial index (0 or more)", f.index)
@@ -238,16 +235,16 @@ func runTrialsHere(stdout, stderr io.Writer, sw *experiments.Sweep, trials []exp
 		}
 		trials = trials[f.index : f.index+1]
 	}
-	jobs := f.jobs
-	if jobs == 0 {
-		jobs = max(sw.Jobs, 1)
+	jobs := sw.Jobs
+	if f.jobs > 0 { // given (parseSweepFlags refuses a given value below 1)
+		jobs = f.jobs
 	}
 	ctx, stop := expSignalContext(stderr)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	opts := experiments.RunOptions{Progress: expProgressWriter(stderr, f.quiet), Logger: logger, MaxMemory: f.maxMemory}
 	done := 0
-	res := experiments.RunTrials(ctx, trials, jobs, opts, func(t experiments.Trial, s experiments.Summary, err error) {
+	res, err := experiments.RunTrials(ctx, trials, jobs, opts, func(t experiments.Trial, s experiments.Summary, err error) {
 		done++
 		state := "done"
 		switch {
@@ -258,6 +255,9 @@ func runTrialsHere(stdout, stderr io.Writer, sw *experiments.Sweep, trials []exp
 		}
 		fmt.Fprintf(stdout, "[%d/%d] trial %d  %s  seed %d: %s (%s)\n", done, len(trials), t.Index, t.Variant, t.Seed, state, t.Dir)
 	})
+	if err != nil {
+		return err
+	}
 	root, _ := sw.Root()
 	fmt.Fprintf(stdout, "sweep %s: %d ran, %d already done, %d failed; report with: commgraph report %s\n", sw.Name, res.Ran, res.Skipped, len(res.Failed), root)
 	if ctx.Err() != nil {

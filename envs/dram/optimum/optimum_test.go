@@ -15,7 +15,7 @@ import (
 // sampleSize is the number of seeded random configurations per shipped
 // file that must not beat its optimum: 5,000 on stream (the acceptance
 // check), 500 on the slower traces, 100 on the other devices (the DDR4 and
-// LPDDR4 files, eight of them: their re-simulation is the main check);
+// LPDDR4 files: their re-simulation is the main check);
 // -short uses at most 200 and the race detector 40.
 func sampleSize(key string) int {
 	n := 500
