@@ -13,8 +13,9 @@ type VecConfig struct {
 	// EpisodeSeed(Seed, k, e).
 	Seed uint64
 	// Workers is the number of goroutines stepping the copies (the calling
-	// goroutine is one of them). 0 means min(GOMAXPROCS, K); 1 steps
-	// everything on the calling goroutine.
+	// goroutine is one of them). 0 = min(GOMAXPROCS, K) (no Vec has 0
+	// workers); 1 steps everything on the calling goroutine; negative
+	// panics, like k <= 0.
 	Workers int
 }
 
@@ -98,6 +99,9 @@ func NewVec(proto Env, k int, cfg VecConfig) *Vec {
 	if k <= 0 {
 		panic(fmt.Sprintf("envs.NewVec: k = %d, want > 0", k))
 	}
+	if cfg.Workers < 0 {
+		panic(fmt.Sprintf("envs.NewVec: Workers = %d, want >= 0 (0 = GOMAXPROCS)", cfg.Workers))
+	}
 	spec := proto.Spec()
 	c := &vecCore{
 		spec:     spec,
@@ -117,7 +121,7 @@ func NewVec(proto Env, k int, cfg VecConfig) *Vec {
 		c.views[i] = make([][]float32, c.nAgents)
 	}
 	w := cfg.Workers
-	if w <= 0 {
+	if w == 0 {
 		w = runtime.GOMAXPROCS(0)
 	}
 	w = min(w, k)

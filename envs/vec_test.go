@@ -100,6 +100,17 @@ func TestVecDeterministicAcrossWorkers(t *testing.T) {
 	}
 }
 
+// TestVecRefusesNegativeWorkers: Workers < 0 panics like k <= 0 (0 means
+// GOMAXPROCS; a negative count means nothing).
+func TestVecRefusesNegativeWorkers(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil {
+			t.Error("NewVec with Workers -1 did not panic")
+		}
+	}()
+	NewVec(&lineEnv{n: 3, maxSteps: 6}, 2, VecConfig{Workers: -1})
+}
+
 // TestVecMatchesSerial checks that every copy behaves exactly like a single
 // environment reset with EpisodeSeed(seed, k, e), including the terminal
 // observation and the auto-reset.

@@ -52,11 +52,12 @@ const DefaultChunkSize = 1024
 
 // Options tunes Run.
 type Options struct {
-	// Jobs is the number of workers; <= 0 means runtime.GOMAXPROCS(0).
+	// Jobs is the number of workers; 0 = runtime.GOMAXPROCS(0) (no run has
+	// 0 workers); negative is an error.
 	Jobs int
-	// ChunkSize is the number of configurations per chunk; <= 0 means
-	// DefaultChunkSize. It changes only how often the file is synced, never
-	// its contents.
+	// ChunkSize is the number of configurations per chunk; 0 =
+	// DefaultChunkSize; negative is an error. It changes only how often the
+	// file is synced, never its contents.
 	ChunkSize int
 	// Progress, when set, is called from Run's goroutine after every chunk
 	// is durably written (and once at the start).
@@ -66,8 +67,8 @@ type Options struct {
 	NoCanonical bool
 	// Verify: with a Canonicalizer, every configuration whose index is a
 	// multiple of Verify and that is not its own representative is also
-	// evaluated directly and compared bit for bit. 0 means DefaultVerify;
-	// negative disables the check.
+	// evaluated directly and compared bit for bit. 0 = DefaultVerify (0 is
+	// no period); negative disables the check.
 	Verify int
 }
 
@@ -99,6 +100,9 @@ func PartialPath(path string) string { return path + ".partial" }
 // evaluation fails, the records finished so far stay in the partial file
 // and Run returns the error; calling Run again continues.
 func Run(ctx context.Context, ds envs.DesignSpace, path string, opt Options) (Stats, error) {
+	if opt.Jobs < 0 || opt.ChunkSize < 0 {
+		return Stats{}, fmt.Errorf("exhaustive: Jobs %d, ChunkSize %d: want >= 0 each (0 = the default)", opt.Jobs, opt.ChunkSize)
+	}
 	h := HeaderOf(ds)
 	if err := h.validate(); err != nil {
 		return Stats{}, fmt.Errorf("space %s: %w", ds.Name(), err)
@@ -368,10 +372,10 @@ type tableFill struct {
 func newTableFill(ds envs.DesignSpace, f *os.File, off, start, total int64, radices []int, nm int, opt Options) *tableFill {
 	t := &tableFill{ds: ds, f: f, off: off, start: start, total: total, radices: radices, nm: nm,
 		rec: nm*8 + crcSize, cs: int64(opt.ChunkSize), jobs: opt.Jobs, verify: int64(opt.Verify)}
-	if t.jobs <= 0 {
+	if t.jobs == 0 {
 		t.jobs = runtime.GOMAXPROCS(0)
 	}
-	if t.cs <= 0 {
+	if t.cs == 0 {
 		t.cs = DefaultChunkSize
 	}
 	t.chunks = (total - start + t.cs - 1) / t.cs

@@ -156,6 +156,22 @@ func TestRunSameBytesForAnyJobsAndChunks(t *testing.T) {
 	}
 }
 
+// TestRunRefusesNegativeOptions: a negative Jobs or ChunkSize is an error
+// before any file is written (0 is the default; no negative value means
+// anything).
+func TestRunRefusesNegativeOptions(t *testing.T) {
+	dir := t.TempDir()
+	for _, o := range []Options{{Jobs: -1}, {ChunkSize: -5}} {
+		p := filepath.Join(dir, "neg")
+		if _, err := Run(context.Background(), newToy(2, 2), p, o); err == nil || !strings.Contains(err.Error(), "want >= 0") {
+			t.Errorf("%+v: %v", o, err)
+		}
+		if _, err := os.Stat(p + ".partial"); err == nil {
+			t.Errorf("%+v: a partial file was written", o)
+		}
+	}
+}
+
 func TestRunUsesOneEvaluatorPerWorker(t *testing.T) {
 	ds := statefulToy{newToy(5, 4, 3)}
 	mustRun(t, ds, filepath.Join(t.TempDir(), "s"), Options{Jobs: 4, ChunkSize: 3})
