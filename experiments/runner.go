@@ -505,9 +505,9 @@ func (r *runner) wall() float64 {
 	return r.wallBase + time.Since(r.started).Seconds()
 }
 
-// stallIterations is how many iterations in a row may add no unique
-// evaluation before a run whose only limit is budget.evaluations is ended
-// as unable to reach it.
+// stallIterations is how many iterations in a row the counts of a run
+// without budget.iterations (env_steps, unique_evals) may stay flat before
+// the run is ended as unable to reach its budget.
 const stallIterations = 1000
 
 // evaluationsOnly reports whether budget.evaluations is the run's only
@@ -517,28 +517,50 @@ func (r *runner) evaluationsOnly() bool {
 	return b.Evaluations > 0 && b.Iterations == 0 && b.EnvSteps == 0
 }
 
-// evaluationsStalled ends a run limited only by budget.evaluations when
-// unique_evals has not grown for stallIterations iterations (counted from
-// the metrics rows, so a resumed run ends where an uninterrupted one does).
-func (r *runner) evaluationsStalled(row Row) error {
-	if !r.evaluationsOnly() {
+// budgetStalled ends a run without budget.iterations when none of its
+// limits can still be reached: each of budget.env_steps and
+// budget.evaluations that is set either has a column the algorithm does not
+// report (a black-box search counts no env_steps) or has stayed flat for
+// stallIterations iterations. Counted from the metrics rows, so a resumed
+// run ends where an uninterrupted one does.
+func (r *runner) budgetStalled(row Row) error {
+	b := r.cfg.Budget
+	if b.Iterations > 0 {
 		return nil
 	}
-	v, ok := row["unique_evals"]
-	if !ok {
-		return nil
-	}
-	since := 1
-	for i := len(r.metrics.rows) - 1; i >= 0 && since < stallIterations; i-- {
-		if r.metrics.rows[i]["unique_evals"] != v {
-			break
+	var why []string
+	for _, l := range []struct {
+		key, col string
+		n        int64
+		hint     string
+	}{
+		{"budget.env_steps", "env_steps", b.EnvSteps, ""},
+		{"budget.evaluations", "unique_evals", b.Evaluations, " (the search only revisits designs it has evaluated)"},
+	} {
+		if l.n <= 0 {
+			continue
 		}
-		since++
+		v, ok := row[l.col]
+		if !ok {
+			why = append(why, fmt.Sprintf("%s = %d cannot be reached: algorithm %s reports no %s", l.key, l.n, r.cfg.Algorithm.Kind, l.col))
+			continue
+		}
+		since := 1
+		for i := len(r.metrics.rows) - 1; i >= 0 && since < stallIterations; i-- {
+			if r.metrics.rows[i][l.col] != v {
+				break
+			}
+			since++
+		}
+		if since < stallIterations {
+			return nil // still approaching this limit
+		}
+		why = append(why, fmt.Sprintf("%s = %d cannot be reached: %s has stayed at %.0f for %d iterations%s", l.key, l.n, l.col, v, stallIterations, l.hint))
 	}
-	if since < stallIterations {
+	if len(why) == 0 {
 		return nil
 	}
-	return fmt.Errorf("budget.evaluations = %d cannot be reached: unique_evals has stayed at %.0f for %d iterations (the search only revisits designs it has evaluated); set budget.iterations as well, or a smaller budget.evaluations (run stopped; last checkpoint: iteration %d)", r.cfg.Budget.Evaluations, v, stallIterations, r.lastCkpt)
+	return fmt.Errorf("%s; set budget.iterations as well, or a budget the algorithm approaches (run stopped; last checkpoint: iteration %d)", strings.Join(why, "; "), r.lastCkpt)
 }
 
 // checkReachable refuses, before the run starts, an evaluations budget
@@ -632,7 +654,7 @@ func (r *runner) loop(ctx context.Context) (Summary, error) {
 		}
 		done = r.budgetReached(row)
 		if !done {
-			if err := r.evaluationsStalled(row); err != nil {
+			if err := r.budgetStalled(row); err != nil {
 				return Summary{}, err
 			}
 		}

@@ -266,12 +266,22 @@ func writeValidationTable(w io.Writer, v *dram.Validation) error {
 	if err := t.Render(); err != nil {
 		return err
 	}
-	exact := 0
+	exact, timeOnly := 0, 0
 	for _, r := range v.Rows {
 		if r.Exact() {
 			exact++
 		}
+		if r.Ref.NoEnergy {
+			timeOnly++
+		}
 	}
-	_, err := fmt.Fprintf(w, "%d of %d rows reproduced exactly (time and energy, to the printed precision)\n", exact, len(v.Rows))
+	what := "time and energy"
+	switch {
+	case timeOnly == len(v.Rows):
+		what = "in time: the reference has no energy"
+	case timeOnly > 0:
+		what = fmt.Sprintf("time and energy; %d rows in time only: no reference energy", timeOnly)
+	}
+	_, err := fmt.Fprintf(w, "%d of %d rows reproduced exactly (%s; to the printed precision)\n", exact, len(v.Rows), what)
 	return err
 }

@@ -111,9 +111,32 @@ func TestDramValidate(t *testing.T) {
 	if code := dispatch([]string{"dram", "validate", "--ref", good}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s%s", code, out.String(), errb.String())
 	}
-	for _, want := range []string{"stream.stl", "random.stl", "spearman time", "3 of 3 rows reproduced exactly", "all thresholds met"} {
+	for _, want := range []string{"stream.stl", "random.stl", "spearman time", "3 of 3 rows reproduced exactly (time and energy;", "all thresholds met"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// Time-only rows (energy and power left empty, as in the LPDDR4
+	// reference) are said to be compared in time only.
+	lines := strings.Split(strings.TrimSuffix(rows, "\n"), "\n")
+	noEnergy := func(l string) string {
+		f := strings.Split(l, ",")
+		f[11], f[12] = "", ""
+		return strings.Join(f, ",")
+	}
+	for _, c := range []struct {
+		csv, want string
+	}{
+		{validateHeader + noEnergy(lines[1]) + "\n" + noEnergy(lines[2]) + "\n" + noEnergy(lines[3]) + "\n", "3 of 3 rows reproduced exactly (in time: the reference has no energy;"},
+		{validateHeader + lines[1] + "\n" + noEnergy(lines[2]) + "\n" + lines[3] + "\n", "3 of 3 rows reproduced exactly (time and energy; 1 rows in time only: no reference energy;"},
+	} {
+		p := filepath.Join(dir, "timeonly.csv")
+		if err := os.WriteFile(p, []byte(c.csv), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out.Reset()
+		if code := dispatch([]string{"dram", "validate", "--ref", p}, &out, &errb); code != 0 || !strings.Contains(out.String(), c.want) {
+			t.Errorf("exit %d, output lacks %q:\n%s%s", code, c.want, out.String(), errb.String())
 		}
 	}
 
