@@ -65,6 +65,10 @@ type RunOptions struct {
 	Progress io.Writer
 	// Logger receives structured progress messages; nil = slog.Default().
 	Logger *slog.Logger
+	// Fork, when set, is the path of another run's checkpoint that a fresh
+	// run starts from instead of from scratch (see startFork); a run
+	// directory that already holds that fork resumes it.
+	Fork string
 	// MaxMemory, when set (> 0), replaces the config's MaxMemory: the
 	// memory a run may plan to use, in bytes; settings whose estimate
 	// exceeds it are refused before the run starts. Left out, the config's
@@ -100,11 +104,12 @@ type Summary struct {
 	Final       map[string]Num `json:"final"` // the last metrics row
 	Eval        map[string]Num `json:"eval"`  // the last row with evaluation columns (eval_*)
 	Best        *Design        `json:"best_design,omitempty"`
-	Graph       *GraphSummary  `json:"graph,omitempty"`   // what the final communication graph says
-	Stopped     string         `json:"stopped,omitempty"` // "regret" or "patience" when an early-stopping rule of [budget] ended the run
-	SHA256      string         `json:"sha256"`            // of the file written with this field empty (summaryfile.go)
-	Skipped     bool           `json:"-"`                 // set by Run when the run was already DONE
-	Dir         string         `json:"-"`                 // the run directory
+	Graph       *GraphSummary  `json:"graph,omitempty"`       // what the final communication graph says
+	Stopped     string         `json:"stopped,omitempty"`     // "regret" or "patience" when an early-stopping rule of [budget] ended the run
+	ForkedFrom  *ForkInfo      `json:"forked_from,omitempty"` // the checkpoint of another run this one continued (run --fork)
+	SHA256      string         `json:"sha256"`                // of the file written with this field empty (summaryfile.go)
+	Skipped     bool           `json:"-"`                     // set by Run when the run was already DONE
+	Dir         string         `json:"-"`                     // the run directory
 }
 
 // runDirOf returns the directory of one seed of a config.
@@ -176,6 +181,11 @@ func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 	}
 	if err := r.checkReachable(); err != nil {
 		return Summary{}, asConfigError(err)
+	}
+	if opts.Fork != "" {
+		if err := r.loadFork(); err != nil {
+			return Summary{}, asConfigError(err)
+		}
 	}
 	if r.task.Design != nil {
 		if r.truthSweep, err = truthSweep(cfg.Log.TruthSweep, r.task.Design.Space()); err != nil {
@@ -261,6 +271,11 @@ type runner struct {
 	started  time.Time
 	lastCkpt int
 	resumed  int // iteration resumed from (-1 = fresh)
+	// fork is the checkpoint the run was forked from (nil = none);
+	// forkCkpt its state, loaded by loadFork.
+	fork     *ForkInfo
+	forkCkpt *marl.Checkpoint
+	forkRows []Row
 	// truthSweep is the sweep table whose measured interactions the
 	// summary compares the learned graph with ("" = none; log.truth_sweep).
 	truthSweep string
@@ -317,6 +332,14 @@ func (r *runner) build() error {
 // a bad metrics line, metrics rows out of order, or a checkpoint newer than
 // the last metrics row (its rows were lost).
 func (r *runner) start() error {
+	if r.opts.Fork != "" {
+		if handled, err := r.startFork(); handled || err != nil {
+			return err
+		}
+	}
+	if m := readMeta(r.dir); m.ForkedFrom != nil && listCheckpoints(r.dir) != nil {
+		r.fork = m.ForkedFrom
+	}
 	path := filepath.Join(r.dir, "metrics.jsonl")
 	rows, err := ReadMetricsJSONL(path)
 	var le *metricsLineError
@@ -736,6 +759,7 @@ func (r *runner) finish(last Row) (Summary, error) {
 		Eval:       map[string]Num{},
 		Dir:        r.dir,
 		Stopped:    r.early.reason,
+		ForkedFrom: r.fork,
 	}
 	if v, ok := last["env_steps"]; ok {
 		sum.EnvSteps = Num(v)
@@ -817,6 +841,8 @@ type Meta struct {
 	OS         string    `json:"os"`
 	Arch       string    `json:"arch"`
 	Attempts   []Attempt `json:"attempts"`
+	// ForkedFrom is the checkpoint the run started from (run --fork).
+	ForkedFrom *ForkInfo `json:"forked_from,omitempty"`
 }
 
 // Attempt records one start (or resume) of a run.
@@ -839,6 +865,7 @@ func (r *runner) writeMeta() error {
 	m.GOMAXPROCS = runtime.GOMAXPROCS(0)
 	m.NumCPU = runtime.NumCPU()
 	m.OS, m.Arch = runtime.GOOS, runtime.GOARCH
+	m.ForkedFrom = r.fork
 	m.Attempts = append(m.Attempts, Attempt{Started: time.Now().UTC().Format(time.RFC3339), ResumedFrom: r.resumed})
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
