@@ -158,6 +158,12 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if flagGiven(fs, "seed") && *seed < 0 {
+		return usageErrorf("--seed %d: want a seed >= 0 (without --seed, the config's seeds)", *seed)
+	}
+	if fi, err := os.Stat(*out); *out != "" && err == nil && !fi.IsDir() {
+		return usageErrorf("--out %s: not a directory (the root the run directories go under)", *out)
+	}
 	cfg, err := loadRunConfig(arg, sets, *seed, *out)
 	if err != nil {
 		return err
