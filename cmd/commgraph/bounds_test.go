@@ -34,6 +34,19 @@ func TestUnboundedInputsRefused(t *testing.T) {
 	if code := dispatch([]string{"graph", "export", dir, "--format", "png", "--width", "800", "--height", "600", "--max-memory", "0.001", "--out", filepath.Join(tmp, "g.png")}, &out, &errb); code != exitUsage {
 		t.Errorf("PNG over a lowered limit: exit %d, %s", code, errb.String())
 	}
+	// A GIF holds every frame until it is encoded: 800 x 600 fits a limit
+	// of 0.0055 GiB (5.9 MB) as one PNG (5.8 MB) but not as a GIF of the
+	// run's snapshots (+0.48 MB a frame).
+	snaps, _ := filepath.Glob(filepath.Join(dir, "graphs", "iter-*.json"))
+	errb.Reset()
+	if code := dispatch([]string{"graph", "export", dir, "--format", "png", "--width", "800", "--height", "600", "--max-memory", "0.0055", "--out", filepath.Join(tmp, "g.png")}, &out, &errb); code != 0 {
+		t.Errorf("PNG under the limit: exit %d, %s", code, errb.String())
+	}
+	errb.Reset()
+	code = dispatch([]string{"graph", "export", dir, "--format", "gif", "--width", "800", "--height", "600", "--max-memory", "0.0055", "--out", filepath.Join(tmp, "g.gif")}, &out, &errb)
+	if want := fmt.Sprintf("%d snapshots: a GIF", len(snaps)); code != exitUsage || !strings.Contains(errb.String(), want) || len(snaps) == 0 {
+		t.Errorf("GIF of %d frames over the limit: exit %d, %s", len(snaps), code, errb.String())
+	}
 	errb.Reset()
 	if code := dispatch([]string{"run", cfg, "--max-memory", "-1"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "--max-memory") {
 		t.Errorf("negative --max-memory: exit %d, %s", code, errb.String())

@@ -38,8 +38,11 @@ func runGraphExport(args []string, stdout, stderr io.Writer) error {
 		// Room for long agent names (e.g. the DRAM knobs) under each column.
 		opt.Width, opt.Height = 160*snaps[0].N()+200, 70*snaps[0].N()+150
 	}
-	if est := pngMemory(opt.Width, opt.Height); (f.format == "png" || f.format == "gif") && est > float64(f.limit) {
+	if est := pngMemory(opt.Width, opt.Height); f.format == "png" && est > float64(f.limit) {
 		return usageErrorf("--width %d x --height %d: a PNG this size needs about %s of memory, above the limit of %s (--max-memory GiB raises it)", opt.Width, opt.Height, experiments.GiB(est), experiments.GiB(float64(f.limit)))
+	}
+	if est := gifMemory(opt.Width, opt.Height, len(snaps)); f.format == "gif" && est > float64(f.limit) {
+		return usageErrorf("--width %d x --height %d, %d snapshots: a GIF of that many frames this size needs about %s of memory, above the limit of %s (smaller --width and --height, or --max-memory GiB raises it)", opt.Width, opt.Height, len(snaps), experiments.GiB(est), experiments.GiB(float64(f.limit)))
 	}
 	switch {
 	case f.out == "-":

@@ -27,3 +27,10 @@ func memoryLimit(gib float64) (int64, error) {
 func pngMemory(width, height int) float64 {
 	return float64(width) * float64(height) * 4 * 3
 }
+
+// gifMemory estimates the bytes an animated GIF of frames snapshots needs:
+// every frame is held (one palette index per pixel) until the GIF is
+// encoded, plus the PNG each frame is rendered from.
+func gifMemory(width, height, frames int) float64 {
+	return pngMemory(width, height) + float64(frames)*float64(width)*float64(height)
+}
