@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -117,5 +118,24 @@ func TestUnreachableEvaluationBudgetEnds(t *testing.T) {
 	_, err = Run(context.Background(), st, RunOptions{})
 	if err == nil || !strings.Contains(err.Error(), "budget.evaluations = 10 cannot be reached: unique_evals has stayed at 3 for 1000 iterations") {
 		t.Fatalf("stalled search: %v", err)
+	}
+	// An env_steps budget on an algorithm that counts no env_steps (a
+	// black-box search) ends after the first iteration instead of never.
+	st.OutDir = t.TempDir()
+	st.Budget.Evaluations, st.Budget.EnvSteps = 0, 100
+	_, err = Run(context.Background(), st, RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "budget.env_steps = 100 cannot be reached: algorithm stall-test reports no env_steps") {
+		t.Fatalf("env_steps budget without env_steps: %v", err)
+	}
+	if rows, rerr := ReadMetricsJSONL(filepath.Join(runDirOf(&st, 1), "metrics.jsonl")); rerr != nil || len(rows) != 0 {
+		t.Errorf("after the refusal: %d rows, %v", len(rows), rerr)
+	}
+	// With both limits, the run goes on while either can still be reached,
+	// and the message names both.
+	st.OutDir = t.TempDir()
+	st.Budget.Evaluations = 10
+	_, err = Run(context.Background(), st, RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "reports no env_steps; budget.evaluations = 10 cannot be reached: unique_evals has stayed at 3 for 1000 iterations") {
+		t.Fatalf("both limits unreachable: %v", err)
 	}
 }

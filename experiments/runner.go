@@ -65,6 +65,10 @@ type RunOptions struct {
 	Progress io.Writer
 	// Logger receives structured progress messages; nil = slog.Default().
 	Logger *slog.Logger
+	// Fork, when set, is the path of another run's checkpoint that a fresh
+	// run starts from instead of from scratch (see startFork); a run
+	// directory that already holds that fork resumes it.
+	Fork string
 	// MaxMemory, when set (> 0), replaces the config's MaxMemory: the
 	// memory a run may plan to use, in bytes; settings whose estimate
 	// exceeds it are refused before the run starts. Left out, the config's
@@ -100,11 +104,12 @@ type Summary struct {
 	Final       map[string]Num `json:"final"` // the last metrics row
 	Eval        map[string]Num `json:"eval"`  // the last row with evaluation columns (eval_*)
 	Best        *Design        `json:"best_design,omitempty"`
-	Graph       *GraphSummary  `json:"graph,omitempty"`   // what the final communication graph says
-	Stopped     string         `json:"stopped,omitempty"` // "regret" or "patience" when an early-stopping rule of [budget] ended the run
-	SHA256      string         `json:"sha256"`            // of the file written with this field empty (summaryfile.go)
-	Skipped     bool           `json:"-"`                 // set by Run when the run was already DONE
-	Dir         string         `json:"-"`                 // the run directory
+	Graph       *GraphSummary  `json:"graph,omitempty"`       // what the final communication graph says
+	Stopped     string         `json:"stopped,omitempty"`     // "regret" or "patience" when an early-stopping rule of [budget] ended the run
+	ForkedFrom  *ForkInfo      `json:"forked_from,omitempty"` // the checkpoint of another run this one continued (run --fork)
+	SHA256      string         `json:"sha256"`                // of the file written with this field empty (summaryfile.go)
+	Skipped     bool           `json:"-"`                     // set by Run when the run was already DONE
+	Dir         string         `json:"-"`                     // the run directory
 }
 
 // runDirOf returns the directory of one seed of a config.
@@ -176,6 +181,11 @@ func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 	}
 	if err := r.checkReachable(); err != nil {
 		return Summary{}, asConfigError(err)
+	}
+	if opts.Fork != "" {
+		if err := r.loadFork(); err != nil {
+			return Summary{}, asConfigError(err)
+		}
 	}
 	if r.task.Design != nil {
 		if r.truthSweep, err = truthSweep(cfg.Log.TruthSweep, r.task.Design.Space()); err != nil {
@@ -261,6 +271,11 @@ type runner struct {
 	started  time.Time
 	lastCkpt int
 	resumed  int // iteration resumed from (-1 = fresh)
+	// fork is the checkpoint the run was forked from (nil = none);
+	// forkCkpt its state, loaded by loadFork.
+	fork     *ForkInfo
+	forkCkpt *marl.Checkpoint
+	forkRows []Row
 	// truthSweep is the sweep table whose measured interactions the
 	// summary compares the learned graph with ("" = none; log.truth_sweep).
 	truthSweep string
@@ -317,6 +332,14 @@ func (r *runner) build() error {
 // a bad metrics line, metrics rows out of order, or a checkpoint newer than
 // the last metrics row (its rows were lost).
 func (r *runner) start() error {
+	if r.opts.Fork != "" {
+		if handled, err := r.startFork(); handled || err != nil {
+			return err
+		}
+	}
+	if m := readMeta(r.dir); m.ForkedFrom != nil && listCheckpoints(r.dir) != nil {
+		r.fork = m.ForkedFrom
+	}
 	path := filepath.Join(r.dir, "metrics.jsonl")
 	rows, err := ReadMetricsJSONL(path)
 	var le *metricsLineError
@@ -482,70 +505,6 @@ func (r *runner) wall() float64 {
 	return r.wallBase + time.Since(r.started).Seconds()
 }
 
-// stallIterations is how many iterations in a row may add no unique
-// evaluation before a run whose only limit is budget.evaluations is ended
-// as unable to reach it.
-const stallIterations = 1000
-
-// evaluationsOnly reports whether budget.evaluations is the run's only
-// hard limit (so a search that stops finding new designs would never end).
-func (r *runner) evaluationsOnly() bool {
-	b := r.cfg.Budget
-	return b.Evaluations > 0 && b.Iterations == 0 && b.EnvSteps == 0
-}
-
-// evaluationsStalled ends a run limited only by budget.evaluations when
-// unique_evals has not grown for stallIterations iterations (counted from
-// the metrics rows, so a resumed run ends where an uninterrupted one does).
-func (r *runner) evaluationsStalled(row Row) error {
-	if !r.evaluationsOnly() {
-		return nil
-	}
-	v, ok := row["unique_evals"]
-	if !ok {
-		return nil
-	}
-	since := 1
-	for i := len(r.metrics.rows) - 1; i >= 0 && since < stallIterations; i-- {
-		if r.metrics.rows[i]["unique_evals"] != v {
-			break
-		}
-		since++
-	}
-	if since < stallIterations {
-		return nil
-	}
-	return fmt.Errorf("budget.evaluations = %d cannot be reached: unique_evals has stayed at %.0f for %d iterations (the search only revisits designs it has evaluated); set budget.iterations as well, or a smaller budget.evaluations (run stopped; last checkpoint: iteration %d)", r.cfg.Budget.Evaluations, v, stallIterations, r.lastCkpt)
-}
-
-// checkReachable refuses, before the run starts, an evaluations budget
-// larger than the design space when it is the run's only hard limit.
-func (r *runner) checkReachable() error {
-	if !r.evaluationsOnly() || r.task.Design == nil {
-		return nil
-	}
-	n := envs.Size(r.task.Design.Space())
-	if n < math.MaxInt && int64(n) < r.cfg.Budget.Evaluations {
-		return fmt.Errorf("key budget.evaluations: %d unique evaluations cannot be reached: the design space of %s has %d designs; set budget.evaluations <= %d or a budget.iterations", r.cfg.Budget.Evaluations, r.taskLabel(), n, n)
-	}
-	return nil
-}
-
-// budgetReached reports whether the row ends the run.
-func (r *runner) budgetReached(row Row) bool {
-	b := r.cfg.Budget
-	if b.Iterations > 0 && int(row["iteration"]) >= b.Iterations {
-		return true
-	}
-	if v, ok := row["env_steps"]; ok && b.EnvSteps > 0 && v >= float64(b.EnvSteps) {
-		return true
-	}
-	if v, ok := row["unique_evals"]; ok && b.Evaluations > 0 && v >= float64(b.Evaluations) {
-		return true
-	}
-	return r.stopEarly(row)
-}
-
 func (r *runner) newBar() (*progressbar.ProgressBar, string) {
 	if r.opts.Progress == nil {
 		return nil, ""
@@ -609,7 +568,7 @@ func (r *runner) loop(ctx context.Context) (Summary, error) {
 		}
 		done = r.budgetReached(row)
 		if !done {
-			if err := r.evaluationsStalled(row); err != nil {
+			if err := r.budgetStalled(row); err != nil {
 				return Summary{}, err
 			}
 		}
@@ -714,6 +673,7 @@ func (r *runner) finish(last Row) (Summary, error) {
 		Eval:       map[string]Num{},
 		Dir:        r.dir,
 		Stopped:    r.early.reason,
+		ForkedFrom: r.fork,
 	}
 	if v, ok := last["env_steps"]; ok {
 		sum.EnvSteps = Num(v)
@@ -795,6 +755,8 @@ type Meta struct {
 	OS         string    `json:"os"`
 	Arch       string    `json:"arch"`
 	Attempts   []Attempt `json:"attempts"`
+	// ForkedFrom is the checkpoint the run started from (run --fork).
+	ForkedFrom *ForkInfo `json:"forked_from,omitempty"`
 }
 
 // Attempt records one start (or resume) of a run.
@@ -817,6 +779,7 @@ func (r *runner) writeMeta() error {
 	m.GOMAXPROCS = runtime.GOMAXPROCS(0)
 	m.NumCPU = runtime.NumCPU()
 	m.OS, m.Arch = runtime.GOOS, runtime.GOARCH
+	m.ForkedFrom = r.fork
 	m.Attempts = append(m.Attempts, Attempt{Started: time.Now().UTC().Format(time.RFC3339), ResumedFrom: r.resumed})
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {

@@ -116,8 +116,9 @@ func TestSupervisorStatuses(t *testing.T) {
 }
 
 // TestSmallInputMistakesRefused: a key given twice to --set (run, sweep) or
-// --fix (dram sweep), an explicit --index -1 or --jobs -1, and an empty
-// config file are usage errors, never silently resolved.
+// --fix (dram sweep), an explicit --index -1, --jobs -1 or 0, --seed -5, a
+// file as run --out, and an empty config file are usage errors, never
+// silently resolved (a negative --seed used to run the config's seeds).
 func TestSmallInputMistakesRefused(t *testing.T) {
 	experimentstest.Register()
 	tmp := t.TempDir()
@@ -140,6 +141,8 @@ func TestSmallInputMistakesRefused(t *testing.T) {
 		{"--jobs -1", []string{"sweep", sw, "--jobs", "-1"}, "--jobs -1"},
 		{"--jobs 0", []string{"sweep", sw, "--jobs", "0"}, "--jobs 0: want >= 1"},
 		{"empty config", []string{"run", empty}, "sets no keys"},
+		{"--seed -5", []string{"run", good, "--seed", "-5"}, "--seed -5: want a seed >= 0"},
+		{"--out a file", []string{"run", good, "--out", empty}, "not a directory"},
 	}
 	for _, c := range cases {
 		var out, errb bytes.Buffer

@@ -114,58 +114,11 @@ func groupOf(s *comm.Snapshot, group []int) (*groupResult, error) {
 }
 
 func runGraphCompare(args []string, stdout, stderr io.Writer) error {
-	fset := flag.NewFlagSet("graph compare", flag.ContinueOnError)
-	fset.SetOutput(stderr)
-	truthArg := fset.String("truth", "", "the ground truth: planted (the run's synthetic space), sweep:FILE (pairwise ANOVA of an exhaustive sweep table) or FILE (an adjacency matrix, rows = receivers, nonzero = true)")
-	metric := fset.String("metric", "", "sweep truth: the metric whose interactions count (default: the run's objective metric when the table has it, else the table's first metric)")
-	top := fset.Int("top", 0, "sweep truth: the T pairs with the largest interaction shares are true (instead of --min-share)")
-	minShare := fset.Float64("min-share", defaultMinShare, "sweep truth: pairs whose share of the variance of log(metric) is at least this are true")
-	iter := fset.Int("iter", 0, "the iteration to compare (default: the newest snapshot)")
-	asJSON := fset.Bool("json", false, "print the result as JSON")
-	pngOut := fset.String("png", "", "also write the learned graph and the truth side by side as a heatmap PNG to this file")
-	all := fset.Bool("all", false, "compare every logged snapshot (one row per iteration: how recovery evolved over training)")
-	groupArg := fset.String("group", "", "comma-separated agents (names or indices): also report how many of the senders they chose are in the group (e.g. the interacting DRAM knobs)")
-	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph graph compare RUN_DIR|SNAPSHOT.json|CHECKPOINT.ckpt --truth planted|sweep:FILE|FILE [--metric M] [--top T | --min-share S] [--iter K | --all] [--group A,B,...] [--json] [--png FILE]")
-		fmt.Fprintln(stderr, "example: commgraph graph compare runs/recover_planted10/seed-1 --truth planted")
-		fset.PrintDefaults()
-	}
-	arg, err := parseOne(fset, args, "run directory, snapshot or checkpoint")
+	f, err := parseGraphCompareFlags(args, stderr)
 	if err != nil {
 		return err
 	}
-	set := map[string]bool{}
-	fset.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	kind, file, err := parseTruthArg(*truthArg)
-	if err != nil {
-		return err
-	}
-	if kind != "sweep" {
-		for _, f := range []string{"metric", "top", "min-share"} {
-			if set[f] {
-				return usageErrorf("--%s applies only to --truth sweep:FILE", f)
-			}
-		}
-	}
-	switch {
-	case set["top"] && set["min-share"]:
-		return usageErrorf("--top and --min-share exclude each other")
-	case *top < 0 || (set["top"] && *top == 0):
-		return usageErrorf("--top %d: want a positive number of pairs", *top)
-	case !(*minShare > 0 && *minShare <= 1):
-		return usageErrorf("--min-share %v: want a share in (0, 1]", *minShare)
-	case *all && set["iter"]:
-		return usageErrorf("--all and --iter exclude each other")
-	case *all && *pngOut != "":
-		return usageErrorf("--png draws one snapshot: use --iter K instead of --all")
-	case *iter < 0:
-		return usageErrorf("--iter %d: want an iteration (1 or more)", *iter)
-	}
-	if err := prepareOutFile("png", *pngOut); err != nil {
-		return err
-	}
-
-	runDir, snaps, err := experiments.GraphSource(arg, *iter, *all)
+	runDir, snaps, err := experiments.GraphSource(f.arg, f.iter, f.all)
 	if errors.Is(err, experiments.ErrNoGraph) {
 		return configError(err) // the argument names no graph: status 2
 	}
@@ -174,19 +127,19 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 	}
 	s := snaps[len(snaps)-1]
 	var group []int
-	if *groupArg != "" {
-		if group, err = parseGroup(*groupArg, s.Agents); err != nil {
+	if f.group != "" {
+		if group, err = parseGroup(f.group, s.Agents); err != nil {
 			return err
 		}
 	}
 	var tr *truth
-	switch kind {
+	switch f.truthKind {
 	case "planted":
 		tr, err = plantedTruth(runDir)
 	case "sweep":
-		tr, err = sweepTruth(file, runDir, *metric, *top, *minShare)
+		tr, err = sweepTruth(f.truthFile, runDir, f.metric, f.top, f.minShare)
 	default:
-		tr, err = fileTruth(file)
+		tr, err = fileTruth(f.truthFile)
 	}
 	if err != nil {
 		return err
@@ -207,9 +160,84 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 	if note != "" {
 		notes = append(notes, note)
 	}
-	if *all {
-		return compareAll(stdout, arg, tr, weights, snaps, group, notes, *asJSON)
+	if f.all {
+		return compareAll(stdout, f.arg, tr, weights, snaps, group, notes, f.json)
 	}
+	return compareOne(stdout, stderr, f, s, tr, weights, shade, group, notes)
+}
+
+// graphCompareFlags are the parsed arguments of `commgraph graph compare`.
+type graphCompareFlags struct {
+	arg                  string
+	truthKind, truthFile string // parseTruthArg
+	metric               string
+	top                  int
+	minShare             float64
+	iter                 int
+	all, json            bool
+	png, group           string
+}
+
+// parseGraphCompareFlags parses and checks the arguments of `commgraph
+// graph compare` (flags that do not go together, ranges, the --png file).
+func parseGraphCompareFlags(args []string, stderr io.Writer) (*graphCompareFlags, error) {
+	fset := flag.NewFlagSet("graph compare", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	truthArg := fset.String("truth", "", "the ground truth: planted (the run's synthetic space), sweep:FILE (pairwise ANOVA of an exhaustive sweep table) or FILE (an adjacency matrix, rows = receivers, nonzero = true)")
+	metric := fset.String("metric", "", "sweep truth: the metric whose interactions count (default: the run's objective metric when the table has it, else the table's first metric)")
+	top := fset.Int("top", 0, "sweep truth: the T pairs with the largest interaction shares are true (instead of --min-share)")
+	minShare := fset.Float64("min-share", defaultMinShare, "sweep truth: pairs whose share of the variance of log(metric) is at least this are true")
+	iter := fset.Int("iter", 0, "the iteration to compare (default: the newest snapshot)")
+	asJSON := fset.Bool("json", false, "print the result as JSON")
+	pngOut := fset.String("png", "", "also write the learned graph and the truth side by side as a heatmap PNG to this file")
+	all := fset.Bool("all", false, "compare every logged snapshot (one row per iteration: how recovery evolved over training)")
+	groupArg := fset.String("group", "", "comma-separated agents (names or indices): also report how many of the senders they chose are in the group (e.g. the interacting DRAM knobs)")
+	fset.Usage = func() {
+		fmt.Fprintln(stderr, "usage: commgraph graph compare RUN_DIR|SNAPSHOT.json|CHECKPOINT.ckpt --truth planted|sweep:FILE|FILE [--metric M] [--top T | --min-share S] [--iter K | --all] [--group A,B,...] [--json] [--png FILE]")
+		fmt.Fprintln(stderr, "example: commgraph graph compare runs/recover_planted10/seed-1 --truth planted")
+		fset.PrintDefaults()
+	}
+	arg, err := parseOne(fset, args, "run directory, snapshot or checkpoint")
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	fset.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	kind, file, err := parseTruthArg(*truthArg)
+	if err != nil {
+		return nil, err
+	}
+	if kind != "sweep" {
+		for _, f := range []string{"metric", "top", "min-share"} {
+			if set[f] {
+				return nil, usageErrorf("--%s applies only to --truth sweep:FILE", f)
+			}
+		}
+	}
+	switch {
+	case set["top"] && set["min-share"]:
+		return nil, usageErrorf("--top and --min-share exclude each other")
+	case *top < 0 || (set["top"] && *top == 0):
+		return nil, usageErrorf("--top %d: want a positive number of pairs", *top)
+	case !(*minShare > 0 && *minShare <= 1):
+		return nil, usageErrorf("--min-share %v: want a share in (0, 1]", *minShare)
+	case *all && set["iter"]:
+		return nil, usageErrorf("--all and --iter exclude each other")
+	case *all && *pngOut != "":
+		return nil, usageErrorf("--png draws one snapshot: use --iter K instead of --all")
+	case *iter < 0:
+		return nil, usageErrorf("--iter %d: want an iteration (1 or more)", *iter)
+	}
+	if err := prepareOutFile("png", *pngOut); err != nil {
+		return nil, err
+	}
+	return &graphCompareFlags{arg: arg, truthKind: kind, truthFile: file, metric: *metric, top: *top, minShare: *minShare,
+		iter: *iter, all: *all, json: *asJSON, png: *pngOut, group: *groupArg}, nil
+}
+
+// compareOne compares one snapshot with the truth and prints the result
+// (a table or JSON), writing the side-by-side PNG when asked.
+func compareOne(stdout, stderr io.Writer, f *graphCompareFlags, s *comm.Snapshot, tr *truth, weights, shade [][]float64, group []int, notes []string) error {
 	c, err := s.Compare(weights)
 	if err != nil {
 		return err
@@ -218,12 +246,12 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 		notes = append(notes, fmt.Sprintf("%d of %d rows are undecided (their k-th and (k+1)-th senders are within noise): recall, precision and hit rate there reflect ties, not learning", c.UndecidedRows, c.N))
 	}
 	var res compareResult
-	res.Graph.Source, res.Graph.Iteration, res.Graph.Variant, res.Graph.Agents = arg, s.Iteration, s.Variant, s.Agents
+	res.Graph.Source, res.Graph.Iteration, res.Graph.Variant, res.Graph.Agents = f.arg, s.Iteration, s.Variant, s.Agents
 	res.Truth, res.Comparison, res.Notes = tr, c, notes
 	if res.Group, err = groupOf(s, group); err != nil {
 		return err
 	}
-	if *pngOut != "" {
+	if f.png != "" {
 		opt := comm.ExportOptions{}
 		if n := s.N(); n > 6 {
 			opt.Width, opt.Height = 2*(110*n+150)+200, 70*n+170 // room for long agent names
@@ -231,12 +259,12 @@ func runGraphCompare(args []string, stdout, stderr io.Writer) error {
 		v := comm.CompareView{Truth: weights, Shade: shade, Title: tr.title,
 			Summary: fmt.Sprintf("precision@|E| %.2f directed, %.2f symmetrised; AUROC %.3f directed, %.3f symmetrised",
 				c.Directed.PrecisionAtE, c.Symmetrised.PrecisionAtE, c.Directed.AUROC, c.Symmetrised.AUROC)}
-		if err := comm.WriteComparePNG(*pngOut, s, v, opt); err != nil {
+		if err := comm.WriteComparePNG(f.png, s, v, opt); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "wrote %s\n", *pngOut)
+		fmt.Fprintf(stderr, "wrote %s\n", f.png)
 	}
-	if *asJSON {
+	if f.json {
 		b, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {
 			return err

@@ -57,6 +57,56 @@ func parsePareto(s string) (string, string, error) {
 const maxResamples = 1_000_000
 
 func runReport(args []string, stdout, stderr io.Writer) error {
+	f, err := parseReportFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	rep, err := experiments.BuildReport(f.dir, f.opt)
+	if errors.Is(err, experiments.ErrNotResults) || errors.Is(err, experiments.ErrNoSuchMetric) {
+		return configError(err) // a bad argument: status 2
+	}
+	if err != nil {
+		return err
+	}
+	var par *experiments.Pareto
+	if f.paretoX != "" {
+		if par, err = rep.Pareto(f.paretoX, f.paretoY); err != nil {
+			return err
+		}
+	}
+	for _, u := range rep.Unfinished {
+		fmt.Fprintf(stderr, "note: unfinished run left out: %s\n", u)
+	}
+	for _, s := range rep.Skipped {
+		fmt.Fprintf(stderr, "note: run left out: %s: %s\n", s.Dir, s.Reason)
+	}
+	if par != nil {
+		for _, m := range par.Missing {
+			fmt.Fprintf(stderr, "note: run without %s or %s left out of the Pareto front: %s\n", f.paretoX, f.paretoY, m)
+		}
+	}
+	marl, err := json.MarshalIndent(rep.MarlEval(), "", " ")
+	if err != nil {
+		return fmt.Errorf("marl-eval JSON: %w", err)
+	}
+	marl = append(marl, '\n')
+	files, err := writeReportFiles(rep, par, f, marl)
+	if err != nil {
+		return err
+	}
+	return printReport(stdout, stderr, rep, par, f.format, marl, files)
+}
+
+// reportFlags are the parsed arguments of `commgraph report`.
+type reportFlags struct {
+	dir, out, format string
+	opt              experiments.ReportOptions
+	noPlots          bool
+	paretoX, paretoY string // both empty without --pareto
+}
+
+// parseReportFlags parses and checks the arguments of `commgraph report`.
+func parseReportFlags(args []string, stderr io.Writer) (*reportFlags, error) {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	format := fs.String("format", "ascii", "output: ascii (boxed tables), md, csv (the ablation cells, one line each; other tables go to files) or json (the marl-eval layout)")
@@ -75,70 +125,46 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	}
 	arg, err := parseOne(fs, args, "runs directory")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch *format {
 	case "ascii", "md", "csv", "json":
 	default:
-		return usageErrorf("--format %q: want ascii, md, csv or json", *format)
+		return nil, usageErrorf("--format %q: want ascii, md, csv or json", *format)
 	}
 	if *resamples < 1 || *resamples > maxResamples {
-		return usageErrorf("--resamples %d: want 1 to %d", *resamples, maxResamples)
+		return nil, usageErrorf("--resamples %d: want 1 to %d", *resamples, maxResamples)
 	}
-	var px, py string
+	f := &reportFlags{dir: arg, out: *out, format: *format, noPlots: *noPlots, opt: experiments.DefaultReportOptions()}
 	if *pareto != "" {
-		if px, py, err = parsePareto(*pareto); err != nil {
-			return err
+		if f.paretoX, f.paretoY, err = parsePareto(*pareto); err != nil {
+			return nil, err
 		}
 	}
-	dir := arg
-	opt := experiments.DefaultReportOptions()
-	opt.Metric, opt.Resamples, opt.Seed, opt.LogX = *metric, *resamples, *seed, logx.v
+	if f.out == "" {
+		f.out = filepath.Join(arg, "report")
+	}
+	f.opt.Metric, f.opt.Resamples, f.opt.Seed, f.opt.LogX = *metric, *resamples, *seed, logx.v
 	if !math.IsNaN(*threshold) {
-		opt.Threshold = threshold
+		f.opt.Threshold = threshold
 	}
-	rep, err := experiments.BuildReport(dir, opt)
-	if errors.Is(err, experiments.ErrNotResults) || errors.Is(err, experiments.ErrNoSuchMetric) {
-		return configError(err) // a bad argument: status 2
-	}
-	if err != nil {
-		return err
-	}
-	var par *experiments.Pareto
-	if px != "" {
-		if par, err = rep.Pareto(px, py); err != nil {
-			return err
-		}
-	}
-	for _, u := range rep.Unfinished {
-		fmt.Fprintf(stderr, "note: unfinished run left out: %s\n", u)
-	}
-	for _, s := range rep.Skipped {
-		fmt.Fprintf(stderr, "note: run left out: %s: %s\n", s.Dir, s.Reason)
-	}
-	if par != nil {
-		for _, m := range par.Missing {
-			fmt.Fprintf(stderr, "note: run without %s or %s left out of the Pareto front: %s\n", px, py, m)
-		}
-	}
-	outDir := *out
-	if outDir == "" {
-		outDir = filepath.Join(dir, "report")
-	}
-	marl, err := json.MarshalIndent(rep.MarlEval(), "", " ")
-	if err != nil {
-		return fmt.Errorf("marl-eval JSON: %w", err)
-	}
+	return f, nil
+}
+
+// writeReportFiles writes the report's files into f.out (JSON, CSV tables,
+// and unless --no-plots the curves and the Pareto plot) and returns their
+// paths.
+func writeReportFiles(rep *experiments.Report, par *experiments.Pareto, f *reportFlags, marl []byte) ([]string, error) {
 	cells, err := rep.JSON()
 	if err != nil {
-		return fmt.Errorf("report JSON: %w", err)
+		return nil, fmt.Errorf("report JSON: %w", err)
 	}
 	type outFile struct {
 		name string
 		data func() ([]byte, error)
 	}
 	outputs := []outFile{
-		{"marl_eval.json", func() ([]byte, error) { return append(marl, '\n'), nil }},
+		{"marl_eval.json", func() ([]byte, error) { return marl, nil }},
 		{"report.json", func() ([]byte, error) { return append(cells, '\n'), nil }},
 		{"report.csv", func() ([]byte, error) { return render(func(w io.Writer) error { return rep.WriteTable(w, "csv") }) }},
 	}
@@ -149,64 +175,68 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	}
 	paretoBase := ""
 	if par != nil {
-		paretoBase = "pareto-" + fileSafe(px) + "-" + fileSafe(py)
+		paretoBase = "pareto-" + fileSafe(f.paretoX) + "-" + fileSafe(f.paretoY)
 		outputs = append(outputs, outFile{paretoBase + ".csv", func() ([]byte, error) { return render(func(w io.Writer) error { return par.Write(w, "csv") }) }})
 	}
 	var files []string
 	for _, o := range outputs {
 		data, err := o.data()
 		if err != nil {
-			return err
+			return nil, err
 		}
-		p := filepath.Join(outDir, o.name)
+		p := filepath.Join(f.out, o.name)
 		if err := mkdirWrite(p, data); err != nil {
-			return err
+			return nil, err
 		}
 		files = append(files, p)
 	}
-	if !*noPlots {
-		pngs, err := rep.PlotCurves(outDir)
-		if err != nil {
-			return err
-		}
-		files = append(files, pngs...)
-		if par != nil {
-			p := filepath.Join(outDir, paretoBase+".png")
-			if err := par.Plot(p); err != nil {
-				return err
-			}
-			files = append(files, p)
-		}
+	if f.noPlots {
+		return files, nil
 	}
-	switch *format {
+	pngs, err := rep.PlotCurves(f.out)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, pngs...)
+	if par != nil {
+		p := filepath.Join(f.out, paretoBase+".png")
+		if err := par.Plot(p); err != nil {
+			return nil, err
+		}
+		files = append(files, p)
+	}
+	return files, nil
+}
+
+// printReport prints the report in format on stdout, then the files
+// written (on stderr for csv, whose stdout holds only the CSV).
+func printReport(stdout, stderr io.Writer, rep *experiments.Report, par *experiments.Pareto, format string, marl []byte, files []string) error {
+	list := stdout
+	switch format {
 	case "json":
-		_, err := stdout.Write(append(marl, '\n'))
+		_, err := stdout.Write(marl)
 		return err
 	case "csv":
-		// stdout holds only the CSV; the files written go to stderr.
 		if err := rep.WriteTable(stdout, "csv"); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "%d finished runs; wrote:\n", len(rep.Runs))
-		for _, f := range files {
-			fmt.Fprintf(stderr, "  %s\n", f)
-		}
-		return nil
-	}
-	if err := rep.WriteTable(stdout, *format); err != nil {
-		return err
-	}
-	if err := rep.WriteBestDesigns(stdout, *format); err != nil {
-		return err
-	}
-	if par != nil {
-		if err := par.Write(stdout, *format); err != nil {
+		list = stderr
+	default:
+		if err := rep.WriteTable(stdout, format); err != nil {
 			return err
 		}
+		if err := rep.WriteBestDesigns(stdout, format); err != nil {
+			return err
+		}
+		if par != nil {
+			if err := par.Write(stdout, format); err != nil {
+				return err
+			}
+		}
 	}
-	fmt.Fprintf(stdout, "%d finished runs; wrote:\n", len(rep.Runs))
+	fmt.Fprintf(list, "%d finished runs; wrote:\n", len(rep.Runs))
 	for _, f := range files {
-		fmt.Fprintf(stdout, "  %s\n", f)
+		fmt.Fprintf(list, "  %s\n", f)
 	}
 	return nil
 }

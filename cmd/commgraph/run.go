@@ -149,13 +149,20 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	out := fs.String("out", "", "output root (overrides out_dir)")
 	maxMem := maxMemoryFlag(fs)
+	fork := fs.String("fork", "", "start from this checkpoint of another run (RUN/checkpoints/iter-N.ckpt) instead of from scratch: a paired ablation that shares everything up to iteration N (one seed; the run must be new or the same fork)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph run CONFIG.toml [--set key=value ...] [--seed N] [--quiet] [--out DIR] [--max-memory GiB]")
+		fmt.Fprintln(stderr, "usage: commgraph run CONFIG.toml [--set key=value ...] [--seed N] [--quiet] [--out DIR] [--max-memory GiB] [--fork CHECKPOINT]")
 		fs.PrintDefaults()
 	}
 	arg, err := parseOne(fs, args, "config file")
 	if err != nil {
 		return err
+	}
+	if flagGiven(fs, "seed") && *seed < 0 {
+		return usageErrorf("--seed %d: want a seed >= 0 (without --seed, the config's seeds)", *seed)
+	}
+	if fi, err := os.Stat(*out); *out != "" && err == nil && !fi.IsDir() {
+		return usageErrorf("--out %s: not a directory (the root the run directories go under)", *out)
 	}
 	cfg, err := loadRunConfig(arg, sets, *seed, *out)
 	if err != nil {
@@ -165,10 +172,18 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *fork != "" {
+		if len(cfg.Seeds) > 1 {
+			return usageErrorf("--fork continues one run: the config runs seeds %v; pick one with --seed", cfg.Seeds)
+		}
+		if _, err := os.Stat(*fork); err != nil {
+			return usageErrorf("--fork: %v", err)
+		}
+	}
 	ctx, stop := expSignalContext(stderr)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sums, err := experiments.Run(ctx, cfg, experiments.RunOptions{Progress: expProgressWriter(stderr, *quiet), Logger: logger, MaxMemory: limit})
+	sums, err := experiments.Run(ctx, cfg, experiments.RunOptions{Progress: expProgressWriter(stderr, *quiet), Logger: logger, MaxMemory: limit, Fork: *fork})
 	for _, s := range sums {
 		printSummary(stdout, s)
 	}
