@@ -25,7 +25,18 @@ func (st *state) controllerRun(T int64) {
 	if st.check.busFree > T {
 		// the command bus already carries a command at T
 	} else if st.t.varLen {
-		st.selectByEnd(T)
+		if st.sel.gen == st.gen && T == st.sel.at && st.machines.pending != 0 && !(st.cfg.refresh && st.ref.cmd != cNOP) {
+			// prepareByEnd's selection still holds.
+			if st.sel.blocked {
+				st.blockedAt = T
+			} else {
+				i := int(st.sel.key & 0x3f)
+				b := &st.bankArr[i]
+				st.issue(T, b.cmd, i, b.cur)
+			}
+		} else {
+			st.selectByEnd(T)
+		}
 	} else if st.cfg.refresh && st.ref.cmd != cNOP && st.ref.at <= T {
 		st.issue(T, st.ref.cmd, -1, -1)
 	} else if st.sel.gen == st.gen && T <= st.sel.at {
@@ -75,13 +86,14 @@ func (st *state) readyKey(T int64) int64 {
 // (earliest start + length), ties to the lowest request id (the refresh
 // manager's id 0 first). The winner issues if it is ready at T; if it is
 // not, nothing issues and the ready commands it held back do not wake the
-// controller again (blockedAt).
-func (st *state) selectByEnd(T int64) {
+// controller again (blockedAt). It returns the command issued (cNOP if
+// none).
+func (st *state) selectByEnd(T int64) cmdKind {
 	const none = int64(math.MaxInt64)
 	bestEnd, bestID, bestAt, bestBank := none, none, none, -2
 	consider := func(at int64, c cmdKind, id int64, bi int) {
 		at = max(at, st.check.busFree, T)
-		end := at + st.t.cmdLen[c]
+		end := at + st.t.cmdLen[c&15]
 		if end < bestEnd || end == bestEnd && id < bestID {
 			bestEnd, bestID, bestAt, bestBank = end, id, at, bi
 		}
@@ -99,11 +111,16 @@ func (st *state) selectByEnd(T int64) {
 	case bestAt > T:
 		st.blockedAt = T
 	case bestBank == -1:
-		st.issue(T, st.ref.cmd, -1, -1)
+		c := st.ref.cmd
+		st.issue(T, c, -1, -1)
+		return c
 	default:
 		b := &st.bankArr[bestBank&63]
-		st.issue(T, b.cmd, bestBank, b.cur)
+		c := b.cmd
+		st.issue(T, c, bestBank, b.cur)
+		return c
 	}
+	return cNOP
 }
 
 // issue sends command c (bank bi, request r; -1 for rank commands) at T

@@ -136,6 +136,10 @@ type state struct {
 		gen uint64
 		at  int64 // the controller's next cycle: max(earliest ready time, busFree)
 		key int64 // the "Oldest" choice among the banks ready at `at` (request<<8 | bank)
+		// LPDDR4 (selection by end time, prepareByEnd): key is the winner
+		// at `at`, and blocked says it is not ready then, so the
+		// evaluation at `at` issues nothing and only sets blockedAt.
+		blocked bool
 	}
 	rdy [64]int64 // scratch: ready time per pending bank
 }
@@ -286,7 +290,7 @@ func (st *state) run() error {
 		if nx <= st.now {
 			nx = st.now + 1
 		}
-		if !st.t.varLen && (nx == st.leanCommandAt() || nx == st.leanArrivalAt()) {
+		if nx == st.leanCommandAt() || nx == st.leanArrivalAt() {
 			// The next event is a command of the controller or a request
 			// it takes: if nothing else happens until then, simulate it
 			// (and what follows) without full steps.
@@ -376,10 +380,14 @@ func (st *state) deliver(T int64) bool {
 }
 
 // prepareSelection prepares the command selection at the controller's
-// next cycle, max(earliest ready time, busFree), for fixed-length commands
-// (controllerRun and commands use it if nothing changes until then), and
-// returns the earliest ready time of the pending banks.
+// next cycle, max(earliest ready time, busFree) (controllerRun and lean
+// use it if nothing changes until then), and returns the earliest ready
+// time of the pending banks. Commands of different lengths (LPDDR4) take
+// prepareByEnd.
 func (st *state) prepareSelection() int64 {
+	if st.t.varLen {
+		return st.prepareByEnd()
+	}
 	if m := st.machines.pending; m&(m-1) == 0 { // one bank (the serial case)
 		i := bits.TrailingZeros64(m) & 63
 		b := &st.bankArr[i]
@@ -415,6 +423,39 @@ func (st *state) prepareSelection() int64 {
 		}
 	}
 	st.sel.gen, st.sel.at, st.sel.key = st.gen, at, best
+	return bm
+}
+
+// prepareByEnd is prepareSelection for commands of different lengths
+// (LPDDR4): the controller's next evaluation is at max(bm, busFree), where
+// bm is the earliest ready time of the pending banks, leaving out those
+// ready by now if the evaluation at now held them back (see selectByEnd);
+// the selection there is selectByEnd's, which ranks every pending bank,
+// held back or not. It returns bm.
+func (st *state) prepareByEnd() int64 {
+	T := st.now
+	held := st.blockedAt == T && st.check.busFree <= T
+	bm := inf
+	for m := st.machines.pending; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m) & 63
+		r := st.ready(&st.bankArr[i])
+		st.rdy[i] = r
+		if !held || r > T {
+			bm = min(bm, r)
+		}
+	}
+	at := max(bm, st.check.busFree)
+	bestEnd, best, bestAt := int64(math.MaxInt64), int64(math.MaxInt64), int64(0)
+	for m := st.machines.pending; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m) & 63
+		b := &st.bankArr[i]
+		a := max(st.rdy[i], at)
+		end := a + st.t.cmdLen[b.cmd&15]
+		if key := int64(b.cur)<<8 | int64(i); end < bestEnd || end == bestEnd && key < best {
+			bestEnd, best, bestAt = end, key, a
+		}
+	}
+	st.sel.gen, st.sel.at, st.sel.key, st.sel.blocked = st.gen, at, best, bestAt > at
 	return bm
 }
 
@@ -522,6 +563,13 @@ func (st *state) lean(rest int64) bool {
 				return did
 			}
 			st.now = T
+			if st.sel.blocked {
+				// LPDDR4: the evaluation at T holds its ready commands back.
+				st.blockedAt = T
+				st.prepareByEnd()
+				did = true
+				continue
+			}
 			i := int(st.sel.key & 0x3f)
 			b := &st.bankArr[i]
 			c = b.cmd
@@ -554,10 +602,20 @@ func (st *state) lean(rest int64) bool {
 			st.manageRequests(T)
 			if held && b.cur == cur && b.cmd == cmd && b.local == local && st.machines.dirty == 0 {
 				st.sel.gen = st.gen
+				if st.t.varLen && st.check.busFree <= T {
+					// The evaluation at T ranks the same commands as the
+					// prepared one (none ready at T but those it held back
+					// before T, which still lose): it issues nothing.
+					st.blockedAt = T
+				}
 				did = true
 				continue
 			}
-			if st.check.busFree <= T {
+			if st.t.varLen {
+				if st.check.busFree <= T {
+					c = st.selectByEnd(T)
+				}
+			} else if st.check.busFree <= T {
 				if key := st.readyKey(T); key != math.MaxInt64 {
 					i := int(key & 0x3f)
 					b := &st.bankArr[i]
@@ -595,24 +653,9 @@ func (st *state) nextEvent() int64 {
 		nx = incomingAt
 	}
 	if st.machines.pending != 0 {
-		bm := inf
-		if st.blockedAt == T && st.check.busFree <= T {
-			// The last evaluation held back commands ready at T (LPDDR4's
-			// selection by end time): they do not wake the controller.
-			for m := st.machines.pending; m != 0; m &= m - 1 {
-				if r := st.ready(&st.bankArr[bits.TrailingZeros64(m)&63]); r > T {
-					bm = min(bm, r)
-				}
-			}
-		} else {
-			if st.t.varLen {
-				for m := st.machines.pending; m != 0; m &= m - 1 {
-					bm = min(bm, st.ready(&st.bankArr[bits.TrailingZeros64(m)&63]))
-				}
-			} else {
-				bm = st.prepareSelection()
-			}
-		}
+		// (LPDDR4: ready commands the last evaluation at T held back do not
+		// wake the controller; see prepareByEnd.)
+		bm := st.prepareSelection()
 		nx = min(nx, max(bm, st.check.busFree)) // one command at a time on the bus
 	}
 	if st.cfg.refresh {

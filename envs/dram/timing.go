@@ -37,7 +37,7 @@ type timing struct {
 	RL, WL, burst                                       int64
 	tRDWR, tWRRD, tWRRDR, tWRPRE                        int64
 	rdResp, wrResp                                      int64             // column command to the end of its data burst
-	cmdLen                                              [nCmd]int64       // command bus cycles per command
+	cmdLen                                              [16]int64         // command bus cycles per command (16 entries: indexed c&15)
 	varLen                                              bool              // commands of different lengths (LPDDR4)
 	groups, banksPerGroup                               int               // bank groups (DDR4; 1 otherwise)
 	delta                                               [nCmd][nCmd]int64 // see rankDelta
