@@ -45,6 +45,7 @@ type Simulator struct {
 
 	eventResponses bool // tests: simulate Simple-arbiter responses event by event
 	skipSpecCheck  bool // tests: run a memspec that check rejects (the watchdog test)
+	fullSteps      bool // tests: simulate every event by a full step (no lean path)
 	st             state
 }
 
@@ -111,6 +112,7 @@ type state struct {
 	cfg policy       // the knob values of the run
 	tr  decodedTrace // the trace, decoded once and cached between runs
 
+	fullSteps bool     // Simulator.fullSteps
 	now       int64    // the cycle being simulated
 	blockedAt int64    // LPDDR4: the last evaluation at this cycle held back a ready command
 	ctrlNext  int64    // next cycle at which the controller itself has work
@@ -244,6 +246,7 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	}
 
 	st.now, st.blockedAt = 0, never
+	st.fullSteps = s.fullSteps
 	st.player.reset()
 	st.arb.reset(st.tr.n)
 	st.front.reset()
@@ -290,7 +293,7 @@ func (st *state) run() error {
 		if nx <= st.now {
 			nx = st.now + 1
 		}
-		if nx == st.leanCommandAt() || nx == st.leanArrivalAt() {
+		if (nx == st.leanCommandAt() || nx == st.leanArrivalAt()) && !st.fullSteps {
 			// The next event is a command of the controller or a request
 			// it takes: if nothing else happens until then, simulate it
 			// (and what follows) without full steps.
