@@ -143,7 +143,8 @@ type state struct {
 		// evaluation at `at` issues nothing and only sets blockedAt.
 		blocked bool
 	}
-	rdy [64]int64 // scratch: ready time per pending bank
+	rdy    [64]int64 // scratch: ready time per pending bank
+	rdyLen [64]int64 // scratch (LPDDR4): command length per pending bank
 }
 
 // policy is the configuration of one run as typed knob values.
@@ -437,28 +438,31 @@ func (st *state) prepareSelection() int64 {
 // held back or not. It returns bm.
 func (st *state) prepareByEnd() int64 {
 	T := st.now
-	held := st.blockedAt == T && st.check.busFree <= T
 	bm := inf
+	held := st.blockedAt == T && st.check.busFree <= T
+	e := &st.check.earliest
 	for m := st.machines.pending; m != 0; m &= m - 1 {
 		i := bits.TrailingZeros64(m) & 63
-		r := st.ready(&st.bankArr[i])
+		b := &st.bankArr[i]
+		r := max(b.local, e[b.cmd&15]) // ready (LPDDR4 has no bank groups)
 		st.rdy[i] = r
+		st.rdyLen[i] = st.t.cmdLen[b.cmd&15]
 		if !held || r > T {
 			bm = min(bm, r)
 		}
 	}
 	at := max(bm, st.check.busFree)
-	bestEnd, best, bestAt := int64(math.MaxInt64), int64(math.MaxInt64), int64(0)
+	bestEnd, best := int64(math.MaxInt64), int64(math.MaxInt64)
 	for m := st.machines.pending; m != 0; m &= m - 1 {
 		i := bits.TrailingZeros64(m) & 63
-		b := &st.bankArr[i]
-		a := max(st.rdy[i], at)
-		end := a + st.t.cmdLen[b.cmd&15]
-		if key := int64(b.cur)<<8 | int64(i); end < bestEnd || end == bestEnd && key < best {
-			bestEnd, best, bestAt = end, key, a
+		end := max(st.rdy[i], at) + st.rdyLen[i]
+		if end <= bestEnd {
+			if key := int64(st.bankArr[i].cur)<<8 | int64(i); end < bestEnd || key < best {
+				bestEnd, best = end, key
+			}
 		}
 	}
-	st.sel.gen, st.sel.at, st.sel.key, st.sel.blocked = st.gen, at, best, bestAt > at
+	st.sel.gen, st.sel.at, st.sel.key, st.sel.blocked = st.gen, at, best, st.rdy[best&63] > at
 	return bm
 }
 
