@@ -131,8 +131,8 @@ type state struct {
 	rq       *reqRecorder  // request latencies (reqstats.go); nil unless recorded
 
 	// The command selection prepared by nextEvent for the next controller
-	// evaluation (fixed-length commands): valid while gen, bumped by every
-	// issue and bank machine restart, still equals sel.gen.
+	// evaluation (prepareSelection; LPDDR4 prepareByEnd): valid while gen,
+	// bumped by every issue and bank machine restart, still equals sel.gen.
 	gen uint64
 	sel struct {
 		gen uint64
@@ -552,8 +552,9 @@ func (st *state) restartSame(b *bank, c cmdKind) bool {
 }
 
 // lean simulates the cycles in which nothing happens but the controller's
-// commands (fixed-length commands, prepared by prepareSelection) and the
-// acceptance of requests arriving through the Simple arbiter, while they
+// evaluations (prepared by prepareSelection: a command, or on LPDDR4 an
+// evaluation that holds its ready commands back) and the acceptance of
+// requests arriving through the Simple arbiter, while they
 // fall before rest (otherEvents): in such a cycle a step would do exactly
 // this. A command comes first when both fall in one cycle (the
 // controller's timed evaluation precedes the delivery). A column command
