@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -99,6 +100,7 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	tracesDir := fs.String("traces", "", "directory searched for the trace name before the embedded set")
 	out := fs.String("out", "", "output table (default runs/sweep/dram-<trace>.sweep); a partial run continues from <out>.partial")
 	jobs := fs.Int("jobs", 0, "parallel workers (default: all cores)")
+	maxMem := maxMemoryFlag(fs)
 	chunk := fs.Int("chunk", exhaustive.DefaultChunkSize, "configurations per durable chunk")
 	best := fs.Bool("best", false, "print the best configuration per objective when done")
 	noCanon := fs.Bool("no-dedup", false, "simulate every configuration, also those the model provably evaluates like another (brute-force check)")
@@ -130,6 +132,17 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if err := prepareOutFile("best-json", *bestJSON); err != nil {
+		return err
+	}
+	limit, err := memoryLimit(*maxMem)
+	if err != nil {
+		return err
+	}
+	sims := *jobs
+	if sims == 0 {
+		sims = runtime.GOMAXPROCS(0)
+	}
+	if err := checkTraceFile(*traceName, sims, limit, *tracesDir); err != nil {
 		return err
 	}
 	// The trace, memspec and mapping are inputs: a missing, malformed or
