@@ -4,27 +4,6 @@ package comm
 // agent-step: gates[s*n+i] is agent i's gate at step (or sample) s; a value
 // > 0.5 counts as "receiving". A nil gate slice means gating off (all ones).
 
-// EffectiveMask writes the mask of one step into dst (N*N): M_ij = g_i *
-// 1[A_ij != 0] for j != i and M_ii = 1 (every agent always hears itself).
-// gate holds the N gates of that step (nil = all ones).
-func EffectiveMask(dst, adj, gate []float64, n int) {
-	for i := 0; i < n; i++ {
-		gi := 1.0
-		if gate != nil && !(gate[i] > 0.5) {
-			gi = 0
-		}
-		for j := 0; j < n; j++ {
-			v := 0.0
-			if i == j {
-				v = 1
-			} else if adj[i*n+j] != 0 {
-				v = gi
-			}
-			dst[i*n+j] = v
-		}
-	}
-}
-
 // ReceiveRate is the fraction of agent-steps with g = 1 (1 for nil or empty).
 func ReceiveRate(gates []float64) float64 {
 	if len(gates) == 0 {

@@ -219,16 +219,16 @@ func recovery(score []float64, truth, chosen []bool) (Recovery, error) {
 	if r.ChosenItems > 0 {
 		r.Precision = float64(nChosenTrue) / float64(r.ChosenItems)
 	}
-	r.PrecisionAtE = PrecisionAt(score, truth, r.TrueItems)
-	r.AUROC = AUROC(score, truth)
+	r.PrecisionAtE = precisionAt(score, truth, r.TrueItems)
+	r.AUROC = auroc(score, truth)
 	return r, nil
 }
 
-// PrecisionAt returns the fraction of true items among the m highest-scoring
+// precisionAt returns the fraction of true items among the m highest-scoring
 // items (0 < m <= len(score)). Items tied with the m-th highest score share
 // the places left above the tie evenly: each counts as (places left) /
 // (tied items), the expected precision under a uniformly random tie-break.
-func PrecisionAt(score []float64, truth []bool, m int) float64 {
+func precisionAt(score []float64, truth []bool, m int) float64 {
 	if m <= 0 || m > len(score) || len(truth) != len(score) {
 		return math.NaN()
 	}
@@ -253,13 +253,13 @@ func PrecisionAt(score []float64, truth []bool, m int) float64 {
 	return hits / float64(m)
 }
 
-// AUROC returns the area under the ROC curve of score for the binary labels
+// auroc returns the area under the ROC curve of score for the binary labels
 // truth: the Mann-Whitney U statistic of the true items' scores against the
 // false items' scores divided by (positives * negatives), with tied scores
 // given their mid-rank (a tied true/false pair counts half). Exact, no
 // sampling; NaN when either class is empty. Mann & Whitney 1947; Hanley &
 // McNeil 1982 for the AUC identity.
-func AUROC(score []float64, truth []bool) float64 {
+func auroc(score []float64, truth []bool) float64 {
 	if len(truth) != len(score) {
 		return math.NaN()
 	}

@@ -125,23 +125,23 @@ func TestCompareAsymmetric(t *testing.T) {
 
 func TestAUROCAndPrecisionAt(t *testing.T) {
 	// Positives 0.9 and 0.7 against negatives 0.8 and 0.1: 3 of 4 pairs.
-	if a := AUROC([]float64{0.9, 0.8, 0.7, 0.1}, []bool{true, false, true, false}); a != 0.75 {
+	if a := auroc([]float64{0.9, 0.8, 0.7, 0.1}, []bool{true, false, true, false}); a != 0.75 {
 		t.Errorf("AUROC = %v, want 0.75", a)
 	}
 	// A tie between a positive and a negative counts half: (0.5 + 1) / 2.
-	if a := AUROC([]float64{1, 1, 0}, []bool{true, false, false}); a != 0.75 {
+	if a := auroc([]float64{1, 1, 0}, []bool{true, false, false}); a != 0.75 {
 		t.Errorf("AUROC with a tie = %v, want 0.75", a)
 	}
-	if a := AUROC([]float64{1, 2}, []bool{true, true}); !math.IsNaN(a) {
+	if a := auroc([]float64{1, 2}, []bool{true, true}); !math.IsNaN(a) {
 		t.Errorf("AUROC with no negative = %v, want NaN", a)
 	}
 	// Top 2 of [2 1 1 1 0]: the 2 (false) plus one place shared by three
 	// tied items of which one is true: (0 + 1/3) / 2.
-	if p := PrecisionAt([]float64{2, 1, 1, 1, 0}, []bool{false, true, false, false, true}, 2); math.Abs(p-1.0/6) > 1e-15 {
-		t.Errorf("PrecisionAt = %v, want 1/6", p)
+	if p := precisionAt([]float64{2, 1, 1, 1, 0}, []bool{false, true, false, false, true}, 2); math.Abs(p-1.0/6) > 1e-15 {
+		t.Errorf("precisionAt = %v, want 1/6", p)
 	}
-	if p := PrecisionAt([]float64{3, 2, 1}, []bool{true, true, false}, 2); p != 1 {
-		t.Errorf("PrecisionAt = %v, want 1", p)
+	if p := precisionAt([]float64{3, 2, 1}, []bool{true, true, false}, 2); p != 1 {
+		t.Errorf("precisionAt = %v, want 1", p)
 	}
 }
 

@@ -197,8 +197,8 @@ func (s *Snapshot) MarshalDOT(opt ExportOptions) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// WriteDOT writes the DOT export to path atomically.
-func WriteDOT(path string, s *Snapshot, opt ExportOptions) error {
+// writeDOT writes the DOT export to path atomically.
+func writeDOT(path string, s *Snapshot, opt ExportOptions) error {
 	b, err := s.MarshalDOT(opt)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -303,8 +303,8 @@ func (s *Snapshot) MarshalGraphML(opt ExportOptions) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// WriteGraphML writes the GraphML export to path atomically.
-func WriteGraphML(path string, s *Snapshot, opt ExportOptions) error {
+// writeGraphML writes the GraphML export to path atomically.
+func writeGraphML(path string, s *Snapshot, opt ExportOptions) error {
 	b, err := s.MarshalGraphML(opt)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -344,9 +344,9 @@ func (s *Snapshot) RenderSVG(ctx context.Context, opt ExportOptions) ([]byte, er
 	return out.Bytes(), nil
 }
 
-// WriteSVG renders with Graphviz and writes path atomically; without
+// writeSVG renders with Graphviz and writes path atomically; without
 // Graphviz it returns an error wrapping ErrNoGraphviz and writes nothing.
-func WriteSVG(ctx context.Context, path string, s *Snapshot, opt ExportOptions) error {
+func writeSVG(ctx context.Context, path string, s *Snapshot, opt ExportOptions) error {
 	b, err := s.RenderSVG(ctx, opt)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -364,13 +364,13 @@ func WriteFormat(ctx context.Context, path, format string, s *Snapshot, opt Expo
 	case "json":
 		return WriteJSON(path, s)
 	case "dot":
-		return WriteDOT(path, s, opt)
+		return writeDOT(path, s, opt)
 	case "graphml":
-		return WriteGraphML(path, s, opt)
+		return writeGraphML(path, s, opt)
 	case "png":
-		return WritePNG(path, s, opt)
+		return writePNG(path, s, opt)
 	case "svg":
-		return WriteSVG(ctx, path, s, opt)
+		return writeSVG(ctx, path, s, opt)
 	}
 	return fmt.Errorf("comm: unknown export format %q (allowed: json, dot, graphml, png, svg)", format)
 }

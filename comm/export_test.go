@@ -73,11 +73,11 @@ func TestSnapshotJSONRoundTrip(t *testing.T) {
 	}
 	// bad input: unknown field with its line, and a bad value
 	bad := strings.Replace(a, `"k": 2,`, `"k": 2,`+"\n"+`  "bogus": 1,`, 1)
-	if _, err := DecodeSnapshot(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "bogus") {
+	if _, err := decodeSnapshot([]byte(bad)); err == nil || !strings.Contains(err.Error(), "bogus") {
 		t.Fatalf("unknown field: err = %v", err)
 	}
 	bad = strings.Replace(a, `"iteration": 42`, `"iteration": "x"`, 1)
-	if _, err := DecodeSnapshot(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "line 2") {
+	if _, err := decodeSnapshot([]byte(bad)); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Fatalf("type error should name line 2: %v", err)
 	}
 	s2 := *s
@@ -148,7 +148,7 @@ func (g decGraph) SetEdge(e graph.Edge) { g.WeightedDirectedGraph.SetWeightedEdg
 func TestDOTRoundTrip(t *testing.T) {
 	s := testSnapshot(t)
 	path := filepath.Join(t.TempDir(), "g.dot")
-	if err := WriteDOT(path, s, ExportOptions{}); err != nil {
+	if err := writeDOT(path, s, ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(path)
@@ -237,7 +237,7 @@ func nodeIDByName(g decGraph, name string) int64 {
 func TestGraphML(t *testing.T) {
 	s := testSnapshot(t)
 	path := filepath.Join(t.TempDir(), "g.graphml")
-	if err := WriteGraphML(path, s, ExportOptions{}); err != nil {
+	if err := writeGraphML(path, s, ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(path)
@@ -314,7 +314,7 @@ func TestPNG(t *testing.T) {
 	dir := t.TempDir()
 	for _, sz := range [][2]int{{0, 0}, {800, 600}} {
 		path := filepath.Join(dir, fmt.Sprintf("h%d.png", sz[0]))
-		if err := WritePNG(path, s, ExportOptions{Width: sz[0], Height: sz[1]}); err != nil {
+		if err := writePNG(path, s, ExportOptions{Width: sz[0], Height: sz[1]}); err != nil {
 			t.Fatal(err)
 		}
 		f, err := os.Open(path)
@@ -334,7 +334,7 @@ func TestPNG(t *testing.T) {
 			t.Fatalf("%s: %s %v, want png %dx%d", path, format, img.Bounds(), w, h)
 		}
 	}
-	if err := WritePNG(filepath.Join(dir, "tiny.png"), s, ExportOptions{Width: 10, Height: 10}); err == nil {
+	if err := writePNG(filepath.Join(dir, "tiny.png"), s, ExportOptions{Width: 10, Height: 10}); err == nil {
 		t.Fatal("tiny PNG accepted")
 	}
 	assertOnlyFiles(t, dir, "h0.png", "h800.png")
@@ -363,7 +363,7 @@ func TestSVG(t *testing.T) {
 	if !GraphvizAvailable() {
 		t.Skip("Graphviz `dot` is not installed (apt-get update && apt-get install -y graphviz); SVG rendering not tested")
 	}
-	if err := WriteSVG(context.Background(), path, s, ExportOptions{}); err != nil {
+	if err := writeSVG(context.Background(), path, s, ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(path)
@@ -393,15 +393,15 @@ func TestWriteErrorsLeaveNothing(t *testing.T) {
 	dir := t.TempDir()
 	for _, f := range []func(string) error{
 		func(p string) error { return WriteJSON(p, s) },
-		func(p string) error { return WriteDOT(p, s, ExportOptions{}) },
-		func(p string) error { return WriteGraphML(p, s, ExportOptions{}) },
-		func(p string) error { return WritePNG(p, s, ExportOptions{}) },
+		func(p string) error { return writeDOT(p, s, ExportOptions{}) },
+		func(p string) error { return writeGraphML(p, s, ExportOptions{}) },
+		func(p string) error { return writePNG(p, s, ExportOptions{}) },
 	} {
 		if err := f(filepath.Join(dir, "out")); err == nil {
 			t.Fatal("invalid snapshot written")
 		}
 	}
-	if err := WriteDOT(filepath.Join(dir, "missing", "g.dot"), testSnapshot(t), ExportOptions{}); err == nil {
+	if err := writeDOT(filepath.Join(dir, "missing", "g.dot"), testSnapshot(t), ExportOptions{}); err == nil {
 		t.Fatal("write into a missing directory succeeded")
 	}
 	assertOnlyFiles(t, dir)
@@ -418,8 +418,8 @@ func TestExportFixedVariants(t *testing.T) {
 			t.Fatal(err)
 		}
 		base := filepath.Join(dir, string(g.Variant())+strconv.Itoa(g.N()))
-		for _, err := range []error{WriteJSON(base+".json", s), WriteDOT(base+".dot", s, ExportOptions{}),
-			WriteGraphML(base+".graphml", s, ExportOptions{}), WritePNG(base+".png", s, ExportOptions{})} {
+		for _, err := range []error{WriteJSON(base+".json", s), writeDOT(base+".dot", s, ExportOptions{}),
+			writeGraphML(base+".graphml", s, ExportOptions{}), writePNG(base+".png", s, ExportOptions{})} {
 			if err != nil {
 				t.Fatalf("%s: %v", base, err)
 			}
@@ -448,7 +448,7 @@ func TestSVGWithoutGraphviz(t *testing.T) {
 	if GraphvizAvailable() {
 		t.Fatal("dot found on an empty PATH")
 	}
-	err := WriteSVG(context.Background(), filepath.Join(dir, "g.svg"), s, ExportOptions{})
+	err := writeSVG(context.Background(), filepath.Join(dir, "g.svg"), s, ExportOptions{})
 	if !errors.Is(err, ErrNoGraphviz) || !strings.Contains(err.Error(), "Graphviz is not installed") {
 		t.Fatalf("err = %v", err)
 	}

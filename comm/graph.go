@@ -30,12 +30,12 @@ const (
 	File Variant = "file"
 )
 
-// Variants lists every variant in a stable order.
-func Variants() []Variant { return []Variant{Learned, Full, None, Random, File} }
+// allVariants lists every variant in a stable order.
+func allVariants() []Variant { return []Variant{Learned, Full, None, Random, File} }
 
 // ParseVariant converts a name ("learned", "full", "none", "random", "file").
 func ParseVariant(s string) (Variant, error) {
-	for _, v := range Variants() {
+	for _, v := range allVariants() {
 		if string(v) == strings.ToLower(strings.TrimSpace(s)) {
 			return v, nil
 		}
@@ -113,14 +113,6 @@ type GraphConfig struct {
 
 	Seed      uint64      // seed of the Random variant's k-subsets
 	Adjacency [][]float64 // the File variant's matrix (rows = receivers)
-}
-
-// DefaultGraphConfig returns the reference settings for n agents: learned,
-// S = 0.4, tau = 1, 10 warm-up iterations, no freeze (post_ratio 0.5).
-// Seed 0: set it from the run's seed (it breaks ties and draws the random
-// variant).
-func DefaultGraphConfig(n int) GraphConfig {
-	return GraphConfig{N: n, Sparsity: 0.4, Tau: 1, Variant: Learned, Warmup: 10, PostRatio: 0.5}
 }
 
 // K returns the number of other agents a receiver hears,
@@ -216,7 +208,7 @@ func NewGraph(ps *attention.Params, name string, cfg GraphConfig) (*Graph, error
 		}
 	case Random:
 		g.k = k
-		g.fixed = RandomAdjacency(n, g.k, cfg.Seed)
+		g.fixed = randomAdjacency(n, g.k, cfg.Seed)
 	case File:
 		m, err := flattenAdjacency(cfg.Adjacency, n)
 		if err != nil {
@@ -244,10 +236,10 @@ func NewGraph(ps *attention.Params, name string, cfg GraphConfig) (*Graph, error
 	return g, nil
 }
 
-// RandomAdjacency returns, per row, the diagonal and a fixed k-subset of the
+// randomAdjacency returns, per row, the diagonal and a fixed k-subset of the
 // other N-1 columns, drawn from a PCG stream derived from (seed,
 // "comm/random-graph"). Same seed, same matrix.
-func RandomAdjacency(n, k int, seed uint64) []float64 {
+func randomAdjacency(n, k int, seed uint64) []float64 {
 	rng := rand.New(rand.NewPCG(seed, streamRandomGraph))
 	m := make([]float64, n*n)
 	idx := make([]int, 0, n)

@@ -75,13 +75,13 @@ func TestSampledRowsHaveKOnes(t *testing.T) {
 					t.Fatalf("N=%d draw %d row %d: %d ones (self %v), want self + k = %d", n, draw, i, c, m[i*n+i], g.K())
 				}
 			}
-			EffectiveMask(mask, m, nil, n)
+			effectiveMask(mask, m, nil, n)
 			for i := 0; i < n; i++ {
 				if mask[i*n+i] != 1 {
 					t.Fatalf("diagonal %d missing from the effective mask", i)
 				}
 			}
-			EffectiveMask(mask, m, gate, n)
+			effectiveMask(mask, m, gate, n)
 			for i := 0; i < n; i++ {
 				for j := 0; j < n; j++ {
 					want := 0.0
@@ -243,7 +243,7 @@ func TestSampleDeterministic(t *testing.T) {
 }
 
 func TestModeAt(t *testing.T) {
-	cfg := DefaultGraphConfig(3)
+	cfg := GraphConfig{N: 3, Sparsity: 0.4, Tau: 1, Variant: Learned, Warmup: 10, PostRatio: 0.5}
 	cfg.PostStable = true
 	g := mustGraph(t, tensor.Float64, cfg)
 	want := map[int]Mode{0: ModeWarmup, 9: ModeWarmup, 10: ModeSample, 49: ModeSample, 50: ModeFrozen, 99: ModeFrozen}
@@ -401,5 +401,26 @@ func TestTiesBreakBySeed(t *testing.T) {
 	// Chance of a row picking exactly the 2 lowest of 7 others: 1/21.
 	if low > 30 {
 		t.Errorf("%d of 160 rows chose the lowest indices: ties favour low indices", low)
+	}
+}
+
+// effectiveMask is the reference of the accounting (account.go): it writes the mask of one step into dst (N*N): M_ij = g_i *
+// 1[A_ij != 0] for j != i and M_ii = 1 (every agent always hears itself).
+// gate holds the N gates of that step (nil = all ones).
+func effectiveMask(dst, adj, gate []float64, n int) {
+	for i := 0; i < n; i++ {
+		gi := 1.0
+		if gate != nil && !(gate[i] > 0.5) {
+			gi = 0
+		}
+		for j := 0; j < n; j++ {
+			v := 0.0
+			if i == j {
+				v = 1
+			} else if adj[i*n+j] != 0 {
+				v = gi
+			}
+			dst[i*n+j] = v
+		}
 	}
 }

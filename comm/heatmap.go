@@ -118,8 +118,8 @@ func (s *Snapshot) RenderPNG(w io.Writer, opt ExportOptions) error {
 	return nil
 }
 
-// WritePNG writes the heatmap to path atomically.
-func WritePNG(path string, s *Snapshot, opt ExportOptions) error {
+// writePNG writes the heatmap to path atomically.
+func writePNG(path string, s *Snapshot, opt ExportOptions) error {
 	if err := s.Validate(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

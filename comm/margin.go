@@ -31,17 +31,17 @@ func Decided(margin, gap float64) bool {
 	return margin >= DecidedMargin && gap >= DecidedGap
 }
 
-// FullRows reports whether the rows of an n-agent graph keeping k other
+// fullRows reports whether the rows of an n-agent graph keeping k other
 // senders are "full": with k >= n-1 (every other agent heard) or k <= 0
 // (nobody else heard) there is no (k+1)-th or no k-th candidate, so there is
 // no choice to decide and every row is trivially decided. RowMargins and
 // RowGaps return nil for full rows.
-func FullRows(n, k int) bool { return k <= 0 || k >= n-1 }
+func fullRows(n, k int) bool { return k <= 0 || k >= n-1 }
 
 // RowGaps returns, for each receiver row of the n x n row-major logits, the
 // gap between the k-th and the (k+1)-th largest off-diagonal logit (>= 0).
 // k counts the other agents a receiver hears (self-loops are always on and
-// use no slot). It returns nil when the rows are full (FullRows(n, k)).
+// use no slot). It returns nil when the rows are full (fullRows(n, k)).
 func RowGaps(logits []float64, n, k int) []float64 {
 	g, _ := rowGapsSpreads(logits, n, k)
 	return g
@@ -51,7 +51,7 @@ func RowGaps(logits []float64, n, k int) []float64 {
 // the gap between the k-th and the (k+1)-th largest off-diagonal logit
 // divided by the row's spread, the population standard deviation of its n-1
 // off-diagonal logits; a row with zero spread has margin 0 (all its
-// candidates tie). It returns nil when the rows are full (FullRows(n, k)):
+// candidates tie). It returns nil when the rows are full (fullRows(n, k)):
 // such rows are trivially decided and have no finite margin.
 func RowMargins(logits []float64, n, k int) []float64 {
 	gaps, spreads := rowGapsSpreads(logits, n, k)
@@ -70,7 +70,7 @@ func RowMargins(logits []float64, n, k int) []float64 {
 // rowGapsSpreads computes each row's k-th/(k+1)-th gap and off-diagonal
 // population standard deviation; nil, nil for full rows or a bad shape.
 func rowGapsSpreads(logits []float64, n, k int) (gaps, spreads []float64) {
-	if n <= 0 || len(logits) != n*n || FullRows(n, k) {
+	if n <= 0 || len(logits) != n*n || fullRows(n, k) {
 		return nil, nil
 	}
 	gaps = make([]float64, n)

@@ -45,7 +45,7 @@ func TestRowMargins(t *testing.T) {
 	}
 	// Full rows: k >= n-1 or k <= 0 leave no choice.
 	for _, k := range []int{0, 3, 4} {
-		if RowMargins(logits, n, k) != nil || RowGaps(logits, n, k) != nil || !FullRows(n, k) {
+		if RowMargins(logits, n, k) != nil || RowGaps(logits, n, k) != nil || !fullRows(n, k) {
 			t.Errorf("k=%d: want full rows (nil margins)", k)
 		}
 	}
@@ -127,7 +127,7 @@ func TestSnapshotMargins(t *testing.T) {
 		delete(m, f)
 	}
 	old, _ := json.Marshal(m)
-	got, err := DecodeSnapshot(strings.NewReader(string(old)))
+	got, err := decodeSnapshot(old)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestGraphSnapshotMargins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if FullRows(n, s.K) {
+	if fullRows(n, s.K) {
 		t.Fatalf("test setup: k = %d leaves no choice", s.K)
 	}
 	if s.UndecidedRows != n {

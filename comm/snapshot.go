@@ -37,7 +37,7 @@ type Snapshot struct {
 	// largest off-diagonal logit in units of the row's spread (RowMargins);
 	// Gaps the same gap in logits (RowGaps). Both are absent when there is
 	// no choice to decide: fixed variants (no logits) and full rows
-	// (FullRows: k >= N-1).
+	// (fullRows: k >= N-1).
 	Margins []float64 `json:"margins,omitempty"`
 	Gaps    []float64 `json:"gaps,omitempty"`
 	// Decided is, per receiver row, whether the row's choice of senders is
@@ -265,18 +265,6 @@ func (s *Snapshot) EncodeJSON(w io.Writer) error {
 		return fmt.Errorf("comm: snapshot: encode JSON: %w", err)
 	}
 	return nil
-}
-
-// DecodeSnapshot reads one snapshot from JSON (unknown fields are errors;
-// syntax errors name the line) and validates it. A snapshot without the
-// decision fields (written before they existed) gets them computed
-// (ComputeMargins).
-func DecodeSnapshot(r io.Reader) (*Snapshot, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("comm: snapshot: read: %w", err)
-	}
-	return decodeSnapshot(data)
 }
 
 func decodeSnapshot(data []byte) (*Snapshot, error) {

@@ -2,6 +2,7 @@ package experiments_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,6 +74,36 @@ func TestDRAMTableKey(t *testing.T) {
 		err := build(c.sets...)
 		if err == nil || !strings.Contains(err.Error(), "env.dram.table") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want an error on env.dram.table saying %q", c.sets, err, c.want)
+		}
+	}
+}
+
+// TestDRAMTraceTooLarge: a trace file whose loading would exceed the
+// run's memory limit is refused from its size, naming the key, before it
+// is read (a sparse 3 GiB file of zeros would otherwise fail to parse).
+func TestDRAMTraceTooLarge(t *testing.T) {
+	huge := filepath.Join(t.TempDir(), "huge.stl")
+	if err := os.WriteFile(huge, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(huge, 3<<30); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ file, key string }{
+		{"dram_latency.toml", "env.dram.trace=" + huge},
+		{"dram_channels4_latency.toml", `env.multichan.traces=["stream", "` + huge + `"]`},
+	} {
+		cfg, err := experiments.LoadConfig(filepath.Join("..", "configs", c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := experiments.ApplyOverride(&cfg, c.key); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = experiments.Build(&cfg, 1)
+		key, _, _ := strings.Cut(c.key, "=")
+		if err == nil || !strings.Contains(err.Error(), "key "+key) || !strings.Contains(err.Error(), "--max-memory") {
+			t.Errorf("%s with a 3 GiB trace: %v", c.file, err)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/commgraph/commgraph/envs"
@@ -20,6 +21,9 @@ func init() {
 }
 
 func buildDRAM(c dram.EnvConfig, run RunInfo) (*DesignProblem, error) {
+	if err := checkTraceMemory("env.dram.trace", []string{c.Trace}, run); err != nil {
+		return nil, err
+	}
 	space, err := c.Space() // errors start with their key: trace, memspec, mapping or objective
 	if err != nil {
 		return nil, fmt.Errorf("key env.dram.%w", err)
@@ -117,4 +121,25 @@ func tabledSpace(space *dram.Space, path string, seed uint64) (envs.DesignSpace,
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return ds, nil
+}
+
+// checkTraceMemory refuses trace files (of key) whose loading and
+// simulation, on as many simulators as the run has threads, would exceed
+// the run's memory limit, before any is read (dram.TraceFileMemory).
+func checkTraceMemory(key string, traces []string, run RunInfo) error {
+	sims := run.Threads
+	if sims <= 0 {
+		sims = runtime.GOMAXPROCS(0)
+	}
+	for _, t := range traces {
+		path, est := dram.TraceFileMemory(t, sims)
+		if path == "" {
+			continue
+		}
+		if err := checkMemory("the trace file "+path, est, run.MaxMemory, []string{key + " (a shorter trace)"},
+			[]string{fmt.Sprintf("up to %s of requests, parsed and decoded by %d simulators", GiB(est), sims)}); err != nil {
+			return fmt.Errorf("key %s: %w", key, err)
+		}
+	}
+	return nil
 }

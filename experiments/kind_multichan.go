@@ -16,6 +16,9 @@ func init() {
 }
 
 func buildMultichan(c multichan.EnvConfig, run RunInfo) (*DesignProblem, error) {
+	if err := checkTraceMemory("env.multichan.traces", c.Traces, run); err != nil {
+		return nil, err
+	}
 	space, err := multichan.New(c.Traces)
 	if err != nil {
 		return nil, fmt.Errorf("key env.multichan.traces: %w", err)

@@ -7,8 +7,8 @@ import (
 	"github.com/commgraph/commgraph/attention"
 )
 
-// CaptureTensor copies a parameter into a TensorState.
-func CaptureTensor(p *attention.Param) TensorState {
+// captureTensor copies a parameter into a TensorState.
+func captureTensor(p *attention.Param) TensorState {
 	s := TensorState{Name: p.Name, Shape: slices.Clone([]int(p.Value.Shape()))}
 	switch d := p.Value.Data().(type) {
 	case []float32:
@@ -19,8 +19,8 @@ func CaptureTensor(p *attention.Param) TensorState {
 	return s
 }
 
-// RestoreTensor copies a TensorState into p, checking name, shape and dtype.
-func RestoreTensor(p *attention.Param, s TensorState) error {
+// restoreTensor copies a TensorState into p, checking name, shape and dtype.
+func restoreTensor(p *attention.Param, s TensorState) error {
 	if s.Name != p.Name {
 		return fmt.Errorf("marl: checkpoint tensor %q where %q was expected", s.Name, p.Name)
 	}
@@ -48,7 +48,7 @@ func RestoreTensor(p *attention.Param, s TensorState) error {
 func CaptureParams(ps []*attention.Param) []TensorState {
 	out := make([]TensorState, len(ps))
 	for i, p := range ps {
-		out[i] = CaptureTensor(p)
+		out[i] = captureTensor(p)
 	}
 	return out
 }
@@ -59,7 +59,7 @@ func RestoreParams(ps []*attention.Param, states []TensorState) error {
 		return fmt.Errorf("marl: checkpoint has %d tensors, model has %d", len(states), len(ps))
 	}
 	for i, p := range ps {
-		if err := RestoreTensor(p, states[i]); err != nil {
+		if err := restoreTensor(p, states[i]); err != nil {
 			return err
 		}
 	}

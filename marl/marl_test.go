@@ -196,14 +196,14 @@ func TestPPOLossValues(t *testing.T) {
 	logp := vec(g, "logp", []float64{0, math.Log(2), math.Log(2), math.Log(0.5)})
 	old := vec(g, "old", []float64{0, 0, 0, 0})
 	adv := vec(g, "adv", []float64{1, 1, -1, -1})
-	pl, _, err := PolicyLoss(logp, old, adv, 0.2)
+	pl, _, err := policyLoss(logp, old, adv, 0.2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	values := vec(g, "v", []float64{0, 5, 20})
 	oldV := vec(g, "ov", []float64{0, 0, 0})
 	targ := vec(g, "t", []float64{1, 5, 30})
-	vl, err := ValueLoss(values, oldV, targ, 0.2, 10)
+	vl, err := valueLoss(values, oldV, targ, 0.2, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func TestPPOLossGradient(t *testing.T) {
 		M := G.NewMatrix(g, tensor.Float64, G.WithShape(R, A), G.WithName("mask"), G.WithValue(tensor.New(tensor.WithShape(R, A), tensor.WithBacking(mask))))
 		O := G.NewMatrix(g, tensor.Float64, G.WithShape(R, A), G.WithName("onehot"), G.WithValue(tensor.New(tensor.WithShape(R, A), tensor.WithBacking(onehot))))
 		V := vec(g, "v", v)
-		lp, err := MaskedLogSoftmax(L, M)
+		lp, err := maskedLogSoftmax(L, M)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,7 +262,7 @@ func TestPPOLossGradient(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pl, err := BuildPPOLoss(ch, vec(g, "old", oldLogp), vec(g, "adv", advs), ent, V, vec(g, "ov", oldV), vec(g, "t", targ), DefaultPPOCoefs())
+		pl, err := BuildPPOLoss(ch, vec(g, "old", oldLogp), vec(g, "adv", advs), ent, V, vec(g, "ov", oldV), vec(g, "t", targ), defaultPPOCoefs())
 		if err != nil {
 			t.Fatal(err)
 		}

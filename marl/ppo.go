@@ -14,19 +14,19 @@ import (
 // written with |.| (min(a,b) = (a+b-|a-b|)/2) so that their gradients are
 // plain elementwise ops on any machine.
 
-// Scalar returns a constant scalar node of dtype dt.
-func Scalar(dt tensor.Dtype, v float64) *G.Node {
+// scalarNode returns a constant scalar node of dtype dt.
+func scalarNode(dt tensor.Dtype, v float64) *G.Node {
 	if dt == tensor.Float32 {
 		return G.NewConstant(float32(v))
 	}
 	return G.NewConstant(v)
 }
 
-// MinNode returns the elementwise minimum of a and b.
-func MinNode(a, b *G.Node) (*G.Node, error) { return minmax(a, b, -1) }
+// minNode returns the elementwise minimum of a and b.
+func minNode(a, b *G.Node) (*G.Node, error) { return minmax(a, b, -1) }
 
-// MaxNode returns the elementwise maximum of a and b.
-func MaxNode(a, b *G.Node) (*G.Node, error) { return minmax(a, b, +1) }
+// maxNode returns the elementwise maximum of a and b.
+func maxNode(a, b *G.Node) (*G.Node, error) { return minmax(a, b, +1) }
 
 func minmax(a, b *G.Node, sign float64) (*G.Node, error) {
 	d, err := G.Sub(a, b)
@@ -49,14 +49,14 @@ func minmax(a, b *G.Node, sign float64) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return G.Mul(s, Scalar(a.Dtype(), 0.5))
+	return G.Mul(s, scalarNode(a.Dtype(), 0.5))
 }
 
-// ClampNode returns min(max(x, lo), hi) elementwise.
-func ClampNode(x *G.Node, lo, hi float64) (*G.Node, error) {
+// clampNode returns min(max(x, lo), hi) elementwise.
+func clampNode(x *G.Node, lo, hi float64) (*G.Node, error) {
 	dt := x.Dtype()
 	// max(x, lo) = (x + lo + |x - lo|)/2, written with scalars to avoid broadcasts.
-	d, err := G.Sub(x, Scalar(dt, lo))
+	d, err := G.Sub(x, scalarNode(dt, lo))
 	if err != nil {
 		return nil, err
 	}
@@ -69,11 +69,11 @@ func ClampNode(x *G.Node, lo, hi float64) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if y, err = G.Mul(y, Scalar(dt, 0.5)); err != nil {
+	if y, err = G.Mul(y, scalarNode(dt, 0.5)); err != nil {
 		return nil, err
 	}
 	// min(y+lo, hi) = hi - relu(hi - lo - y) ... = hi - ((hi-lo-y) + |hi-lo-y|)/2
-	e, err := G.Sub(Scalar(dt, hi-lo), y)
+	e, err := G.Sub(scalarNode(dt, hi-lo), y)
 	if err != nil {
 		return nil, err
 	}
@@ -85,16 +85,16 @@ func ClampNode(x *G.Node, lo, hi float64) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r, err = G.Mul(r, Scalar(dt, 0.5)); err != nil {
+	if r, err = G.Mul(r, scalarNode(dt, 0.5)); err != nil {
 		return nil, err
 	}
-	return G.Sub(Scalar(dt, hi), r)
+	return G.Sub(scalarNode(dt, hi), r)
 }
 
-// PolicyLoss is the clipped surrogate: -mean(min(r A, clip(r, 1-c, 1+c) A))
+// policyLoss is the clipped surrogate: -mean(min(r A, clip(r, 1-c, 1+c) A))
 // with r = exp(logp - oldLogp). It also returns the ratio node (for the
 // clip fraction and approximate KL, which are read after the forward pass).
-func PolicyLoss(logp, oldLogp, adv *G.Node, clip float64) (loss, ratio *G.Node, err error) {
+func policyLoss(logp, oldLogp, adv *G.Node, clip float64) (loss, ratio *G.Node, err error) {
 	defer wrap(&err, "policy loss")
 	d, err := G.Sub(logp, oldLogp)
 	if err != nil {
@@ -107,7 +107,7 @@ func PolicyLoss(logp, oldLogp, adv *G.Node, clip float64) (loss, ratio *G.Node, 
 	if err != nil {
 		return nil, nil, err
 	}
-	cr, err := ClampNode(ratio, 1-clip, 1+clip)
+	cr, err := clampNode(ratio, 1-clip, 1+clip)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -115,7 +115,7 @@ func PolicyLoss(logp, oldLogp, adv *G.Node, clip float64) (loss, ratio *G.Node, 
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := MinNode(s1, s2)
+	m, err := minNode(s1, s2)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -127,17 +127,17 @@ func PolicyLoss(logp, oldLogp, adv *G.Node, clip float64) (loss, ratio *G.Node, 
 	return loss, ratio, err
 }
 
-// Huber returns the elementwise Huber loss of e with threshold delta:
+// huber returns the elementwise Huber loss of e with threshold delta:
 // e^2/2 for |e| <= delta, delta (|e| - delta/2) otherwise, written as
 // q^2/2 + delta (|e| - q) with q = min(|e|, delta).
-func Huber(e *G.Node, delta float64) (*G.Node, error) {
+func huber(e *G.Node, delta float64) (*G.Node, error) {
 	dt := e.Dtype()
 	a, err := G.Abs(e)
 	if err != nil {
 		return nil, err
 	}
 	// q = min(a, delta) = (a + delta - |a - delta|)/2
-	d, err := G.Sub(a, Scalar(dt, delta))
+	d, err := G.Sub(a, scalarNode(dt, delta))
 	if err != nil {
 		return nil, err
 	}
@@ -149,39 +149,39 @@ func Huber(e *G.Node, delta float64) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if q, err = G.Mul(q, Scalar(dt, 0.5)); err != nil {
+	if q, err = G.Mul(q, scalarNode(dt, 0.5)); err != nil {
 		return nil, err
 	}
-	if q, err = G.Add(q, Scalar(dt, delta)); err != nil {
+	if q, err = G.Add(q, scalarNode(dt, delta)); err != nil {
 		return nil, err
 	}
 	q2, err := G.Square(q)
 	if err != nil {
 		return nil, err
 	}
-	if q2, err = G.Mul(q2, Scalar(dt, 0.5)); err != nil {
+	if q2, err = G.Mul(q2, scalarNode(dt, 0.5)); err != nil {
 		return nil, err
 	}
 	lin, err := G.Sub(a, q)
 	if err != nil {
 		return nil, err
 	}
-	if lin, err = G.Mul(lin, Scalar(dt, delta)); err != nil {
+	if lin, err = G.Mul(lin, scalarNode(dt, delta)); err != nil {
 		return nil, err
 	}
 	return G.Add(q2, lin)
 }
 
-// ValueLoss is MAPPO's clipped Huber value loss:
+// valueLoss is MAPPO's clipped Huber value loss:
 // mean(max(H(t - v), H(t - (old + clip(v - old, -c, c))))) with targets t
 // already normalised.
-func ValueLoss(values, oldValues, targets *G.Node, clip, delta float64) (loss *G.Node, err error) {
+func valueLoss(values, oldValues, targets *G.Node, clip, delta float64) (loss *G.Node, err error) {
 	defer wrap(&err, "value loss")
 	dv, err := G.Sub(values, oldValues)
 	if err != nil {
 		return nil, err
 	}
-	cdv, err := ClampNode(dv, -clip, clip)
+	cdv, err := clampNode(dv, -clip, clip)
 	if err != nil {
 		return nil, err
 	}
@@ -197,25 +197,25 @@ func ValueLoss(values, oldValues, targets *G.Node, clip, delta float64) (loss *G
 	if err != nil {
 		return nil, err
 	}
-	h1, err := Huber(e1, delta)
+	h1, err := huber(e1, delta)
 	if err != nil {
 		return nil, err
 	}
-	h2, err := Huber(e2, delta)
+	h2, err := huber(e2, delta)
 	if err != nil {
 		return nil, err
 	}
-	m, err := MaxNode(h1, h2)
+	m, err := maxNode(h1, h2)
 	if err != nil {
 		return nil, err
 	}
 	return G.Mean(m)
 }
 
-// MaskedLogSoftmax returns log-softmax over the last axis of logits [R, A]
+// maskedLogSoftmax returns log-softmax over the last axis of logits [R, A]
 // after adding the additive mask [R, A] (0 for available actions, a large
 // negative number for unavailable ones).
-func MaskedLogSoftmax(logits, mask *G.Node) (*G.Node, error) {
+func maskedLogSoftmax(logits, mask *G.Node) (*G.Node, error) {
 	x, err := G.Add(logits, mask)
 	if err != nil {
 		return nil, fmt.Errorf("masked log-softmax: %w", err)
@@ -263,8 +263,8 @@ type PPOCoefs struct {
 	EntropyCoef float64 // weight of the entropy bonus (0.01)
 }
 
-// DefaultPPOCoefs returns clip 0.2, Huber delta 10, value 1, entropy 0.01.
-func DefaultPPOCoefs() PPOCoefs {
+// defaultPPOCoefs returns clip 0.2, Huber delta 10, value 1, entropy 0.01.
+func defaultPPOCoefs() PPOCoefs {
 	return PPOCoefs{Clip: 0.2, HuberDelta: 10, ValueCoef: 1, EntropyCoef: 0.01}
 }
 
@@ -277,20 +277,20 @@ type PPOLoss struct {
 // BuildPPOLoss assembles the combined loss from the model's taken-action
 // log-probabilities, mean entropy and normalised values.
 func BuildPPOLoss(logp, oldLogp, adv, entropy, values, oldValues, targets *G.Node, c PPOCoefs) (*PPOLoss, error) {
-	pl, ratio, err := PolicyLoss(logp, oldLogp, adv, c.Clip)
+	pl, ratio, err := policyLoss(logp, oldLogp, adv, c.Clip)
 	if err != nil {
 		return nil, err
 	}
-	vl, err := ValueLoss(values, oldValues, targets, c.Clip, c.HuberDelta)
+	vl, err := valueLoss(values, oldValues, targets, c.Clip, c.HuberDelta)
 	if err != nil {
 		return nil, err
 	}
 	dt := logp.Dtype()
-	ve, err := G.Mul(vl, Scalar(dt, c.ValueCoef))
+	ve, err := G.Mul(vl, scalarNode(dt, c.ValueCoef))
 	if err != nil {
 		return nil, fmt.Errorf("ppo loss: %w", err)
 	}
-	ee, err := G.Mul(entropy, Scalar(dt, c.EntropyCoef))
+	ee, err := G.Mul(entropy, scalarNode(dt, c.EntropyCoef))
 	if err != nil {
 		return nil, fmt.Errorf("ppo loss: %w", err)
 	}

@@ -84,8 +84,9 @@ func runDramSim(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	memspec, mapping := memorySystemFlags(fs)
 	player := fs.Float64("player-mhz", 800, "trace player clock in MHz")
+	maxMem := maxMemoryFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: commgraph dram sim [--trace NAME|FILE] [--set Knob=Value ...] [--json] [--memspec FILE --mapping FILE]\n\nknobs:\n")
+		fmt.Fprintf(stderr, "usage: commgraph dram sim [--trace NAME|FILE] [--set Knob=Value ...] [--json] [--memspec FILE --mapping FILE] [--max-memory GiB]\n\nknobs:\n")
 		for _, k := range dram.Knobs() {
 			fmt.Fprintf(stderr, "  %-22s %s\n", k.Name, strings.Join(k.Values, ", "))
 		}
@@ -111,6 +112,13 @@ func runDramSim(args []string, stdout, stderr io.Writer) error {
 	var dirs []string
 	if *tracesDir != "" {
 		dirs = append(dirs, *tracesDir)
+	}
+	limit, err := memoryLimit(*maxMem)
+	if err != nil {
+		return err
+	}
+	if err := checkTraceFile(*traceName, 1, limit, dirs...); err != nil {
+		return err
 	}
 	tr, err := dram.LoadTrace(*traceName, dirs...)
 	if err != nil {

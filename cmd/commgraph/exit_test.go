@@ -270,6 +270,13 @@ func TestExitStatusMissingInputs(t *testing.T) {
 	unwritable := func(name string) string { return filepath.Join(blocker, name) }
 	badTrace := filepath.Join(tmp, "bad.stl")
 	writeFile(t, badTrace, "not a trace line\n")
+	// A trace too large to load (sparse: 3 GiB of size, no data): refused
+	// from its size before it is read (reading it would fail otherwise).
+	hugeTrace := filepath.Join(tmp, "huge.stl")
+	writeFile(t, hugeTrace, "")
+	if err := os.Truncate(hugeTrace, 3<<30); err != nil {
+		t.Fatal(err)
+	}
 	sweep := filepath.Join(tmp, "sweep.toml")
 	writeFile(t, filepath.Join(tmp, "base.toml"), "name = \"x\"\nout_dir = \""+filepath.ToSlash(filepath.Join(tmp, "runs"))+"\"\n[env]\nkind = \"fake\"\n[algorithm]\nkind = \"fake\"\n[budget]\niterations = 2\n")
 	writeFile(t, sweep, "name = \"s\"\nbase = \"base.toml\"\nseeds = [1]\n")
@@ -286,6 +293,8 @@ func TestExitStatusMissingInputs(t *testing.T) {
 		{"dram sim: unknown knob", []string{"dram", "sim", "--set", "Nosuch=1"}, "Nosuch"},
 		{"dram sim: bad knob value", []string{"dram", "sim", "--set", "RefreshPolicy=Sometimes"}, "Sometimes"},
 		{"dram sim: player clock", []string{"dram", "sim", "--player-mhz", "-5"}, "--player-mhz"},
+		{"dram sim: trace too large", []string{"dram", "sim", "--trace", hugeTrace}, "--max-memory"},
+		{"dram sweep: trace too large", []string{"dram", "sweep", "--trace", hugeTrace, "--out", filepath.Join(tmp, "huge.sweep")}, "--max-memory"},
 		{"dram validate: missing reference", []string{"dram", "validate", "--ref", missing("ref.csv")}, missing("ref.csv")},
 		{"dram validate: missing --traces dir", []string{"dram", "validate", "--ref", missing("ref.csv"), "--traces", missing("dir")}, missing("dir")},
 		{"dram validate: negative error threshold", []string{"dram", "validate", "--ref", missing("ref.csv"), "--max-p95-err", "-1"}, "--max-p95-err"},

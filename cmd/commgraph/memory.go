@@ -4,6 +4,7 @@ import (
 	"flag"
 	"math"
 
+	"github.com/commgraph/commgraph/envs/dram"
 	"github.com/commgraph/commgraph/experiments"
 )
 
@@ -33,4 +34,16 @@ func pngMemory(width, height int) float64 {
 // encoded, plus the PNG each frame is rendered from.
 func gifMemory(width, height, frames int) float64 {
 	return pngMemory(width, height) + float64(frames)*float64(width)*float64(height)
+}
+
+// checkTraceFile refuses a trace file (flag --trace) whose loading and
+// simulation on sims simulators would exceed limit, before reading it
+// (dram.TraceFileMemory; embedded traces pass).
+func checkTraceFile(name string, sims int, limit int64, dirs ...string) error {
+	path, est := dram.TraceFileMemory(name, sims, dirs...)
+	if path == "" || est <= float64(limit) {
+		return nil
+	}
+	return usageErrorf("--trace %s: loading and simulating it on %d simulators would need about %s of memory, above the limit of %s: use a shorter trace, or raise the limit with --max-memory GiB",
+		path, sims, experiments.GiB(est), experiments.GiB(float64(limit)))
 }

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -99,6 +101,7 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 	tracesDir := fs.String("traces", "", "directory searched for the trace name before the embedded set")
 	out := fs.String("out", "", "output table (default runs/sweep/dram-<trace>.sweep); a partial run continues from <out>.partial")
 	jobs := fs.Int("jobs", 0, "parallel workers (default: all cores)")
+	maxMem := maxMemoryFlag(fs)
 	chunk := fs.Int("chunk", exhaustive.DefaultChunkSize, "configurations per durable chunk")
 	best := fs.Bool("best", false, "print the best configuration per objective when done")
 	noCanon := fs.Bool("no-dedup", false, "simulate every configuration, also those the model provably evaluates like another (brute-force check)")
@@ -130,6 +133,17 @@ func runDramSweep(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if err := prepareOutFile("best-json", *bestJSON); err != nil {
+		return err
+	}
+	limit, err := memoryLimit(*maxMem)
+	if err != nil {
+		return err
+	}
+	sims := *jobs
+	if sims == 0 {
+		sims = runtime.GOMAXPROCS(0)
+	}
+	if err := checkTraceFile(*traceName, sims, limit, *tracesDir); err != nil {
 		return err
 	}
 	// The trace, memspec and mapping are inputs: a missing, malformed or
@@ -228,9 +242,10 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 	top := fs.Int("top", 10, "pairs printed per metric")
 	minShare := fs.Float64("min-share", 0.001, "smallest pair share drawn as a DOT edge")
 	markdown := fs.Bool("markdown", false, "print the top pairs as Markdown tables")
+	relevance := fs.String("relevance", "", "also print, for this metric (e.g. time_ns, edp), how often each knob's best value changes with each other knob (4,000 random contexts per pair): the interactions an agent revising a knob must hear")
 	memspec, mapping := memorySystemFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: commgraph dram interactions --sweep FILE [--memspec FILE --mapping FILE] [--out-dir DIR] [--top 10]\n\n")
+		fmt.Fprintf(stderr, "usage: commgraph dram interactions --sweep FILE [--memspec FILE --mapping FILE] [--out-dir DIR] [--top 10] [--relevance METRIC]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -257,6 +272,11 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 		}
 		if want := dram.SystemSuffix(spec, am); !strings.HasSuffix(strings.SplitN(t.Space, "{", 2)[0], want) {
 			return fmt.Errorf("%s: the sweep is of %s, not of the memory system given by --memspec/--mapping (space names end in %q)", *in, t.Space, want)
+		}
+	}
+	if *relevance != "" {
+		if _, err := exhaustive.MetricValues(t, *relevance); err != nil {
+			return usageErrorf("--relevance %s: %v", *relevance, err)
 		}
 	}
 	// A time-only device (LPDDR4) has all-zero energy and power columns:
@@ -306,6 +326,41 @@ func runDramInteractions(args []string, stdout, stderr io.Writer) error {
 		sweepPrintInteractions(stdout, r, *top)
 	}
 	fmt.Fprintf(stdout, "\nwrote %s/interactions.json and %d DOT files\n", dir, len(files)-1)
+	if *relevance != "" {
+		return printRelevance(stdout, t, *relevance)
+	}
+	return nil
+}
+
+// printRelevance prints exhaustive.DecisionRelevance of metric as a matrix
+// (rows = the knob whose best value changes, columns = the knob that
+// changes), from a fixed seed so the figures reproduce.
+func printRelevance(w io.Writer, t *exhaustive.Table, metric string) error {
+	y, err := exhaustive.MetricValues(t, metric)
+	if err != nil {
+		return usageErrorf("--relevance %s: %v", metric, err)
+	}
+	rel, err := exhaustive.DecisionRelevance(t, y, 4000, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		return err
+	}
+	names := t.KnobNames()
+	fmt.Fprintf(w, "\ndecision relevance of %s (fraction of contexts in which the row knob's best value changes when the column knob changes):\n%-22s", metric, "")
+	for _, n := range names {
+		fmt.Fprintf(w, " %7.7s", n)
+	}
+	fmt.Fprintln(w)
+	for i, row := range rel {
+		fmt.Fprintf(w, "%-22s", names[i])
+		for j, v := range row {
+			if i == j {
+				fmt.Fprintf(w, " %7s", "-")
+				continue
+			}
+			fmt.Fprintf(w, " %7.3f", v)
+		}
+		fmt.Fprintln(w)
+	}
 	return nil
 }
 

@@ -238,3 +238,46 @@ func parseLine(b []byte) (Request, bool, error) {
 	}
 	return req, true, nil
 }
+
+// Memory estimate of a trace file, for the guards that refuse inputs too
+// large to load before reading them (issue 10): the shortest valid line is
+// 10 bytes ("0: read 0" and a newline), so a file of S bytes holds at most
+// S/10 requests. Each request costs traceRequestBytes in the parsed trace
+// (a 24-byte Request, up to doubled by the slice's growth) and
+// simRequestBytes in every simulator that runs it (its decoded copy: 36
+// bytes, plus the decoder's transient row map).
+const (
+	minTraceLineBytes = 10
+	traceRequestBytes = 48
+	simRequestBytes   = 96
+)
+
+// TraceFileMemory resolves nameOrPath as LoadTrace does and, for a file
+// (not an embedded trace), returns its path and an upper bound, in bytes,
+// of the memory that loading it and simulating it on sims simulators at
+// once takes. Embedded traces return "" and 0 (they are small). It reads
+// no more than the file's size.
+func TraceFileMemory(nameOrPath string, sims int, dirs ...string) (string, float64) {
+	path := ""
+	if st, err := os.Stat(nameOrPath); err == nil && !st.IsDir() {
+		path = nameOrPath
+	} else {
+		base := strings.TrimSuffix(strings.TrimSuffix(nameOrPath, ".stl"), ".rstl")
+		for _, d := range dirs {
+			for _, p := range []string{filepath.Join(d, nameOrPath), filepath.Join(d, base+".stl"), filepath.Join(d, base+".rstl")} {
+				if st, err := os.Stat(p); d != "" && path == "" && err == nil && !st.IsDir() {
+					path = p
+				}
+			}
+		}
+	}
+	if path == "" {
+		return "", 0
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", 0
+	}
+	reqs := float64(st.Size()) / minTraceLineBytes
+	return path, reqs * (traceRequestBytes + float64(max(sims, 1))*simRequestBytes)
+}

@@ -53,7 +53,7 @@ func TestDecomposeAdditiveHasNoInteraction(t *testing.T) {
 	y := make([]float64, n)
 	cfg := make([]int, 4)
 	for i := range n {
-		Decode(int64(i), radices, cfg)
+		decodeIndex(int64(i), radices, cfg)
 		for k, v := range cfg {
 			y[i] += eff[k][v]
 		}

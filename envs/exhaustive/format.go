@@ -337,7 +337,7 @@ func (t *Table) Config(i int, cfg []int) []int {
 		cfg = make([]int, len(t.radices))
 	}
 	cfg = cfg[:len(t.radices)]
-	Decode(int64(i), t.radices, cfg)
+	decodeIndex(int64(i), t.radices, cfg)
 	return cfg
 }
 
@@ -367,9 +367,9 @@ func (t *Table) Column(m int) []float64 {
 	return out
 }
 
-// Decode writes the value indices of configuration index i into cfg
+// decodeIndex writes the value indices of configuration index i into cfg
 // (len(cfg) == len(radices)); the last knob varies fastest.
-func Decode(i int64, radices []int, cfg []int) {
+func decodeIndex(i int64, radices []int, cfg []int) {
 	for k := len(radices) - 1; k >= 0; k-- {
 		r := int64(radices[k])
 		cfg[k] = int(i % r)

@@ -320,7 +320,7 @@ func checkResume(ds envs.DesignSpace, f *os.File, off, n, rec int64, radices []i
 		return fmt.Errorf("read record %d: %w", i, err)
 	}
 	cfg := make([]int, len(radices))
-	Decode(i, radices, cfg)
+	decodeIndex(i, radices, cfg)
 	out := make([]float64, (rec-crcSize)/8)
 	if err := evaluatorFor(ds)(cfg, out); err != nil {
 		return fmt.Errorf("re-evaluate configuration %d: %w", i, err)
@@ -542,7 +542,7 @@ type worker struct {
 // evaluation failure.
 func (w *worker) run(ctx context.Context, lo, hi int64, buf []byte) bool {
 	clear(w.outside)
-	Decode(lo, w.radices, w.cfg)
+	decodeIndex(lo, w.radices, w.cfg)
 	nm := w.nm
 	rs := nm*8 + crcSize
 	for i := lo; i < hi; i++ {

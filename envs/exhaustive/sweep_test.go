@@ -122,7 +122,7 @@ func TestRunWritesAllConfigurationsInIndexOrder(t *testing.T) {
 	want := make([]float64, 3)
 	cfg := make([]int, 4)
 	for i := range 120 {
-		Decode(int64(i), ds.radices, cfg)
+		decodeIndex(int64(i), ds.radices, cfg)
 		ds.Evaluate(cfg, want)
 		got := tab.Row(i)
 		for m := range want {

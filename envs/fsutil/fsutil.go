@@ -31,7 +31,7 @@
 // complete new one, never a part. If anything fails the temporary file is
 // removed and path is untouched. A kill between creating and renaming the
 // temporary file leaves it behind; RemoveTemps(dir) deletes exactly the
-// names of that pattern (IsTemp), nothing else.
+// names of that pattern (isTemp), nothing else.
 //
 // Syncing a directory is best effort: some file systems and platforms refuse
 // it, and then the rename is as durable as the system makes it.
@@ -116,9 +116,9 @@ func SyncDir(dir string) {
 	_ = d.Close()
 }
 
-// IsTemp reports whether name (a base name) is a temporary name made by
+// isTemp reports whether name (a base name) is a temporary name made by
 // WriteFileWith: ".<base>.<digits>.tmp" with a non-empty base.
-func IsTemp(name string) bool {
+func isTemp(name string) bool {
 	if !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, tempSuffix) {
 		return false
 	}
@@ -136,7 +136,7 @@ func IsTemp(name string) bool {
 }
 
 // RemoveTemps deletes the leftovers of interrupted WriteFileWith calls in
-// dir (the names IsTemp accepts; nothing else, and no subdirectories). A
+// dir (the names isTemp accepts; nothing else, and no subdirectories). A
 // missing dir is not an error. It returns the first removal error.
 func RemoveTemps(dir string) error {
 	ents, err := os.ReadDir(dir)
@@ -148,7 +148,7 @@ func RemoveTemps(dir string) error {
 	}
 	var first error
 	for _, e := range ents {
-		if e.Type().IsRegular() && IsTemp(e.Name()) {
+		if e.Type().IsRegular() && isTemp(e.Name()) {
 			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && first == nil {
 				first = err
 			}

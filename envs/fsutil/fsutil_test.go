@@ -66,8 +66,8 @@ func TestRemoveTempsMatchesTheWritersNames(t *testing.T) {
 		used = filepath.Base(w.(*os.File).Name())
 		return errors.New("killed")
 	})
-	if !IsTemp(used) {
-		t.Fatalf("the writer's temporary name %q is not recognised by IsTemp", used)
+	if !isTemp(used) {
+		t.Fatalf("the writer's temporary name %q is not recognised by isTemp", used)
 	}
 	// A killed process leaves such a file behind; recreate it, with
 	// neighbours that must survive.
@@ -108,8 +108,8 @@ func TestIsTemp(t *testing.T) {
 		".a.1.tmp2":              false,
 		".tmp":                   false,
 	} {
-		if got := IsTemp(name); got != want {
-			t.Errorf("IsTemp(%q) = %v, want %v", name, got, want)
+		if got := isTemp(name); got != want {
+			t.Errorf("isTemp(%q) = %v, want %v", name, got, want)
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 // nanoseconds), one worker. Each b.N step runs a fresh search for 20
 // iterations (640 unique evaluations) so the history stays small.
 func BenchmarkIterate(b *testing.B) {
-	for _, kind := range Kinds() {
+	for _, kind := range kinds() {
 		b.Run(kind, func(b *testing.B) {
 			sp := large()
 			b.ReportAllocs()

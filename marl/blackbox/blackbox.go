@@ -27,8 +27,8 @@ const (
 	KindTPE     = "tpe"
 )
 
-// Kinds lists the method kinds New accepts.
-func Kinds() []string { return []string{KindRandom, KindGenetic, KindACO, KindTPE} }
+// kinds lists the method kinds New accepts.
+func kinds() []string { return []string{KindRandom, KindGenetic, KindACO, KindTPE} }
 
 // Config configures a search. DefaultConfig is the one place of its
 // defaults; a Config is used as given and Validate says what is out of
@@ -290,7 +290,7 @@ func New(kind string, ds envs.DesignSpace, obj *envs.Objective, cfg Config, seed
 	case KindTPE:
 		s.m = &tpe{c: c.TPE, init: s.stream("tpe-init", 6), sample: s.stream("tpe-sample", 7)}
 	default:
-		return nil, fmt.Errorf("blackbox: unknown kind %q (have %v)", kind, Kinds())
+		return nil, fmt.Errorf("blackbox: unknown kind %q (have %v)", kind, kinds())
 	}
 	return s, nil
 }

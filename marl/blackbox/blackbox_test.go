@@ -145,7 +145,7 @@ func TestBeatsRandom(t *testing.T) {
 	sigma := math.Sqrt(sp.TotalVariance())
 	mean := map[string]float64{}
 	const seeds = 8
-	for _, kind := range Kinds() {
+	for _, kind := range kinds() {
 		for seed := range uint64(seeds) {
 			s := mustNew(t, kind, sp, conf(func(c *Config) { c.Batch, c.Budget = 20, 400 }), seed)
 			run(t, s, 1000)
@@ -181,7 +181,7 @@ func (c *countingSpace) Evaluate(cfg []int, out []float64) error {
 // with four parallel evaluators, even though the genetic algorithm and ACO
 // propose repeats on a space this small; the budget ends the run exactly.
 func TestBudgetChargedOnce(t *testing.T) {
-	for _, kind := range Kinds() {
+	for _, kind := range kinds() {
 		cs := &countingSpace{DesignSpace: small(), n: map[string]int{}}
 		s := mustNew(t, kind, cs, conf(func(c *Config) { c.Batch, c.Workers, c.Budget, c.Retries = 16, 4, 1000, 1 }), 9)
 		rows := run(t, s, 5000)
@@ -219,7 +219,7 @@ func TestBudgetChargedOnce(t *testing.T) {
 // workers, unchanged by interleaved Evaluate calls, and different for
 // another seed.
 func TestDeterminism(t *testing.T) {
-	for _, kind := range Kinds() {
+	for _, kind := range kinds() {
 		a := mustNew(t, kind, large(), conf(func(c *Config) { c.Batch, c.Workers, c.Budget = 24, 1, 300 }), 5)
 		b := mustNew(t, kind, large(), conf(func(c *Config) { c.Batch, c.Workers, c.Budget = 24, 4, 300 }), 5)
 		c := mustNew(t, kind, large(), conf(func(c *Config) { c.Batch, c.Workers, c.Budget = 24, 4, 300 }), 6)
@@ -254,7 +254,7 @@ func TestDeterminism(t *testing.T) {
 // Save after k iterations and Load into a fresh search (fresh cache)
 // continues exactly like the uninterrupted run, budget use included.
 func TestResume(t *testing.T) {
-	for _, kind := range Kinds() {
+	for _, kind := range kinds() {
 		cfg := conf(func(c *Config) { c.Batch, c.Workers, c.Budget = 16, 2, 250 })
 		full := mustNew(t, kind, large(), cfg, 11)
 		want := run(t, full, 100)

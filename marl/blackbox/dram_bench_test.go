@@ -16,7 +16,7 @@ import (
 var (
 	dramTraces     = flag.String("blackbox.traces", "stream,random", "comma-separated DRAM traces of BenchmarkDRAM")
 	dramObjectives = flag.String("blackbox.objectives", "latency", "comma-separated objective presets of BenchmarkDRAM (each with a shipped optimum)")
-	dramKinds      = flag.String("blackbox.kinds", strings.Join(Kinds(), ","), "comma-separated methods of BenchmarkDRAM")
+	dramKinds      = flag.String("blackbox.kinds", strings.Join(kinds(), ","), "comma-separated methods of BenchmarkDRAM")
 	dramBudget     = flag.Int("blackbox.budget", 2000, "unique-evaluation budget of BenchmarkDRAM")
 	dramSeeds      = flag.Int("blackbox.seeds", 3, "seeds per benchmark iteration of BenchmarkDRAM")
 )

@@ -16,8 +16,8 @@ const (
 	KindSAC = "sac"
 )
 
-// Kinds lists the kinds New accepts.
-func Kinds() []string { return []string{KindPPO, KindSAC} }
+// kinds lists the kinds New accepts.
+func kinds() []string { return []string{KindPPO, KindSAC} }
 
 // PPOConfig configures single-agent PPO.
 type PPOConfig struct {

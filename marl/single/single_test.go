@@ -99,7 +99,7 @@ func bruteMin(s *synthetic.Space) float64 {
 func TestFindsOptimum(t *testing.T) {
 	sp := small()
 	opt := bruteMin(sp)
-	for _, kind := range Kinds() {
+	for _, kind := range kinds() {
 		for seed := range uint64(5) {
 			s := build(t, kind, sp, func(c *blackbox.Config) { c.Batch, c.Budget = 20, 600 }, seed)
 			run(t, s, 300)
@@ -120,7 +120,7 @@ func TestBeatsRandom(t *testing.T) {
 	sigma := math.Sqrt(sp.TotalVariance())
 	mean := map[string]float64{}
 	const seeds = 8
-	for _, kind := range append(Kinds(), blackbox.KindRandom) {
+	for _, kind := range append(kinds(), blackbox.KindRandom) {
 		for seed := range uint64(seeds) {
 			s := build(t, kind, sp, func(c *blackbox.Config) { c.Batch, c.Budget = 20, 400 }, seed)
 			run(t, s, 1000)
@@ -131,7 +131,7 @@ func TestBeatsRandom(t *testing.T) {
 		}
 	}
 	t.Logf("mean best f over %d seeds: %v (sigma %.2f)", seeds, mean, sigma)
-	for _, kind := range Kinds() {
+	for _, kind := range kinds() {
 		if mean[kind] > mean[blackbox.KindRandom]-sigma {
 			t.Errorf("%s: mean best f %.3f, want <= random's %.3f - sigma %.3f", kind, mean[kind], mean[blackbox.KindRandom], sigma)
 		}
@@ -156,7 +156,7 @@ func (c *countingSpace) Evaluate(cfg []int, out []float64) error {
 // with four parallel evaluators, although both policies propose repeats;
 // the budget ends the run exactly.
 func TestBudgetChargedOnce(t *testing.T) {
-	for _, kind := range Kinds() {
+	for _, kind := range kinds() {
 		cs := &countingSpace{DesignSpace: small(), n: map[string]int{}}
 		s := build(t, kind, cs, func(c *blackbox.Config) { c.Batch, c.Workers, c.Budget = 16, 4, 150 }, 9)
 		rows := run(t, s, 5000)
@@ -185,7 +185,7 @@ func TestBudgetChargedOnce(t *testing.T) {
 // Runs are a function of the seed only: the same with one and four
 // workers, different for another seed.
 func TestDeterminism(t *testing.T) {
-	for _, kind := range Kinds() {
+	for _, kind := range kinds() {
 		a := build(t, kind, large(), func(c *blackbox.Config) { c.Batch, c.Workers, c.Budget = 24, 1, 300 }, 5)
 		b := build(t, kind, large(), func(c *blackbox.Config) { c.Batch, c.Workers, c.Budget = 24, 4, 300 }, 5)
 		c := build(t, kind, large(), func(c *blackbox.Config) { c.Batch, c.Workers, c.Budget = 24, 4, 300 }, 6)
@@ -203,7 +203,7 @@ func TestDeterminism(t *testing.T) {
 // cache) continues exactly like the uninterrupted run: rows, parameters and
 // budget use.
 func TestResume(t *testing.T) {
-	for _, kind := range Kinds() {
+	for _, kind := range kinds() {
 		set := func(c *blackbox.Config) { c.Batch, c.Workers, c.Budget = 16, 2, 250 }
 		full := build(t, kind, large(), set, 11)
 		want := run(t, full, 40)
