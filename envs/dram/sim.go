@@ -437,28 +437,39 @@ func (st *state) prepareSelection() int64 {
 // the selection there is selectByEnd's, which ranks every pending bank,
 // held back or not. It returns bm.
 func (st *state) prepareByEnd() int64 {
-	T := st.now
+	T, bf := st.now, st.check.busFree
 	bm := inf
-	held := st.blockedAt == T && st.check.busFree <= T
+	held := st.blockedAt == T && bf <= T
 	e := &st.check.earliest
+	// The first pass ranks the banks as if the evaluation were at busFree,
+	// which it is unless every bank becomes ready later (bm > busFree).
+	bestEnd, best := int64(math.MaxInt64), int64(math.MaxInt64)
 	for m := st.machines.pending; m != 0; m &= m - 1 {
 		i := bits.TrailingZeros64(m) & 63
 		b := &st.bankArr[i]
 		r := max(b.local, e[b.cmd&15]) // ready (LPDDR4 has no bank groups)
+		l := st.t.cmdLen[b.cmd&15]
 		st.rdy[i] = r
-		st.rdyLen[i] = st.t.cmdLen[b.cmd&15]
+		st.rdyLen[i] = l
 		if !held || r > T {
 			bm = min(bm, r)
 		}
-	}
-	at := max(bm, st.check.busFree)
-	bestEnd, best := int64(math.MaxInt64), int64(math.MaxInt64)
-	for m := st.machines.pending; m != 0; m &= m - 1 {
-		i := bits.TrailingZeros64(m) & 63
-		end := max(st.rdy[i], at) + st.rdyLen[i]
-		if end <= bestEnd {
-			if key := int64(st.bankArr[i].cur)<<8 | int64(i); end < bestEnd || key < best {
+		if end := max(r, bf) + l; end <= bestEnd {
+			if key := int64(b.cur)<<8 | int64(i); end < bestEnd || key < best {
 				bestEnd, best = end, key
+			}
+		}
+	}
+	at := max(bm, bf)
+	if at != bf {
+		bestEnd, best = int64(math.MaxInt64), int64(math.MaxInt64)
+		for m := st.machines.pending; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros64(m) & 63
+			end := max(st.rdy[i], at) + st.rdyLen[i]
+			if end <= bestEnd {
+				if key := int64(st.bankArr[i].cur)<<8 | int64(i); end < bestEnd || key < best {
+					bestEnd, best = end, key
+				}
 			}
 		}
 	}
