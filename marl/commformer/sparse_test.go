@@ -2,9 +2,11 @@ package commformer
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/commgraph/commgraph/attention/gemm"
 	"github.com/commgraph/commgraph/comm"
 )
 
@@ -35,7 +37,16 @@ func TestSparseUpdatesMatchDense(t *testing.T) {
 	}
 	_, pd := run(true)
 	ts, ps := run(false)
-	if !sameBits(pd, ps) {
+	// Bit for bit with the project's GEMM. OpenBLAS (the openblas build
+	// tag) picks its kernels and their summation order by matrix shape and
+	// CPU, and the sparse pass multiplies other shapes than the dense one,
+	// so there the two agree to float32 rounding (measured on an AMD EPYC:
+	// at most 2.4e-7 apart after three iterations), not in every bit.
+	if _, backend := gemm.Default(); backend == "openblas" {
+		if d := maxAbsDiff(pd, ps); d > 1e-5 {
+			t.Fatalf("parameters after frozen updates differ by %g between the dense and the sparse attention (OpenBLAS)", d)
+		}
+	} else if !sameBits(pd, ps) {
 		t.Fatal("parameters after frozen updates differ between the dense and the sparse attention")
 	}
 	for _, tg := range ts.train {
@@ -152,4 +163,16 @@ func BenchmarkGraphCostAct(b *testing.B) {
 			})
 		}
 	}
+}
+
+// maxAbsDiff returns the largest |a[i] - b[i]| (+Inf for different lengths).
+func maxAbsDiff(a, b []float64) float64 {
+	if len(a) != len(b) {
+		return math.Inf(1)
+	}
+	m := 0.0
+	for i := range a {
+		m = math.Max(m, math.Abs(a[i]-b[i]))
+	}
+	return m
 }
