@@ -2,11 +2,9 @@ package experiments
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/commgraph/commgraph/envs/fsutil"
@@ -51,8 +49,7 @@ func (r *runner) startFork() (handled bool, err error) {
 	}
 	snaps, _ := filepath.Glob(filepath.Join(srcDir, "graphs", "iter-*.json"))
 	for _, s := range snaps {
-		var it int
-		if _, err := fmt.Sscanf(strings.TrimPrefix(filepath.Base(s), "iter-"), "%d.json", &it); err != nil || it > c.Iteration {
+		if it, ok := snapshotIter(s); !ok || it > c.Iteration {
 			continue
 		}
 		data, err := os.ReadFile(s)
@@ -115,13 +112,10 @@ func (r *runner) loadFork() error {
 // Meta.
 func readMeta(dir string) Meta {
 	var m Meta
-	data, err := os.ReadFile(filepath.Join(dir, "meta.json"))
-	if err == nil {
-		if jerr := json.Unmarshal(data, &m); jerr != nil {
+	if data, err := os.ReadFile(filepath.Join(dir, "meta.json")); err == nil {
+		if json.Unmarshal(data, &m) != nil {
 			return Meta{}
 		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return Meta{}
 	}
 	return m
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 
 	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/envs/dram"
@@ -107,7 +106,7 @@ const tableChecks = 4
 // "@<memoryId>" after the trace for the other devices.
 func tabledSpace(space *dram.Space, path string, seed uint64) (envs.DesignSpace, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path = filepath.Join(path, strings.ReplaceAll(space.Name(), "/", "-")+".sweep")
+		path = filepath.Join(path, sweepFileName(space))
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("%w (make it with: commgraph dram sweep --trace ... --out %s)", err, path)
 		}

@@ -494,11 +494,17 @@ func (r *runner) saveCheckpoint() error {
 func (r *runner) removeGraphsAfter(it int) {
 	matches, _ := filepath.Glob(filepath.Join(r.dir, "graphs", "iter-*.json"))
 	for _, m := range matches {
-		s := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(m), "iter-"), ".json")
-		if n, err := strconv.Atoi(s); err == nil && n > it {
+		if n, ok := snapshotIter(m); ok && n > it {
 			_ = os.Remove(m)
 		}
 	}
+}
+
+// snapshotIter returns the iteration of a graph snapshot file
+// (graphs/iter-NNNNNN.json).
+func snapshotIter(path string) (int, bool) {
+	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "iter-"), ".json"))
+	return n, err == nil
 }
 
 func (r *runner) wall() float64 {
@@ -767,10 +773,7 @@ type Attempt struct {
 
 func (r *runner) writeMeta() error {
 	path := filepath.Join(r.dir, "meta.json")
-	var m Meta
-	if data, err := os.ReadFile(path); err == nil {
-		_ = json.Unmarshal(data, &m)
-	}
+	m := readMeta(r.dir)
 	if r.resumed < 0 {
 		m.Attempts = nil
 	}

@@ -22,7 +22,13 @@ const minTruthShare = 0.01
 // (`commgraph dram sweep` without --out): runs/sweep/<space name with "/" as
 // "-">.sweep, relative to the working directory.
 func defaultSweepPath(space envs.DesignSpace) string {
-	return filepath.Join("runs", "sweep", strings.ReplaceAll(space.Name(), "/", "-")+".sweep")
+	return filepath.Join("runs", "sweep", sweepFileName(space))
+}
+
+// sweepFileName is the file name of a full sweep of the space: its name
+// with "/" as "-", then ".sweep" (dram-random.sweep).
+func sweepFileName(space envs.DesignSpace) string {
+	return strings.ReplaceAll(space.Name(), "/", "-") + ".sweep"
 }
 
 // truthSweep resolves the key log.truth_sweep for a design space: "none"

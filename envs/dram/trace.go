@@ -70,24 +70,10 @@ func LoadTrace(nameOrPath string, dirs ...string) (*Trace, error) {
 	if nameOrPath == "" {
 		return nil, errors.New("empty trace name")
 	}
-	if st, err := os.Stat(nameOrPath); err == nil && !st.IsDir() {
-		return loadTraceFile(nameOrPath)
+	if p := traceFile(nameOrPath, dirs); p != "" {
+		return loadTraceFile(p)
 	}
 	base := strings.TrimSuffix(strings.TrimSuffix(nameOrPath, ".stl"), ".rstl")
-	for _, d := range dirs {
-		if d == "" {
-			continue
-		}
-		for _, ext := range []string{"", ".stl", ".rstl"} {
-			p := filepath.Join(d, base+ext)
-			if ext == "" {
-				p = filepath.Join(d, nameOrPath)
-			}
-			if st, err := os.Stat(p); err == nil && !st.IsDir() {
-				return loadTraceFile(p)
-			}
-		}
-	}
 	if data, err := dataFS.ReadFile("data/" + base + ".stl"); err == nil {
 		t, err := parseTrace(bytes.NewReader(data), base+".stl", false)
 		if err != nil {
@@ -258,19 +244,7 @@ const (
 // once takes. Embedded traces return "" and 0 (they are small). It reads
 // no more than the file's size.
 func TraceFileMemory(nameOrPath string, sims int, dirs ...string) (string, float64) {
-	path := ""
-	if st, err := os.Stat(nameOrPath); err == nil && !st.IsDir() {
-		path = nameOrPath
-	} else {
-		base := strings.TrimSuffix(strings.TrimSuffix(nameOrPath, ".stl"), ".rstl")
-		for _, d := range dirs {
-			for _, p := range []string{filepath.Join(d, nameOrPath), filepath.Join(d, base+".stl"), filepath.Join(d, base+".rstl")} {
-				if st, err := os.Stat(p); d != "" && path == "" && err == nil && !st.IsDir() {
-					path = p
-				}
-			}
-		}
-	}
+	path := traceFile(nameOrPath, dirs)
 	if path == "" {
 		return "", 0
 	}
@@ -280,4 +254,27 @@ func TraceFileMemory(nameOrPath string, sims int, dirs ...string) (string, float
 	}
 	reqs := float64(st.Size()) / minTraceLineBytes
 	return path, reqs * (traceRequestBytes + float64(max(sims, 1))*simRequestBytes)
+}
+
+// traceFile returns the file LoadTrace reads for nameOrPath: the path
+// itself when it is a file, else the name (as given, then with .stl and
+// .rstl) in each directory of dirs in order; "" when none is a file (an
+// embedded trace or no trace).
+func traceFile(nameOrPath string, dirs []string) string {
+	isFile := func(p string) bool { st, err := os.Stat(p); return err == nil && !st.IsDir() }
+	if isFile(nameOrPath) {
+		return nameOrPath
+	}
+	base := strings.TrimSuffix(strings.TrimSuffix(nameOrPath, ".stl"), ".rstl")
+	for _, d := range dirs {
+		if d == "" {
+			continue
+		}
+		for _, p := range []string{filepath.Join(d, nameOrPath), filepath.Join(d, base+".stl"), filepath.Join(d, base+".rstl")} {
+			if isFile(p) {
+				return p
+			}
+		}
+	}
+	return ""
 }
