@@ -39,11 +39,28 @@ func sameConfig(path string, resolved []byte) error {
 		// Damage, not a changed configuration: a runtime failure.
 		return fmt.Errorf("%s does not parse (%v): the file is damaged, so the run directory %s cannot be resumed; delete it to start over", path, err, dir)
 	}
+	if upgraded, err := reresolve(path, old); err == nil && bytes.Equal(upgraded, resolved) {
+		// Written by a commgraph that lacked keys added since: they take
+		// their defaults, which leave a run's behaviour as it was.
+		return nil
+	}
 	diffs := configDiff(old, resolved)
 	if len(diffs) == 0 {
 		diffs = []string{"(the files differ in form; compare them with diff)"}
 	}
 	return asConfigError(fmt.Errorf("run directory %s holds a run of a different configuration; changed keys (recorded -> now):\n  %s\nrefused: use another name or out_dir for the changed run (a larger budget too: a longer run is a new run), or delete the directory to start over", dir, strings.Join(diffs, "\n  ")))
+}
+
+// reresolve decodes a recorded resolved configuration with this version's
+// schema and writes it back resolved: keys the recording lacks (added to
+// commgraph after the run started) take their defaults. Every recorded key
+// keeps its recorded value, so a changed default never changes an old run.
+func reresolve(path string, recorded []byte) ([]byte, error) {
+	cfg, err := DecodeConfig(path, recorded)
+	if err != nil {
+		return nil, err
+	}
+	return encodeConfig(cfg)
 }
 
 // configDiff lists the keys whose values differ between two resolved

@@ -288,6 +288,42 @@ func TestChangedConfigOfFinishedRunRefused(t *testing.T) {
 	}
 }
 
+// TestRunOfAnOlderVersionAccepted: a run recorded by a commgraph that
+// lacked a key added since (here log.truth_sweep) is the same run when that
+// key is at its default now; set to anything else, it is a changed run.
+func TestRunOfAnOlderVersionAccepted(t *testing.T) {
+	cfg := fakeConfig(t, "old")
+	cfg.Budget.Iterations = 2
+	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(experiments.RunDir(&cfg, 1), "config.toml")
+	var kept []string
+	dropped := false
+	for _, line := range strings.Split(read(t, path), "\n") {
+		if strings.HasPrefix(line, "truth_sweep = ") {
+			dropped = true
+			continue
+		}
+		kept = append(kept, line)
+	}
+	if !dropped {
+		t.Fatal("the resolved config has no truth_sweep line to drop")
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sums, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+	if err != nil || !sums[0].Skipped {
+		t.Fatalf("a run lacking a key now at its default: %v %+v", err, sums)
+	}
+	setKey(t, &cfg, "log.truth_sweep", "sweep.txt")
+	_, err = experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "log.truth_sweep: (absent) -> ") {
+		t.Fatalf("a key the recording lacks, set now: %v", err)
+	}
+}
+
 // TestSymlinkedCheckpointsNotFollowed: a run never follows a symbolic link
 // at checkpoints/ (a fresh start deletes the checkpoints it finds there).
 func TestSymlinkedCheckpointsNotFollowed(t *testing.T) {
