@@ -9,7 +9,7 @@ usage:
   runref.py --dramsys BIN --resources DIR --device DEV --reproduce REF.csv \\
             --rows 2,3,4 --out FILE.csv
 
-DEV is ddr4-2400, ddr4-1866 or lpddr4-3200. DIR is a scratch resource
+DEV is ddr3-1600, ddr4-2400, ddr4-1866 or lpddr4-3200. DIR is a scratch resource
 directory; the memspecs and address mappings are copied into it from
 --data (default: envs/dram/data, the embedded copies), traces from
 --trace-dirs (comma-separated, first match wins; default: traces/ here).
@@ -44,6 +44,7 @@ KNOBS = [
 ]
 
 DEVICES = {
+    "ddr3-1600": ("MICRON_1Gb_DDR3-1600_8bit_G.json", "am_ddr3_8x1Gbx8_dimm_p1KB_rbc.json", True),
     "ddr4-2400": ("JEDEC_4Gb_DDR4-2400_8bit_A.json", "am_ddr4_8x4Gbx8_dimm_p1KB_brc.json", True),
     "ddr4-1866": ("JEDEC_4Gb_DDR4-1866_8bit_A.json", "am_ddr4_8x4Gbx8_dimm_p1KB_brc.json", True),
     "lpddr4-3200": ("JEDEC_8Gb_LPDDR4-3200_16bit.json", "am_lpddr4_8Gbx16_brc.json", False),
