@@ -1,0 +1,16 @@
+package loops32
+
+// The assembly routines take n > 0, a multiple of 4, and pointers to at
+// least n elements.
+
+//go:noescape
+func dot4(a, b *float32, n int, s *[4]float32)
+
+//go:noescape
+func dotRel4(q, ra, k, rb *float32, n int, s *[4]float32)
+
+//go:noescape
+func axpy4(a float32, x, y *float32, n int)
+
+//go:noescape
+func relGrad4(t float32, q, ra, k, rb, dq, dk, dra, drb *float32, n int)

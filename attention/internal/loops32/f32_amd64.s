@@ -1,0 +1,118 @@
+#include "textflag.h"
+
+// SSE, four float32 lanes; MOVUPS (unaligned) loads and stores. Products
+// and sums are rounded one operation at a time, as in the Go loops.
+
+// func dot4(a, b *float32, n int, s *[4]float32)
+// s[m] += a[i]*b[i] for i = m, m+4, ... < n, in increasing i.
+TEXT ·dot4(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	MOVQ s+24(FP), DX
+	MOVUPS (DX), X0
+	SHRQ $2, CX
+dotloop:
+	MOVUPS (SI), X1
+	MOVUPS (DI), X2
+	MULPS X2, X1
+	ADDPS X1, X0
+	ADDQ $16, SI
+	ADDQ $16, DI
+	DECQ CX
+	JNZ dotloop
+	MOVUPS X0, (DX)
+	RET
+
+// func dotRel4(q, ra, k, rb *float32, n int, s *[4]float32)
+// s[m] += (q[i]+ra[i])*(k[i]+rb[i]) for i = m, m+4, ... < n.
+TEXT ·dotRel4(SB), NOSPLIT, $0-48
+	MOVQ q+0(FP), SI
+	MOVQ ra+8(FP), DI
+	MOVQ k+16(FP), R8
+	MOVQ rb+24(FP), R9
+	MOVQ n+32(FP), CX
+	MOVQ s+40(FP), DX
+	MOVUPS (DX), X0
+	SHRQ $2, CX
+relloop:
+	MOVUPS (SI), X1
+	MOVUPS (DI), X2
+	ADDPS X2, X1
+	MOVUPS (R8), X3
+	MOVUPS (R9), X4
+	ADDPS X4, X3
+	MULPS X3, X1
+	ADDPS X1, X0
+	ADDQ $16, SI
+	ADDQ $16, DI
+	ADDQ $16, R8
+	ADDQ $16, R9
+	DECQ CX
+	JNZ relloop
+	MOVUPS X0, (DX)
+	RET
+
+// func axpy4(a float32, x, y *float32, n int)
+// y[i] += a*x[i] for i < n.
+TEXT ·axpy4(SB), NOSPLIT, $0-32
+	MOVSS a+0(FP), X0
+	SHUFPS $0, X0, X0
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $2, CX
+axpyloop:
+	MOVUPS (SI), X1
+	MULPS X0, X1
+	MOVUPS (DI), X2
+	ADDPS X1, X2
+	MOVUPS X2, (DI)
+	ADDQ $16, SI
+	ADDQ $16, DI
+	DECQ CX
+	JNZ axpyloop
+	RET
+
+// func relGrad4(t float32, q, ra, k, rb, dq, dk, dra, drb *float32, n int)
+// kb = t*(k[i]+rb[i]); qa = t*(q[i]+ra[i]); dq[i] += kb; dra[i] += kb;
+// dk[i] += qa; drb[i] += qa, for i < n.
+TEXT ·relGrad4(SB), NOSPLIT, $0-80
+	MOVSS t+0(FP), X0
+	SHUFPS $0, X0, X0
+	MOVQ q+8(FP), SI
+	MOVQ ra+16(FP), DI
+	MOVQ k+24(FP), R8
+	MOVQ rb+32(FP), R9
+	MOVQ dq+40(FP), R10
+	MOVQ dk+48(FP), R11
+	MOVQ dra+56(FP), R12
+	MOVQ drb+64(FP), R13
+	MOVQ n+72(FP), CX
+	XORQ AX, AX
+	SHRQ $2, CX
+gradloop:
+	MOVUPS (R8)(AX*1), X1
+	MOVUPS (R9)(AX*1), X2
+	ADDPS X2, X1
+	MULPS X0, X1           // kb
+	MOVUPS (SI)(AX*1), X3
+	MOVUPS (DI)(AX*1), X4
+	ADDPS X4, X3
+	MULPS X0, X3           // qa
+	MOVUPS (R10)(AX*1), X5
+	ADDPS X1, X5
+	MOVUPS X5, (R10)(AX*1)
+	MOVUPS (R12)(AX*1), X6
+	ADDPS X1, X6
+	MOVUPS X6, (R12)(AX*1)
+	MOVUPS (R11)(AX*1), X7
+	ADDPS X3, X7
+	MOVUPS X7, (R11)(AX*1)
+	MOVUPS (R13)(AX*1), X8
+	ADDPS X3, X8
+	MOVUPS X8, (R13)(AX*1)
+	ADDQ $16, AX
+	DECQ CX
+	JNZ gradloop
+	RET

@@ -1,0 +1,124 @@
+package loops32
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The reference forms are the plain loops the routines replace; the
+// explicit float32 conversions keep a compiler from fusing a product and a
+// sum into one FMA (the Go spec allows that only without them).
+
+func refDot(a, b []float32) float32 {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += float32(a[i] * b[i])
+		s1 += float32(a[i+1] * b[i+1])
+		s2 += float32(a[i+2] * b[i+2])
+		s3 += float32(a[i+3] * b[i+3])
+	}
+	for ; i < len(a); i++ {
+		s0 += float32(a[i] * b[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func refDotRel(q, ra, k, rb []float32) float32 {
+	var s [4]float32
+	i := 0
+	for ; i+4 <= len(q); i += 4 {
+		for m := 0; m < 4; m++ {
+			s[m] += float32((q[i+m] + ra[i+m]) * (k[i+m] + rb[i+m]))
+		}
+	}
+	for ; i < len(q); i++ {
+		s[0] += float32((q[i] + ra[i]) * (k[i] + rb[i]))
+	}
+	return (s[0] + s[1]) + (s[2] + s[3])
+}
+
+func randVec(r *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		switch r.IntN(20) {
+		case 0:
+			v[i] = 0
+		case 1:
+			v[i] = float32(r.NormFloat64() * 1e-30) // tiny: subnormal products
+		default:
+			v[i] = float32(r.NormFloat64() * math.Exp(4*r.Float64()-2))
+		}
+	}
+	return v
+}
+
+func same(t *testing.T, what string, n int, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s, n = %d: element %d = %v, the Go loop gives %v", what, n, i, got[i], want[i])
+		}
+	}
+}
+
+// TestMatchGoLoops: every routine gives the Go loop's bits, for lengths
+// with and without a tail and offsets that misalign the SSE loads.
+func TestMatchGoLoops(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 9))
+	for _, n := range []int{1, 3, 4, 5, 8, 15, 16, 17, 63, 64, 65, 128, 261} {
+		for rep := 0; rep < 20; rep++ {
+			off := r.IntN(4)
+			vec := func() []float32 { return randVec(r, n+off)[off:] }
+			a, b, c, d := vec(), vec(), vec(), vec()
+			same(t, "Dot", n, []float32{Dot(a, b)}, []float32{refDot(a, b)})
+			same(t, "DotRel", n, []float32{DotRel(a, b, c, d)}, []float32{refDotRel(a, b, c, d)})
+
+			s := float32(r.NormFloat64())
+			y, wy := vec(), []float32(nil)
+			wy = append(wy, y...)
+			Axpy(s, a, y)
+			for i := range wy {
+				wy[i] += float32(s * a[i])
+			}
+			same(t, "Axpy", n, y, wy)
+
+			dq, dk, dra, drb := vec(), vec(), vec(), vec()
+			want := [][]float32{append([]float32(nil), dq...), append([]float32(nil), dk...), append([]float32(nil), dra...), append([]float32(nil), drb...)}
+			RelGrad(s, a, b, c, d, dq, dk, dra, drb)
+			for i := 0; i < n; i++ {
+				kb := float32(s * (c[i] + d[i]))
+				qa := float32(s * (a[i] + b[i]))
+				want[0][i] += kb
+				want[2][i] += kb
+				want[1][i] += qa
+				want[3][i] += qa
+			}
+			same(t, "RelGrad dq", n, dq, want[0])
+			same(t, "RelGrad dk", n, dk, want[1])
+			same(t, "RelGrad dra", n, dra, want[2])
+			same(t, "RelGrad drb", n, drb, want[3])
+		}
+	}
+}
+
+func BenchmarkDot64(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x, y := randVec(r, 64), randVec(r, 64)
+	var s float32
+	for i := 0; i < b.N; i++ {
+		s += Dot(x, y)
+	}
+	_ = s
+}
+
+func BenchmarkDotGo64(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x, y := randVec(r, 64), randVec(r, 64)
+	var s float32
+	for i := 0; i < b.N; i++ {
+		s += refDot(x, y)
+	}
+	_ = s
+}
