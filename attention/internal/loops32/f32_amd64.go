@@ -14,3 +14,15 @@ func axpy4(a float32, x, y *float32, n int)
 
 //go:noescape
 func relGrad4(t float32, q, ra, k, rb, dq, dk, dra, drb *float32, n int)
+
+//go:noescape
+func subScalar4(dst, x *float32, c float32, n int)
+
+//go:noescape
+func scaleMulAdd4(y *float32, s float32, gn, bn *float32, n int)
+
+//go:noescape
+func lnBackRow4(xh, dxh, dgain, dbias, x, gy, gain *float32, mean, rstd float32, n int)
+
+//go:noescape
+func lnBackDx4(dx, xh, dxh *float32, negM2, negM1, rstd float32, n int)

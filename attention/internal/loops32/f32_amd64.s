@@ -116,3 +116,113 @@ gradloop:
 	DECQ CX
 	JNZ gradloop
 	RET
+
+// func subScalar4(dst, x *float32, c float32, n int)
+// dst[i] = x[i] - c.
+TEXT ·subScalar4(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVSS c+16(FP), X0
+	SHUFPS $0, X0, X0
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+	SHRQ $2, CX
+subloop:
+	MOVUPS (SI)(AX*1), X1
+	SUBPS X0, X1
+	MOVUPS X1, (DI)(AX*1)
+	ADDQ $16, AX
+	DECQ CX
+	JNZ subloop
+	RET
+
+// func scaleMulAdd4(y *float32, s float32, gn, bn *float32, n int)
+// y[i] = ((y[i]*s)*g[i]) + b[i].
+TEXT ·scaleMulAdd4(SB), NOSPLIT, $0-40
+	MOVQ y+0(FP), DI
+	MOVSS s+8(FP), X0
+	SHUFPS $0, X0, X0
+	MOVQ gn+16(FP), SI
+	MOVQ bn+24(FP), DX
+	MOVQ n+32(FP), CX
+	XORQ AX, AX
+	SHRQ $2, CX
+smaloop:
+	MOVUPS (DI)(AX*1), X1
+	MULPS X0, X1
+	MOVUPS (SI)(AX*1), X2
+	MULPS X2, X1
+	MOVUPS (DX)(AX*1), X3
+	ADDPS X3, X1
+	MOVUPS X1, (DI)(AX*1)
+	ADDQ $16, AX
+	DECQ CX
+	JNZ smaloop
+	RET
+
+// func lnBackRow4(xh, dxh, dgain, dbias, x, gy, gain *float32, mean, rstd float32, n int)
+// h = (x[i]-mean)*rstd; xh[i] = h; dgain[i] += gy[i]*h; dbias[i] += gy[i];
+// dxh[i] = gy[i]*gain[i].
+TEXT ·lnBackRow4(SB), NOSPLIT, $0-72
+	MOVQ xh+0(FP), R8
+	MOVQ dxh+8(FP), R9
+	MOVQ dgain+16(FP), R10
+	MOVQ dbias+24(FP), R11
+	MOVQ x+32(FP), SI
+	MOVQ gy+40(FP), DI
+	MOVQ gain+48(FP), DX
+	MOVSS mean+56(FP), X0
+	SHUFPS $0, X0, X0
+	MOVSS rstd+60(FP), X1
+	SHUFPS $0, X1, X1
+	MOVQ n+64(FP), CX
+	XORQ AX, AX
+	SHRQ $2, CX
+lnbloop:
+	MOVUPS (SI)(AX*1), X2
+	SUBPS X0, X2
+	MULPS X1, X2               // h
+	MOVUPS X2, (R8)(AX*1)
+	MOVUPS (DI)(AX*1), X3      // gy
+	MULPS X3, X2               // gy*h
+	MOVUPS (R10)(AX*1), X4
+	ADDPS X2, X4
+	MOVUPS X4, (R10)(AX*1)
+	MOVUPS (R11)(AX*1), X5
+	ADDPS X3, X5
+	MOVUPS X5, (R11)(AX*1)
+	MOVUPS (DX)(AX*1), X6
+	MULPS X6, X3               // gy*gain
+	MOVUPS X3, (R9)(AX*1)
+	ADDQ $16, AX
+	DECQ CX
+	JNZ lnbloop
+	RET
+
+// func lnBackDx4(dx, xh, dxh *float32, negM2, negM1, rstd float32, n int)
+// dx[i] = (((xh[i]*negM2) + dxh[i]) + negM1) * rstd.
+TEXT ·lnBackDx4(SB), NOSPLIT, $0-48
+	MOVQ dx+0(FP), DI
+	MOVQ xh+8(FP), SI
+	MOVQ dxh+16(FP), DX
+	MOVSS negM2+24(FP), X0
+	SHUFPS $0, X0, X0
+	MOVSS negM1+28(FP), X1
+	SHUFPS $0, X1, X1
+	MOVSS rstd+32(FP), X2
+	SHUFPS $0, X2, X2
+	MOVQ n+40(FP), CX
+	XORQ AX, AX
+	SHRQ $2, CX
+dxloop:
+	MOVUPS (SI)(AX*1), X3
+	MULPS X0, X3
+	MOVUPS (DX)(AX*1), X4
+	ADDPS X4, X3
+	ADDPS X1, X3
+	MULPS X2, X3
+	MOVUPS X3, (DI)(AX*1)
+	ADDQ $16, AX
+	DECQ CX
+	JNZ dxloop
+	RET

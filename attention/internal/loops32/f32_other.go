@@ -42,3 +42,31 @@ func relGrad4(t float32, q, ra, k, rb, dq, dk, dra, drb *float32, n int) {
 		*at(drb, i) += qa
 	}
 }
+
+func subScalar4(dst, x *float32, c float32, n int) {
+	for i := 0; i < n; i++ {
+		*at(dst, i) = *at(x, i) - c
+	}
+}
+
+func scaleMulAdd4(y *float32, s float32, g, b *float32, n int) {
+	for i := 0; i < n; i++ {
+		*at(y, i) = ((*at(y, i) * s) * *at(g, i)) + *at(b, i)
+	}
+}
+
+func lnBackRow4(xh, dxh, dgain, dbias, x, gy, gain *float32, mean, rstd float32, n int) {
+	for i := 0; i < n; i++ {
+		h := (*at(x, i) - mean) * rstd
+		*at(xh, i) = h
+		*at(dgain, i) += *at(gy, i) * h
+		*at(dbias, i) += *at(gy, i)
+		*at(dxh, i) = *at(gy, i) * *at(gain, i)
+	}
+}
+
+func lnBackDx4(dx, xh, dxh *float32, negM2, negM1, rstd float32, n int) {
+	for i := 0; i < n; i++ {
+		*at(dx, i) = (((*at(xh, i) * negM2) + *at(dxh, i)) + negM1) * rstd
+	}
+}

@@ -122,3 +122,54 @@ func BenchmarkDotGo64(b *testing.B) {
 	}
 	_ = s
 }
+
+// TestLayerNormPassesMatchGoLoops: the fused layer-norm passes give the
+// bits of their Go loops.
+func TestLayerNormPassesMatchGoLoops(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 2))
+	for _, n := range []int{1, 3, 4, 7, 64, 65, 261} {
+		for rep := 0; rep < 20; rep++ {
+			off := r.IntN(4)
+			vec := func() []float32 { return randVec(r, n+off)[off:] }
+			x, g, b := vec(), vec(), vec()
+			c, s := float32(r.NormFloat64()), float32(r.NormFloat64())
+			y, wy := make([]float32, n), make([]float32, n)
+			SubScalar(y, x, c)
+			for i := range wy {
+				wy[i] = x[i] - c
+			}
+			same(t, "SubScalar", n, y, wy)
+			ScaleMulAdd(y, s, g, b)
+			for i := range wy {
+				wy[i] = float32(float32(wy[i]*s)*g[i]) + b[i]
+			}
+			same(t, "ScaleMulAdd", n, y, wy)
+
+			gy, gain := vec(), vec()
+			dgain, dbias := vec(), vec()
+			wdg, wdb := append([]float32(nil), dgain...), append([]float32(nil), dbias...)
+			xh, dxh := make([]float32, n), make([]float32, n)
+			LNBackRow(xh, dxh, dgain, dbias, x, gy, gain, c, s)
+			wxh, wdxh := make([]float32, n), make([]float32, n)
+			for i := 0; i < n; i++ {
+				h := float32(x[i]-c) * s
+				wxh[i] = h
+				wdg[i] += float32(gy[i] * h)
+				wdb[i] += gy[i]
+				wdxh[i] = gy[i] * gain[i]
+			}
+			same(t, "LNBackRow xh", n, xh, wxh)
+			same(t, "LNBackRow dxh", n, dxh, wdxh)
+			same(t, "LNBackRow dgain", n, dgain, wdg)
+			same(t, "LNBackRow dbias", n, dbias, wdb)
+
+			m1, m2 := float32(r.NormFloat64()), float32(r.NormFloat64())
+			dx, wdx := make([]float32, n), make([]float32, n)
+			LNBackDx(dx, xh, dxh, m2, m1, s)
+			for i := range wdx {
+				wdx[i] = float32(float32(float32(xh[i]*m2)+dxh[i])+m1) * s
+			}
+			same(t, "LNBackDx", n, dx, wdx)
+		}
+	}
+}
