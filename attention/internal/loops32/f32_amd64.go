@@ -26,3 +26,6 @@ func lnBackRow4(xh, dxh, dgain, dbias, x, gy, gain *float32, mean, rstd float32,
 
 //go:noescape
 func lnBackDx4(dx, xh, dxh *float32, negM2, negM1, rstd float32, n int)
+
+//go:noescape
+func geluSelect4(y, dy, x, u, e *float32, tailBits uint32, c float32, n int)

@@ -226,3 +226,68 @@ dxloop:
 	DECQ CX
 	JNZ dxloop
 	RET
+
+// func geluSelect4(y, dy, x, u, e *float32, tailBits uint32, c float32, n int)
+// See GELUSelect; integer lanes (SSE2) for the masks.
+TEXT ·geluSelect4(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), DI
+	MOVQ dy+8(FP), R8
+	MOVQ x+16(FP), SI
+	MOVQ u+24(FP), R9
+	MOVQ e+32(FP), R10
+	MOVL tailBits+40(FP), AX
+	MOVQ AX, X14
+	PSHUFD $0, X14, X14        // tail threshold bits
+	MOVSS c+44(FP), X11
+	SHUFPS $0, X11, X11        // c
+	MOVQ n+48(FP), CX
+	MOVL $0x7fffffff, AX
+	MOVQ AX, X15
+	PSHUFD $0, X15, X15        // abs mask
+	MOVL $0x3f000000, AX
+	MOVQ AX, X13
+	PSHUFD $0, X13, X13        // 0.5
+	MOVL $0x3f800000, AX
+	MOVQ AX, X12
+	PSHUFD $0, X12, X12        // 1.0
+	PXOR X10, X10              // 0
+	XORQ AX, AX
+	SHRQ $2, CX
+geluloop:
+	MOVUPS (SI)(AX*1), X0      // v
+	MOVAPS X0, X1
+	PAND X15, X1               // a = bits & 0x7fffffff
+	MOVAPS X14, X2
+	PSUBL X1, X2
+	PSRAL $31, X2              // tail
+	MOVAPS X10, X3
+	PSUBL X1, X3
+	PSRAL $31, X3              // nz
+	MOVAPS X0, X4
+	PSRAL $31, X4
+	PAND X3, X4                // neg
+	MOVUPS (R9)(AX*1), X5
+	MULPS X13, X5              // 0.5*u
+	MOVAPS X2, X6
+	PANDN X5, X6               // h = 0.5*u &^ tail
+	MOVUPS (R10)(AX*1), X7
+	MOVAPS X2, X8
+	PANDN X7, X8               // ei = e &^ tail
+	MOVAPS X12, X9
+	SUBPS X6, X9               // 1 - h
+	MOVAPS X9, X5
+	XORPS X6, X5
+	ANDPS X4, X5
+	XORPS X9, X5               // cdf
+	MOVAPS X0, X1
+	MULPS X5, X1
+	MOVUPS X1, (DI)(AX*1)      // y = v*cdf
+	MOVAPS X0, X2
+	MULPS X11, X2
+	MULPS X8, X2
+	ADDPS X5, X2
+	MOVUPS X2, (R8)(AX*1)      // dy = cdf + (v*c)*ei
+	ADDQ $16, AX
+	DECQ CX
+	JNZ geluloop
+	RET

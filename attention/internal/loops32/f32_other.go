@@ -70,3 +70,9 @@ func lnBackDx4(dx, xh, dxh *float32, negM2, negM1, rstd float32, n int) {
 		*at(dx, i) = (((*at(xh, i) * negM2) + *at(dxh, i)) + negM1) * rstd
 	}
 }
+
+func geluSelect4(y, dy, x, u, e *float32, tailBits uint32, c float32, n int) {
+	for i := 0; i < n; i++ {
+		*at(y, i), *at(dy, i) = geluSelect1(*at(x, i), *at(u, i), *at(e, i), tailBits, c)
+	}
+}
