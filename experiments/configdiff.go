@@ -2,6 +2,8 @@ package experiments
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -18,37 +20,41 @@ import (
 // directory's config.toml) equals resolved, the one about to run. A missing
 // file is fine (a fresh directory); a different one is refused with the
 // differing keys and both values named (a configuration error, ErrConfig);
-// a recorded file that does not parse is damage (a plain error). The refusal also covers a larger
+// a recorded file that does not parse is damage (a plain error). A file
+// recorded by an older commgraph that lacked keys now at their defaults is
+// the same run: legacySHA is then its SHA-256 (hex), which the run's older
+// checkpoints carry, and the file is to be kept as it is. The refusal also covers a larger
 // budget: a longer run is not the same run continued (schedules, the last
 // evaluation and the summary depend on the budget), so it needs its own
 // name or out_dir.
-func sameConfig(path string, resolved []byte) error {
+func sameConfig(path string, resolved []byte) (legacySHA string, err error) {
 	old, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return "", nil
 	}
 	if err != nil {
-		return fmt.Errorf("read the run's configuration: %w", err)
+		return "", fmt.Errorf("read the run's configuration: %w", err)
 	}
 	if bytes.Equal(old, resolved) {
-		return nil
+		return "", nil
 	}
 	dir := filepath.Dir(path)
 	var probe map[string]any
 	if _, err := toml.Decode(string(old), &probe); err != nil {
 		// Damage, not a changed configuration: a runtime failure.
-		return fmt.Errorf("%s does not parse (%v): the file is damaged, so the run directory %s cannot be resumed; delete it to start over", path, err, dir)
+		return "", fmt.Errorf("%s does not parse (%v): the file is damaged, so the run directory %s cannot be resumed; delete it to start over", path, err, dir)
 	}
 	if upgraded, err := reresolve(path, old); err == nil && bytes.Equal(upgraded, resolved) {
 		// Written by a commgraph that lacked keys added since: they take
 		// their defaults, which leave a run's behaviour as it was.
-		return nil
+		sum := sha256.Sum256(old)
+		return hex.EncodeToString(sum[:]), nil
 	}
 	diffs := configDiff(old, resolved)
 	if len(diffs) == 0 {
 		diffs = []string{"(the files differ in form; compare them with diff)"}
 	}
-	return asConfigError(fmt.Errorf("run directory %s holds a run of a different configuration; changed keys (recorded -> now):\n  %s\nrefused: use another name or out_dir for the changed run (a larger budget too: a longer run is a new run), or delete the directory to start over", dir, strings.Join(diffs, "\n  ")))
+	return "", asConfigError(fmt.Errorf("run directory %s holds a run of a different configuration; changed keys (recorded -> now):\n  %s\nrefused: use another name or out_dir for the changed run (a larger budget too: a longer run is a new run), or delete the directory to start over", dir, strings.Join(diffs, "\n  ")))
 }
 
 // reresolve decodes a recorded resolved configuration with this version's

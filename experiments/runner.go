@@ -210,10 +210,15 @@ func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 	_ = fsutil.RemoveTemps(filepath.Join(dir, "checkpoints"))
 	_ = fsutil.RemoveTemps(filepath.Join(dir, "graphs"))
 	cfgPath := filepath.Join(dir, "config.toml")
-	if err := sameConfig(cfgPath, resolved); err != nil {
+	legacy, err := sameConfig(cfgPath, resolved)
+	if err != nil {
 		return Summary{}, err
 	}
-	if err := fsutil.WriteFile(cfgPath, resolved); err != nil {
+	if legacy != "" {
+		// Recorded by an older commgraph: keep the file, whose SHA-256 the
+		// run's checkpoints so far carry.
+		r.legacySHA = legacy
+	} else if err := fsutil.WriteFile(cfgPath, resolved); err != nil {
 		return Summary{}, err
 	}
 
@@ -227,7 +232,7 @@ func runSeed(ctx context.Context, cfg Config, seed int64, opts RunOptions) (Summ
 // that it ran the configuration resolved (a changed configuration is
 // refused, never answered with the old results).
 func finishedRun(dir string, resolved []byte, log *slog.Logger) (Summary, error) {
-	if err := sameConfig(filepath.Join(dir, "config.toml"), resolved); err != nil {
+	if _, err := sameConfig(filepath.Join(dir, "config.toml"), resolved); err != nil {
 		return Summary{}, err
 	}
 	sum, err := readSummary(dir)
@@ -257,20 +262,24 @@ func checkNotSymlink(path string) error {
 }
 
 type runner struct {
-	early    earlyStop // the early-stopping rules' state (earlystop.go)
-	cfg      Config
-	seed     int64
-	dir      string
-	log      *slog.Logger
-	cfgSHA   string
-	opts     RunOptions
-	task     *Task
-	alg      marl.Algorithm
-	metrics  *metricsLog
-	wallBase float64 // wall seconds of earlier attempts
-	started  time.Time
-	lastCkpt int
-	resumed  int // iteration resumed from (-1 = fresh)
+	early  earlyStop // the early-stopping rules' state (earlystop.go)
+	cfg    Config
+	seed   int64
+	dir    string
+	log    *slog.Logger
+	cfgSHA string
+	// legacySHA is the SHA-256 of a config.toml recorded by an older
+	// commgraph that lacked keys now at their defaults (sameConfig): the
+	// run's checkpoints written then carry it.
+	legacySHA string
+	opts      RunOptions
+	task      *Task
+	alg       marl.Algorithm
+	metrics   *metricsLog
+	wallBase  float64 // wall seconds of earlier attempts
+	started   time.Time
+	lastCkpt  int
+	resumed   int // iteration resumed from (-1 = fresh)
 	// fork is the checkpoint the run was forked from (nil = none);
 	// forkCkpt its state, loaded by loadFork.
 	fork     *ForkInfo
@@ -454,7 +463,7 @@ func (r *runner) loadCheckpoint(path string) (*marl.Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.Run.ConfigSHA256 != r.cfgSHA {
+	if c.Run.ConfigSHA256 != r.cfgSHA && (r.legacySHA == "" || c.Run.ConfigSHA256 != r.legacySHA) {
 		return nil, fmt.Errorf("checkpoint %s was written for a different configuration than %s; delete the checkpoint, or the run directory to start over", path, filepath.Join(r.dir, "config.toml"))
 	}
 	if err := r.alg.Restore(c); err != nil {

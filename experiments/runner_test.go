@@ -2,6 +2,8 @@ package experiments_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -290,14 +292,19 @@ func TestChangedConfigOfFinishedRunRefused(t *testing.T) {
 
 // TestRunOfAnOlderVersionAccepted: a run recorded by a commgraph that
 // lacked a key added since (here log.truth_sweep) is the same run when that
-// key is at its default now; set to anything else, it is a changed run.
+// key is at its default now: it resumes from its checkpoints (which carry the
+// SHA-256 of the older config.toml) to the same files, and when finished is
+// not redone. Set to anything else, the key makes it a changed run.
 func TestRunOfAnOlderVersionAccepted(t *testing.T) {
 	cfg := fakeConfig(t, "old")
-	cfg.Budget.Iterations = 2
 	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(experiments.RunDir(&cfg, 1), "config.toml")
+	dir := experiments.RunDir(&cfg, 1)
+	want := read(t, filepath.Join(dir, "metrics.csv"))
+	// Make the directory look written by the older version: no truth_sweep
+	// line, and checkpoints that carry that file's SHA-256.
+	path := filepath.Join(dir, "config.toml")
 	var kept []string
 	dropped := false
 	for _, line := range strings.Split(read(t, path), "\n") {
@@ -310,12 +317,43 @@ func TestRunOfAnOlderVersionAccepted(t *testing.T) {
 	if !dropped {
 		t.Fatal("the resolved config has no truth_sweep line to drop")
 	}
-	if err := os.WriteFile(path, []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+	older := []byte(strings.Join(kept, "\n"))
+	if err := os.WriteFile(path, older, 0o644); err != nil {
 		t.Fatal(err)
+	}
+	sum := sha256.Sum256(older)
+	ckpts, _ := filepath.Glob(filepath.Join(dir, "checkpoints", "iter-*.ckpt"))
+	if len(ckpts) < 2 {
+		t.Fatalf("want two checkpoints, have %v", ckpts)
+	}
+	for _, f := range ckpts {
+		c, err := marl.ReadCheckpoint(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Run.ConfigSHA256 = hex.EncodeToString(sum[:])
+		if err := marl.WriteCheckpoint(f, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.Sort(ckpts)
+	for _, f := range []string{filepath.Join(dir, "DONE"), filepath.Join(dir, "summary.json"), ckpts[len(ckpts)-1]} {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{}); err != nil {
+		t.Fatalf("resume of a run lacking a key now at its default: %v", err)
+	}
+	if read(t, filepath.Join(dir, "metrics.csv")) != want {
+		t.Error("the resumed run's metrics differ from the uninterrupted run's")
+	}
+	if read(t, path) != string(older) {
+		t.Error("the recorded config.toml was rewritten: its older checkpoints would no longer match it")
 	}
 	sums, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
 	if err != nil || !sums[0].Skipped {
-		t.Fatalf("a run lacking a key now at its default: %v %+v", err, sums)
+		t.Fatalf("finished run lacking a key now at its default: %v %+v", err, sums)
 	}
 	setKey(t, &cfg, "log.truth_sweep", "sweep.txt")
 	_, err = experiments.Run(context.Background(), cfg, experiments.RunOptions{})
