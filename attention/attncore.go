@@ -3,7 +3,9 @@ package attention
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
+	"github.com/commgraph/commgraph/attention/internal/loops32"
 	"gorgonia.org/tensor"
 )
 
@@ -600,8 +602,24 @@ func (k *attnKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads [
 
 // Inner loops with four independent accumulators (instruction-level
 // parallelism; Go does not vectorise) and bounds checks hoisted by reslicing.
+// For float32 they run as SSE assembly (attention/internal/loops32) that does
+// the same operations in the same order, so the bits are the same.
+
+// as32 reinterprets x as []float32 when T is float32 (ok false otherwise).
+// The size test is resolved at compile time for each instantiation.
+func as32[T float](x []T) (v []float32, ok bool) {
+	var zero T
+	if unsafe.Sizeof(zero) != 4 {
+		return nil, false
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(x))), len(x)), true
+}
 
 func dot[T float](a, b []T) T {
+	if a32, ok := as32(a); ok {
+		b32, _ := as32(b)
+		return T(loops32.Dot(a32, b32))
+	}
 	b = b[:len(a)]
 	var s0, s1, s2, s3 T
 	i := 0
@@ -619,6 +637,12 @@ func dot[T float](a, b []T) T {
 
 // dotRel returns (q + ra) . (k + rb).
 func dotRel[T float](q, ra, k, rb []T) T {
+	if q32, ok := as32(q); ok {
+		ra32, _ := as32(ra)
+		k32, _ := as32(k)
+		rb32, _ := as32(rb)
+		return T(loops32.DotRel(q32, ra32, k32, rb32))
+	}
 	n := len(q)
 	ra, k, rb = ra[:n], k[:n], rb[:n]
 	var s0, s1, s2, s3 T
@@ -637,6 +661,11 @@ func dotRel[T float](q, ra, k, rb []T) T {
 
 // axpy adds a*x to y.
 func axpy[T float](a T, x, y []T) {
+	if x32, ok := as32(x); ok {
+		y32, _ := as32(y)
+		loops32.Axpy(float32(a), x32, y32)
+		return
+	}
 	y = y[:len(x)]
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
@@ -653,6 +682,11 @@ func axpy[T float](a T, x, y []T) {
 // relGrad accumulates the gradients of t*((q+ra).(k+rb)) into dq, dk, dra,
 // drb.
 func relGrad[T float](t T, q, ra, k, rb, dq, dk, dra, drb []T) {
+	if q32, ok := as32(q); ok {
+		c := func(x []T) []float32 { v, _ := as32(x); return v }
+		loops32.RelGrad(float32(t), q32, c(ra), c(k), c(rb), c(dq), c(dk), c(dra), c(drb))
+		return
+	}
 	n := len(q)
 	ra, k, rb, dq, dk, dra, drb = ra[:n], k[:n], rb[:n], dq[:n], dk[:n], dra[:n], drb[:n]
 	for i := 0; i < n; i++ {

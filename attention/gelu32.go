@@ -3,6 +3,7 @@ package attention
 import (
 	"math"
 
+	"github.com/commgraph/commgraph/attention/internal/loops32"
 	"github.com/viterin/vek/vek32"
 )
 
@@ -32,7 +33,7 @@ var geluTailCutBits = math.Float32bits(geluTailCut)
 // 2e-38 there, so GELU(x) = x or 0 and GELU'(x) = 1 or 0 in float32.
 func gelu32(y, dy, x []float32) {
 	const chunk = 256
-	var eb, tb, ub [chunk]float32
+	var eb, tb, ub, yb, db [chunk]float32
 	const (
 		p  = 0.3275911
 		a1 = 0.254829592
@@ -71,27 +72,15 @@ func gelu32(y, dy, x []float32) {
 		// pre-activation is random, so a branch on it mispredicts about half
 		// the time, which cost more than the vector passes above. The
 		// arithmetic (and so every result bit) is that of the branchy form:
-		// h, e = 0 for |x| > geluTailCut; cdf = 1 - h for x >= 0, else h.
-		u, e = u[:n], e[:n]
-		for i, v := range xs {
-			vb := math.Float32bits(v)
-			// tail = all ones when |x| > geluTailCut (also for NaN, whose
-			// result is NaN either way), else 0.
-			tail := uint32(int32(geluTailCutBits-vb&0x7fffffff) >> 31)
-			h := math.Float32frombits(math.Float32bits(0.5*u[i]) &^ tail) // Phi(-|x|)
-			ei := math.Float32frombits(math.Float32bits(e[i]) &^ tail)
-			// neg = all ones when x < 0 (sign bit set and x != -0: -0
-			// counts as x >= 0, as in the branchy form), else 0.
-			nz := uint32(-int32(vb&0x7fffffff) >> 31)
-			neg := uint32(int32(vb)>>31) & nz
-			hb, cb := math.Float32bits(h), math.Float32bits(1-h)
-			cdf := math.Float32frombits(cb ^ (cb^hb)&neg)
-			if y != nil {
-				y[lo+i] = v * cdf
-			}
-			if dy != nil {
-				dy[lo+i] = cdf + v*invSqrt2Pi*ei
-			}
+		// h, e = 0 for |x| > geluTailCut; cdf = 1 - h for x >= 0, else h
+		// (loops32.GELUSelect, four lanes at a time).
+		ys, dys := yb[:n], db[:n]
+		if y != nil {
+			ys = y[lo:hi]
 		}
+		if dy != nil {
+			dys = dy[lo:hi]
+		}
+		loops32.GELUSelect(ys, dys, xs, u[:n], e[:n], geluTailCutBits, invSqrt2Pi)
 	}
 }

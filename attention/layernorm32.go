@@ -3,28 +3,27 @@ package attention
 import (
 	"math"
 
+	"github.com/commgraph/commgraph/attention/internal/loops32"
 	"github.com/viterin/vek/vek32"
 )
 
-// Float32 layer norm through vek's AVX2 kernels, row by row; the same
-// arithmetic as layerNorm / layerNormBackward except that the row sums are
-// accumulated in float32 (rows are at most a few hundred wide).
+// Float32 layer norm, row by row: the row sums through vek's AVX2 kernels,
+// the element-wise work in fused passes (attention/internal/loops32); the
+// same arithmetic as layerNorm / layerNormBackward except that the row sums
+// are accumulated in float32 (rows are at most a few hundred wide).
 
 func layerNorm32(y, x, gain, bias []float32, d int, eps float64, means, rstds []float64) {
 	gain, bias = gain[:d], bias[:d]
 	for r := 0; r < len(x); r += d {
 		xr, yr := x[r:r+d], y[r:r+d]
 		mean := vek32.Sum(xr) / float32(d)
-		copy(yr, xr)
-		vek32.SubNumber_Inplace(yr, mean)
+		loops32.SubScalar(yr, xr, mean)
 		v := vek32.Dot(yr, yr) / float32(d)
 		rstd := float32(1 / math.Sqrt(float64(v)+eps))
 		if means != nil {
 			means[r/d], rstds[r/d] = float64(mean), float64(rstd)
 		}
-		vek32.MulNumber_Inplace(yr, rstd)
-		vek32.Mul_Inplace(yr, gain)
-		vek32.Add_Inplace(yr, bias)
+		loops32.ScaleMulAdd(yr, rstd, gain, bias)
 	}
 }
 
@@ -34,7 +33,6 @@ func layerNormBackward32(dx, dgain, dbias, x, gain, gy []float32, d int, eps flo
 	gain = gain[:d]
 	xh := make([]float32, d)
 	dxh := make([]float32, d)
-	tmp := make([]float32, d)
 	for r := 0; r < len(x); r += d {
 		xr, gr, dxr := x[r:r+d], gy[r:r+d], dx[r:r+d]
 		var mean, rstd float32
@@ -44,20 +42,10 @@ func layerNormBackward32(dx, dgain, dbias, x, gain, gy []float32, d int, eps flo
 			m, s := rowStats(xr, eps)
 			mean, rstd = float32(m), float32(s)
 		}
-		copy(xh, xr)
-		vek32.SubNumber_Inplace(xh, mean)
-		vek32.MulNumber_Inplace(xh, rstd)
-		vek32.Mul_Into(tmp, gr, xh)
-		vek32.Add_Inplace(dgain, tmp)
-		vek32.Add_Inplace(dbias, gr)
-		vek32.Mul_Into(dxh, gr, gain)
+		loops32.LNBackRow(xh, dxh, dgain, dbias, xr, gr, gain, mean, rstd)
 		m1 := vek32.Sum(dxh) / float32(d)
 		m2 := vek32.Dot(dxh, xh) / float32(d)
 		// dx = rstd (dxh - m1 - xh m2)
-		copy(dxr, xh)
-		vek32.MulNumber_Inplace(dxr, -m2)
-		vek32.Add_Inplace(dxr, dxh)
-		vek32.AddNumber_Inplace(dxr, -m1)
-		vek32.MulNumber_Inplace(dxr, rstd)
+		loops32.LNBackDx(dxr, xh, dxh, -m2, -m1, rstd)
 	}
 }

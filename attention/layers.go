@@ -317,12 +317,12 @@ func (d *DecoderBlock) Forward(b *Binder, x, act, enc *G.Node, cg CommGraph) (*G
 	return addLN(b, d.LN3, x, y)
 }
 
+// addLN is ln(x + y) as one op (addLayerNormKernel).
 func addLN(b *Binder, ln *LayerNorm, x, y *G.Node) (*G.Node, error) {
-	s, err := G.Add(x, y)
-	if err != nil {
-		return nil, fmt.Errorf("attention: residual: %w", err)
+	if x.Dims() != 2 || x.Shape()[1] != ln.Dim {
+		return nil, fmt.Errorf("attention: layernorm %s: input %v, want [M %d]", ln.Gain.Name, x.Shape(), ln.Dim)
 	}
-	return ln.Forward(b, s)
+	return applyKernel(&addLayerNormKernel{ln: layerNormKernel{eps: ln.Eps}}, x, y, b.Node(ln.Gain), b.Node(ln.Bias))
 }
 
 func mlp(b *Binder, l1 *Linear, act Activation, l2 *Linear, x *G.Node) (*G.Node, error) {
