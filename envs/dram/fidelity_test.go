@@ -37,17 +37,23 @@ func loadRefs(t *testing.T) []RefRow {
 
 // TestFidelity checks the model against every reference run of DRAMSys
 // (issue 2, acceptance 2), through the same code path as `dram validate`.
+// raceSample returns rows as they are, or under -race every n-th of them:
+// every row is exercised without -race, and a spread sample keeps the race
+// build short while still racing the parallel workers.
+func raceSample(rows []RefRow, n int) []RefRow {
+	if !raceEnabled {
+		return rows
+	}
+	var sample []RefRow
+	for i := 0; i < len(rows); i += n {
+		sample = append(sample, rows[i])
+	}
+	return sample
+}
+
 func TestFidelity(t *testing.T) {
 	rows := loadRefs(t)
-	if raceEnabled {
-		// Every row is exercised without -race; under it, a spread sample
-		// keeps the test short while still racing the parallel workers.
-		var sample []RefRow
-		for i := 0; i < len(rows); i += 24 {
-			sample = append(sample, rows[i])
-		}
-		rows = sample
-	}
+	rows = raceSample(rows, 24)
 	v, err := Validate(context.Background(), rows, &TraceLoader{Dirs: []string{filepath.Join(sharedDir(), "data", "traces")}}, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -119,13 +125,7 @@ func TestFidelityDevices(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if raceEnabled {
-				var sample []RefRow
-				for i := 0; i < len(rows); i += 24 {
-					sample = append(sample, rows[i])
-				}
-				rows = sample
-			}
+			rows = raceSample(rows, 24)
 			spec, am := mustEmbeddedMemSpec(c.spec), mustEmbeddedMapping(c.mapping)
 			v, err := ValidateOn(context.Background(), rows, &TraceLoader{Dirs: []string{filepath.Join(sharedDir(), "data", "traces")}}, 0, spec, am)
 			if err != nil {

@@ -34,13 +34,7 @@ func TestFidelityHeldOut(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if raceEnabled {
-				var sample []RefRow
-				for i := 0; i < len(rows); i += 12 {
-					sample = append(sample, rows[i])
-				}
-				rows = sample
-			}
+			rows = raceSample(rows, 12)
 			spec, am := mustEmbeddedMemSpec(c.spec), mustEmbeddedMapping(c.mapping)
 			v, err := ValidateOn(context.Background(), rows, &TraceLoader{Dirs: []string{filepath.Join(dir, "traces")}}, 0, spec, am)
 			if err != nil {
