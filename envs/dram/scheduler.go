@@ -29,15 +29,15 @@ type bank struct {
 	hitHead int32 // Fifo, FrFcfs: the oldest buffered request to the open row (while active and hits > 0)
 	active  bool
 	openRow uint32
-	blocked bool    // held by the refresh manager
-	group   uint8   // bank group (DDR4; 0 otherwise)
-	cur     int32   // currentPayload (-1: none)
-	cmd     cmdKind // the command the machine wants to issue next
-	local   int64   // bank-local earliest time of cmd
-	count   int     // Bankwise buffer counter
-	hits    int     // buffered requests to the open row (valid while active; not kept under Fifo, which never reads it)
-	last    [nCmd]int64
-	actTime int64 // for DRAMPower's auto-precharge time
+	blocked bool      // held by the refresh manager
+	group   uint8     // bank group (DDR4; 0 otherwise)
+	cur     int32     // currentPayload (-1: none)
+	cmd     cmdKind   // the command the machine wants to issue next
+	local   int64     // bank-local earliest time of cmd
+	count   int       // Bankwise buffer counter
+	hits    int       // buffered requests to the open row (valid while active; not kept under Fifo, which never reads it)
+	last    [16]int64 // the timing checker's last issue time per command on this bank (indexed c&15)
+	actTime int64     // for DRAMPower's auto-precharge time
 }
 
 // bankSet tracks which bank machines need attention.
