@@ -170,9 +170,17 @@ func (st *state) manageRequests(T int64) {
 	b := &st.bankArr[q.bank&63]
 	b.push(queued{r, q.row})
 	b.count++
+	// The bank machine keeps its request, command and time (startBank
+	// would change nothing) if it has a request under Fifo or FrFcfs and
+	// the Open or Closed page policy, and the new request does not become
+	// FrFcfs's oldest row hit: the scheduler's pick is unchanged, and the
+	// command depends only on it.
+	bit := uint64(1) << (q.bank & 63)
+	keep := b.cur >= 0 && !b.blocked && st.machines.dirty&bit == 0 && st.cfg.keepOnAccept
 	if b.active && q.row == b.openRow {
 		if b.hits == 0 {
 			b.hitHead = r
+			keep = keep && st.cfg.sched == SchedFifo
 		}
 		b.hits++
 	}
@@ -185,7 +193,9 @@ func (st *state) manageRequests(T int64) {
 	}
 	f.space = st.hasSpace()
 	f.inController++
-	st.startBank(int(q.bank))
+	if !keep {
+		st.startBank(int(q.bank))
+	}
 	st.arbEndReq(T)
 }
 
