@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gorgonia.org/tensor"
+
+	"github.com/commgraph/commgraph/attention/internal/loops32"
 )
 
 // float is the element type of the plain kernels shared by the gorgonia ops
@@ -40,6 +42,11 @@ func checkDtype(name string, in []*tensor.Dense) error {
 // (the bias gradient of a linear layer).
 func colSums[T float](db, g []T, d int) {
 	clear(db)
+	if db32, ok := as32(db); ok {
+		g32, _ := as32(g)
+		loops32.AddColSums(db32[:d], g32[:len(g)/d*d])
+		return
+	}
 	for r := 0; r < len(g); r += d {
 		for j, v := range g[r : r+d] {
 			db[j] += v
@@ -246,8 +253,16 @@ func fastExp(x float64) float64 {
 	return math.Float64frombits(uint64(int64(n)+1023)<<52) * p
 }
 
+// mulInto sets dst[i] = a[i] * b[i] (float32: attention/internal/loops32, the same
+// rounded products).
 func mulInto[T float](dst, a, b []T) {
 	a, b = a[:len(dst)], b[:len(dst)]
+	if d32, ok := as32(dst); ok {
+		a32, _ := as32(a)
+		b32, _ := as32(b)
+		loops32.Mul(d32, a32, b32)
+		return
+	}
 	for i := range dst {
 		dst[i] = a[i] * b[i]
 	}
