@@ -67,14 +67,7 @@ func (k *addLayerNormKernel) backward(in []*tensor.Dense, out, gout *tensor.Dens
 	if k.sum == nil {
 		return fmt.Errorf("attention: %s: backward before forward", k.name())
 	}
-	if err := k.ln.backward([]*tensor.Dense{k.sum, in[2], in[3]}, out, gout, []*tensor.Dense{grads[0], grads[2], grads[3]}); err != nil {
-		return err
-	}
-	switch in[0].Dtype() {
-	case tensor.Float32:
-		copy(slice[float32](grads[1]), slice[float32](grads[0]))
-	default:
-		copy(slice[float64](grads[1]), slice[float64](grads[0]))
-	}
-	return nil
+	// The LayerNorm's input gradient goes to x and, row by row as it is
+	// computed, to y.
+	return k.ln.backwardDup([]*tensor.Dense{k.sum, in[2], in[3]}, gout, []*tensor.Dense{grads[0], grads[2], grads[3]}, grads[1])
 }
