@@ -190,8 +190,8 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 	}
 	// Timing checker (timing.go): the bank's and the rank's history.
 	if bi >= 0 {
-		st.bankArr[bi&63].last[c] = T
-		st.machines.dirty |= 1 << uint(bi)
+		st.bankArr[bi&63].last[c&15] = T
+		st.machines.dirty |= 1 << (uint(bi) & 63)
 	}
 	if c == cACT {
 		st.check.recordAct(T)

@@ -29,15 +29,15 @@ type bank struct {
 	hitHead int32 // Fifo, FrFcfs: the oldest buffered request to the open row (while active and hits > 0)
 	active  bool
 	openRow uint32
-	blocked bool    // held by the refresh manager
-	group   uint8   // bank group (DDR4; 0 otherwise)
-	cur     int32   // currentPayload (-1: none)
-	cmd     cmdKind // the command the machine wants to issue next
-	local   int64   // bank-local earliest time of cmd
-	count   int     // Bankwise buffer counter
-	hits    int     // buffered requests to the open row (valid while active; not kept under Fifo, which never reads it)
-	last    [nCmd]int64
-	actTime int64 // for DRAMPower's auto-precharge time
+	blocked bool      // held by the refresh manager
+	group   uint8     // bank group (DDR4; 0 otherwise)
+	cur     int32     // currentPayload (-1: none)
+	cmd     cmdKind   // the command the machine wants to issue next
+	local   int64     // bank-local earliest time of cmd
+	count   int       // Bankwise buffer counter
+	hits    int       // buffered requests to the open row (valid while active; not kept under Fifo, which never reads it)
+	last    [16]int64 // the timing checker's last issue time per command on this bank (indexed c&15)
+	actTime int64     // for DRAMPower's auto-precharge time
 }
 
 // bankSet tracks which bank machines need attention.
@@ -170,9 +170,17 @@ func (st *state) manageRequests(T int64) {
 	b := &st.bankArr[q.bank&63]
 	b.push(queued{r, q.row})
 	b.count++
+	// The bank machine keeps its request, command and time (startBank
+	// would change nothing) if it has a request under Fifo or FrFcfs and
+	// the Open or Closed page policy, and the new request does not become
+	// FrFcfs's oldest row hit: the scheduler's pick is unchanged, and the
+	// command depends only on it.
+	bit := uint64(1) << (q.bank & 63)
+	keep := b.cur >= 0 && !b.blocked && st.machines.dirty&bit == 0 && st.cfg.keepOnAccept
 	if b.active && q.row == b.openRow {
 		if b.hits == 0 {
 			b.hitHead = r
+			keep = keep && st.cfg.sched == SchedFifo
 		}
 		b.hits++
 	}
@@ -185,7 +193,9 @@ func (st *state) manageRequests(T int64) {
 	}
 	f.space = st.hasSpace()
 	f.inController++
-	st.startBank(int(q.bank))
+	if !keep {
+		st.startBank(int(q.bank))
+	}
 	st.arbEndReq(T)
 }
 

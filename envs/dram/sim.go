@@ -160,6 +160,7 @@ type policy struct {
 	arbiter      Arbiter
 	maxActive    int  // MaxActiveTransactions
 	respAhead    bool // Simple arbiter: responses computed at their column command (simpleResponses)
+	keepOnAccept bool // Fifo or FrFcfs with the Open or Closed page policy (manageRequests)
 }
 
 func newPolicy(cfg Config, eventResponses bool) policy {
@@ -175,6 +176,8 @@ func newPolicy(cfg Config, eventResponses bool) policy {
 		arbiter:      cfg.Arbiter(),
 		maxActive:    cfg.maxActive(),
 		respAhead:    cfg.Arbiter() == ArbSimple && !eventResponses,
+		keepOnAccept: (cfg.Scheduler() == SchedFifo || cfg.Scheduler() == SchedFrFcfs) &&
+			(cfg.PagePolicy() == PageOpen || cfg.PagePolicy() == PageClosed),
 	}
 }
 

@@ -47,6 +47,7 @@ type timing struct {
 	gaffects                                            [nCmd][nCmd]rankBound
 	ngAffects                                           [nCmd]int
 	bankGap                                             [16][4]bankBound // see bankRules (16 rows: indexed c&15)
+	rankAff                                             [16]boundList    // affects as boundLists (updateEarly)
 	energy                                              energyCosts
 }
 
@@ -161,6 +162,34 @@ func (t *timing) bankRules(m *MemSpec) {
 	}
 }
 
+// boundList is a list of bounds that one command sets on the commands
+// after it: command x may not issue before T + d after the command at T.
+// Up to 8 bounds; apply runs them unrolled.
+type boundList struct {
+	b [8]rankBound
+	n int
+}
+
+// makeBoundList lists the bounds of d (never: no bound).
+func makeBoundList(d [nCmd]int64) boundList {
+	var l boundList
+	for x, v := range d {
+		if v != never {
+			l.b[l.n] = rankBound{cmdKind(x), v}
+			l.n++
+		}
+	}
+	return l
+}
+
+// apply raises each bound's earliest time in e to T + d (the running
+// maximum: issue times only grow).
+func (l *boundList) apply(e *[16]int64, T int64) {
+	for _, x := range l.b[:l.n&7] {
+		e[x.x&15] = max(e[x.x&15], T+x.d)
+	}
+}
+
 // lpRdPre is CheckerLPDDR4's tRDPRE (read to precharge).
 func (t *timing) lpRdPre() int64 { return t.RTP + t.burst - 6 }
 
@@ -168,7 +197,7 @@ func (t *timing) lpRdPre() int64 { return t.RTP + t.burst - 6 }
 func (st *state) bankEarliest(b *bank, c cmdKind) int64 {
 	g := &st.t.bankGap[c&15]
 	l := &b.last
-	return max(l[g[0].c]+g[0].d, l[g[1].c]+g[1].d, l[g[2].c]+g[2].d, l[g[3].c]+g[3].d)
+	return max(l[g[0].c&15]+g[0].d, l[g[1].c&15]+g[1].d, l[g[2].c&15]+g[2].d, l[g[3].c&15]+g[3].d)
 }
 
 // rankDelta fills t.delta: issuing command c at T forbids command x before
@@ -298,6 +327,16 @@ func (t *timing) fillAffects(withRefresh bool) {
 	}
 	fill(&t.delta, &t.affects, &t.nAffects)
 	fill(&t.gdelta, &t.gaffects, &t.ngAffects)
+	for c := range nCmd {
+		var d [nCmd]int64
+		for x := range d {
+			d[x] = never
+		}
+		for _, e := range t.affects[c][:t.nAffects[c]] {
+			d[e.x] = e.d
+		}
+		t.rankAff[c] = makeBoundList(d)
+	}
 }
 
 // rankBound: command x may not issue before T + d after the command at T.
@@ -354,9 +393,7 @@ func (ck *rankChecker) recordAct(T int64) {
 // computed.)
 func (st *state) updateEarly(c cmdKind, T int64) {
 	ck := &st.check
-	for _, e := range st.t.affects[c][:st.t.nAffects[c]&15] {
-		ck.earliest[e.x] = max(ck.earliest[e.x], T+e.d)
-	}
+	st.t.rankAff[c&15].apply(&ck.earliest, T)
 	if c == cACT && ck.actN >= 4 {
 		ck.earliest[cACT] = max(ck.earliest[cACT], ck.actTimes[ck.actOldest]+st.t.FAW)
 	}
