@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"gorgonia.org/tensor"
+
+	"github.com/commgraph/commgraph/attention/internal/loops32"
 )
 
 // addLayerNormKernel is LN(x + y), the post-LayerNorm residual of the
@@ -32,9 +34,16 @@ func (k *addLayerNormKernel) outShape(s []tensor.Shape) (tensor.Shape, error) {
 	return k.ln.outShape([]tensor.Shape{s[0], s[2], s[3]})
 }
 
-// addInto sets dst[i] = a[i] + b[i].
+// addInto sets dst[i] = a[i] + b[i] (float32: attention/internal/loops32, the same
+// rounded sums).
 func addInto[T float](dst, a, b []T) {
 	a, b = a[:len(dst)], b[:len(dst)]
+	if d32, ok := as32(dst); ok {
+		a32, _ := as32(a)
+		b32, _ := as32(b)
+		loops32.Add(d32, a32, b32)
+		return
+	}
 	for i := range dst {
 		dst[i] = a[i] + b[i]
 	}
@@ -58,14 +67,7 @@ func (k *addLayerNormKernel) backward(in []*tensor.Dense, out, gout *tensor.Dens
 	if k.sum == nil {
 		return fmt.Errorf("attention: %s: backward before forward", k.name())
 	}
-	if err := k.ln.backward([]*tensor.Dense{k.sum, in[2], in[3]}, out, gout, []*tensor.Dense{grads[0], grads[2], grads[3]}); err != nil {
-		return err
-	}
-	switch in[0].Dtype() {
-	case tensor.Float32:
-		copy(slice[float32](grads[1]), slice[float32](grads[0]))
-	default:
-		copy(slice[float64](grads[1]), slice[float64](grads[0]))
-	}
-	return nil
+	// The LayerNorm's input gradient goes to x and, row by row as it is
+	// computed, to y.
+	return k.ln.backwardDup([]*tensor.Dense{k.sum, in[2], in[3]}, gout, []*tensor.Dense{grads[0], grads[2], grads[3]}, grads[1])
 }

@@ -267,8 +267,10 @@ type attnGrads[T float] struct {
 	dq, dk, dv, da, dra, drb, dg []T
 }
 
-// attnBackward accumulates the gradients of the loss given gout = dL/dout.
-// All gradient buffers must be zeroed by the caller. probs, when not nil,
+// attnBackward computes the gradients of the loss given gout = dL/dout: it
+// writes dq, dk, dv (every element; each sample's rows are cleared when the
+// sample is reached, while they are in cache, and then accumulated) and adds
+// into da, dra, drb and dg, which the caller must zero. probs, when not nil,
 // holds the values recorded by attnForward with the same sd (else they are
 // recomputed). With a sender list sd, da gets the gradient of the listed
 // pairs only (see Senders).
@@ -286,6 +288,11 @@ func attnBackward[T float](s attnShape, sd *Senders, sc *coreScratch, gr attnGra
 	p, m, ok, dm, dw := sc.p, sc.m, sc.ok, sc.dm, sc.dw
 	wantMask := gr.da != nil || gr.dg != nil
 	for b := 0; b < s.B; b++ {
+		// Rows b*N .. b*N+N-1 of dq, dk and dv belong to sample b only.
+		lo, hi := b*s.N*D, (b+1)*s.N*D
+		clear(gr.dq[lo:hi])
+		clear(gr.dk[lo:hi])
+		clear(gr.dv[lo:hi])
 		for i := 0; i < s.N; i++ {
 			cols := sd.row(i)
 			maskRow(s, m, ok, cols, a, g, b, i)
@@ -561,8 +568,9 @@ func (k *attnKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads [
 			grads[i] = newLike(dt, in[i].Shape()...)
 		}
 	}
-	// The core accumulates: start from zero.
-	for _, gd := range grads {
+	// The core writes dq, dk, dv and accumulates the others: start those
+	// from zero.
+	for _, gd := range grads[3:] {
 		if gd != nil {
 			gd.Zero()
 		}

@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gorgonia.org/tensor"
+
+	"github.com/commgraph/commgraph/attention/internal/loops32"
 )
 
 // float is the element type of the plain kernels shared by the gorgonia ops
@@ -40,6 +42,11 @@ func checkDtype(name string, in []*tensor.Dense) error {
 // (the bias gradient of a linear layer).
 func colSums[T float](db, g []T, d int) {
 	clear(db)
+	if db32, ok := as32(db); ok {
+		g32, _ := as32(g)
+		loops32.AddColSums(db32[:d], g32[:len(g)/d*d])
+		return
+	}
 	for r := 0; r < len(g); r += d {
 		for j, v := range g[r : r+d] {
 			db[j] += v
@@ -105,8 +112,14 @@ func rowStats[T float](xr []T, eps float64) (mean, rstd float64) {
 }
 
 func layerNormBackward[T float](dx, dgain, dbias, x, gain, gy []T, d int, eps float64, means, rstds []float64) {
+	layerNormBackwardDup(dx, nil, dgain, dbias, x, gain, gy, d, eps, means, rstds)
+}
+
+// layerNormBackwardDup is layerNormBackward that also copies each row of dx
+// into dx2 (when not nil) while the row is in cache.
+func layerNormBackwardDup[T float](dx, dx2, dgain, dbias, x, gain, gy []T, d int, eps float64, means, rstds []float64) {
 	if x32, ok := any(x).([]float32); ok {
-		layerNormBackward32(any(dx).([]float32), any(dgain).([]float32), any(dbias).([]float32), x32,
+		layerNormBackward32(any(dx).([]float32), any(dx2).([]float32), any(dgain).([]float32), any(dbias).([]float32), x32,
 			any(gain).([]float32), any(gy).([]float32), d, eps, means, rstds)
 		return
 	}
@@ -138,6 +151,9 @@ func layerNormBackward[T float](dx, dgain, dbias, x, gain, gy []T, d int, eps fl
 			dxh := float64(gr[j]) * float64(gain[j])
 			dxr[j] = T(rstd * (dxh - m1 - xhat[j]*m2))
 		}
+		if dx2 != nil {
+			copy(dx2[r:r+d], dxr)
+		}
 	}
 }
 
@@ -163,6 +179,12 @@ func (k *layerNormKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
 }
 
 func (k *layerNormKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.Dense) error {
+	return k.backwardDup(in, gout, grads, nil)
+}
+
+// backwardDup is backward that also writes the input gradient into dx2
+// (when not nil).
+func (k *layerNormKernel) backwardDup(in []*tensor.Dense, gout *tensor.Dense, grads []*tensor.Dense, dx2 *tensor.Dense) error {
 	dt := in[0].Dtype()
 	dx, dg, db := grads[0], grads[1], grads[2]
 	rows, d := in[0].Shape()[0], in[0].Shape()[1]
@@ -172,9 +194,9 @@ func (k *layerNormKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, gr
 	}
 	switch dt {
 	case tensor.Float32:
-		layerNormBackward(slice[float32](dx), slice[float32](dg), slice[float32](db), slice[float32](in[0]), slice[float32](in[1]), slice[float32](gout), d, k.eps, means, rstds)
+		layerNormBackwardDup(slice[float32](dx), slice[float32](dx2), slice[float32](dg), slice[float32](db), slice[float32](in[0]), slice[float32](in[1]), slice[float32](gout), d, k.eps, means, rstds)
 	default:
-		layerNormBackward(slice[float64](dx), slice[float64](dg), slice[float64](db), slice[float64](in[0]), slice[float64](in[1]), slice[float64](gout), d, k.eps, means, rstds)
+		layerNormBackwardDup(slice[float64](dx), slice[float64](dx2), slice[float64](dg), slice[float64](db), slice[float64](in[0]), slice[float64](in[1]), slice[float64](gout), d, k.eps, means, rstds)
 	}
 	return nil
 }
@@ -246,8 +268,16 @@ func fastExp(x float64) float64 {
 	return math.Float64frombits(uint64(int64(n)+1023)<<52) * p
 }
 
+// mulInto sets dst[i] = a[i] * b[i] (float32: attention/internal/loops32, the same
+// rounded products).
 func mulInto[T float](dst, a, b []T) {
 	a, b = a[:len(dst)], b[:len(dst)]
+	if d32, ok := as32(dst); ok {
+		a32, _ := as32(a)
+		b32, _ := as32(b)
+		loops32.Mul(d32, a32, b32)
+		return
+	}
 	for i := range dst {
 		dst[i] = a[i] * b[i]
 	}

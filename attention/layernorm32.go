@@ -27,7 +27,9 @@ func layerNorm32(y, x, gain, bias []float32, d int, eps float64, means, rstds []
 	}
 }
 
-func layerNormBackward32(dx, dgain, dbias, x, gain, gy []float32, d int, eps float64, means, rstds []float64) {
+// layerNormBackward32 also copies each row of dx into dx2 when dx2 is not
+// nil (the second input gradient of AddLayerNorm).
+func layerNormBackward32(dx, dx2, dgain, dbias, x, gain, gy []float32, d int, eps float64, means, rstds []float64) {
 	clear(dgain)
 	clear(dbias)
 	gain = gain[:d]
@@ -47,5 +49,8 @@ func layerNormBackward32(dx, dgain, dbias, x, gain, gy []float32, d int, eps flo
 		m2 := vek32.Dot(dxh, xh) / float32(d)
 		// dx = rstd (dxh - m1 - xh m2)
 		loops32.LNBackDx(dxr, xh, dxh, -m2, -m1, rstd)
+		if dx2 != nil {
+			copy(dx2[r:r+d], dxr)
+		}
 	}
 }

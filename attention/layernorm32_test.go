@@ -69,7 +69,7 @@ func TestLayerNorm32FusedMatchesPasses(t *testing.T) {
 		layerNorm32Passes(yw, x, g, b, d, LayerNormEps)
 		dx, dg, db := make([]float32, rows*d), make([]float32, d), make([]float32, d)
 		dxw, dgw, dbw := make([]float32, rows*d), make([]float32, d), make([]float32, d)
-		layerNormBackward32(dx, dg, db, x, g, gy, d, LayerNormEps, nil, nil)
+		layerNormBackward32(dx, nil, dg, db, x, g, gy, d, LayerNormEps, nil, nil)
 		layerNormBackward32Passes(dxw, dgw, dbw, x, g, gy, d, LayerNormEps)
 		for _, c := range []struct {
 			name      string

@@ -7,6 +7,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/commgraph/commgraph/attention/gemm"
+	"github.com/commgraph/commgraph/attention/internal/loops32"
 )
 
 // linearKernel is the fused affine map y = x W + b (x [M, in], W [in, out],
@@ -39,6 +40,11 @@ func gemmT[T float](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int,
 func linearForward[T float](y, x, w, b []T, m, in, out int) {
 	// beta = 0 lets the backend write C directly (no scratch pass).
 	gemmT(blas.NoTrans, blas.NoTrans, m, out, in, 1, x, in, w, out, 0, y, out)
+	if y32, ok := as32(y); ok {
+		b32, _ := as32(b)
+		loops32.AddBias(y32[:m*out], b32[:out])
+		return
+	}
 	for r := 0; r < m; r++ {
 		yr := y[r*out : (r+1)*out]
 		for j, bj := range b[:out] {

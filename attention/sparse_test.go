@@ -36,7 +36,8 @@ func topKGraph(rng *rand.Rand, n, k int) []float64 {
 // of q, k, v, ra, rb and the gate (the same terms in the same order), in
 // float32 and float64, plain, causal with per-sample orders, no-self, gated
 // (with closed gates), with and without relation terms; the mask gradient
-// of the listed pairs too.
+// of the listed pairs too. dq, dk and dv are written whatever the buffers
+// held before (bit for bit those of zeroed buffers).
 func TestSparseCoreMatchesDense(t *testing.T) {
 	t.Run("float64", func(t *testing.T) { sparseCoreCase[float64](t) })
 	t.Run("float32", func(t *testing.T) { sparseCoreCase[float32](t) })
@@ -91,7 +92,9 @@ func sparseCoreCase[T float](t *testing.T) {
 			if c.gate {
 				gg = g
 			}
-			run := func(sdp *Senders) ([]T, attnGrads[T]) {
+			// dirty: dq, dk, dv start with the garbage of a previous run
+			// (the core writes them; only da, dra, drb, dg accumulate).
+			run := func(sdp *Senders, dirty bool) ([]T, attnGrads[T]) {
 				out := make([]T, B*N*D)
 				W := N
 				if sdp != nil {
@@ -106,11 +109,29 @@ func sparseCoreCase[T float](t *testing.T) {
 				if c.gate {
 					gr.dg = make([]T, B*N)
 				}
+				if dirty {
+					for _, x := range [][]T{gr.dq, gr.dk, gr.dv} {
+						for i := range x {
+							x[i] = T(math.NaN())
+						}
+					}
+				}
 				attnBackward(s, sdp, nil, gr, gout, q, k, v, ra, rb, a, gg, probs)
 				return out, gr
 			}
-			od, gd := run(nil)
-			os, gs := run(&sd)
+			od, gd := run(nil, false)
+			os, gs := run(&sd, false)
+			_, gx := run(&sd, true)
+			for _, x := range []struct {
+				what string
+				a, b []T
+			}{{"dq", gs.dq, gx.dq}, {"dk", gs.dk, gx.dk}, {"dv", gs.dv, gx.dv}} {
+				for i := range x.a {
+					if math.Float64bits(float64(x.a[i])) != math.Float64bits(float64(x.b[i])) {
+						t.Fatalf("rel=%v %+v: %s[%d] = %v from a dirty buffer, %v from a zeroed one", rel, c, x.what, i, x.b[i], x.a[i])
+					}
+				}
+			}
 			same := func(what string, x, y []T) {
 				t.Helper()
 				if !slices.Equal(x, y) {

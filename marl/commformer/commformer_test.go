@@ -117,6 +117,10 @@ func gradCheck(t *testing.T, cfg Config, mode comm.Mode, check func(name string)
 		t.Fatal(err)
 	}
 	tg.adj.SetMode(mode)
+	// The attention pass of an update's step: sender lists unless alpha
+	// learns (so the model-only checks cover the sparse pass of model
+	// steps, and the alpha checks the dense pass).
+	tr.m.setSparse(tg, mode, alpha)
 	n := tr.m.N
 	noise := make([]float64, n*n)
 	for i := range noise {

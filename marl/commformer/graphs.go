@@ -44,13 +44,14 @@ type trainGraph struct {
 }
 
 // setSparse selects the cost of the attention of tg's next runs: over each
-// receiver's senders only (O(N k d) per sample for a top-k graph) when the
-// graph no longer learns (frozen, or a fixed variant), so that no gradient
-// of unselected edges is wanted; the dense pass otherwise (while alpha
-// learns, its unselected edges get gradient through the renormalised mask)
-// or when m.denseOnly. The model's gradients are the same either way.
-func (m *model) setSparse(tg *trainGraph, mode comm.Mode) {
-	tg.sparse.On = !m.denseOnly && (mode == comm.ModeFrozen || !m.graph.Learnable())
+// receiver's senders only (O(N k d) per sample for a top-k graph) when no
+// gradient of unselected edges is wanted: the graph no longer learns
+// (frozen, or a fixed variant), or the run is a model step (alphaStep false:
+// the alpha gradient of that run is not read); the dense pass while an alpha
+// step learns (its unselected edges get gradient through the renormalised
+// mask) or when m.denseOnly. The model's gradients are the same either way.
+func (m *model) setSparse(tg *trainGraph, mode comm.Mode, alphaStep bool) {
+	tg.sparse.On = !m.denseOnly && (mode == comm.ModeFrozen || !m.graph.Learnable() || !alphaStep)
 }
 
 // gateLoss holds the gate's loss weights: the communication cost lambda_g

@@ -57,6 +57,54 @@ func TestSparseUpdatesMatchDense(t *testing.T) {
 	}
 }
 
+// TestSparseModelStepsMatchDense: while alpha learns (sampled graph), the
+// model steps run the attention over each receiver's sampled senders and the
+// alpha steps the dense pass; the model and alpha parameters after three
+// iterations (alpha and model epochs, a straight-through gate whose gradient
+// reaches the model, minibatches) are bit for bit those of the dense pass in
+// every step. The sparse pass is checked to have run with k+1 senders.
+func TestSparseModelStepsMatchDense(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Warmup = 0
+	cfg.Senders = 1
+	cfg.Gate = true
+	cfg.GateEstimator = "straight_through"
+	cfg.GateBias = 0.2
+	cfg.Minibatches = 2
+	cfg.Epochs = 3
+	cfg.AlphaEvery = 2 // epochs 1 and 3 model steps, 2 an alpha step
+	cfg.Iterations = 10
+	run := func(dense bool) (*Trainer, []float64) {
+		tr, err := New(&signalEnv{Len: 3, Bystanders: 2}, cfg, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.m.denseOnly = dense
+		for i := 0; i < 3; i++ {
+			if m := tr.trainMode(); m != comm.ModeSample {
+				t.Fatalf("iteration %d trains in mode %v, want the sampled graph", i, m)
+			}
+			iterate(t, tr, 1)
+		}
+		return tr, paramValues(tr)
+	}
+	_, pd := run(true)
+	ts, ps := run(false)
+	if _, backend := gemm.Default(); backend == "openblas" {
+		if d := maxAbsDiff(pd, ps); d > 1e-5 {
+			t.Fatalf("parameters differ by %g between the dense and the sparse model steps (OpenBLAS)", d)
+		}
+	} else if !sameBits(pd, ps) {
+		t.Fatal("parameters differ between the dense and the sparse model steps")
+	}
+	for _, tg := range ts.train {
+		sd := tg.sparse.Senders()
+		if sd == nil || sd.MaxCount() != cfg.Senders+1 {
+			t.Fatalf("the model steps did not run with k+1 = %d senders (%+v)", cfg.Senders+1, sd)
+		}
+	}
+}
+
 // benchGraphCase builds a trainer on the benchmark environment with N
 // agents, a frozen learned graph with k = 3 senders (variant "k3": sender
 // lists; "dense": the same graph on the dense masked pass) or with every

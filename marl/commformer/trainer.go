@@ -362,7 +362,6 @@ func (t *Trainer) update() (marl.Metrics, error) {
 		return nil, err
 	}
 	tg.adj.SetMode(mode)
-	t.m.setSparse(tg, mode)
 	adv := make([]float32, len(b.Advantages))
 	marl.NormalizeAdvantages(b.Advantages, adv)
 	fb := t.batchFill(B)
@@ -373,6 +372,7 @@ func (t *Trainer) update() (marl.Metrics, error) {
 	st := &updateStats{ratio: make([]float32, B*t.m.N)}
 	for ep := 0; ep < t.cfg.Epochs; ep++ {
 		alpha := t.isAlphaEpoch(ep, mode)
+		t.m.setSparse(tg, mode, alpha)
 		if mbs > 1 {
 			t.rngs["shuffle"].Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
 		}
