@@ -48,6 +48,9 @@ func (r *runner) startFork() (handled bool, err error) {
 		return false, fmt.Errorf("create graphs directory: %w", err)
 	}
 	snaps, _ := filepath.Glob(filepath.Join(srcDir, "graphs", "iter-*.json"))
+	if r.forkGraphChanged {
+		snaps = nil // the source's graph is not this run's
+	}
 	for _, s := range snaps {
 		if it, ok := snapshotIter(s); !ok || it > c.Iteration {
 			continue
@@ -87,6 +90,11 @@ func (r *runner) loadFork() error {
 	if c.Iteration >= r.cfg.Budget.Iterations && r.cfg.Budget.Iterations > 0 {
 		return fmt.Errorf("--fork %s: the checkpoint holds iteration %d, the run's budget.iterations is %d: nothing left to run", r.opts.Fork, c.Iteration, r.cfg.Budget.Iterations)
 	}
+	if f, ok := r.alg.(forkAdapter); ok {
+		if c, r.forkGraphChanged, err = f.ForkCheckpoint(c); err != nil {
+			return fmt.Errorf("--fork %s: the checkpoint does not fit this config: %w", r.opts.Fork, err)
+		}
+	}
 	if err := r.alg.Restore(c); err != nil {
 		return fmt.Errorf("--fork %s: the checkpoint does not fit this config: %w", r.opts.Fork, err)
 	}
@@ -106,6 +114,14 @@ func (r *runner) loadFork() error {
 	}
 	r.forkCkpt, r.forkRows = c, rows[:keep]
 	return nil
+}
+
+// forkAdapter is an algorithm that adapts another run's checkpoint before
+// Restore when forking (commformer: a learned graph's run continued with a
+// fixed graph); graphChanged means the source's graph snapshots are not
+// copied.
+type forkAdapter interface {
+	ForkCheckpoint(c *marl.Checkpoint) (out *marl.Checkpoint, graphChanged bool, err error)
 }
 
 // readMeta reads dir/meta.json; a missing or unreadable file gives the zero

@@ -90,3 +90,88 @@ func TestForkContinuesAnotherRun(t *testing.T) {
 		t.Errorf("fork at the budget: %v", err)
 	}
 }
+
+// TestForkLearnedGraphIntoFixedGraph: a learned graph's dense, unweighted
+// warm-up (alpha_source = influence) trains the same model as the full
+// graph, so the full graph forked from the learned run's checkpoint inside
+// the warm-up continues exactly like a full-graph run from scratch: the
+// paired "what if the graph had stayed dense" arm without re-running the
+// warm-up. The learned run's graph snapshots are not copied into the
+// fixed-graph run, and the reverse (a fixed graph's checkpoint into a
+// learned graph, which has logits to restore) is refused.
+func TestForkLearnedGraphIntoFixedGraph(t *testing.T) {
+	base := func(name, graph string) experiments.Config {
+		cfg := experiments.DefaultConfig()
+		cfg.Name = name
+		cfg.OutDir = t.TempDir()
+		cfg.Env.Kind = "synthetic"
+		cfg.Algorithm.Kind = "commformer"
+		cfg.Budget.Iterations = 10
+		cfg.Eval.Every = 0
+		cfg.Log.Timing = false
+		cfg.Checkpoint.Every = 1
+		cfg.Checkpoint.Keep = 100
+		for _, kv := range []string{
+			"env.synthetic.knobs=4", "env.synthetic.graph=planted", "env.synthetic.form=revision",
+			"env.synthetic.episode_len=1", "env.synthetic.pinned=0.5", "env.synthetic.credit=difference",
+			"env.synthetic.agent_id=true",
+			"algorithm.threads=1", "algorithm.commformer.embed_dim=8", "algorithm.commformer.num_envs=2",
+			"algorithm.commformer.rollout_steps=4", "algorithm.commformer.epochs=2", "algorithm.commformer.senders=1",
+			"algorithm.commformer.graph=" + graph,
+		} {
+			if err := experiments.ApplyOverride(&cfg, kv); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if graph == "learned" {
+			for _, kv := range []string{"algorithm.commformer.alpha_source=influence", "algorithm.commformer.warmup=8",
+				"algorithm.commformer.alpha_start=3", "algorithm.commformer.influence_every=1"} {
+				if err := experiments.ApplyOverride(&cfg, kv); err != nil {
+					t.Fatal(err)
+				}
+			}
+		} else if err := experiments.ApplyOverride(&cfg, "algorithm.commformer.alpha_source=gradient"); err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	learned, full := base("learned", "learned"), base("full", "full")
+	for _, c := range []experiments.Config{learned, full} {
+		if _, err := experiments.Run(context.Background(), c, experiments.RunOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	learnedDir, fullDir := experiments.RunDir(&learned, 1), experiments.RunDir(&full, 1)
+	ckpt := filepath.Join(learnedDir, "checkpoints", "iter-000006.ckpt")
+	fork := base("fork", "full")
+	if _, err := experiments.Run(context.Background(), fork, experiments.RunOptions{Fork: ckpt}); err != nil {
+		t.Fatal(err)
+	}
+	forkDir := experiments.RunDir(&fork, 1)
+	got, want := metricsLines(t, forkDir), metricsLines(t, fullDir)
+	if len(got) != 10 || len(want) != 10 {
+		t.Fatalf("rows: fork %d, full %d, want 10", len(got), len(want))
+	}
+	for i := 6; i < 10; i++ {
+		if got[i] != want[i] {
+			t.Errorf("iteration %d: the full graph forked from the learned warm-up differs from the full graph:\n%s\n%s", i+1, got[i], want[i])
+		}
+	}
+	if snaps, _ := filepath.Glob(filepath.Join(forkDir, "graphs", "iter-*.json")); len(snaps) == 0 {
+		t.Error("the fork wrote no graph snapshot of its own")
+	} else {
+		for _, s := range snaps {
+			if strings.Contains(read(t, s), `"learned"`) {
+				t.Errorf("%s: a learned graph snapshot in the fixed-graph fork", filepath.Base(s))
+			}
+		}
+	}
+	none := base("none", "none")
+	if _, err := experiments.Run(context.Background(), none, experiments.RunOptions{Fork: ckpt}); err != nil {
+		t.Errorf("fork into graph none: %v", err)
+	}
+	back := base("back", "learned")
+	if _, err := experiments.Run(context.Background(), back, experiments.RunOptions{Fork: filepath.Join(fullDir, "checkpoints", "iter-000006.ckpt")}); err == nil || !strings.Contains(err.Error(), "does not fit") {
+		t.Errorf("a full graph's checkpoint forked into a learned graph: err = %v, want a refusal", err)
+	}
+}

@@ -281,10 +281,12 @@ type runner struct {
 	lastCkpt  int
 	resumed   int // iteration resumed from (-1 = fresh)
 	// fork is the checkpoint the run was forked from (nil = none);
-	// forkCkpt its state, loaded by loadFork.
-	fork     *ForkInfo
-	forkCkpt *marl.Checkpoint
-	forkRows []Row
+	// forkCkpt its state, loaded by loadFork; forkGraphChanged: the
+	// algorithm dropped the source's learned graph (ForkCheckpoint).
+	fork             *ForkInfo
+	forkCkpt         *marl.Checkpoint
+	forkRows         []Row
+	forkGraphChanged bool
 	// truthSweep is the sweep table whose measured interactions the
 	// summary compares the learned graph with ("" = none; log.truth_sweep).
 	truthSweep string

@@ -705,6 +705,27 @@ func (t *Trainer) Checkpoint() (*marl.Checkpoint, error) {
 	}, nil
 }
 
+// ForkCheckpoint adapts another run's checkpoint for `run --fork` before
+// Restore. The one change it allows beyond Restore: a run of the learned
+// graph may continue with a fixed graph (full, none, random, file). The
+// logits and their optimiser state are dropped; the model, its optimiser,
+// the value normaliser, the random streams and the counters continue. That
+// is the paired ablation "the same model after the learned graph's warm-up,
+// with a fixed graph from here". graphChanged reports the drop; any other
+// mismatch is left for Restore to refuse.
+func (t *Trainer) ForkCheckpoint(c *marl.Checkpoint) (out *marl.Checkpoint, graphChanged bool, err error) {
+	if len(t.m.aps.List()) > 0 || len(c.Extra) == 0 {
+		return c, false, nil
+	}
+	if len(c.Optimisers) != 2 {
+		return nil, false, fmt.Errorf("commformer: checkpoint has %d optimisers, want 2", len(c.Optimisers))
+	}
+	cp := *c
+	cp.Extra = nil
+	cp.Optimisers = []marl.AdamState{c.Optimisers[0], t.alphaOpt.State(c.Optimisers[1].Name)}
+	return &cp, true, nil
+}
+
 // Restore restores a state returned by Checkpoint into a trainer built with
 // the same environment, configuration and seed.
 func (t *Trainer) Restore(c *marl.Checkpoint) error {
