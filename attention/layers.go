@@ -196,7 +196,7 @@ func (m *MultiHeadAttention) Forward(b *Binder, query, kv *G.Node, cg CommGraph)
 	if err != nil {
 		return nil, err
 	}
-	ker := &attnKernel{n: cg.N, heads: m.Heads, causal: m.Causal, noSelf: m.NoSelf, rank: cg.Rank, diffA: true, diffG: true, sparse: cg.Sparse}
+	ker := &attnKernel{n: cg.N, heads: m.Heads, causal: m.Causal, noSelf: m.NoSelf, rank: cg.Rank, diffA: true, diffG: true, sparse: cg.Sparse, workers: b.Workers}
 	in := []*G.Node{q, k, v, cg.A}
 	if cg.Edge != nil {
 		ra, err := m.RelA.Forward(b, cg.Edge)
