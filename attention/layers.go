@@ -45,7 +45,7 @@ func (l *Linear) forward(b *Binder, x *G.Node, noDX bool) (*G.Node, error) {
 	if x.Dims() != 2 || x.Shape()[1] != l.In {
 		return nil, fmt.Errorf("attention: linear %s: input %v, want [M %d]", l.W.Name, x.Shape(), l.In)
 	}
-	return applyKernel(linearKernel{noDX: noDX}, x, b.Node(l.W), b.Node(l.B))
+	return applyKernel(linearKernel{noDX: noDX, workers: b.Workers}, x, b.Node(l.W), b.Node(l.B))
 }
 
 // LayerNormEps is the epsilon of every LayerNorm (PyTorch's default).
