@@ -180,7 +180,13 @@ func dispatch(args []string, stdout, stderr io.Writer) (code int) {
 		}
 		return exitOK
 	}
-	err := c.run(args, stdout, stderr)
+	stop, err := startProfile()
+	if err == nil {
+		err = c.run(args, stdout, stderr)
+		if serr := stop(); err == nil {
+			err = serr
+		}
+	}
 	if err == nil {
 		return exitOK
 	}

@@ -91,3 +91,60 @@ func TestLeanMatchesFullSteps(t *testing.T) {
 		}
 	}
 }
+
+// TestSerialMatchesFullSteps covers the serial designs (serial.go) one by
+// one: every page policy, scheduler, buffer type and response queue with a
+// one-entry buffer, no refresh and the Simple arbiter, on DDR3 and DDR4
+// (LPDDR4 takes lean), with and without the serial path and the lean path.
+func TestSerialMatchesFullSteps(t *testing.T) {
+	n := 1500
+	if raceEnabled {
+		n = 150
+	}
+	var traces []*Trace
+	for _, name := range []string{"random", "cloud-2"} {
+		tr, err := LoadTrace(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		traces = append(traces, &Trace{Name: tr.Name, Requests: tr.Requests[:n]})
+	}
+	traces = append(traces, gappyTrace(2, n))
+	for _, d := range []struct {
+		name string
+		spec *MemSpec
+	}{{"ddr3", nil}, {"ddr4", mustEmbeddedMemSpec(ddr4MemSpecFile)}} {
+		serial, full := NewSimulator(d.spec, nil), NewSimulator(d.spec, nil)
+		serial.RecordRequests, full.RecordRequests = true, true
+		full.fullSteps = true
+		k := 0
+		for page := range 4 {
+			for sched := range 3 {
+				for buf := range 3 {
+					for resp := range 2 {
+						c := Config{page, sched, buf, 0, resp, int(RefreshNone), k % 4, (k / 4) % 4, int(ArbSimple), k % 8}
+						tr := traces[k%len(traces)]
+						k++
+						a, err := serial.Run(tr, c)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !serial.st.serial {
+							t.Fatalf("%s %s: not run as a serial design", d.name, c)
+						}
+						b, err := full.Run(tr, c)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if a != b {
+							t.Fatalf("%s %s %s: serial %+v, full steps %+v", d.name, tr.Name, c, a, b)
+						}
+						if !slices.Equal(serial.rec.done, full.rec.done) || !slices.Equal(serial.rec.issue, full.rec.issue) {
+							t.Fatalf("%s %s %s: request times differ between the serial path and full steps", d.name, tr.Name, c)
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -113,6 +113,8 @@ type state struct {
 	tr  decodedTrace // the trace, decoded once and cached between runs
 
 	fullSteps bool     // Simulator.fullSteps
+	serial    bool     // a serial design: serialLean replaces lean (serial.go)
+	serialA   cmdKind  // serial designs: 1 if the column command after an activate auto-precharges, else 0
 	now       int64    // the cycle being simulated
 	blockedAt int64    // LPDDR4: the last evaluation at this cycle held back a ready command
 	ctrlNext  int64    // next cycle at which the controller itself has work
@@ -251,6 +253,11 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 
 	st.now, st.blockedAt = 0, never
 	st.fullSteps = s.fullSteps
+	st.serial = st.cfg.bufferSize == 1 && !st.cfg.refresh && st.cfg.respAhead && !st.t.varLen && st.t.colAffOK
+	st.serialA = 0
+	if st.cfg.page == PageClosed || st.cfg.page == PageClosedAdaptive {
+		st.serialA = 1
+	}
 	st.player.reset()
 	st.arb.reset(st.tr.n)
 	st.front.reset()
@@ -301,7 +308,7 @@ func (st *state) run() error {
 			// The next event is a command of the controller or a request
 			// it takes: if nothing else happens until then, simulate it
 			// (and what follows) without full steps.
-			if rest := st.otherEvents(); nx < rest && st.lean(rest) {
+			if rest := st.otherEvents(); nx < rest && (st.serial && st.serialLean(rest) || !st.serial && st.lean(rest)) {
 				issued = true
 				continue
 			}

@@ -48,6 +48,8 @@ type timing struct {
 	ngAffects                                           [nCmd]int
 	bankGap                                             [16][4]bankBound // see bankRules (16 rows: indexed c&15)
 	rankAff                                             [16]boundList    // affects as boundLists (updateEarly)
+	colAff                                              [16][4]rankBound // column commands' rankAff, four entries (shorter lists repeat their first): serial.go
+	colAffOK                                            bool             // every column command sets 1 to 4 rank bounds (colAff holds them)
 	energy                                              energyCosts
 }
 
@@ -337,6 +339,20 @@ func (t *timing) fillAffects(withRefresh bool) {
 		}
 		t.rankAff[c] = makeBoundList(d)
 	}
+	t.colAffOK = true
+	for _, c := range []cmdKind{cRD, cRDA, cWR, cWRA} {
+		l := &t.rankAff[c]
+		if l.n < 1 || l.n > 4 {
+			t.colAffOK = false
+			continue
+		}
+		for k := range t.colAff[c] {
+			t.colAff[c][k] = l.b[0]
+			if k < l.n {
+				t.colAff[c][k] = l.b[k]
+			}
+		}
+	}
 }
 
 // rankBound: command x may not issue before T + d after the command at T.
@@ -378,11 +394,11 @@ func (c *rankChecker) reset(groups int) {
 // recordAct enters an ACT at T into the four-activate window.
 func (ck *rankChecker) recordAct(T int64) {
 	if ck.actN < 4 {
-		ck.actTimes[(ck.actOldest+ck.actN)%4] = T
+		ck.actTimes[(ck.actOldest+ck.actN)&3] = T
 		ck.actN++
 	} else {
-		ck.actTimes[ck.actOldest] = T
-		ck.actOldest = (ck.actOldest + 1) % 4
+		ck.actTimes[ck.actOldest&3] = T
+		ck.actOldest = (ck.actOldest + 1) & 3
 	}
 }
 
@@ -395,7 +411,7 @@ func (st *state) updateEarly(c cmdKind, T int64) {
 	ck := &st.check
 	st.t.rankAff[c&15].apply(&ck.earliest, T)
 	if c == cACT && ck.actN >= 4 {
-		ck.earliest[cACT] = max(ck.earliest[cACT], ck.actTimes[ck.actOldest]+st.t.FAW)
+		ck.earliest[cACT] = max(ck.earliest[cACT], ck.actTimes[ck.actOldest&3]+st.t.FAW)
 	}
 }
 
