@@ -3,6 +3,7 @@ package attention
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"gorgonia.org/tensor"
 
@@ -63,6 +64,11 @@ type layerNormKernel struct {
 	eps        float64
 	cache      bool
 	mean, rstd []float64 // per row, from the last forward (when cache)
+	// workers bounds the goroutines of a float32 pass (Binder.Workers; see
+	// lnTask: the bits do not depend on it).
+	workers int
+	wg      sync.WaitGroup
+	task    lnTask
 }
 
 func (k *layerNormKernel) enableCache() { k.cache = true }
@@ -171,6 +177,10 @@ func (k *layerNormKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	}
 	switch in[0].Dtype() {
 	case tensor.Float32:
+		if n := lnParts(k.workers, rows, d); n > 1 {
+			layerNormSplit32(&k.task, &k.wg, n, slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]), d, k.eps, means, rstds)
+			break
+		}
 		layerNorm(slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]), d, k.eps, means, rstds)
 	default:
 		layerNorm(slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]), d, k.eps, means, rstds)
@@ -194,6 +204,10 @@ func (k *layerNormKernel) backwardDup(in []*tensor.Dense, gout *tensor.Dense, gr
 	}
 	switch dt {
 	case tensor.Float32:
+		if n := lnParts(k.workers, rows, d); n > 1 {
+			layerNormBackwardSplit32(&k.task, &k.wg, n, slice[float32](dx), slice[float32](dx2), slice[float32](dg), slice[float32](db), slice[float32](in[0]), slice[float32](in[1]), slice[float32](gout), d, k.eps, means, rstds)
+			break
+		}
 		layerNormBackwardDup(slice[float32](dx), slice[float32](dx2), slice[float32](dg), slice[float32](db), slice[float32](in[0]), slice[float32](in[1]), slice[float32](gout), d, k.eps, means, rstds)
 	default:
 		layerNormBackwardDup(slice[float64](dx), slice[float64](dx2), slice[float64](dg), slice[float64](db), slice[float64](in[0]), slice[float64](in[1]), slice[float64](gout), d, k.eps, means, rstds)

@@ -73,7 +73,7 @@ func (l *LayerNorm) Forward(b *Binder, x *G.Node) (*G.Node, error) {
 	if x.Dims() != 2 || x.Shape()[1] != l.Dim {
 		return nil, fmt.Errorf("attention: layernorm %s: input %v, want [M %d]", l.Gain.Name, x.Shape(), l.Dim)
 	}
-	return applyKernel(&layerNormKernel{eps: l.Eps}, x, b.Node(l.Gain), b.Node(l.Bias))
+	return applyKernel(&layerNormKernel{eps: l.Eps, workers: b.Workers}, x, b.Node(l.Gain), b.Node(l.Bias))
 }
 
 // Activate applies an element-wise activation to x (any shape).
@@ -322,7 +322,7 @@ func addLN(b *Binder, ln *LayerNorm, x, y *G.Node) (*G.Node, error) {
 	if x.Dims() != 2 || x.Shape()[1] != ln.Dim {
 		return nil, fmt.Errorf("attention: layernorm %s: input %v, want [M %d]", ln.Gain.Name, x.Shape(), ln.Dim)
 	}
-	return applyKernel(&addLayerNormKernel{ln: layerNormKernel{eps: ln.Eps}}, x, y, b.Node(ln.Gain), b.Node(ln.Bias))
+	return applyKernel(&addLayerNormKernel{ln: layerNormKernel{eps: ln.Eps, workers: b.Workers}}, x, y, b.Node(ln.Gain), b.Node(ln.Bias))
 }
 
 func mlp(b *Binder, l1 *Linear, act Activation, l2 *Linear, x *G.Node) (*G.Node, error) {
