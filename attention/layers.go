@@ -76,9 +76,16 @@ func (l *LayerNorm) Forward(b *Binder, x *G.Node) (*G.Node, error) {
 	return applyKernel(&layerNormKernel{eps: l.Eps, workers: b.Workers}, x, b.Node(l.Gain), b.Node(l.Bias))
 }
 
-// Activate applies an element-wise activation to x (any shape).
+// Activate applies an element-wise activation to x (any shape), on one
+// goroutine (see Binder.Activate).
 func Activate(act Activation, x *G.Node) (*G.Node, error) {
-	return applyKernel(&activationKernel{act: act}, x)
+	return applyKernel(&activationKernel{act: act, workers: 1}, x)
+}
+
+// Activate is Activate whose float32 GELU splits its passes over
+// b.Workers goroutines (element blocks; the bits do not depend on it).
+func (b *Binder) Activate(act Activation, x *G.Node) (*G.Node, error) {
+	return applyKernel(&activationKernel{act: act, workers: b.Workers}, x)
 }
 
 // EdgeEmbedding is the 2 x d table of edge-type embeddings, E0 (no edge) and
@@ -330,7 +337,7 @@ func mlp(b *Binder, l1 *Linear, act Activation, l2 *Linear, x *G.Node) (*G.Node,
 	if err != nil {
 		return nil, err
 	}
-	if h, err = Activate(act, h); err != nil {
+	if h, err = b.Activate(act, h); err != nil {
 		return nil, err
 	}
 	return l2.Forward(b, h)

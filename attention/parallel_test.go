@@ -230,3 +230,44 @@ func TestParallelLayerNormBitIdentical(t *testing.T) {
 		}
 	}
 }
+
+// TestParallelGELUBitIdentical: the float32 GELU forward (with its cached
+// derivative) and backward split over 2, 3 and 7 workers give the serial
+// bits, on lengths that are not whole chunks, with pre-activations wide
+// enough to reach the tails.
+func TestParallelGELUBitIdentical(t *testing.T) {
+	old := geluMinSplit
+	geluMinSplit = 0
+	defer func() { geluMinSplit = old }()
+	rng := rand.New(rand.NewPCG(8, 1))
+	for _, n := range []int{256*5 + 37, 300, 256 * 4} {
+		xv, gv := make([]float32, n), make([]float32, n)
+		for i := range xv {
+			xv[i], gv[i] = float32(4*rng.NormFloat64()), float32(rng.NormFloat64())
+		}
+		xv[3], xv[n-1] = 20, -15
+		x := tensor.New(tensor.WithShape(n), tensor.WithBacking(xv))
+		gy := tensor.New(tensor.WithShape(n), tensor.WithBacking(gv))
+		run := func(workers int) [][]float32 {
+			k := &activationKernel{act: GELU, workers: workers}
+			k.enableCache()
+			out, dx := newLike(tensor.Float32, n), newLike(tensor.Float32, n)
+			if err := k.forward([]*tensor.Dense{x}, out); err != nil {
+				t.Fatal(err)
+			}
+			if err := k.backward([]*tensor.Dense{x}, out, gy, []*tensor.Dense{dx}); err != nil {
+				t.Fatal(err)
+			}
+			return [][]float32{slice[float32](out), k.deriv.([]float32), slice[float32](dx)}
+		}
+		want := run(1)
+		for _, w := range []int{2, 3, 7} {
+			got := run(w)
+			for i, what := range []string{"y", "dy", "dx"} {
+				if j, ok := bitsEqual(got[i], want[i]); !ok {
+					t.Fatalf("n %d, %d workers: %s differs at %d", n, w, what, j)
+				}
+			}
+		}
+	}
+}
