@@ -3,9 +3,11 @@ package attention
 import (
 	"fmt"
 	"math"
+	"sync"
 	"unsafe"
 
 	"github.com/commgraph/commgraph/attention/internal/loops32"
+	"github.com/commgraph/commgraph/attention/internal/par"
 	"gorgonia.org/tensor"
 )
 
@@ -226,6 +228,13 @@ func scoresRow[T float](s attnShape, p, m []float64, ok []bool, cols []int32, q,
 // When probs is not nil (length B*N*H*W, W = sd.W) the values p of
 // scoresRow are kept there for attnBackward, entry ((b*N+i)*H+h)*W+t.
 func attnForward[T float](s attnShape, sd *Senders, sc *coreScratch, iLo, iHi int, out, q, k, v, ra, rb, a, g []T, probs []float64) {
+	attnForwardB(s, sd, sc, 0, s.B, iLo, iHi, out, q, k, v, ra, rb, a, g, probs)
+}
+
+// attnForwardB is attnForward for the samples bLo <= b < bHi only (every
+// row (b, i) is computed on its own, so a split over samples gives the
+// bits of the whole pass).
+func attnForwardB[T float](s attnShape, sd *Senders, sc *coreScratch, bLo, bHi, iLo, iHi int, out, q, k, v, ra, rb, a, g []T, probs []float64) {
 	D, dh := s.dim(), s.Dh
 	if sd == nil {
 		sd = denseSenders(s.N)
@@ -236,7 +245,7 @@ func attnForward[T float](s attnShape, sd *Senders, sc *coreScratch, iLo, iHi in
 	W := sd.W
 	sc.size(W)
 	p, m, ok := sc.p, sc.m, sc.ok
-	for b := 0; b < s.B; b++ {
+	for b := bLo; b < bHi; b++ {
 		for i := iLo; i < iHi; i++ {
 			cols := sd.row(i)
 			maskRow(s, m, ok, cols, a, g, b, i)
@@ -275,6 +284,31 @@ type attnGrads[T float] struct {
 // recomputed). With a sender list sd, da gets the gradient of the listed
 // pairs only (see Senders).
 func attnBackward[T float](s attnShape, sd *Senders, sc *coreScratch, gr attnGrads[T], gout, q, k, v, ra, rb, a, g []T, probs []float64) {
+	attnBackwardB(s, sd, sc, gr, 0, s.B, gout, q, k, v, ra, rb, a, g, probs, nil)
+}
+
+// attnRec holds what the adds into da, dra and drb of attnBackward need, for
+// the samples of a split backward pass (attnBackwardB with rec), so that
+// attnReduce can apply them later in sample order. Entries t < len(row(i))
+// of each row are written.
+type attnRec[T float] struct {
+	// tt[((b*N+i)*H+h)*W+t] is the relGrad factor of (b, i, h, sender t),
+	// 0 where attnBackward calls no relGrad (only with ra).
+	tt []T
+	// dm[(b*N+i)*W+t] is the mask gradient dL/dM_bij of sender t (only
+	// when da is wanted).
+	dm []float64
+}
+
+// attnBackwardB runs attnBackward's loop over the samples bLo <= b < bHi
+// only. With rec == nil it is attnBackward's loop (adds into da, dra, drb
+// included). With rec != nil it leaves da, dra and drb alone and records
+// their terms in rec instead (the other outputs are per sample: rows of dq,
+// dk, dv and dg of sample b get only sample b's terms), so that splits of
+// the samples may run at the same time; attnReduce then adds the recorded
+// terms in sample order, giving every element of da, dra and drb the
+// operations of the serial pass in the same order.
+func attnBackwardB[T float](s attnShape, sd *Senders, sc *coreScratch, gr attnGrads[T], bLo, bHi int, gout, q, k, v, ra, rb, a, g []T, probs []float64, rec *attnRec[T]) {
 	D, dh := s.dim(), s.Dh
 	scale := 1 / math.Sqrt(float64(dh))
 	if sd == nil {
@@ -287,7 +321,7 @@ func attnBackward[T float](s attnShape, sd *Senders, sc *coreScratch, gr attnGra
 	sc.size(W)
 	p, m, ok, dm, dw := sc.p, sc.m, sc.ok, sc.dm, sc.dw
 	wantMask := gr.da != nil || gr.dg != nil
-	for b := 0; b < s.B; b++ {
+	for b := bLo; b < bHi; b++ {
 		// Rows b*N .. b*N+N-1 of dq, dk and dv belong to sample b only.
 		lo, hi := b*s.N*D, (b+1)*s.N*D
 		clear(gr.dq[lo:hi])
@@ -309,6 +343,9 @@ func attnBackward[T float](s attnShape, sd *Senders, sc *coreScratch, gr attnGra
 					any = scoresRow(s, p, m, ok, cols, q, k, ra, rb, b, h, i)
 				}
 				if !any {
+					if rec != nil && ra != nil {
+						clear(rec.tt[(row*s.H+h)*W : (row*s.H+h)*W+len(cols)])
+					}
 					continue // o_i = 0 whatever the inputs: no gradient
 				}
 				off := h * dh
@@ -332,13 +369,23 @@ func attnBackward[T float](s attnShape, sd *Senders, sc *coreScratch, gr attnGra
 						ref = t
 					}
 				}
+				var recTT []T
+				if rec != nil && ra != nil {
+					recTT = rec.tt[(row*s.H+h)*W : (row*s.H+h)*W+len(cols)]
+				}
 				for t, j32 := range cols {
 					if p[t] == 0 {
+						if recTT != nil {
+							recTT[t] = 0
+						}
 						continue
 					}
 					j := int(j32)
 					dm[t] += p[t] * (dw[t] - c)
 					tt := T(scale * p[t] * m[t] * (dw[t] - c))
+					if recTT != nil {
+						recTT[t] = tt
+					}
 					if tt == 0 {
 						continue
 					}
@@ -347,7 +394,11 @@ func attnBackward[T float](s attnShape, sd *Senders, sc *coreScratch, gr attnGra
 					dkj := gr.dk[col*D+off : col*D+off+dh]
 					if ra != nil {
 						e := (i*s.N+j)*D + off
-						relGrad(tt, qi, ra[e:e+dh], kj, rb[e:e+dh], dqi, dkj, gr.dra[e:e+dh], gr.drb[e:e+dh])
+						if rec != nil {
+							relGradPair(tt, qi, ra[e:e+dh], kj, rb[e:e+dh], dqi, dkj)
+						} else {
+							relGrad(tt, qi, ra[e:e+dh], kj, rb[e:e+dh], dqi, dkj, gr.dra[e:e+dh], gr.drb[e:e+dh])
+						}
 					} else {
 						axpy(tt, kj, dqi)
 						axpy(tt, qi, dkj)
@@ -376,18 +427,69 @@ func attnBackward[T float](s attnShape, sd *Senders, sc *coreScratch, gr attnGra
 				gi = float64(g[row])
 			}
 			var dgi float64
+			if rec != nil && gr.da != nil {
+				copy(rec.dm[row*W:row*W+len(cols)], dm[:len(cols)])
+			}
 			for t, j32 := range cols {
 				j := int(j32)
 				if j == i || dm[t] == 0 {
 					continue
 				}
-				if gr.da != nil {
+				if gr.da != nil && rec == nil {
 					gr.da[i*s.N+j] += T(dm[t] * gi)
 				}
 				dgi += dm[t] * float64(a[i*s.N+j])
 			}
 			if gr.dg != nil {
 				gr.dg[row] += T(dgi)
+			}
+		}
+	}
+}
+
+// attnReduce adds the terms recorded by attnBackwardB (for every sample)
+// into the rows i*N+j of da, dra and drb of the receivers iLo <= i < iHi,
+// sample by sample in increasing b, with attnBackward's operations: each
+// element gets the same adds, in the same order, as in the serial pass.
+func attnReduce[T float](s attnShape, sd *Senders, gr attnGrads[T], iLo, iHi int, q, k, ra, rb, g []T, rec *attnRec[T]) {
+	D, dh := s.dim(), s.Dh
+	W := sd.W
+	rel := ra != nil && rec.tt != nil
+	for i := iLo; i < iHi; i++ {
+		cols := sd.row(i)
+		for b := 0; b < s.B; b++ {
+			row := b*s.N + i
+			if rel {
+				for h := 0; h < s.H; h++ {
+					off := h * dh
+					qi := q[row*D+off : row*D+off+dh]
+					tts := rec.tt[(row*s.H+h)*W : (row*s.H+h)*W+len(cols)]
+					for t, j32 := range cols {
+						tt := tts[t]
+						if tt == 0 {
+							continue
+						}
+						j := int(j32)
+						col := b*s.N + j
+						e := (i*s.N+j)*D + off
+						relGradPair(tt, qi, ra[e:e+dh], k[col*D+off:col*D+off+dh], rb[e:e+dh], gr.dra[e:e+dh], gr.drb[e:e+dh])
+					}
+				}
+			}
+			if gr.da == nil {
+				continue
+			}
+			gi := 1.0
+			if g != nil {
+				gi = float64(g[row])
+			}
+			for t, j32 := range cols {
+				j := int(j32)
+				dm := rec.dm[row*W+t]
+				if j == i || dm == 0 {
+					continue
+				}
+				gr.da[i*s.N+j] += T(dm * gi)
 			}
 		}
 	}
@@ -424,6 +526,125 @@ type attnKernel struct {
 	sd     *Senders
 	dense  *Senders // the dense pass's list (every column), made once
 	sc     coreScratch
+	// workers bounds the goroutines of one pass (0 = GOMAXPROCS; see
+	// Binder.Workers); the split passes run on the tasks below.
+	workers int
+	wg      sync.WaitGroup
+	t32     attnTask[float32]
+	t64     attnTask[float64]
+}
+
+// parMinWork is the size B*N*W*D of a pass below which it runs on one
+// goroutine (handing out the parts would cost more than it saves).
+var parMinWork = 1 << 15
+
+// parts returns how many parts a pass over total independent units is cut
+// into: at most the kernel's workers, at most total, and 1 for small passes.
+func (k *attnKernel) parts(s attnShape, w, total int) int {
+	if s.B*s.N*w*s.dim() < parMinWork {
+		return 1
+	}
+	return max(1, min(par.Workers(k.workers), total))
+}
+
+// attnTask is one split pass of the core (see par.Task): the forward over
+// samples, the backward's first phase over samples (attnBackwardB with a
+// record) or its second over receivers (attnReduce).
+type attnTask[T float] struct {
+	phase                      int
+	s                          attnShape
+	sd                         *Senders
+	scs                        []coreScratch // one per part
+	out, gout, q, k, v, ra, rb []T
+	a, g                       []T
+	probs                      []float64
+	gr                         attnGrads[T]
+	rec                        attnRec[T]
+}
+
+const (
+	phaseForward = iota
+	phaseBackward
+	phaseReduce
+)
+
+func (t *attnTask[T]) Part(p, n int) {
+	switch t.phase {
+	case phaseForward:
+		lo, hi := par.Range(p, n, t.s.B)
+		attnForwardB(t.s, t.sd, &t.scs[p], lo, hi, 0, t.s.N, t.out, t.q, t.k, t.v, t.ra, t.rb, t.a, t.g, t.probs)
+	case phaseBackward:
+		lo, hi := par.Range(p, n, t.s.B)
+		attnBackwardB(t.s, t.sd, &t.scs[p], t.gr, lo, hi, t.gout, t.q, t.k, t.v, t.ra, t.rb, t.a, t.g, t.probs, &t.rec)
+	case phaseReduce:
+		lo, hi := par.Range(p, n, t.s.N)
+		attnReduce(t.s, t.sd, t.gr, lo, hi, t.q, t.k, t.ra, t.rb, t.g, &t.rec)
+	}
+}
+
+// scratch returns n per-part scratches (reused).
+func (t *attnTask[T]) scratch(n int) []coreScratch {
+	if len(t.scs) < n {
+		t.scs = append(t.scs, make([]coreScratch, n-len(t.scs))...)
+	}
+	return t.scs[:n]
+}
+
+// release drops the task's references to the pass's tensors.
+func (t *attnTask[T]) release() {
+	t.out, t.gout, t.q, t.k, t.v, t.ra, t.rb, t.a, t.g, t.probs = nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
+	t.gr = attnGrads[T]{}
+}
+
+// forwardPar runs attnForward over every row, split over samples into up
+// to k.workers parts.
+func forwardPar[T float](k *attnKernel, t *attnTask[T], s attnShape, sd *Senders, out, q, kk, v, ra, rb, a, g []T, probs []float64) {
+	n := k.parts(s, sd.W, s.B)
+	if n == 1 {
+		attnForward(s, sd, &k.sc, 0, s.N, out, q, kk, v, ra, rb, a, g, probs)
+		return
+	}
+	t.phase, t.s, t.sd = phaseForward, s, sd
+	t.scratch(n)
+	t.out, t.q, t.k, t.v, t.ra, t.rb, t.a, t.g, t.probs = out, q, kk, v, ra, rb, a, g, probs
+	par.Run(n, t, &k.wg)
+	t.release()
+}
+
+// backwardPar runs attnBackward split into up to k.workers parts: the
+// per-sample work over samples (recording the terms of da, dra, drb), then
+// those sums over receivers, in sample order (bit for bit the serial pass).
+func backwardPar[T float](k *attnKernel, t *attnTask[T], s attnShape, sd *Senders, gr attnGrads[T], gout, q, kk, v, ra, rb, a, g []T, probs []float64) {
+	n := k.parts(s, sd.W, s.B)
+	if n == 1 {
+		attnBackward(s, sd, &k.sc, gr, gout, q, kk, v, ra, rb, a, g, probs)
+		return
+	}
+	W := sd.W
+	t.rec.tt, t.rec.dm = t.rec.tt[:0], t.rec.dm[:0]
+	if ra != nil {
+		t.rec.tt = growSlice(t.rec.tt, s.B*s.N*s.H*W)
+	}
+	if gr.da != nil {
+		t.rec.dm = growSlice(t.rec.dm, s.B*s.N*W)
+	}
+	t.phase, t.s, t.sd, t.gr = phaseBackward, s, sd, gr
+	t.scratch(n)
+	t.gout, t.q, t.k, t.v, t.ra, t.rb, t.a, t.g, t.probs = gout, q, kk, v, ra, rb, a, g, probs
+	par.Run(n, t, &k.wg)
+	if ra != nil || gr.da != nil {
+		t.phase = phaseReduce
+		par.Run(max(1, min(n, s.N)), t, &k.wg)
+	}
+	t.release()
+}
+
+// growSlice returns x with length n (reallocated only when too short).
+func growSlice[E any](x []E, n int) []E {
+	if cap(x) < n {
+		return make([]E, n)
+	}
+	return x[:n]
 }
 
 // senders returns the list of this run: the sparse one, or every column.
@@ -550,10 +771,10 @@ func (k *attnKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	}
 	switch in[0].Dtype() {
 	case tensor.Float32:
-		attnForward(s, k.senders(s.N), &k.sc, 0, s.N, slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]),
+		forwardPar(k, &k.t32, s, k.senders(s.N), slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]),
 			slice[float32](ra), slice[float32](rb), slice[float32](in[3]), slice[float32](g), probs)
 	default:
-		attnForward(s, k.senders(s.N), &k.sc, 0, s.N, slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]),
+		forwardPar(k, &k.t64, s, k.senders(s.N), slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]),
 			slice[float64](ra), slice[float64](rb), slice[float64](in[3]), slice[float64](g), probs)
 	}
 	return nil
@@ -597,12 +818,12 @@ func (k *attnKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, grads [
 	case tensor.Float32:
 		gr := attnGrads[float32]{dq: slice[float32](grads[0]), dk: slice[float32](grads[1]), dv: slice[float32](grads[2]),
 			da: slice[float32](grads[3]), dra: slice[float32](dra), drb: slice[float32](drb), dg: slice[float32](dg)}
-		attnBackward(s, k.senders(s.N), &k.sc, gr, slice[float32](gout), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]),
+		backwardPar(k, &k.t32, s, k.senders(s.N), gr, slice[float32](gout), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]),
 			slice[float32](ra), slice[float32](rb), slice[float32](in[3]), slice[float32](g), probs)
 	default:
 		gr := attnGrads[float64]{dq: slice[float64](grads[0]), dk: slice[float64](grads[1]), dv: slice[float64](grads[2]),
 			da: slice[float64](grads[3]), dra: slice[float64](dra), drb: slice[float64](drb), dg: slice[float64](dg)}
-		attnBackward(s, k.senders(s.N), &k.sc, gr, slice[float64](gout), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]),
+		backwardPar(k, &k.t64, s, k.senders(s.N), gr, slice[float64](gout), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]),
 			slice[float64](ra), slice[float64](rb), slice[float64](in[3]), slice[float64](g), probs)
 	}
 	return nil
@@ -698,11 +919,32 @@ func relGrad[T float](t T, q, ra, k, rb, dq, dk, dra, drb []T) {
 	n := len(q)
 	ra, k, rb, dq, dk, dra, drb = ra[:n], k[:n], rb[:n], dq[:n], dk[:n], dra[:n], drb[:n]
 	for i := 0; i < n; i++ {
-		kb := t * (k[i] + rb[i])
-		qa := t * (q[i] + ra[i])
+		// The conversions forbid fusing the product into the sums, so
+		// that relGradPair's halves give the same bits on every target.
+		kb := T(t * T(k[i]+rb[i]))
+		qa := T(t * T(q[i]+ra[i]))
 		dq[i] += kb
 		dra[i] += kb
 		dk[i] += qa
 		drb[i] += qa
+	}
+}
+
+// relGradPair is half of relGrad: t*(k+rb) is added to dx, t*(q+ra) to dy,
+// with relGrad's operations (relGradPair into dq, dk and into dra, drb
+// give the bits of one relGrad).
+func relGradPair[T float](t T, q, ra, k, rb, dx, dy []T) {
+	if q32, ok := as32(q); ok {
+		c := func(x []T) []float32 { v, _ := as32(x); return v }
+		loops32.RelGradPair(float32(t), q32, c(ra), c(k), c(rb), c(dx), c(dy))
+		return
+	}
+	n := len(q)
+	ra, k, rb, dx, dy = ra[:n], k[:n], rb[:n], dx[:n], dy[:n]
+	for i := 0; i < n; i++ {
+		kb := T(t * T(k[i]+rb[i]))
+		qa := T(t * T(q[i]+ra[i]))
+		dx[i] += kb
+		dy[i] += qa
 	}
 }

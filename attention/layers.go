@@ -45,7 +45,7 @@ func (l *Linear) forward(b *Binder, x *G.Node, noDX bool) (*G.Node, error) {
 	if x.Dims() != 2 || x.Shape()[1] != l.In {
 		return nil, fmt.Errorf("attention: linear %s: input %v, want [M %d]", l.W.Name, x.Shape(), l.In)
 	}
-	return applyKernel(linearKernel{noDX: noDX}, x, b.Node(l.W), b.Node(l.B))
+	return applyKernel(linearKernel{noDX: noDX, workers: b.Workers}, x, b.Node(l.W), b.Node(l.B))
 }
 
 // LayerNormEps is the epsilon of every LayerNorm (PyTorch's default).
@@ -196,7 +196,7 @@ func (m *MultiHeadAttention) Forward(b *Binder, query, kv *G.Node, cg CommGraph)
 	if err != nil {
 		return nil, err
 	}
-	ker := &attnKernel{n: cg.N, heads: m.Heads, causal: m.Causal, noSelf: m.NoSelf, rank: cg.Rank, diffA: true, diffG: true, sparse: cg.Sparse}
+	ker := &attnKernel{n: cg.N, heads: m.Heads, causal: m.Causal, noSelf: m.NoSelf, rank: cg.Rank, diffA: true, diffG: true, sparse: cg.Sparse, workers: b.Workers}
 	in := []*G.Node{q, k, v, cg.A}
 	if cg.Edge != nil {
 		ra, err := m.RelA.Forward(b, cg.Edge)

@@ -127,6 +127,14 @@ type Binder struct {
 	nodes map[*Param]*G.Node
 	order []*Param
 	grads map[*Param]*G.Node // set by Backward
+
+	// Workers bounds the goroutines each fused kernel built through this
+	// binder may use in one run (0 = GOMAXPROCS, 1 = serial): the
+	// attention core splits its passes over samples and receivers. The
+	// splits give every output element the same operations in the same
+	// order as the serial code, so results do not depend on Workers. Set
+	// it before building the graph.
+	Workers int
 }
 
 // NewBinder returns a binder for graph g.

@@ -75,9 +75,9 @@ func TestFloat32LoopsMatchPlainForms(t *testing.T) {
 			const in = 3
 			x, w, bias := vec(rows*in), vec(in*d), vec(d)
 			y := vec(rows * d)
-			linearForward(y, x, w, bias, rows, in, d)
+			linearForward(1, y, x, w, bias, rows, in, d)
 			ref := make([]float32, rows*d)
-			gemmT(blas.NoTrans, blas.NoTrans, rows, d, in, 1, x, in, w, d, 0, ref, d)
+			gemmT(1, blas.NoTrans, blas.NoTrans, rows, d, in, 1, x, in, w, d, 0, ref, d)
 			for row := 0; row < rows; row++ {
 				for j := range bias {
 					ref[row*d+j] += bias[j]

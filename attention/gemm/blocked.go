@@ -1,10 +1,10 @@
 package gemm
 
 import (
-	"runtime"
 	"sync"
 
 	"github.com/commgraph/commgraph/attention/gemm/internal/kernel"
+	"github.com/commgraph/commgraph/attention/internal/par"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -25,8 +25,14 @@ const (
 	kc = 256 // panel depth: a 6 x kc sliver of A and a kc x 16 sliver of B fit in L1
 )
 
-// Sgemm computes C = alpha op(A) op(B) + beta C for row-major matrices.
-func (Native) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// Sgemm computes C = alpha op(A) op(B) + beta C for row-major matrices,
+// on up to GOMAXPROCS goroutines (see SgemmN).
+func (nb Native) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	nb.sgemm(0, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemm is Sgemm on up to workers goroutines (0 = GOMAXPROCS).
+func (Native) sgemm(workers int, tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if !kernel.Have {
 		Vek{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
@@ -45,37 +51,80 @@ func (Native) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float
 	}
 	// With beta = 0 the first panel stores over C instead of clearing it.
 	transA, transB := tA != blas.NoTrans, tB != blas.NoTrans
-	workers := min(runtime.GOMAXPROCS(0), m/(4*mr))
-	if workers < 2 || 2*m*n*k < parallelFlops {
+	// Split C into blocks of whole micro-tile rows or, when C has few rows
+	// (a weight gradient x^T dy: k = batch rows), of whole 16-column
+	// slivers, one part each. Every element of C is computed by the same
+	// sequence of operations however C is split (the same panels of the
+	// inner dimension in the same order, the same micro-kernel on the same
+	// values, edge tiles included), so the result does not depend on the
+	// number of goroutines.
+	w := par.Workers(workers)
+	rowParts, colParts := min(w, m/(4*mr)), min(w, n/nr)
+	if 2*m*n*k < parallelFlops || (rowParts < 2 && colParts < 2) {
 		blockedSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, beta == 0)
 		return
 	}
-	// Split the rows of C into blocks of whole micro-tiles, one goroutine
-	// each. Every element of C is computed by the same sequence of
-	// operations however the rows are split, so the result does not depend
-	// on GOMAXPROCS.
-	var wg sync.WaitGroup
-	per := (m/mr + workers - 1) / workers * mr
-	for i0 := 0; i0 < m; i0 += per {
-		rows := min(per, m-i0)
-		var sa []float32
-		if transA {
-			sa = a[i0:]
-		} else {
-			sa = a[i0*lda:]
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			blockedSgemm(transA, transB, rows, n, k, alpha, sa, lda, b, ldb, c[i0*ldc:], ldc, beta == 0)
-		}()
+	job := splitPool.Get().(*splitJob)
+	*job = splitJob{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, overwrite: beta == 0}
+	parts := rowParts
+	if rowParts < 2 {
+		job.cols, parts = true, colParts
 	}
-	wg.Wait()
+	par.Run(parts, job, &job.wg)
+	*job = splitJob{}
+	splitPool.Put(job)
+}
+
+// splitJob is one Sgemm split over row blocks or column blocks of C (a
+// par.Task); pooled, so that a split call does not allocate.
+type splitJob struct {
+	transA, transB bool
+	m, n, k        int
+	alpha          float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+	overwrite      bool
+	cols           bool // split the columns (else the rows)
+	wg             sync.WaitGroup
+}
+
+var splitPool = sync.Pool{New: func() any { return new(splitJob) }}
+
+// Part computes block p of n: whole micro-tile rows (or 16-column slivers),
+// the last block taking the edge.
+func (j *splitJob) Part(p, n int) {
+	if j.cols {
+		s0, s1 := par.Range(p, n, j.n/nr)
+		c0, c1 := s0*nr, s1*nr
+		if p == n-1 {
+			c1 = j.n
+		}
+		var sb []float32
+		if j.transB {
+			sb = j.b[c0*j.ldb:]
+		} else {
+			sb = j.b[c0:]
+		}
+		blockedSgemm(j.transA, j.transB, j.m, c1-c0, j.k, j.alpha, j.a, j.lda, sb, j.ldb, j.c[c0:], j.ldc, j.overwrite)
+		return
+	}
+	t0, t1 := par.Range(p, n, j.m/mr)
+	r0, r1 := t0*mr, t1*mr
+	if p == n-1 {
+		r1 = j.m
+	}
+	var sa []float32
+	if j.transA {
+		sa = j.a[r0:]
+	} else {
+		sa = j.a[r0*j.lda:]
+	}
+	blockedSgemm(j.transA, j.transB, r1-r0, j.n, j.k, j.alpha, sa, j.lda, j.b, j.ldb, j.c[r0*j.ldc:], j.ldc, j.overwrite)
 }
 
 // parallelFlops is the size (2mnk) above which Sgemm splits the work
-// across GOMAXPROCS goroutines.
-const parallelFlops = 4 << 20
+// across goroutines.
+var parallelFlops = 4 << 20
 
 // Dgemm is vek's.
 func (Native) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {

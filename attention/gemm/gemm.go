@@ -56,6 +56,18 @@ func Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda i
 	Current().Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// SgemmN is Sgemm on up to workers goroutines (0 = GOMAXPROCS) when the
+// installed backend is Native (other backends ignore workers). The result
+// does not depend on workers (see Native.Sgemm).
+func SgemmN(workers int, tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	cur := Current()
+	if nb, ok := cur.(Native); ok {
+		nb.sgemm(workers, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	cur.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
 // kBlock bounds the inner dimension of one kernel call: vek's kernel streams
 // all of B once per row of A, so long inner dimensions (weight gradients,
 // k = batch rows) are split into panels whose slice of B stays in cache.

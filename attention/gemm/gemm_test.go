@@ -309,3 +309,54 @@ func TestNativeParallelIsBitIdentical(t *testing.T) {
 		}
 	}
 }
+
+// TestNativeSplitBitIdentical: SgemmN on 2, 3 and 7 goroutines gives the
+// bits of one goroutine over every test shape (transposes, padded strides,
+// alpha and beta, edge tiles), split by rows or, for C with few rows, by
+// columns (the size threshold lowered so that small products split too),
+// and on a weight-gradient shape x^T dy (32 x 32, inner dimension 10240).
+func TestNativeSplitBitIdentical(t *testing.T) {
+	if _, ok := Current().(Native); !ok {
+		old := Current()
+		current.Store(&holder{Native{}})
+		defer current.Store(&holder{old})
+	}
+	oldFlops := parallelFlops
+	parallelFlops = 0
+	defer func() { parallelFlops = oldFlops }()
+	cases := gemmCases()
+	cases = append(cases, gemmCase{blas.Trans, blas.NoTrans, 32, 32, 10240, 0, 0, 0, 1, 0}, gemmCase{blas.Trans, blas.Trans, 40, 70, 3000, 1, 2, 3, 1, 1})
+	splits := 0
+	for ci, c := range cases {
+		rng := rand.New(rand.NewPCG(uint64(ci), 7))
+		ra, ca := stored(c.tA, c.m, c.k)
+		rb, cb := stored(c.tB, c.k, c.n)
+		lda, ldb, ldc := ca+c.padA, cb+c.padB, c.n+c.pC
+		a, b, c0 := make([]float32, ra*lda), make([]float32, rb*ldb), make([]float32, c.m*ldc)
+		for _, x := range [][]float32{a, b, c0} {
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+		}
+		run := func(workers int) []float32 {
+			cc := append([]float32(nil), c0...)
+			SgemmN(workers, c.tA, c.tB, c.m, c.n, c.k, float32(c.alpha), a, lda, b, ldb, float32(c.beta), cc, ldc)
+			return cc
+		}
+		one := run(1)
+		for _, w := range []int{2, 3, 7} {
+			if min(w, c.m/(4*mr)) >= 2 || min(w, c.n/nr) >= 2 {
+				splits++
+			}
+			got := run(w)
+			for i := range one {
+				if math.Float32bits(got[i]) != math.Float32bits(one[i]) {
+					t.Fatalf("case %+v, %d workers: C[%d] = %v, %v with 1", c, w, i, got[i], one[i])
+				}
+			}
+		}
+	}
+	if splits < 50 {
+		t.Fatalf("only %d split products", splits)
+	}
+}

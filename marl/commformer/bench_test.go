@@ -1,6 +1,7 @@
 package commformer
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"syscall"
 	"testing"
@@ -56,52 +57,73 @@ type benchCase struct {
 	env         envs.Env
 	envs, steps int // envs*steps = PPO samples
 	actEnvs     int
+	embed       int   // embed_dim (0 = the default)
+	workers     []int // BenchmarkPPOUpdate's Workers, one sub-benchmark each (nil = 1 only)
 }
 
 func benchCases() []benchCase {
 	return []benchCase{
-		{"predprey", predprey.MustNew(predprey.Easy()), 20, 200, 20},
-		{"dram", &randEnv{n: 10, obs: 16, acts: 8}, 32, 32, 32},
-		{"agents20", &randEnv{n: 20, obs: 32, acts: 4}, 32, 64, 32},
+		{"predprey", predprey.MustNew(predprey.Easy()), 20, 200, 20, 0, nil},
+		{"dram", &randEnv{n: 10, obs: 16, acts: 8}, 32, 32, 32, 0, nil},
+		{"agents20", &randEnv{n: 20, obs: 32, acts: 4}, 32, 64, 32, 0, nil},
+		// The shapes of configs/recover_planted40.toml (issue 8): 40
+		// agents, embed_dim 32, 16 envs x 16 steps; 1 and 2 workers.
+		{"agents40", &randEnv{n: 40, obs: 45, acts: 4}, 16, 16, 16, 32, []int{1, 2}},
 	}
 }
 
 // BenchmarkPPOUpdate: one full-batch PPO gradient step (minibatch fill,
 // forward, backward, gradient clipping and Adam) on envs*steps samples with
 // the learned graph in its sampling phase (Gumbel top-k, S = 0.4), gate off.
+// Cases with several worker counts run one sub-benchmark each
+// (workers=W): the fused kernels split their passes over W goroutines, with
+// the same results.
 func BenchmarkPPOUpdate(b *testing.B) {
 	for _, c := range benchCases() {
+		if c.workers == nil {
+			b.Run(c.name, func(b *testing.B) { benchPPOUpdate(b, c, 1) })
+			continue
+		}
 		b.Run(c.name, func(b *testing.B) {
-			cfg := DefaultConfig()
-			cfg.Envs, cfg.Steps = c.envs, c.steps
-			cfg.Epochs = 1
-			cfg.Warmup = 0
-			cfg.Workers = 1
-			tr, err := New(c.env, cfg, 1)
-			if err != nil {
-				b.Fatal(err)
+			for _, w := range c.workers {
+				b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) { benchPPOUpdate(b, c, w) })
 			}
-			if _, err := tr.rollout(bg); err != nil {
-				b.Fatal(err)
-			}
-			tr.buf.ComputeGAE(0.99, 0.95, tr.vnorm.Denormalize)
-			if tr.trainMode() != comm.ModeSample {
-				b.Fatalf("mode %v", tr.trainMode())
-			}
-			if _, err := tr.update(); err != nil { // compile outside the timing
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			c0 := cpuTime()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := tr.update(); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
 		})
 	}
+}
+
+func benchPPOUpdate(b *testing.B, c benchCase, workers int) {
+	cfg := DefaultConfig()
+	cfg.Envs, cfg.Steps = c.envs, c.steps
+	cfg.Epochs = 1
+	cfg.Warmup = 0
+	cfg.Workers = workers
+	if c.embed > 0 {
+		cfg.Embed = c.embed
+	}
+	tr, err := New(c.env, cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := tr.rollout(bg); err != nil {
+		b.Fatal(err)
+	}
+	tr.buf.ComputeGAE(0.99, 0.95, tr.vnorm.Denormalize)
+	if tr.trainMode() != comm.ModeSample {
+		b.Fatalf("mode %v", tr.trainMode())
+	}
+	if _, err := tr.update(); err != nil { // compile outside the timing
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	c0 := cpuTime()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := tr.update(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkAct: one acting call (encoder, N autoregressive decoder passes,

@@ -63,6 +63,7 @@ func (m *model) buildTrain(B int, coefs marl.PPOCoefs, gl gateLoss) (*trainGraph
 	R := B * N
 	g := G.NewGraph()
 	b := attention.NewBinder(g)
+	b.Workers = m.workers
 	tg := &trainGraph{B: B, g: g, binder: b, rank: &attention.Ranks{}, sparse: &attention.Sparse{}}
 	var obsN, tokN, ohN, maskN, olN, advN, ovN, tN *G.Node
 	obsN, tg.obs = input(g, dt, "obs", R, m.O)
@@ -210,6 +211,7 @@ func (m *model) buildEnc(B int) (*encGraph, error) {
 	N, dt := m.N, m.ps.Dtype
 	g := G.NewGraph()
 	b := attention.NewBinder(g)
+	b.Workers = m.workers
 	eg := &encGraph{B: B}
 	var obsN *G.Node
 	obsN, eg.obs = input(g, dt, "obs", B*N, m.O)
@@ -257,6 +259,7 @@ func (m *model) buildDec(B int) (*decGraph, error) {
 	R := B * N
 	g := G.NewGraph()
 	b := attention.NewBinder(g)
+	b.Workers = m.workers
 	dg := &decGraph{B: B, rank: &attention.Ranks{}}
 	repN, rep := input(g, dt, "rep", R, m.D)
 	tokN, tok := input(g, dt, "tok", R, A+1)

@@ -32,6 +32,9 @@ type model struct {
 	N, O, A, D int
 	counts     []int
 	ps, aps    *attention.Params
+	// workers bounds the goroutines of the fused kernels of every graph
+	// built from the model (Config.Workers; results do not depend on it).
+	workers int
 
 	obsLN2       *attention.LayerNorm
 	obsLin       *attention.Linear
@@ -61,7 +64,7 @@ func newModel(dt tensor.Dtype, n, obsDim int, counts []int, cfg Config, gcfg com
 	}
 	d := cfg.Embed
 	m := &model{N: n, O: obsDim, A: A, D: d, counts: counts,
-		ps: attention.NewParams(dt), aps: attention.NewParams(dt)}
+		ps: attention.NewParams(dt), aps: attention.NewParams(dt), workers: cfg.Workers}
 	ps := m.ps
 	u := attention.Uniform(rng, 1)
 	m.obsLin = attention.NewLinear(ps, "obs.lin", obsDim, d, u)

@@ -67,11 +67,34 @@ func RelGrad(t float32, q, ra, k, rb, dq, dk, dra, drb []float32) {
 		relGrad4(t, &q[0], &ra[0], &k[0], &rb[0], &dq[0], &dk[0], &dra[0], &drb[0], n4)
 	}
 	for i := n4; i < n; i++ {
-		kb := t * (k[i] + rb[i])
-		qa := t * (q[i] + ra[i])
+		// The conversions forbid fusing the product into the sums (the
+		// assembly rounds it first).
+		kb := float32(t * float32(k[i]+rb[i]))
+		qa := float32(t * float32(q[i]+ra[i]))
 		dq[i] += kb
 		dra[i] += kb
 		dk[i] += qa
 		drb[i] += qa
+	}
+}
+
+// RelGradPair does half of RelGrad: kb = t*(k+rb) is added to dx and qa =
+// t*(q+ra) to dy, with RelGrad's operations. RelGradPair(t, q, ra, k, rb,
+// dq, dk) followed by RelGradPair(t, q, ra, k, rb, dra, drb) leaves every
+// output with the bits of one RelGrad(t, q, ra, k, rb, dq, dk, dra, drb),
+// so a caller may apply the two halves at different times (the parallel
+// attention backward).
+func RelGradPair(t float32, q, ra, k, rb, dx, dy []float32) {
+	n := len(q)
+	ra, k, rb, dx, dy = ra[:n], k[:n], rb[:n], dx[:n], dy[:n]
+	n4 := n &^ 3
+	if n4 > 0 {
+		relGradPair4(t, &q[0], &ra[0], &k[0], &rb[0], &dx[0], &dy[0], n4)
+	}
+	for i := n4; i < n; i++ {
+		kb := float32(t * float32(k[i]+rb[i]))
+		qa := float32(t * float32(q[i]+ra[i]))
+		dx[i] += kb
+		dy[i] += qa
 	}
 }

@@ -29,3 +29,6 @@ func lnBackDx4(dx, xh, dxh *float32, negM2, negM1, rstd float32, n int)
 
 //go:noescape
 func geluSelect4(y, dy, x, u, e *float32, tailBits uint32, c float32, n int)
+
+//go:noescape
+func relGradPair4(t float32, q, ra, k, rb, dx, dy *float32, n int)

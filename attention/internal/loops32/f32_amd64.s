@@ -291,3 +291,38 @@ geluloop:
 	DECQ CX
 	JNZ geluloop
 	RET
+
+// func relGradPair4(t float32, q, ra, k, rb, dx, dy *float32, n int)
+// dx[i] += t*(k[i]+rb[i]); dy[i] += t*(q[i]+ra[i]), for i < n (relGrad4's
+// operations on two of its four outputs).
+TEXT ·relGradPair4(SB), NOSPLIT, $0-64
+	MOVSS t+0(FP), X0
+	SHUFPS $0, X0, X0
+	MOVQ q+8(FP), SI
+	MOVQ ra+16(FP), DI
+	MOVQ k+24(FP), R8
+	MOVQ rb+32(FP), R9
+	MOVQ dx+40(FP), R10
+	MOVQ dy+48(FP), R11
+	MOVQ n+56(FP), CX
+	XORQ AX, AX
+	SHRQ $2, CX
+pairloop:
+	MOVUPS (R8)(AX*1), X1
+	MOVUPS (R9)(AX*1), X2
+	ADDPS X2, X1
+	MULPS X0, X1           // kb
+	MOVUPS (SI)(AX*1), X3
+	MOVUPS (DI)(AX*1), X4
+	ADDPS X4, X3
+	MULPS X0, X3           // qa
+	MOVUPS (R10)(AX*1), X5
+	ADDPS X1, X5
+	MOVUPS X5, (R10)(AX*1)
+	MOVUPS (R11)(AX*1), X7
+	ADDPS X3, X7
+	MOVUPS X7, (R11)(AX*1)
+	ADDQ $16, AX
+	DECQ CX
+	JNZ pairloop
+	RET

@@ -34,12 +34,21 @@ func axpy4(a float32, x, y *float32, n int) {
 
 func relGrad4(t float32, q, ra, k, rb, dq, dk, dra, drb *float32, n int) {
 	for i := 0; i < n; i++ {
-		kb := t * (*at(k, i) + *at(rb, i))
-		qa := t * (*at(q, i) + *at(ra, i))
+		kb := float32(t * float32(*at(k, i)+*at(rb, i)))
+		qa := float32(t * float32(*at(q, i)+*at(ra, i)))
 		*at(dq, i) += kb
 		*at(dra, i) += kb
 		*at(dk, i) += qa
 		*at(drb, i) += qa
+	}
+}
+
+func relGradPair4(t float32, q, ra, k, rb, dx, dy *float32, n int) {
+	for i := 0; i < n; i++ {
+		kb := float32(t * float32(*at(k, i)+*at(rb, i)))
+		qa := float32(t * float32(*at(q, i)+*at(ra, i)))
+		*at(dx, i) += kb
+		*at(dy, i) += qa
 	}
 }
 

@@ -99,6 +99,16 @@ func TestMatchGoLoops(t *testing.T) {
 			same(t, "RelGrad dk", n, dk, want[1])
 			same(t, "RelGrad dra", n, dra, want[2])
 			same(t, "RelGrad drb", n, drb, want[3])
+
+			// The two halves of RelGradPair give RelGrad's bits.
+			px, py, pz, pw := append([]float32(nil), want[0]...), append([]float32(nil), want[1]...), append([]float32(nil), want[2]...), append([]float32(nil), want[3]...)
+			RelGrad(s, a, b, c, d, want[0], want[1], want[2], want[3])
+			RelGradPair(s, a, b, c, d, px, py)
+			RelGradPair(s, a, b, c, d, pz, pw)
+			same(t, "RelGradPair dq", n, px, want[0])
+			same(t, "RelGradPair dk", n, py, want[1])
+			same(t, "RelGradPair dra", n, pz, want[2])
+			same(t, "RelGradPair drb", n, pw, want[3])
 		}
 	}
 }
