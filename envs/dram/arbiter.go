@@ -92,6 +92,31 @@ func (st *state) scheduleNextArrival(a int64, first bool) {
 	st.simpleArrival()
 }
 
+// simpleNext is arbEndReq for the Simple arbiter at T: the player sends
+// its next request, which reaches the controller at once
+// (scheduleNextArrival and simpleArrival, whole cycles inline).
+func (st *state) simpleNext(T int64) {
+	p := &st.player
+	if p.next >= st.tr.n {
+		p.arriveAt = inf
+		return
+	}
+	if st.tr.playerPS != st.tr.tckPS || st.tr.relative {
+		st.scheduleNextArrival(T, false)
+		return
+	}
+	i := p.next
+	p.next++
+	p.arriving = int32(i)
+	at := max(T+1, int64(st.tr.stamp[i]))
+	if st.rq != nil {
+		st.reqArrive(p.arriving, at)
+	}
+	f := &st.front
+	f.incoming, f.incomingAt, f.incomingHidden = p.arriving, at, true
+	p.arriveAt = inf
+}
+
 // simpleArrival: the Simple arbiter forwards an arriving request straight
 // to the controller, so the arrival is recorded there at once (no event of
 // its own when the controller has no room for it then).

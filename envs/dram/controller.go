@@ -196,7 +196,19 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 	if c == cACT {
 		st.check.recordAct(T)
 	}
-	st.updateEarly(c, T)
+	if c.isCAS() && st.t.colAff6OK {
+		// updateEarly, unrolled
+		e := &st.check.earliest
+		a := &st.t.colAff6[c&15]
+		e[a[0].x&15] = max(e[a[0].x&15], T+a[0].d)
+		e[a[1].x&15] = max(e[a[1].x&15], T+a[1].d)
+		e[a[2].x&15] = max(e[a[2].x&15], T+a[2].d)
+		e[a[3].x&15] = max(e[a[3].x&15], T+a[3].d)
+		e[a[4].x&15] = max(e[a[4].x&15], T+a[4].d)
+		e[a[5].x&15] = max(e[a[5].x&15], T+a[5].d)
+	} else {
+		st.updateEarly(c, T)
+	}
 	if st.t.ngAffects[c] > 0 && bi >= 0 {
 		st.updateGroup(c, T, bi)
 	}
@@ -241,7 +253,15 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 		rq.ready[r] = T + st.t.rdResp
 	}
 	if st.cfg.respAhead {
-		st.simpleResponses(r)
+		if st.cfg.respQueue == RespFifo {
+			// simpleResponses, inline
+			st.player.releaseAt(rq.ready[r])
+			if st.rq != nil {
+				st.reqDone(r, st.player.lastResp)
+			}
+		} else {
+			st.simpleResponses(r)
+		}
 	} else if st.cfg.respQueue == RespFifo {
 		rq.fifo.push(r)
 		if rq.fifo.size == 1 {

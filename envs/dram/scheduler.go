@@ -196,7 +196,11 @@ func (st *state) manageRequests(T int64) {
 	if !keep {
 		st.startBank(int(q.bank))
 	}
-	st.arbEndReq(T)
+	if st.cfg.arbiter == ArbSimple {
+		st.simpleNext(T)
+	} else {
+		st.arbEndReq(T)
+	}
 }
 
 // pick is the scheduler's choice for bank i (or -1).
@@ -267,6 +271,8 @@ func (st *state) startBank(i int) {
 	}
 	if st.cfg.sched == SchedFifo || !b.active || b.hits == 0 {
 		b.cur = b.qbuf[b.qh].r // pick's answer, without the call
+	} else if st.cfg.sched == SchedFrFcfs {
+		b.cur = b.hitHead // the same
 	} else {
 		b.cur = st.pick(b)
 	}

@@ -258,15 +258,10 @@ func (st *state) serialAccept(T int64) {
 		b.cmd = col + st.serialA
 	}
 	b.local = st.bankEarliest(b, b.cmd)
-	// arbEndReq: the Simple arbiter lets the player send the next request
-	// (scheduleNextArrival, simpleArrival).
+	// arbEndReq: simpleNext, inline.
 	p := &st.player
-	if p.next >= st.tr.n {
-		p.arriveAt = inf
-		return
-	}
-	if st.tr.playerPS != st.tr.tckPS || st.tr.relative {
-		st.scheduleNextArrival(T, false)
+	if p.next >= st.tr.n || st.tr.playerPS != st.tr.tckPS || st.tr.relative {
+		st.simpleNext(T)
 		return
 	}
 	i := p.next

@@ -658,7 +658,17 @@ func (st *state) lean(rest int64) bool {
 			st.startBank(bits.TrailingZeros64(st.machines.dirty))
 		}
 		if c.isCAS() {
-			rest = st.otherEvents()
+			if st.cfg.respAhead {
+				// Simple arbiter, responses computed ahead: of the bounds in
+				// otherEvents only the end of the run can move (a request
+				// the controller sees waiting is taken at once once there
+				// is space; see serialLean).
+				if st.player.received >= st.tr.n {
+					rest = min(rest, st.player.lastResp)
+				}
+			} else {
+				rest = st.otherEvents()
+			}
 		}
 		if st.machines.pending != 0 {
 			st.prepareSelection()

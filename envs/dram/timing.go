@@ -50,6 +50,8 @@ type timing struct {
 	rankAff                                             [16]boundList    // affects as boundLists (updateEarly)
 	colAff                                              [16][4]rankBound // column commands' rankAff, four entries (shorter lists repeat their first): serial.go
 	colAffOK                                            bool             // every column command sets 1 to 4 rank bounds (colAff holds them)
+	colAff6                                             [16][6]rankBound // the same in six entries: issue
+	colAff6OK                                           bool             // every column command sets 1 to 6 rank bounds
 	energy                                              energyCosts
 }
 
@@ -339,18 +341,20 @@ func (t *timing) fillAffects(withRefresh bool) {
 		}
 		t.rankAff[c] = makeBoundList(d)
 	}
-	t.colAffOK = true
+	t.colAffOK, t.colAff6OK = true, true
 	for _, c := range []cmdKind{cRD, cRDA, cWR, cWRA} {
 		l := &t.rankAff[c]
-		if l.n < 1 || l.n > 4 {
-			t.colAffOK = false
-			continue
-		}
-		for k := range t.colAff[c] {
-			t.colAff[c][k] = l.b[0]
+		t.colAffOK = t.colAffOK && l.n >= 1 && l.n <= 4
+		t.colAff6OK = t.colAff6OK && l.n >= 1 && l.n <= 6
+		for k := range t.colAff6[c] {
+			b := l.b[0]
 			if k < l.n {
-				t.colAff[c][k] = l.b[k]
+				b = l.b[k]
 			}
+			if k < 4 {
+				t.colAff[c][k] = b
+			}
+			t.colAff6[c][k] = b
 		}
 	}
 }
