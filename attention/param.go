@@ -130,10 +130,13 @@ type Binder struct {
 
 	// Workers bounds the goroutines each fused kernel built through this
 	// binder may use in one run (0 = GOMAXPROCS, 1 = serial): the
-	// attention core splits its passes over samples and receivers. The
-	// splits give every output element the same operations in the same
-	// order as the serial code, so results do not depend on Workers. Set
-	// it before building the graph.
+	// attention core splits its passes over samples and receivers, the
+	// linear layers' products over blocks of their output, the float32
+	// LayerNorm over rows and columns and GELU (Binder.Activate) over
+	// element blocks; small passes stay on one goroutine. The splits give
+	// every output element the same operations in the same order as the
+	// serial code, so results do not depend on Workers. Set it before
+	// building the graph.
 	Workers int
 }
 

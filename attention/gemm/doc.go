@@ -20,4 +20,11 @@
 // tensor package (gorgonia.Use also calls tensor.Use), so every matrix
 // product of a TapeMachine, forward and backward, runs on the fast kernel.
 // The inference path of package attention calls Sgemm directly.
+//
+// Native splits large products over goroutines, by blocks of whole
+// micro-tile rows of C or, when C has few rows, of 16-column slivers:
+// GOMAXPROCS of them through the BLAS interface, a given count through
+// SgemmN (the learner's linear layers pass their graph's worker count).
+// Every element of C gets the same operations in the same order however C
+// is split, so results do not depend on the count.
 package gemm
