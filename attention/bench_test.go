@@ -1,6 +1,7 @@
 package attention
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"syscall"
 	"testing"
@@ -188,4 +189,49 @@ func benchGELU32Random(b *testing.B, f func(y, dy, x []float32)) {
 		f(y, dy, x)
 	}
 	reportCPU(b, c0)
+}
+
+// BenchmarkAttnCore measures one forward and one backward pass of the
+// float32 attention core at the N = 40 update's shapes (256 samples, 40
+// agents, d = 32, one head, relations, dense pass with the mask gradient),
+// on 1 and 2 workers (the same bits).
+func BenchmarkAttnCore(b *testing.B) {
+	const B, N, H, Dh = 256, 40, 1, 32
+	D := H * Dh
+	rng := rand.New(rand.NewPCG(3, 3))
+	rv := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return v
+	}
+	q, k, v, gout := rv(B*N*D), rv(B*N*D), rv(B*N*D), rv(B*N*D)
+	ra, rb := rv(N*N*D), rv(N*N*D)
+	a := make([]float32, N*N)
+	for i := range a {
+		a[i] = float32(rng.Float64())
+	}
+	s := attnShape{B: B, N: N, H: H, Dh: Dh}
+	sd := denseSenders(N)
+	for _, w := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
+			ker := &attnKernel{workers: w}
+			var tk attnTask[float32]
+			out := make([]float32, B*N*D)
+			probs := make([]float64, B*N*H*N)
+			gr := attnGrads[float32]{dq: make([]float32, B*N*D), dk: make([]float32, B*N*D), dv: make([]float32, B*N*D),
+				da: make([]float32, N*N), dra: make([]float32, N*N*D), drb: make([]float32, N*N*D)}
+			b.ReportAllocs()
+			c0 := cpuTime()
+			for b.Loop() {
+				forwardPar(ker, &tk, s, sd, out, q, k, v, ra, rb, a, nil, probs)
+				clear(gr.da)
+				clear(gr.dra)
+				clear(gr.drb)
+				backwardPar(ker, &tk, s, sd, gr, gout, q, k, v, ra, rb, a, nil, probs)
+			}
+			reportCPU(b, c0)
+		})
+	}
 }

@@ -360,3 +360,44 @@ func TestNativeSplitBitIdentical(t *testing.T) {
 		t.Fatalf("only %d split products", splits)
 	}
 }
+
+// BenchmarkSgemmSplit: Native on 1 and 2 goroutines (SgemmN) on the linear
+// layers' products of the N = 40 update (10240 rows of 32): forward x W,
+// dx = dy W^T and the weight gradient x^T dy (few rows: column split).
+func BenchmarkSgemmSplit(b *testing.B) {
+	if _, ok := Current().(Native); !ok {
+		old := Current()
+		current.Store(&holder{Native{}})
+		defer current.Store(&holder{old})
+	}
+	shapes := []struct {
+		name    string
+		tA, tB  blas.Transpose
+		m, n, k int
+	}{
+		{"10240x32x32/NN", blas.NoTrans, blas.NoTrans, 10240, 32, 32},
+		{"10240x32x32/NT", blas.NoTrans, blas.Trans, 10240, 32, 32},
+		{"32x32x10240/TN", blas.Trans, blas.NoTrans, 32, 32, 10240},
+	}
+	for _, s := range shapes {
+		ra, ca := stored(s.tA, s.m, s.k)
+		rb, cb := stored(s.tB, s.k, s.n)
+		a, bb, c := make([]float32, ra*ca), make([]float32, rb*cb), make([]float32, s.m*s.n)
+		for i := range a {
+			a[i] = float32(i%7) * 0.1
+		}
+		for i := range bb {
+			bb[i] = float32(i%5) * 0.1
+		}
+		for _, w := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/workers=%d", s.name, w), func(b *testing.B) {
+				b.ReportAllocs()
+				c0 := cpuTime()
+				for b.Loop() {
+					SgemmN(w, s.tA, s.tB, s.m, s.n, s.k, 1, a, ca, bb, cb, 0, c, s.n)
+				}
+				b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
+			})
+		}
+	}
+}
