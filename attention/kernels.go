@@ -3,10 +3,12 @@ package attention
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"gorgonia.org/tensor"
 
 	"github.com/commgraph/commgraph/attention/internal/loops32"
+	"github.com/commgraph/commgraph/attention/internal/par"
 )
 
 // float is the element type of the plain kernels shared by the gorgonia ops
@@ -63,6 +65,11 @@ type layerNormKernel struct {
 	eps        float64
 	cache      bool
 	mean, rstd []float64 // per row, from the last forward (when cache)
+	// workers bounds the goroutines of a float32 pass (Binder.Workers; see
+	// lnTask: the bits do not depend on it).
+	workers int
+	wg      sync.WaitGroup
+	task    lnTask
 }
 
 func (k *layerNormKernel) enableCache() { k.cache = true }
@@ -171,6 +178,10 @@ func (k *layerNormKernel) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	}
 	switch in[0].Dtype() {
 	case tensor.Float32:
+		if n := lnParts(k.workers, rows, d); n > 1 {
+			layerNormSplit32(&k.task, &k.wg, n, slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]), d, k.eps, means, rstds)
+			break
+		}
 		layerNorm(slice[float32](out), slice[float32](in[0]), slice[float32](in[1]), slice[float32](in[2]), d, k.eps, means, rstds)
 	default:
 		layerNorm(slice[float64](out), slice[float64](in[0]), slice[float64](in[1]), slice[float64](in[2]), d, k.eps, means, rstds)
@@ -194,6 +205,10 @@ func (k *layerNormKernel) backwardDup(in []*tensor.Dense, gout *tensor.Dense, gr
 	}
 	switch dt {
 	case tensor.Float32:
+		if n := lnParts(k.workers, rows, d); n > 1 {
+			layerNormBackwardSplit32(&k.task, &k.wg, n, slice[float32](dx), slice[float32](dx2), slice[float32](dg), slice[float32](db), slice[float32](in[0]), slice[float32](in[1]), slice[float32](gout), d, k.eps, means, rstds)
+			break
+		}
 		layerNormBackwardDup(slice[float32](dx), slice[float32](dx2), slice[float32](dg), slice[float32](db), slice[float32](in[0]), slice[float32](in[1]), slice[float32](gout), d, k.eps, means, rstds)
 	default:
 		layerNormBackwardDup(slice[float64](dx), slice[float64](dx2), slice[float64](dg), slice[float64](db), slice[float64](in[0]), slice[float64](in[1]), slice[float64](gout), d, k.eps, means, rstds)
@@ -337,6 +352,50 @@ type activationKernel struct {
 	act   Activation
 	cache bool
 	deriv any // []float32 or []float64: act'(x) from the last forward (GELU, when cache)
+	// workers bounds the goroutines of a float32 GELU pass (see geluTask).
+	workers int
+	wg      sync.WaitGroup
+	task    geluTask
+}
+
+// geluMinSplit is the element count below which a float32 GELU pass runs on
+// one goroutine.
+var geluMinSplit = 1 << 15
+
+// geluTask is a float32 GELU pass (forward with its derivative, or the
+// backward product) split over blocks of whole 256-element chunks (a
+// par.Task): gelu32 works chunk by chunk from the start of x, and a block
+// starting at a chunk boundary sees the same chunks, so every element gets
+// the serial pass's operations.
+type geluTask struct {
+	back       bool
+	y, dy, x   []float32 // forward: y, dy = GELU(x), GELU'(x)
+	dx, gy, dd []float32 // backward: dx = gy * dd
+}
+
+const geluChunk = 256
+
+func (t *geluTask) Part(p, n int) {
+	total := len(t.x)
+	if t.back {
+		total = len(t.dx)
+	}
+	c0, c1 := par.Range(p, n, (total+geluChunk-1)/geluChunk)
+	lo, hi := c0*geluChunk, min(c1*geluChunk, total)
+	if t.back {
+		mulInto(t.dx[lo:hi], t.gy[lo:hi], t.dd[lo:hi])
+		return
+	}
+	gelu32(t.y[lo:hi], t.dy[lo:hi], t.x[lo:hi])
+}
+
+// geluParts returns how many parts a float32 GELU pass over n elements is
+// cut into (1: serial).
+func (k *activationKernel) geluParts(n int) int {
+	if k.act != GELU || n < geluMinSplit {
+		return 1
+	}
+	return max(1, min(par.Workers(k.workers), (n+geluChunk-1)/geluChunk))
 }
 
 func (k *activationKernel) enableCache() { k.cache = k.act == GELU }
@@ -356,6 +415,12 @@ func (k *activationKernel) forward(in []*tensor.Dense, out *tensor.Dense) error 
 	switch in[0].Dtype() {
 	case tensor.Float32:
 		if k.cache {
+			if parts := k.geluParts(n); parts > 1 {
+				k.task = geluTask{y: slice[float32](out)[:n], dy: cacheBuf[float32](&k.deriv, n), x: slice[float32](in[0])[:n]}
+				par.Run(parts, &k.task, &k.wg)
+				k.task = geluTask{}
+				break
+			}
 			geluWithDeriv(slice[float32](out), cacheBuf[float32](&k.deriv, n), slice[float32](in[0]))
 		} else {
 			activate(k.act, slice[float32](out), slice[float32](in[0]))
@@ -402,6 +467,12 @@ func (k *activationKernel) backward(in []*tensor.Dense, _, gout *tensor.Dense, g
 	switch in[0].Dtype() {
 	case tensor.Float32:
 		if d, ok := k.deriv.([]float32); ok && k.cache && len(d) >= n {
+			if parts := k.geluParts(n); parts > 1 {
+				k.task = geluTask{back: true, dx: slice[float32](dx)[:n], gy: slice[float32](gout)[:n], dd: d[:n]}
+				par.Run(parts, &k.task, &k.wg)
+				k.task = geluTask{}
+				break
+			}
 			mulInto(slice[float32](dx), slice[float32](gout), d[:n])
 		} else {
 			activateBackward(k.act, slice[float32](dx), slice[float32](in[0]), slice[float32](gout))

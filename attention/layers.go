@@ -73,12 +73,19 @@ func (l *LayerNorm) Forward(b *Binder, x *G.Node) (*G.Node, error) {
 	if x.Dims() != 2 || x.Shape()[1] != l.Dim {
 		return nil, fmt.Errorf("attention: layernorm %s: input %v, want [M %d]", l.Gain.Name, x.Shape(), l.Dim)
 	}
-	return applyKernel(&layerNormKernel{eps: l.Eps}, x, b.Node(l.Gain), b.Node(l.Bias))
+	return applyKernel(&layerNormKernel{eps: l.Eps, workers: b.Workers}, x, b.Node(l.Gain), b.Node(l.Bias))
 }
 
-// Activate applies an element-wise activation to x (any shape).
+// Activate applies an element-wise activation to x (any shape), on one
+// goroutine (see Binder.Activate).
 func Activate(act Activation, x *G.Node) (*G.Node, error) {
-	return applyKernel(&activationKernel{act: act}, x)
+	return applyKernel(&activationKernel{act: act, workers: 1}, x)
+}
+
+// Activate is Activate whose float32 GELU splits its passes over
+// b.Workers goroutines (element blocks; the bits do not depend on it).
+func (b *Binder) Activate(act Activation, x *G.Node) (*G.Node, error) {
+	return applyKernel(&activationKernel{act: act, workers: b.Workers}, x)
 }
 
 // EdgeEmbedding is the 2 x d table of edge-type embeddings, E0 (no edge) and
@@ -322,7 +329,7 @@ func addLN(b *Binder, ln *LayerNorm, x, y *G.Node) (*G.Node, error) {
 	if x.Dims() != 2 || x.Shape()[1] != ln.Dim {
 		return nil, fmt.Errorf("attention: layernorm %s: input %v, want [M %d]", ln.Gain.Name, x.Shape(), ln.Dim)
 	}
-	return applyKernel(&addLayerNormKernel{ln: layerNormKernel{eps: ln.Eps}}, x, y, b.Node(ln.Gain), b.Node(ln.Bias))
+	return applyKernel(&addLayerNormKernel{ln: layerNormKernel{eps: ln.Eps, workers: b.Workers}}, x, y, b.Node(ln.Gain), b.Node(ln.Bias))
 }
 
 func mlp(b *Binder, l1 *Linear, act Activation, l2 *Linear, x *G.Node) (*G.Node, error) {
@@ -330,7 +337,7 @@ func mlp(b *Binder, l1 *Linear, act Activation, l2 *Linear, x *G.Node) (*G.Node,
 	if err != nil {
 		return nil, err
 	}
-	if h, err = Activate(act, h); err != nil {
+	if h, err = b.Activate(act, h); err != nil {
 		return nil, err
 	}
 	return l2.Forward(b, h)

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"gorgonia.org/tensor"
 )
 
 // bitsEqual reports the first element where got and want differ in bits.
@@ -162,4 +164,110 @@ func allZero[T float](x []T) bool {
 		}
 	}
 	return true
+}
+
+// TestParallelLayerNormBitIdentical: the float32 LayerNorm forward and
+// backward (with and without cached row statistics, with and without the
+// duplicated input gradient of AddLayerNorm) split over 2, 3 and 7 workers
+// give the serial bits: output, dx, dx2, dgain, dbias; rows not divisible
+// by the worker counts, widths with and without a 4-lane tail.
+func TestParallelLayerNormBitIdentical(t *testing.T) {
+	old := lnMinSplit
+	lnMinSplit = 0
+	defer func() { lnMinSplit = old }()
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, sh := range [][2]int{{23, 32}, {5, 7}, {2, 64}} {
+		rows, d := sh[0], sh[1]
+		rv := func(n int, sd float64) *tensor.Dense {
+			v := make([]float32, n)
+			for i := range v {
+				v[i] = float32(0.3 + sd*rng.NormFloat64())
+			}
+			return tensor.New(tensor.WithShape(n), tensor.WithBacking(v))
+		}
+		x, gy := rv(rows*d, 2), rv(rows*d, 1)
+		x.Reshape(rows, d)
+		gy.Reshape(rows, d)
+		gain, bias := rv(d, 1), rv(d, 1)
+		for _, cache := range []bool{false, true} {
+			for _, dup := range []bool{false, true} {
+				run := func(workers int) [][]float32 {
+					k := &layerNormKernel{eps: LayerNormEps, cache: cache, workers: workers}
+					out := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(rows, d))
+					if err := k.forward([]*tensor.Dense{x, gain, bias}, out); err != nil {
+						t.Fatal(err)
+					}
+					grads := []*tensor.Dense{newLike(tensor.Float32, rows, d), newLike(tensor.Float32, d), newLike(tensor.Float32, d)}
+					var dx2 *tensor.Dense
+					if dup {
+						dx2 = newLike(tensor.Float32, rows, d)
+					}
+					// Twice: the second pass reuses the kernel's buffers.
+					for rep := 0; rep < 2; rep++ {
+						if err := k.backwardDup([]*tensor.Dense{x, gain, bias}, gy, grads, dx2); err != nil {
+							t.Fatal(err)
+						}
+					}
+					res := [][]float32{slice[float32](out), slice[float32](grads[0]), slice[float32](grads[1]), slice[float32](grads[2])}
+					if dup {
+						res = append(res, slice[float32](dx2))
+					}
+					return res
+				}
+				want := run(1)
+				for _, w := range []int{2, 3, 7} {
+					got := run(w)
+					for i, what := range []string{"y", "dx", "dgain", "dbias", "dx2"}[:len(want)] {
+						if j, ok := bitsEqual(got[i], want[i]); !ok {
+							t.Fatalf("rows %d, d %d, cache %v, dup %v, %d workers: %s differs at %d", rows, d, cache, dup, w, what, j)
+						}
+						if allZero(want[i]) {
+							t.Fatalf("%s is zero", what)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestParallelGELUBitIdentical: the float32 GELU forward (with its cached
+// derivative) and backward split over 2, 3 and 7 workers give the serial
+// bits, on lengths that are not whole chunks, with pre-activations wide
+// enough to reach the tails.
+func TestParallelGELUBitIdentical(t *testing.T) {
+	old := geluMinSplit
+	geluMinSplit = 0
+	defer func() { geluMinSplit = old }()
+	rng := rand.New(rand.NewPCG(8, 1))
+	for _, n := range []int{256*5 + 37, 300, 256 * 4} {
+		xv, gv := make([]float32, n), make([]float32, n)
+		for i := range xv {
+			xv[i], gv[i] = float32(4*rng.NormFloat64()), float32(rng.NormFloat64())
+		}
+		xv[3], xv[n-1] = 20, -15
+		x := tensor.New(tensor.WithShape(n), tensor.WithBacking(xv))
+		gy := tensor.New(tensor.WithShape(n), tensor.WithBacking(gv))
+		run := func(workers int) [][]float32 {
+			k := &activationKernel{act: GELU, workers: workers}
+			k.enableCache()
+			out, dx := newLike(tensor.Float32, n), newLike(tensor.Float32, n)
+			if err := k.forward([]*tensor.Dense{x}, out); err != nil {
+				t.Fatal(err)
+			}
+			if err := k.backward([]*tensor.Dense{x}, out, gy, []*tensor.Dense{dx}); err != nil {
+				t.Fatal(err)
+			}
+			return [][]float32{slice[float32](out), k.deriv.([]float32), slice[float32](dx)}
+		}
+		want := run(1)
+		for _, w := range []int{2, 3, 7} {
+			got := run(w)
+			for i, what := range []string{"y", "dy", "dx"} {
+				if j, ok := bitsEqual(got[i], want[i]); !ok {
+					t.Fatalf("n %d, %d workers: %s differs at %d", n, w, what, j)
+				}
+			}
+		}
+	}
 }

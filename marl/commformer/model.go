@@ -122,7 +122,7 @@ func (m *model) embed(b *attention.Binder, obs *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if x, err = attention.Activate(attention.GELU, x); err != nil {
+	if x, err = b.Activate(attention.GELU, x); err != nil {
 		return nil, err
 	}
 	return m.obsLN2.Forward(b, x)
@@ -160,7 +160,7 @@ func (m *model) encode(b *attention.Binder, x *G.Node, cg attention.CommGraph) (
 	if err != nil {
 		return nil, nil, err
 	}
-	if h, err = attention.Activate(attention.GELU, h); err != nil {
+	if h, err = b.Activate(attention.GELU, h); err != nil {
 		return nil, nil, err
 	}
 	if h, err = m.vLN.Forward(b, h); err != nil {
@@ -201,7 +201,7 @@ func (m *model) decode(b *attention.Binder, tok, blank, rep, mask *G.Node, cg at
 	if x, err = m.aLin1.forward(b, x); err != nil {
 		return nil, err
 	}
-	if x, err = attention.Activate(attention.GELU, x); err != nil {
+	if x, err = b.Activate(attention.GELU, x); err != nil {
 		return nil, err
 	}
 	if x, err = m.aLN2.Forward(b, x); err != nil {
@@ -219,7 +219,7 @@ func (m *model) embedToken(b *attention.Binder, tok *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if x, err = attention.Activate(attention.GELU, x); err != nil {
+	if x, err = b.Activate(attention.GELU, x); err != nil {
 		return nil, err
 	}
 	return m.tokLN.Forward(b, x)

@@ -32,3 +32,9 @@ func geluSelect4(y, dy, x, u, e *float32, tailBits uint32, c float32, n int)
 
 //go:noescape
 func relGradPair4(t float32, q, ra, k, rb, dx, dy *float32, n int)
+
+//go:noescape
+func lnRowParts4(xh, dxh, x, gy, gain *float32, mean, rstd float32, n int)
+
+//go:noescape
+func lnGainBias4(dgain, dbias, x, gy *float32, mean, rstd float32, n int)

@@ -326,3 +326,65 @@ pairloop:
 	DECQ CX
 	JNZ pairloop
 	RET
+
+// func lnRowParts4(xh, dxh, x, gy, gain *float32, mean, rstd float32, n int)
+// xh[i] = (x[i]-mean)*rstd; dxh[i] = gy[i]*gain[i] (lnBackRow4 without the
+// dgain, dbias sums).
+TEXT ·lnRowParts4(SB), NOSPLIT, $0-56
+	MOVQ xh+0(FP), R8
+	MOVQ dxh+8(FP), R9
+	MOVQ x+16(FP), SI
+	MOVQ gy+24(FP), DI
+	MOVQ gain+32(FP), DX
+	MOVSS mean+40(FP), X0
+	SHUFPS $0, X0, X0
+	MOVSS rstd+44(FP), X1
+	SHUFPS $0, X1, X1
+	MOVQ n+48(FP), CX
+	XORQ AX, AX
+	SHRQ $2, CX
+lnploop:
+	MOVUPS (SI)(AX*1), X2
+	SUBPS X0, X2
+	MULPS X1, X2               // h
+	MOVUPS X2, (R8)(AX*1)
+	MOVUPS (DI)(AX*1), X3      // gy
+	MOVUPS (DX)(AX*1), X6
+	MULPS X6, X3               // gy*gain
+	MOVUPS X3, (R9)(AX*1)
+	ADDQ $16, AX
+	DECQ CX
+	JNZ lnploop
+	RET
+
+// func lnGainBias4(dgain, dbias, x, gy *float32, mean, rstd float32, n int)
+// h = (x[i]-mean)*rstd; dgain[i] += gy[i]*h; dbias[i] += gy[i] (the rest of
+// lnBackRow4).
+TEXT ·lnGainBias4(SB), NOSPLIT, $0-48
+	MOVQ dgain+0(FP), R10
+	MOVQ dbias+8(FP), R11
+	MOVQ x+16(FP), SI
+	MOVQ gy+24(FP), DI
+	MOVSS mean+32(FP), X0
+	SHUFPS $0, X0, X0
+	MOVSS rstd+36(FP), X1
+	SHUFPS $0, X1, X1
+	MOVQ n+40(FP), CX
+	XORQ AX, AX
+	SHRQ $2, CX
+lngloop:
+	MOVUPS (SI)(AX*1), X2
+	SUBPS X0, X2
+	MULPS X1, X2               // h
+	MOVUPS (DI)(AX*1), X3      // gy
+	MULPS X3, X2               // gy*h
+	MOVUPS (R10)(AX*1), X4
+	ADDPS X2, X4
+	MOVUPS X4, (R10)(AX*1)
+	MOVUPS (R11)(AX*1), X5
+	ADDPS X3, X5
+	MOVUPS X5, (R11)(AX*1)
+	ADDQ $16, AX
+	DECQ CX
+	JNZ lngloop
+	RET

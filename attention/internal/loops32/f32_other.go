@@ -74,6 +74,21 @@ func lnBackRow4(xh, dxh, dgain, dbias, x, gy, gain *float32, mean, rstd float32,
 	}
 }
 
+func lnRowParts4(xh, dxh, x, gy, gain *float32, mean, rstd float32, n int) {
+	for i := 0; i < n; i++ {
+		*at(xh, i) = float32(*at(x, i)-mean) * rstd
+		*at(dxh, i) = *at(gy, i) * *at(gain, i)
+	}
+}
+
+func lnGainBias4(dgain, dbias, x, gy *float32, mean, rstd float32, n int) {
+	for i := 0; i < n; i++ {
+		h := float32(*at(x, i)-mean) * rstd
+		*at(dgain, i) += float32(*at(gy, i) * h)
+		*at(dbias, i) += *at(gy, i)
+	}
+}
+
 func lnBackDx4(dx, xh, dxh *float32, negM2, negM1, rstd float32, n int) {
 	for i := 0; i < n; i++ {
 		*at(dx, i) = (((*at(xh, i) * negM2) + *at(dxh, i)) + negM1) * rstd

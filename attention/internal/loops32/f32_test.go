@@ -173,6 +173,17 @@ func TestLayerNormPassesMatchGoLoops(t *testing.T) {
 			same(t, "LNBackRow dgain", n, dgain, wdg)
 			same(t, "LNBackRow dbias", n, dbias, wdb)
 
+			// LNRowParts + LNGainBias = LNBackRow, bit for bit.
+			pxh, pdxh := make([]float32, n), make([]float32, n)
+			pdg, pdb := append([]float32(nil), wdg...), append([]float32(nil), wdb...)
+			LNBackRow(xh, dxh, dgain, dbias, x, gy, gain, c, s)
+			LNRowParts(pxh, pdxh, x, gy, gain, c, s)
+			LNGainBias(pdg, pdb, x, gy, c, s)
+			same(t, "LNRowParts xh", n, pxh, xh)
+			same(t, "LNRowParts dxh", n, pdxh, dxh)
+			same(t, "LNGainBias dgain", n, pdg, dgain)
+			same(t, "LNGainBias dbias", n, pdb, dbias)
+
 			m1, m2 := float32(r.NormFloat64()), float32(r.NormFloat64())
 			dx, wdx := make([]float32, n), make([]float32, n)
 			LNBackDx(dx, xh, dxh, m2, m1, s)

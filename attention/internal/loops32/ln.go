@@ -65,3 +65,37 @@ func LNBackDx(dx, xh, dxh []float32, negM2, negM1, rstd float32) {
 		dx[i] = (((xh[i] * negM2) + dxh[i]) + negM1) * rstd
 	}
 }
+
+// LNRowParts is LNBackRow without the dgain and dbias sums: xh[i] = (x[i] -
+// mean) * rstd and dxh[i] = gy[i] * gain[i], with LNBackRow's operations.
+func LNRowParts(xh, dxh, x, gy, gain []float32, mean, rstd float32) {
+	n := len(x)
+	xh, dxh, gy, gain = xh[:n], dxh[:n], gy[:n], gain[:n]
+	n4 := n &^ 3
+	if n4 > 0 {
+		lnRowParts4(&xh[0], &dxh[0], &x[0], &gy[0], &gain[0], mean, rstd, n4)
+	}
+	for i := n4; i < n; i++ {
+		xh[i] = float32(x[i]-mean) * rstd
+		dxh[i] = gy[i] * gain[i]
+	}
+}
+
+// LNGainBias is the rest of LNBackRow: dgain[i] += gy[i] * h and dbias[i] +=
+// gy[i] with h = (x[i] - mean) * rstd recomputed, with LNBackRow's
+// operations. LNRowParts and LNGainBias on the same row leave every output
+// with the bits of LNBackRow, so that the gain and bias sums may be formed
+// later, column block by column block (the parallel LayerNorm backward).
+func LNGainBias(dgain, dbias, x, gy []float32, mean, rstd float32) {
+	n := len(x)
+	dgain, dbias, gy = dgain[:n], dbias[:n], gy[:n]
+	n4 := n &^ 3
+	if n4 > 0 {
+		lnGainBias4(&dgain[0], &dbias[0], &x[0], &gy[0], mean, rstd, n4)
+	}
+	for i := n4; i < n; i++ {
+		h := float32(x[i]-mean) * rstd
+		dgain[i] += float32(gy[i] * h)
+		dbias[i] += gy[i]
+	}
+}
