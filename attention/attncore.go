@@ -452,12 +452,25 @@ func attnBackwardB[T float](s attnShape, sd *Senders, sc *coreScratch, gr attnGr
 // sample by sample in increasing b, with attnBackward's operations: each
 // element gets the same adds, in the same order, as in the serial pass.
 func attnReduce[T float](s attnShape, sd *Senders, gr attnGrads[T], iLo, iHi int, q, k, ra, rb, g []T, rec *attnRec[T]) {
+	rel := ra != nil && rec.tt != nil
+	// Samples in blocks (ascending), receivers within a block: each element
+	// still gets its adds in increasing b, and a block's key rows stay in
+	// cache while the receivers visit them.
+	for b0 := 0; b0 < s.B; b0 += reduceBlock {
+		b1 := min(b0+reduceBlock, s.B)
+		attnReduceBlock(s, sd, gr, iLo, iHi, b0, b1, q, k, ra, rb, g, rec, rel)
+	}
+}
+
+// reduceBlock is the number of samples attnReduce treats at a time.
+var reduceBlock = 16
+
+func attnReduceBlock[T float](s attnShape, sd *Senders, gr attnGrads[T], iLo, iHi, b0, b1 int, q, k, ra, rb, g []T, rec *attnRec[T], rel bool) {
 	D, dh := s.dim(), s.Dh
 	W := sd.W
-	rel := ra != nil && rec.tt != nil
 	for i := iLo; i < iHi; i++ {
 		cols := sd.row(i)
-		for b := 0; b < s.B; b++ {
+		for b := b0; b < b1; b++ {
 			row := b*s.N + i
 			if rel {
 				for h := 0; h < s.H; h++ {

@@ -37,9 +37,10 @@ func bitsEqual[T float](got, want []T) (int, bool) {
 // sender lists, cached probabilities and the mask gradient, on a
 // fractional mask with zeros (masked pairs get mask gradient too).
 func TestParallelCoreBitIdentical(t *testing.T) {
-	old := parMinWork
-	parMinWork = 0 // split even these small passes
-	defer func() { parMinWork = old }()
+	old, oldBlock := parMinWork, reduceBlock
+	parMinWork = 0  // split even these small passes
+	reduceBlock = 2 // and reduce B = 5 samples in blocks of 2, 2, 1
+	defer func() { parMinWork, reduceBlock = old, oldBlock }()
 	t.Run("float32", func(t *testing.T) { parallelCoreCase[float32](t) })
 	t.Run("float64", func(t *testing.T) { parallelCoreCase[float64](t) })
 }
