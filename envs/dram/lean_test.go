@@ -94,8 +94,8 @@ func TestLeanMatchesFullSteps(t *testing.T) {
 
 // TestSerialMatchesFullSteps covers the serial designs (serial.go) one by
 // one: every page policy, scheduler, buffer type and response queue with a
-// one-entry buffer, no refresh and the Simple arbiter, on DDR3 and DDR4
-// (LPDDR4 takes lean), with and without the serial path and the lean path.
+// one-entry buffer, no refresh and the Simple arbiter, on every device,
+// with the serial path and with full steps.
 func TestSerialMatchesFullSteps(t *testing.T) {
 	n := 1500
 	if raceEnabled {
@@ -113,7 +113,7 @@ func TestSerialMatchesFullSteps(t *testing.T) {
 	for _, d := range []struct {
 		name string
 		spec *MemSpec
-	}{{"ddr3", nil}, {"ddr4", mustEmbeddedMemSpec(ddr4MemSpecFile)}} {
+	}{{"ddr3", nil}, {"ddr4", mustEmbeddedMemSpec(ddr4MemSpecFile)}, {"lpddr4", mustEmbeddedMemSpec(lpddr4MemSpecFile)}} {
 		serial, full := NewSimulator(d.spec, nil), NewSimulator(d.spec, nil)
 		serial.RecordRequests, full.RecordRequests = true, true
 		full.fullSteps = true

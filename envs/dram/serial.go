@@ -4,12 +4,13 @@ import "math/bits"
 
 // The serial designs: a one-entry scheduler buffer (every buffer type then
 // holds one request at a time, from its acceptance to its column command),
-// no refresh, responses computed ahead (Simple arbiter) and commands of one
-// clock. At most one bank machine is pending, the one of the buffered
-// request; while it is, the buffer is full and no arrival is taken, and
-// while none is, the next event is the acceptance of the incoming request.
-// So the command selection is that bank's command at max(ready, busFree,
-// now), and the bank machine's decisions are known: every scheduler picks
+// no refresh and responses computed ahead (Simple arbiter). At most one
+// bank machine is pending, the one of the buffered request; while it is,
+// the buffer is full and no arrival is taken, and while none is, the next
+// event is the acceptance of the incoming request. So the command
+// selection is that bank's command at max(ready, busFree, now) (on LPDDR4
+// too: ranked by end time, the one candidate is held back only until it is
+// ready), and the bank machine's decisions are known: every scheduler picks
 // the one buffered request, which needs a precharge if its bank is open on
 // another row, an activate if it is closed, then its column command; with
 // one request buffered the adaptive page policies act as Open (no
@@ -23,8 +24,8 @@ import "math/bits"
 // any. It leaves no prepared selection.
 func (st *state) serialLean(rest int64) bool {
 	f := &st.front
-	if st.machines.dirty != 0 || st.machines.pending != 0 && f.space {
-		return false // (not a serial state)
+	if st.machines.dirty != 0 || st.machines.pending != 0 && f.space || st.sel.blocked && st.sel.gen == st.gen {
+		return false // (not a serial state; LPDDR4: a prepared evaluation that holds back)
 	}
 	// Neither changes below: no restart is left for later, and a bank
 	// machine is pending exactly while the buffer is full.
@@ -46,23 +47,29 @@ func (st *state) serialLean(rest int64) bool {
 		}
 		i := bits.TrailingZeros64(st.machines.pending) & 63
 		b := &st.bankArr[i]
-		T := max(st.ready(b), st.check.busFree, st.now)
+		r := st.ready(b)
+		T := max(r, st.check.busFree, st.now)
 		if T >= rest {
 			break
+		}
+		if st.t.varLen && r > st.now && st.check.busFree <= st.now {
+			// LPDDR4: the evaluation at the acceptance ranked the command
+			// and held it back (selectByEnd).
+			st.blockedAt = st.now
 		}
 		did = true
 		// The request's commands, each at max(ready, busFree).
 		if b.cmd == cPRE {
 			st.now = T
 			st.serialPre(T, i, b)
-			if T = max(st.ready(b), T+1); T >= rest {
+			if T = max(st.ready(b), st.check.busFree); T >= rest {
 				break
 			}
 		}
 		if b.cmd == cACT {
 			st.now = T
 			st.serialAct(T, i, b)
-			if T = max(st.ready(b), T+1); T >= rest {
+			if T = max(st.ready(b), st.check.busFree); T >= rest {
 				break
 			}
 		}
@@ -94,7 +101,7 @@ func (st *state) serialPre(T int64, bi int, b *bank) {
 		st.updateGroup(cPRE, T, bi)
 	}
 	ck := &st.check
-	ck.lastCmdAt, ck.lastCmd, ck.busFree = T, cPRE, T+1
+	ck.lastCmdAt, ck.lastCmd, ck.busFree = T, cPRE, T+st.t.cmdLen[cPRE]
 	b.cmd = cACT
 	b.local = st.bankEarliest(b, cACT)
 }
@@ -128,7 +135,7 @@ func (st *state) serialAct(T int64, bi int, b *bank) {
 	if st.t.groups > 1 && st.t.ngAffects[cACT] > 0 {
 		st.updateGroup(cACT, T, bi)
 	}
-	ck.lastCmdAt, ck.lastCmd, ck.busFree = T, cACT, T+1
+	ck.lastCmdAt, ck.lastCmd, ck.busFree = T, cACT, T+st.t.cmdLen[cACT]
 	next := cRD
 	if q.write {
 		next = cWR
@@ -174,7 +181,7 @@ func (st *state) serialColumn(T int64, bi int, b *bank) {
 	if st.t.groups > 1 && st.t.ngAffects[c&15] > 0 {
 		st.updateGroup(c, T, bi)
 	}
-	ck.lastCmdAt, ck.lastCmd, ck.busFree = T, c, T+1
+	ck.lastCmdAt, ck.lastCmd, ck.busFree = T, c, T+st.t.cmdLen[c&15]
 	b.qh++ // the one buffered request
 	b.count--
 	if q.row == b.openRow {

@@ -253,7 +253,7 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 
 	st.now, st.blockedAt = 0, never
 	st.fullSteps = s.fullSteps
-	st.serial = st.cfg.bufferSize == 1 && !st.cfg.refresh && st.cfg.respAhead && !st.t.varLen && st.t.colAffOK
+	st.serial = st.cfg.bufferSize == 1 && !st.cfg.refresh && st.cfg.respAhead && st.t.colAffOK
 	st.serialA = 0
 	if st.cfg.page == PageClosed || st.cfg.page == PageClosedAdaptive {
 		st.serialA = 1
