@@ -20,7 +20,9 @@ import (
 // each agent in decoding order, one uniform per freely sampled row (row
 // order). splitActor draws the same values from the stream first, in that
 // order, and hands each block its own values through a replay stream, so
-// the stream ends in the same state and every row gets the same draws.
+// the stream ends in the same state and every row gets the same draws. The
+// graph context (adjacency, edge embedding, relation projections) is
+// computed once per call and shared, read only, by the blocks.
 
 // resolveWorkers is Config.Workers with 0 = GOMAXPROCS.
 func resolveWorkers(w int) int {
@@ -56,6 +58,7 @@ type splitActor struct {
 	rngs  []*rand.Rand
 	errs  []error
 	mode  comm.Mode
+	ctx   graphCtx // the graph context of every block, computed once per call
 }
 
 // newSplitActor returns a fast actor for B samples split into up to
@@ -157,17 +160,17 @@ func (s *splitActor) act(obs []float32, order, forced []int32, greedy bool, rng 
 			}
 		}
 	}
-	mat := m.graph.Matrix(s.mode, nil) // read once, shared by the blocks
+	m.graphInto(&s.ctx, m.graph.Matrix(s.mode, nil), true)
 	return s.run(func(p, lo, hi int) error {
 		fa := s.parts[p]
-		fa.matrix = mat
+		fa.shared = &s.ctx
 		var r *rand.Rand
 		if rng != nil {
 			r = s.rngs[p]
 		}
 		err := fa.act(sub(obs, lo, hi, N*O), order, sub(forced, lo, hi, N), greedy, r, sub(actions, lo, hi, N),
 			sub(logp, lo, hi, N), sub(values, lo, hi, N), sub(gates, lo, hi, N))
-		fa.matrix = nil
+		fa.shared = nil
 		if err == nil && rng != nil && s.srcs[p].i != len(s.srcs[p].v) {
 			panic("commformer: acting drew fewer values than prepared")
 		}
@@ -181,12 +184,12 @@ func (s *splitActor) values(obs []float32, values []float32) error {
 	if len(s.parts) == 1 {
 		return s.parts[0].values(obs, values)
 	}
-	mat := s.m.graph.Matrix(s.mode, nil)
+	s.m.graphInto(&s.ctx, s.m.graph.Matrix(s.mode, nil), false)
 	return s.run(func(p, lo, hi int) error {
 		fa := s.parts[p]
-		fa.matrix = mat
+		fa.shared = &s.ctx
 		err := fa.values(sub(obs, lo, hi, N*O), sub(values, lo, hi, N))
-		fa.matrix = nil
+		fa.shared = nil
 		return err
 	})
 }
