@@ -110,10 +110,11 @@ type Config struct {
 	// Rollouts.
 	Envs  int `toml:"num_envs" unit:"environments" range:"[1, 4096]" doc:"environment copies stepped in parallel per rollout"`
 	Steps int `toml:"rollout_steps" unit:"steps per environment" range:"[1, 100000]" doc:"steps per environment copy per iteration (batch = num_envs x rollout_steps)"`
-	// Workers is the number of goroutines stepping the copies and running
-	// the fused kernels of the update (attention.Binder.Workers; 0 =
-	// GOMAXPROCS); results do not depend on it. Runs set it from
-	// algorithm.threads.
+	// Workers is the number of goroutines stepping the copies, acting on
+	// them (rollouts and evaluations in blocks of rows, the influence
+	// probes one actor each) and running the fused kernels of the update
+	// (attention.Binder.Workers; 0 = GOMAXPROCS); results do not depend on
+	// it. Runs set it from algorithm.threads.
 	Workers int `toml:"-"`
 
 	// Iterations is the planned training length; it places the post_stable
