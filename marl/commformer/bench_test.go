@@ -12,7 +12,8 @@ import (
 )
 
 // randEnv is a benchmark environment of a given size: random observations,
-// zero rewards, episodes of 25 steps (ep steps if ep > 0).
+// zero rewards, episodes of 25 steps cut by truncation (with ep > 0:
+// episodes of ep steps that terminate, as the revision form's).
 type randEnv struct {
 	n, obs, acts int
 	ep           int
@@ -54,6 +55,9 @@ func (e *randEnv) Step(a []int, o [][]float32, r []float32) envs.StepResult {
 	e.t++
 	e.fill(o)
 	clear(r)
+	if e.ep > 0 {
+		return envs.StepResult{Terminated: e.t >= e.ep}
+	}
 	return envs.StepResult{Truncated: e.t >= e.len()}
 }
 
@@ -179,7 +183,7 @@ func BenchmarkAct(b *testing.B) {
 
 // BenchmarkActingPath: the acting path of configs/recover_planted40.toml
 // (40 agents of 4 actions, 45 observation values, embed_dim 32, k = 2,
-// 16 envs x 16 steps, episodes of one step) at 1 and 2 workers: one
+// 16 envs x 16 steps, episodes of one step that terminate) at 1 and 2 workers: one
 // influence measurement (41 teacher-forced passes over the rollout, dense
 // warm-up graph), one rollout on the dense warm-up graph and one on the
 // exact top-2 graph, one evaluation of 64 greedy episodes (exact graph).
