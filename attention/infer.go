@@ -251,8 +251,9 @@ type DecoderState struct {
 	g         InferGraph
 	relS      Relations
 	relC      Relations
-	enc       []float32 // [B*N, d] encoder representation
-	qS, kS    []float32 // self-attention projections [B*N, d]
+	rS, rC    *Relations // the relations in use: &relS, &relC or shared ones
+	enc       []float32  // [B*N, d] encoder representation
+	qS, kS    []float32  // self-attention projections [B*N, d]
 	vS, oS    []float32
 	x1        []float32 // decoder stream after LN1 [B*N, d]
 	qC, kC    []float32 // cross-attention projections [B*N, d]
@@ -266,6 +267,18 @@ type DecoderState struct {
 // [B*N, d] and the graph; it reuses st's buffers when st is not nil and the
 // sizes match. Relation projections are computed here, once per pass.
 func (d *DecoderBlock) Start(st *DecoderState, enc []float32, B int, g InferGraph) *DecoderState {
+	st = d.state(st, B, g)
+	rows := B * g.N
+	st.B, st.g, st.enc, st.next = B, g, enc, 0
+	d.RelationsInto(&st.relS, &st.relC, g.Edge, g.Senders)
+	st.rS, st.rC = &st.relS, &st.relC
+	// The cross-attention queries come from the encoder: all known now.
+	d.Cross.Q.Infer(st.qC, enc, rows)
+	return st
+}
+
+// state returns st, or new buffers when st is nil or of another size.
+func (d *DecoderBlock) state(st *DecoderState, B int, g InferGraph) *DecoderState {
 	dim := d.Self.Dim
 	rows := B * g.N
 	if st == nil || st.blk != d || len(st.qS) != rows*dim {
@@ -276,10 +289,27 @@ func (d *DecoderBlock) Start(st *DecoderState, enc []float32, B int, g InferGrap
 		st.tmp = make([]float32, B*dim)
 		st.tmp2 = make([]float32, B*dim)
 	}
+	return st
+}
+
+// RelationsInto computes the relation projections that Start computes for
+// a pass on the graph with edge embedding edge and sender list sd: self
+// for the self-attention, cross for the cross-attention.
+func (d *DecoderBlock) RelationsInto(self, cross *Relations, edge []float32, sd *Senders) {
+	d.Self.RelationsInto(self, edge, sd)
+	d.Cross.RelationsInto(cross, edge, sd)
+}
+
+// StartShared is Start with the graph's relation projections given (as
+// RelationsInto computes them) instead of computed: passes over different
+// samples of the same graph, e.g. blocks of a batch on several goroutines,
+// share one computation. self and cross are only read, and must stay
+// unchanged until the pass ends. The results are Start's, bit for bit.
+func (d *DecoderBlock) StartShared(st *DecoderState, enc []float32, B int, g InferGraph, self, cross *Relations) *DecoderState {
+	st = d.state(st, B, g)
+	rows := B * g.N
 	st.B, st.g, st.enc, st.next = B, g, enc, 0
-	d.Self.RelationsInto(&st.relS, g.Edge, g.Senders)
-	d.Cross.RelationsInto(&st.relC, g.Edge, g.Senders)
-	// The cross-attention queries come from the encoder: all known now.
+	st.rS, st.rC = self, cross
 	d.Cross.Q.Infer(st.qC, enc, rows)
 	return st
 }
@@ -308,7 +338,7 @@ func (st *DecoderState) Step(i int, x, out []float32) {
 	// Self-attention: query = agent i's stream, keys/values = the committed
 	// action rows of the agents before it.
 	d.Self.Q.InferStrided(at(st.qS), ld, x, dim, B)
-	attnForward(d.Self.shape(B, st.g), st.g.Senders, &st.core, i, i+1, st.oS, st.qS, st.kS, st.vS, st.relS.RA, st.relS.RB, st.g.A, st.g.Gate, nil)
+	attnForward(d.Self.shape(B, st.g), st.g.Senders, &st.core, i, i+1, st.oS, st.qS, st.kS, st.vS, st.rS.RA, st.rS.RB, st.g.A, st.g.Gate, nil)
 	y := st.tmp
 	d.Self.O.InferStrided(y, dim, at(st.oS), ld, B)
 	for r := range y {
@@ -323,7 +353,7 @@ func (st *DecoderState) Step(i int, x, out []float32) {
 	// and the agents before it.
 	d.Cross.K.InferStrided(at(st.kC), ld, y, dim, B)
 	d.Cross.V.InferStrided(at(st.vC), ld, y, dim, B)
-	attnForward(d.Cross.shape(B, st.g), st.g.Senders, &st.core, i, i+1, st.oC, st.qC, st.kC, st.vC, st.relC.RA, st.relC.RB, st.g.A, st.g.Gate, nil)
+	attnForward(d.Cross.shape(B, st.g), st.g.Senders, &st.core, i, i+1, st.oC, st.qC, st.kC, st.vC, st.rC.RA, st.rC.RB, st.g.A, st.g.Gate, nil)
 	x2 := st.tmp
 	d.Cross.O.InferStrided(x2, dim, at(st.oC), ld, B)
 	for b := 0; b < B; b++ {

@@ -155,7 +155,8 @@ func TestDecoderStepIsCausal(t *testing.T) {
 }
 
 // TestDecoderStateReuse: a state reused through Start gives the same outputs
-// as a fresh one (no stale keys or values leak between passes).
+// as a fresh one (no stale keys or values leak between passes), and so does
+// StartShared with the relations of RelationsInto (fresh or reused state).
 func TestDecoderStateReuse(t *testing.T) {
 	const B, N, d = 2, 3, 8
 	rng := rand.New(rand.NewPCG(13, 1))
@@ -171,8 +172,15 @@ func TestDecoderStateReuse(t *testing.T) {
 	}
 	a := []float32{1, 1, 0, 0, 1, 1, 1, 0, 1}
 	g := InferGraph{N: N, A: a, Edge: emb.Infer(a), Gate: []float32{1, 0, 1, 1, 1, 0}}
+	var self, cross Relations
+	dec.RelationsInto(&self, &cross, g.Edge, nil)
+	shared := false
 	run := func(st *DecoderState, enc, x []float32) (*DecoderState, []float32) {
-		st = dec.Start(st, enc, B, g)
+		if shared {
+			st = dec.StartShared(st, enc, B, g, &self, &cross)
+		} else {
+			st = dec.Start(st, enc, B, g)
+		}
 		out := make([]float32, B*N*d)
 		xi, oi := make([]float32, B*d), make([]float32, B*d)
 		for i := 0; i < N; i++ {
@@ -201,6 +209,14 @@ func TestDecoderStateReuse(t *testing.T) {
 	for i := range want {
 		if want[i] != fresh[i] {
 			t.Fatalf("Step pass differs from Infer at %d", i)
+		}
+	}
+	shared = true
+	_, sharedFresh := run(nil, enc2, x2)
+	_, sharedReused := run(st, enc2, x2)
+	for i := range fresh {
+		if math.Float32bits(sharedFresh[i]) != math.Float32bits(fresh[i]) || math.Float32bits(sharedReused[i]) != math.Float32bits(fresh[i]) {
+			t.Fatalf("StartShared differs from Start at %d: %v, %v vs %v", i, sharedFresh[i], sharedReused[i], fresh[i])
 		}
 	}
 }

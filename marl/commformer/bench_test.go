@@ -12,11 +12,19 @@ import (
 )
 
 // randEnv is a benchmark environment of a given size: random observations,
-// zero rewards, episodes of 25 steps.
+// zero rewards, episodes of 25 steps (ep steps if ep > 0).
 type randEnv struct {
 	n, obs, acts int
+	ep           int
 	t            int
 	src          rand.PCG
+}
+
+func (e *randEnv) len() int {
+	if e.ep > 0 {
+		return e.ep
+	}
+	return 25
 }
 
 func (e *randEnv) Spec() envs.Spec {
@@ -24,7 +32,7 @@ func (e *randEnv) Spec() envs.Spec {
 	for i := range ag {
 		ag[i] = envs.AgentSpec{Name: "a", ObsSize: e.obs, NumActions: e.acts}
 	}
-	return envs.Spec{Name: "rand", Agents: ag, MaxSteps: 25}
+	return envs.Spec{Name: "rand", Agents: ag, MaxSteps: e.len()}
 }
 
 func (e *randEnv) fill(o [][]float32) {
@@ -46,7 +54,7 @@ func (e *randEnv) Step(a []int, o [][]float32, r []float32) envs.StepResult {
 	e.t++
 	e.fill(o)
 	clear(r)
-	return envs.StepResult{Truncated: e.t >= 25}
+	return envs.StepResult{Truncated: e.t >= e.len()}
 }
 
 func (e *randEnv) Clone() envs.Env { c := *e; return &c }
@@ -164,6 +172,66 @@ func BenchmarkAct(b *testing.B) {
 				if err := a.act(obs, order, nil, false, rng, acts, lp, vals, nil); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkActingPath: the acting path of configs/recover_planted40.toml
+// (40 agents of 4 actions, 45 observation values, embed_dim 32, k = 2,
+// 16 envs x 16 steps, episodes of one step) at 1 and 2 workers: one
+// influence measurement (41 teacher-forced passes over the rollout, dense
+// warm-up graph), one rollout on the dense warm-up graph and one on the
+// exact top-2 graph, one evaluation of 64 greedy episodes (exact graph).
+// cpu-ns/op is the process's CPU time per op (wall time is inflated by
+// other load on a shared machine).
+func BenchmarkActingPath(b *testing.B) {
+	setup := func(b *testing.B, workers, warmup int) *Trainer {
+		cfg := DefaultConfig()
+		cfg.Embed, cfg.Senders = 32, 2
+		cfg.Envs, cfg.Steps = 16, 16
+		cfg.Warmup, cfg.AlphaStart = warmup, 0
+		if warmup > 0 { // the warm-up graph of alpha_source = influence: dense
+			cfg.AlphaSource, cfg.InfluenceEvery, cfg.AlphaSymmetric = "influence", 5, true
+		}
+		cfg.Workers = workers
+		tr, err := New(&randEnv{n: 40, obs: 45, acts: 4, ep: 1}, cfg, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tr.rollout(bg); err != nil {
+			b.Fatal(err)
+		}
+		tr.iter = 1
+		return tr
+	}
+	cases := []struct {
+		name   string
+		warmup int
+		op     func(tr *Trainer) error
+	}{
+		{"influence", 300, func(tr *Trainer) error { _, err := tr.Influence(); return err }},
+		{"rollout_warmup", 300, func(tr *Trainer) error { _, err := tr.rollout(bg); return err }},
+		{"rollout_exact", 0, func(tr *Trainer) error { _, err := tr.rollout(bg); return err }},
+		{"evaluate64", 300, func(tr *Trainer) error { _, err := tr.Evaluate(bg, 64); return err }},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			for _, w := range []int{1, 2} {
+				b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
+					tr := setup(b, w, c.warmup)
+					if err := c.op(tr); err != nil { // allocate outside the timing
+						b.Fatal(err)
+					}
+					c0 := cpuTime()
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						if err := c.op(tr); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
+				})
 			}
 		})
 	}

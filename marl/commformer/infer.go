@@ -21,7 +21,7 @@ type fastActor struct {
 	mode            comm.Mode
 	B               int
 	ln, emb, h, h2  []float32 // [B*N, max(O, d)] scratch
-	a32, gate32     []float32
+	gate32          []float32
 	gateLP          []float32 // log-probabilities of sampled gates
 	states          []*attention.DecoderState
 	tok, xin, xout  []float32 // per-agent rows [B, *]
@@ -30,14 +30,12 @@ type fastActor struct {
 	hd, hd2, logits []float32
 	dist            []float32 // [B*N, A] log-probabilities of every agent
 	lp              []float64
-	// Graph scratch reused from call to call: the adjacency, its sender
-	// lists (acting visits only each receiver's senders: O(N k d) per
-	// sample for a top-k graph), the edge embedding, each encoder block's
-	// relations and buffers.
-	sd    attention.Senders
-	edge  []float32
-	rels  []attention.Relations
-	encSc []attention.InferScratch
+	// own is the graph context computed from call to call; shared, when
+	// set, replaces it (computed once for several actors on blocks of the
+	// same batch, read only).
+	own    graphCtx
+	shared *graphCtx
+	encSc  []attention.InferScratch
 	// criticSc is the scratch of the critic's ungated encoder pass
 	// (model.openCritic).
 	criticSc []attention.InferScratch
@@ -53,13 +51,13 @@ func (m *model) newFastActor(B int) *fastActor {
 	w := max(m.O, m.D)
 	return &fastActor{m: m, mode: comm.ModeExact, B: B,
 		ln: make([]float32, R*w), emb: make([]float32, R*m.D), h: make([]float32, R*m.D), h2: make([]float32, R*m.D),
-		a32: make([]float32, m.N*m.N), gate32: make([]float32, R),
+		gate32: make([]float32, R),
 		states: make([]*attention.DecoderState, len(m.dec)),
 		tok:    make([]float32, B*(m.A+1)), xin: make([]float32, B*m.D), xout: make([]float32, B*m.D),
 		hd: make([]float32, B*m.D), hd2: make([]float32, B*m.D), logits: make([]float32, B*m.A),
 		dist: make([]float32, R*m.A), lp: make([]float64, m.A),
 		blank: make([]float32, m.D), rank: make([]int32, m.N),
-		rels: make([]attention.Relations, len(m.enc)), encSc: make([]attention.InferScratch, len(m.enc)),
+		encSc: make([]attention.InferScratch, len(m.enc)),
 	}
 }
 
@@ -75,6 +73,64 @@ func inferAgentLinear(l *agentLinear, i int, dst []float32, ldd int, x []float32
 			dr[j] += v
 		}
 	}
+}
+
+// graphCtx is what acting needs of the graph, the same for every sample:
+// the adjacency, its sender lists (acting visits only each receiver's
+// senders: O(N k d) per sample for a top-k graph), the edge embedding, and
+// the relation projections of the encoder blocks and (once decReady) of
+// the decoder blocks (self, cross).
+type graphCtx struct {
+	a32      []float32
+	sd       attention.Senders
+	sparse   bool // sd is in use (else dense attention)
+	edge     []float32
+	rels     []attention.Relations
+	dec      [][2]attention.Relations
+	decReady bool
+}
+
+// graphInto computes c for the adjacency mat; with dec also the decoder
+// blocks' relations.
+func (m *model) graphInto(c *graphCtx, mat []float64, dec bool) {
+	N := m.N
+	if len(c.a32) != N*N {
+		c.a32 = make([]float32, N*N)
+		c.rels = make([]attention.Relations, len(m.enc))
+		c.dec = make([][2]attention.Relations, len(m.dec))
+	}
+	for k, v := range mat {
+		c.a32[k] = float32(v)
+	}
+	var sd *attention.Senders
+	c.sparse = !m.denseOnly
+	if c.sparse {
+		c.sd.Set(c.a32, N)
+		sd = &c.sd
+	}
+	c.edge = m.edge.InferInto(c.edge, c.a32, sd)
+	for l, blk := range m.enc {
+		blk.Attn.RelationsInto(&c.rels[l], c.edge, sd)
+	}
+	c.decReady = false
+	if dec {
+		m.decRelations(c)
+	}
+}
+
+// decRelations computes the decoder blocks' relations of c.
+func (m *model) decRelations(c *graphCtx) {
+	for l, blk := range m.dec {
+		blk.RelationsInto(&c.dec[l][0], &c.dec[l][1], c.edge, c.senders())
+	}
+	c.decReady = true
+}
+
+func (c *graphCtx) senders() *attention.Senders {
+	if c.sparse {
+		return &c.sd
+	}
+	return nil
 }
 
 // setMode selects the graph of the next calls (warm-up or exact).
@@ -122,25 +178,20 @@ func (fa *fastActor) encode(obs []float32, values []float32, gates []float64, sa
 			gates[r] = 1
 		}
 	}
-	mat := fa.matrix
-	if mat == nil {
-		mat = m.graph.Matrix(fa.mode, nil)
+	c := fa.shared
+	if c == nil {
+		mat := fa.matrix
+		if mat == nil {
+			mat = m.graph.Matrix(fa.mode, nil)
+		}
+		c = &fa.own
+		m.graphInto(c, mat, false)
 	}
-	for k, v := range mat {
-		fa.a32[k] = float32(v)
-	}
-	var sd *attention.Senders
-	if !m.denseOnly {
-		fa.sd.Set(fa.a32, N)
-		sd = &fa.sd
-	}
-	fa.edge = m.edge.InferInto(fa.edge, fa.a32, sd)
-	g := attention.InferGraph{N: N, A: fa.a32, Edge: fa.edge, Gate: gate, Senders: sd}
+	g := attention.InferGraph{N: N, A: c.a32, Edge: c.edge, Gate: gate, Senders: c.senders()}
 	// Encoder and per-agent values.
 	x := fa.emb
 	for l, blk := range m.enc {
-		blk.Attn.RelationsInto(&fa.rels[l], fa.edge, sd)
-		x = blk.InferScratch(x, B, g, fa.rels[l], &fa.encSc[l])
+		x = blk.InferScratch(x, B, g, c.rels[l], &fa.encSc[l])
 	}
 	if values != nil {
 		xv := x
@@ -152,7 +203,7 @@ func (fa *fastActor) encode(obs []float32, values []float32, gates []float64, sa
 			open.Gate = nil
 			xv = fa.emb
 			for l, blk := range m.enc {
-				xv = blk.InferScratch(xv, B, open, fa.rels[l], &fa.criticSc[l])
+				xv = blk.InferScratch(xv, B, open, c.rels[l], &fa.criticSc[l])
 			}
 		}
 		for i := 0; i < N; i++ {
@@ -207,8 +258,15 @@ func (fa *fastActor) act(obs []float32, order, forced []int32, greedy bool, rng 
 	fa.embedTokens(fa.xin, 1)
 	copy(fa.blank, fa.xin[:D])
 	// Autoregressive decoder.
+	c := fa.shared
+	if c == nil {
+		c = &fa.own
+	}
+	if !c.decReady { // read-only when shared (splitActor prepares it)
+		m.decRelations(c)
+	}
 	for l, blk := range m.dec {
-		fa.states[l] = blk.Start(fa.states[l], x, B, g)
+		fa.states[l] = blk.StartShared(fa.states[l], x, B, g, &c.dec[l][0], &c.dec[l][1])
 	}
 	for _, i32 := range order {
 		i := int(i32)

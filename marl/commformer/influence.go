@@ -3,6 +3,8 @@ package commformer
 import (
 	"fmt"
 	"math"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,8 +26,9 @@ import (
 // which i's decoder reads when it hears them). So on an exact top-k graph
 // an unselected pair can read a small positive value through a two-hop
 // path; measured during a dense warm-up every pair is ranked. The diagonal is 0. It costs N+1
-// teacher-forced acting passes over the rollout and changes no state (no
-// random stream is drawn). Float32 trainers only.
+// teacher-forced acting passes over the rollout (the N probes on
+// Config.Workers goroutines, with the same result) and changes no state
+// (no random stream is drawn). Float32 trainers only.
 func (t *Trainer) Influence() ([]float64, error) { return t.influence(false) }
 
 // InfluenceEdges is Influence with one edge (i <- j) removed at a time
@@ -46,29 +49,36 @@ func (t *Trainer) influence(direct bool) ([]float64, error) {
 	N, E, S := t.m.N, t.cfg.Envs, t.cfg.Steps
 	A, O := t.m.A, t.m.O
 	b := t.buf
-	fa := t.m.newFastActor(E)
-	fa.keepDist = true
 	base := t.m.graph.Matrix(t.actMode(), nil)
-	mat := make([]float64, N*N)
-	full := make([]float32, S*E*N*A)
-	forced := make([]int32, E*N)
-	acts := make([]int32, E*N)
-	// pass runs the teacher-forced decoder of every rollout step on mat and
-	// hands each step's distributions to use.
-	pass := func(use func(s int, dist []float32)) error {
+	// probe is one worker's actor and scratch.
+	type probe struct {
+		fa           *fastActor
+		mat          []float64
+		forced, acts []int32
+	}
+	newProbe := func() *probe {
+		fa := t.m.newFastActor(E)
+		fa.keepDist = true
+		return &probe{fa: fa, mat: make([]float64, N*N), forced: make([]int32, E*N), acts: make([]int32, E*N)}
+	}
+	// pass runs the teacher-forced decoder of every rollout step on pr.mat
+	// and hands each step's distributions to use.
+	pass := func(pr *probe, use func(s int, dist []float32)) error {
 		for s := 0; s < S; s++ {
 			k := s * E * N
-			copy(forced, b.Actions[k:k+E*N])
-			fa.matrix = mat
-			if err := fa.act(b.Obs[k*O:(k+E*N)*O], t.orders[s*N:(s+1)*N], forced, true, nil, acts, nil, nil, nil); err != nil {
+			copy(pr.forced, b.Actions[k:k+E*N])
+			pr.fa.matrix = pr.mat
+			if err := pr.fa.act(b.Obs[k*O:(k+E*N)*O], t.orders[s*N:(s+1)*N], pr.forced, true, nil, pr.acts, nil, nil, nil); err != nil {
 				return err
 			}
-			use(s, fa.dist[:E*N*A])
+			use(s, pr.fa.dist[:E*N*A])
 		}
 		return nil
 	}
-	copy(mat, base)
-	if err := pass(func(s int, dist []float32) { copy(full[s*E*N*A:], dist) }); err != nil {
+	full := make([]float32, S*E*N*A)
+	ref := newProbe()
+	copy(ref.mat, base)
+	if err := pass(ref, func(s int, dist []float32) { copy(full[s*E*N*A:], dist) }); err != nil {
 		return nil, err
 	}
 	out := make([]float64, N*N)
@@ -82,6 +92,13 @@ func (t *Trainer) influence(direct bool) ([]float64, error) {
 			}
 		}
 	}
+	// The probes: sender j removed (or edge only <- j). Probe (only, j)
+	// writes only the entries [i*N+j] of its receivers, each with the
+	// same sequence of additions (steps s, then copies e) as on one
+	// goroutine, so the probes run on Config.Workers goroutines, each
+	// with its own actor, with the same result.
+	type job struct{ only, j int }
+	var jobs []job
 	for p := 0; p < N*N; p++ {
 		j, only := p, -1
 		if direct {
@@ -92,13 +109,17 @@ func (t *Trainer) influence(direct bool) ([]float64, error) {
 		} else if p >= N {
 			break
 		}
-		copy(mat, base)
+		jobs = append(jobs, job{only, j})
+	}
+	run := func(pr *probe, jb job) error {
+		j, only := jb.j, jb.only
+		copy(pr.mat, base)
 		for i := 0; i < N; i++ {
 			if i != j && (only < 0 || i == only) {
-				mat[i*N+j] = 0
+				pr.mat[i*N+j] = 0
 			}
 		}
-		err := pass(func(s int, dist []float32) {
+		return pass(pr, func(s int, dist []float32) {
 			for e := 0; e < E; e++ {
 				for i := 0; i < N; i++ {
 					r := (s*E+e)*N + i
@@ -116,6 +137,33 @@ func (t *Trainer) influence(direct bool) ([]float64, error) {
 				}
 			}
 		})
+	}
+	w := min(resolveWorkers(t.cfg.Workers), len(jobs))
+	errs := make([]error, max(w, 1))
+	var next atomic.Int64
+	work := func(k int, pr *probe) {
+		for {
+			n := int(next.Add(1)) - 1
+			if n >= len(jobs) {
+				return
+			}
+			if err := run(pr, jobs[n]); err != nil {
+				errs[k] = err
+				return
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for k := 1; k < w; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work(k, newProbe())
+		}()
+	}
+	work(0, ref)
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}

@@ -210,6 +210,8 @@ func (t *Trainer) actor(B int) (policy, error) {
 			return nil, err
 		}
 		a = ga
+	} else if w := resolveWorkers(t.cfg.Workers); w > 1 && B > 1 {
+		a = t.m.newSplitActor(B, w) // rows over w goroutines, same results
 	} else {
 		a = t.m.newFastActor(B)
 	}
