@@ -51,7 +51,7 @@ type EnvConfig struct {
 // commformer.Config with commformer.DefaultConfig's defaults).
 type AlgorithmConfig struct {
 	Kind    string `toml:"kind" range:"a registered kind, each with its [algorithm.KIND] table below" doc:"the algorithm: the CommFormer learner or a black-box design-space search"`
-	Threads int    `toml:"threads" unit:"goroutines" range:"[0, 1024]" doc:"goroutines stepping environments or evaluating designs; 0 = GOMAXPROCS (results do not depend on it)"`
+	Threads int    `toml:"threads" unit:"goroutines" range:"[0, 1024]" doc:"goroutines stepping environments, evaluating designs and splitting the commformer's PPO update; 0 = GOMAXPROCS (results do not depend on it, bit for bit)"`
 	tables  tables
 }
 
