@@ -1,8 +1,11 @@
 package envs
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -90,4 +93,105 @@ func TestTracker(t *testing.T) {
 	if _, err := NewTracker(NewCounted(tableSpace{[][]float64{{1, 1}}}), minX, &Optimum{Value: math.Inf(1)}); err == nil {
 		t.Error("an infinite optimum accepted")
 	}
+}
+
+// tieSpace: three knobs of five values whose metric x takes few values (many
+// ties), is NaN on some designs, y breaks the constraint on others, and
+// whose evaluations fail once for designs listed in failOnce.
+type tieSpace struct {
+	mu       sync.Mutex
+	failOnce map[int]bool
+}
+
+func (s *tieSpace) Name() string { return "ties" }
+func (s *tieSpace) Knobs() []Knob {
+	v := []string{"0", "1", "2", "3", "4"}
+	return []Knob{{Name: "a", Values: v}, {Name: "b", Values: v}, {Name: "c", Values: v}}
+}
+func (s *tieSpace) MetricNames() []string { return []string{"x", "y"} }
+func (s *tieSpace) Evaluate(cfg []int, out []float64) error {
+	id := cfg[0]*25 + cfg[1]*5 + cfg[2]
+	s.mu.Lock()
+	fail := s.failOnce[id]
+	delete(s.failOnce, id)
+	s.mu.Unlock()
+	if fail {
+		return fmt.Errorf("design %d fails once", id)
+	}
+	out[0] = float64((cfg[0] + 2*cfg[1] + cfg[2]) % 4)
+	if id%11 == 3 {
+		out[0] = math.NaN()
+	}
+	out[1] = float64((cfg[0] * cfg[2]) % 7)
+	return nil
+}
+
+// TestTrackerIncremental: Best reads only the evaluations finished since its
+// last call, and still equals the scan over every record after each batch
+// of concurrent evaluations (ties, NaN values, infeasible designs, failed
+// evaluations and restored records included), for every objective kind.
+func TestTrackerIncremental(t *testing.T) {
+	names := []string{"x", "y"}
+	minX, _ := ObjectiveConfig{Kind: KindMinimize, Metrics: []string{"x"}}.Bind(names)
+	conY, _ := ObjectiveConfig{Kind: KindConstrained, Metrics: []string{"x"}, Constraints: []Constraint{{Metric: "y", Max: 2}}, Penalty: DefaultPenalty}.Bind(names)
+	tgt, _ := ObjectiveConfig{Kind: KindTarget, Metrics: []string{"x"}, Targets: []float64{2}, Cap: DefaultTargetCap}.Bind(names)
+	for _, obj := range []*Objective{minX, conY, tgt} {
+		for seed := uint64(1); seed <= 4; seed++ {
+			r := rand.New(rand.NewPCG(seed, 7))
+			sp := &tieSpace{failOnce: map[int]bool{}}
+			for i := 0; i < 20; i++ {
+				sp.failOnce[r.IntN(125)] = true
+			}
+			c := NewCounted(sp)
+			tr, err := NewTracker(c, obj, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for batch := 0; batch < 12; batch++ {
+				if batch == 6 { // records from elsewhere (a checkpoint)
+					var recs []CountedRecord
+					for i := 0; i < 5; i++ {
+						cfg := []int{r.IntN(5), r.IntN(5), r.IntN(5)}
+						recs = append(recs, CountedRecord{Config: cfg, Metrics: []float64{float64(-i), 0}})
+					}
+					if err := c.Restore(recs); err != nil {
+						t.Fatal(err)
+					}
+				}
+				var wg sync.WaitGroup
+				for w := 0; w < 4; w++ {
+					cfgs := make([][]int, 6)
+					for i := range cfgs {
+						cfgs[i] = []int{r.IntN(5), r.IntN(5), r.IntN(5)}
+					}
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						out := make([]float64, 2)
+						for _, cfg := range cfgs {
+							_ = c.Evaluate(cfg, out) // failures are part of the test
+						}
+					}()
+				}
+				wg.Wait()
+				got, ok := tr.Best()
+				want, wok := tr.bestByScan()
+				if ok != wok || !slices.Equal(got.Config, want.Config) || !sameFloats(got.Metrics, want.Metrics) ||
+					!sameFloats([]float64{got.Value, got.Violation}, []float64{want.Value, want.Violation}) {
+					t.Fatalf("%s seed %d batch %d: incremental best %+v, scan %+v", obj.Kind(), seed, batch, got, want)
+				}
+				if batch == 0 && !ok {
+					t.Fatal("no best after a batch of evaluations")
+				}
+			}
+			if tr.seen != len(c.done) || tr.seen != c.Unique() {
+				t.Fatalf("tracker read %d finished evaluations, space has %d (unique %d)", tr.seen, len(c.done), c.Unique())
+			}
+		}
+	}
+}
+
+// sameFloats compares bit patterns (NaN equals NaN).
+func sameFloats(a, b []float64) bool {
+	return slices.EqualFunc(a, b, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
 }

@@ -32,6 +32,15 @@ type Counted struct {
 	cache  map[string]*countedEntry
 	unique int
 	calls  int
+	// done lists the successful entries in the order they finished (or
+	// were restored), so that a Tracker reads only what is new since its
+	// last call instead of every record (finishedSince).
+	done []countedDone
+}
+
+type countedDone struct {
+	key string
+	e   *countedEntry
 }
 
 type countedEntry struct {
@@ -167,8 +176,23 @@ func (c *Counted) Evaluate(cfg []int, out []float64) error {
 	}
 	e.metrics = m
 	close(e.done)
+	c.mu.Lock()
+	c.done = append(c.done, countedDone{string(key), e})
+	c.mu.Unlock()
 	copy(out, m)
 	return nil
+}
+
+// finishedSince returns the successful evaluations that finished after the
+// first n (in finishing order; their metrics are never changed afterwards)
+// and the new count.
+func (c *Counted) finishedSince(n int) ([]countedDone, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n >= len(c.done) {
+		return nil, len(c.done)
+	}
+	return c.done[n:len(c.done):len(c.done)], len(c.done)
 }
 
 // CountedRecord is one cached evaluation (for checkpoints and logs).
@@ -222,6 +246,7 @@ func (c *Counted) Restore(recs []CountedRecord) error {
 		e := &countedEntry{done: make(chan struct{}), metrics: slices.Clone(r.Metrics)}
 		close(e.done)
 		c.cache[key] = e
+		c.done = append(c.done, countedDone{key, e})
 		c.unique++
 	}
 	return nil
