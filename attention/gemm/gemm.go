@@ -56,6 +56,18 @@ func Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda i
 	Current().Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// RowBlocksExact reports whether the current backend gives every element
+// of C the same bits however many rows the call has, so that a product
+// done in row blocks (separate calls) equals the whole. True for Native,
+// whose micro-kernel sums over k in the same order for every tile
+// (TestNativeSplitBitIdentical, TestWorkersActingBitIdentical); not
+// assumed for the others (OpenBLAS picks kernels by matrix size), where
+// callers that need the same bits must not split.
+func RowBlocksExact() bool {
+	_, ok := Current().(Native)
+	return ok
+}
+
 // SgemmN is Sgemm on up to workers goroutines (0 = GOMAXPROCS) when the
 // installed backend is Native (other backends ignore workers). The result
 // does not depend on workers (see Native.Sgemm).

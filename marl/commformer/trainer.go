@@ -210,8 +210,10 @@ func (t *Trainer) actor(B int) (policy, error) {
 			return nil, err
 		}
 		a = ga
-	} else if w := resolveWorkers(t.cfg.Workers); w > 1 && B > 1 {
-		a = t.m.newSplitActor(B, w) // rows over w goroutines, same results
+	} else if w := resolveWorkers(t.cfg.Workers); w > 1 && B > 1 && gemm.RowBlocksExact() {
+		// Rows over w goroutines, same results; only on a GEMM backend
+		// whose per-row bits do not depend on the block (not OpenBLAS).
+		a = t.m.newSplitActor(B, w)
 	} else {
 		a = t.m.newFastActor(B)
 	}
