@@ -160,21 +160,6 @@ func (t *Tracker) best(cfg []int, m []float64) Best {
 	return Best{Config: slices.Clone(cfg), Metrics: slices.Clone(m), Value: v, Reward: t.obj.Reward(m), Violation: t.obj.Violation(m), Regret: t.Regret(v)}
 }
 
-// bestByScan is Best computed from every record (the definition; tests).
-func (t *Tracker) bestByScan() (Best, bool) {
-	recs := t.space.Records()
-	bi := -1
-	for i, r := range recs {
-		if bi < 0 || t.Compare(r.Config, r.Metrics, recs[bi].Config, recs[bi].Metrics) < 0 {
-			bi = i
-		}
-	}
-	if bi < 0 {
-		return Best{}, false
-	}
-	return t.best(recs[bi].Config, recs[bi].Metrics), true
-}
-
 // Columns adds the design columns of a metrics row: unique_evals, and once
 // a design is known best_value, best_reward, best_<metric> for every
 // metric, best_violation (constrained objectives) and regret (with an

@@ -195,3 +195,18 @@ func TestTrackerIncremental(t *testing.T) {
 func sameFloats(a, b []float64) bool {
 	return slices.EqualFunc(a, b, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
 }
+
+// bestByScan is Best computed from every record (the definition; tests).
+func (t *Tracker) bestByScan() (Best, bool) {
+	recs := t.space.Records()
+	bi := -1
+	for i, r := range recs {
+		if bi < 0 || t.Compare(r.Config, r.Metrics, recs[bi].Config, recs[bi].Metrics) < 0 {
+			bi = i
+		}
+	}
+	if bi < 0 {
+		return Best{}, false
+	}
+	return t.best(recs[bi].Config, recs[bi].Metrics), true
+}
