@@ -60,8 +60,11 @@ type Config struct {
 	// (measured: alpha is the log of the running mean of Trainer.Influence,
 	// the causal effect of each sender on each receiver's policy, taken on
 	// a dense unweighted warm-up graph every InfluenceEvery iterations from
-	// AlphaStart to the end of the warm-up; the exact graph is its top-k).
-	AlphaSource string `toml:"alpha_source" range:"gradient|influence" doc:"how the graph logits are set: gradient = CommFormer's bi-level Adam steps on the PPO loss; influence = the log of the mean measured influence of each sender on each receiver's policy (KL with the sender removed, I2C-style) over the warm-up, on a dense unweighted warm-up graph"`
+	// AlphaStart to the end of the warm-up; the exact graph is its top-k) or
+	// "payoff" (measured: alpha is the log interaction F statistic of each
+	// receiver's reward by its own and the sender's action over the
+	// warm-up's rollouts, payoff.go; dense unweighted warm-up graph too).
+	AlphaSource string `toml:"alpha_source" range:"gradient|influence|payoff" doc:"how the graph logits are set: gradient = CommFormer's bi-level Adam steps on the PPO loss; influence = the log of the mean measured influence of each sender on each receiver's policy (KL with the sender removed, I2C-style) over the warm-up, on a dense unweighted warm-up graph; payoff = the log interaction F statistic of each receiver's reward laid out by its own and the sender's action, accumulated over the warm-up's rollouts (CASEC-style pair-payoff variation, no model needed, so the graph can freeze early)"`
 	// AlphaSymmetric ties the logits of the two directions of a pair
 	// (alpha_ij = alpha_ji): for tasks whose interactions are symmetric,
 	// such as design spaces (a pair term f(x_i, x_j) makes each knob's best
@@ -196,15 +199,16 @@ func (c Config) Validate() error {
 	in("alpha_lr", c.AlphaLR, 0, 1, true, false, "must be in (0, 1]")
 	irange("alpha_every", c.AlphaEvery, 0, 1000)
 	nonneg("alpha_value_coef", c.AlphaValueCoef)
-	if c.AlphaSource != "gradient" && c.AlphaSource != "influence" {
-		bad("alpha_source", fmt.Sprintf("%q", c.AlphaSource), `must be "gradient" or "influence"`)
+	if c.AlphaSource != "gradient" && c.AlphaSource != "influence" && c.AlphaSource != "payoff" {
+		bad("alpha_source", fmt.Sprintf("%q", c.AlphaSource), `must be "gradient", "influence" or "payoff"`)
 	}
 	irange("influence_every", c.InfluenceEvery, 1, 1000)
-	if c.AlphaSource == "influence" {
+	if c.AlphaSource == "influence" || c.AlphaSource == "payoff" {
+		src := fmt.Sprintf("%q", c.AlphaSource)
 		if c.Graph != comm.Learned {
-			bad("alpha_source", `"influence"`, fmt.Sprintf("needs graph = %q (got %q)", comm.Learned, c.Graph))
+			bad("alpha_source", src, fmt.Sprintf("needs graph = %q (got %q)", comm.Learned, c.Graph))
 		} else if c.Warmup <= c.AlphaStart {
-			bad("alpha_source", `"influence"`, fmt.Sprintf("measures during the warm-up from alpha_start: needs warmup (%d) > alpha_start (%d)", c.Warmup, c.AlphaStart))
+			bad("alpha_source", src, fmt.Sprintf("measures during the warm-up from alpha_start: needs warmup (%d) > alpha_start (%d)", c.Warmup, c.AlphaStart))
 		}
 	}
 	if c.AlphaStart < 0 {

@@ -181,7 +181,7 @@ func TestInfluenceSource(t *testing.T) {
 // alpha), so the exact graph's ranking of a pair does not depend on the
 // direction.
 func TestAlphaSymmetric(t *testing.T) {
-	for _, src := range []string{"gradient", "influence"} {
+	for _, src := range []string{"gradient", "influence", "payoff"} {
 		c := tinyRecoveryConfig()
 		c.AlphaSource, c.AlphaSymmetric, c.InfluenceEvery = src, true, 1
 		c.Warmup, c.AlphaStart, c.Iterations, c.PostRatio, c.Epochs, c.AlphaEvery = 5, 1, 5, 1, 2, 1

@@ -47,6 +47,19 @@ func tinyInfluenceConfig() Config {
 	return c
 }
 
+// tinyPayoffConfig measures the graph from the rewards (alpha_source =
+// payoff): a short dense warm-up whose rollouts fill the pair tables, then
+// the top-1 graph of the symmetric pair scores frozen.
+func tinyPayoffConfig() Config {
+	c := tinyRecoveryConfig()
+	c.AlphaSource = "payoff"
+	c.AlphaStart = 0
+	c.Warmup = 40
+	c.PostRatio = 0.2
+	c.AlphaSymmetric = true
+	return c
+}
+
 // TestTinyPlantedRecovery: four knobs of three values, one strong planted
 // pair (k0, k1), main effects half as strong, the design-revision form
 // with half the knobs pinned. Agent 0's best value depends on knob 1's and
@@ -54,8 +67,8 @@ func tinyInfluenceConfig() Config {
 // pick the planted partner for both agents of the pair in at least 9 of 10
 // seeds (each seed also draws a new landscape), for both ways of setting
 // alpha: CommFormer's gradient (anonymous messages, as the DRAM recovery
-// configs) and the measured influence (agent index in the observation, as
-// the planted configs). Chance is 1/3 per row, 1/9 per seed.
+// configs), the measured influence (agent index in the observation) and
+// the pair payoffs of the rewards. Chance is 1/3 per row, 1/9 per seed.
 func TestTinyPlantedRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("learning test (a few minutes on 2 cores)")
@@ -67,6 +80,7 @@ func TestTinyPlantedRecovery(t *testing.T) {
 	}{
 		{"gradient", tinyRecoveryConfig(), false},
 		{"influence", tinyInfluenceConfig(), true},
+		{"payoff", tinyPayoffConfig(), false},
 	} {
 		t.Run(recipe.name, func(t *testing.T) {
 			const seeds = 10

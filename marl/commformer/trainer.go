@@ -64,6 +64,7 @@ type Trainer struct {
 	// forced holds every sample's forced actions ([Steps*Envs*N], -1 = free)
 	// from environments that bind agents to one action (envs.ActionForcer).
 	forced []int32
+	payoff *payoffStats // alpha_source = payoff: the pair tables (payoff.go)
 	// gates holds every sample's acting gates ([Steps*Envs*N]) when the
 	// gate is a score-function gate: the update replays them.
 	gates  []float64
@@ -110,7 +111,7 @@ func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Traine
 		counts[i] = a.NumActions
 	}
 	gcfg := comm.GraphConfig{N: n, Sparsity: cfg.Sparsity, Senders: cfg.Senders, Tau: cfg.Tau, Variant: cfg.Graph,
-		Warmup: cfg.Warmup, PostStable: cfg.PostStable, PostRatio: cfg.PostRatio, UniformWarmup: cfg.AlphaSource == "influence",
+		Warmup: cfg.Warmup, PostStable: cfg.PostStable, PostRatio: cfg.PostRatio, UniformWarmup: cfg.AlphaSource != "gradient",
 		Seed: envs.DeriveSeed(seed, purposeGraph), Adjacency: cfg.Adjacency}
 	initRNG := rand.New(rand.NewPCG(envs.DeriveSeed(seed, purposeInit), purposeInit))
 	m, err := newModel(dt, n, spec.MaxObs(), counts, cfg, gcfg, initRNG)
@@ -140,6 +141,9 @@ func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Traine
 	t.normObs = make([]float32, len(t.buf.Obs))
 	t.orders = make([]int32, cfg.Steps*n)
 	t.forced = make([]int32, cfg.Steps*cfg.Envs*n)
+	if cfg.AlphaSource == "payoff" {
+		t.payoff = newPayoffStats(counts)
+	}
 	if t.m.gate.Enabled() && t.m.gate.Config().Score {
 		t.gates = make([]float64, cfg.Steps*cfg.Envs*n)
 	}
@@ -265,6 +269,9 @@ func (t *Trainer) Iterate(ctx context.Context) (marl.Metrics, error) {
 	t.iter++
 	inflTime, err := t.measureInfluence()
 	if err != nil {
+		return nil, err
+	}
+	if err := t.measurePayoff(); err != nil {
 		return nil, err
 	}
 	steps := int64(t.cfg.Envs * t.cfg.Steps)
@@ -424,7 +431,7 @@ func (t *Trainer) entropyCoef() float64 {
 // alpha_every-th epoch, from iteration alpha_start on, while the graph is
 // learned and not frozen) rather than the model.
 func (t *Trainer) isAlphaEpoch(ep int, mode comm.Mode) bool {
-	return t.m.graph.Learnable() && t.cfg.AlphaSource != "influence" && mode != comm.ModeFrozen && t.iter >= t.cfg.AlphaStart &&
+	return t.m.graph.Learnable() && t.cfg.AlphaSource == "gradient" && mode != comm.ModeFrozen && t.iter >= t.cfg.AlphaStart &&
 		t.cfg.AlphaEvery > 0 && (ep+1)%t.cfg.AlphaEvery == 0
 }
 
@@ -697,8 +704,13 @@ func (t *Trainer) Checkpoint() (*marl.Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	var blobs []marl.NamedBlob
+	if t.payoff != nil {
+		blobs = []marl.NamedBlob{{Name: payoffBlob, Data: t.payoff.marshal()}}
+	}
 	return &marl.Checkpoint{
 		Algorithm:  "commformer",
+		Blobs:      blobs,
 		Iteration:  t.iter,
 		EnvSteps:   t.envSteps,
 		Params:     marl.CaptureParams(t.m.ps.List()),
@@ -753,6 +765,11 @@ func (t *Trainer) Restore(c *marl.Checkpoint) error {
 	}
 	if err := t.loadStreams(c.RNG); err != nil {
 		return err
+	}
+	if t.payoff != nil {
+		if err := t.restorePayoff(c); err != nil {
+			return err
+		}
 	}
 	*t.vnorm = c.ValueNorm
 	t.iter = c.Iteration
