@@ -181,7 +181,7 @@ func BenchmarkAct(b *testing.B) {
 	}
 }
 
-// BenchmarkActingPath: the acting path of configs/recover_planted40.toml
+// BenchmarkActingPath: the acting path of configs/recover_planted40.toml as of session 11
 // (40 agents of 4 actions, 45 observation values, embed_dim 32, k = 2,
 // 16 envs x 16 steps, episodes of one step that terminate) at 1 and 2 workers: one
 // influence measurement (41 teacher-forced passes over the rollout, dense
