@@ -54,8 +54,8 @@ func tinyPayoffConfig() Config {
 	c := tinyRecoveryConfig()
 	c.AlphaSource = "payoff"
 	c.AlphaStart = 0
-	c.Warmup = 40
-	c.PostRatio = 0.2
+	c.Warmup = 20
+	c.PostRatio = 0.1
 	c.AlphaSymmetric = true
 	return c
 }
