@@ -154,30 +154,8 @@ func interactionF(cells []float64, R, C int) float64 {
 	// rows; 50 sweeps are far past convergence for tables this small
 	// (nearly balanced tables converge in one).
 	for range 50 {
-		for a := range R {
-			var s, w float64
-			for b := range C {
-				if cnt := cells[3*(a*C+b)]; cnt > 0 {
-					s += cnt * (m[a*C+b] - grand - col[b])
-					w += cnt
-				}
-			}
-			if w > 0 {
-				row[a] = s / w
-			}
-		}
-		for b := range C {
-			var s, w float64
-			for a := range R {
-				if cnt := cells[3*(a*C+b)]; cnt > 0 {
-					s += cnt * (m[a*C+b] - grand - row[a])
-					w += cnt
-				}
-			}
-			if w > 0 {
-				col[b] = s / w
-			}
-		}
+		halfStep(row, col, cells, m, grand, R, C, C, 1)
+		halfStep(col, row, cells, m, grand, C, R, 1, C)
 	}
 	var intSS float64
 	for a := range R {
@@ -190,6 +168,28 @@ func interactionF(cells []float64, R, C int) float64 {
 	}
 	msWithin := max(withinSS/dfWithin, fTiny)
 	return max(intSS/float64(dfInt)/msWithin, fTiny)
+}
+
+// halfStep is one half of a backfitting sweep: every effect of one factor
+// (n of them, dst) is set to the count-weighted mean of the cell means minus
+// the grand mean and the other factor's effects (other), over that
+// effect's non-empty cells. Cell (i, j) of the factor's i-th effect and the
+// other's j-th sits at i*si + j*sj of the R x C table (rows: si = C, sj = 1;
+// columns: si = 1, sj = C).
+func halfStep(dst, other, cells, m []float64, grand float64, n, no, si, sj int) {
+	for i := range n {
+		var s, w float64
+		for j := range no {
+			k := i*si + j*sj
+			if cnt := cells[3*k]; cnt > 0 {
+				s += cnt * (m[k] - grand - other[j])
+				w += cnt
+			}
+		}
+		if w > 0 {
+			dst[i] = s / w
+		}
+	}
 }
 
 // marshal encodes the accumulators for a checkpoint (float64 LE).
