@@ -101,7 +101,7 @@ func TestCompletion(t *testing.T) {
 		words []string
 		want  string
 	}{
-		{[]string{""}, "completion dram graph report run sweep version"},
+		{[]string{""}, "completion dram eval graph report run sweep version"},
 		{[]string{"rep"}, "report"},
 		{[]string{"dram", "s"}, "sim sweep"},
 		{[]string{"report", "--p"}, "--pareto"},

@@ -32,6 +32,10 @@ var examples = map[string][]string{
 		"commgraph graph compare runs/recover_planted10/seed-1 --truth planted",
 		"commgraph graph compare runs/dram_latency/seed-1 --truth sweep:runs/random.sweep",
 	},
+	"eval": {
+		"commgraph eval runs/predprey_capture/seed-1 --episodes 1000",
+		"commgraph eval runs/predprey_capture/seed-1 --last 4 --episodes 1000 --json",
+	},
 	"dram sim": {
 		"commgraph dram sim --trace stream --set PagePolicy=Closed --json",
 	},
