@@ -64,34 +64,25 @@ func EvalCheckpoints(ctx context.Context, path string, iters []int, last, episod
 }
 
 func evalOne(ctx context.Context, cfg *Config, path string, episodes int) (marl.Metrics, int, error) {
-	c := *cfg
-	task, alg, err := Build(&c, uint64(c.Seed))
+	out, it := marl.Metrics{}, 0
+	err := withCheckpoint(*cfg, path, func(alg marl.Algorithm) error {
+		m, err := alg.Evaluate(ctx, episodes)
+		if err != nil {
+			return fmt.Errorf("%s: evaluation: %w", path, err)
+		}
+		for k, v := range m {
+			if !strings.HasPrefix(k, "eval_") {
+				k = "eval_" + k
+			}
+			out[k] = v
+		}
+		it = alg.Iteration()
+		return nil
+	})
 	if err != nil {
 		return nil, 0, err
 	}
-	defer func() {
-		if cl, ok := alg.(Closer); ok {
-			_ = cl.Close()
-		}
-		if task.Close != nil {
-			_ = task.Close()
-		}
-	}()
-	if err := loadCheckpointInto(path, alg); err != nil {
-		return nil, 0, err
-	}
-	m, err := alg.Evaluate(ctx, episodes)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%s: evaluation: %w", path, err)
-	}
-	out := marl.Metrics{}
-	for k, v := range m {
-		if !strings.HasPrefix(k, "eval_") {
-			k = "eval_" + k
-		}
-		out[k] = v
-	}
-	return out, alg.Iteration(), nil
+	return out, it, nil
 }
 
 // pickCheckpoints resolves EvalCheckpoints' arguments to checkpoint files,

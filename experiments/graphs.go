@@ -134,9 +134,31 @@ func snapshotFromCheckpoint(path string) (*comm.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	var s *comm.Snapshot
+	err = withCheckpoint(cfg, path, func(alg marl.Algorithm) error {
+		g, ok := alg.(GraphSnapshotter)
+		if !ok {
+			return fmt.Errorf("%s: algorithm %s has no communication graph", path, cfg.Algorithm.Kind)
+		}
+		v, err := g.GraphSnapshot()
+		if err != nil {
+			return err
+		}
+		if s, ok = v.(*comm.Snapshot); !ok {
+			return fmt.Errorf("%s: algorithm %s returned a %T, not a comm.Snapshot", path, cfg.Algorithm.Kind, v)
+		}
+		return nil
+	})
+	return s, err
+}
+
+// withCheckpoint builds the task and algorithm of cfg (with the run's
+// seed), loads the checkpoint at path into the algorithm, calls fn with it
+// and closes what was built.
+func withCheckpoint(cfg Config, path string, fn func(alg marl.Algorithm) error) error {
 	task, alg, err := Build(&cfg, uint64(cfg.Seed))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer func() {
 		if c, ok := alg.(Closer); ok {
@@ -147,21 +169,9 @@ func snapshotFromCheckpoint(path string) (*comm.Snapshot, error) {
 		}
 	}()
 	if err := loadCheckpointInto(path, alg); err != nil {
-		return nil, err
+		return err
 	}
-	g, ok := alg.(GraphSnapshotter)
-	if !ok {
-		return nil, fmt.Errorf("%s: algorithm %s has no communication graph", path, cfg.Algorithm.Kind)
-	}
-	v, err := g.GraphSnapshot()
-	if err != nil {
-		return nil, err
-	}
-	s, ok := v.(*comm.Snapshot)
-	if !ok {
-		return nil, fmt.Errorf("%s: algorithm %s returned a %T, not a comm.Snapshot", path, cfg.Algorithm.Kind, v)
-	}
-	return s, nil
+	return fn(alg)
 }
 
 // loadCheckpointInto reads a checkpoint file written by the runner into alg.
