@@ -409,6 +409,9 @@ func (st *state) prepareSelection() int64 {
 		st.sel.gen, st.sel.at, st.sel.key = st.gen, max(r, st.check.busFree), int64(b.cur)<<8|int64(i)
 		return r
 	}
+	if bf := st.check.busFree; st.t.packOK && bf >= 0 {
+		return st.preparePacked(bf)
+	}
 	bm := inf
 	if st.t.groups > 1 {
 		for m := st.machines.pending; m != 0; m &= m - 1 {
@@ -438,6 +441,53 @@ func (st *state) prepareSelection() int64 {
 	}
 	st.sel.gen, st.sel.at, st.sel.key = st.gen, at, best
 	return bm
+}
+
+// packShift places a pending bank's wait past busFree above its "Oldest"
+// key (request<<8 | bank, below 2^40) in one comparable value.
+const packShift = 40
+
+// packWait: with every timing gap below it, a pending bank's ready time is
+// less than packWait cycles past busFree (see timing.packOK).
+const packWait = 1 << 22
+
+// packedKey is bank b's command (bank i) for the selection with the
+// command bus free from bf: its wait past bf (0 if ready by then) above
+// its "Oldest" key, so that the smallest value over the pending banks is
+// the selection's winner and its wait that of the selection's cycle.
+func packedKey(b *bank, e *[16]int64, bf, i int64) int64 {
+	r := max(b.local, e[b.cmd&15], bf)
+	return (r-bf)<<packShift | int64(b.cur)<<8 | i
+}
+
+// preparePacked is prepareSelection on one rank without bank groups, in
+// one pass: the selection's cycle is max(earliest ready time, bf), which
+// is the least of max(ready, bf) over the pending banks, and its winner
+// the lowest key among the banks ready then, which are those whose
+// max(ready, bf) is that cycle; so the least packedKey gives both. It
+// returns the selection's cycle (nextEvent takes it at most busFree
+// later, which it is not). bf is busFree, at least 0: every ready time
+// then lies below bf + packWait (timing.packOK).
+func (st *state) preparePacked(bf int64) int64 {
+	e := &st.check.earliest
+	var best int64
+	if m := st.machines.pending; m == 0xff {
+		// Eight banks, all pending (the common case of deep buffers).
+		a := &st.bankArr
+		best = min(packedKey(&a[0], e, bf, 0), packedKey(&a[1], e, bf, 1),
+			packedKey(&a[2], e, bf, 2), packedKey(&a[3], e, bf, 3),
+			packedKey(&a[4], e, bf, 4), packedKey(&a[5], e, bf, 5),
+			packedKey(&a[6], e, bf, 6), packedKey(&a[7], e, bf, 7))
+	} else {
+		best = math.MaxInt64
+		for ; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros64(m) & 63
+			best = min(best, packedKey(&st.bankArr[i], e, bf, int64(i)))
+		}
+	}
+	at := bf + best>>packShift
+	st.sel.gen, st.sel.at, st.sel.key = st.gen, at, best&(1<<packShift-1)
+	return at
 }
 
 // prepareByEnd is prepareSelection for commands of different lengths
