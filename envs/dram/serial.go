@@ -248,7 +248,7 @@ func (st *state) serialAccept(T int64) {
 	}
 	f.space = false // the one entry is taken
 	f.inController++
-	b.cur = r
+	b.cur, b.key = r, int64(r)<<8|int64(bi)
 	st.machines.pending = 1 << uint(bi)
 	col := cRD
 	if q.write {

@@ -455,9 +455,9 @@ const packWait = 1 << 22
 // command bus free from bf: its wait past bf (0 if ready by then) above
 // its "Oldest" key, so that the smallest value over the pending banks is
 // the selection's winner and its wait that of the selection's cycle.
-func packedKey(b *bank, e *[16]int64, bf, i int64) int64 {
+func packedKey(b *bank, e *[16]int64, bf int64) int64 {
 	r := max(b.local, e[b.cmd&15], bf)
-	return (r-bf)<<packShift | int64(b.cur)<<8 | i
+	return (r-bf)<<packShift | b.key
 }
 
 // preparePacked is prepareSelection on one rank without bank groups, in
@@ -474,15 +474,18 @@ func (st *state) preparePacked(bf int64) int64 {
 	if m := st.machines.pending; m == 0xff {
 		// Eight banks, all pending (the common case of deep buffers).
 		a := &st.bankArr
-		best = min(packedKey(&a[0], e, bf, 0), packedKey(&a[1], e, bf, 1),
-			packedKey(&a[2], e, bf, 2), packedKey(&a[3], e, bf, 3),
-			packedKey(&a[4], e, bf, 4), packedKey(&a[5], e, bf, 5),
-			packedKey(&a[6], e, bf, 6), packedKey(&a[7], e, bf, 7))
+		best = packedKey(&a[0], e, bf)
+		best = min(best, packedKey(&a[1], e, bf))
+		best = min(best, packedKey(&a[2], e, bf))
+		best = min(best, packedKey(&a[3], e, bf))
+		best = min(best, packedKey(&a[4], e, bf))
+		best = min(best, packedKey(&a[5], e, bf))
+		best = min(best, packedKey(&a[6], e, bf))
+		best = min(best, packedKey(&a[7], e, bf))
 	} else {
 		best = math.MaxInt64
 		for ; m != 0; m &= m - 1 {
-			i := bits.TrailingZeros64(m) & 63
-			best = min(best, packedKey(&st.bankArr[i], e, bf, int64(i)))
+			best = min(best, packedKey(&st.bankArr[bits.TrailingZeros64(m)&63], e, bf))
 		}
 	}
 	at := bf + best>>packShift
