@@ -396,9 +396,18 @@ func (st *state) deliver(T int64) bool {
 // prepareSelection prepares the command selection at the controller's
 // next cycle, max(earliest ready time, busFree) (controllerRun and lean
 // use it if nothing changes until then), and returns the earliest ready
-// time of the pending banks. Commands of different lengths (LPDDR4) take
-// prepareByEnd.
+// time of the pending banks or (preparePacked) that cycle; nextEvent
+// takes it at most busFree later. One rank without bank groups takes
+// preparePacked, commands of different lengths (LPDDR4) prepareByEnd.
 func (st *state) prepareSelection() int64 {
+	if bf := st.check.busFree; st.t.packOK && bf >= 0 {
+		return st.preparePacked(bf)
+	}
+	return st.prepareOther()
+}
+
+// prepareOther is prepareSelection where preparePacked does not apply.
+func (st *state) prepareOther() int64 {
 	if st.t.varLen {
 		return st.prepareByEnd()
 	}
@@ -408,9 +417,6 @@ func (st *state) prepareSelection() int64 {
 		r := st.ready(b)
 		st.sel.gen, st.sel.at, st.sel.key = st.gen, max(r, st.check.busFree), int64(b.cur)<<8|int64(i)
 		return r
-	}
-	if bf := st.check.busFree; st.t.packOK && bf >= 0 {
-		return st.preparePacked(bf)
 	}
 	bm := inf
 	if st.t.groups > 1 {
@@ -658,7 +664,11 @@ func (st *state) lean(rest int64) bool {
 			st.issue(T, c, i, b.cur)
 			if (c == cACT || c == cPRE) && st.machines.dirty == 1<<uint(i) && st.restartSame(b, c) {
 				st.machines.dirty = 0
-				st.prepareSelection()
+				if bf := st.check.busFree; st.t.packOK && bf >= 0 { // prepareSelection, inline
+					st.preparePacked(bf)
+				} else {
+					st.prepareOther()
+				}
 				did = true
 				continue
 			}
@@ -724,7 +734,11 @@ func (st *state) lean(rest int64) bool {
 			}
 		}
 		if st.machines.pending != 0 {
-			st.prepareSelection()
+			if bf := st.check.busFree; st.t.packOK && bf >= 0 { // prepareSelection, inline
+				st.preparePacked(bf)
+			} else {
+				st.prepareOther()
+			}
 		}
 	}
 }

@@ -224,8 +224,11 @@ func (t *timing) lpRdPre() int64 { return t.RTP + t.burst - 6 }
 
 // bankEarliest is the bank-local earliest time of command c on bank b.
 func (st *state) bankEarliest(b *bank, c cmdKind) int64 {
-	g := &st.t.bankGap[c&15]
-	l := &b.last
+	return gapEarliest(&b.last, &st.t.bankGap[c&15])
+}
+
+// gapEarliest is the latest last[c]+d over the bank rule g.
+func gapEarliest(l *[16]int64, g *[4]bankBound) int64 {
 	return max(l[g[0].c&15]+g[0].d, l[g[1].c&15]+g[1].d, l[g[2].c&15]+g[2].d, l[g[3].c&15]+g[3].d)
 }
 
