@@ -46,6 +46,7 @@ type Simulator struct {
 	eventResponses bool // tests: simulate Simple-arbiter responses event by event
 	skipSpecCheck  bool // tests: run a memspec that check rejects (the watchdog test)
 	fullSteps      bool // tests: simulate every event by a full step (no lean path)
+	noOpenLean     bool // tests: the open-page designs take lean, not leanOpen
 	st             state
 }
 
@@ -114,6 +115,7 @@ type state struct {
 
 	fullSteps bool     // Simulator.fullSteps
 	serial    bool     // a serial design: serialLean replaces lean (serial.go)
+	open      bool     // an open-page design (not serial): leanOpen replaces lean (openlean.go)
 	serialA   cmdKind  // serial designs: 1 if the column command after an activate auto-precharges, else 0
 	now       int64    // the cycle being simulated
 	blockedAt int64    // LPDDR4: the last evaluation at this cycle held back a ready command
@@ -254,6 +256,7 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	st.now, st.blockedAt = 0, never
 	st.fullSteps = s.fullSteps
 	st.serial = st.cfg.bufferSize == 1 && !st.cfg.refresh && st.cfg.respAhead && st.t.colAffOK
+	st.open = !st.serial && st.cfg.openDesign() && !s.noOpenLean
 	st.serialA = 0
 	if st.cfg.page == PageClosed || st.cfg.page == PageClosedAdaptive {
 		st.serialA = 1
@@ -308,13 +311,25 @@ func (st *state) run() error {
 			// The next event is a command of the controller or a request
 			// it takes: if nothing else happens until then, simulate it
 			// (and what follows) without full steps.
-			if rest := st.otherEvents(); nx < rest && (st.serial && st.serialLean(rest) || !st.serial && st.lean(rest)) {
+			if rest := st.otherEvents(); nx < rest && st.leanPath(rest) {
 				issued = true
 				continue
 			}
 		}
 		st.now = nx
 	}
+}
+
+// leanPath runs the lean path of the design (serialLean, leanOpen or
+// lean) up to rest and reports whether it simulated any cycle.
+func (st *state) leanPath(rest int64) bool {
+	switch {
+	case st.serial:
+		return st.serialLean(rest)
+	case st.open:
+		return st.leanOpen(rest)
+	}
+	return st.lean(rest)
 }
 
 // watchdog watches simulated progress. While requests wait in the
