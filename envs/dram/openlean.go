@@ -181,8 +181,43 @@ func (st *state) columnOpen(T int64, c cmdKind, bi int, b *bank) {
 		st.reqDone(r, st.player.lastResp)
 	}
 	if st.machines.dirty&bit != 0 {
-		st.startBank(bi)
+		st.restartOpen(bi, b, bit)
 	}
+}
+
+// restartOpen is startBank for bank machine b (bank bi, bit its bit)
+// after its column command in an open-page design: the bank stays open, so
+// the machine's pick is FrFcfs's oldest row hit if one is buffered, else
+// the oldest request, and its command the column command for a row hit,
+// else a precharge.
+func (st *state) restartOpen(bi int, b *bank, bit uint64) {
+	if b.blocked {
+		st.startBank(bi)
+		return
+	}
+	st.gen++
+	st.machines.dirty &^= bit
+	if b.qt == b.qh {
+		b.cmd, b.cur = cNOP, -1
+		st.machines.pending &^= bit
+		return
+	}
+	cur := b.hitHead
+	if st.cfg.sched == SchedFifo || b.hits == 0 {
+		cur = b.qbuf[b.qh].r
+	}
+	b.cur, b.key = cur, int64(cur)<<8|int64(bi&63)
+	st.machines.pending |= bit
+	q := &st.tr.req[cur]
+	cmd := cPRE
+	if q.row == b.openRow {
+		cmd = cRD
+		if q.write {
+			cmd = cWR
+		}
+	}
+	b.cmd = cmd
+	b.local = gapEarliest(&b.last, &st.t.bankGap[cmd&15])
 }
 
 // acceptOpen is lean's acceptance of the request arriving at T in an
@@ -229,7 +264,7 @@ func (st *state) acceptOpen(T int64) bool {
 	p := &st.player
 	if p.next >= st.tr.n {
 		p.arriveAt = inf
-	} else if st.tr.playerPS != st.tr.tckPS || st.tr.relative {
+	} else if !st.tr.whole {
 		st.scheduleNextArrival(T, false)
 	} else {
 		i := int32(p.next)

@@ -267,7 +267,7 @@ func (st *state) serialAccept(T int64) {
 	b.local = st.bankEarliest(b, b.cmd)
 	// arbEndReq: simpleNext, inline.
 	p := &st.player
-	if p.next >= st.tr.n || st.tr.playerPS != st.tr.tckPS || st.tr.relative {
+	if p.next >= st.tr.n || !st.tr.whole {
 		st.simpleNext(T)
 		return
 	}

@@ -195,6 +195,7 @@ type decodedTrace struct {
 	// in arrival order, so the buffered ones form a run of this chain.
 	nextSame []int32
 	relative bool // .rstl: stamps are delays
+	whole    bool // player and memory clocks equal and stamps absolute: arrivals in whole cycles (simpleNext)
 	n        int  // number of requests
 
 	src   *Trace // the trace req and stamp hold
@@ -247,6 +248,7 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	st.tr.burstBytes = m.bytesPerBurst()
 	st.tr.tckPS = int64(math.Round(1e6 / m.ClockMHz))
 	st.tr.playerPS = int64(math.Round(1e6 / s.PlayerClockMHz))
+	st.tr.whole = st.tr.playerPS == st.tr.tckPS && !st.tr.relative
 
 	st.cfg = newPolicy(cfg, s.eventResponses)
 	if !st.cfg.refresh {
