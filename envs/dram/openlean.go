@@ -23,15 +23,15 @@ func (p *policy) openDesign() bool {
 		p.respAhead && p.respQueue == RespFifo
 }
 
-// leanOpen is lean (sim.go) for the open-page designs.
+// leanOpen is lean (sim.go) for the open-page designs. The cycle of the
+// prepared command (leanCommandAt) is kept in cmdAt: every prepared
+// selection with a pending bank has a winner, and an acceptance that
+// keeps the selection keeps its cycle.
 func (st *state) leanOpen(rest int64) bool {
 	did := false
 	f := &st.front
+	cmdAt := st.leanCommandAt()
 	for {
-		cmdAt := inf // leanCommandAt
-		if st.machines.pending != 0 && st.sel.gen == st.gen && st.sel.key != math.MaxInt64 {
-			cmdAt = st.sel.at
-		}
 		arrAt := inf // leanArrivalAt
 		if f.incomingHidden && f.incoming >= 0 && f.space {
 			arrAt = f.incomingAt
@@ -48,6 +48,7 @@ func (st *state) leanOpen(rest int64) bool {
 				// LPDDR4: the evaluation at T holds its ready commands back.
 				st.blockedAt = T
 				st.prepareByEnd()
+				cmdAt = st.sel.at
 				continue
 			}
 			i := int(st.sel.key & 0x3f)
@@ -59,7 +60,12 @@ func (st *state) leanOpen(rest int64) bool {
 				st.issue(T, c, i, b.cur)
 				if (c == cACT || c == cPRE) && st.machines.dirty == 1<<uint(i) && st.restartSame(b, c) {
 					st.machines.dirty = 0
-					st.prepareNext()
+					if bf := st.check.busFree; st.t.packOK && bf >= 0 { // prepareSelection, inline
+						cmdAt = st.preparePacked(bf)
+					} else {
+						st.prepareOther()
+						cmdAt = st.sel.at
+					}
 					continue
 				}
 			}
@@ -98,18 +104,15 @@ func (st *state) leanOpen(rest int64) bool {
 			// Of the bounds in otherEvents only the end of the run moves (see lean).
 			rest = min(rest, st.player.lastResp)
 		}
+		cmdAt = inf
 		if st.machines.pending != 0 {
-			st.prepareNext()
+			if bf := st.check.busFree; st.t.packOK && bf >= 0 { // prepareSelection, inline
+				cmdAt = st.preparePacked(bf)
+			} else {
+				st.prepareOther()
+				cmdAt = st.sel.at
+			}
 		}
-	}
-}
-
-// prepareNext is prepareSelection with its packed case inline.
-func (st *state) prepareNext() {
-	if bf := st.check.busFree; st.t.packOK && bf >= 0 {
-		st.preparePacked(bf)
-	} else {
-		st.prepareOther()
 	}
 }
 
