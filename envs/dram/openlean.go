@@ -123,9 +123,8 @@ func (st *state) columnOpen(T int64, c cmdKind, bi int, b *bank) {
 	st.gen++
 	r := b.cur
 	en := &st.energy
-	if en.autoPrePending != 0 {
-		en.advance(T)
-	}
+	// (No auto-precharge is ever pending: the Open policy issues no RDA
+	// or WRA, and refresh none either.)
 	b.cur = -1
 	if c == cRD {
 		en.nRd++
@@ -256,7 +255,11 @@ func (st *state) acceptOpen(T int64) bool {
 	} else {
 		f.nRead++
 	}
-	f.space = st.hasSpace()
+	if st.cfg.buffer == BufBankwise {
+		f.space = b.count < st.cfg.bufferSize // hasSpace (lastBank is bi)
+	} else {
+		f.space = st.hasSpace()
+	}
 	f.inController++
 	if !keep {
 		cur, cmd, local := b.cur, b.cmd, b.local
