@@ -101,7 +101,7 @@ func (st *state) simpleNext(T int64) {
 		p.arriveAt = inf
 		return
 	}
-	if st.tr.playerPS != st.tr.tckPS || st.tr.relative {
+	if !st.tr.whole {
 		st.scheduleNextArrival(T, false)
 		return
 	}

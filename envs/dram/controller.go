@@ -245,7 +245,9 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 		f.lastWrite = q.write
 		st.machines.dirty = st.machines.all
 	}
-	st.manageRequests(T)
+	if f.space && f.incomingAt <= T { // (manageRequests would do nothing otherwise)
+		st.manageRequests(T)
+	}
 	rq := &st.resp
 	if q.write {
 		rq.ready[r] = T + st.t.wrResp

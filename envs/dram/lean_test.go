@@ -148,3 +148,68 @@ func TestSerialMatchesFullSteps(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenMatchesFullSteps covers the open-page designs (openlean.go):
+// FrFcfs and Fifo with the Open page policy, every buffer type, buffer
+// sizes from 2 to 128, both refresh policies and the Simple arbiter with a
+// Fifo response queue, on every device, with leanOpen, with the general
+// lean path and with full steps: results and every request's times agree.
+func TestOpenMatchesFullSteps(t *testing.T) {
+	n := 1500
+	if raceEnabled {
+		n = 150
+	}
+	var traces []*Trace
+	for _, name := range []string{"cloud-1", "stream", "random"} {
+		tr, err := LoadTrace(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		traces = append(traces, &Trace{Name: tr.Name, Requests: tr.Requests[:n]})
+	}
+	traces = append(traces, gappyTrace(3, n))
+	for _, d := range []struct {
+		name string
+		spec *MemSpec
+	}{{"ddr3", nil}, {"ddr4", mustEmbeddedMemSpec(ddr4MemSpecFile)}, {"lpddr4", mustEmbeddedMemSpec(lpddr4MemSpecFile)}} {
+		open, general, full := NewSimulator(d.spec, nil), NewSimulator(d.spec, nil), NewSimulator(d.spec, nil)
+		open.RecordRequests, general.RecordRequests, full.RecordRequests = true, true, true
+		general.noOpenLean = true
+		full.fullSteps = true
+		k := 0
+		for _, sched := range []Scheduler{SchedFrFcfs, SchedFifo} {
+			for buf := range 3 {
+				for size := 1; size < 8; size++ {
+					for _, ref := range []RefreshPolicy{RefreshNone, RefreshAllBank} {
+						c := Config{int(PageOpen), int(sched), buf, size, int(RespFifo), int(ref), k % 4, (k / 4) % 4, int(ArbSimple), k % 8}
+						tr := traces[k%len(traces)]
+						k++
+						a, err := open.Run(tr, c)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !open.st.open || general.st.open {
+							t.Fatalf("%s %s: open path %v, general %v", d.name, c, open.st.open, general.st.open)
+						}
+						g, err := general.Run(tr, c)
+						if err != nil {
+							t.Fatal(err)
+						}
+						b, err := full.Run(tr, c)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if a != b || g != b {
+							t.Fatalf("%s %s %s: leanOpen %+v, lean %+v, full steps %+v", d.name, tr.Name, c, a, g, b)
+						}
+						for _, s := range []*Simulator{open, general} {
+							if !slices.Equal(s.rec.done, full.rec.done) || !slices.Equal(s.rec.issue, full.rec.issue) {
+								t.Fatalf("%s %s %s: request times differ from full steps (open path %v)", d.name, tr.Name, c, s.st.open)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -32,6 +32,7 @@ type bank struct {
 	blocked bool      // held by the refresh manager
 	group   uint8     // bank group (DDR4; 0 otherwise)
 	cur     int32     // currentPayload (-1: none)
+	key     int64     // cur<<8 | bank, the "Oldest" key (set with cur by startBank and serialAccept; read while pending)
 	cmd     cmdKind   // the command the machine wants to issue next
 	local   int64     // bank-local earliest time of cmd
 	count   int       // Bankwise buffer counter
@@ -276,6 +277,7 @@ func (st *state) startBank(i int) {
 	} else {
 		b.cur = st.pick(b)
 	}
+	b.key = int64(b.cur)<<8 | int64(i&63)
 	st.machines.pending |= bit
 	q := &st.tr.req[b.cur]
 	col, colA := cRD, cRDA

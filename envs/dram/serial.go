@@ -248,7 +248,7 @@ func (st *state) serialAccept(T int64) {
 	}
 	f.space = false // the one entry is taken
 	f.inController++
-	b.cur = r
+	b.cur, b.key = r, int64(r)<<8|int64(bi)
 	st.machines.pending = 1 << uint(bi)
 	col := cRD
 	if q.write {
@@ -267,7 +267,7 @@ func (st *state) serialAccept(T int64) {
 	b.local = st.bankEarliest(b, b.cmd)
 	// arbEndReq: simpleNext, inline.
 	p := &st.player
-	if p.next >= st.tr.n || st.tr.playerPS != st.tr.tckPS || st.tr.relative {
+	if p.next >= st.tr.n || !st.tr.whole {
 		st.simpleNext(T)
 		return
 	}

@@ -46,6 +46,7 @@ type Simulator struct {
 	eventResponses bool // tests: simulate Simple-arbiter responses event by event
 	skipSpecCheck  bool // tests: run a memspec that check rejects (the watchdog test)
 	fullSteps      bool // tests: simulate every event by a full step (no lean path)
+	noOpenLean     bool // tests: the open-page designs take lean, not leanOpen
 	st             state
 }
 
@@ -114,6 +115,7 @@ type state struct {
 
 	fullSteps bool     // Simulator.fullSteps
 	serial    bool     // a serial design: serialLean replaces lean (serial.go)
+	open      bool     // an open-page design (not serial): leanOpen replaces lean (openlean.go)
 	serialA   cmdKind  // serial designs: 1 if the column command after an activate auto-precharges, else 0
 	now       int64    // the cycle being simulated
 	blockedAt int64    // LPDDR4: the last evaluation at this cycle held back a ready command
@@ -193,6 +195,7 @@ type decodedTrace struct {
 	// in arrival order, so the buffered ones form a run of this chain.
 	nextSame []int32
 	relative bool // .rstl: stamps are delays
+	whole    bool // player and memory clocks equal and stamps absolute: arrivals in whole cycles (simpleNext)
 	n        int  // number of requests
 
 	src   *Trace // the trace req and stamp hold
@@ -245,6 +248,7 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	st.tr.burstBytes = m.bytesPerBurst()
 	st.tr.tckPS = int64(math.Round(1e6 / m.ClockMHz))
 	st.tr.playerPS = int64(math.Round(1e6 / s.PlayerClockMHz))
+	st.tr.whole = st.tr.playerPS == st.tr.tckPS && !st.tr.relative
 
 	st.cfg = newPolicy(cfg, s.eventResponses)
 	if !st.cfg.refresh {
@@ -254,6 +258,7 @@ func (st *state) reset(s *Simulator, tr *Trace, cfg Config) {
 	st.now, st.blockedAt = 0, never
 	st.fullSteps = s.fullSteps
 	st.serial = st.cfg.bufferSize == 1 && !st.cfg.refresh && st.cfg.respAhead && st.t.colAffOK
+	st.open = !st.serial && st.cfg.openDesign() && !s.noOpenLean
 	st.serialA = 0
 	if st.cfg.page == PageClosed || st.cfg.page == PageClosedAdaptive {
 		st.serialA = 1
@@ -308,13 +313,25 @@ func (st *state) run() error {
 			// The next event is a command of the controller or a request
 			// it takes: if nothing else happens until then, simulate it
 			// (and what follows) without full steps.
-			if rest := st.otherEvents(); nx < rest && (st.serial && st.serialLean(rest) || !st.serial && st.lean(rest)) {
+			if rest := st.otherEvents(); nx < rest && st.leanPath(rest) {
 				issued = true
 				continue
 			}
 		}
 		st.now = nx
 	}
+}
+
+// leanPath runs the lean path of the design (serialLean, leanOpen or
+// lean) up to rest and reports whether it simulated any cycle.
+func (st *state) leanPath(rest int64) bool {
+	switch {
+	case st.serial:
+		return st.serialLean(rest)
+	case st.open:
+		return st.leanOpen(rest)
+	}
+	return st.lean(rest)
 }
 
 // watchdog watches simulated progress. While requests wait in the
@@ -396,9 +413,18 @@ func (st *state) deliver(T int64) bool {
 // prepareSelection prepares the command selection at the controller's
 // next cycle, max(earliest ready time, busFree) (controllerRun and lean
 // use it if nothing changes until then), and returns the earliest ready
-// time of the pending banks. Commands of different lengths (LPDDR4) take
-// prepareByEnd.
+// time of the pending banks or (preparePacked) that cycle; nextEvent
+// takes it at most busFree later. One rank without bank groups takes
+// preparePacked, commands of different lengths (LPDDR4) prepareByEnd.
 func (st *state) prepareSelection() int64 {
+	if bf := st.check.busFree; st.t.packOK && bf >= 0 {
+		return st.preparePacked(bf)
+	}
+	return st.prepareOther()
+}
+
+// prepareOther is prepareSelection where preparePacked does not apply.
+func (st *state) prepareOther() int64 {
 	if st.t.varLen {
 		return st.prepareByEnd()
 	}
@@ -438,6 +464,58 @@ func (st *state) prepareSelection() int64 {
 	}
 	st.sel.gen, st.sel.at, st.sel.key = st.gen, at, best
 	return bm
+}
+
+// packShift places a pending bank's wait past busFree above its "Oldest"
+// key (request<<8 | bank, below 2^40) in one comparable value.
+const packShift = 40
+
+// packWait: with every timing gap below it, a pending bank's ready time is
+// less than packWait cycles past busFree (see timing.packOK).
+const packWait = 1 << 22
+
+// packedKey is bank b's command (bank i) for the selection with the
+// command bus free from bf: its wait past bf (0 if ready by then) above
+// its "Oldest" key, so that the smallest value over the pending banks is
+// the selection's winner and its wait that of the selection's cycle.
+func packedKey(b *bank, e *[16]int64, bf int64) int64 {
+	r := max(b.local, e[b.cmd&15], bf)
+	return (r-bf)<<packShift | b.key
+}
+
+// preparePacked is prepareSelection on one rank without bank groups, in
+// one pass: the selection's cycle is max(earliest ready time, bf), which
+// is the least of max(ready, bf) over the pending banks, and its winner
+// the lowest key among the banks ready then, which are those whose
+// max(ready, bf) is that cycle; so the least packedKey gives both. It
+// returns the selection's cycle (nextEvent takes it at most busFree
+// later, which it is not). bf is busFree, at least 0: every ready time
+// then lies below bf + packWait (timing.packOK).
+func (st *state) preparePacked(bf int64) int64 {
+	e := &st.check.earliest
+	var best int64
+	if m := st.machines.pending; m == 0xff {
+		// Eight banks, all pending (the common case of deep buffers).
+		a := &st.bankArr
+		best = packedKey(&a[0], e, bf)
+		best = min(best, packedKey(&a[1], e, bf))
+		best = min(best, packedKey(&a[2], e, bf))
+		best = min(best, packedKey(&a[3], e, bf))
+		best = min(best, packedKey(&a[4], e, bf))
+		best = min(best, packedKey(&a[5], e, bf))
+		best = min(best, packedKey(&a[6], e, bf))
+		best = min(best, packedKey(&a[7], e, bf))
+	} else if m&(m-1) == 0 {
+		best = packedKey(&st.bankArr[bits.TrailingZeros64(m)&63], e, bf)
+	} else {
+		best = math.MaxInt64
+		for ; m != 0; m &= m - 1 {
+			best = min(best, packedKey(&st.bankArr[bits.TrailingZeros64(m)&63], e, bf))
+		}
+	}
+	at := bf + best>>packShift
+	st.sel.gen, st.sel.at, st.sel.key = st.gen, at, best&(1<<packShift-1)
+	return at
 }
 
 // prepareByEnd is prepareSelection for commands of different lengths
@@ -605,7 +683,11 @@ func (st *state) lean(rest int64) bool {
 			st.issue(T, c, i, b.cur)
 			if (c == cACT || c == cPRE) && st.machines.dirty == 1<<uint(i) && st.restartSame(b, c) {
 				st.machines.dirty = 0
-				st.prepareSelection()
+				if bf := st.check.busFree; st.t.packOK && bf >= 0 { // prepareSelection, inline
+					st.preparePacked(bf)
+				} else {
+					st.prepareOther()
+				}
 				did = true
 				continue
 			}
@@ -671,7 +753,11 @@ func (st *state) lean(rest int64) bool {
 			}
 		}
 		if st.machines.pending != 0 {
-			st.prepareSelection()
+			if bf := st.check.busFree; st.t.packOK && bf >= 0 { // prepareSelection, inline
+				st.preparePacked(bf)
+			} else {
+				st.prepareOther()
+			}
 		}
 	}
 }

@@ -52,6 +52,7 @@ type timing struct {
 	colAffOK                                            bool             // every column command sets 1 to 4 rank bounds (colAff holds them)
 	colAff6                                             [16][6]rankBound // the same in six entries: issue
 	colAff6OK                                           bool             // every column command sets 1 to 6 rank bounds
+	packOK                                              bool             // one rank without bank groups, commands of one clock, every gap below packWait: preparePacked
 	energy                                              energyCosts
 }
 
@@ -103,7 +104,31 @@ func newTiming(m *MemSpec) timing {
 	t.energy = newEnergyCosts(m, &t)
 	t.rankDelta(m)
 	t.bankRules(m)
+	t.packOK = t.groups == 1 && !t.varLen && t.maxGap() < packWait
 	return t
+}
+
+// maxGap is the longest gap any rule of the checker puts between a
+// command and a later one (bank rules, rank and group bounds, the
+// four-activate window, command lengths); a pending bank's ready time is
+// less than that past the command bus's free time, which follows the last
+// command.
+func (t *timing) maxGap() int64 {
+	g := max(t.FAW, 0)
+	for c := range t.bankGap {
+		for _, b := range t.bankGap[c] {
+			g = max(g, b.d)
+		}
+	}
+	for c := range t.delta {
+		for x := range t.delta[c] {
+			g = max(g, t.delta[c][x], t.gdelta[c][x])
+		}
+	}
+	for _, l := range t.cmdLen {
+		g = max(g, l)
+	}
+	return g
 }
 
 // stallLimit bounds the cycles between two column commands while requests
@@ -199,8 +224,11 @@ func (t *timing) lpRdPre() int64 { return t.RTP + t.burst - 6 }
 
 // bankEarliest is the bank-local earliest time of command c on bank b.
 func (st *state) bankEarliest(b *bank, c cmdKind) int64 {
-	g := &st.t.bankGap[c&15]
-	l := &b.last
+	return gapEarliest(&b.last, &st.t.bankGap[c&15])
+}
+
+// gapEarliest is the latest last[c]+d over the bank rule g.
+func gapEarliest(l *[16]int64, g *[4]bankBound) int64 {
 	return max(l[g[0].c&15]+g[0].d, l[g[1].c&15]+g[1].d, l[g[2].c&15]+g[2].d, l[g[3].c&15]+g[3].d)
 }
 

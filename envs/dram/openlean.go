@@ -1,0 +1,287 @@
+package dram
+
+import (
+	"math"
+	"math/bits"
+)
+
+// The open-page designs: FrFcfs or Fifo with the Open page policy and
+// responses computed ahead in a Fifo response queue (Simple arbiter), on
+// any buffer, refresh policy and device. leanOpen is lean for them: the
+// same loop with the column command (issue and its responses), the
+// acceptance of an arriving request (manageRequests and simpleNext) and
+// the bank machine's restart after a column command written out for these
+// designs, where the bank machine never auto-precharges (the Open policy
+// issues RD and WR only), keeps its pick on acceptance unless the request
+// becomes FrFcfs's oldest row hit (policy.keepOnAccept), and the response
+// goes straight to the player. Every field of the state ends as lean
+// leaves it; TestOpenMatchesFullSteps compares the two paths and full steps.
+
+// openDesign: the design takes leanOpen.
+func (p *policy) openDesign() bool {
+	return (p.sched == SchedFrFcfs || p.sched == SchedFifo) && p.page == PageOpen &&
+		p.respAhead && p.respQueue == RespFifo
+}
+
+// leanOpen is lean (sim.go) for the open-page designs. The cycle of the
+// prepared command (leanCommandAt) is kept in cmdAt: every prepared
+// selection with a pending bank has a winner, and an acceptance that
+// keeps the selection keeps its cycle.
+func (st *state) leanOpen(rest int64) bool {
+	did := false
+	f := &st.front
+	cmdAt := st.leanCommandAt()
+	for {
+		arrAt := inf // leanArrivalAt
+		if f.incomingHidden && f.incoming >= 0 && f.space {
+			arrAt = f.incomingAt
+		}
+		c := cNOP // the command issued in this cycle
+		if cmdAt <= arrAt {
+			T := cmdAt
+			if T >= rest {
+				return did
+			}
+			st.now = T
+			did = true
+			if st.sel.blocked {
+				// LPDDR4: the evaluation at T holds its ready commands back.
+				st.blockedAt = T
+				st.prepareByEnd()
+				cmdAt = st.sel.at
+				continue
+			}
+			i := int(st.sel.key & 0x3f)
+			b := &st.bankArr[i]
+			c = b.cmd
+			if c == cRD || c == cWR {
+				st.columnOpen(T, c, i, b)
+			} else {
+				st.issue(T, c, i, b.cur)
+				if (c == cACT || c == cPRE) && st.machines.dirty == 1<<uint(i) && st.restartSame(b, c) {
+					st.machines.dirty = 0
+					if bf := st.check.busFree; st.t.packOK && bf >= 0 { // prepareSelection, inline
+						cmdAt = st.preparePacked(bf)
+					} else {
+						st.prepareOther()
+						cmdAt = st.sel.at
+					}
+					continue
+				}
+			}
+		} else {
+			T := arrAt
+			if T >= rest || T < st.now {
+				return did
+			}
+			st.now = T
+			did = true
+			if st.acceptOpen(T) {
+				// The prepared selection still holds (see lean).
+				st.sel.gen = st.gen
+				if st.t.varLen && st.check.busFree <= T {
+					st.blockedAt = T
+				}
+				continue
+			}
+			if st.t.varLen {
+				if st.check.busFree <= T {
+					c = st.selectByEnd(T)
+				}
+			} else if st.check.busFree <= T {
+				if key := st.readyKey(T); key != math.MaxInt64 {
+					i := int(key & 0x3f)
+					b := &st.bankArr[i]
+					c = b.cmd
+					st.issue(T, c, i, b.cur)
+				}
+			}
+		}
+		for st.machines.dirty != 0 {
+			st.startBank(bits.TrailingZeros64(st.machines.dirty))
+		}
+		if c.isCAS() && st.player.received >= st.tr.n {
+			// Of the bounds in otherEvents only the end of the run moves (see lean).
+			rest = min(rest, st.player.lastResp)
+		}
+		cmdAt = inf
+		if st.machines.pending != 0 {
+			if bf := st.check.busFree; st.t.packOK && bf >= 0 { // prepareSelection, inline
+				cmdAt = st.preparePacked(bf)
+			} else {
+				st.prepareOther()
+				cmdAt = st.sel.at
+			}
+		}
+	}
+}
+
+// columnOpen is issue (controller.go) of column command c (RD or WR) of
+// bank machine b (bank bi) at T in an open-page design, followed by the
+// machine's restart where issue leaves it to the caller.
+func (st *state) columnOpen(T int64, c cmdKind, bi int, b *bank) {
+	st.gen++
+	r := b.cur
+	en := &st.energy
+	// (No auto-precharge is ever pending: the Open policy issues no RDA
+	// or WRA, and refresh none either.)
+	b.cur = -1
+	if c == cRD {
+		en.nRd++
+	} else {
+		en.nWr++
+	}
+	b.last[c&15] = T
+	bit := uint64(1) << (uint(bi) & 63)
+	st.machines.dirty |= bit
+	ck := &st.check
+	if st.t.colAff6OK {
+		e := &ck.earliest
+		a := &st.t.colAff6[c&15]
+		e[a[0].x&15] = max(e[a[0].x&15], T+a[0].d)
+		e[a[1].x&15] = max(e[a[1].x&15], T+a[1].d)
+		e[a[2].x&15] = max(e[a[2].x&15], T+a[2].d)
+		e[a[3].x&15] = max(e[a[3].x&15], T+a[3].d)
+		e[a[4].x&15] = max(e[a[4].x&15], T+a[4].d)
+		e[a[5].x&15] = max(e[a[5].x&15], T+a[5].d)
+	} else {
+		st.updateEarly(c, T)
+	}
+	if st.t.ngAffects[c&15] > 0 {
+		st.updateGroup(c, T, bi)
+	}
+	ck.lastCmdAt, ck.lastCmd = T, c
+	ck.busFree = T + st.t.cmdLen[c&15]
+	// Request r leaves the buffer; its response is due at the end of the
+	// data burst.
+	q := &st.tr.req[r]
+	f := &st.front
+	if b.qbuf[b.qh].r == r {
+		b.qh++
+	} else {
+		b.remove(r)
+	}
+	b.count--
+	if q.row == b.openRow {
+		b.hits--
+		b.hitHead = st.tr.nextSame[r]
+	}
+	ready := T + st.t.rdResp
+	if q.write {
+		f.nWrite--
+		ready = T + st.t.wrResp
+	} else {
+		f.nRead--
+	}
+	f.space = st.hasSpace()
+	if f.space && f.incomingAt <= T {
+		st.manageRequests(T)
+	}
+	st.resp.ready[r] = ready
+	st.player.releaseAt(ready)
+	if st.rq != nil {
+		st.reqDone(r, st.player.lastResp)
+	}
+	if st.machines.dirty&bit != 0 {
+		st.restartOpen(bi, b, bit)
+	}
+}
+
+// restartOpen is startBank for bank machine b (bank bi, bit its bit)
+// after its column command in an open-page design: the bank stays open, so
+// the machine's pick is FrFcfs's oldest row hit if one is buffered, else
+// the oldest request, and its command the column command for a row hit,
+// else a precharge.
+func (st *state) restartOpen(bi int, b *bank, bit uint64) {
+	if b.blocked {
+		st.startBank(bi)
+		return
+	}
+	st.gen++
+	st.machines.dirty &^= bit
+	if b.qt == b.qh {
+		b.cmd, b.cur = cNOP, -1
+		st.machines.pending &^= bit
+		return
+	}
+	cur := b.hitHead
+	if st.cfg.sched == SchedFifo || b.hits == 0 {
+		cur = b.qbuf[b.qh].r
+	}
+	b.cur, b.key = cur, int64(cur)<<8|int64(bi&63)
+	st.machines.pending |= bit
+	q := &st.tr.req[cur]
+	cmd := cPRE
+	if q.row == b.openRow {
+		cmd = cRD
+		if q.write {
+			cmd = cWR
+		}
+	}
+	b.cmd = cmd
+	b.local = gapEarliest(&b.last, &st.t.bankGap[cmd&15])
+}
+
+// acceptOpen is lean's acceptance of the request arriving at T in an
+// open-page design (manageRequests and simpleNext) and reports whether
+// the prepared selection still holds: it was valid, the request's bank
+// machine was pending and keeps its request, command and time, and no
+// machine waits for a restart.
+func (st *state) acceptOpen(T int64) bool {
+	f := &st.front
+	r := f.incoming
+	q := &st.tr.req[r]
+	bi := int(q.bank) & 63
+	b := &st.bankArr[bi]
+	bit := uint64(1) << uint(bi)
+	held := st.sel.gen == st.gen && st.machines.pending&bit != 0
+	f.incomingHidden = false
+	f.incoming, f.incomingAt = -1, inf
+	b.push(queued{r, q.row})
+	b.count++
+	// keepOnAccept holds for these designs (manageRequests).
+	keep := b.cur >= 0 && !b.blocked && st.machines.dirty&bit == 0
+	if b.active && q.row == b.openRow {
+		if b.hits == 0 {
+			b.hitHead = r
+			keep = keep && st.cfg.sched == SchedFifo
+		}
+		b.hits++
+	}
+	f.accepted = r + 1
+	f.lastBank = int(q.bank)
+	if q.write {
+		f.nWrite++
+	} else {
+		f.nRead++
+	}
+	if st.cfg.buffer == BufBankwise {
+		f.space = b.count < st.cfg.bufferSize // hasSpace (lastBank is bi)
+	} else {
+		f.space = st.hasSpace()
+	}
+	f.inController++
+	if !keep {
+		cur, cmd, local := b.cur, b.cmd, b.local
+		st.startBank(bi)
+		held = held && b.cur == cur && b.cmd == cmd && b.local == local
+	}
+	// simpleNext
+	p := &st.player
+	if p.next >= st.tr.n {
+		p.arriveAt = inf
+	} else if !st.tr.whole {
+		st.scheduleNextArrival(T, false)
+	} else {
+		i := int32(p.next)
+		p.next++
+		p.arriving = i
+		at := max(T+1, int64(st.tr.stamp[i]))
+		if st.rq != nil {
+			st.reqArrive(i, at)
+		}
+		f.incoming, f.incomingAt, f.incomingHidden = i, at, true
+		p.arriveAt = inf
+	}
+	return held && st.machines.dirty == 0
+}
