@@ -105,7 +105,9 @@ var evalFirst = []string{"eval_length", "eval_return", "eval_success", "eval_fin
 // iteration and every metric but the episode count, which the title gives.
 func writeEvalTable(w io.Writer, out evalOutput) error {
 	var keys []string
-	seen := map[string]bool{"eval_episodes": true}
+	// The episode count goes to the title; an iteration the algorithm
+	// reports among its metrics (design searches) is the row's label.
+	seen := map[string]bool{"eval_episodes": true, "eval_iteration": true}
 	for _, k := range evalFirst {
 		if _, ok := out.Checkpoints[0].Metrics[k]; ok {
 			keys = append(keys, k)
@@ -123,7 +125,11 @@ func writeEvalTable(w io.Writer, out evalOutput) error {
 	}
 	slices.Sort(rest)
 	keys = append(keys, rest...)
-	fmt.Fprintf(w, "%s: %d evaluation episodes per checkpoint\n", out.Run, out.Episodes)
+	if out.Episodes > 0 {
+		fmt.Fprintf(w, "%s: %d evaluation episodes per checkpoint\n", out.Run, out.Episodes)
+	} else {
+		fmt.Fprintf(w, "%s: the algorithm's evaluation (it runs no episodes: a design search reports its best design so far)\n", out.Run)
+	}
 	header := []string{"iteration"}
 	for _, k := range keys {
 		header = append(header, strings.TrimPrefix(k, "eval_"))

@@ -176,3 +176,22 @@ func TestEval(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestEvalTableDesignSearch: a design search's evaluation (no episodes, its
+// own iteration among the metrics) gets a title that says so and no second
+// iteration column.
+func TestEvalTableDesignSearch(t *testing.T) {
+	var buf bytes.Buffer
+	out := evalOutput{Run: "r", Checkpoints: []experiments.CheckpointEval{{Iteration: 2,
+		Metrics: map[string]float64{"eval_iteration": 2, "eval_best_value": 75390, "eval_regret": 0.004}}}}
+	if err := writeEvalTable(&buf, out); err != nil {
+		t.Fatal(err)
+	}
+	s := buf.String()
+	if !strings.Contains(s, "runs no episodes") || strings.Contains(s, "0 evaluation episodes") {
+		t.Errorf("title of a design search's evaluation:\n%s", s)
+	}
+	if strings.Count(s, "iteration") != 1 || !strings.Contains(s, "best_value") || !strings.Contains(s, "75390") {
+		t.Errorf("columns:\n%s", s)
+	}
+}
