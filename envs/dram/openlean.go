@@ -56,6 +56,20 @@ func (st *state) leanOpen(rest int64) bool {
 			c = b.cmd
 			if c == cRD || c == cWR {
 				st.columnOpen(T, c, i, b)
+			} else if (c == cACT || c == cPRE) && st.t.rowAffOK && st.machines.dirty == 0 && !b.blocked {
+				// An activate or a precharge: issue and restartSame in one.
+				if c == cACT {
+					st.actOpen(T, i, b)
+				} else {
+					st.preOpen(T, i, b)
+				}
+				if bf := st.check.busFree; st.t.packOK && bf >= 0 { // prepareSelection, inline
+					cmdAt = st.preparePacked(bf)
+				} else {
+					st.prepareOther()
+					cmdAt = st.sel.at
+				}
+				continue
 			} else {
 				st.issue(T, c, i, b.cur)
 				if (c == cACT || c == cPRE) && st.machines.dirty == 1<<uint(i) && st.restartSame(b, c) {
@@ -284,4 +298,88 @@ func (st *state) acceptOpen(T int64) bool {
 		p.arriveAt = inf
 	}
 	return held && st.machines.dirty == 0
+}
+
+// actOpen is issue (controller.go) of bank machine b's activate (bank bi)
+// at T in an open-page design followed by restartSame: the machine keeps
+// its request (the oldest buffered one, and so under FrFcfs the oldest hit
+// of the row it opens) and wants its column command next. b is not
+// blocked, and no machine waits for a restart.
+func (st *state) actOpen(T int64, bi int, b *bank) {
+	st.gen += 2 // issue and restartSame
+	en := &st.energy
+	if en.autoPrePending != 0 {
+		en.advance(T)
+	}
+	en.openBank(T)
+	r := b.cur
+	q := &st.tr.req[r]
+	b.active, b.openRow, b.actTime = true, q.row, T
+	b.hits = 0
+	if st.cfg.sched != SchedFifo {
+		// FrFcfs (see issue): r is the oldest buffered request to its row.
+		b.hitHead = r
+		for x := r; x >= 0 && x < st.front.accepted; x = st.tr.nextSame[x] {
+			b.hits++
+		}
+	}
+	st.machines.open++
+	en.nAct++
+	b.last[cACT] = T
+	ck := &st.check
+	ck.recordAct(T)
+	// updateEarly, unrolled
+	e := &ck.earliest
+	a := &st.t.rowAff[0]
+	e[a[0].x&15] = max(e[a[0].x&15], T+a[0].d)
+	e[a[1].x&15] = max(e[a[1].x&15], T+a[1].d)
+	e[a[2].x&15] = max(e[a[2].x&15], T+a[2].d)
+	e[a[3].x&15] = max(e[a[3].x&15], T+a[3].d)
+	if ck.actN >= 4 {
+		e[cACT] = max(e[cACT], ck.actTimes[ck.actOldest&3]+st.t.FAW)
+	}
+	if st.t.ngAffects[cACT] > 0 {
+		st.updateGroup(cACT, T, bi)
+	}
+	ck.lastCmdAt, ck.lastCmd = T, cACT
+	ck.busFree = T + st.t.cmdLen[cACT]
+	// restartSame: the column command of the Open page policy.
+	next := cRD
+	if q.write {
+		next = cWR
+	}
+	b.cmd = next
+	b.local = gapEarliest(&b.last, &st.t.bankGap[next&15])
+}
+
+// preOpen is issue of bank machine b's precharge (bank bi) at T in an
+// open-page design followed by restartSame: the machine keeps its request
+// and wants an activate next. b is not blocked, and no machine waits for a
+// restart.
+func (st *state) preOpen(T int64, bi int, b *bank) {
+	st.gen += 2 // issue and restartSame
+	en := &st.energy
+	if en.autoPrePending != 0 {
+		en.advance(T)
+	}
+	b.active = false
+	st.machines.open--
+	en.nPre++
+	en.closeBank(T)
+	b.last[cPRE] = T
+	ck := &st.check
+	// updateEarly, unrolled
+	e := &ck.earliest
+	a := &st.t.rowAff[1]
+	e[a[0].x&15] = max(e[a[0].x&15], T+a[0].d)
+	e[a[1].x&15] = max(e[a[1].x&15], T+a[1].d)
+	e[a[2].x&15] = max(e[a[2].x&15], T+a[2].d)
+	e[a[3].x&15] = max(e[a[3].x&15], T+a[3].d)
+	if st.t.ngAffects[cPRE] > 0 {
+		st.updateGroup(cPRE, T, bi)
+	}
+	ck.lastCmdAt, ck.lastCmd = T, cPRE
+	ck.busFree = T + st.t.cmdLen[cPRE]
+	b.cmd = cACT
+	b.local = gapEarliest(&b.last, &st.t.bankGap[cACT])
 }

@@ -52,6 +52,8 @@ type timing struct {
 	colAffOK                                            bool             // every column command sets 1 to 4 rank bounds (colAff holds them)
 	colAff6                                             [16][6]rankBound // the same in six entries: issue
 	colAff6OK                                           bool             // every column command sets 1 to 6 rank bounds
+	rowAff                                              [2][4]rankBound  // ACT's ([0]) and PRE's ([1]) rankAff in four entries, padded with noBound: leanOpen
+	rowAffOK                                            bool             // ACT and PRE set at most 4 rank bounds each (rowAff holds them)
 	packOK                                              bool             // one rank without bank groups, commands of one clock, every gap below packWait: preparePacked
 	energy                                              energyCosts
 }
@@ -385,7 +387,22 @@ func (t *timing) fillAffects(withRefresh bool) {
 			t.colAff6[c][k] = b
 		}
 	}
+	t.rowAffOK = true
+	for j, c := range []cmdKind{cACT, cPRE} {
+		l := &t.rankAff[c]
+		t.rowAffOK = t.rowAffOK && l.n <= 4
+		for k := range t.rowAff[j] {
+			t.rowAff[j][k] = rankBound{cNOP, noBound}
+			if k < l.n {
+				t.rowAff[j][k] = l.b[k]
+			}
+		}
+	}
 }
+
+// noBound pads a fixed list of rank bounds: T + noBound lies below never
+// for every T below 2^61, so the entry raises nothing.
+const noBound int64 = math.MinInt64 / 2
 
 // rankBound: command x may not issue before T + d after the command at T.
 type rankBound struct {
