@@ -200,12 +200,12 @@ func (st *state) issue(T int64, c cmdKind, bi int, r int32) {
 		// updateEarly, unrolled
 		e := &st.check.earliest
 		a := &st.t.colAff6[c&15]
-		e[a[0].x&15] = max(e[a[0].x&15], T+a[0].d)
-		e[a[1].x&15] = max(e[a[1].x&15], T+a[1].d)
-		e[a[2].x&15] = max(e[a[2].x&15], T+a[2].d)
-		e[a[3].x&15] = max(e[a[3].x&15], T+a[3].d)
-		e[a[4].x&15] = max(e[a[4].x&15], T+a[4].d)
-		e[a[5].x&15] = max(e[a[5].x&15], T+a[5].d)
+		e[a[0].x] = max(e[a[0].x], T+a[0].d)
+		e[a[1].x] = max(e[a[1].x], T+a[1].d)
+		e[a[2].x] = max(e[a[2].x], T+a[2].d)
+		e[a[3].x] = max(e[a[3].x], T+a[3].d)
+		e[a[4].x] = max(e[a[4].x], T+a[4].d)
+		e[a[5].x] = max(e[a[5].x], T+a[5].d)
 	} else {
 		st.updateEarly(c, T)
 	}

@@ -132,7 +132,7 @@ func (st *state) leanOpen(rest int64) bool {
 
 // columnOpen is issue (controller.go) of column command c (RD or WR) of
 // bank machine b (bank bi) at T in an open-page design, followed by the
-// machine's restart where issue leaves it to the caller.
+// machine's restart (startBank) where issue leaves it to the caller.
 func (st *state) columnOpen(T int64, c cmdKind, bi int, b *bank) {
 	st.gen++
 	r := b.cur
@@ -152,16 +152,16 @@ func (st *state) columnOpen(T int64, c cmdKind, bi int, b *bank) {
 	if st.t.colAff6OK {
 		e := &ck.earliest
 		a := &st.t.colAff6[c&15]
-		e[a[0].x&15] = max(e[a[0].x&15], T+a[0].d)
-		e[a[1].x&15] = max(e[a[1].x&15], T+a[1].d)
-		e[a[2].x&15] = max(e[a[2].x&15], T+a[2].d)
-		e[a[3].x&15] = max(e[a[3].x&15], T+a[3].d)
-		e[a[4].x&15] = max(e[a[4].x&15], T+a[4].d)
-		e[a[5].x&15] = max(e[a[5].x&15], T+a[5].d)
+		e[a[0].x] = max(e[a[0].x], T+a[0].d)
+		e[a[1].x] = max(e[a[1].x], T+a[1].d)
+		e[a[2].x] = max(e[a[2].x], T+a[2].d)
+		e[a[3].x] = max(e[a[3].x], T+a[3].d)
+		e[a[4].x] = max(e[a[4].x], T+a[4].d)
+		e[a[5].x] = max(e[a[5].x], T+a[5].d)
 	} else {
 		st.updateEarly(c, T)
 	}
-	if st.t.ngAffects[c&15] > 0 {
+	if st.t.groups > 1 && st.t.ngAffects[c&15] > 0 {
 		st.updateGroup(c, T, bi)
 	}
 	ck.lastCmdAt, ck.lastCmd = T, c
@@ -196,21 +196,17 @@ func (st *state) columnOpen(T int64, c cmdKind, bi int, b *bank) {
 	if st.rq != nil {
 		st.reqDone(r, st.player.lastResp)
 	}
-	if st.machines.dirty&bit != 0 {
-		st.restartOpen(bi, b, bit)
+	if st.machines.dirty&bit == 0 {
+		return // restarted by manageRequests
 	}
-}
-
-// restartOpen is startBank for bank machine b (bank bi, bit its bit)
-// after its column command in an open-page design: the bank stays open, so
-// the machine's pick is FrFcfs's oldest row hit if one is buffered, else
-// the oldest request, and its command the column command for a row hit,
-// else a precharge.
-func (st *state) restartOpen(bi int, b *bank, bit uint64) {
 	if b.blocked {
 		st.startBank(bi)
 		return
 	}
+	// startBank after the column command: the bank stays open, so the
+	// machine's pick is FrFcfs's oldest row hit if one is buffered, else
+	// the oldest request, and its command the column command for a row
+	// hit, else a precharge.
 	st.gen++
 	st.machines.dirty &^= bit
 	if b.qt == b.qh {
@@ -224,7 +220,7 @@ func (st *state) restartOpen(bi int, b *bank, bit uint64) {
 	}
 	b.cur, b.key = cur, int64(cur)<<8|int64(bi&63)
 	st.machines.pending |= bit
-	q := &st.tr.req[cur]
+	q = &st.tr.req[cur]
 	cmd := cPRE
 	if q.row == b.openRow {
 		cmd = cRD
@@ -331,10 +327,10 @@ func (st *state) actOpen(T int64, bi int, b *bank) {
 	// updateEarly, unrolled
 	e := &ck.earliest
 	a := &st.t.rowAff[0]
-	e[a[0].x&15] = max(e[a[0].x&15], T+a[0].d)
-	e[a[1].x&15] = max(e[a[1].x&15], T+a[1].d)
-	e[a[2].x&15] = max(e[a[2].x&15], T+a[2].d)
-	e[a[3].x&15] = max(e[a[3].x&15], T+a[3].d)
+	e[a[0].x] = max(e[a[0].x], T+a[0].d)
+	e[a[1].x] = max(e[a[1].x], T+a[1].d)
+	e[a[2].x] = max(e[a[2].x], T+a[2].d)
+	e[a[3].x] = max(e[a[3].x], T+a[3].d)
 	if ck.actN >= 4 {
 		e[cACT] = max(e[cACT], ck.actTimes[ck.actOldest&3]+st.t.FAW)
 	}
@@ -371,10 +367,10 @@ func (st *state) preOpen(T int64, bi int, b *bank) {
 	// updateEarly, unrolled
 	e := &ck.earliest
 	a := &st.t.rowAff[1]
-	e[a[0].x&15] = max(e[a[0].x&15], T+a[0].d)
-	e[a[1].x&15] = max(e[a[1].x&15], T+a[1].d)
-	e[a[2].x&15] = max(e[a[2].x&15], T+a[2].d)
-	e[a[3].x&15] = max(e[a[3].x&15], T+a[3].d)
+	e[a[0].x] = max(e[a[0].x], T+a[0].d)
+	e[a[1].x] = max(e[a[1].x], T+a[1].d)
+	e[a[2].x] = max(e[a[2].x], T+a[2].d)
+	e[a[3].x] = max(e[a[3].x], T+a[3].d)
 	if st.t.ngAffects[cPRE] > 0 {
 		st.updateGroup(cPRE, T, bi)
 	}

@@ -174,10 +174,10 @@ func (st *state) serialColumn(T int64, bi int, b *bank) {
 	ck := &st.check
 	e := &ck.earliest
 	a := &st.t.colAff[c&15]
-	e[a[0].x&15] = max(e[a[0].x&15], T+a[0].d)
-	e[a[1].x&15] = max(e[a[1].x&15], T+a[1].d)
-	e[a[2].x&15] = max(e[a[2].x&15], T+a[2].d)
-	e[a[3].x&15] = max(e[a[3].x&15], T+a[3].d)
+	e[a[0].x] = max(e[a[0].x], T+a[0].d)
+	e[a[1].x] = max(e[a[1].x], T+a[1].d)
+	e[a[2].x] = max(e[a[2].x], T+a[2].d)
+	e[a[3].x] = max(e[a[3].x], T+a[3].d)
 	if st.t.groups > 1 && st.t.ngAffects[c&15] > 0 {
 		st.updateGroup(c, T, bi)
 	}

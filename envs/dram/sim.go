@@ -478,8 +478,8 @@ const packWait = 1 << 22
 // command bus free from bf: its wait past bf (0 if ready by then) above
 // its "Oldest" key, so that the smallest value over the pending banks is
 // the selection's winner and its wait that of the selection's cycle.
-func packedKey(b *bank, e *[16]int64, bf int64) int64 {
-	r := max(b.local, e[b.cmd&15], bf)
+func packedKey(b *bank, e *[256]int64, bf int64) int64 {
+	r := max(b.local, e[b.cmd], bf)
 	return (r-bf)<<packShift | b.key
 }
 

@@ -215,9 +215,9 @@ func makeBoundList(d [nCmd]int64) boundList {
 
 // apply raises each bound's earliest time in e to T + d (the running
 // maximum: issue times only grow).
-func (l *boundList) apply(e *[16]int64, T int64) {
+func (l *boundList) apply(e *[256]int64, T int64) {
 	for _, x := range l.b[:l.n&7] {
-		e[x.x&15] = max(e[x.x&15], T+x.d)
+		e[x.x] = max(e[x.x], T+x.d)
 	}
 }
 
@@ -413,7 +413,7 @@ type rankBound struct {
 // rankChecker is the rank-level history of the timing checker, with the
 // bank-group-level history of DDR4.
 type rankChecker struct {
-	earliest  [16]int64     // rank-level earliest time per command (16 entries: indexed c&15 without a bounds check)
+	earliest  [256]int64    // rank-level earliest time per command (indexed c&15, or by a cmdKind: no bounds check either way; entries past nCmd stay never)
 	group     [][nCmd]int64 // per bank group: earliest time per command (never: free)
 	actTimes  [4]int64      // the last four ACTs (four-activate window), a ring
 	actN      int           // ACTs in actTimes (up to 4)
