@@ -324,13 +324,18 @@ func (st *state) actOpen(T int64, bi int, b *bank) {
 	b.last[cACT] = T
 	ck := &st.check
 	ck.recordAct(T)
-	// updateEarly, unrolled
 	e := &ck.earliest
-	a := &st.t.rowAff[0]
-	e[a[0].x] = max(e[a[0].x], T+a[0].d)
-	e[a[1].x] = max(e[a[1].x], T+a[1].d)
-	e[a[2].x] = max(e[a[2].x], T+a[2].d)
-	e[a[3].x] = max(e[a[3].x], T+a[3].d)
+	// updateEarly's rank bounds from rowAff, unrolled
+	if n, a := st.t.rowAffN[0], &st.t.rowAff[0]; n > 0 {
+		e[a[0].x] = max(e[a[0].x], T+a[0].d)
+		if n > 1 {
+			e[a[1].x] = max(e[a[1].x], T+a[1].d)
+			if n > 2 {
+				e[a[2].x] = max(e[a[2].x], T+a[2].d)
+				e[a[3].x] = max(e[a[3].x], T+a[3].d)
+			}
+		}
+	}
 	if ck.actN >= 4 {
 		e[cACT] = max(e[cACT], ck.actTimes[ck.actOldest&3]+st.t.FAW)
 	}
@@ -364,13 +369,18 @@ func (st *state) preOpen(T int64, bi int, b *bank) {
 	en.closeBank(T)
 	b.last[cPRE] = T
 	ck := &st.check
-	// updateEarly, unrolled
 	e := &ck.earliest
-	a := &st.t.rowAff[1]
-	e[a[0].x] = max(e[a[0].x], T+a[0].d)
-	e[a[1].x] = max(e[a[1].x], T+a[1].d)
-	e[a[2].x] = max(e[a[2].x], T+a[2].d)
-	e[a[3].x] = max(e[a[3].x], T+a[3].d)
+	// updateEarly's rank bounds from rowAff, unrolled
+	if n, a := st.t.rowAffN[1], &st.t.rowAff[1]; n > 0 {
+		e[a[0].x] = max(e[a[0].x], T+a[0].d)
+		if n > 1 {
+			e[a[1].x] = max(e[a[1].x], T+a[1].d)
+			if n > 2 {
+				e[a[2].x] = max(e[a[2].x], T+a[2].d)
+				e[a[3].x] = max(e[a[3].x], T+a[3].d)
+			}
+		}
+	}
 	if st.t.ngAffects[cPRE] > 0 {
 		st.updateGroup(cPRE, T, bi)
 	}

@@ -96,11 +96,26 @@ func (st *state) serialPre(T int64, bi int, b *bank) {
 	en.closeBank(T)
 	// The timing checker (issue).
 	b.last[cPRE] = T
-	st.updateEarly(cPRE, T)
+	ck := &st.check
+	if st.t.rowAffOK {
+		e := &ck.earliest
+		// updateEarly's rank bounds from rowAff, unrolled
+		if n, a := st.t.rowAffN[1], &st.t.rowAff[1]; n > 0 {
+			e[a[0].x] = max(e[a[0].x], T+a[0].d)
+			if n > 1 {
+				e[a[1].x] = max(e[a[1].x], T+a[1].d)
+				if n > 2 {
+					e[a[2].x] = max(e[a[2].x], T+a[2].d)
+					e[a[3].x] = max(e[a[3].x], T+a[3].d)
+				}
+			}
+		}
+	} else {
+		st.updateEarly(cPRE, T)
+	}
 	if st.t.groups > 1 && st.t.ngAffects[cPRE] > 0 {
 		st.updateGroup(cPRE, T, bi)
 	}
-	ck := &st.check
 	ck.lastCmdAt, ck.lastCmd, ck.busFree = T, cPRE, T+st.t.cmdLen[cPRE]
 	b.cmd = cACT
 	b.local = st.bankEarliest(b, cACT)
@@ -131,7 +146,25 @@ func (st *state) serialAct(T int64, bi int, b *bank) {
 	b.last[cACT] = T
 	ck := &st.check
 	ck.recordAct(T)
-	st.updateEarly(cACT, T)
+	if st.t.rowAffOK {
+		e := &ck.earliest
+		// updateEarly's rank bounds from rowAff, unrolled
+		if n, a := st.t.rowAffN[0], &st.t.rowAff[0]; n > 0 {
+			e[a[0].x] = max(e[a[0].x], T+a[0].d)
+			if n > 1 {
+				e[a[1].x] = max(e[a[1].x], T+a[1].d)
+				if n > 2 {
+					e[a[2].x] = max(e[a[2].x], T+a[2].d)
+					e[a[3].x] = max(e[a[3].x], T+a[3].d)
+				}
+			}
+		}
+		if ck.actN >= 4 {
+			e[cACT] = max(e[cACT], ck.actTimes[ck.actOldest&3]+st.t.FAW)
+		}
+	} else {
+		st.updateEarly(cACT, T)
+	}
 	if st.t.groups > 1 && st.t.ngAffects[cACT] > 0 {
 		st.updateGroup(cACT, T, bi)
 	}

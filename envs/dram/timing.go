@@ -52,7 +52,8 @@ type timing struct {
 	colAffOK                                            bool             // every column command sets 1 to 4 rank bounds (colAff holds them)
 	colAff6                                             [16][6]rankBound // the same in six entries: issue
 	colAff6OK                                           bool             // every column command sets 1 to 6 rank bounds
-	rowAff                                              [2][4]rankBound  // ACT's ([0]) and PRE's ([1]) rankAff in four entries, padded with noBound: leanOpen
+	rowAff                                              [2][4]rankBound  // ACT's ([0]) and PRE's ([1]) rankAff in four entries, padded with noBound: actOpen, preOpen, serialAct, serialPre
+	rowAffN                                             [2]int           // their lengths
 	rowAffOK                                            bool             // ACT and PRE set at most 4 rank bounds each (rowAff holds them)
 	packOK                                              bool             // one rank without bank groups, commands of one clock, every gap below packWait: preparePacked
 	energy                                              energyCosts
@@ -391,6 +392,7 @@ func (t *timing) fillAffects(withRefresh bool) {
 	for j, c := range []cmdKind{cACT, cPRE} {
 		l := &t.rankAff[c]
 		t.rowAffOK = t.rowAffOK && l.n <= 4
+		t.rowAffN[j] = l.n
 		for k := range t.rowAff[j] {
 			t.rowAff[j][k] = rankBound{cNOP, noBound}
 			if k < l.n {
