@@ -221,15 +221,21 @@ func (st *state) columnOpen(T int64, c cmdKind, bi int, b *bank) {
 	b.cur, b.key = cur, int64(cur)<<8|int64(bi&63)
 	st.machines.pending |= bit
 	q = &st.tr.req[cur]
-	cmd := cPRE
-	if q.row == b.openRow {
-		cmd = cRD
-		if q.write {
-			cmd = cWR
-		}
+	if q.row != b.openRow {
+		b.cmd = cPRE
+		b.local = gapEarliest(&b.last, &st.t.bankGap[cPRE])
+		return
+	}
+	cmd := cRD
+	if q.write {
+		cmd = cWR
 	}
 	b.cmd = cmd
-	b.local = gapEarliest(&b.last, &st.t.bankGap[cmd&15])
+	if st.t.actGapOK[cmd&15] {
+		b.local = b.last[cACT] + st.t.actGap[cmd&15] // gapEarliest: the one term
+	} else {
+		b.local = gapEarliest(&b.last, &st.t.bankGap[cmd&15])
+	}
 }
 
 // acceptOpen is lean's acceptance of the request arriving at T in an
@@ -350,7 +356,11 @@ func (st *state) actOpen(T int64, bi int, b *bank) {
 		next = cWR
 	}
 	b.cmd = next
-	b.local = gapEarliest(&b.last, &st.t.bankGap[next&15])
+	if st.t.actGapOK[next&15] {
+		b.local = T + st.t.actGap[next&15] // gapEarliest: the one term, after the activate at T
+	} else {
+		b.local = gapEarliest(&b.last, &st.t.bankGap[next&15])
+	}
 }
 
 // preOpen is issue of bank machine b's precharge (bank bi) at T in an

@@ -175,7 +175,11 @@ func (st *state) serialAct(T int64, bi int, b *bank) {
 	}
 	next += st.serialA
 	b.cmd = next
-	b.local = st.bankEarliest(b, next)
+	if st.t.actGapOK[next&15] {
+		b.local = T + st.t.actGap[next&15] // bankEarliest: the one term, after the activate at T
+	} else {
+		b.local = st.bankEarliest(b, next)
+	}
 }
 
 // serialColumn issues the column command of bank machine b (bank bi) at

@@ -47,6 +47,8 @@ type timing struct {
 	gaffects                                            [nCmd][nCmd]rankBound
 	ngAffects                                           [nCmd]int
 	bankGap                                             [16][4]bankBound // see bankRules (16 rows: indexed c&15)
+	actGap                                              [16]int64        // actGapOK: the rule of c is the one term last[ACT] + actGap[c]
+	actGapOK                                            [16]bool
 	rankAff                                             [16]boundList    // affects as boundLists (updateEarly)
 	colAff                                              [16][4]rankBound // column commands' rankAff, four entries (shorter lists repeat their first): serial.go
 	colAffOK                                            bool             // every column command sets 1 to 4 rank bounds (colAff holds them)
@@ -191,6 +193,8 @@ func (t *timing) bankRules(m *MemSpec) {
 				t.bankGap[c][k] = r[k]
 			}
 		}
+		t.actGapOK[c] = len(r) == 1 && r[0].c == cACT
+		t.actGap[c] = r[0].d
 	}
 }
 
