@@ -223,7 +223,11 @@ func (st *state) columnOpen(T int64, c cmdKind, bi int, b *bank) {
 	q = &st.tr.req[cur]
 	if q.row != b.openRow {
 		b.cmd = cPRE
-		b.local = gapEarliest(&b.last, &st.t.bankGap[cPRE])
+		if st.t.preGap3 {
+			b.local = gapEarliest3(&b.last, &st.t.bankGap[cPRE])
+		} else {
+			b.local = gapEarliest(&b.last, &st.t.bankGap[cPRE])
+		}
 		return
 	}
 	cmd := cRD

@@ -294,14 +294,26 @@ func (st *state) serialAccept(T int64) {
 	switch {
 	case !b.active:
 		b.cmd = cACT
+		b.local = gapEarliest(&b.last, &st.t.bankGap[cACT])
 	case st.cfg.page == PageClosed:
 		b.cmd = col + 1
+		b.local = st.bankEarliest(b, b.cmd)
 	case q.row != b.openRow:
 		b.cmd = cPRE
+		if st.t.preGap3 {
+			b.local = gapEarliest3(&b.last, &st.t.bankGap[cPRE])
+		} else {
+			b.local = gapEarliest(&b.last, &st.t.bankGap[cPRE])
+		}
 	default:
-		b.cmd = col + st.serialA
+		c := col + st.serialA
+		b.cmd = c
+		if st.t.actGapOK[c&15] {
+			b.local = b.last[cACT] + st.t.actGap[c&15] // bankEarliest: the one term
+		} else {
+			b.local = st.bankEarliest(b, c)
+		}
 	}
-	b.local = st.bankEarliest(b, b.cmd)
 	// arbEndReq: simpleNext, inline.
 	p := &st.player
 	if p.next >= st.tr.n || !st.tr.whole {

@@ -449,7 +449,7 @@ func (st *state) prepareOther() int64 {
 		for m := st.machines.pending; m != 0; m &= m - 1 {
 			i := bits.TrailingZeros64(m) & 63
 			b := &st.bankArr[i]
-			r := max(b.local, e[b.cmd&15])
+			r := max(b.local, e[b.cmd])
 			st.rdy[i] = r
 			bm = min(bm, r)
 		}
@@ -535,7 +535,7 @@ func (st *state) prepareByEnd() int64 {
 	for m := st.machines.pending; m != 0; m &= m - 1 {
 		i := bits.TrailingZeros64(m) & 63
 		b := &st.bankArr[i]
-		r := max(b.local, e[b.cmd&15]) // ready (LPDDR4 has no bank groups)
+		r := max(b.local, e[b.cmd]) // ready (LPDDR4 has no bank groups)
 		l := st.t.cmdLen[b.cmd&15]
 		st.rdy[i] = r
 		st.rdyLen[i] = l

@@ -49,6 +49,7 @@ type timing struct {
 	bankGap                                             [16][4]bankBound // see bankRules (16 rows: indexed c&15)
 	actGap                                              [16]int64        // actGapOK: the rule of c is the one term last[ACT] + actGap[c]
 	actGapOK                                            [16]bool
+	preGap3                                             bool             // PRE's rule has at most three terms (gapEarliest3)
 	rankAff                                             [16]boundList    // affects as boundLists (updateEarly)
 	colAff                                              [16][4]rankBound // column commands' rankAff, four entries (shorter lists repeat their first): serial.go
 	colAffOK                                            bool             // every column command sets 1 to 4 rank bounds (colAff holds them)
@@ -194,6 +195,9 @@ func (t *timing) bankRules(m *MemSpec) {
 			}
 		}
 		t.actGapOK[c] = len(r) == 1 && r[0].c == cACT
+		if c == cPRE {
+			t.preGap3 = len(r) <= 3
+		}
 		t.actGap[c] = r[0].d
 	}
 }
@@ -237,6 +241,11 @@ func (st *state) bankEarliest(b *bank, c cmdKind) int64 {
 // gapEarliest is the latest last[c]+d over the bank rule g.
 func gapEarliest(l *[16]int64, g *[4]bankBound) int64 {
 	return max(l[g[0].c&15]+g[0].d, l[g[1].c&15]+g[1].d, l[g[2].c&15]+g[2].d, l[g[3].c&15]+g[3].d)
+}
+
+// gapEarliest3 is gapEarliest for a rule of at most three terms.
+func gapEarliest3(l *[16]int64, g *[4]bankBound) int64 {
+	return max(l[g[0].c&15]+g[0].d, l[g[1].c&15]+g[1].d, l[g[2].c&15]+g[2].d)
 }
 
 // rankDelta fills t.delta: issuing command c at T forbids command x before
@@ -482,7 +491,7 @@ func (st *state) updateGroup(c cmdKind, T int64, bi int) {
 // ready is the earliest time bank b's command may issue (the command bus
 // aside).
 func (st *state) ready(b *bank) int64 {
-	r := max(b.local, st.check.earliest[b.cmd&15])
+	r := max(b.local, st.check.earliest[b.cmd])
 	if st.t.groups > 1 { // DDR4 only; the other standards skip the lookup
 		r = max(r, st.check.group[b.group][b.cmd])
 	}
