@@ -284,6 +284,9 @@ type responseQueue struct {
 // reset empties the queue for n requests. Only Reorder reads the ready
 // time of a request before its column command (to see that it has none
 // yet); Fifo reads those of issued requests only, so it leaves them stale.
+// With the Simple arbiter and a Fifo queue (responses computed ahead) no
+// ready time is ever read after the column command that releases it, and
+// the serial and open-page paths do not store them.
 func (q *responseQueue) reset(n int, reorder bool) {
 	if cap(q.ready) < n {
 		q.ready = make([]int64, n)

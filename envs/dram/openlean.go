@@ -191,8 +191,7 @@ func (st *state) columnOpen(T int64, c cmdKind, bi int, b *bank) {
 	if f.space && f.incomingAt <= T {
 		st.manageRequests(T)
 	}
-	st.resp.ready[r] = ready
-	st.player.releaseAt(ready)
+	st.player.releaseAt(ready) // (resp.ready is not kept: see responseQueue)
 	if st.rq != nil {
 		st.reqDone(r, st.player.lastResp)
 	}

@@ -240,19 +240,20 @@ func (st *state) serialColumn(T int64, bi int, b *bank) {
 	if f.incoming >= 0 && f.incomingAt <= T && !(f.incomingHidden && f.incomingAt == T) {
 		st.serialAccept(T)
 	}
-	rq := &st.resp
+	ready := T + st.t.rdResp
 	if q.write {
-		rq.ready[r] = T + st.t.wrResp
-	} else {
-		rq.ready[r] = T + st.t.rdResp
+		ready = T + st.t.wrResp
 	}
 	if st.cfg.respQueue == RespFifo {
-		// simpleResponses: released at its ready time, one clock after the previous at the earliest.
-		st.player.releaseAt(rq.ready[r])
+		// simpleResponses: released at its ready time, one clock after
+		// the previous at the earliest (resp.ready is not kept: see
+		// responseQueue).
+		st.player.releaseAt(ready)
 		if st.rq != nil {
 			st.reqDone(r, st.player.lastResp)
 		}
 	} else {
+		st.resp.ready[r] = ready
 		st.simpleResponses(r)
 	}
 }
