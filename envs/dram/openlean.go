@@ -15,7 +15,10 @@ import (
 // issues RD and WR only), keeps its pick on acceptance unless the request
 // becomes FrFcfs's oldest row hit (policy.keepOnAccept), and the response
 // goes straight to the player. Every field of the state ends as lean
-// leaves it; TestOpenMatchesFullSteps compares the two paths and full steps.
+// leaves it but two that no open-page design reads: the rank's earliest
+// RDA and WRA (columnOpen) and the response queue's ready times
+// (responseQueue). TestOpenMatchesFullSteps compares the two paths and
+// full steps.
 
 // openDesign: the design takes leanOpen.
 func (p *policy) openDesign() bool {
@@ -149,7 +152,22 @@ func (st *state) columnOpen(T int64, c cmdKind, bi int, b *bank) {
 	bit := uint64(1) << (uint(bi) & 63)
 	st.machines.dirty |= bit
 	ck := &st.check
-	if st.t.colAff6OK {
+	if st.t.colOpenOK {
+		// updateEarly without the bounds on RDA and WRA, which no
+		// open-page design reads (its bank machines want RD or WR, never
+		// RDA or WRA): those two entries of earliest are left as they are.
+		e := &ck.earliest
+		if n, a := st.t.colOpenN[c&15], &st.t.colOpen[c&15]; n > 0 {
+			e[a[0].x] = max(e[a[0].x], T+a[0].d)
+			if n > 1 {
+				e[a[1].x] = max(e[a[1].x], T+a[1].d)
+				if n > 2 {
+					e[a[2].x] = max(e[a[2].x], T+a[2].d)
+					e[a[3].x] = max(e[a[3].x], T+a[3].d)
+				}
+			}
+		}
+	} else if st.t.colAff6OK {
 		e := &ck.earliest
 		a := &st.t.colAff6[c&15]
 		e[a[0].x] = max(e[a[0].x], T+a[0].d)

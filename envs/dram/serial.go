@@ -16,7 +16,9 @@ import "math/bits"
 // one request buffered the adaptive page policies act as Open (no
 // auto-precharge) and Closed (auto-precharge) do. serialLean is lean for
 // these designs with issue, manageRequests and startBank specialised to
-// them; every field of the state ends as they would leave it.
+// them; every field of the state ends as they would leave it but the
+// response queue's ready times under a Fifo queue, which nothing reads
+// there (responseQueue).
 
 // serialLean simulates, like lean, the cycles before rest in which nothing
 // happens but the controller's commands and the acceptance of requests

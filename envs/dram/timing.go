@@ -57,6 +57,9 @@ type timing struct {
 	colAff6OK                                           bool             // every column command sets 1 to 6 rank bounds
 	rowAff                                              [2][4]rankBound  // ACT's ([0]) and PRE's ([1]) rankAff in four entries, padded with noBound: actOpen, preOpen, serialAct, serialPre
 	rowAffN                                             [2]int           // their lengths
+	colOpen                                             [16][4]rankBound // RD's and WR's rankAff without their RDA and WRA bounds, padded with noBound: columnOpen
+	colOpenN                                            [16]int          // their lengths
+	colOpenOK                                           bool             // RD and WR set at most 4 rank bounds besides RDA and WRA
 	rowAffOK                                            bool             // ACT and PRE set at most 4 rank bounds each (rowAff holds them)
 	packOK                                              bool             // one rank without bank groups, commands of one clock, every gap below packWait: preparePacked
 	energy                                              energyCosts
@@ -400,6 +403,25 @@ func (t *timing) fillAffects(withRefresh bool) {
 			}
 			t.colAff6[c][k] = b
 		}
+	}
+	t.colOpenOK = true
+	for _, c := range []cmdKind{cRD, cWR} {
+		n := 0
+		for k := range t.colOpen[c] {
+			t.colOpen[c][k] = rankBound{cNOP, noBound}
+		}
+		for _, b := range t.rankAff[c].b[:t.rankAff[c].n] {
+			if b.x == cRDA || b.x == cWRA {
+				continue
+			}
+			if n == 4 {
+				t.colOpenOK = false
+				break
+			}
+			t.colOpen[c][n] = b
+			n++
+		}
+		t.colOpenN[c] = n
 	}
 	t.rowAffOK = true
 	for j, c := range []cmdKind{cACT, cPRE} {
