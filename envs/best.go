@@ -34,6 +34,10 @@ type Best struct {
 	// dimensionless distance from the target, 0 at the target) and when the
 	// optimum is 0.
 	Regret float64
+	// Since is the place in the evaluation order (Counted: 1 = the first
+	// unique evaluation) after which the best first had this violation and
+	// value; a later design that ties with it does not move it.
+	Since int
 }
 
 // Tracker reports the best design evaluated through a Counted space and its
@@ -60,6 +64,7 @@ type Tracker struct {
 	gen   int
 	bestC []int
 	bestM []float64
+	since int
 
 	// The anytime record along the evaluation order (see Columns): the
 	// place at which the best first reached regret <= thr (thrAt) and the
@@ -165,7 +170,9 @@ func (t *Tracker) Best() (Best, bool) {
 	if t.bestC == nil {
 		return Best{}, false
 	}
-	return t.best(t.bestC, t.bestM), true
+	b := t.best(t.bestC, t.bestM)
+	b.Since = t.since
+	return b, true
 }
 
 // update reads the evaluations placed since the last call, in the
@@ -174,7 +181,7 @@ func (t *Tracker) update() {
 	recs, n, gen := t.space.placedSince(t.seen, t.gen)
 	if gen != t.gen {
 		// Restore reordered the evaluations: start over.
-		t.gen, t.bestC, t.bestM, t.thrAt, t.optAt, t.atRegret = gen, nil, nil, 0, 0, nil
+		t.gen, t.bestC, t.bestM, t.since, t.thrAt, t.optAt, t.atRegret = gen, nil, nil, 0, 0, 0, nil
 	}
 	for _, r := range recs {
 		// The budgets passed before this evaluation (places may skip
@@ -212,7 +219,7 @@ func (t *Tracker) consider(r countedDone) {
 			return
 		}
 	}
-	t.bestC, t.bestM = decodeKey(r.key), m
+	t.bestC, t.bestM, t.since = decodeKey(r.key), m, r.e.seq
 }
 
 // closeBudgets records the best's regret for every budget of BudgetGrid up
