@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"sync"
 )
 
@@ -33,6 +34,10 @@ type Best struct {
 	// dimensionless distance from the target, 0 at the target) and when the
 	// optimum is 0.
 	Regret float64
+	// Since is the place in the evaluation order (Counted: 1 = the first
+	// unique evaluation) after which the best first had this violation and
+	// value; a later design that ties with it does not move it.
+	Since int
 }
 
 // Tracker reports the best design evaluated through a Counted space and its
@@ -51,13 +56,46 @@ type Tracker struct {
 	opt     *Optimum
 	metrics []string
 
-	// The best so far over the first seen finished evaluations of space:
-	// Best reads only the evaluations finished since (the order is total,
-	// so the answer is the scan's whatever the order they finished in).
+	// The best so far over the first seen evaluations of space in its
+	// evaluation order (Counted.placedSince, generation gen): Best reads
+	// only the evaluations placed since.
 	mu    sync.Mutex
 	seen  int
+	gen   int
 	bestC []int
 	bestM []float64
+	since int
+
+	// The anytime record along the evaluation order (see Columns): the
+	// place at which the best first reached regret <= thr (thrAt) and the
+	// optimum (optAt), 0 = not yet; the best's regret after the first B
+	// evaluations for the budgets of BudgetGrid reached so far (atRegret).
+	thr      float64
+	thrAt    int
+	optAt    int
+	atRegret []float64
+}
+
+// BudgetGrid returns the i-th budget (i >= 0) at which Columns reports the
+// regret the search had after that many unique evaluations: 10, 30, 100,
+// 300, 1,000, 3,000, ... (the usual 1-3 steps of a log axis).
+func BudgetGrid(i int) int {
+	b := 10
+	for range i / 2 {
+		b *= 10
+	}
+	if i%2 == 1 {
+		b *= 3
+	}
+	return b
+}
+
+// SetThreshold sets the regret threshold of the evaluations_to_threshold
+// column (NaN = none, the default). Call it before the first read.
+func (t *Tracker) SetThreshold(thr float64) {
+	t.mu.Lock()
+	t.thr = thr
+	t.mu.Unlock()
 }
 
 // NewTracker follows space under obj (bound to the space's metric names);
@@ -69,7 +107,7 @@ func NewTracker(space *Counted, obj *Objective, opt *Optimum) (*Tracker, error) 
 	if opt != nil && (math.IsNaN(opt.Value) || math.IsInf(opt.Value, 0)) {
 		return nil, fmt.Errorf("tracker: optimum value %v, want a finite value", opt.Value)
 	}
-	return &Tracker{space: space, obj: obj, opt: opt, metrics: space.MetricNames()}, nil
+	return &Tracker{space: space, obj: obj, opt: opt, metrics: space.MetricNames(), thr: math.NaN()}, nil
 }
 
 // Space returns the counted space.
@@ -122,36 +160,77 @@ func compareNaNLast(a, b float64) int {
 }
 
 // Best returns the best design evaluated so far; false before any. It costs
-// the evaluations finished since the last call, not all of them (a run's
+// the evaluations placed since the last call, not all of them (a run's
 // metrics row asks every iteration; rescanning ~200,000 records cost more
 // than a second per iteration at the end of an N = 40 planted run).
 func (t *Tracker) Best() (Best, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	recs, n := t.space.finishedSince(t.seen)
-	for _, r := range recs {
-		m := r.e.metrics
-		if t.bestC != nil {
-			// compareDesigns without decoding the configuration unless the
-			// violation and the value tie.
-			c := cmp.Or(compareNaNLast(t.obj.Violation(m), t.obj.Violation(t.bestM)), compareNaNLast(t.obj.Value(m), t.obj.Value(t.bestM)))
-			if c > 0 {
-				continue
-			}
-			if c == 0 {
-				if cfg := decodeKey(r.key); slices.Compare(cfg, t.bestC) < 0 {
-					t.bestC, t.bestM = cfg, m
-				}
-				continue
-			}
-		}
-		t.bestC, t.bestM = decodeKey(r.key), m
-	}
-	t.seen = n
+	t.update()
 	if t.bestC == nil {
 		return Best{}, false
 	}
-	return t.best(t.bestC, t.bestM), true
+	b := t.best(t.bestC, t.bestM)
+	b.Since = t.since
+	return b, true
+}
+
+// update reads the evaluations placed since the last call, in the
+// evaluation order. Callers hold t.mu.
+func (t *Tracker) update() {
+	recs, n, gen := t.space.placedSince(t.seen, t.gen)
+	if gen != t.gen {
+		// Restore reordered the evaluations: start over.
+		t.gen, t.bestC, t.bestM, t.since, t.thrAt, t.optAt, t.atRegret = gen, nil, nil, 0, 0, 0, nil
+	}
+	for _, r := range recs {
+		// The budgets passed before this evaluation (places may skip
+		// numbers after a restore of records without one).
+		t.closeBudgets(r.e.seq - 1)
+		t.consider(r)
+		t.closeBudgets(r.e.seq)
+		if t.opt != nil && t.bestC != nil {
+			reg := t.Regret(t.obj.Value(t.bestM))
+			if t.thrAt == 0 && reg <= t.thr {
+				t.thrAt = r.e.seq
+			}
+			if t.optAt == 0 && reg <= 0 {
+				t.optAt = r.e.seq
+			}
+		}
+	}
+	t.seen = n
+}
+
+// consider makes the evaluation r the best if it beats the best so far.
+func (t *Tracker) consider(r countedDone) {
+	m := r.e.metrics
+	if t.bestC != nil {
+		// compareDesigns without decoding the configuration unless the
+		// violation and the value tie.
+		c := cmp.Or(compareNaNLast(t.obj.Violation(m), t.obj.Violation(t.bestM)), compareNaNLast(t.obj.Value(m), t.obj.Value(t.bestM)))
+		if c > 0 {
+			return
+		}
+		if c == 0 {
+			if cfg := decodeKey(r.key); slices.Compare(cfg, t.bestC) < 0 {
+				t.bestC, t.bestM = cfg, m
+			}
+			return
+		}
+	}
+	t.bestC, t.bestM, t.since = decodeKey(r.key), m, r.e.seq
+}
+
+// closeBudgets records the best's regret for every budget of BudgetGrid up
+// to n evaluations not recorded yet.
+func (t *Tracker) closeBudgets(n int) {
+	if t.opt == nil || t.bestC == nil {
+		return
+	}
+	for BudgetGrid(len(t.atRegret)) <= n {
+		t.atRegret = append(t.atRegret, t.Regret(t.obj.Value(t.bestM)))
+	}
 }
 
 // best describes the design (cfg, m), copying both.
@@ -163,13 +242,31 @@ func (t *Tracker) best(cfg []int, m []float64) Best {
 // Columns adds the design columns of a metrics row: unique_evals, and once
 // a design is known best_value, best_reward, best_<metric> for every
 // metric, best_violation (constrained objectives) and regret (with an
-// optimum).
+// optimum). With an optimum it adds the anytime record along the evaluation
+// order (Counted's places: within one iteration's batch a fixed
+// pseudo-random order), exact to the single evaluation whatever the batch
+// size of the method: regret_at_B, the best's regret after the first B
+// unique evaluations for each budget B of BudgetGrid reached;
+// evals_to_threshold, the number of unique evaluations after which the best
+// first had regret <= the threshold (SetThreshold), and evals_to_optimum,
+// after which it was the optimum; the last two once reached.
 func (t *Tracker) Columns(row map[string]float64) {
 	row["unique_evals"] = float64(t.space.Unique())
 	b, ok := t.Best()
 	if !ok {
 		return
 	}
+	t.mu.Lock()
+	for i, r := range t.atRegret {
+		row["regret_at_"+strconv.Itoa(BudgetGrid(i))] = r
+	}
+	if t.thrAt > 0 {
+		row["evals_to_threshold"] = float64(t.thrAt)
+	}
+	if t.optAt > 0 {
+		row["evals_to_optimum"] = float64(t.optAt)
+	}
+	t.mu.Unlock()
 	row["best_value"] = b.Value
 	row["best_reward"] = b.Reward
 	for j, name := range t.metrics {

@@ -1,6 +1,7 @@
 package envs
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -33,9 +34,16 @@ type Counted struct {
 	unique int
 	calls  int
 	// done lists the successful entries in the order they finished (or
-	// were restored), so that a Tracker reads only what is new since its
-	// last call instead of every record (finishedSince).
-	done []countedDone
+	// were restored); placed of them have been examined by place.
+	done   []countedDone
+	placed int
+	// order lists the entries that have a place in the evaluation order
+	// (countedEntry.seq), sorted by it, so that a Tracker reads only what is
+	// new since its last call (placedSince). lastSeq is the highest place
+	// given; gen changes when Restore reorders order.
+	order   []countedDone
+	lastSeq int
+	gen     int
 }
 
 type countedDone struct {
@@ -47,6 +55,9 @@ type countedEntry struct {
 	done    chan struct{} // closed when metrics/err are final
 	metrics []float64
 	err     error
+	// seq is the entry's 1-based place in the evaluation order (0 = not
+	// placed yet): see place.
+	seq int
 }
 
 var _ DesignSpace = (*Counted)(nil)
@@ -183,28 +194,82 @@ func (c *Counted) Evaluate(cfg []int, out []float64) error {
 	return nil
 }
 
-// finishedSince returns the successful evaluations that finished after the
-// first n (in finishing order; their metrics are never changed afterwards)
-// and the new count.
-func (c *Counted) finishedSince(n int) ([]countedDone, int) {
+// place gives the evaluations finished since the last call their places in
+// the evaluation order, after every place given before. Within such a batch
+// the order is a fixed pseudo-random permutation (by a hash of the
+// configuration) rather than the order they finished in: designs evaluated
+// on several goroutines finish in any order, and a batch's designs are
+// exchangeable for the methods that propose them (one policy or population
+// proposes the whole batch), so "the i-th unique evaluation" is then the
+// same on every run and does not favour any region of the space.
+// Callers hold c.mu. A Tracker places at every read (between a method's
+// iterations), so a batch is an iteration's new designs.
+func (c *Counted) place() {
+	if c.placed == len(c.done) {
+		return
+	}
+	batch := make([]countedDone, 0, len(c.done)-c.placed)
+	for _, d := range c.done[c.placed:] {
+		if d.e.seq == 0 {
+			batch = append(batch, d)
+		}
+	}
+	c.placed = len(c.done)
+	slices.SortFunc(batch, func(a, b countedDone) int {
+		return cmp.Or(cmp.Compare(keyHash(a.key), keyHash(b.key)), strings.Compare(a.key, b.key))
+	})
+	for _, d := range batch {
+		c.lastSeq++
+		d.e.seq = c.lastSeq
+		c.order = append(c.order, d)
+	}
+}
+
+// keyHash is the FNV-1a hash of a configuration key (the order within a
+// batch, see place).
+func keyHash(k string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(k); i++ {
+		h ^= uint64(k[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// placedSince places the finished evaluations (place) and returns those
+// after the first n of the evaluation order, with the new count and the
+// order's generation. When gen is not the current generation (Restore has
+// reordered the places since), it returns the whole order: the caller
+// starts over.
+func (c *Counted) placedSince(n, gen int) ([]countedDone, int, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if n >= len(c.done) {
-		return nil, len(c.done)
+	c.place()
+	if gen != c.gen {
+		n = 0
 	}
-	return c.done[n:len(c.done):len(c.done)], len(c.done)
+	if n >= len(c.order) {
+		return nil, len(c.order), c.gen
+	}
+	return c.order[n:len(c.order):len(c.order)], len(c.order), c.gen
 }
 
 // CountedRecord is one cached evaluation (for checkpoints and logs).
 type CountedRecord struct {
 	Config  []int     `json:"config"`
 	Metrics []float64 `json:"metrics"`
+	// Seq is its place in the evaluation order (1 = the first unique
+	// evaluation; 0 = unknown, e.g. a checkpoint written before places were
+	// kept).
+	Seq int `json:"seq,omitempty"`
 }
 
-// Records returns every finished cached evaluation, sorted by configuration
-// so the output is deterministic.
+// Records returns every finished cached evaluation with its place in the
+// evaluation order (placing the ones not placed yet), sorted by
+// configuration so the output is deterministic.
 func (c *Counted) Records() []CountedRecord {
 	c.mu.Lock()
+	c.place()
 	entries := make(map[string]*countedEntry, len(c.cache))
 	for k, e := range c.cache {
 		entries[k] = e
@@ -220,7 +285,7 @@ func (c *Counted) Records() []CountedRecord {
 		if e.err != nil {
 			continue
 		}
-		out = append(out, CountedRecord{Config: decodeKey(k), Metrics: slices.Clone(e.metrics)})
+		out = append(out, CountedRecord{Config: decodeKey(k), Metrics: slices.Clone(e.metrics), Seq: e.seq})
 	}
 	slices.SortFunc(out, func(a, b CountedRecord) int { return slices.Compare(a.Config, b.Config) })
 	return out
@@ -228,7 +293,10 @@ func (c *Counted) Records() []CountedRecord {
 
 // Restore adds records (e.g. from a checkpoint) to the cache and charges
 // each one not already present, so a resumed run continues with the same
-// budget use.
+// budget use. Records keep their places in the evaluation order (Seq; a
+// design already cached, such as an environment's start design, takes its
+// recorded place); records without one are placed after them at the next
+// read, as one batch. Nothing is restored when a record is invalid.
 func (c *Counted) Restore(recs []CountedRecord) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -239,15 +307,39 @@ func (c *Counted) Restore(recs []CountedRecord) error {
 		if len(r.Metrics) != c.nMetric {
 			return fmt.Errorf("%s: record %d has %d metrics, want %d", c.ds.Name(), i, len(r.Metrics), c.nMetric)
 		}
+		if r.Seq < 0 {
+			return fmt.Errorf("%s: record %d has place %d in the evaluation order, want >= 0", c.ds.Name(), i, r.Seq)
+		}
+	}
+	reordered := false
+	for _, r := range recs {
 		key := string(appendKey(nil, r.Config))
-		if _, ok := c.cache[key]; ok {
+		e, ok := c.cache[key]
+		if !ok {
+			e = &countedEntry{done: make(chan struct{}), metrics: slices.Clone(r.Metrics)}
+			close(e.done)
+			c.cache[key] = e
+			c.done = append(c.done, countedDone{key, e})
+			c.unique++
+		}
+		if r.Seq == 0 || e.seq == r.Seq {
 			continue
 		}
-		e := &countedEntry{done: make(chan struct{}), metrics: slices.Clone(r.Metrics)}
-		close(e.done)
-		c.cache[key] = e
-		c.done = append(c.done, countedDone{key, e})
-		c.unique++
+		select {
+		case <-e.done:
+		default:
+			continue // still being evaluated: placed when it finishes
+		}
+		if e.seq == 0 {
+			c.order = append(c.order, countedDone{key, e})
+		}
+		e.seq = r.Seq
+		c.lastSeq = max(c.lastSeq, r.Seq)
+		reordered = true
+	}
+	if reordered {
+		slices.SortStableFunc(c.order, func(a, b countedDone) int { return cmp.Compare(a.e.seq, b.e.seq) })
+		c.gen++
 	}
 	return nil
 }

@@ -436,7 +436,14 @@ func (rep *Report) addScores() {
 		c.Seeds = append(c.Seeds, r.Seed)
 		c.Scores = append(c.Scores, v)
 		if !math.IsNaN(t.Threshold) {
-			if x, ok := firstReach(r.Rows, t.Metric, t.X, t.Threshold, t.HigherIsBetter); ok {
+			x, ok := firstReach(r.Rows, t.Metric, t.X, t.Threshold, t.HigherIsBetter)
+			if t.Metric == "regret" && t.X == "unique_evals" && hasAnytimeColumns(r) {
+				// Exact to one evaluation rather than to the end of an
+				// iteration (report_anytime.go).
+				x = evalsTo(r, "evals_to_threshold", t.Threshold, float64(r.Threshold))
+				ok = !math.IsInf(x, 1)
+			}
+			if ok {
 				c.Reached++
 				c.ToThr = append(c.ToThr, x)
 			}

@@ -155,7 +155,9 @@ func (r *Report) BestDesigns() []BestDesignRow {
 						row.AtOptimum++
 					}
 				}
-				if run.Best.FoundAtEvaluation != nil {
+				if run.Best.FoundAtPlace != nil {
+					found = append(found, float64(*run.Best.FoundAtPlace))
+				} else if run.Best.FoundAtEvaluation != nil {
 					found = append(found, float64(*run.Best.FoundAtEvaluation))
 				}
 			}

@@ -335,6 +335,15 @@ func (r *runner) build() error {
 		return err
 	}
 	r.task, r.alg = task, alg
+	if task.Design != nil {
+		if task.Primary.Name == "regret" {
+			task.Design.SetThreshold(r.threshold()) // evals_to_threshold in every row
+		}
+		// The designs evaluated while building (the environments' start
+		// design) come first in the evaluation order, before the first
+		// iteration's.
+		task.Design.Best()
+	}
 	return nil
 }
 

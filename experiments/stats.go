@@ -65,7 +65,11 @@ func quantile(sorted []float64, q float64) float64 {
 	if lo >= n-1 {
 		return sorted[n-1]
 	}
-	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
+	f := h - float64(lo)
+	if f == 0 || sorted[lo] == sorted[lo+1] {
+		return sorted[lo] // also keeps +Inf (a censored count) from becoming NaN
+	}
+	return sorted[lo] + f*(sorted[lo+1]-sorted[lo])
 }
 
 // stratifiedBootstrapCI returns the percentile confidence interval (level

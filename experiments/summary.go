@@ -27,6 +27,11 @@ type Outcome struct {
 	// design is evaluation 1.
 	FoundAtEvaluation   *int `json:"found_at_evaluation,omitempty"`
 	FoundFromEvaluation *int `json:"found_from_evaluation,omitempty"`
+	// FoundAtPlace is the unique evaluation itself, in the evaluation
+	// order the anytime columns use (envs.Counted: an iteration's new
+	// designs after the earlier ones', among themselves in a fixed
+	// pseudo-random order; the start design first).
+	FoundAtPlace *int `json:"found_at_place,omitempty"`
 	// Start is the start design (the environment's start or reference
 	// design; every knob at its first value unless configured).
 	Start *Point `json:"start_design,omitempty"`
@@ -48,6 +53,9 @@ type Point struct {
 // describeOutcome fills d.Outcome for the best design b of tr, from the
 // run's metrics rows (oldest first) and the start design (nil: unknown).
 func describeOutcome(d *Design, tr *envs.Tracker, b envs.Best, rows []Row, start []int) {
+	if b.Since > 0 {
+		d.FoundAtPlace = &b.Since
+	}
 	obj := tr.Objective()
 	space := tr.Space()
 	evaluated := 0 // unique evaluations before the first iteration

@@ -9,9 +9,11 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/experiments"
 )
 
@@ -41,6 +43,34 @@ func (b *optBool) Set(s string) error {
 
 func (b *optBool) IsBoolFlag() bool { return true }
 
+// parseBudgets parses --at: budgets of the tracker's grid (10, 30, 100,
+// 300, ...), the only ones runs log a regret_at column for.
+func parseBudgets(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		b, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || !onBudgetGrid(b) {
+			return nil, usageErrorf("--at %q: %q is not a budget of the grid 10, 30, 100, 300, 1000, ... (runs log the regret after those numbers of unique evaluations)", s, strings.TrimSpace(f))
+		}
+		if slices.Contains(out, b) {
+			return nil, usageErrorf("--at %q: %d listed twice", s, b)
+		}
+		out = append(out, b)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// onBudgetGrid reports whether b is one of envs.BudgetGrid's budgets.
+func onBudgetGrid(b int) bool {
+	for i := 0; i < 40 && envs.BudgetGrid(i) <= b; i++ {
+		if envs.BudgetGrid(i) == b {
+			return true
+		}
+	}
+	return false
+}
+
 // parsePareto splits --pareto X,Y.
 func parsePareto(s string) (string, string, error) {
 	x, y, ok := strings.Cut(s, ",")
@@ -68,6 +98,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	anytime := rep.Anytime(f.budgets)
 	var par *experiments.Pareto
 	if f.paretoX != "" {
 		if par, err = rep.Pareto(f.paretoX, f.paretoY); err != nil {
@@ -90,11 +121,11 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("marl-eval JSON: %w", err)
 	}
 	marl = append(marl, '\n')
-	files, err := writeReportFiles(rep, par, f, marl)
+	files, err := writeReportFiles(rep, anytime, par, f, marl)
 	if err != nil {
 		return err
 	}
-	return printReport(stdout, stderr, rep, par, f.format, marl, files)
+	return printReport(stdout, stderr, rep, anytime, par, f.format, marl, files)
 }
 
 // reportFlags are the parsed arguments of `commgraph report`.
@@ -103,6 +134,7 @@ type reportFlags struct {
 	opt              experiments.ReportOptions
 	noPlots          bool
 	paretoX, paretoY string // both empty without --pareto
+	budgets          []int  // --at (nil = experiments.DefaultAnytimeBudgets)
 }
 
 // parseReportFlags parses and checks the arguments of `commgraph report`.
@@ -117,10 +149,11 @@ func parseReportFlags(args []string, stderr io.Writer) (*reportFlags, error) {
 	seed := fs.Uint64("seed", experiments.DefaultBootstrapSeed, "bootstrap seed")
 	noPlots := fs.Bool("no-plots", false, "write no PNGs (curves, Pareto plot)")
 	pareto := fs.String("pareto", "", "two metrics X,Y: the Pareto front of the runs' best designs (e.g. time_ns,energy_pJ), as a table, CSV and PNG")
+	at := fs.String("at", "", "budgets (unique evaluations) of the anytime table of regret tasks, comma-separated, from 10, 30, 100, 300, ... (default 100,300,1000,3000)")
 	var logx optBool
 	fs.Var(&logx, "logx", "log-scale budget axis in the curves (default: on for evaluation axes, unique_evals; --logx=false turns it off)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph report DIR [--format ascii|md|csv|json] [--metric NAME] [--threshold X] [--pareto X,Y] [--logx[=false]] [--out DIR]")
+		fmt.Fprintln(stderr, "usage: commgraph report DIR [--format ascii|md|csv|json] [--metric NAME] [--threshold X] [--pareto X,Y] [--at B,B,...] [--logx[=false]] [--out DIR]")
 		fs.PrintDefaults()
 	}
 	arg, err := parseOne(fs, args, "runs directory")
@@ -144,6 +177,11 @@ func parseReportFlags(args []string, stderr io.Writer) (*reportFlags, error) {
 	if f.out == "" {
 		f.out = filepath.Join(arg, "report")
 	}
+	if *at != "" {
+		if f.budgets, err = parseBudgets(*at); err != nil {
+			return nil, err
+		}
+	}
 	f.opt.Metric, f.opt.Resamples, f.opt.Seed, f.opt.LogX = *metric, *resamples, *seed, logx.v
 	if !math.IsNaN(*threshold) {
 		f.opt.Threshold = threshold
@@ -154,7 +192,7 @@ func parseReportFlags(args []string, stderr io.Writer) (*reportFlags, error) {
 // writeReportFiles writes the report's files into f.out (JSON, CSV tables,
 // and unless --no-plots the curves and the Pareto plot) and returns their
 // paths.
-func writeReportFiles(rep *experiments.Report, par *experiments.Pareto, f *reportFlags, marl []byte) ([]string, error) {
+func writeReportFiles(rep *experiments.Report, anytime *experiments.Anytime, par *experiments.Pareto, f *reportFlags, marl []byte) ([]string, error) {
 	cells, err := rep.JSON()
 	if err != nil {
 		return nil, fmt.Errorf("report JSON: %w", err)
@@ -171,6 +209,11 @@ func writeReportFiles(rep *experiments.Report, par *experiments.Pareto, f *repor
 	if len(rep.BestDesigns()) > 0 {
 		outputs = append(outputs, outFile{"best_designs.csv", func() ([]byte, error) {
 			return render(func(w io.Writer) error { return rep.WriteBestDesigns(w, "csv") })
+		}})
+	}
+	if anytime != nil {
+		outputs = append(outputs, outFile{"anytime.csv", func() ([]byte, error) {
+			return render(func(w io.Writer) error { return anytime.Write(w, "csv") })
 		}})
 	}
 	paretoBase := ""
@@ -198,6 +241,18 @@ func writeReportFiles(rep *experiments.Report, par *experiments.Pareto, f *repor
 		return nil, err
 	}
 	files = append(files, pngs...)
+	if anytime != nil {
+		for _, opt := range []bool{false, true} {
+			p := filepath.Join(f.out, "profile.png")
+			if opt {
+				p = filepath.Join(f.out, "profile-optimum.png")
+			}
+			if err := anytime.PlotProfile(p, opt); err != nil {
+				return nil, err
+			}
+			files = append(files, p)
+		}
+	}
 	if par != nil {
 		p := filepath.Join(f.out, paretoBase+".png")
 		if err := par.Plot(p); err != nil {
@@ -210,7 +265,7 @@ func writeReportFiles(rep *experiments.Report, par *experiments.Pareto, f *repor
 
 // printReport prints the report in format on stdout, then the files
 // written (on stderr for csv, whose stdout holds only the CSV).
-func printReport(stdout, stderr io.Writer, rep *experiments.Report, par *experiments.Pareto, format string, marl []byte, files []string) error {
+func printReport(stdout, stderr io.Writer, rep *experiments.Report, anytime *experiments.Anytime, par *experiments.Pareto, format string, marl []byte, files []string) error {
 	list := stdout
 	switch format {
 	case "json":
@@ -224,6 +279,11 @@ func printReport(stdout, stderr io.Writer, rep *experiments.Report, par *experim
 	default:
 		if err := rep.WriteTable(stdout, format); err != nil {
 			return err
+		}
+		if anytime != nil {
+			if err := anytime.Write(stdout, format); err != nil {
+				return err
+			}
 		}
 		if err := rep.WriteBestDesigns(stdout, format); err != nil {
 			return err

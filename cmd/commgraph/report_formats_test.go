@@ -66,6 +66,12 @@ out_dir = "`+out+`"
 			t.Errorf("--pareto %q: exit %d, want 2", bad, code)
 		}
 	}
+	for _, bad := range []string{"250", "100,100", "abc", "100,"} {
+		stderr.Reset()
+		if code := dispatch([]string{"report", root, "--at", bad}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--at") {
+			t.Errorf("--at %q: exit %d, want 2 naming --at: %s", bad, code, stderr.String())
+		}
+	}
 	stderr.Reset()
 	if code := dispatch([]string{"report", root, "--pareto", "latency_p99,entropy"}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "policy_loss") {
 		t.Errorf("--pareto with a missing metric: exit %d, %s", code, stderr.String())

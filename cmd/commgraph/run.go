@@ -250,7 +250,9 @@ func printOutcome(w io.Writer, s experiments.Summary, b *experiments.Design) {
 			fmt.Fprintf(w, "  found: the start design was already best (unique evaluation 1)\n")
 		} else {
 			fmt.Fprintf(w, "  found at iteration %d of %d", *b.FoundAtIteration, s.Iterations)
-			if b.FoundFromEvaluation != nil && *b.FoundFromEvaluation < *b.FoundAtEvaluation {
+			if b.FoundAtPlace != nil {
+				fmt.Fprintf(w, ", unique evaluation %d", *b.FoundAtPlace)
+			} else if b.FoundFromEvaluation != nil && *b.FoundFromEvaluation < *b.FoundAtEvaluation {
 				fmt.Fprintf(w, ", among unique evaluations %d-%d", *b.FoundFromEvaluation, *b.FoundAtEvaluation)
 			} else {
 				fmt.Fprintf(w, ", unique evaluation %d", *b.FoundAtEvaluation)
