@@ -35,8 +35,8 @@ func (st *state) leanOpen(rest int64) bool {
 	f := &st.front
 	cmdAt := st.leanCommandAt()
 	for {
-		arrAt := inf // leanArrivalAt
-		if f.incomingHidden && f.incoming >= 0 && f.space {
+		arrAt := inf // leanArrivalAt (without incoming >= 0: incomingAt is inf while there is none)
+		if f.incomingHidden && f.space {
 			arrAt = f.incomingAt
 		}
 		c := cNOP // the command issued in this cycle
@@ -163,7 +163,9 @@ func (st *state) columnOpen(T int64, c cmdKind, bi int, b *bank) {
 				e[a[1].x] = max(e[a[1].x], T+a[1].d)
 				if n > 2 {
 					e[a[2].x] = max(e[a[2].x], T+a[2].d)
-					e[a[3].x] = max(e[a[3].x], T+a[3].d)
+					if n > 3 {
+						e[a[3].x] = max(e[a[3].x], T+a[3].d)
+					}
 				}
 			}
 		}
@@ -359,7 +361,9 @@ func (st *state) actOpen(T int64, bi int, b *bank) {
 			e[a[1].x] = max(e[a[1].x], T+a[1].d)
 			if n > 2 {
 				e[a[2].x] = max(e[a[2].x], T+a[2].d)
-				e[a[3].x] = max(e[a[3].x], T+a[3].d)
+				if n > 3 {
+					e[a[3].x] = max(e[a[3].x], T+a[3].d)
+				}
 			}
 		}
 	}
@@ -408,7 +412,9 @@ func (st *state) preOpen(T int64, bi int, b *bank) {
 			e[a[1].x] = max(e[a[1].x], T+a[1].d)
 			if n > 2 {
 				e[a[2].x] = max(e[a[2].x], T+a[2].d)
-				e[a[3].x] = max(e[a[3].x], T+a[3].d)
+				if n > 3 {
+					e[a[3].x] = max(e[a[3].x], T+a[3].d)
+				}
 			}
 		}
 	}

@@ -116,7 +116,7 @@ func (b *bank) remove(r int32) {
 // offered to it, the buffer counters, and the response being released.
 type frontEnd struct {
 	incoming   int32 // request offered by the arbiter (-1: none)
-	incomingAt int64 // when it reaches the controller
+	incomingAt int64 // when it reaches the controller (inf while incoming is -1)
 	// incomingHidden: a request reaching the controller at incomingAt
 	// through the Simple arbiter, not seen by the controller's first
 	// evaluation at incomingAt (SystemC delta order).

@@ -108,7 +108,9 @@ func (st *state) serialPre(T int64, bi int, b *bank) {
 				e[a[1].x] = max(e[a[1].x], T+a[1].d)
 				if n > 2 {
 					e[a[2].x] = max(e[a[2].x], T+a[2].d)
-					e[a[3].x] = max(e[a[3].x], T+a[3].d)
+					if n > 3 {
+						e[a[3].x] = max(e[a[3].x], T+a[3].d)
+					}
 				}
 			}
 		}
@@ -157,7 +159,9 @@ func (st *state) serialAct(T int64, bi int, b *bank) {
 				e[a[1].x] = max(e[a[1].x], T+a[1].d)
 				if n > 2 {
 					e[a[2].x] = max(e[a[2].x], T+a[2].d)
-					e[a[3].x] = max(e[a[3].x], T+a[3].d)
+					if n > 3 {
+						e[a[3].x] = max(e[a[3].x], T+a[3].d)
+					}
 				}
 			}
 		}
