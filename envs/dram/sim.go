@@ -505,8 +505,12 @@ func (st *state) preparePacked(bf int64) int64 {
 		best = min(best, packedKey(&a[5], e, bf))
 		best = min(best, packedKey(&a[6], e, bf))
 		best = min(best, packedKey(&a[7], e, bf))
-	} else if m&(m-1) == 0 {
+	} else if m1 := m & (m - 1); m1 == 0 {
 		best = packedKey(&st.bankArr[bits.TrailingZeros64(m)&63], e, bf)
+	} else if m1&(m1-1) == 0 {
+		// Two banks.
+		best = min(packedKey(&st.bankArr[bits.TrailingZeros64(m)&63], e, bf),
+			packedKey(&st.bankArr[bits.TrailingZeros64(m1)&63], e, bf))
 	} else {
 		best = math.MaxInt64
 		for ; m != 0; m &= m - 1 {
