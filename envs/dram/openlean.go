@@ -207,7 +207,9 @@ func (st *state) columnOpen(T int64, c cmdKind, bi int, b *bank) {
 	} else {
 		f.nRead--
 	}
-	f.space = st.hasSpace()
+	if st.cfg.buffer != BufBankwise || f.lastBank == bi {
+		f.space = st.hasSpace() // (Bankwise: only the last accepted request's bank counts)
+	}
 	if f.space && f.incomingAt <= T {
 		st.manageRequests(T)
 	}
