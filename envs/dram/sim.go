@@ -497,14 +497,14 @@ func (st *state) preparePacked(bf int64) int64 {
 	if m := st.machines.pending; m == 0xff {
 		// Eight banks, all pending (the common case of deep buffers).
 		a := &st.bankArr
-		best = packedKey(&a[0], e, bf)
-		best = min(best, packedKey(&a[1], e, bf))
-		best = min(best, packedKey(&a[2], e, bf))
-		best = min(best, packedKey(&a[3], e, bf))
-		best = min(best, packedKey(&a[4], e, bf))
-		best = min(best, packedKey(&a[5], e, bf))
-		best = min(best, packedKey(&a[6], e, bf))
-		best = min(best, packedKey(&a[7], e, bf))
+		best = min(packedKey(&a[0], e, bf), packedKey(&a[1], e, bf),
+			packedKey(&a[2], e, bf), packedKey(&a[3], e, bf))
+		// This store (overwritten below) orders the loads of the other
+		// four banks after it: with all sixteen loads first, the compiler
+		// spills half of them to the stack.
+		st.sel.key = best
+		best = min(best, packedKey(&a[4], e, bf), packedKey(&a[5], e, bf),
+			packedKey(&a[6], e, bf), packedKey(&a[7], e, bf))
 	} else if m1 := m & (m - 1); m1 == 0 {
 		best = packedKey(&st.bankArr[bits.TrailingZeros64(m)&63], e, bf)
 	} else if m1&(m1-1) == 0 {
