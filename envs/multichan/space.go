@@ -3,7 +3,6 @@ package multichan
 import (
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/envs/dram"
@@ -24,32 +23,25 @@ func DefaultTraces() []string { return []string{"stream", "random", "cloud-1", "
 //	power_mW  = energy_pJ / time_ns (pJ/ns = mW)
 var metricNames = []string{dram.MetricTimeNS, dram.MetricEnergyPJ, dram.MetricPowerMW}
 
-// memoLimit bounds each channel's memo of simulated configurations (about
-// 4 MB per channel at the limit); beyond it, new results are not kept.
-const memoLimit = 1 << 16
-
 // Space is the multi-channel memory system: C independent channels, each a
 // DDR3 controller with the 10 knobs of dram.Knobs serving its own trace.
 // Its knobs are the channels' knobs in channel order, named
 // "c<channel>.<knob>" (c0.PagePolicy ... c3.MaxActiveTransactions); its
 // metrics are the system's (see metricNames). Channels share nothing, so a
 // system evaluation is C channel simulations; each channel memoises its
-// recent results, so a design that changes one channel's knobs simulates
-// that channel only. Space is safe for concurrent use.
+// results in a table shared by every Space of the process on the same trace
+// (see channelTable), so a design that changes one channel's knobs
+// simulates that channel only, and a channel configuration is simulated at
+// most once per process, whichever run or trial of a sweep asks. Space is
+// safe for concurrent use.
 type Space struct {
 	traces   []string
 	channels []*dram.Space
 	knobs    []envs.Knob
-	memos    []*memo
+	tables   []*channelTable
 }
 
 var _ envs.DesignSpace = (*Space)(nil)
-
-// memo caches one channel's metrics by configuration index.
-type memo struct {
-	mu sync.Mutex
-	m  map[int][3]float64
-}
 
 // New returns the space of one channel per trace (names of embedded traces
 // or paths of .stl files, see dram.LoadTrace); 1 to MaxChannels channels.
@@ -64,7 +56,7 @@ func New(traces []string) (*Space, error) {
 			return nil, fmt.Errorf("channel %d: %w", c, err)
 		}
 		s.channels = append(s.channels, ch)
-		s.memos = append(s.memos, &memo{m: map[int][3]float64{}})
+		s.tables = append(s.tables, tableFor(ch.Trace()))
 		for _, k := range dram.Knobs() {
 			s.knobs = append(s.knobs, envs.Knob{Name: KnobName(c, k.Name), Values: k.Values})
 		}
@@ -149,23 +141,20 @@ func (s *Space) evalChannel(c int, cfg []int, out []float64) error {
 			return fmt.Errorf("channel %d: knob %s: value index %d out of range [0,%d)", c, kn.Name, cfg[k], len(kn.Values))
 		}
 	}
-	idx := channelIndex(cfg)
-	mm := s.memos[c]
-	mm.mu.Lock()
-	v, ok := mm.m[idx]
-	mm.mu.Unlock()
-	if ok {
-		copy(out, v[:])
+	tb, idx := s.tables[c], channelIndex(cfg)
+	if tb.get(idx, out) {
 		return nil
 	}
+	claimed := tb.claim(idx)
 	if err := s.channels[c].Evaluate(cfg, out); err != nil {
+		if claimed {
+			tb.release(idx)
+		}
 		return fmt.Errorf("channel %d: %w", c, err)
 	}
-	mm.mu.Lock()
-	if len(mm.m) < memoLimit {
-		mm.m[idx] = [3]float64{out[0], out[1], out[2]}
+	if claimed {
+		tb.put(idx, out)
 	}
-	mm.mu.Unlock()
 	return nil
 }
 

@@ -56,7 +56,7 @@ func TestSpaceComposesChannels(t *testing.T) {
 	if got[0] != tmax || got[1] != esum || got[2] != esum/tmax {
 		t.Fatalf("system %v, want time %v energy %v power %v", got, tmax, esum, esum/tmax)
 	}
-	// Evaluated again (from the channels' memos): the same numbers.
+	// Evaluated again (from the channel tables): the same numbers.
 	again := make([]float64, 3)
 	if err := s.Evaluate(cfg, again); err != nil || !slices.Equal(again, got) {
 		t.Fatalf("repeat %v (%v), want %v", again, err, got)
