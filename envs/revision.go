@@ -50,22 +50,48 @@ type RevisionConfig struct {
 	// rest of a knob's observation (its value's one-hot) is anonymous, and a
 	// message "some sender has value 2" does not say whose.
 	AgentID bool
+	// Start selects where episodes start: "uniform" (default: a design
+	// drawn uniformly, Pinned of its knobs pinned) or "elite" (the search
+	// form: a parent drawn uniformly from the Elite best designs evaluated
+	// so far, with all knobs but Free pinned, so that an episode proposes
+	// a child that differs from its parent in at most Free knobs; the space
+	// must be a *Counted, whose evaluation order the archive reads).
+	Start string
+	// Elite is the size of the parent archive of Start "elite" (>= 1).
+	Elite int
+	// Free is the number of knobs each episode of Start "elite" may change
+	// (1 <= Free <= the number of knobs); Pinned is not used then.
+	Free int
 }
 
 // CheckFormKeys reports the errors of the run-file keys that choose a
-// design space's environment form (form = "bandit" or "revision", pinned in
+// design space's environment form (form = "bandit", "revision" or "search", pinned in
 // [0, 1), credit = "shared" or "difference"), each starting with its key;
 // the design-space kinds share them.
 func CheckFormKeys(form string, pinned float64, credit string) []error {
 	var errs []error
-	if form != "bandit" && form != "revision" {
-		errs = append(errs, fmt.Errorf(`form = %q: must be "bandit" or "revision"`, form))
+	if form != "bandit" && form != "revision" && form != "search" {
+		errs = append(errs, fmt.Errorf(`form = %q: must be "bandit", "revision" or "search"`, form))
 	}
 	if !(pinned >= 0 && pinned < 1) {
 		errs = append(errs, fmt.Errorf("pinned = %v: must be in [0, 1)", pinned))
 	}
 	if credit != "shared" && credit != "difference" {
 		errs = append(errs, fmt.Errorf(`credit = %q: must be "shared" or "difference"`, credit))
+	}
+	return errs
+}
+
+// CheckSearchKeys reports the errors of the keys of the search form
+// (elite in [1, 4096], free in [1, knobs]; checked whatever the form, as
+// every key is), each starting with its key.
+func CheckSearchKeys(elite, free, knobs int) []error {
+	var errs []error
+	if elite < 1 || elite > 4096 {
+		errs = append(errs, fmt.Errorf("elite = %d: must be in [1, 4096]", elite))
+	}
+	if free < 1 || free > knobs {
+		errs = append(errs, fmt.Errorf("free = %d: must be in [1, %d] (the knobs)", free, knobs))
 	}
 	return errs
 }
@@ -114,6 +140,9 @@ type RevisionEnv struct {
 	spec Spec
 	nPin int
 	fail *failure // the first failed evaluation of any clone, shared
+	// elite is the parent archive of the search form (Start "elite"),
+	// shared by the clones; nil otherwise.
+	elite *eliteArchive
 
 	// Episode state (deep-copied by Clone).
 	cur, pinned []int // pinned: value or -1
@@ -144,6 +173,21 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 		return nil, fmt.Errorf("revision env %s: pinned fraction %v, must be in [0, 1)", name, cfg.Pinned)
 	case cfg.Credit != "" && cfg.Credit != "shared" && cfg.Credit != "difference":
 		return nil, fmt.Errorf("revision env %s: credit %q, want shared or difference", name, cfg.Credit)
+	case cfg.Start != "" && cfg.Start != "uniform" && cfg.Start != "elite":
+		return nil, fmt.Errorf("revision env %s: start %q, want uniform or elite", name, cfg.Start)
+	}
+	var counted *Counted
+	if cfg.Start == "elite" {
+		c, ok := ds.(*Counted)
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("revision env %s: start elite needs a counted space (its evaluation order), got %T", name, ds)
+		case cfg.Elite < 1:
+			return nil, fmt.Errorf("revision env %s: elite %d, must be >= 1", name, cfg.Elite)
+		case cfg.Free < 1 || cfg.Free > len(ds.Knobs()):
+			return nil, fmt.Errorf("revision env %s: free %d, must be in [1, %d] (the knobs)", name, cfg.Free, len(ds.Knobs()))
+		}
+		counted = c
 	}
 	v, ref, err := newSpaceView(ds, cfg.Objective, cfg.Reference, cfg.ObsMetrics, "revision env", "reference design")
 	if err != nil {
@@ -153,6 +197,10 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 	e := &RevisionEnv{spaceView: v, cfg: cfg, fail: &failure{}}
 	knobs := e.knobs
 	e.nPin = int(math.Round(cfg.Pinned * float64(len(knobs))))
+	if counted != nil {
+		e.nPin = len(knobs) - cfg.Free
+		e.elite = newEliteArchive(counted, e.obj, cfg.Elite)
+	}
 	e.spec = Spec{Name: "revision:" + name, MaxSteps: cfg.Length, Agents: e.agents(len(e.obsM) + e.maxV + 2 + e.idSize())}
 	n := len(knobs)
 	e.cur, e.pinned, e.perm = make([]int, n), make([]int, n), make([]int, n)
@@ -209,7 +257,9 @@ func (e *RevisionEnv) ForcedActions(dst []int) { copy(dst, e.pinned) }
 func (e *RevisionEnv) Failure() error { return e.fail.get() }
 
 // Reset implements Env: the start design and the pinned knobs are drawn from
-// a PCG stream seeded by seed.
+// a PCG stream seeded by seed. In the search form (Start "elite") the start
+// design is a parent drawn uniformly from the archive of the best designs
+// evaluated so far (the reference design while none is placed).
 func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 	var p rand.PCG
 	p.Seed(seed, 0x7265766973696f6e) // "revision"
@@ -217,8 +267,18 @@ func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 		hi, _ := bits.Mul64(p.Uint64(), uint64(n))
 		return int(hi)
 	}
+	var parent []int
+	if e.elite != nil {
+		if parent = e.elite.pick(draw); parent == nil {
+			parent = e.cfg.Reference
+		}
+	}
 	for i, k := range e.knobs {
-		e.cur[i] = draw(len(k.Values))
+		if parent != nil {
+			e.cur[i] = parent[i]
+		} else {
+			e.cur[i] = draw(len(k.Values))
+		}
 		e.pinned[i] = -1
 		e.perm[i] = i
 	}

@@ -96,7 +96,7 @@ func newDesignTask(p *DesignProblem) (*Task, error) {
 		// The revision form is judged by the final design of its episodes:
 		// the mean regret against the best design for the pinned knobs.
 		t.Primary = Primary{Name: "eval_final_regret", HigherIsBetter: false, X: "env_steps"}
-	case p.Revision != nil:
+	case p.Revision != nil && p.Revision.Start != "elite":
 		t.Primary = Primary{Name: "eval_final_gain", HigherIsBetter: true, X: "env_steps"}
 	case p.Optimum != nil:
 		t.Primary.Name = "regret"

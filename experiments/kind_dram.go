@@ -54,8 +54,11 @@ func buildDRAM(c dram.EnvConfig, run RunInfo) (*DesignProblem, error) {
 	}
 	p := &DesignProblem{Label: "dram-" + space.Trace().Name + "-" + c.Objective, Space: ds, Objective: obj,
 		Env: envs.SpaceEnvConfig{EpisodeLength: c.EpisodeLen, ObsMetrics: obs}}
-	if c.Form == "revision" {
+	switch c.Form {
+	case "revision":
 		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned, Credit: c.Credit, AgentID: c.AgentID, ObsMetrics: obs}
+	case "search":
+		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Credit: c.Credit, AgentID: c.AgentID, ObsMetrics: obs, Start: "elite", Elite: c.Elite, Free: c.Free}
 	}
 	if c.OptimumFile != "" || c.ShippedOptimum() {
 		p.Optimum, err = dramOptimum(c, space.Trace().Name)

@@ -33,8 +33,11 @@ func buildMultichan(c multichan.EnvConfig, run RunInfo) (*DesignProblem, error) 
 	}
 	label := fmt.Sprintf("multichan%d-%s-%s", space.Channels(), strings.Join(space.TraceNames(), "+"), c.Objective)
 	p := &DesignProblem{Label: label, Space: space, Objective: obj, Env: envs.SpaceEnvConfig{EpisodeLength: c.EpisodeLen}}
-	if c.Form == "revision" {
+	switch c.Form {
+	case "revision":
 		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned, Credit: c.Credit}
+	case "search":
+		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Credit: c.Credit, Start: "elite", Elite: c.Elite, Free: c.Free}
 	}
 	if p.Optimum, err = c.Optimum(c.Traces, obj); err != nil {
 		return nil, fmt.Errorf("key env.multichan.objective: %w", err)

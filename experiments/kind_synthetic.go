@@ -32,10 +32,16 @@ func buildSynthetic(c synthetic.EnvConfig, run RunInfo) (*DesignProblem, error) 
 		// start design, and the environment observes logs of metrics
 		// relative to it.
 		Env: envs.SpaceEnvConfig{EpisodeLength: c.EpisodeLen, ObsMetrics: []string{synthetic.MetricExpY}}}
-	if c.Form == "revision" {
+	switch c.Form {
+	case "revision":
 		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned,
 			ObsMetrics: []string{synthetic.MetricExpY}, Oracle: space.Oracle,
 			Credit: c.Credit, Counterfactual: space.Evaluate, AgentID: c.AgentID}
+	case "search":
+		// Counterfactuals of difference rewards are charged here (a
+		// search's designs are its budget).
+		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, ObsMetrics: []string{synthetic.MetricExpY},
+			Credit: c.Credit, AgentID: c.AgentID, Start: "elite", Elite: c.Elite, Free: c.Free}
 	}
 	if best, y, err := space.BestGiven(free(len(space.Knobs()))); err == nil {
 		// The exact optimum by variable elimination over the planted pairs

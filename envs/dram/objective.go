@@ -105,10 +105,12 @@ type EnvConfig struct {
 	TargetTimeNS   float64 `toml:"target_time_ns" unit:"ns" range:"(0, inf)" doc:"ArchGym makespan target T (objectives archgym_latency, archgym_both)"`
 	TimeLimitNS    float64 `toml:"time_limit_ns" unit:"ns" range:"[0, inf)" doc:"makespan constraint of constrained_power (required there, > 0)"`
 	ArchGymCompat  bool    `toml:"archgym_latency_compat" range:"true|false" doc:"reproduce the ArchGym parser's ps-read-as-ns quirk (for comparison with published runs only)"`
-	Form           string  `toml:"form" range:"bandit|revision" doc:"bandit = episodes revise the design from the all-first-values start (ArchGym's, the published form); revision = episodes start from a random design with some knobs pinned (envs.RevisionEnv; rewards measured from the start design)"`
+	Form           string  `toml:"form" range:"bandit|revision|search" doc:"bandit = episodes revise the design from the all-first-values start (ArchGym's, the published form); revision = episodes start from a random design with some knobs pinned (envs.RevisionEnv; rewards measured from the start design); search = episodes start from one of the best designs evaluated so far with all knobs but free (the key) pinned, each proposing a child of that parent (envs.RevisionEnv, start elite)"`
 	EpisodeLen     int     `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode; 1 with form = bandit is the published bandit form"`
 	Pinned         float64 `toml:"pinned" unit:"fraction of knobs" range:"[0, 1)" doc:"form = revision: fraction of the knobs pinned at their start value in each episode"`
 	Credit         string  `toml:"credit" range:"shared|difference" doc:"form = revision: shared = every agent receives the improvement of the design; difference = agent i receives the score minus the score with its knob left unchanged (difference reward; each counterfactual design is a simulation, charged to the budget)"`
+	Elite          int     `toml:"elite" unit:"designs" range:"[1, 4096]" doc:"form = search: the parents are the elite best designs evaluated so far (drawn uniformly)"`
+	Free           int     `toml:"free" unit:"knobs" range:"[1, 10]" doc:"form = search: knobs each episode may change (the others keep the parent's values)"`
 	AgentID        bool    `toml:"agent_id" doc:"form = revision: append a one-hot of the agent's index to its observation, so a receiver can tell its senders apart (without it a message says \"some sender has value v\", not whose)"`
 	OptimumFile    string  `toml:"optimum_file" path:"file" range:"a path or empty" doc:"JSON of the exhaustive optimum used for regret; empty = the shipped one for this trace, device and objective (the four DSE traces on the embedded DDR3-1600, DDR4-2400 and LPDDR4-3200 devices with their default mappings)"`
 	MemSpec        string  `toml:"memspec" path:"name-or-file" range:"a DRAMSys memspec JSON (DDR3, DDR4, LPDDR4) or the name of an embedded one; empty = MICRON_1Gb_DDR3-1600_8bit_G" doc:"the DRAM device (LPDDR4: time only, so objectives on energy or power are refused)"`
@@ -120,7 +122,7 @@ type EnvConfig struct {
 // minimum latency, ArchGym's targets (1 W, 100 us), the bandit form.
 func DefaultEnvConfig() EnvConfig {
 	return EnvConfig{Trace: "stream", Objective: "latency", TargetPowerMW: ArchGymPowerTargetMW,
-		TargetTimeNS: ArchGymTimeTargetNs, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared", AgentID: true}
+		TargetTimeNS: ArchGymTimeTargetNs, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared", Elite: 8, Free: 2, AgentID: true}
 }
 
 // Validate reports every field out of range, each error starting with its
@@ -132,6 +134,7 @@ func (c EnvConfig) Validate() error {
 		bad("trace", `""`, "name a trace or an .stl file")
 	}
 	errs = append(errs, envs.CheckFormKeys(c.Form, c.Pinned, c.Credit)...)
+	errs = append(errs, envs.CheckSearchKeys(c.Elite, c.Free, NumKnobs)...)
 	if !slices.Contains(ObjectiveNames(), c.Objective) {
 		bad("objective", c.Objective, fmt.Sprintf("want one of %v", ObjectiveNames()))
 	}

@@ -26,10 +26,12 @@ type EnvConfig struct {
 	Objective     string   `toml:"objective" range:"latency|power|energy|edp|archgym_latency|archgym_power" doc:"what the agents optimise on the system's metrics (makespan = slowest channel, energy = sum, power = energy / makespan)"`
 	TargetTimeNS  float64  `toml:"target_time_ns" unit:"ns" range:"(0, inf)" doc:"makespan target T of archgym_latency"`
 	TargetPowerMW float64  `toml:"target_power_mw" unit:"mW" range:"(0, inf)" doc:"power target P of archgym_power"`
-	Form          string   `toml:"form" range:"bandit|revision" doc:"bandit = episodes revise the design from the all-first-values start; revision = episodes start from a random design with some knobs pinned (envs.RevisionEnv)"`
+	Form          string   `toml:"form" range:"bandit|revision|search" doc:"bandit = episodes revise the design from the all-first-values start; revision = episodes start from a random design with some knobs pinned (envs.RevisionEnv); search = episodes start from one of the best designs evaluated so far with all knobs but free (the key) pinned, each proposing a child of that parent (envs.RevisionEnv, start elite)"`
 	EpisodeLen    int      `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode"`
 	Pinned        float64  `toml:"pinned" unit:"fraction of knobs" range:"[0, 1)" doc:"form = revision: fraction of the knobs pinned at their start value in each episode"`
-	Credit        string   `toml:"credit" range:"shared|difference" doc:"form = revision: shared or difference rewards (as for env.dram)"`
+	Credit        string   `toml:"credit" range:"shared|difference" doc:"form = revision or search: shared or difference rewards (as for env.dram)"`
+	Elite         int      `toml:"elite" unit:"designs" range:"[1, 4096]" doc:"form = search: the parents are the elite best designs evaluated so far (drawn uniformly)"`
+	Free          int      `toml:"free" unit:"knobs" range:"[1, knobs]" doc:"form = search: knobs each episode may change (the others keep the parent's values)"`
 }
 
 // DefaultEnvConfig returns the defaults of EnvConfig: four channels on the
@@ -37,7 +39,7 @@ type EnvConfig struct {
 // targets, the bandit form.
 func DefaultEnvConfig() EnvConfig {
 	return EnvConfig{Traces: DefaultTraces(), Objective: "latency", TargetTimeNS: DefaultTargetTimeNS,
-		TargetPowerMW: DefaultTargetPowerMW, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared"}
+		TargetPowerMW: DefaultTargetPowerMW, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared", Elite: 8, Free: 2}
 }
 
 // Validate reports every field out of range, each error starting with its
@@ -54,6 +56,7 @@ func (c EnvConfig) Validate() error {
 		}
 	}
 	errs = append(errs, envs.CheckFormKeys(c.Form, c.Pinned, c.Credit)...)
+	errs = append(errs, envs.CheckSearchKeys(c.Elite, c.Free, dram.NumKnobs*max(len(c.Traces), 1))...)
 	if !slices.Contains(Objectives(), c.Objective) {
 		bad("objective", c.Objective, fmt.Sprintf("want one of %v", Objectives()))
 	}

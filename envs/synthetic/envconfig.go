@@ -19,10 +19,12 @@ type EnvConfig struct {
 	Pairs      int     `toml:"pairs" unit:"pairs" range:"[0, 32]" doc:"graph = pairs: planted interacting pairs; at most knobs/2"`
 	Strength   float64 `toml:"strength" range:"[0, 100]" doc:"graph = pairs: standard deviation of each planted pair term (main effects have 1)"`
 	SpaceSeed  int64   `toml:"space_seed" range:"[0, inf)" doc:"seed of the landscape itself (fixed across run seeds so seeds are comparable); with graph = planted it also draws the graph"`
-	Form       string  `toml:"form" range:"bandit|revision" doc:"bandit = episodes revise the design from the all-first-values start (the published form); revision = episodes start from a random design with some knobs pinned (envs.RevisionEnv)"`
+	Form       string  `toml:"form" range:"bandit|revision|search" doc:"bandit = episodes revise the design from the all-first-values start (the published form); revision = episodes start from a random design with some knobs pinned (envs.RevisionEnv); search = episodes start from one of the best designs evaluated so far with all knobs but free (the key) pinned, each proposing a child of that parent (envs.RevisionEnv, start elite)"`
 	EpisodeLen int     `toml:"episode_len" unit:"steps" range:"[1, 1000]" doc:"design revisions per episode"`
 	Pinned     float64 `toml:"pinned" unit:"fraction of knobs" range:"[0, 1)" doc:"form = revision: fraction of the knobs pinned at their start value in each episode"`
 	Credit     string  `toml:"credit" range:"shared|difference" doc:"form = revision: shared = every agent receives the improvement of the design; difference = agent i receives the score minus the score with its knob left unchanged (difference reward)"`
+	Elite      int     `toml:"elite" unit:"designs" range:"[1, 4096]" doc:"form = search: the parents are the elite best designs evaluated so far (drawn uniformly)"`
+	Free       int     `toml:"free" unit:"knobs" range:"[1, knobs]" doc:"form = search: knobs each episode may change (the others keep the parent's values)"`
 	AgentID    bool    `toml:"agent_id" doc:"form = revision: append a one-hot of the agent's index to its observation, so a receiver can tell its senders apart (without it a message says \"some sender has value v\", not whose)"`
 }
 
@@ -30,7 +32,7 @@ type EnvConfig struct {
 // 3 planted pairs of strength 1.5, the bandit form (pinned 0.5 applies to
 // the revision form).
 func DefaultEnvConfig() EnvConfig {
-	return EnvConfig{Knobs: 8, Values: 4, Graph: "pairs", Pairs: 3, Strength: 1.5, SpaceSeed: 1, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared", AgentID: true}
+	return EnvConfig{Knobs: 8, Values: 4, Graph: "pairs", Pairs: 3, Strength: 1.5, SpaceSeed: 1, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared", Elite: 8, Free: 2, AgentID: true}
 }
 
 // Validate reports every field out of range, each error starting with its
@@ -51,6 +53,7 @@ func (c EnvConfig) Validate() error {
 		bad("knobs", c.Knobs, fmt.Sprintf(`graph = "dramlike" has the DRAM space's %d knobs: set knobs = %d`, len(DRAMLike(0).Values), len(DRAMLike(0).Values)))
 	}
 	errs = append(errs, envs.CheckFormKeys(c.Form, c.Pinned, c.Credit)...)
+	errs = append(errs, envs.CheckSearchKeys(c.Elite, c.Free, c.Knobs)...)
 	if c.Pairs < 0 || (c.Graph == "pairs" && 2*c.Pairs > c.Knobs) {
 		bad("pairs", c.Pairs, fmt.Sprintf("%d pairs need %d knobs, have %d", c.Pairs, 2*c.Pairs, c.Knobs))
 	}

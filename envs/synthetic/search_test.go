@@ -1,0 +1,205 @@
+package synthetic_test
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/commgraph/commgraph/envs"
+	"github.com/commgraph/commgraph/envs/envtest"
+	"github.com/commgraph/commgraph/envs/synthetic"
+)
+
+func searchEnv(t *testing.T, ds envs.DesignSpace, elite, free int) *envs.RevisionEnv {
+	t.Helper()
+	obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(ds.MetricNames())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := envs.NewRevisionEnv(ds, envs.RevisionConfig{Objective: obj, Length: 1, ObsMetrics: []string{synthetic.MetricExpY},
+		Start: "elite", Elite: elite, Free: free})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func buffers(e envs.Env) ([][]float32, []float32) {
+	spec := e.Spec()
+	obs := make([][]float32, len(spec.Agents))
+	for i, a := range spec.Agents {
+		obs[i] = make([]float32, a.ObsSize)
+	}
+	return obs, make([]float32, len(spec.Agents))
+}
+
+// TestSearchForm: episodes of the search form start from the reference
+// design until evaluations are placed, then from one of the elite best
+// placed designs (never from a design not yet placed, whatever was
+// evaluated since); all knobs but free are pinned at the parent's values;
+// the reward is the child's score minus the parent's; a counted space
+// restored from the records gives the same parents.
+func TestSearchForm(t *testing.T) {
+	c, _ := synthetic.Planted(8, 4, 3)
+	s := synthetic.MustNew(c)
+	counted := envs.NewCounted(s)
+	e := searchEnv(t, counted, 3, 2)
+	obs, rew := buffers(e)
+	ref := make([]int, 8)
+	for ep := uint64(0); ep < 5; ep++ {
+		e.Reset(ep, obs)
+		if d := e.Design(); !slices.Equal(d, ref) {
+			t.Fatalf("episode %d before any place: start %v, want the reference", ep, d)
+		}
+	}
+	// Evaluate 40 designs and place them (as a Tracker's read does).
+	m := make([]float64, 3)
+	var designs [][]int
+	for i := range 40 {
+		d := make([]int, 8)
+		for k := range d {
+			d[k] = (i*7 + k*k*3 + i*k) % 4
+		}
+		if err := counted.Evaluate(d, m); err != nil {
+			t.Fatal(err)
+		}
+		designs = append(designs, d)
+	}
+	recs := counted.Records() // places them
+	score := func(d []int) float64 {
+		if err := s.Evaluate(d, m); err != nil {
+			t.Fatal(err)
+		}
+		return e.Objective().Reward(m)
+	}
+	all := append([][]int{ref}, designs...)
+	slices.SortStableFunc(all, func(a, b []int) int { return -cmpF(score(a), score(b)) })
+	var top [][]int
+	for _, d := range all {
+		if !slices.ContainsFunc(top, func(x []int) bool { return slices.Equal(x, d) }) {
+			top = append(top, d)
+		}
+	}
+	top = top[:3]
+	// A design evaluated now but not placed must not become a parent: the
+	// optimum.
+	free := []int{-1, -1, -1, -1, -1, -1, -1, -1}
+	opt, _, err := s.BestGiven(free)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(top, func(x []int) bool { return slices.Equal(x, opt) }) {
+		t.Fatal("the optimum is among the placed designs: change the designs")
+	}
+	if err := counted.Evaluate(opt, m); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var parents [][]int
+	for ep := uint64(0); ep < 60; ep++ {
+		e.Reset(ep, obs)
+		parent := e.Design()
+		if !slices.ContainsFunc(top, func(x []int) bool { return slices.Equal(x, parent) }) {
+			t.Fatalf("episode %d: parent %v is not among the 3 best placed designs %v", ep, parent, top)
+		}
+		seen[fmt.Sprint(parent)] = true
+		parents = append(parents, parent)
+		free := 0
+		for i, p := range e.Pinned() {
+			if p < 0 {
+				free++
+			} else if p != parent[i] {
+				t.Fatalf("episode %d: knob %d pinned at %d, parent has %d", ep, i, p, parent[i])
+			}
+		}
+		if free != 2 {
+			t.Fatalf("episode %d: %d free knobs, want 2", ep, free)
+		}
+		acts := make([]int, 8)
+		for i := range acts {
+			acts[i] = (parent[i] + 1) % 4
+		}
+		r := e.Step(acts, obs, rew)
+		child := e.Design()
+		diff := 0
+		for i := range child {
+			if child[i] != parent[i] {
+				diff++
+			}
+		}
+		if !r.Terminated || diff != 2 {
+			t.Fatalf("episode %d: terminated %v, child differs in %d knobs, want 2", ep, r.Terminated, diff)
+		}
+		if want := score(child) - score(parent); math.Abs(float64(rew[0])-want) > 1e-5*math.Max(1, math.Abs(want)) {
+			t.Fatalf("episode %d: reward %v, want %v", ep, rew[0], want)
+		}
+	}
+	if len(seen) != 3 {
+		t.Errorf("60 episodes drew %d of the 3 parents", len(seen))
+	}
+	// Restored from the records: the same parents for the same seeds.
+	c2 := envs.NewCounted(s)
+	e2 := searchEnv(t, c2, 3, 2)
+	if err := c2.Restore(recs); err != nil {
+		t.Fatal(err)
+	}
+	for ep := uint64(0); ep < 60; ep++ {
+		e2.Reset(ep, obs)
+		if d := e2.Design(); !slices.Equal(d, parents[ep]) {
+			t.Fatalf("restored, episode %d: parent %v, want %v", ep, d, parents[ep])
+		}
+	}
+}
+
+func cmpF(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// TestSearchFormContract: the search form passes the environment contract
+// (its archive does not change while nothing is placed).
+func TestSearchFormContract(t *testing.T) {
+	c, _ := synthetic.Planted(6, 3, 1)
+	s := synthetic.MustNew(c)
+	envtest.EnvWith(t, func() envs.Env { return searchEnv(t, envs.NewCounted(s), 4, 2) }, envtest.EnvOptions{Steps: 60})
+}
+
+// TestSearchFormErrors: the search form needs a counted space, elite >= 1
+// and free in [1, knobs]; the run-file keys are checked with their names.
+func TestSearchFormErrors(t *testing.T) {
+	c, _ := synthetic.Planted(6, 3, 1)
+	s := synthetic.MustNew(c)
+	obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(s.MetricNames())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ds          envs.DesignSpace
+		elite, free int
+		want        string
+	}{
+		{s, 4, 2, "counted space"},
+		{envs.NewCounted(s), 0, 2, "elite 0"},
+		{envs.NewCounted(s), 4, 0, "free 0"},
+		{envs.NewCounted(s), 4, 7, "free 7"},
+	} {
+		_, err := envs.NewRevisionEnv(tc.ds, envs.RevisionConfig{Objective: obj, Length: 1, Start: "elite", Elite: tc.elite, Free: tc.free})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("elite %d free %d: %v, want an error about %q", tc.elite, tc.free, err, tc.want)
+		}
+	}
+	errs := envs.CheckSearchKeys(0, 11, 10)
+	if len(errs) != 2 || !strings.HasPrefix(errs[0].Error(), "elite = 0") || !strings.HasPrefix(errs[1].Error(), "free = 11") {
+		t.Errorf("CheckSearchKeys: %v", errs)
+	}
+	if errs := envs.CheckSearchKeys(8, 2, 10); errs != nil {
+		t.Errorf("the defaults: %v", errs)
+	}
+}
