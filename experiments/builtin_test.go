@@ -44,16 +44,23 @@ func tinyLearner(t *testing.T, kind string) experiments.Config {
 // TestBuiltinLearnerResumesExactly runs the real learner on predator-prey
 // and on the DRAM space (whose evaluation cache is part of the checkpoint),
 // then simulates a crash after the iteration-2 checkpoint: the rerun must
-// reproduce the metrics, graph snapshots and summary exactly.
+// reproduce the metrics, graph snapshots and summary exactly. The DRAM space
+// runs in the bandit and in the search form (whose parents come from the
+// evaluation order, restored from the checkpoint).
 func TestBuiltinLearnerResumesExactly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a tiny learner")
 	}
-	for _, kind := range []string{"predprey", "dram"} {
-		t.Run(kind, func(t *testing.T) {
+	for _, name := range []string{"predprey", "dram", "dram-search"} {
+		t.Run(name, func(t *testing.T) {
+			kind, form, _ := strings.Cut(name, "-")
 			cfg := tinyLearner(t, kind)
 			if kind == "dram" {
 				cfg.Eval.Episodes = 1
+			}
+			if form != "" {
+				setKey(t, &cfg, "env.dram.form", form)
+				setKey(t, &cfg, "env.dram.elite", int64(3))
 			}
 			sums, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
 			if err != nil {
