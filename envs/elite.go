@@ -36,16 +36,17 @@ func newEliteArchive(c *Counted, obj *Objective, m int) *eliteArchive {
 }
 
 // pick brings the archive up to the placed order and returns the design of
-// entry draw(len) of it, best first, or nil when it is empty. The design
+// entry draw(m) of it, best first, or nil while it holds fewer than m
+// designs. The design
 // is shared: callers must not modify it.
 func (a *eliteArchive) pick(draw func(int) int) []int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.update()
-	if len(a.best) == 0 {
+	if len(a.best) < a.m {
 		return nil
 	}
-	return a.best[draw(len(a.best))].cfg
+	return a.best[draw(a.m)].cfg
 }
 
 // update reads the placed evaluations not read yet (without placing

@@ -259,7 +259,10 @@ func (e *RevisionEnv) Failure() error { return e.fail.get() }
 // Reset implements Env: the start design and the pinned knobs are drawn from
 // a PCG stream seeded by seed. In the search form (Start "elite") the start
 // design is a parent drawn uniformly from the archive of the best designs
-// evaluated so far (the reference design while none is placed).
+// evaluated so far, or, while the archive holds fewer than Elite designs
+// (the first iteration), a design drawn uniformly: the random first
+// generation of an evolutionary search, so that the first parents are not
+// all the reference design.
 func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 	var p rand.PCG
 	p.Seed(seed, 0x7265766973696f6e) // "revision"
@@ -269,9 +272,7 @@ func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 	}
 	var parent []int
 	if e.elite != nil {
-		if parent = e.elite.pick(draw); parent == nil {
-			parent = e.cfg.Reference
-		}
+		parent = e.elite.pick(draw)
 	}
 	for i, k := range e.knobs {
 		if parent != nil {

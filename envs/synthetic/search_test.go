@@ -35,8 +35,8 @@ func buffers(e envs.Env) ([][]float32, []float32) {
 	return obs, make([]float32, len(spec.Agents))
 }
 
-// TestSearchForm: episodes of the search form start from the reference
-// design until evaluations are placed, then from one of the elite best
+// TestSearchForm: episodes of the search form start from uniformly drawn
+// designs until elite evaluations are placed, then from one of the elite best
 // placed designs (never from a design not yet placed, whatever was
 // evaluated since); all knobs but free are pinned at the parent's values;
 // the reward is the child's score minus the parent's; a counted space
@@ -48,15 +48,19 @@ func TestSearchForm(t *testing.T) {
 	e := searchEnv(t, counted, 3, 2)
 	obs, rew := buffers(e)
 	ref := make([]int, 8)
-	for ep := uint64(0); ep < 5; ep++ {
+	// While fewer than elite designs are placed (here only the reference, by
+	// Records), parents are drawn uniformly: the random first generation.
+	counted.Records()
+	starts := map[string]bool{}
+	for ep := uint64(0); ep < 20; ep++ {
 		e.Reset(ep, obs)
-		if d := e.Design(); !slices.Equal(d, ref) {
-			t.Fatalf("episode %d before any place: start %v, want the reference", ep, d)
-		}
+		starts[fmt.Sprint(e.Design())] = true
 	}
-	// Evaluate 40 designs and place them (as a Tracker's read does).
+	if len(starts) < 15 {
+		t.Fatalf("first generation: %d distinct parents in 20 episodes, want random ones", len(starts))
+	}
+	// Evaluate up to 40 designs and place them (as a Tracker's read does).
 	m := make([]float64, 3)
-	var designs [][]int
 	for i := range 40 {
 		d := make([]int, 8)
 		for k := range d {
@@ -65,7 +69,6 @@ func TestSearchForm(t *testing.T) {
 		if err := counted.Evaluate(d, m); err != nil {
 			t.Fatal(err)
 		}
-		designs = append(designs, d)
 	}
 	recs := counted.Records() // places them
 	score := func(d []int) float64 {
@@ -74,15 +77,22 @@ func TestSearchForm(t *testing.T) {
 		}
 		return e.Objective().Reward(m)
 	}
-	all := append([][]int{ref}, designs...)
-	slices.SortStableFunc(all, func(a, b []int) int { return -cmpF(score(a), score(b)) })
-	var top [][]int
-	for _, d := range all {
-		if !slices.ContainsFunc(top, func(x []int) bool { return slices.Equal(x, d) }) {
-			top = append(top, d)
+	// The 3 best placed designs (the reference, the first generation's, the
+	// 40), ties by place.
+	byScore := slices.Clone(recs)
+	slices.SortStableFunc(byScore, func(a, b envs.CountedRecord) int {
+		if c := -cmpF(score(a.Config), score(b.Config)); c != 0 {
+			return c
 		}
+		return a.Seq - b.Seq
+	})
+	var top [][]int
+	for _, r := range byScore[:3] {
+		top = append(top, r.Config)
 	}
-	top = top[:3]
+	if !slices.ContainsFunc(recs, func(r envs.CountedRecord) bool { return slices.Equal(r.Config, ref) }) || len(recs) < 20 {
+		t.Fatalf("%d records, the reference among them: want the reference, the first generation and the designs", len(recs))
+	}
 	// A design evaluated now but not placed must not become a parent: the
 	// optimum.
 	free := []int{-1, -1, -1, -1, -1, -1, -1, -1}
