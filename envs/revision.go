@@ -260,9 +260,10 @@ func (e *RevisionEnv) Failure() error { return e.fail.get() }
 // a PCG stream seeded by seed. In the search form (Start "elite") the start
 // design is a parent drawn uniformly from the archive of the best designs
 // evaluated so far, or, while the archive holds fewer than Elite designs
-// (the first iteration), a design drawn uniformly: the random first
-// generation of an evolutionary search, so that the first parents are not
-// all the reference design.
+// (the first iteration), a design drawn uniformly with no knob pinned: the
+// random first generation of an evolutionary search (the untrained policy
+// proposes near-uniform designs), so that the first parents are neither all
+// the reference design nor near copies of each other.
 func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 	var p rand.PCG
 	p.Seed(seed, 0x7265766973696f6e) // "revision"
@@ -283,7 +284,11 @@ func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 		e.pinned[i] = -1
 		e.perm[i] = i
 	}
-	for t := 0; t < e.nPin; t++ { // partial Fisher-Yates: the pinned subset
+	nPin := e.nPin
+	if e.elite != nil && parent == nil {
+		nPin = 0 // the first generation: every knob free
+	}
+	for t := 0; t < nPin; t++ { // partial Fisher-Yates: the pinned subset
 		r := t + draw(len(e.perm)-t)
 		e.perm[t], e.perm[r] = e.perm[r], e.perm[t]
 		e.pinned[e.perm[t]] = e.cur[e.perm[t]]

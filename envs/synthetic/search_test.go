@@ -49,12 +49,18 @@ func TestSearchForm(t *testing.T) {
 	obs, rew := buffers(e)
 	ref := make([]int, 8)
 	// While fewer than elite designs are placed (here only the reference, by
-	// Records), parents are drawn uniformly: the random first generation.
+	// Records), parents are drawn uniformly and no knob is pinned: the random
+	// first generation.
 	counted.Records()
 	starts := map[string]bool{}
 	for ep := uint64(0); ep < 20; ep++ {
 		e.Reset(ep, obs)
 		starts[fmt.Sprint(e.Design())] = true
+		for i, p := range e.Pinned() {
+			if p >= 0 {
+				t.Fatalf("first generation, episode %d: knob %d pinned", ep, i)
+			}
+		}
 	}
 	if len(starts) < 15 {
 		t.Fatalf("first generation: %d distinct parents in 20 episodes, want random ones", len(starts))
