@@ -1,6 +1,7 @@
 package synthetic_test
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -87,7 +88,7 @@ func TestSearchForm(t *testing.T) {
 	// 40), ties by place.
 	byScore := slices.Clone(recs)
 	slices.SortStableFunc(byScore, func(a, b envs.CountedRecord) int {
-		if c := -cmpF(score(a.Config), score(b.Config)); c != 0 {
+		if c := -cmp.Compare(score(a.Config), score(b.Config)); c != 0 {
 			return c
 		}
 		return a.Seq - b.Seq
@@ -167,16 +168,6 @@ func TestSearchForm(t *testing.T) {
 			t.Fatalf("restored, episode %d: parent %v, want %v", ep, d, parents[ep])
 		}
 	}
-}
-
-func cmpF(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // TestSearchFormContract: the search form passes the environment contract
