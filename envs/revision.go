@@ -62,6 +62,11 @@ type RevisionConfig struct {
 	// Free is the number of knobs each episode of Start "elite" may change
 	// (1 <= Free <= the number of knobs); Pinned is not used then.
 	Free int
+	// Stall, with Start "elite" and > 0: once Stall unique evaluations have
+	// been placed since the best score was first reached, half of the
+	// episodes start from a uniformly drawn design with no knob pinned
+	// (random immigrants) until the best improves. 0 never does.
+	Stall int
 }
 
 // CheckFormKeys reports the errors of the run-file keys that choose a
@@ -83,10 +88,13 @@ func CheckFormKeys(form string, pinned float64, credit string) []error {
 }
 
 // CheckSearchKeys reports the errors of the keys of the search form
-// (elite in [1, 4096], free in [1, knobs]; checked whatever the form, as
-// every key is), each starting with its key.
-func CheckSearchKeys(elite, free, knobs int) []error {
+// (elite in [1, 4096], free in [1, knobs], stall >= 0; checked whatever the
+// form, as every key is), each starting with its key.
+func CheckSearchKeys(elite, free, stall, knobs int) []error {
 	var errs []error
+	if stall < 0 {
+		errs = append(errs, fmt.Errorf("stall = %d: must be >= 0", stall))
+	}
 	if elite < 1 || elite > 4096 {
 		errs = append(errs, fmt.Errorf("elite = %d: must be in [1, 4096]", elite))
 	}
@@ -186,6 +194,8 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 			return nil, fmt.Errorf("revision env %s: elite %d, must be >= 1", name, cfg.Elite)
 		case cfg.Free < 1 || cfg.Free > len(ds.Knobs()):
 			return nil, fmt.Errorf("revision env %s: free %d, must be in [1, %d] (the knobs)", name, cfg.Free, len(ds.Knobs()))
+		case cfg.Stall < 0:
+			return nil, fmt.Errorf("revision env %s: stall %d, must be >= 0", name, cfg.Stall)
 		}
 		counted = c
 	}
@@ -199,7 +209,7 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 	e.nPin = int(math.Round(cfg.Pinned * float64(len(knobs))))
 	if counted != nil {
 		e.nPin = len(knobs) - cfg.Free
-		e.elite = newEliteArchive(counted, e.obj, cfg.Elite)
+		e.elite = newEliteArchive(counted, e.obj, cfg.Elite, cfg.Stall)
 	}
 	e.spec = Spec{Name: "revision:" + name, MaxSteps: cfg.Length, Agents: e.agents(len(e.obsM) + e.maxV + 2 + e.idSize())}
 	n := len(knobs)

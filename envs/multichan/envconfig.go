@@ -32,6 +32,7 @@ type EnvConfig struct {
 	Credit        string   `toml:"credit" range:"shared|difference" doc:"form = revision or search: shared or difference rewards (as for env.dram)"`
 	Elite         int      `toml:"elite" unit:"designs" range:"[1, 4096]" doc:"form = search: the parents are the elite best designs evaluated so far (drawn uniformly)"`
 	Free          int      `toml:"free" unit:"knobs" range:"[1, knobs]" doc:"form = search: knobs each episode may change (the others keep the parent's values)"`
+	Stall         int      `toml:"stall" unit:"unique evaluations" range:"[0, inf)" doc:"form = search: once this many unique evaluations pass without a new best, half of the episodes start from a uniformly drawn design with no knob pinned (random immigrants) until the best improves; 0 = never"`
 }
 
 // DefaultEnvConfig returns the defaults of EnvConfig: four channels on the
@@ -39,7 +40,7 @@ type EnvConfig struct {
 // targets, the bandit form.
 func DefaultEnvConfig() EnvConfig {
 	return EnvConfig{Traces: DefaultTraces(), Objective: "latency", TargetTimeNS: DefaultTargetTimeNS,
-		TargetPowerMW: DefaultTargetPowerMW, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared", Elite: 8, Free: 2}
+		TargetPowerMW: DefaultTargetPowerMW, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared", Elite: 8, Free: 2, Stall: 0}
 }
 
 // Validate reports every field out of range, each error starting with its
@@ -56,7 +57,7 @@ func (c EnvConfig) Validate() error {
 		}
 	}
 	errs = append(errs, envs.CheckFormKeys(c.Form, c.Pinned, c.Credit)...)
-	errs = append(errs, envs.CheckSearchKeys(c.Elite, c.Free, dram.NumKnobs*max(len(c.Traces), 1))...)
+	errs = append(errs, envs.CheckSearchKeys(c.Elite, c.Free, c.Stall, dram.NumKnobs*max(len(c.Traces), 1))...)
 	if !slices.Contains(Objectives(), c.Objective) {
 		bad("objective", c.Objective, fmt.Sprintf("want one of %v", Objectives()))
 	}

@@ -85,13 +85,13 @@ func TestSearchForm(t *testing.T) {
 		return e.Objective().Reward(m)
 	}
 	// The 3 best placed designs (the reference, the first generation's, the
-	// 40), ties by place.
+	// 40), ties: the later place first.
 	byScore := slices.Clone(recs)
 	slices.SortStableFunc(byScore, func(a, b envs.CountedRecord) int {
 		if c := -cmp.Compare(score(a.Config), score(b.Config)); c != 0 {
 			return c
 		}
-		return a.Seq - b.Seq
+		return b.Seq - a.Seq
 	})
 	var top [][]int
 	for _, r := range byScore[:3] {
@@ -202,11 +202,70 @@ func TestSearchFormErrors(t *testing.T) {
 			t.Errorf("elite %d free %d: %v, want an error about %q", tc.elite, tc.free, err, tc.want)
 		}
 	}
-	errs := envs.CheckSearchKeys(0, 11, 10)
+	errs := envs.CheckSearchKeys(0, 11, 0, 10)
 	if len(errs) != 2 || !strings.HasPrefix(errs[0].Error(), "elite = 0") || !strings.HasPrefix(errs[1].Error(), "free = 11") {
 		t.Errorf("CheckSearchKeys: %v", errs)
 	}
-	if errs := envs.CheckSearchKeys(8, 2, 10); errs != nil {
+	if errs := envs.CheckSearchKeys(8, 2, 0, 10); errs != nil {
 		t.Errorf("the defaults: %v", errs)
+	}
+}
+
+// TestSearchFormStall: with stall > 0, once that many unique evaluations
+// are placed after the best was first reached, about half of the episodes
+// start from a uniform design with no knob pinned (random immigrants); the
+// others still start from the elite; stall = 0 never does.
+func TestSearchFormStall(t *testing.T) {
+	c, _ := synthetic.Planted(8, 4, 5)
+	s := synthetic.MustNew(c)
+	opt, _, err := s.BestGiven([]int{-1, -1, -1, -1, -1, -1, -1, -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(s.MetricNames())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stall := range []int{0, 10, 1000} {
+		counted := envs.NewCounted(s)
+		e, err := envs.NewRevisionEnv(counted, envs.RevisionConfig{Objective: obj, Length: 1, ObsMetrics: []string{synthetic.MetricExpY},
+			Start: "elite", Elite: 2, Free: 1, Stall: stall})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := make([]float64, 3)
+		if err := counted.Evaluate(opt, m); err != nil {
+			t.Fatal(err)
+		}
+		counted.Records() // the optimum placed first (after the reference)
+		for i := range 30 {
+			d := []int{i % 4, (i / 4) % 4, 1, 2, 3, 0, 1, i % 3}
+			if err := counted.Evaluate(d, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		counted.Records() // 30-odd worse designs placed after it
+		obs, _ := buffers(e)
+		immigrants := 0
+		for ep := uint64(0); ep < 200; ep++ {
+			e.Reset(ep, obs)
+			free := 0
+			for _, p := range e.Pinned() {
+				if p < 0 {
+					free++
+				}
+			}
+			switch free {
+			case 8:
+				immigrants++
+			case 1:
+			default:
+				t.Fatalf("stall %d, episode %d: %d free knobs, want 1 (elite parent) or 8 (immigrant)", stall, ep, free)
+			}
+		}
+		want := stall == 10
+		if got := immigrants > 70 && immigrants < 130; got != want || (!want && immigrants != 0) {
+			t.Errorf("stall %d: %d of 200 episodes were immigrants", stall, immigrants)
+		}
 	}
 }
