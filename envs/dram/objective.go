@@ -123,7 +123,7 @@ type EnvConfig struct {
 // minimum latency, ArchGym's targets (1 W, 100 us), the bandit form.
 func DefaultEnvConfig() EnvConfig {
 	return EnvConfig{Trace: "stream", Objective: "latency", TargetPowerMW: ArchGymPowerTargetMW,
-		TargetTimeNS: ArchGymTimeTargetNs, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared", Elite: 8, Free: 2, Stall: 0, AgentID: true}
+		TargetTimeNS: ArchGymTimeTargetNs, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared", Elite: 8, Free: 2, Stall: 500, AgentID: true}
 }
 
 // Validate reports every field out of range, each error starting with its

@@ -40,7 +40,7 @@ type EnvConfig struct {
 // targets, the bandit form.
 func DefaultEnvConfig() EnvConfig {
 	return EnvConfig{Traces: DefaultTraces(), Objective: "latency", TargetTimeNS: DefaultTargetTimeNS,
-		TargetPowerMW: DefaultTargetPowerMW, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared", Elite: 8, Free: 2, Stall: 0}
+		TargetPowerMW: DefaultTargetPowerMW, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared", Elite: 8, Free: 2, Stall: 500}
 }
 
 // Validate reports every field out of range, each error starting with its

@@ -33,7 +33,7 @@ type EnvConfig struct {
 // 3 planted pairs of strength 1.5, the bandit form (pinned 0.5 applies to
 // the revision form).
 func DefaultEnvConfig() EnvConfig {
-	return EnvConfig{Knobs: 8, Values: 4, Graph: "pairs", Pairs: 3, Strength: 1.5, SpaceSeed: 1, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared", Elite: 8, Free: 2, Stall: 0, AgentID: true}
+	return EnvConfig{Knobs: 8, Values: 4, Graph: "pairs", Pairs: 3, Strength: 1.5, SpaceSeed: 1, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared", Elite: 8, Free: 2, Stall: 500, AgentID: true}
 }
 
 // Validate reports every field out of range, each error starting with its
