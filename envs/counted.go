@@ -120,6 +120,17 @@ func (c *Counted) Lookup(cfg []int, out []float64) bool {
 	return true
 }
 
+// isPlaced reports whether cfg has a place in the evaluation order (see
+// place): it was evaluated before the last read of a Tracker.
+func (c *Counted) isPlaced(cfg []int) bool {
+	var kb [64]byte
+	key := appendKey(kb[:0], cfg)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.cache[string(key)]
+	return ok && e.seq != 0
+}
+
 // ValidateConfig checks cfg against the knobs of ds.
 func ValidateConfig(knobs []Knob, cfg []int) error {
 	if len(cfg) != len(knobs) {

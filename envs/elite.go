@@ -18,7 +18,8 @@ type eliteArchive struct {
 	c     *Counted
 	obj   *Objective
 	m     int
-	stall int // see pick; 0 = never
+	stall int     // see pick; 0 = never
+	first [][]int // the first generation's designs, see pick
 
 	mu   sync.Mutex
 	n    int // placed entries read so far
@@ -35,13 +36,13 @@ type eliteEntry struct {
 	seq   int
 }
 
-func newEliteArchive(c *Counted, obj *Objective, m, stall int) *eliteArchive {
-	return &eliteArchive{c: c, obj: obj, m: max(m, 1), stall: stall, gen: -1}
+func newEliteArchive(c *Counted, obj *Objective, m, stall int, first [][]int) *eliteArchive {
+	return &eliteArchive{c: c, obj: obj, m: max(m, 1), stall: stall, first: first, gen: -1}
 }
 
 // pick brings the archive up to the placed order and returns the design of
-// entry draw(m) of it, best first, or nil while it holds fewer than m
-// designs. While the search stalls (with stall > 0: stall or more unique
+// entry draw(m) of it, best first, or, while it holds fewer than m designs,
+// design draw(len(first)) of the first generation. While the search stalls (with stall > 0: stall or more unique
 // evaluations placed since the best score was first reached) it also
 // returns nil for half of the draws: random immigrants (Grefenstette,
 // "Genetic algorithms for changing environments", 1992) that let a search
@@ -53,7 +54,7 @@ func (a *eliteArchive) pick(draw func(int) int) []int {
 	defer a.mu.Unlock()
 	a.update()
 	if len(a.best) < a.m {
-		return nil
+		return a.first[draw(len(a.first))]
 	}
 	if a.stall > 0 && a.n-a.improved >= a.stall && draw(2) == 0 {
 		return nil

@@ -36,11 +36,21 @@ type RevisionConfig struct {
 	// episode's return is minus its final regret.
 	Oracle func(pinned []int, metrics []float64) error
 	// Credit selects the rewards: "shared" (default: every agent receives
-	// the improvement of the design's score) or "difference" (agent i
+	// the improvement of the design's score), "difference" (agent i
 	// receives the score of the new design minus the score it would have
 	// had with knob i left at its previous value: Wolpert & Tumer's
 	// difference reward, which removes the other agents' moves from agent
-	// i's signal and keeps what depends on its partners' values).
+	// i's signal and keeps what depends on its partners' values), or
+	// "improvement" (Start "elite" only: every agent receives the child's
+	// improvement over its parent when it is positive and the child is new,
+	// i.e. not placed in the evaluation order before this iteration, and 0
+	// otherwise). It is the improvement criterion of Bayesian optimisation
+	// (Jones, Schonlau & Welch, "Efficient global optimization of expensive
+	// black-box functions", 1998) applied per child. An elitist search keeps
+	// its parents whatever their children score, so a worse child costs one
+	// evaluation and nothing else, while the signed difference of "shared"
+	// teaches the policy to avoid bad children (a risk-averse operator) and
+	// pays for re-proposing known designs better than the parent.
 	Credit string
 	// Counterfactual evaluates the designs of difference rewards (nil: the
 	// environment's space, so a Counted charges them as evaluations).
@@ -67,12 +77,16 @@ type RevisionConfig struct {
 	// episodes start from a uniformly drawn design with no knob pinned
 	// (random immigrants) until the best improves. 0 never does.
 	Stall int
+	// Seed, with Start "elite", draws the first generation: Elite designs
+	// drawn uniformly, the parents of the episodes that start while the
+	// archive holds fewer than Elite placed designs (the first iteration).
+	Seed uint64
 }
 
 // CheckFormKeys reports the errors of the run-file keys that choose a
 // design space's environment form (form = "bandit", "revision" or "search", pinned in
-// [0, 1), credit = "shared" or "difference"), each starting with its key;
-// the design-space kinds share them.
+// [0, 1), credit = "shared" or "difference", or "improvement" with form =
+// "search"), each starting with its key; the design-space kinds share them.
 func CheckFormKeys(form string, pinned float64, credit string) []error {
 	var errs []error
 	if form != "bandit" && form != "revision" && form != "search" {
@@ -81,8 +95,11 @@ func CheckFormKeys(form string, pinned float64, credit string) []error {
 	if !(pinned >= 0 && pinned < 1) {
 		errs = append(errs, fmt.Errorf("pinned = %v: must be in [0, 1)", pinned))
 	}
-	if credit != "shared" && credit != "difference" {
-		errs = append(errs, fmt.Errorf(`credit = %q: must be "shared" or "difference"`, credit))
+	switch {
+	case credit == "improvement" && form != "search":
+		errs = append(errs, fmt.Errorf(`credit = "improvement": needs form = "search" (form = %q)`, form))
+	case credit != "shared" && credit != "difference" && credit != "improvement":
+		errs = append(errs, fmt.Errorf(`credit = %q: must be "shared", "difference" or "improvement"`, credit))
 	}
 	return errs
 }
@@ -179,10 +196,12 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 		return nil, fmt.Errorf("revision env %s: length %d, must be >= 1", name, cfg.Length)
 	case !(cfg.Pinned >= 0 && cfg.Pinned < 1):
 		return nil, fmt.Errorf("revision env %s: pinned fraction %v, must be in [0, 1)", name, cfg.Pinned)
-	case cfg.Credit != "" && cfg.Credit != "shared" && cfg.Credit != "difference":
-		return nil, fmt.Errorf("revision env %s: credit %q, want shared or difference", name, cfg.Credit)
+	case cfg.Credit != "" && cfg.Credit != "shared" && cfg.Credit != "difference" && cfg.Credit != "improvement":
+		return nil, fmt.Errorf("revision env %s: credit %q, want shared, difference or improvement", name, cfg.Credit)
 	case cfg.Start != "" && cfg.Start != "uniform" && cfg.Start != "elite":
 		return nil, fmt.Errorf("revision env %s: start %q, want uniform or elite", name, cfg.Start)
+	case cfg.Credit == "improvement" && cfg.Start != "elite":
+		return nil, fmt.Errorf("revision env %s: credit improvement needs start elite (the search form)", name)
 	}
 	var counted *Counted
 	if cfg.Start == "elite" {
@@ -209,7 +228,7 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 	e.nPin = int(math.Round(cfg.Pinned * float64(len(knobs))))
 	if counted != nil {
 		e.nPin = len(knobs) - cfg.Free
-		e.elite = newEliteArchive(counted, e.obj, cfg.Elite, cfg.Stall)
+		e.elite = newEliteArchive(counted, e.obj, cfg.Elite, cfg.Stall, firstGeneration(knobs, cfg.Elite, cfg.Seed))
 	}
 	e.spec = Spec{Name: "revision:" + name, MaxSteps: cfg.Length, Agents: e.agents(len(e.obsM) + e.maxV + 2 + e.idSize())}
 	n := len(knobs)
@@ -270,10 +289,13 @@ func (e *RevisionEnv) Failure() error { return e.fail.get() }
 // a PCG stream seeded by seed. In the search form (Start "elite") the start
 // design is a parent drawn uniformly from the archive of the best designs
 // evaluated so far, or, while the archive holds fewer than Elite designs
-// (the first iteration), a design drawn uniformly with no knob pinned: the
-// random first generation of an evolutionary search (the untrained policy
-// proposes near-uniform designs), so that the first parents are neither all
-// the reference design nor near copies of each other.
+// (the first iteration), from the first generation: Elite designs drawn
+// uniformly once per run (RevisionConfig.Seed), the initial population of
+// a (mu + lambda) evolutionary search, so that the first parents are
+// neither all the reference design nor near copies of each other, and the
+// first iteration evaluates Elite start designs rather than one per
+// episode. A random immigrant (see RevisionConfig.Stall) is a uniform
+// design with no knob pinned.
 func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 	var p rand.PCG
 	p.Seed(seed, 0x7265766973696f6e) // "revision"
@@ -296,7 +318,7 @@ func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 	}
 	nPin := e.nPin
 	if e.elite != nil && parent == nil {
-		nPin = 0 // the first generation: every knob free
+		nPin = 0 // a random immigrant: every knob free
 	}
 	for t := 0; t < nPin; t++ { // partial Fisher-Yates: the pinned subset
 		r := t + draw(len(e.perm)-t)
@@ -315,6 +337,22 @@ func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 		}
 	}
 	e.writeObs(obs)
+}
+
+// firstGeneration draws the n uniform designs of the search form's first
+// generation from a PCG stream seeded by seed.
+func firstGeneration(knobs []Knob, n int, seed uint64) [][]int {
+	var p rand.PCG
+	p.Seed(seed, 0x666972737467656e) // "firstgen"
+	g := make([][]int, max(n, 1))
+	for j := range g {
+		g[j] = make([]int, len(knobs))
+		for i, k := range knobs {
+			hi, _ := bits.Mul64(p.Uint64(), uint64(len(k.Values)))
+			g[j][i] = int(hi)
+		}
+	}
+	return g
 }
 
 func (e *RevisionEnv) failWith(err error) {
@@ -360,14 +398,19 @@ func (e *RevisionEnv) Step(actions []int, obs [][]float32, rewards []float32) St
 	}
 	e.t++
 	r := StepResult{Terminated: e.t >= e.cfg.Length}
+	known := e.cfg.Credit == "improvement" && e.elite.c.isPlaced(e.cur)
 	if err := e.ds.Evaluate(e.cur, e.metrics); err != nil {
 		e.failWith(err)
 		clear(rewards)
 		r.Terminated = true
 	} else {
 		e.score = e.obj.Reward(e.metrics)
+		gain := e.score - base
+		if e.cfg.Credit == "improvement" && (known || !(gain > 0)) {
+			gain = 0
+		}
 		for i := range rewards {
-			rewards[i] = float32(e.score - base)
+			rewards[i] = float32(gain)
 		}
 		if e.cfg.Credit == "difference" {
 			if err := e.differenceRewards(rewards); err != nil {

@@ -3,6 +3,7 @@ package synthetic_test
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -15,12 +16,17 @@ import (
 
 func searchEnv(t *testing.T, ds envs.DesignSpace, elite, free int) *envs.RevisionEnv {
 	t.Helper()
+	return searchEnvSeed(t, ds, elite, free, 0)
+}
+
+func searchEnvSeed(t *testing.T, ds envs.DesignSpace, elite, free int, seed uint64) *envs.RevisionEnv {
+	t.Helper()
 	obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(ds.MetricNames())
 	if err != nil {
 		t.Fatal(err)
 	}
 	e, err := envs.NewRevisionEnv(ds, envs.RevisionConfig{Objective: obj, Length: 1, ObsMetrics: []string{synthetic.MetricExpY},
-		Start: "elite", Elite: elite, Free: free})
+		Start: "elite", Elite: elite, Free: free, Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,29 +56,51 @@ func TestSearchForm(t *testing.T) {
 	obs, rew := buffers(e)
 	ref := make([]int, 8)
 	// While fewer than elite designs are placed (here only the reference, by
-	// Records), parents are drawn uniformly and no knob is pinned: the random
-	// first generation.
+	// Records), parents come from the first generation: elite uniform
+	// designs drawn once from the seed, with free knobs free as later.
 	counted.Records()
 	starts := map[string]bool{}
 	for ep := uint64(0); ep < 20; ep++ {
 		e.Reset(ep, obs)
 		starts[fmt.Sprint(e.Design())] = true
+		nFree := 0
 		for i, p := range e.Pinned() {
-			if p >= 0 {
-				t.Fatalf("first generation, episode %d: knob %d pinned", ep, i)
+			if p < 0 {
+				nFree++
+			} else if p != e.Design()[i] {
+				t.Fatalf("first generation, episode %d: knob %d pinned at %d, parent has %d", ep, i, p, e.Design()[i])
 			}
 		}
+		if nFree != 2 {
+			t.Fatalf("first generation, episode %d: %d free knobs, want 2", ep, nFree)
+		}
 	}
-	if len(starts) < 15 {
-		t.Fatalf("first generation: %d distinct parents in 20 episodes, want random ones", len(starts))
+	if len(starts) < 2 || len(starts) > 3 {
+		t.Fatalf("first generation: %d distinct parents in 20 episodes, want the 3 of the first generation (2 or 3 when two coincide)", len(starts))
 	}
+	// The same seed draws the same first generation; another seed another.
+	for seed, same := range map[uint64]bool{0: true, 99: false} {
+		e2 := searchEnvSeed(t, envs.NewCounted(s), 3, 2, seed)
+		got := map[string]bool{}
+		for ep := uint64(0); ep < 20; ep++ {
+			e2.Reset(ep, obs)
+			got[fmt.Sprint(e2.Design())] = true
+		}
+		if eq := fmt.Sprint(slices.Sorted(maps.Keys(got))) == fmt.Sprint(slices.Sorted(maps.Keys(starts))); eq != same {
+			t.Fatalf("seed %d: first generation %v, seed 0's %v: same = %v, want %v", seed, got, starts, eq, same)
+		}
+	}
+	counted.Records()
 	// Evaluate up to 40 designs and place them (as a Tracker's read does).
 	m := make([]float64, 3)
+	want := maps.Clone(starts)
+	want[fmt.Sprint(ref)] = true
 	for i := range 40 {
 		d := make([]int, 8)
 		for k := range d {
 			d[k] = (i*7 + k*k*3 + i*k) % 4
 		}
+		want[fmt.Sprint(d)] = true
 		if err := counted.Evaluate(d, m); err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +125,7 @@ func TestSearchForm(t *testing.T) {
 	for _, r := range byScore[:3] {
 		top = append(top, r.Config)
 	}
-	if !slices.ContainsFunc(recs, func(r envs.CountedRecord) bool { return slices.Equal(r.Config, ref) }) || len(recs) < 20 {
+	if !slices.ContainsFunc(recs, func(r envs.CountedRecord) bool { return slices.Equal(r.Config, ref) }) || len(recs) != len(want) {
 		t.Fatalf("%d records, the reference among them: want the reference, the first generation and the designs", len(recs))
 	}
 	// A design evaluated now but not placed must not become a parent: the
@@ -267,5 +295,93 @@ func TestSearchFormStall(t *testing.T) {
 		if got := immigrants > 70 && immigrants < 130; got != want || (!want && immigrants != 0) {
 			t.Errorf("stall %d: %d of 200 episodes were immigrants", stall, immigrants)
 		}
+	}
+}
+
+// TestSearchFormImprovementCredit: with credit = "improvement" every agent
+// receives max(0, score(child) - score(parent)) for a child not placed
+// before the iteration, and 0 for one that was (however much better than
+// its parent), or for a child no better; the credit needs the search form.
+func TestSearchFormImprovementCredit(t *testing.T) {
+	c, _ := synthetic.Planted(6, 3, 2)
+	s := synthetic.MustNew(c)
+	obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(s.MetricNames())
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := envs.NewCounted(s)
+	e, err := envs.NewRevisionEnv(counted, envs.RevisionConfig{Objective: obj, Length: 1, ObsMetrics: []string{synthetic.MetricExpY},
+		Start: "elite", Elite: 2, Free: 6, Credit: "improvement", Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, rew := buffers(e)
+	m := make([]float64, 3)
+	score := func(d []int) float64 {
+		if err := s.Evaluate(d, m); err != nil {
+			t.Fatal(err)
+		}
+		return obj.Reward(m)
+	}
+	opt, _, err := s.BestGiven([]int{-1, -1, -1, -1, -1, -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every child of every parent in turn: the optimum (new, then placed),
+	// and every design one knob away from the parent.
+	var pos, zeroNew, zeroKnown int
+	placedSet := map[string]bool{}
+	for round := range 2 {
+		for ep := uint64(0); ep < 12; ep++ {
+			e.Reset(ep, obs)
+			parent := e.Design()
+			child := slices.Clone(parent)
+			if ep%2 == 0 {
+				child = slices.Clone(opt)
+			} else {
+				child[int(ep/2)%6] = (child[int(ep/2)%6] + 1) % 3
+			}
+			placed := placedSet[fmt.Sprint(child)]
+			e.Step(child, obs, rew)
+			delta := score(child) - score(parent)
+			var want float64
+			if !placed && delta > 0 {
+				want = delta
+			}
+			if math.Abs(float64(rew[0])-want) > 1e-5*math.Max(1, math.Abs(want)) {
+				t.Fatalf("round %d, episode %d: reward %v, want %v (delta %v, placed %v)", round, ep, rew[0], want, delta, placed)
+			}
+			for i := range rew {
+				if rew[i] != rew[0] {
+					t.Fatalf("agent %d: reward %v, agent 0 %v", i, rew[i], rew[0])
+				}
+			}
+			switch {
+			case want > 0:
+				pos++
+			case placed:
+				if delta > 0 {
+					zeroKnown++
+				}
+			default:
+				zeroNew++
+			}
+		}
+		for _, r := range counted.Records() { // places this round's designs, as a Tracker's read
+			placedSet[fmt.Sprint(r.Config)] = true
+		}
+	}
+	if pos == 0 || zeroNew == 0 || zeroKnown == 0 {
+		t.Fatalf("cases seen: %d rewarded, %d new and no better, %d placed and better: want each", pos, zeroNew, zeroKnown)
+	}
+	if _, err := envs.NewRevisionEnv(envs.NewCounted(s), envs.RevisionConfig{Objective: obj, Length: 1, Credit: "improvement"}); err == nil ||
+		!strings.Contains(err.Error(), "needs start elite") {
+		t.Errorf("improvement without the search form: %v", err)
+	}
+	if errs := envs.CheckFormKeys("revision", 0.5, "improvement"); len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), `credit = "improvement"`) {
+		t.Errorf("CheckFormKeys: %v", errs)
+	}
+	if errs := envs.CheckFormKeys("search", 0.5, "improvement"); errs != nil {
+		t.Errorf("CheckFormKeys: %v", errs)
 	}
 }
