@@ -79,9 +79,21 @@ func (st *state) leanOpen(rest int64) bool {
 					rest = min(rest, st.player.lastResp)
 				}
 				cmdAt = inf
-				if st.machines.pending != 0 {
+				if m := st.machines.pending; m != 0 {
 					if bf := st.check.busFree; st.t.packOK && bf >= 0 { // prepareSelection, inline
-						cmdAt = st.preparePacked(bf)
+						if m1 := m & (m - 1); m1&(m1-1) == 0 {
+							// preparePacked's one or two banks, inline (the
+							// common case of a stream over two banks)
+							e := &st.check.earliest
+							best := packedKey(&st.bankArr[bits.TrailingZeros64(m)&63], e, bf)
+							if m1 != 0 {
+								best = min(best, packedKey(&st.bankArr[bits.TrailingZeros64(m1)&63], e, bf))
+							}
+							cmdAt = bf + best>>packShift
+							st.sel.gen, st.sel.at, st.sel.key = st.gen, cmdAt, best&(1<<packShift-1)
+						} else {
+							cmdAt = st.preparePacked(bf)
+						}
 					} else {
 						st.prepareOther()
 						cmdAt = st.sel.at
