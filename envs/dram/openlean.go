@@ -30,7 +30,19 @@ func (p *policy) openDesign() bool {
 // prepared command (leanCommandAt) is kept in cmdAt: every prepared
 // selection with a pending bank has a winner, and an acceptance that
 // keeps the selection keeps its cycle.
+//
+// Two invariants hold at the top of every iteration of its loop: no bank
+// machine waits for a restart (machines.dirty is 0), and while any machine
+// is pending the prepared selection is valid (sel.gen == gen). leanOpen
+// starts only where both hold (elsewhere it leaves the cycles to lean),
+// and every iteration ends with them: each branch restarts the machines it
+// touched and prepares the selection whenever a machine is pending, or
+// (an acceptance that keeps the selection) changes neither. acceptOpen
+// and the column branch rely on them instead of testing dirty and sel.gen.
 func (st *state) leanOpen(rest int64) bool {
+	if st.machines.dirty != 0 || st.machines.pending != 0 && st.sel.gen != st.gen {
+		return st.lean(rest) // (the same cycles, by lean: see above)
+	}
 	did := false
 	f := &st.front
 	cmdAt := st.leanCommandAt()
@@ -59,6 +71,35 @@ func (st *state) leanOpen(rest int64) bool {
 			c = b.cmd
 			if c == cRD || c == cWR {
 				st.columnOpen(T, c, i, b)
+				// columnOpen leaves no machine dirty (the invariants
+				// above): the loop's tail without startBank, for a column
+				// command.
+				if st.player.received >= st.tr.n {
+					// Of the bounds in otherEvents only the end of the run moves (see lean).
+					rest = min(rest, st.player.lastResp)
+				}
+				cmdAt = inf
+				if m := st.machines.pending; m != 0 {
+					if bf := st.check.busFree; st.t.packOK && bf >= 0 { // prepareSelection, inline
+						if m1 := m & (m - 1); m1&(m1-1) == 0 {
+							// preparePacked's one or two banks, inline (the
+							// common case of a stream over two banks)
+							e := &st.check.earliest
+							best := packedKey(&st.bankArr[bits.TrailingZeros64(m)&63], e, bf)
+							if m1 != 0 {
+								best = min(best, packedKey(&st.bankArr[bits.TrailingZeros64(m1)&63], e, bf))
+							}
+							cmdAt = bf + best>>packShift
+							st.sel.gen, st.sel.at, st.sel.key = st.gen, cmdAt, best&(1<<packShift-1)
+						} else {
+							cmdAt = st.preparePacked(bf)
+						}
+					} else {
+						st.prepareOther()
+						cmdAt = st.sel.at
+					}
+				}
+				continue
 			} else if (c == cACT || c == cPRE) && st.t.rowAffOK && st.machines.dirty == 0 && !b.blocked {
 				// An activate or a precharge: issue and restartSame in one.
 				if c == cACT {
@@ -94,8 +135,8 @@ func (st *state) leanOpen(rest int64) bool {
 			st.now = T
 			did = true
 			if st.acceptOpen(T) {
-				// The prepared selection still holds (see lean).
-				st.sel.gen = st.gen
+				// The prepared selection still holds (see lean; acceptOpen
+				// marks it valid again if it restarted the machine).
 				if st.t.varLen && st.check.busFree <= T {
 					st.blockedAt = T
 				}
@@ -210,7 +251,9 @@ func (st *state) columnOpen(T int64, c cmdKind, bi int, b *bank) {
 	if st.cfg.buffer != BufBankwise || f.lastBank == bi {
 		f.space = st.hasSpace() // (Bankwise: only the last accepted request's bank counts)
 	}
-	if f.space && f.incomingAt <= T {
+	if f.space && (f.incomingAt < T || f.incomingAt == T && !f.incomingHidden) {
+		// (manageRequests's own test: a request that arrives at T while
+		// hidden is taken by the delivery at T, not here.)
 		st.manageRequests(T)
 	}
 	st.player.releaseAt(ready) // (resp.ready is not kept: see responseQueue)
@@ -267,7 +310,10 @@ func (st *state) columnOpen(T int64, c cmdKind, bi int, b *bank) {
 // open-page design (manageRequests and simpleNext) and reports whether
 // the prepared selection still holds: it was valid, the request's bank
 // machine was pending and keeps its request, command and time, and no
-// machine waits for a restart.
+// machine waits for a restart. Under leanOpen's invariants no machine is
+// dirty (nor becomes so here: startBank only clears), and a pending
+// machine means a valid selection; where the machine is restarted but
+// keeps its command, acceptOpen marks the selection valid again.
 func (st *state) acceptOpen(T int64) bool {
 	f := &st.front
 	r := f.incoming
@@ -275,13 +321,14 @@ func (st *state) acceptOpen(T int64) bool {
 	bi := int(q.bank) & 63
 	b := &st.bankArr[bi]
 	bit := uint64(1) << uint(bi)
-	held := st.sel.gen == st.gen && st.machines.pending&bit != 0
-	f.incomingHidden = false
-	f.incoming, f.incomingAt = -1, inf
+	held := st.machines.pending&bit != 0
+	// (f.incoming, incomingAt and incomingHidden are cleared below, where
+	// no next arrival replaces them at once: nothing reads them before.)
 	b.push(queued{r, q.row})
 	b.count++
-	// keepOnAccept holds for these designs (manageRequests).
-	keep := b.cur >= 0 && !b.blocked && st.machines.dirty&bit == 0
+	// keepOnAccept holds for these designs (manageRequests); no machine is
+	// dirty.
+	keep := b.cur >= 0 && !b.blocked
 	if b.active && q.row == b.openRow {
 		if b.hits == 0 {
 			b.hitHead = r
@@ -306,12 +353,19 @@ func (st *state) acceptOpen(T int64) bool {
 		cur, cmd, local := b.cur, b.cmd, b.local
 		st.startBank(bi)
 		held = held && b.cur == cur && b.cmd == cmd && b.local == local
+		if held {
+			st.sel.gen = st.gen // (startBank moved gen)
+		}
 	}
 	// simpleNext
 	p := &st.player
 	if p.next >= st.tr.n {
+		f.incomingHidden = false
+		f.incoming, f.incomingAt = -1, inf
 		p.arriveAt = inf
 	} else if !st.tr.whole {
+		f.incomingHidden = false
+		f.incoming, f.incomingAt = -1, inf
 		st.scheduleNextArrival(T, false)
 	} else {
 		i := int32(p.next)
@@ -324,7 +378,7 @@ func (st *state) acceptOpen(T int64) bool {
 		f.incoming, f.incomingAt, f.incomingHidden = i, at, true
 		p.arriveAt = inf
 	}
-	return held && st.machines.dirty == 0
+	return held
 }
 
 // actOpen is issue (controller.go) of bank machine b's activate (bank bi)
