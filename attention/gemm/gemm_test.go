@@ -220,7 +220,8 @@ func vals(n *G.Node) []float64 {
 
 // BenchmarkSgemm measures the predator-prey training shapes (M = 12,000
 // rows of 4,000 samples x 3 agents: forward x W, and the two backward
-// products) and two acting shapes. GFLOP/cpu-s divides by process CPU time
+// products, of the observation layer and of the 64 x 64 layers) and two
+// acting shapes. GFLOP/cpu-s divides by process CPU time
 // (steadier than wall time on the shared machine; run with GOMAXPROCS=1).
 func BenchmarkSgemm(b *testing.B) {
 	shapes := []struct {
@@ -230,6 +231,7 @@ func BenchmarkSgemm(b *testing.B) {
 	}{
 		{"12000x261x64/NN", blas.NoTrans, blas.NoTrans, 12000, 64, 261},
 		{"12000x64x64/NN", blas.NoTrans, blas.NoTrans, 12000, 64, 64},
+		{"12000x64x64/NT", blas.NoTrans, blas.Trans, 12000, 64, 64},
 		{"12000x64x261/NT", blas.NoTrans, blas.Trans, 12000, 261, 64},
 		{"261x64x12000/TN", blas.Trans, blas.NoTrans, 261, 64, 12000},
 		{"64x64x12000/TN", blas.Trans, blas.NoTrans, 64, 64, 12000},
