@@ -42,7 +42,7 @@ func newEliteArchive(c *Counted, obj *Objective, m, stall int, first [][]int) *e
 
 // pick brings the archive up to the placed order and returns the design of
 // entry draw(m) of it, best first, or, while it holds fewer than m designs,
-// design draw(len(first)) of the first generation. While the search stalls (with stall > 0: stall or more unique
+// design draw(len(first)) of the first generation (nil without one). While the search stalls (with stall > 0: stall or more unique
 // evaluations placed since the best score was first reached) it also
 // returns nil for half of the draws: random immigrants (Grefenstette,
 // "Genetic algorithms for changing environments", 1992) that let a search
@@ -54,6 +54,9 @@ func (a *eliteArchive) pick(draw func(int) int) []int {
 	defer a.mu.Unlock()
 	a.update()
 	if len(a.best) < a.m {
+		if len(a.first) == 0 {
+			return nil
+		}
 		return a.first[draw(len(a.first))]
 	}
 	if a.stall > 0 && a.n-a.improved >= a.stall && draw(2) == 0 {

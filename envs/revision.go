@@ -77,9 +77,16 @@ type RevisionConfig struct {
 	// episodes start from a uniformly drawn design with no knob pinned
 	// (random immigrants) until the best improves. 0 never does.
 	Stall int
-	// Seed, with Start "elite", draws the first generation: Elite designs
-	// drawn uniformly, the parents of the episodes that start while the
-	// archive holds fewer than Elite placed designs (the first iteration).
+	// FirstGen, with Start "elite", chooses how the search starts while the
+	// archive holds fewer than Elite placed designs (the first iteration):
+	// 0 = every episode from its own uniform design with no knob pinned (a
+	// random first generation of about two designs per episode: the start
+	// and the near-uniform child of the untrained policy); n > 0 = from a
+	// first generation of n uniform designs drawn once from Seed, with all
+	// knobs but Free pinned as later (the initial population of a (mu +
+	// lambda) search).
+	FirstGen int
+	// Seed draws the first generation of FirstGen > 0.
 	Seed uint64
 }
 
@@ -105,9 +112,10 @@ func CheckFormKeys(form string, pinned float64, credit string) []error {
 }
 
 // CheckSearchKeys reports the errors of the keys of the search form
-// (elite in [1, 4096], free in [1, knobs], stall >= 0; checked whatever the
-// form, as every key is), each starting with its key.
-func CheckSearchKeys(elite, free, stall, knobs int) []error {
+// (elite in [1, 4096], free in [1, knobs], stall >= 0, first_gen in [0,
+// 4096]; checked whatever the form, as every key is), each starting with
+// its key.
+func CheckSearchKeys(elite, free, stall, firstGen, knobs int) []error {
 	var errs []error
 	if stall < 0 {
 		errs = append(errs, fmt.Errorf("stall = %d: must be >= 0", stall))
@@ -117,6 +125,9 @@ func CheckSearchKeys(elite, free, stall, knobs int) []error {
 	}
 	if free < 1 || free > knobs {
 		errs = append(errs, fmt.Errorf("free = %d: must be in [1, %d] (the knobs)", free, knobs))
+	}
+	if firstGen < 0 || firstGen > 4096 {
+		errs = append(errs, fmt.Errorf("first_gen = %d: must be in [0, 4096]", firstGen))
 	}
 	return errs
 }
@@ -215,6 +226,8 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 			return nil, fmt.Errorf("revision env %s: free %d, must be in [1, %d] (the knobs)", name, cfg.Free, len(ds.Knobs()))
 		case cfg.Stall < 0:
 			return nil, fmt.Errorf("revision env %s: stall %d, must be >= 0", name, cfg.Stall)
+		case cfg.FirstGen < 0:
+			return nil, fmt.Errorf("revision env %s: first generation %d, must be >= 0", name, cfg.FirstGen)
 		}
 		counted = c
 	}
@@ -228,7 +241,7 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 	e.nPin = int(math.Round(cfg.Pinned * float64(len(knobs))))
 	if counted != nil {
 		e.nPin = len(knobs) - cfg.Free
-		e.elite = newEliteArchive(counted, e.obj, cfg.Elite, cfg.Stall, firstGeneration(knobs, cfg.Elite, cfg.Seed))
+		e.elite = newEliteArchive(counted, e.obj, cfg.Elite, cfg.Stall, firstGeneration(knobs, cfg.FirstGen, cfg.Seed))
 	}
 	e.spec = Spec{Name: "revision:" + name, MaxSteps: cfg.Length, Agents: e.agents(len(e.obsM) + e.maxV + 2 + e.idSize())}
 	n := len(knobs)
@@ -289,13 +302,12 @@ func (e *RevisionEnv) Failure() error { return e.fail.get() }
 // a PCG stream seeded by seed. In the search form (Start "elite") the start
 // design is a parent drawn uniformly from the archive of the best designs
 // evaluated so far, or, while the archive holds fewer than Elite designs
-// (the first iteration), from the first generation: Elite designs drawn
-// uniformly once per run (RevisionConfig.Seed), the initial population of
-// a (mu + lambda) evolutionary search, so that the first parents are
-// neither all the reference design nor near copies of each other, and the
-// first iteration evaluates Elite start designs rather than one per
-// episode. A random immigrant (see RevisionConfig.Stall) is a uniform
-// design with no knob pinned.
+// (the first iteration), a uniform design with no knob pinned, or with
+// FirstGen > 0 a design of the first generation (FirstGen uniform designs
+// drawn once per run, RevisionConfig.Seed) with all knobs but Free pinned:
+// either way the first parents are neither all the reference design nor
+// near copies of each other. A random immigrant (see RevisionConfig.Stall)
+// is a uniform design with no knob pinned.
 func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 	var p rand.PCG
 	p.Seed(seed, 0x7265766973696f6e) // "revision"
@@ -318,7 +330,7 @@ func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 	}
 	nPin := e.nPin
 	if e.elite != nil && parent == nil {
-		nPin = 0 // a random immigrant: every knob free
+		nPin = 0 // a random first generation or a random immigrant: every knob free
 	}
 	for t := 0; t < nPin; t++ { // partial Fisher-Yates: the pinned subset
 		r := t + draw(len(e.perm)-t)
@@ -340,11 +352,14 @@ func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 }
 
 // firstGeneration draws the n uniform designs of the search form's first
-// generation from a PCG stream seeded by seed.
+// generation from a PCG stream seeded by seed (none for n = 0).
 func firstGeneration(knobs []Knob, n int, seed uint64) [][]int {
+	if n <= 0 {
+		return nil
+	}
 	var p rand.PCG
 	p.Seed(seed, 0x666972737467656e) // "firstgen"
-	g := make([][]int, max(n, 1))
+	g := make([][]int, n)
 	for j := range g {
 		g[j] = make([]int, len(knobs))
 		for i, k := range knobs {

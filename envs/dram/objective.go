@@ -112,6 +112,7 @@ type EnvConfig struct {
 	Elite          int     `toml:"elite" unit:"designs" range:"[1, 4096]" doc:"form = search: the parents are the elite best designs evaluated so far (drawn uniformly)"`
 	Free           int     `toml:"free" unit:"knobs" range:"[1, 10]" doc:"form = search: knobs each episode may change (the others keep the parent's values)"`
 	Stall          int     `toml:"stall" unit:"unique evaluations" range:"[0, inf)" doc:"form = search: once this many unique evaluations pass without a new best, half of the episodes start from a uniformly drawn design with no knob pinned (random immigrants) until the best improves; 0 = never"`
+	FirstGen       int     `toml:"first_gen" unit:"designs" range:"[0, 4096]" doc:"form = search: 0 = the first iteration's episodes start from their own uniform designs with every knob free; n > 0 = from a first generation of n uniform designs drawn from the run's seed, with free knobs as later"`
 	AgentID        bool    `toml:"agent_id" doc:"form = revision: append a one-hot of the agent's index to its observation, so a receiver can tell its senders apart (without it a message says \"some sender has value v\", not whose)"`
 	OptimumFile    string  `toml:"optimum_file" path:"file" range:"a path or empty" doc:"JSON of the exhaustive optimum used for regret; empty = the shipped one for this trace, device and objective (the four DSE traces on the embedded DDR3-1600, DDR4-2400 and LPDDR4-3200 devices with their default mappings)"`
 	MemSpec        string  `toml:"memspec" path:"name-or-file" range:"a DRAMSys memspec JSON (DDR3, DDR4, LPDDR4) or the name of an embedded one; empty = MICRON_1Gb_DDR3-1600_8bit_G" doc:"the DRAM device (LPDDR4: time only, so objectives on energy or power are refused)"`
@@ -135,7 +136,7 @@ func (c EnvConfig) Validate() error {
 		bad("trace", `""`, "name a trace or an .stl file")
 	}
 	errs = append(errs, envs.CheckFormKeys(c.Form, c.Pinned, c.Credit)...)
-	errs = append(errs, envs.CheckSearchKeys(c.Elite, c.Free, c.Stall, NumKnobs)...)
+	errs = append(errs, envs.CheckSearchKeys(c.Elite, c.Free, c.Stall, c.FirstGen, NumKnobs)...)
 	if !slices.Contains(ObjectiveNames(), c.Objective) {
 		bad("objective", c.Objective, fmt.Sprintf("want one of %v", ObjectiveNames()))
 	}

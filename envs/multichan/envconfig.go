@@ -33,6 +33,7 @@ type EnvConfig struct {
 	Elite         int      `toml:"elite" unit:"designs" range:"[1, 4096]" doc:"form = search: the parents are the elite best designs evaluated so far (drawn uniformly)"`
 	Free          int      `toml:"free" unit:"knobs" range:"[1, knobs]" doc:"form = search: knobs each episode may change (the others keep the parent's values)"`
 	Stall         int      `toml:"stall" unit:"unique evaluations" range:"[0, inf)" doc:"form = search: once this many unique evaluations pass without a new best, half of the episodes start from a uniformly drawn design with no knob pinned (random immigrants) until the best improves; 0 = never"`
+	FirstGen      int      `toml:"first_gen" unit:"designs" range:"[0, 4096]" doc:"form = search: 0 = the first iteration's episodes start from their own uniform designs with every knob free; n > 0 = from a first generation of n uniform designs drawn from the run's seed, with free knobs as later"`
 }
 
 // DefaultEnvConfig returns the defaults of EnvConfig: four channels on the
@@ -57,7 +58,7 @@ func (c EnvConfig) Validate() error {
 		}
 	}
 	errs = append(errs, envs.CheckFormKeys(c.Form, c.Pinned, c.Credit)...)
-	errs = append(errs, envs.CheckSearchKeys(c.Elite, c.Free, c.Stall, dram.NumKnobs*max(len(c.Traces), 1))...)
+	errs = append(errs, envs.CheckSearchKeys(c.Elite, c.Free, c.Stall, c.FirstGen, dram.NumKnobs*max(len(c.Traces), 1))...)
 	if !slices.Contains(Objectives(), c.Objective) {
 		bad("objective", c.Objective, fmt.Sprintf("want one of %v", Objectives()))
 	}

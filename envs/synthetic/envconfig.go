@@ -26,6 +26,7 @@ type EnvConfig struct {
 	Elite      int     `toml:"elite" unit:"designs" range:"[1, 4096]" doc:"form = search: the parents are the elite best designs evaluated so far (drawn uniformly)"`
 	Free       int     `toml:"free" unit:"knobs" range:"[1, knobs]" doc:"form = search: knobs each episode may change (the others keep the parent's values)"`
 	Stall      int     `toml:"stall" unit:"unique evaluations" range:"[0, inf)" doc:"form = search: once this many unique evaluations pass without a new best, half of the episodes start from a uniformly drawn design with no knob pinned (random immigrants) until the best improves; 0 = never"`
+	FirstGen   int     `toml:"first_gen" unit:"designs" range:"[0, 4096]" doc:"form = search: 0 = the first iteration's episodes start from their own uniform designs with every knob free; n > 0 = from a first generation of n uniform designs drawn from the run's seed, with free knobs as later"`
 	AgentID    bool    `toml:"agent_id" doc:"form = revision: append a one-hot of the agent's index to its observation, so a receiver can tell its senders apart (without it a message says \"some sender has value v\", not whose)"`
 }
 
@@ -54,7 +55,7 @@ func (c EnvConfig) Validate() error {
 		bad("knobs", c.Knobs, fmt.Sprintf(`graph = "dramlike" has the DRAM space's %d knobs: set knobs = %d`, len(DRAMLike(0).Values), len(DRAMLike(0).Values)))
 	}
 	errs = append(errs, envs.CheckFormKeys(c.Form, c.Pinned, c.Credit)...)
-	errs = append(errs, envs.CheckSearchKeys(c.Elite, c.Free, c.Stall, c.Knobs)...)
+	errs = append(errs, envs.CheckSearchKeys(c.Elite, c.Free, c.Stall, c.FirstGen, c.Knobs)...)
 	if c.Pairs < 0 || (c.Graph == "pairs" && 2*c.Pairs > c.Knobs) {
 		bad("pairs", c.Pairs, fmt.Sprintf("%d pairs need %d knobs, have %d", c.Pairs, 2*c.Pairs, c.Knobs))
 	}

@@ -16,17 +16,17 @@ import (
 
 func searchEnv(t *testing.T, ds envs.DesignSpace, elite, free int) *envs.RevisionEnv {
 	t.Helper()
-	return searchEnvSeed(t, ds, elite, free, 0)
+	return searchEnvGen(t, ds, elite, free, 0, 0)
 }
 
-func searchEnvSeed(t *testing.T, ds envs.DesignSpace, elite, free int, seed uint64) *envs.RevisionEnv {
+func searchEnvGen(t *testing.T, ds envs.DesignSpace, elite, free, firstGen int, seed uint64) *envs.RevisionEnv {
 	t.Helper()
 	obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(ds.MetricNames())
 	if err != nil {
 		t.Fatal(err)
 	}
 	e, err := envs.NewRevisionEnv(ds, envs.RevisionConfig{Objective: obj, Length: 1, ObsMetrics: []string{synthetic.MetricExpY},
-		Start: "elite", Elite: elite, Free: free, Seed: seed})
+		Start: "elite", Elite: elite, Free: free, FirstGen: firstGen, Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,41 +56,56 @@ func TestSearchForm(t *testing.T) {
 	obs, rew := buffers(e)
 	ref := make([]int, 8)
 	// While fewer than elite designs are placed (here only the reference, by
-	// Records), parents come from the first generation: elite uniform
-	// designs drawn once from the seed, with free knobs free as later.
+	// Records), parents are drawn uniformly and no knob is pinned: the random
+	// first generation (first_gen 0).
 	counted.Records()
 	starts := map[string]bool{}
 	for ep := uint64(0); ep < 20; ep++ {
 		e.Reset(ep, obs)
 		starts[fmt.Sprint(e.Design())] = true
-		nFree := 0
 		for i, p := range e.Pinned() {
-			if p < 0 {
-				nFree++
-			} else if p != e.Design()[i] {
-				t.Fatalf("first generation, episode %d: knob %d pinned at %d, parent has %d", ep, i, p, e.Design()[i])
+			if p >= 0 {
+				t.Fatalf("first generation, episode %d: knob %d pinned", ep, i)
 			}
 		}
-		if nFree != 2 {
-			t.Fatalf("first generation, episode %d: %d free knobs, want 2", ep, nFree)
-		}
 	}
-	if len(starts) < 2 || len(starts) > 3 {
-		t.Fatalf("first generation: %d distinct parents in 20 episodes, want the 3 of the first generation (2 or 3 when two coincide)", len(starts))
+	if len(starts) < 15 {
+		t.Fatalf("first generation: %d distinct parents in 20 episodes, want random ones", len(starts))
 	}
-	// The same seed draws the same first generation; another seed another.
-	for seed, same := range map[uint64]bool{0: true, 99: false} {
-		e2 := searchEnvSeed(t, envs.NewCounted(s), 3, 2, seed)
+	// With first_gen 3: parents from 3 uniform designs drawn once from the
+	// seed, with free knobs free as later; the same seed draws the same
+	// first generation, another seed another.
+	gen := func(firstGen int, seed uint64) map[string]bool {
+		eg := searchEnvGen(t, envs.NewCounted(s), 3, 2, firstGen, seed)
 		got := map[string]bool{}
 		for ep := uint64(0); ep < 20; ep++ {
-			e2.Reset(ep, obs)
-			got[fmt.Sprint(e2.Design())] = true
+			eg.Reset(ep, obs)
+			got[fmt.Sprint(eg.Design())] = true
+			nFree := 0
+			for i, p := range eg.Pinned() {
+				if p < 0 {
+					nFree++
+				} else if p != eg.Design()[i] {
+					t.Fatalf("first_gen %d, episode %d: knob %d pinned at %d, parent has %d", firstGen, ep, i, p, eg.Design()[i])
+				}
+			}
+			if nFree != 2 {
+				t.Fatalf("first_gen %d, episode %d: %d free knobs, want 2", firstGen, ep, nFree)
+			}
 		}
-		if eq := fmt.Sprint(slices.Sorted(maps.Keys(got))) == fmt.Sprint(slices.Sorted(maps.Keys(starts))); eq != same {
-			t.Fatalf("seed %d: first generation %v, seed 0's %v: same = %v, want %v", seed, got, starts, eq, same)
-		}
+		return got
 	}
-	counted.Records()
+	g0 := gen(3, 0)
+	if len(g0) < 2 || len(g0) > 3 {
+		t.Fatalf("first_gen 3: %d distinct parents in 20 episodes, want the 3 of the first generation (2 or 3 when two coincide)", len(g0))
+	}
+	key := func(m map[string]bool) string { return fmt.Sprint(slices.Sorted(maps.Keys(m))) }
+	if g := gen(3, 0); key(g) != key(g0) {
+		t.Fatalf("first_gen 3, seed 0 again: %v, want %v", g, g0)
+	}
+	if g := gen(3, 99); key(g) == key(g0) {
+		t.Fatalf("first_gen 3, seed 99: %v, the same as seed 0's", g)
+	}
 	// Evaluate up to 40 designs and place them (as a Tracker's read does).
 	m := make([]float64, 3)
 	want := maps.Clone(starts)
@@ -230,11 +245,12 @@ func TestSearchFormErrors(t *testing.T) {
 			t.Errorf("elite %d free %d: %v, want an error about %q", tc.elite, tc.free, err, tc.want)
 		}
 	}
-	errs := envs.CheckSearchKeys(0, 11, 0, 10)
-	if len(errs) != 2 || !strings.HasPrefix(errs[0].Error(), "elite = 0") || !strings.HasPrefix(errs[1].Error(), "free = 11") {
+	errs := envs.CheckSearchKeys(0, 11, 0, -1, 10)
+	if len(errs) != 3 || !strings.HasPrefix(errs[0].Error(), "elite = 0") || !strings.HasPrefix(errs[1].Error(), "free = 11") ||
+		!strings.HasPrefix(errs[2].Error(), "first_gen = -1") {
 		t.Errorf("CheckSearchKeys: %v", errs)
 	}
-	if errs := envs.CheckSearchKeys(8, 2, 0, 10); errs != nil {
+	if errs := envs.CheckSearchKeys(8, 2, 0, 0, 10); errs != nil {
 		t.Errorf("the defaults: %v", errs)
 	}
 }
