@@ -82,7 +82,6 @@ CASES = ["%s/%s" % (t, d) for t in TRACES for d in ("base", "fast")]
 
 res = os.path.join(out, "dramsys-res")
 runref.setup(res, os.environ["SBS_DATA"], os.environ["SBS_THERMAL"], DEVICE)
-memspec, mapping, _ = runref.DEVICES[DEVICE]
 simfiles = {}
 for t in TRACES:
     src = os.path.join(os.environ["SBS_DATA"], t + ".stl")  # the embedded copies of the DSE traces
@@ -90,19 +89,8 @@ for t in TRACES:
         fo.write(fi.read())
 for case in CASES:
     t, d = case.split("/")
-    mc = {k: v for (k, _), v in zip(runref.KNOBS, DESIGNS[d])}
-    mc["CmdMux"] = "Oldest"
-    mc["PowerDownPolicy"] = "NoPowerDown"
-    name = "sbs-%s-%s" % (t, d)
-    with open(os.path.join(res, "configs", "mcconfigs", name + ".json"), "w") as f:
-        json.dump({"mcconfig": mc}, f)
-    simfile = os.path.join(res, "sims", name + ".json")
-    with open(simfile, "w") as f:
-        json.dump({"simulation": {
-            "addressmapping": mapping, "mcconfig": name + ".json", "memspec": memspec,
-            "simconfig": DEVICE + ".json", "simulationid": name, "thermalconfig": "config.json",
-            "tracesetup": [{"clkMhz": 800, "name": t + ".stl"}]}}, f)
-    simfiles[case] = simfile
+    design = {k: v for (k, _), v in zip(runref.KNOBS, DESIGNS[d])}
+    simfiles[case] = runref.write_sim(res, DEVICE, "sbs-%s-%s" % (t, d), t + ".stl", design)
 
 
 def child_cpu():

@@ -73,12 +73,13 @@ def setup(res, data, thermal_src, device):
         json.dump(sim, f, indent=1)
 
 
-def run_one(args, res, device, idx, trace, design):
+def write_sim(res, device, name, trace, design):
+    """Writes the mcconfig and simulation files of one run (trace player at 800 MHz,
+    CmdMux Oldest, no power-down) and returns the simulation file's path."""
     memspec, mapping, _ = DEVICES[device]
     mc = dict(design)
     mc["CmdMux"] = "Oldest"
     mc["PowerDownPolicy"] = "NoPowerDown"
-    name = "%s-%05d" % (device, idx)
     with open(os.path.join(res, "configs", "mcconfigs", name + ".json"), "w") as f:
         json.dump({"mcconfig": mc}, f)
     simfile = os.path.join(res, "sims", name + ".json")
@@ -87,6 +88,11 @@ def run_one(args, res, device, idx, trace, design):
             "addressmapping": mapping, "mcconfig": name + ".json", "memspec": memspec,
             "simconfig": device + ".json", "simulationid": name, "thermalconfig": "config.json",
             "tracesetup": [{"clkMhz": 800, "name": trace}]}}, f)
+    return simfile
+
+
+def run_one(args, res, device, idx, trace, design):
+    simfile = write_sim(res, device, "%s-%05d" % (device, idx), trace, design)
     p = subprocess.run(["nice", "-n", "10", args.dramsys, simfile, res + "/"], capture_output=True, text=True)
     out = p.stdout
     m = re.search(r"^(\d+(?:\.\d+)?) (fs|ps|ns|us|ms|s) \S+ terminated", out, re.M)
