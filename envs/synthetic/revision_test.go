@@ -13,10 +13,7 @@ import (
 
 func revisionEnv(t *testing.T, s *synthetic.Space, pinned float64, oracle bool) *envs.RevisionEnv {
 	t.Helper()
-	obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(s.MetricNames())
-	if err != nil {
-		t.Fatal(err)
-	}
+	obj := minExpY(t, s)
 	cfg := envs.RevisionConfig{Objective: obj, Length: 3, Pinned: pinned, ObsMetrics: []string{synthetic.MetricExpY}}
 	if oracle {
 		cfg.Oracle = s.Oracle
@@ -118,10 +115,7 @@ func TestRevisionBadInput(t *testing.T) {
 	}
 	c, _ := synthetic.Planted(4, 3, 1)
 	s := synthetic.MustNew(c)
-	obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(s.MetricNames())
-	if err != nil {
-		t.Fatal(err)
-	}
+	obj := minExpY(t, s)
 	for _, tc := range []struct {
 		cfg  envs.RevisionConfig
 		want string
@@ -145,10 +139,7 @@ func TestRevisionBadInput(t *testing.T) {
 func TestRevisionAgentID(t *testing.T) {
 	c, _ := synthetic.Planted(6, 3, 1)
 	s := synthetic.MustNew(c)
-	obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(s.MetricNames())
-	if err != nil {
-		t.Fatal(err)
-	}
+	obj := minExpY(t, s)
 	mk := func(id bool) *envs.RevisionEnv {
 		e, err := envs.NewRevisionEnv(s, envs.RevisionConfig{Objective: obj, Length: 2, Pinned: 0.5, ObsMetrics: []string{synthetic.MetricExpY}, AgentID: id})
 		if err != nil {

@@ -14,6 +14,17 @@ import (
 	"github.com/commgraph/commgraph/envs/synthetic"
 )
 
+// minExpY is the objective of these tests: minimise the synthetic space's
+// exp(y) metric.
+func minExpY(t *testing.T, ds envs.DesignSpace) *envs.Objective {
+	t.Helper()
+	obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(ds.MetricNames())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}
+
 func searchEnv(t *testing.T, ds envs.DesignSpace, elite, free int) *envs.RevisionEnv {
 	t.Helper()
 	return searchEnvGen(t, ds, elite, free, 0, 0)
@@ -21,10 +32,7 @@ func searchEnv(t *testing.T, ds envs.DesignSpace, elite, free int) *envs.Revisio
 
 func searchEnvGen(t *testing.T, ds envs.DesignSpace, elite, free, firstGen int, seed uint64) *envs.RevisionEnv {
 	t.Helper()
-	obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(ds.MetricNames())
-	if err != nil {
-		t.Fatal(err)
-	}
+	obj := minExpY(t, ds)
 	e, err := envs.NewRevisionEnv(ds, envs.RevisionConfig{Objective: obj, Length: 1, ObsMetrics: []string{synthetic.MetricExpY},
 		Start: "elite", Elite: elite, Free: free, FirstGen: firstGen, Seed: seed})
 	if err != nil {
@@ -226,10 +234,7 @@ func TestSearchFormContract(t *testing.T) {
 func TestSearchFormErrors(t *testing.T) {
 	c, _ := synthetic.Planted(6, 3, 1)
 	s := synthetic.MustNew(c)
-	obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(s.MetricNames())
-	if err != nil {
-		t.Fatal(err)
-	}
+	obj := minExpY(t, s)
 	for _, tc := range []struct {
 		ds          envs.DesignSpace
 		elite, free int
@@ -266,10 +271,7 @@ func TestSearchFormStall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(s.MetricNames())
-	if err != nil {
-		t.Fatal(err)
-	}
+	obj := minExpY(t, s)
 	for _, stall := range []int{0, 10, 1000} {
 		counted := envs.NewCounted(s)
 		e, err := envs.NewRevisionEnv(counted, envs.RevisionConfig{Objective: obj, Length: 1, ObsMetrics: []string{synthetic.MetricExpY},
@@ -321,10 +323,7 @@ func TestSearchFormStall(t *testing.T) {
 func TestSearchFormImprovementCredit(t *testing.T) {
 	c, _ := synthetic.Planted(6, 3, 2)
 	s := synthetic.MustNew(c)
-	obj, err := envs.ObjectiveConfig{Name: "min_exp_y", Kind: envs.KindMinimize, Metrics: []string{synthetic.MetricExpY}}.Bind(s.MetricNames())
-	if err != nil {
-		t.Fatal(err)
-	}
+	obj := minExpY(t, s)
 	counted := envs.NewCounted(s)
 	e, err := envs.NewRevisionEnv(counted, envs.RevisionConfig{Objective: obj, Length: 1, ObsMetrics: []string{synthetic.MetricExpY},
 		Start: "elite", Elite: 2, Free: 6, Credit: "improvement", Seed: 3})
