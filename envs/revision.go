@@ -294,6 +294,14 @@ func (e *RevisionEnv) Err() error { return e.err }
 // choose the knob's (pinned) value.
 func (e *RevisionEnv) ForcedActions(dst []int) { copy(dst, e.pinned) }
 
+// CostlyReset implements CostlyReset for the search form (Start "elite"):
+// a start drawn uniformly (the first iteration, random immigrants) is a
+// counted evaluation, so an episode a rollout would never run should not
+// be started. The uniform form (Start "uniform") reports false and keeps
+// a rollout's trailing resets, so that the revision-form runs documented
+// before session 17 reproduce.
+func (e *RevisionEnv) CostlyReset() bool { return e.elite != nil }
+
 // Failure returns the first evaluation error of this environment or any of
 // its clones (nil when none failed).
 func (e *RevisionEnv) Failure() error { return e.fail.get() }

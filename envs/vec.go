@@ -91,6 +91,7 @@ type vecCore struct {
 	// Arguments of the call in progress (set before workers are signalled).
 	buf   *VecBuffers
 	reset bool
+	final bool // StepFinal: finished copies are not reset
 }
 
 // NewVec makes k clones of proto (proto itself is not used afterwards) and
@@ -191,6 +192,27 @@ func (v *Vec) Reset(b *VecBuffers) {
 func (v *Vec) Step(b *VecBuffers) {
 	v.check(b, true)
 	v.run(b, false)
+}
+
+// StepFinal is Step for the last step before the Vec is closed: finished
+// copies are not reset, so their rows of b.Obs keep the final observation
+// (as TerminalObs does) and no episode is started that would never run.
+// That matters where a reset costs something that counts, as the search
+// form's starts do (see CostlyReset); for other environments the outputs
+// a learner reads (rewards, results, the observations of unfinished
+// copies) are those of Step.
+func (v *Vec) StepFinal(b *VecBuffers) {
+	v.check(b, true)
+	v.final = true
+	v.run(b, false)
+	v.final = false
+}
+
+// CostlyReset is implemented by environments whose Reset costs something a
+// run is charged for (a counted evaluation of the start design): a learner
+// should then end a rollout with Vec.StepFinal rather than Step.
+type CostlyReset interface {
+	CostlyReset() bool
 }
 
 // Close stops the worker goroutines. The Vec must not be used afterwards.
@@ -304,5 +326,8 @@ func (c *vecCore) stepCopy(k int) {
 		copy(b.TerminalObs[k*n:(k+1)*n], b.Obs[k*n:(k+1)*n])
 	}
 	c.episodes[k]++
+	if c.final {
+		return
+	}
 	env.Reset(EpisodeSeed(c.seed, k, c.episodes[k]), views)
 }

@@ -235,3 +235,58 @@ func BenchmarkVecStep(b *testing.B) {
 		})
 	}
 }
+
+// resetCounter wraps lineEnv and counts its resets through a shared counter.
+type resetCounter struct {
+	lineEnv
+	resets *int
+}
+
+func (e *resetCounter) Reset(seed uint64, obs [][]float32) {
+	*e.resets++
+	e.lineEnv.Reset(seed, obs)
+}
+
+func (e *resetCounter) Clone() Env { c := *e; return &c }
+
+// TestVecStepFinal: StepFinal gives the results and rewards of Step, does
+// not reset the copies that finished (their observation rows keep the
+// final observation, equal to TerminalObs) and does reset nothing else.
+func TestVecStepFinal(t *testing.T) {
+	run := func(final bool) (rew []float32, res []StepResult, obs, term []float32, resets int) {
+		n := 0
+		v := NewVec(&resetCounter{lineEnv: lineEnv{n: 3, maxSteps: 2}, resets: &n}, 5, VecConfig{Seed: 3, Workers: 1})
+		defer v.Close()
+		b := v.NewBuffers()
+		v.Reset(b)
+		for s := range 4 { // maxSteps 2: every copy finishes at steps 1 and 3 at the latest
+			for i := range b.Actions {
+				b.Actions[i] = (s + i) % 3
+			}
+			if final && s == 3 {
+				v.StepFinal(b)
+			} else {
+				v.Step(b)
+			}
+		}
+		return slices.Clone(b.Rewards), slices.Clone(b.Results), slices.Clone(b.Obs), slices.Clone(b.TerminalObs), n
+	}
+	r0, s0, _, _, n0 := run(false)
+	r1, s1, o1, t1, n1 := run(true)
+	if !slices.Equal(r0, r1) || !slices.EqualFunc(s0, s1, func(a, b StepResult) bool {
+		return a.Terminated == b.Terminated && a.Truncated == b.Truncated
+	}) {
+		t.Fatal("StepFinal's rewards or results differ from Step's")
+	}
+	for k, r := range s1 {
+		if !r.Done() {
+			t.Fatalf("copy %d not finished at the last step (test setup)", k)
+		}
+	}
+	if n0-n1 != 5 {
+		t.Fatalf("resets: %d with Step, %d with StepFinal: want 5 fewer (one per finished copy)", n0, n1)
+	}
+	if !slices.Equal(o1, t1) {
+		t.Fatal("after StepFinal the finished copies' observations are not their final ones")
+	}
+}

@@ -76,3 +76,45 @@ func TestSearchFormLearns(t *testing.T) {
 		t.Errorf("the search form is below random search in %d of 8 seeds (want >= 6), median regret at 300 %.4g against %.4g (want 10x lower)", wins, ms, mr)
 	}
 }
+
+// TestSearchFormChargesNoUnrunStart: in the search form a rollout does not
+// start episodes it will not run (envs.Vec.StepFinal), so the first
+// iteration (uniform starts, every knob free) charges the reference design,
+// E first starts, E x T children and E x (T - 1) starts between steps:
+// 1 + 16 + 32 + 16 = 65 unique evaluations with E = 16 environments and
+// T = 2 steps on a space of 4^12 designs (duplicates are unlikely; the
+// seeds below have none), not the 81 of a rollout whose trailing resets
+// draw and evaluate 16 more uniform starts that no episode uses.
+func TestSearchFormChargesNoUnrunStart(t *testing.T) {
+	for _, seed := range []int64{1, 2} {
+		cfg := experiments.DefaultConfig()
+		cfg.Name = fmt.Sprintf("first-%d", seed)
+		cfg.OutDir = t.TempDir()
+		cfg.Seed = seed
+		cfg.Env.Kind = "synthetic"
+		cfg.Algorithm.Kind = "commformer"
+		cfg.Algorithm.Threads = 1
+		cfg.Budget.Iterations = 1
+		cfg.Eval.Every = 0
+		cfg.Log.Timing = false
+		cfg.Log.GraphEvery = 0
+		cf := commformer.DefaultConfig()
+		cf.Embed, cf.Envs, cf.Steps = 8, 16, 2
+		if err := cfg.Algorithm.SetTable("commformer", cf); err != nil {
+			t.Fatal(err)
+		}
+		for _, kv := range []string{"env.synthetic.knobs=12", "env.synthetic.values=4", "env.synthetic.graph=planted", "env.synthetic.space_seed=3",
+			"env.synthetic.form=search", "env.synthetic.free=3", "env.synthetic.elite=6"} {
+			if err := experiments.ApplyOverride(&cfg, kv); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sums, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sums[0].UniqueEvals; got != 65 {
+			t.Errorf("seed %d: %v unique evaluations after the first iteration, want 65", seed, got)
+		}
+	}
+}

@@ -62,6 +62,8 @@ func (t *Trainer) rollout(ctx context.Context) (*rolloutStats, error) {
 	defer vec.Close()
 	vb := vec.NewBuffers()
 	vec.Reset(vb)
+	cr, ok := t.proto.(envs.CostlyReset)
+	finalStep := ok && cr.CostlyReset()
 	b := t.buf
 	rs := &rolloutStats{}
 	if t.m.gate.Enabled() {
@@ -94,7 +96,11 @@ func (t *Trainer) rollout(ctx context.Context) (*rolloutStats, error) {
 		for j, v := range acts {
 			vb.Actions[j] = int(v)
 		}
-		vec.Step(vb)
+		if s == T-1 && finalStep {
+			vec.StepFinal(vb) // no episode started that this rollout would not run
+		} else {
+			vec.Step(vb)
+		}
 		copy(b.Rewards[k:k+E*N], vb.Rewards)
 		anyTrunc := false
 		for e := 0; e < E; e++ {
