@@ -10,6 +10,35 @@ import (
 	"github.com/commgraph/commgraph/marl/commformer"
 )
 
+// plantedSearchConfig is the run of the search-form tests: a tiny learner
+// (embed 8, 16 environments x 2 steps) or another method (kind) on a planted
+// landscape of 12 knobs x 4 values, in the search form (free 3, elite 6).
+func plantedSearchConfig(t *testing.T, kind string, seed int64) experiments.Config {
+	t.Helper()
+	cfg := experiments.DefaultConfig()
+	cfg.Name = fmt.Sprintf("%s-%d", kind, seed)
+	cfg.OutDir = t.TempDir()
+	cfg.Seed = seed
+	cfg.Env.Kind = "synthetic"
+	cfg.Algorithm.Kind = kind
+	cfg.Algorithm.Threads = 1
+	cfg.Eval.Every = 0
+	cfg.Log.Timing = false
+	cfg.Log.GraphEvery = 0
+	cf := commformer.DefaultConfig()
+	cf.Embed, cf.Envs, cf.Steps = 8, 16, 2
+	if err := cfg.Algorithm.SetTable("commformer", cf); err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range []string{"env.synthetic.knobs=12", "env.synthetic.values=4", "env.synthetic.graph=planted", "env.synthetic.space_seed=3",
+		"env.synthetic.form=search", "env.synthetic.free=3", "env.synthetic.elite=6", "algorithm.random.batch=32"} {
+		if err := experiments.ApplyOverride(&cfg, kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cfg
+}
+
 // TestSearchFormLearns: CommFormer in the search form against random
 // search on a planted landscape (12 knobs, 4^12 = 1.7e7 designs), over 8
 // seeds: its regret after 300 unique evaluations (exact, in the evaluation
@@ -22,30 +51,10 @@ func TestSearchFormLearns(t *testing.T) {
 		t.Skip("trains a tiny learner on 8 seeds")
 	}
 	run := func(kind string, seed int64) float64 {
-		cfg := experiments.DefaultConfig()
-		cfg.Name = fmt.Sprintf("%s-%d", kind, seed)
-		cfg.OutDir = t.TempDir()
-		cfg.Seed = seed
-		cfg.Env.Kind = "synthetic"
-		cfg.Algorithm.Kind = kind
-		cfg.Algorithm.Threads = 1
+		cfg := plantedSearchConfig(t, kind, seed)
 		cfg.Budget.Iterations = 200
 		cfg.Budget.Evaluations = 400
-		cfg.Eval.Every = 0
-		cfg.Log.Timing = false
-		cfg.Log.GraphEvery = 0
 		cfg.Checkpoint.Every = 100
-		cf := commformer.DefaultConfig()
-		cf.Embed, cf.Envs, cf.Steps = 8, 16, 2
-		if err := cfg.Algorithm.SetTable("commformer", cf); err != nil {
-			t.Fatal(err)
-		}
-		for _, kv := range []string{"env.synthetic.knobs=12", "env.synthetic.values=4", "env.synthetic.graph=planted", "env.synthetic.space_seed=3",
-			"env.synthetic.form=search", "env.synthetic.free=3", "env.synthetic.elite=6", "algorithm.random.batch=32"} {
-			if err := experiments.ApplyOverride(&cfg, kv); err != nil {
-				t.Fatal(err)
-			}
-		}
 		sums, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -87,28 +96,8 @@ func TestSearchFormLearns(t *testing.T) {
 // draw and evaluate 16 more uniform starts that no episode uses.
 func TestSearchFormChargesNoUnrunStart(t *testing.T) {
 	for _, seed := range []int64{1, 2} {
-		cfg := experiments.DefaultConfig()
-		cfg.Name = fmt.Sprintf("first-%d", seed)
-		cfg.OutDir = t.TempDir()
-		cfg.Seed = seed
-		cfg.Env.Kind = "synthetic"
-		cfg.Algorithm.Kind = "commformer"
-		cfg.Algorithm.Threads = 1
+		cfg := plantedSearchConfig(t, "commformer", seed)
 		cfg.Budget.Iterations = 1
-		cfg.Eval.Every = 0
-		cfg.Log.Timing = false
-		cfg.Log.GraphEvery = 0
-		cf := commformer.DefaultConfig()
-		cf.Embed, cf.Envs, cf.Steps = 8, 16, 2
-		if err := cfg.Algorithm.SetTable("commformer", cf); err != nil {
-			t.Fatal(err)
-		}
-		for _, kv := range []string{"env.synthetic.knobs=12", "env.synthetic.values=4", "env.synthetic.graph=planted", "env.synthetic.space_seed=3",
-			"env.synthetic.form=search", "env.synthetic.free=3", "env.synthetic.elite=6"} {
-			if err := experiments.ApplyOverride(&cfg, kv); err != nil {
-				t.Fatal(err)
-			}
-		}
 		sums, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
 		if err != nil {
 			t.Fatal(err)
