@@ -42,27 +42,28 @@ func newEliteArchive(c *Counted, obj *Objective, m, stall int, first [][]int) *e
 
 // pick brings the archive up to the placed order and returns the design of
 // entry draw(m) of it, best first, or, while it holds fewer than m designs,
-// design draw(len(first)) of the first generation (nil without one). While the search stalls (with stall > 0: stall or more unique
+// design draw(len(first)) of the first generation (nil without one); first
+// reports the latter case (the archive is not full yet). While the search stalls (with stall > 0: stall or more unique
 // evaluations placed since the best score was first reached) it also
 // returns nil for half of the draws: random immigrants (Grefenstette,
 // "Genetic algorithms for changing environments", 1992) that let a search
 // stuck on a deceptive landscape, such as a narrow target reachable only
 // far from its elites, sample the space again, while the other half keeps
 // refining the elites. The design is shared: callers must not modify it.
-func (a *eliteArchive) pick(draw func(int) int) []int {
+func (a *eliteArchive) pick(draw func(int) int) (cfg []int, first bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.update()
 	if len(a.best) < a.m {
 		if len(a.first) == 0 {
-			return nil
+			return nil, true
 		}
-		return a.first[draw(len(a.first))]
+		return a.first[draw(len(a.first))], true
 	}
 	if a.stall > 0 && a.n-a.improved >= a.stall && draw(2) == 0 {
-		return nil
+		return nil, false
 	}
-	return a.best[draw(a.m)].cfg
+	return a.best[draw(a.m)].cfg, false
 }
 
 // update reads the placed evaluations not read yet (without placing

@@ -86,6 +86,15 @@ type RevisionConfig struct {
 	// knobs but Free pinned as later (the initial population of a (mu +
 	// lambda) search).
 	FirstGen int
+	// FirstStart, with Start "elite" and FirstGen 0, chooses where the
+	// first iteration's episodes start: "uniform" (default, as above: two
+	// evaluations per episode, the uniform start and its child) or
+	// "reference" (the reference design with no knob pinned, whose
+	// evaluation is already charged: one evaluation per episode, the
+	// policy's own proposal of a whole design, as in the bandit form's first
+	// iteration, so that the policy's first update sees its own choices
+	// scored against one common start). Random immigrants stay uniform.
+	FirstStart string
 	// Seed draws the first generation of FirstGen > 0.
 	Seed uint64
 }
@@ -113,9 +122,10 @@ func CheckFormKeys(form string, pinned float64, credit string) []error {
 
 // CheckSearchKeys reports the errors of the keys of the search form
 // (elite in [1, 4096], free in [1, knobs], stall >= 0, first_gen in [0,
-// 4096]; checked whatever the form, as every key is), each starting with
-// its key.
-func CheckSearchKeys(elite, free, stall, firstGen, knobs int) []error {
+// 4096], first_start "uniform" or "reference", the latter with first_gen =
+// 0; checked whatever the form, as every key is), each starting with its
+// key.
+func CheckSearchKeys(elite, free, stall, firstGen int, firstStart string, knobs int) []error {
 	var errs []error
 	if stall < 0 {
 		errs = append(errs, fmt.Errorf("stall = %d: must be >= 0", stall))
@@ -128,6 +138,12 @@ func CheckSearchKeys(elite, free, stall, firstGen, knobs int) []error {
 	}
 	if firstGen < 0 || firstGen > 4096 {
 		errs = append(errs, fmt.Errorf("first_gen = %d: must be in [0, 4096]", firstGen))
+	}
+	switch {
+	case firstStart != "uniform" && firstStart != "reference":
+		errs = append(errs, fmt.Errorf(`first_start = %q: must be "uniform" or "reference"`, firstStart))
+	case firstStart == "reference" && firstGen != 0:
+		errs = append(errs, fmt.Errorf(`first_start = "reference": needs first_gen = 0 (first_gen = %d draws its own first generation)`, firstGen))
 	}
 	return errs
 }
@@ -228,6 +244,10 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 			return nil, fmt.Errorf("revision env %s: stall %d, must be >= 0", name, cfg.Stall)
 		case cfg.FirstGen < 0:
 			return nil, fmt.Errorf("revision env %s: first generation %d, must be >= 0", name, cfg.FirstGen)
+		case cfg.FirstStart != "" && cfg.FirstStart != "uniform" && cfg.FirstStart != "reference":
+			return nil, fmt.Errorf("revision env %s: first start %q, want uniform or reference", name, cfg.FirstStart)
+		case cfg.FirstStart == "reference" && cfg.FirstGen != 0:
+			return nil, fmt.Errorf("revision env %s: first start reference needs no first generation (first generation %d)", name, cfg.FirstGen)
 		}
 		counted = c
 	}
@@ -312,9 +332,11 @@ func (e *RevisionEnv) Failure() error { return e.fail.get() }
 // evaluated so far, or, while the archive holds fewer than Elite designs
 // (the first iteration), a uniform design with no knob pinned, or with
 // FirstGen > 0 a design of the first generation (FirstGen uniform designs
-// drawn once per run, RevisionConfig.Seed) with all knobs but Free pinned:
-// either way the first parents are neither all the reference design nor
-// near copies of each other. A random immigrant (see RevisionConfig.Stall)
+// drawn once per run, RevisionConfig.Seed) with all knobs but Free pinned,
+// or with FirstStart "reference" the reference design with no knob pinned
+// (the children, drawn by the policy, are the first designs); either way
+// the first parents are neither all the reference design nor near copies
+// of each other. A random immigrant (see RevisionConfig.Stall)
 // is a uniform design with no knob pinned.
 func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 	var p rand.PCG
@@ -324,13 +346,19 @@ func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 		return int(hi)
 	}
 	var parent []int
+	fromRef := false
 	if e.elite != nil {
-		parent = e.elite.pick(draw)
+		var first bool
+		parent, first = e.elite.pick(draw)
+		fromRef = first && parent == nil && e.cfg.FirstStart == "reference"
 	}
 	for i, k := range e.knobs {
-		if parent != nil {
+		switch {
+		case parent != nil:
 			e.cur[i] = parent[i]
-		} else {
+		case fromRef:
+			e.cur[i] = e.cfg.Reference[i]
+		default:
 			e.cur[i] = draw(len(k.Values))
 		}
 		e.pinned[i] = -1

@@ -58,7 +58,7 @@ func buildDRAM(c dram.EnvConfig, run RunInfo) (*DesignProblem, error) {
 	case "revision":
 		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned, Credit: c.Credit, AgentID: c.AgentID, ObsMetrics: obs}
 	case "search":
-		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Credit: c.Credit, AgentID: c.AgentID, ObsMetrics: obs, Start: "elite", Elite: c.Elite, Free: c.Free, Stall: c.Stall, FirstGen: c.FirstGen, Seed: run.Seed}
+		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Credit: c.Credit, AgentID: c.AgentID, ObsMetrics: obs, Start: "elite", Elite: c.Elite, Free: c.Free, Stall: c.Stall, FirstGen: c.FirstGen, FirstStart: c.FirstStart, Seed: run.Seed}
 	}
 	if c.OptimumFile != "" || c.ShippedOptimum() {
 		p.Optimum, err = dramOptimum(c, space.Trace().Name)

@@ -41,7 +41,7 @@ func buildSynthetic(c synthetic.EnvConfig, run RunInfo) (*DesignProblem, error) 
 		// Counterfactuals of difference rewards are charged here (a
 		// search's designs are its budget).
 		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, ObsMetrics: []string{synthetic.MetricExpY},
-			Credit: c.Credit, AgentID: c.AgentID, Start: "elite", Elite: c.Elite, Free: c.Free, Stall: c.Stall, FirstGen: c.FirstGen, Seed: run.Seed}
+			Credit: c.Credit, AgentID: c.AgentID, Start: "elite", Elite: c.Elite, Free: c.Free, Stall: c.Stall, FirstGen: c.FirstGen, FirstStart: c.FirstStart, Seed: run.Seed}
 	}
 	if best, y, err := space.BestGiven(free(len(space.Knobs()))); err == nil {
 		// The exact optimum by variable elimination over the planted pairs

@@ -107,3 +107,26 @@ func TestSearchFormChargesNoUnrunStart(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchFormReferenceFirstStart: with first_start = "reference" the
+// first iteration's episodes start from the reference design (already
+// charged) with every knob free, so it charges the reference and the E x T
+// children only: 1 + 32 = 33 with E = 16 and T = 2 (the children are the
+// near-uniform proposals of the untrained policy over 4^12 designs; the
+// seeds below have no duplicate), not the 65 of uniform starts.
+func TestSearchFormReferenceFirstStart(t *testing.T) {
+	for _, seed := range []int64{1, 2} {
+		cfg := plantedSearchConfig(t, "commformer", seed)
+		cfg.Budget.Iterations = 1
+		if err := experiments.ApplyOverride(&cfg, "env.synthetic.first_start=reference"); err != nil {
+			t.Fatal(err)
+		}
+		sums, err := experiments.Run(context.Background(), cfg, experiments.RunOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sums[0].UniqueEvals; got != 33 {
+			t.Errorf("seed %d: %v unique evaluations after the first iteration, want 33", seed, got)
+		}
+	}
+}

@@ -250,13 +250,18 @@ func TestSearchFormErrors(t *testing.T) {
 			t.Errorf("elite %d free %d: %v, want an error about %q", tc.elite, tc.free, err, tc.want)
 		}
 	}
-	errs := envs.CheckSearchKeys(0, 11, 0, -1, 10)
-	if len(errs) != 3 || !strings.HasPrefix(errs[0].Error(), "elite = 0") || !strings.HasPrefix(errs[1].Error(), "free = 11") ||
-		!strings.HasPrefix(errs[2].Error(), "first_gen = -1") {
+	errs := envs.CheckSearchKeys(0, 11, 0, -1, "first", 10)
+	if len(errs) != 4 || !strings.HasPrefix(errs[0].Error(), "elite = 0") || !strings.HasPrefix(errs[1].Error(), "free = 11") ||
+		!strings.HasPrefix(errs[2].Error(), "first_gen = -1") || !strings.HasPrefix(errs[3].Error(), `first_start = "first"`) {
 		t.Errorf("CheckSearchKeys: %v", errs)
 	}
-	if errs := envs.CheckSearchKeys(8, 2, 0, 0, 10); errs != nil {
-		t.Errorf("the defaults: %v", errs)
+	if errs := envs.CheckSearchKeys(8, 2, 0, 8, "reference", 10); len(errs) != 1 || !strings.Contains(errs[0].Error(), "needs first_gen = 0") {
+		t.Errorf("first_start reference with a first generation: %v", errs)
+	}
+	for _, fs := range []string{"uniform", "reference"} {
+		if errs := envs.CheckSearchKeys(8, 2, 0, 0, fs, 10); errs != nil {
+			t.Errorf("the defaults, first_start %s: %v", fs, errs)
+		}
 	}
 }
 
@@ -398,5 +403,65 @@ func TestSearchFormImprovementCredit(t *testing.T) {
 	}
 	if errs := envs.CheckFormKeys("search", 0.5, "improvement"); errs != nil {
 		t.Errorf("CheckFormKeys: %v", errs)
+	}
+}
+
+// TestSearchFormReferenceStart: with first_start "reference", while fewer
+// than elite designs are placed every episode starts from the reference
+// design with no knob pinned and charges nothing at its start (the
+// reference's evaluation is already counted); its step proposes a whole
+// design. Once elite designs are placed, episodes start from the elite
+// with all knobs but free pinned, as with the uniform first start.
+func TestSearchFormReferenceStart(t *testing.T) {
+	c, _ := synthetic.Planted(8, 4, 3)
+	s := synthetic.MustNew(c)
+	counted := envs.NewCounted(s)
+	e, err := envs.NewRevisionEnv(counted, envs.RevisionConfig{Objective: minExpY(t, counted), Length: 1, ObsMetrics: []string{synthetic.MetricExpY},
+		Start: "elite", Elite: 3, Free: 2, FirstStart: "reference"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, rew := buffers(e)
+	ref := make([]int, 8) // the default reference: every knob at its first value
+	counted.Records()
+	before := counted.Unique()
+	act := make([]int, 8)
+	for ep := uint64(0); ep < 4; ep++ { // four distinct children
+		e.Reset(ep, obs)
+		if got := e.Design(); !slices.Equal(got, ref) {
+			t.Fatalf("first iteration, episode %d: start %v, want the reference %v", ep, got, ref)
+		}
+		for i, p := range e.Pinned() {
+			if p >= 0 {
+				t.Fatalf("first iteration, episode %d: knob %d pinned", ep, i)
+			}
+		}
+		for i := range act {
+			act[i] = (int(ep) + i) % 4
+		}
+		e.Step(act, obs, rew)
+		if got := e.Design(); !slices.Equal(got, act) {
+			t.Fatalf("first iteration, episode %d: child %v, want every knob set by its agent %v", ep, got, act)
+		}
+	}
+	if got := counted.Unique() - before; got != 4 {
+		t.Fatalf("four first-iteration episodes charged %d evaluations, want 4 (their children only)", got)
+	}
+	counted.Records() // place them: the archive of 3 is full
+	for ep := uint64(10); ep < 20; ep++ {
+		e.Reset(ep, obs)
+		nFree := 0
+		for _, p := range e.Pinned() {
+			if p < 0 {
+				nFree++
+			}
+		}
+		if nFree != 2 {
+			t.Fatalf("after the first iteration, episode %d: start %v with %d free knobs, want a parent with 2", ep, e.Design(), nFree)
+		}
+	}
+	if _, err := envs.NewRevisionEnv(envs.NewCounted(s), envs.RevisionConfig{Objective: minExpY(t, counted), Length: 1,
+		Start: "elite", Elite: 3, Free: 2, FirstStart: "reference", FirstGen: 4}); err == nil || !strings.Contains(err.Error(), "first start reference") {
+		t.Fatalf("first start reference with a first generation: %v, want an error", err)
 	}
 }
