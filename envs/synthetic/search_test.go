@@ -41,6 +41,17 @@ func searchEnvGen(t *testing.T, ds envs.DesignSpace, elite, free, firstGen int, 
 	return e
 }
 
+// freeKnobs is the number of knobs the current episode of e may change.
+func freeKnobs(e *envs.RevisionEnv) int {
+	n := 0
+	for _, p := range e.Pinned() {
+		if p < 0 {
+			n++
+		}
+	}
+	return n
+}
+
 func buffers(e envs.Env) ([][]float32, []float32) {
 	spec := e.Spec()
 	obs := make([][]float32, len(spec.Agents))
@@ -300,12 +311,7 @@ func TestSearchFormStall(t *testing.T) {
 		immigrants := 0
 		for ep := uint64(0); ep < 200; ep++ {
 			e.Reset(ep, obs)
-			free := 0
-			for _, p := range e.Pinned() {
-				if p < 0 {
-					free++
-				}
-			}
+			free := freeKnobs(e)
 			switch free {
 			case 8:
 				immigrants++
@@ -450,13 +456,7 @@ func TestSearchFormReferenceStart(t *testing.T) {
 	counted.Records() // place them: the archive of 3 is full
 	for ep := uint64(10); ep < 20; ep++ {
 		e.Reset(ep, obs)
-		nFree := 0
-		for _, p := range e.Pinned() {
-			if p < 0 {
-				nFree++
-			}
-		}
-		if nFree != 2 {
+		if nFree := freeKnobs(e); nFree != 2 {
 			t.Fatalf("after the first iteration, episode %d: start %v with %d free knobs, want a parent with 2", ep, e.Design(), nFree)
 		}
 	}
