@@ -64,6 +64,19 @@ func (s attnShape) rank(b, i int) int32 {
 	return s.Rank[b*s.N+i]
 }
 
+// maxLeftOutLogRatio caps log(p_j / p_ref) of a sender j that the mask leaves
+// out, in its mask gradient. The gradient (exp(s_ij) / Z_bi) (...) is
+// exact but unbounded: when a left-out sender's score exceeds those of every
+// sender heard by far more than the float32 range (a policy trained at a
+// large learning rate: first seen at lr 5e-3 on the DSE search form, session
+// 18), exp overflows, the float32 sums of the mask gradient become +-Inf
+// and then NaN, and the run stops on a non-finite alpha gradient. With the
+// cap such an edge's gradient saturates at about e^60 = 1.1e26 times its
+// sign-carrying factor: still the largest by far (Adam, per element, turns
+// it into a full step towards adding the edge), and finite after summing
+// over every sample and head. Below the cap nothing changes.
+const maxLeftOutLogRatio = 60
+
 // Senders lists, for every receiver i, the senders the core visits: the
 // columns j with a nonzero mask entry A_ij plus i itself, in increasing j,
 // at Idx[i*W : i*W+Cnt[i]] (W is the row stride). With a fixed top-k graph
@@ -415,7 +428,7 @@ func attnBackwardB[T float](s attnShape, sd *Senders, sc *coreScratch, gr attnGr
 					if !ok[t] || m[t] > 0 || j == i {
 						continue
 					}
-					pj := p[ref] * math.Exp(score(s, q, k, ra, rb, b, h, i, j)-sRef)
+					pj := p[ref] * math.Exp(min(score(s, q, k, ra, rb, b, h, i, j)-sRef, maxLeftOutLogRatio))
 					col := b*s.N + j
 					dwj := float64(dot(goi, v[col*D+off:col*D+off+dh]))
 					dm[t] += pj * (dwj - c)

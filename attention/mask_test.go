@@ -229,3 +229,66 @@ func TestAbsentEdgeGradient(t *testing.T) {
 		}
 	}
 }
+
+// TestAbsentEdgeGradientFinite: a sender the mask leaves out whose score
+// exceeds every heard sender's by far more than the float32 range (the
+// exact gradient exp(s_ij)/Z_bi (...) is then astronomically large) gets a
+// finite mask gradient of the exact one's sign, saturated at about e^60
+// (maxLeftOutLogRatio), in float32 as in float64, and summed over many
+// samples, instead of +-Inf and NaN (which stopped DSE runs at lr 5e-3 on a
+// non-finite alpha gradient). Heard pairs' gradients are unchanged.
+func TestAbsentEdgeGradientFinite(t *testing.T) {
+	t.Run("float32", func(t *testing.T) { absentEdgeFinite[float32](t) })
+	t.Run("float64", func(t *testing.T) { absentEdgeFinite[float64](t) })
+}
+
+func absentEdgeFinite[T float](t *testing.T) {
+	const B, N, H, Dh = 64, 3, 1, 2
+	D := H * Dh
+	q, k, v, gout := make([]T, B*N*D), make([]T, B*N*D), make([]T, B*N*D), make([]T, B*N*D)
+	for b := range B {
+		for i := range N {
+			r := (b*N + i) * D
+			q[r] = 40 // s_ij = q_i . k_j / sqrt(2)
+			k[r] = T(map[int]float64{0: 0, 1: 0, 2: 5}[i])
+			v[r] = T(i)     // sender 2 carries 2, the heard ones 0 and 1
+			gout[r] = 1     // the loss grows with what receiver i hears
+			gout[r+1] = 0.5 // (every receiver)
+		}
+	}
+	// Receiver 0 hears sender 1 only; sender 2, left out, scores 40*5/sqrt2
+	// = 141 above it: exp(141) overflows float32 by far.
+	a := []T{
+		0, 1, 0,
+		1, 0, 1,
+		1, 1, 0,
+	}
+	s := attnShape{B: B, N: N, H: H, Dh: Dh}
+	da := make([]T, N*N)
+	gr := attnGrads[T]{dq: make([]T, B*N*D), dk: make([]T, B*N*D), dv: make([]T, B*N*D), da: da}
+	attnBackward(s, nil, nil, gr, gout, q, k, v, nil, nil, a, nil, nil)
+	for e, x := range da {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			t.Fatalf("dL/dA[%d][%d] = %v, want finite", e/N, e%N, x)
+		}
+	}
+	// Adding sender 2 to receiver 0 would raise what it hears (v = 2 against
+	// the 1 of sender 1): a large positive gradient, at the cap's scale.
+	if g := float64(da[0*N+2]); !(g > 1e25) {
+		t.Errorf("dL/dA[0][2] = %g, want a saturated positive gradient (> 1e25)", g)
+	}
+	// The same case with sender 2 within range (its key scaled down to a
+	// score 14 above sender 1's) is the exact gradient, uncapped.
+	for b := range B {
+		k[(b*N+2)*D] = 0.5
+	}
+	clear(da)
+	attnBackward(s, nil, nil, gr, gout, q, k, v, nil, nil, a, nil, nil)
+	// Receiver 0 hears itself and sender 1 (scores 0, 0): Z = 2, o_0 = (0.5,
+	// 0), so per sample exp(s_02) / 2 x (gout . v_2 - gout . o_0) = exp(s_02)
+	// / 2 x (2 - 0.5).
+	want := float64(B) * math.Exp(40*0.5/math.Sqrt2) / 2 * 1.5
+	if g := float64(da[0*N+2]); math.Abs(g-want) > 1e-4*want {
+		t.Errorf("within range: dL/dA[0][2] = %g, want %g", g, want)
+	}
+}
