@@ -93,7 +93,20 @@ type Config struct {
 	GateEntropy   float64 `toml:"gate_entropy" range:"[0, inf)" doc:"gate_estimator = score: bonus on the gates' Bernoulli entropy (keeps them exploring)"`
 
 	// PPO (spec section 4).
-	LR          float64 `toml:"lr" range:"(0, 1]" doc:"Adam learning rate of the model"`
+	LR float64 `toml:"lr" range:"(0, 1]" doc:"Adam learning rate of the model (the starting value with target_kl)"`
+	// TargetKL adapts the model's learning rate to the size of the policy
+	// step: after each iteration's update, lr is divided by 1.5 when the
+	// update's mean approximate KL exceeds 2 x TargetKL and multiplied by
+	// 1.5 when it is below TargetKL / 2, within [LRMin, LRMax]. This is the
+	// adaptive-coefficient rule of PPO's KL-penalty variant (Schulman et
+	// al. 2017, "Proximal Policy Optimization Algorithms", section 4)
+	// applied to the step size, as in the adaptive schedule of Rudin et
+	// al. 2022 ("Learning to Walk in Minutes Using Massively Parallel Deep
+	// RL"). The current rate is part of the model optimiser's checkpointed
+	// state, so resumes stay exact.
+	TargetKL    float64 `toml:"target_kl" range:"[0, inf)" doc:"adaptive learning rate of the model: after each iteration's update lr is divided by 1.5 when the update's mean approximate KL exceeds 2 x target_kl and multiplied by 1.5 when it is below target_kl / 2, within [lr_min, lr_max] (PPO's adaptive-KL rule applied to the step size); 0 = constant lr"`
+	LRMin       float64 `toml:"lr_min" range:"(0, 1]" doc:"target_kl > 0: lowest adaptive learning rate (at most lr)"`
+	LRMax       float64 `toml:"lr_max" range:"(0, 1]" doc:"target_kl > 0: highest adaptive learning rate (at least lr)"`
 	AdamEps     float64 `toml:"adam_eps" range:"(0, 1)" doc:"Adam epsilon (both optimisers)"`
 	MaxGradNorm float64 `toml:"max_grad_norm" range:"[0, inf)" doc:"gradient-norm clip of the model (not alpha); 0 = off"`
 	Epochs      int     `toml:"epochs" unit:"passes per iteration" range:"[1, 1000]" doc:"PPO epochs per iteration"`
@@ -134,7 +147,7 @@ func DefaultConfig() Config {
 		Graph: comm.Learned, Sparsity: 0.4, Tau: 1, Warmup: 10, PostRatio: 0.5,
 		GateTau: 1, GateHidden: 32, GateBias: 2, GateEstimator: "score",
 		Embed: 64, Heads: 1, Blocks: 1,
-		LR: 5e-4, AlphaLR: 1e-4, AlphaEvery: 5, AlphaSource: "gradient", InfluenceEvery: 5, AlphaValueCoef: 1, AdamEps: 1e-5, MaxGradNorm: 10, Epochs: 10, Minibatches: 1,
+		LR: 5e-4, LRMin: 1e-6, LRMax: 1e-2, AlphaLR: 1e-4, AlphaEvery: 5, AlphaSource: "gradient", InfluenceEvery: 5, AlphaValueCoef: 1, AdamEps: 1e-5, MaxGradNorm: 10, Epochs: 10, Minibatches: 1,
 		Clip: 0.2, Gamma: 0.99, Lambda: 0.95, ValueCoef: 1, EntropyCoef: 0.01, HuberDelta: 10,
 		Envs: 20, Steps: 200,
 	}
@@ -196,6 +209,15 @@ func (c Config) Validate() error {
 	}
 	irange("blocks", c.Blocks, 1, 64)
 	in("lr", c.LR, 0, 1, true, false, "must be in (0, 1]")
+	nonneg("target_kl", c.TargetKL)
+	in("lr_min", c.LRMin, 0, 1, true, false, "must be in (0, 1]")
+	in("lr_max", c.LRMax, 0, 1, true, false, "must be in (0, 1]")
+	if c.TargetKL > 0 && c.LRMin > c.LR {
+		bad("lr_min", c.LRMin, fmt.Sprintf("must be <= lr (%g) when target_kl > 0", c.LR))
+	}
+	if c.TargetKL > 0 && c.LRMax < c.LR {
+		bad("lr_max", c.LRMax, fmt.Sprintf("must be >= lr (%g) when target_kl > 0", c.LR))
+	}
 	in("alpha_lr", c.AlphaLR, 0, 1, true, false, "must be in (0, 1]")
 	irange("alpha_every", c.AlphaEvery, 0, 1000)
 	nonneg("alpha_value_coef", c.AlphaValueCoef)

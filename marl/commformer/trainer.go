@@ -266,6 +266,10 @@ func (t *Trainer) Iterate(ctx context.Context) (marl.Metrics, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.cfg.TargetKL > 0 {
+		t.adaptLR(upd["approx_kl"])
+		upd["lr"] = t.modelOpt.LR
+	}
 	t.iter++
 	inflTime, err := t.measureInfluence()
 	if err != nil {
@@ -477,6 +481,25 @@ func (t *Trainer) runLoss(tg *trainGraph, mode comm.Mode, alpha bool, st *update
 		st.gc += scalarOf(tg.rGateCost)
 	}
 	return nil
+}
+
+// adaptLR applies the adaptive step-size rule of Config.TargetKL to the
+// model optimiser after an update whose mean approximate KL was kl. The rate
+// lives in the optimiser's state (marl.AdamState.LR), which checkpoints
+// carry, so a resumed run continues from the adapted value. A non-finite kl
+// leaves the rate alone.
+func (t *Trainer) adaptLR(kl float64) {
+	if math.IsNaN(kl) || math.IsInf(kl, 0) {
+		return
+	}
+	lr := t.modelOpt.LR
+	switch {
+	case kl > 2*t.cfg.TargetKL:
+		lr /= 1.5
+	case kl < t.cfg.TargetKL/2:
+		lr *= 1.5
+	}
+	t.modelOpt.LR = min(max(lr, t.cfg.LRMin), t.cfg.LRMax)
 }
 
 // alphaLR is the alpha learning rate at the current iteration (alpha_decay:
