@@ -97,6 +97,17 @@ type RevisionConfig struct {
 	FirstStart string
 	// Seed draws the first generation of FirstGen > 0.
 	Seed uint64
+	// FreeGroups, with Start "elite", restricts each child's free knobs to
+	// one group of knobs: an episode from a parent draws a group uniformly,
+	// then min(Free, group size) of its knobs uniformly; every other knob
+	// keeps the parent's value. Groups are the blocks of a design known (or
+	// measured) to interact only weakly with each other, e.g. the channels
+	// of a multi-channel memory system, so that a child changes one block
+	// and leaves the others' good settings alone: the linkage-respecting
+	// variation of linkage-learning evolutionary algorithms (Thierens, "The
+	// linkage tree genetic algorithm", PPSN 2010). nil = the free knobs are
+	// drawn from all knobs. Indices must be in range; groups may overlap.
+	FreeGroups [][]int
 }
 
 // CheckFormKeys reports the errors of the run-file keys that choose a
@@ -249,6 +260,16 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 		case cfg.FirstStart == "reference" && cfg.FirstGen != 0:
 			return nil, fmt.Errorf("revision env %s: first start reference needs no first generation (first generation %d)", name, cfg.FirstGen)
 		}
+		for gi, g := range cfg.FreeGroups {
+			if len(g) == 0 {
+				return nil, fmt.Errorf("revision env %s: free group %d is empty", name, gi)
+			}
+			for _, k := range g {
+				if k < 0 || k >= len(ds.Knobs()) {
+					return nil, fmt.Errorf("revision env %s: free group %d names knob %d, want 0 to %d", name, gi, k, len(ds.Knobs())-1)
+				}
+			}
+		}
 		counted = c
 	}
 	v, ref, err := newSpaceView(ds, cfg.Objective, cfg.Reference, cfg.ObsMetrics, "revision env", "reference design")
@@ -367,6 +388,17 @@ func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 	nPin := e.nPin
 	if e.elite != nil && parent == nil {
 		nPin = 0 // a random first generation or a random immigrant: every knob free
+	}
+	if groups := e.cfg.FreeGroups; e.elite != nil && parent != nil && len(groups) > 0 {
+		// One group, then its free subset by a partial Fisher-Yates.
+		copy(e.pinned, e.cur)
+		g := e.perm[:copy(e.perm, groups[draw(len(groups))])]
+		for t := 0; t < min(e.cfg.Free, len(g)); t++ {
+			r := t + draw(len(g)-t)
+			g[t], g[r] = g[r], g[t]
+			e.pinned[g[t]] = -1
+		}
+		nPin = 0
 	}
 	for t := 0; t < nPin; t++ { // partial Fisher-Yates: the pinned subset
 		r := t + draw(len(e.perm)-t)

@@ -35,6 +35,7 @@ type EnvConfig struct {
 	Stall         int      `toml:"stall" unit:"unique evaluations" range:"[0, inf)" doc:"form = search: once this many unique evaluations pass without a new best, half of the episodes start from a uniformly drawn design with no knob pinned (random immigrants) until the best improves; 0 = never"`
 	FirstGen      int      `toml:"first_gen" unit:"designs" range:"[0, 4096]" doc:"form = search: 0 = the first iteration's episodes start from their own uniform designs with every knob free; n > 0 = from a first generation of n uniform designs drawn from the run's seed, with free knobs as later"`
 	FirstStart    string   `toml:"first_start" range:"uniform|reference" doc:"form = search, first_gen = 0: how the first iteration's episodes start while the archive holds fewer than elite designs: uniform = each from its own uniform design with every knob free (two evaluations per episode: the start and its child); reference = from the reference design with every knob free (one evaluation per episode: the policy's own proposal, as in the bandit form's first iteration)"`
+	FreeWithin    string   `toml:"free_within" range:"any|channel" doc:"form = search: where each child's free knobs are drawn: any = from all knobs; channel = from one channel drawn uniformly (the channels are independent blocks: a child changes one channel and keeps the others' settings)"`
 }
 
 // DefaultEnvConfig returns the defaults of EnvConfig: four channels on the
@@ -42,7 +43,7 @@ type EnvConfig struct {
 // targets, the bandit form.
 func DefaultEnvConfig() EnvConfig {
 	return EnvConfig{Traces: DefaultTraces(), Objective: "latency", TargetTimeNS: DefaultTargetTimeNS,
-		TargetPowerMW: DefaultTargetPowerMW, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared", Elite: 8, Free: 2, Stall: 500, FirstStart: "uniform"}
+		TargetPowerMW: DefaultTargetPowerMW, Form: "bandit", EpisodeLen: 1, Pinned: 0.5, Credit: "shared", Elite: 8, Free: 2, Stall: 500, FirstStart: "uniform", FreeWithin: "any"}
 }
 
 // Validate reports every field out of range, each error starting with its
@@ -60,6 +61,9 @@ func (c EnvConfig) Validate() error {
 	}
 	errs = append(errs, envs.CheckFormKeys(c.Form, c.Pinned, c.Credit)...)
 	errs = append(errs, envs.CheckSearchKeys(c.Elite, c.Free, c.Stall, c.FirstGen, c.FirstStart, dram.NumKnobs*max(len(c.Traces), 1))...)
+	if c.FreeWithin != "any" && c.FreeWithin != "channel" {
+		bad("free_within", fmt.Sprintf("%q", c.FreeWithin), `must be "any" or "channel"`)
+	}
 	if !slices.Contains(Objectives(), c.Objective) {
 		bad("objective", c.Objective, fmt.Sprintf("want one of %v", Objectives()))
 	}
@@ -133,4 +137,20 @@ func (s *Solution) Optimum(obj *envs.Objective) *envs.Optimum {
 		o.Metrics[name] = m[j]
 	}
 	return o
+}
+
+// FreeGroups returns the knob groups of free_within for a system of the
+// given number of channels: nil for "any", one group per channel (its
+// dram.NumKnobs knobs, in the space's order) for "channel".
+func (c EnvConfig) FreeGroups(channels int) [][]int {
+	if c.FreeWithin != "channel" {
+		return nil
+	}
+	g := make([][]int, channels)
+	for ch := range g {
+		for k := range dram.NumKnobs {
+			g[ch] = append(g[ch], ch*dram.NumKnobs+k)
+		}
+	}
+	return g
 }

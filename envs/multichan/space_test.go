@@ -2,9 +2,11 @@ package multichan
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/commgraph/commgraph/envs"
@@ -183,5 +185,44 @@ func TestShippedTruth(t *testing.T) {
 	}
 	if want[3][7] != 1 || want[3][13] != 0 || want[5][5] != 0 {
 		t.Fatal("Truth: within-channel pairs only, no self-loops")
+	}
+}
+
+// TestFreeGroupsAreChannels: free_within = "channel" gives one group per
+// channel, holding exactly the knobs of that channel in the space's order;
+// "any" gives none; another value is refused, naming the key.
+func TestFreeGroupsAreChannels(t *testing.T) {
+	traces := []string{"stream", "random", "cloud-1"}
+	s, err := New(traces)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultEnvConfig()
+	if g := c.FreeGroups(s.Channels()); g != nil {
+		t.Fatalf("free_within any: groups %v", g)
+	}
+	c.FreeWithin = "channel"
+	g := c.FreeGroups(s.Channels())
+	if len(g) != len(traces) {
+		t.Fatalf("%d groups for %d channels", len(g), len(traces))
+	}
+	covered := 0
+	for ch, grp := range g {
+		if len(grp) != dram.NumKnobs {
+			t.Fatalf("channel %d: %d knobs", ch, len(grp))
+		}
+		for _, k := range grp {
+			if name, prefix := s.Knobs()[k].Name, fmt.Sprintf("c%d.", ch); !strings.HasPrefix(name, prefix) {
+				t.Fatalf("channel %d's group holds knob %d (%s)", ch, k, name)
+			}
+			covered++
+		}
+	}
+	if covered != len(s.Knobs()) {
+		t.Fatalf("groups cover %d of %d knobs", covered, len(s.Knobs()))
+	}
+	c.FreeWithin = "block"
+	if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), "free_within ") {
+		t.Fatalf("free_within block: %v", err)
 	}
 }

@@ -465,3 +465,68 @@ func TestSearchFormReferenceStart(t *testing.T) {
 		t.Fatalf("first start reference with a first generation: %v, want an error", err)
 	}
 }
+
+// TestSearchFormFreeGroups: with free groups, a child of an elite parent
+// has min(free, group size) free knobs, all in one group, and every group
+// is drawn; the first iteration (no parent yet) still frees every knob;
+// bad groups are refused.
+func TestSearchFormFreeGroups(t *testing.T) {
+	c, _ := synthetic.Planted(8, 4, 3)
+	s := synthetic.MustNew(c)
+	counted := envs.NewCounted(s)
+	groups := [][]int{{0, 1, 2, 3}, {4, 5, 6}, {7}}
+	e, err := envs.NewRevisionEnv(counted, envs.RevisionConfig{Objective: minExpY(t, counted), Length: 1, ObsMetrics: []string{synthetic.MetricExpY},
+		Start: "elite", Elite: 3, Free: 2, FreeGroups: groups})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, rew := buffers(e)
+	act := make([]int, 8)
+	for ep := uint64(0); ep < 3; ep++ { // the first iteration: every knob free
+		e.Reset(ep, obs)
+		if n := freeKnobs(e); n != 8 {
+			t.Fatalf("first iteration, episode %d: %d free knobs, want 8", ep, n)
+		}
+		for i := range act {
+			act[i] = (int(ep) + i) % 4
+		}
+		e.Step(act, obs, rew)
+	}
+	counted.Records() // the archive of 3 is full
+	seen := make([]int, len(groups))
+	for ep := uint64(10); ep < 70; ep++ {
+		e.Reset(ep, obs)
+		var free []int
+		for i, p := range e.Pinned() {
+			if p < 0 {
+				free = append(free, i)
+			} else if p != e.Design()[i] {
+				t.Fatalf("episode %d: knob %d pinned at %d, the parent has %d", ep, i, p, e.Design()[i])
+			}
+		}
+		if len(free) == 0 {
+			t.Fatalf("episode %d: no free knob", ep)
+		}
+		gi := slices.IndexFunc(groups, func(g []int) bool { return slices.Contains(g, free[0]) })
+		for _, k := range free {
+			if !slices.Contains(groups[gi], k) {
+				t.Fatalf("episode %d: free knobs %v span groups", ep, free)
+			}
+		}
+		if want := min(2, len(groups[gi])); len(free) != want {
+			t.Fatalf("episode %d: free knobs %v, want %d of group %v", ep, free, want, groups[gi])
+		}
+		seen[gi]++
+	}
+	for gi, n := range seen {
+		if n == 0 {
+			t.Fatalf("group %d never drawn in 60 episodes (%v)", gi, seen)
+		}
+	}
+	for _, bad := range [][][]int{{{0, 1}, {}}, {{0, 8}}, {{-1}}} {
+		if _, err := envs.NewRevisionEnv(envs.NewCounted(s), envs.RevisionConfig{Objective: minExpY(t, counted), Length: 1,
+			Start: "elite", Elite: 3, Free: 2, FreeGroups: bad}); err == nil || !strings.Contains(err.Error(), "free group") {
+			t.Fatalf("free groups %v: %v, want an error", bad, err)
+		}
+	}
+}
