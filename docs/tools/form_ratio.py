@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Compare two forms of the DSE study by the rule the sessions fix before their runs.
+
+For every task (run directory) present in both sweeps, take each seed's evaluations to the
+study's regret threshold (summary.json, final.evals_to_threshold; a run that never reached
+it counts as 3,001, one more than the budget), the interquartile mean over the seeds and a
+95% percentile-bootstrap interval (2,000 resamples, fixed seed, so the output is
+reproducible), and the ratio candidate / reference. The last line is the geometric mean of
+the ratios over the complete tasks. Tasks missing seeds are listed and left out.
+
+Usage: form_ratio.py CANDIDATE_DIR REFERENCE_DIR FIRST_SEED LAST_SEED
+(e.g. python3 docs/tools/form_ratio.py runs/s19K runs/s19AB 41 50)
+"""
+import json
+import math
+import os
+import random
+import sys
+
+NEVER = 3001.0
+
+
+def iqm(xs):
+    xs = sorted(xs)
+    cut = len(xs) // 4
+    mid = xs[cut:len(xs) - cut]
+    return sum(mid) / len(mid)
+
+
+def evals(root, task, seed):
+    path = os.path.join(root, task, "seed-%d" % seed, "summary.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        v = json.load(f)["final"].get("evals_to_threshold")
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v < 0:
+        return NEVER
+    return float(v)
+
+
+def interval(xs, rng, resamples=2000):
+    stats = sorted(iqm([rng.choice(xs) for _ in xs]) for _ in range(resamples))
+    return stats[int(0.025 * resamples)], stats[int(0.975 * resamples) - 1]
+
+
+def short(task):
+    t = task.replace("_kind-commformer", "").replace("traces-_stream_random_cloud-1_cloud-2_", "four-channel")
+    return t.replace("traces-_", "").replace("__objective-", " ").replace("_objective-", " ")
+
+
+def main(argv):
+    if len(argv) != 5:
+        sys.exit(__doc__)
+    cand, ref, lo, hi = argv[1], argv[2], int(argv[3]), int(argv[4])
+    seeds = range(lo, hi + 1)
+    rng = random.Random(1)
+    tasks = sorted(t for t in os.listdir(ref) if os.path.isdir(os.path.join(ref, t)))
+    logs = []
+    print("| task | reference IQM [95% CI] | candidate IQM [95% CI] | candidate / reference |")
+    print("|---|---|---|---|")
+    for t in tasks:
+        a = [x for x in (evals(ref, t, s) for s in seeds) if x is not None]
+        b = [x for x in (evals(cand, t, s) for s in seeds) if x is not None]
+        if len(a) < len(seeds) or len(b) < len(seeds):
+            print("| %s | incomplete: %d and %d of %d seeds |" % (short(t), len(a), len(b), len(seeds)))
+            continue
+        ia, ib = iqm(a), iqm(b)
+        logs.append(math.log(ib / ia))
+        ca, cb = interval(a, rng), interval(b, rng)
+        print("| %s | %.3g [%.3g, %.3g] | %.3g [%.3g, %.3g] | %.2f |" % (short(t), ia, ca[0], ca[1], ib, cb[0], cb[1], ib / ia))
+    if logs:
+        print("tasks %d, geometric mean candidate / reference = %.3f" % (len(logs), math.exp(sum(logs) / len(logs))))
+
+
+if __name__ == "__main__":
+    main(sys.argv)
