@@ -121,7 +121,19 @@ type Config struct {
 	// then constant, so that the policies explore before they commit.
 	EntropyDecay int     `toml:"entropy_decay" unit:"iterations" range:"[0, inf)" doc:"iterations over which the entropy bonus falls linearly from entropy_coef to entropy_final; 0 = constant entropy_coef"`
 	EntropyFinal float64 `toml:"entropy_final" range:"[0, inf)" doc:"entropy bonus coefficient from iteration entropy_decay on (used only with entropy_decay > 0)"`
-	HuberDelta   float64 `toml:"huber_delta" range:"(0, inf)" doc:"Huber delta of the clipped value loss"`
+	// EntropyTarget puts a floor under the policies' exploration: after each
+	// iteration's update whose mean policy entropy is below EntropyTarget
+	// times the uniform policies' (the mean over agents of ln(actions)), the
+	// entropy bonus is multiplied by 1.5, up to EntropyCoefMax; at or above
+	// it, the raised bonus falls back by 1.5 towards the scheduled one
+	// (entropy_coef, or its entropy_decay schedule), never below it. This is
+	// the entropy-target idea of soft actor-critic's automatic temperature
+	// (Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and
+	// Applications", section 5) applied as a one-sided multiplicative rule
+	// like Config.TargetKL's. The raised bonus is checkpointed.
+	EntropyTarget  float64 `toml:"entropy_target" range:"[0, 1)" doc:"entropy floor: after an update whose mean policy entropy is below entropy_target x the uniform policies' (mean over agents of ln(actions)) the entropy bonus is multiplied by 1.5 (from at least 0.001, up to entropy_coef_max); at or above it the raised bonus falls back by 1.5, never below the scheduled entropy_coef; 0 = off"`
+	EntropyCoefMax float64 `toml:"entropy_coef_max" range:"(0, inf)" doc:"entropy_target > 0: largest entropy bonus the floor may raise to (at least entropy_coef and entropy_final)"`
+	HuberDelta     float64 `toml:"huber_delta" range:"(0, inf)" doc:"Huber delta of the clipped value loss"`
 
 	// Rollouts.
 	Envs  int `toml:"num_envs" unit:"environments" range:"[1, 4096]" doc:"environment copies stepped in parallel per rollout"`
@@ -148,7 +160,7 @@ func DefaultConfig() Config {
 		GateTau: 1, GateHidden: 32, GateBias: 2, GateEstimator: "score",
 		Embed: 64, Heads: 1, Blocks: 1,
 		LR: 5e-4, LRMin: 1e-6, LRMax: 1e-2, AlphaLR: 1e-4, AlphaEvery: 5, AlphaSource: "gradient", InfluenceEvery: 5, AlphaValueCoef: 1, AdamEps: 1e-5, MaxGradNorm: 10, Epochs: 10, Minibatches: 1,
-		Clip: 0.2, Gamma: 0.99, Lambda: 0.95, ValueCoef: 1, EntropyCoef: 0.01, HuberDelta: 10,
+		Clip: 0.2, Gamma: 0.99, Lambda: 0.95, ValueCoef: 1, EntropyCoef: 0.01, EntropyCoefMax: 1, HuberDelta: 10,
 		Envs: 20, Steps: 200,
 	}
 }
@@ -246,6 +258,11 @@ func (c Config) Validate() error {
 	pos("value_coef", c.ValueCoef)
 	nonneg("entropy_coef", c.EntropyCoef)
 	nonneg("entropy_final", c.EntropyFinal)
+	in("entropy_target", c.EntropyTarget, 0, 1, false, true, "must be in [0, 1)")
+	pos("entropy_coef_max", c.EntropyCoefMax)
+	if c.EntropyTarget > 0 && c.EntropyCoefMax < max(c.EntropyCoef, c.EntropyFinal) {
+		bad("entropy_coef_max", c.EntropyCoefMax, fmt.Sprintf("must be >= entropy_coef and entropy_final (%g) when entropy_target > 0", max(c.EntropyCoef, c.EntropyFinal)))
+	}
 	if c.GateStart < 0 {
 		bad("gate_start", c.GateStart, "must be >= 0")
 	}

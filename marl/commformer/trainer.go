@@ -2,6 +2,7 @@ package commformer
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -54,6 +55,11 @@ type Trainer struct {
 	iter      int
 	envSteps  int64
 	lastRates []float64 // per-agent receive rates of the last rollout
+
+	// entRaised is the entropy bonus raised by the entropy floor
+	// (Config.EntropyTarget; 0 = not raised) and uniformEnt the uniform
+	// policies' mean entropy, the floor's unit.
+	entRaised, uniformEnt float64
 
 	buf     *marl.Buffer
 	normObs []float32
@@ -125,6 +131,9 @@ func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Traine
 		coefs:    marl.PPOCoefs{Clip: cfg.Clip, HuberDelta: cfg.HuberDelta, ValueCoef: cfg.ValueCoef, EntropyCoef: cfg.EntropyCoef},
 		streams:  map[string]*rand.PCG{}, rngs: map[string]*rand.Rand{},
 		fills: map[int]*batchFill{}, train: map[int]*trainGraph{}, actors: map[int]policy{}, graphActing: dt != tensor.Float32,
+	}
+	for _, c := range counts {
+		t.uniformEnt += math.Log(float64(c)) / float64(n)
 	}
 	for i, name := range streamNames {
 		purpose := uint64(purposeAct + i)
@@ -270,6 +279,9 @@ func (t *Trainer) Iterate(ctx context.Context) (marl.Metrics, error) {
 		t.adaptLR(upd["approx_kl"])
 		upd["lr"] = t.modelOpt.LR
 	}
+	if t.cfg.EntropyTarget > 0 {
+		t.adaptEntropy(upd["entropy"])
+	}
 	t.iter++
 	inflTime, err := t.measureInfluence()
 	if err != nil {
@@ -290,7 +302,7 @@ func (t *Trainer) Iterate(ctx context.Context) (marl.Metrics, error) {
 		"sps":               float64(steps) / el,
 		"graph_mode":        float64(mode),
 	}
-	if t.cfg.EntropyDecay > 0 {
+	if t.cfg.EntropyDecay > 0 || t.cfg.EntropyTarget > 0 {
 		mt["entropy_coef"] = entCoef
 	}
 	if t.cfg.AlphaSource == "influence" {
@@ -420,6 +432,12 @@ func (t *Trainer) update() (marl.Metrics, error) {
 // entropy_coef, falling linearly to entropy_final over the first
 // entropy_decay iterations when entropy_decay > 0.
 func (t *Trainer) entropyCoef() float64 {
+	return max(t.scheduledEntropyCoef(), t.entRaised)
+}
+
+// scheduledEntropyCoef is entropy_coef with its entropy_decay schedule,
+// before the entropy floor.
+func (t *Trainer) scheduledEntropyCoef() float64 {
 	c := t.cfg
 	if c.EntropyDecay <= 0 {
 		return c.EntropyCoef
@@ -429,6 +447,28 @@ func (t *Trainer) entropyCoef() float64 {
 	}
 	f := float64(t.iter) / float64(c.EntropyDecay)
 	return c.EntropyCoef + (c.EntropyFinal-c.EntropyCoef)*f
+}
+
+// entropyRaiseFrom is the smallest bonus the entropy floor raises from when
+// the scheduled one is 0 (1.5 x 0 would never rise).
+const entropyRaiseFrom = 1e-3
+
+// adaptEntropy applies the entropy floor of Config.EntropyTarget after an
+// update whose mean policy entropy was h: below the floor the bonus in force
+// rises by 1.5 (up to entropy_coef_max); at or above it a raised bonus falls
+// by 1.5, and once it is back under the scheduled bonus the schedule rules
+// again. A non-finite h leaves the bonus alone.
+func (t *Trainer) adaptEntropy(h float64) {
+	if math.IsNaN(h) || math.IsInf(h, 0) {
+		return
+	}
+	if h < t.cfg.EntropyTarget*t.uniformEnt {
+		t.entRaised = min(max(t.entropyCoef(), entropyRaiseFrom)*1.5, t.cfg.EntropyCoefMax)
+		return
+	}
+	if t.entRaised /= 1.5; t.entRaised <= t.scheduledEntropyCoef() {
+		t.entRaised = 0
+	}
 }
 
 // isAlphaEpoch reports whether 0-based epoch ep updates alpha (every
@@ -729,7 +769,10 @@ func (t *Trainer) Checkpoint() (*marl.Checkpoint, error) {
 	}
 	var blobs []marl.NamedBlob
 	if t.payoff != nil {
-		blobs = []marl.NamedBlob{{Name: payoffBlob, Data: t.payoff.marshal()}}
+		blobs = append(blobs, marl.NamedBlob{Name: payoffBlob, Data: t.payoff.marshal()})
+	}
+	if t.cfg.EntropyTarget > 0 {
+		blobs = append(blobs, marl.NamedBlob{Name: entropyBlob, Data: binary.LittleEndian.AppendUint64(nil, math.Float64bits(t.entRaised))})
 	}
 	return &marl.Checkpoint{
 		Algorithm:  "commformer",
@@ -794,8 +837,42 @@ func (t *Trainer) Restore(c *marl.Checkpoint) error {
 			return err
 		}
 	}
+	if t.cfg.EntropyTarget > 0 {
+		if err := t.restoreEntropy(c); err != nil {
+			return err
+		}
+	}
 	*t.vnorm = c.ValueNorm
 	t.iter = c.Iteration
 	t.envSteps = c.EnvSteps
+	return nil
+}
+
+// entropyBlob names the checkpoint blob of the entropy floor's raised bonus
+// (8 bytes, a little-endian float64).
+const entropyBlob = "entropy_raised"
+
+// restoreEntropy restores the entropy floor's raised bonus. A checkpoint of
+// iteration 0 may lack it (nothing was raised yet); a later one written
+// without entropy_target cannot be continued with it exactly.
+func (t *Trainer) restoreEntropy(c *marl.Checkpoint) error {
+	for _, b := range c.Blobs {
+		if b.Name != entropyBlob {
+			continue
+		}
+		if len(b.Data) != 8 {
+			return fmt.Errorf("commformer: checkpoint blob %q has %d bytes, want 8", entropyBlob, len(b.Data))
+		}
+		v := math.Float64frombits(binary.LittleEndian.Uint64(b.Data))
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return fmt.Errorf("commformer: checkpoint blob %q holds %v, want a finite bonus >= 0", entropyBlob, v)
+		}
+		t.entRaised = v
+		return nil
+	}
+	if c.Iteration > 0 {
+		return fmt.Errorf("commformer: entropy_target > 0: the checkpoint of iteration %d has no entropy floor state (it was written by a run without entropy_target)", c.Iteration)
+	}
+	t.entRaised = 0
 	return nil
 }
