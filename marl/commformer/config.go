@@ -123,7 +123,8 @@ type Config struct {
 	EntropyFinal float64 `toml:"entropy_final" range:"[0, inf)" doc:"entropy bonus coefficient from iteration entropy_decay on (used only with entropy_decay > 0)"`
 	// EntropyTarget puts a floor under the policies' exploration: after each
 	// iteration's update whose mean policy entropy is below EntropyTarget
-	// times the uniform policies' (the mean over agents of ln(actions)), the
+	// times the uniform policies' (the mean over the rollout's entries of
+	// ln(actions), 0 for agents the environment bound to one action), the
 	// entropy bonus is multiplied by 1.5, up to EntropyCoefMax; at or above
 	// it, the raised bonus falls back by 1.5 towards the scheduled one
 	// (entropy_coef, or its entropy_decay schedule), never below it. This is
@@ -131,7 +132,7 @@ type Config struct {
 	// (Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and
 	// Applications", section 5) applied as a one-sided multiplicative rule
 	// like Config.TargetKL's. The raised bonus is checkpointed.
-	EntropyTarget  float64 `toml:"entropy_target" range:"[0, 1)" doc:"entropy floor: after an update whose mean policy entropy is below entropy_target x the uniform policies' (mean over agents of ln(actions)) the entropy bonus is multiplied by 1.5 (from at least 0.001, up to entropy_coef_max); at or above it the raised bonus falls back by 1.5, never below the scheduled entropy_coef; 0 = off"`
+	EntropyTarget  float64 `toml:"entropy_target" range:"[0, 1)" doc:"entropy floor: after an update whose mean policy entropy is below entropy_target x the uniform policies' (mean over the rollout's (sample, agent) entries of ln(actions); agents the environment bound to one action count 0, as in the loss) the entropy bonus is multiplied by 1.5 (from at least 0.001, up to entropy_coef_max); at or above it the raised bonus falls back by 1.5, never below the scheduled entropy_coef; 0 = off"`
 	EntropyCoefMax float64 `toml:"entropy_coef_max" range:"(0, inf)" doc:"entropy_target > 0: largest entropy bonus the floor may raise to (at least entropy_coef and entropy_final)"`
 	HuberDelta     float64 `toml:"huber_delta" range:"(0, inf)" doc:"Huber delta of the clipped value loss"`
 

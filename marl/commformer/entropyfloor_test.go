@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/marl"
 	"github.com/commgraph/commgraph/marl/contract"
 )
@@ -43,7 +44,7 @@ func sameCoefs(got, want []float64) bool {
 // entropy_coef_max), falls back by 1.5 towards the scheduled bonus above it
 // and never below it; without entropy_target it is the schedule and is not
 // reported. The floor's unit is the uniform policies' mean entropy
-// (signalEnv: agents of 2 and 3 actions).
+// (signalEnv: agents of 2 and 3 actions), reported as entropy_floor.
 func TestEntropyFloor(t *testing.T) {
 	base := tinyConfig()
 	ec := base.EntropyCoef
@@ -52,17 +53,21 @@ func TestEntropyFloor(t *testing.T) {
 	if !math.IsNaN(got[0]) || !math.IsNaN(got[1]) || tr.entropyCoef() != ec {
 		t.Fatalf("entropy_target = 0: reported %v, bonus %g (want none, %g)", got, tr.entropyCoef(), ec)
 	}
-	if want := (math.Log(2) + math.Log(3)) / 2; math.Abs(tr.uniformEnt-want) > 1e-12 {
-		t.Fatalf("uniform entropy %g, want %g", tr.uniformEnt, want)
+	U := tr.uniformEntropy()
+	if want := (math.Log(2) + math.Log(3)) / 2; math.Abs(U-want) > 1e-12 {
+		t.Fatalf("uniform entropy %g, want %g", U, want)
 	}
 
 	// A floor just under the uniform entropy: every update is below it.
 	up := base
 	up.EntropyTarget, up.EntropyCoefMax = 0.999999, 3*ec
-	got, ents, _ := coefTrace(t, up, 0, 5)
+	got, ents, tu := coefTrace(t, up, 0, 5)
+	if f := iterate(t, tu, 1)["entropy_floor"]; math.Abs(f-up.EntropyTarget*U) > 1e-12 {
+		t.Fatalf("reported floor %g, want %g", f, up.EntropyTarget*U)
+	}
 	for _, h := range ents {
-		if !(h < up.EntropyTarget*tr.uniformEnt) {
-			t.Fatalf("entropy %g is not under the floor %g: the case does not test the rise", h, up.EntropyTarget*tr.uniformEnt)
+		if !(h < up.EntropyTarget*U) {
+			t.Fatalf("entropy %g is not under the floor %g: the case does not test the rise", h, up.EntropyTarget*U)
 		}
 	}
 	if want := []float64{ec, 1.5 * ec, 2.25 * ec, 3 * ec, 3 * ec}; !sameCoefs(got, want) {
@@ -95,7 +100,7 @@ func TestEntropyFloor(t *testing.T) {
 		want float64
 	}{{0.9999, ec}, {1.0001, 1.5 * ec}} {
 		edge := base
-		edge.EntropyTarget = c.f * ents[0] / tr.uniformEnt
+		edge.EntropyTarget = c.f * ents[0] / U
 		got, _, _ = coefTrace(t, edge, 0, 2)
 		if math.Abs(got[1]-c.want) > 1e-12 {
 			t.Fatalf("first entropy %g at 1/%g x the floor: second bonus %g, want %g", ents[0], c.f, got[1], c.want)
@@ -166,5 +171,54 @@ func TestEntropyFloorResume(t *testing.T) {
 		if err := fresh.Restore(&bad); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: Restore error %v, want one containing %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// forcingEnv is signalEnv with the speaker bound to action 0 in the second
+// step of every episode (envs.ActionForcer), as the search form binds the
+// knobs a child keeps.
+type forcingEnv struct{ signalEnv }
+
+func (e *forcingEnv) ForcedActions(dst []int) {
+	dst[0], dst[1] = -1, -1
+	if e.t%3 == 1 {
+		dst[0] = 0
+	}
+}
+
+func (e *forcingEnv) Clone() envs.Env {
+	return &forcingEnv{*e.signalEnv.Clone().(*signalEnv)}
+}
+
+// TestEntropyFloorForcedAgents: an agent the environment binds to one action
+// has entropy 0 in the loss, so the floor's unit counts it 0: the uniform
+// entropy is the mean of ln(actions) over the rollout's entries with bound
+// entries left at 0, exactly what the rollout's forced actions give.
+func TestEntropyFloorForcedAgents(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.EntropyTarget = 0.5
+	tr, err := New(&forcingEnv{signalEnv{Len: 3}}, cfg, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := iterate(t, tr, 1)
+	var sum float64
+	bound := 0
+	for k, a := range tr.forced {
+		if k%2 == 0 && a >= 0 {
+			bound++
+			continue
+		}
+		sum += math.Log(float64([]int{2, 3}[k%2]))
+	}
+	if bound == 0 || bound == len(tr.forced)/2 {
+		t.Fatalf("%d of %d speaker entries bound: the case does not test the unit", bound, len(tr.forced)/2)
+	}
+	want := 0.5 * sum / float64(len(tr.forced))
+	if math.Abs(m["entropy_floor"]-want) > 1e-12 {
+		t.Fatalf("floor %g, want %g (%d bound speaker entries)", m["entropy_floor"], want, bound)
+	}
+	if free := 0.5 * (math.Log(2) + math.Log(3)) / 2; !(want < free) {
+		t.Fatalf("floor with bound entries %g not below the free one %g", want, free)
 	}
 }

@@ -57,9 +57,8 @@ type Trainer struct {
 	lastRates []float64 // per-agent receive rates of the last rollout
 
 	// entRaised is the entropy bonus raised by the entropy floor
-	// (Config.EntropyTarget; 0 = not raised) and uniformEnt the uniform
-	// policies' mean entropy, the floor's unit.
-	entRaised, uniformEnt float64
+	// (Config.EntropyTarget; 0 = not raised).
+	entRaised float64
 
 	buf     *marl.Buffer
 	normObs []float32
@@ -131,9 +130,6 @@ func newTrainer(env envs.Env, cfg Config, seed uint64, dt tensor.Dtype) (*Traine
 		coefs:    marl.PPOCoefs{Clip: cfg.Clip, HuberDelta: cfg.HuberDelta, ValueCoef: cfg.ValueCoef, EntropyCoef: cfg.EntropyCoef},
 		streams:  map[string]*rand.PCG{}, rngs: map[string]*rand.Rand{},
 		fills: map[int]*batchFill{}, train: map[int]*trainGraph{}, actors: map[int]policy{}, graphActing: dt != tensor.Float32,
-	}
-	for _, c := range counts {
-		t.uniformEnt += math.Log(float64(c)) / float64(n)
 	}
 	for i, name := range streamNames {
 		purpose := uint64(purposeAct + i)
@@ -280,7 +276,9 @@ func (t *Trainer) Iterate(ctx context.Context) (marl.Metrics, error) {
 		upd["lr"] = t.modelOpt.LR
 	}
 	if t.cfg.EntropyTarget > 0 {
-		t.adaptEntropy(upd["entropy"])
+		floor := t.cfg.EntropyTarget * t.uniformEntropy()
+		t.adaptEntropy(upd["entropy"], floor)
+		upd["entropy_floor"] = floor
 	}
 	t.iter++
 	inflTime, err := t.measureInfluence()
@@ -453,16 +451,34 @@ func (t *Trainer) scheduledEntropyCoef() float64 {
 // the scheduled one is 0 (1.5 x 0 would never rise).
 const entropyRaiseFrom = 1e-3
 
+// uniformEntropy is the mean entropy that uniform policies would have over
+// the entries of the rollout just taken, in the units of the update's
+// "entropy": the mean over all (sample, agent) entries of ln(actions), where
+// an agent the environment bound to one action (envs.ActionForcer; its
+// entropy is 0 in the loss) counts 0. So the floor applies to the agents
+// that chose, whatever share of them the environment leaves free.
+func (t *Trainer) uniformEntropy() float64 {
+	N := len(t.spec.Agents)
+	var sum float64
+	for k, a := range t.forced {
+		if a < 0 {
+			sum += math.Log(float64(t.spec.Agents[k%N].NumActions))
+		}
+	}
+	return sum / float64(len(t.forced))
+}
+
 // adaptEntropy applies the entropy floor of Config.EntropyTarget after an
-// update whose mean policy entropy was h: below the floor the bonus in force
+// update whose mean policy entropy was h, against floor (entropy_target x
+// uniformEntropy): below the floor the bonus in force
 // rises by 1.5 (up to entropy_coef_max); at or above it a raised bonus falls
 // by 1.5, and once it is back under the scheduled bonus the schedule rules
 // again. A non-finite h leaves the bonus alone.
-func (t *Trainer) adaptEntropy(h float64) {
+func (t *Trainer) adaptEntropy(h, floor float64) {
 	if math.IsNaN(h) || math.IsInf(h, 0) {
 		return
 	}
-	if h < t.cfg.EntropyTarget*t.uniformEnt {
+	if h < floor {
 		t.entRaised = min(max(t.entropyCoef(), entropyRaiseFrom)*1.5, t.cfg.EntropyCoefMax)
 		return
 	}
