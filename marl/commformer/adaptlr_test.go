@@ -86,6 +86,19 @@ func TestAdaptiveLR(t *testing.T) {
 func TestAdaptiveLRResume(t *testing.T) {
 	cfg := determinismConfig()
 	cfg.TargetKL = 1e6 // the rate rises every iteration
+	got, want, _ := resumedMetric(t, cfg, "lr")
+	if got != want || !closeTo(want, cfg.LR*1.5*1.5*1.5) {
+		t.Fatalf("resumed rate %g, uninterrupted %g, want %g", got, want, cfg.LR*1.5*1.5*1.5)
+	}
+}
+
+// resumedMetric runs cfg (seed 21, signalEnv) for two iterations,
+// checkpoints it, and runs a third both uninterrupted (want) and in a fresh
+// trainer restored from the checkpoint (got), returning the metric key of
+// the third iteration from each. The two trainers' states must then be
+// byte-identical. ref is the uninterrupted trainer.
+func resumedMetric(t *testing.T, cfg Config, key string) (got, want float64, ref *Trainer) {
+	t.Helper()
 	ref, err := New(&signalEnv{Len: 3}, cfg, 21)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +108,7 @@ func TestAdaptiveLRResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := iterate(t, ref, 1)["lr"]
+	want = iterate(t, ref, 1)[key]
 	res, err := New(&signalEnv{Len: 3}, cfg, 21)
 	if err != nil {
 		t.Fatal(err)
@@ -103,13 +116,11 @@ func TestAdaptiveLRResume(t *testing.T) {
 	if err := contract.UnmarshalAlgorithm(res, ck); err != nil {
 		t.Fatal(err)
 	}
-	got := iterate(t, res, 1)["lr"]
-	if got != want || !closeTo(want, cfg.LR*1.5*1.5*1.5) {
-		t.Fatalf("resumed rate %g, uninterrupted %g, want %g", got, want, cfg.LR*1.5*1.5*1.5)
-	}
+	got = iterate(t, res, 1)[key]
 	s1, _ := contract.MarshalAlgorithm(ref)
 	s2, _ := contract.MarshalAlgorithm(res)
 	if !bytes.Equal(s1, s2) {
-		t.Error("states differ after resume")
+		t.Errorf("states differ after resume (%s %g against %g)", key, got, want)
 	}
+	return got, want, ref
 }
