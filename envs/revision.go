@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"slices"
+	"sort"
 )
 
 // RevisionConfig configures a RevisionEnv.
@@ -108,6 +109,15 @@ type RevisionConfig struct {
 	// linkage tree genetic algorithm", PPSN 2010). nil = the free knobs are
 	// drawn from all knobs. Indices must be in range; groups may overlap.
 	FreeGroups [][]int
+	// FreeLaw, with Start "elite" and > 0, draws each child's number of free
+	// knobs anew: k in [1, Free] with P(k) proportional to k^-FreeLaw, so
+	// most children change one or two knobs and a few change many (with
+	// FreeGroups, min(k, group size) of one group). This is the heavy-tailed
+	// mutation of Doerr, Le, Makhmara and Nguyen ("Fast genetic algorithms",
+	// GECCO 2017; exponent 1.5 there), which keeps the local steps of a
+	// small mutation while long jumps stay possible. 0 = every child has
+	// exactly Free free knobs.
+	FreeLaw float64
 }
 
 // CheckFormKeys reports the errors of the run-file keys that choose a
@@ -202,7 +212,10 @@ type RevisionEnv struct {
 	cfg  RevisionConfig
 	spec Spec
 	nPin int
-	fail *failure // the first failed evaluation of any clone, shared
+	// freeCDF is the cumulative distribution of a child's free-knob count
+	// (RevisionConfig.FreeLaw; entry k-1 = P(count <= k)); nil = Free.
+	freeCDF []float64
+	fail    *failure // the first failed evaluation of any clone, shared
 	// elite is the parent archive of the search form (Start "elite"),
 	// shared by the clones; nil otherwise.
 	elite *eliteArchive
@@ -260,6 +273,9 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 		case cfg.FirstStart == "reference" && cfg.FirstGen != 0:
 			return nil, fmt.Errorf("revision env %s: first start reference needs no first generation (first generation %d)", name, cfg.FirstGen)
 		}
+		if !(cfg.FreeLaw >= 0 && cfg.FreeLaw <= MaxFreeLaw) {
+			return nil, fmt.Errorf("revision env %s: free law %v, must be in [0, %d]", name, cfg.FreeLaw, MaxFreeLaw)
+		}
 		for gi, g := range cfg.FreeGroups {
 			if len(g) == 0 {
 				return nil, fmt.Errorf("revision env %s: free group %d is empty", name, gi)
@@ -282,6 +298,7 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 	e.nPin = int(math.Round(cfg.Pinned * float64(len(knobs))))
 	if counted != nil {
 		e.nPin = len(knobs) - cfg.Free
+		e.freeCDF = freeLawCDF(cfg.Free, cfg.FreeLaw)
 		e.elite = newEliteArchive(counted, e.obj, cfg.Elite, cfg.Stall, firstGeneration(knobs, cfg.FirstGen, cfg.Seed))
 	}
 	e.spec = Spec{Name: "revision:" + name, MaxSteps: cfg.Length, Agents: e.agents(len(e.obsM) + e.maxV + 2 + e.idSize())}
@@ -385,15 +402,20 @@ func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 		e.pinned[i] = -1
 		e.perm[i] = i
 	}
-	nPin := e.nPin
+	nPin, free := e.nPin, e.cfg.Free
 	if e.elite != nil && parent == nil {
 		nPin = 0 // a random first generation or a random immigrant: every knob free
+	}
+	if e.freeCDF != nil && parent != nil {
+		u := float64(p.Uint64()>>11) / (1 << 53)
+		free = 1 + sort.Search(len(e.freeCDF), func(i int) bool { return e.freeCDF[i] > u })
+		nPin = len(e.knobs) - free
 	}
 	if groups := e.cfg.FreeGroups; e.elite != nil && parent != nil && len(groups) > 0 {
 		// One group, then its free subset by a partial Fisher-Yates.
 		copy(e.pinned, e.cur)
 		g := e.perm[:copy(e.perm, groups[draw(len(groups))])]
-		for t := 0; t < min(e.cfg.Free, len(g)); t++ {
+		for t := 0; t < min(free, len(g)); t++ {
 			r := t + draw(len(g)-t)
 			g[t], g[r] = g[r], g[t]
 			e.pinned[g[t]] = -1
@@ -559,4 +581,27 @@ func (e *RevisionEnv) idSize() int {
 		return len(e.knobs)
 	}
 	return 0
+}
+
+// MaxFreeLaw bounds RevisionConfig.FreeLaw (beyond it nearly every child
+// has one free knob).
+const MaxFreeLaw = 10
+
+// freeLawCDF returns the cumulative distribution over k = 1..free of
+// P(k) proportional to k^-law, its last entry exactly 1; nil for law 0.
+func freeLawCDF(free int, law float64) []float64 {
+	if law == 0 || free < 1 {
+		return nil
+	}
+	cdf := make([]float64, free)
+	var sum float64
+	for k := 1; k <= free; k++ {
+		sum += math.Pow(float64(k), -law)
+		cdf[k-1] = sum
+	}
+	for i := range cdf {
+		cdf[i] /= sum
+	}
+	cdf[free-1] = 1
+	return cdf
 }

@@ -35,6 +35,7 @@ type EnvConfig struct {
 	Stall         int      `toml:"stall" unit:"unique evaluations" range:"[0, inf)" doc:"form = search: once this many unique evaluations pass without a new best, half of the episodes start from a uniformly drawn design with no knob pinned (random immigrants) until the best improves; 0 = never"`
 	FirstGen      int      `toml:"first_gen" unit:"designs" range:"[0, 4096]" doc:"form = search: 0 = the first iteration's episodes start from their own uniform designs with every knob free; n > 0 = from a first generation of n uniform designs drawn from the run's seed, with free knobs as later"`
 	FirstStart    string   `toml:"first_start" range:"uniform|reference" doc:"form = search, first_gen = 0: how the first iteration's episodes start while the archive holds fewer than elite designs: uniform = each from its own uniform design with every knob free (two evaluations per episode: the start and its child); reference = from the reference design with every knob free (one evaluation per episode: the policy's own proposal, as in the bandit form's first iteration)"`
+	FreeLaw       float64  `toml:"free_law" range:"[0, 10]" doc:"form = search: 0 = every child may change exactly free knobs; > 0 = each child's count k is drawn from 1..free with P(k) proportional to k^-free_law (heavy-tailed mutation, Doerr et al. 2017, who use 1.5): mostly one or two knobs, now and then many"`
 	FreeWithin    string   `toml:"free_within" range:"any|channel" doc:"form = search: where each child's free knobs are drawn: any = from all knobs; channel = from one channel drawn uniformly (the channels are independent blocks: a child changes one channel and keeps the others' settings)"`
 }
 
@@ -61,6 +62,9 @@ func (c EnvConfig) Validate() error {
 	}
 	errs = append(errs, envs.CheckFormKeys(c.Form, c.Pinned, c.Credit)...)
 	errs = append(errs, envs.CheckSearchKeys(c.Elite, c.Free, c.Stall, c.FirstGen, c.FirstStart, dram.NumKnobs*max(len(c.Traces), 1))...)
+	if !(c.FreeLaw >= 0 && c.FreeLaw <= envs.MaxFreeLaw) {
+		bad("free_law", c.FreeLaw, fmt.Sprintf("must be in [0, %d]", envs.MaxFreeLaw))
+	}
 	if c.FreeWithin != "any" && c.FreeWithin != "channel" {
 		bad("free_within", fmt.Sprintf("%q", c.FreeWithin), `must be "any" or "channel"`)
 	}

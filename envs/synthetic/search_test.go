@@ -530,3 +530,71 @@ func TestSearchFormFreeGroups(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchFormFreeLaw: with free_law each child's number of free knobs is
+// drawn from 1..Free with P(k) proportional to k^-law: over 6,000 children
+// every count's frequency is within 4.5 binomial standard errors of that
+// (and a steep law gives one knob nearly always); the pinned knobs keep the
+// parent's values; out-of-range laws are refused.
+func TestSearchFormFreeLaw(t *testing.T) {
+	c, _ := synthetic.Planted(8, 4, 3)
+	s := synthetic.MustNew(c)
+	counts := func(law float64, n int) []int {
+		counted := envs.NewCounted(s)
+		e, err := envs.NewRevisionEnv(counted, envs.RevisionConfig{Objective: minExpY(t, counted), Length: 1, ObsMetrics: []string{synthetic.MetricExpY},
+			Start: "elite", Elite: 3, Free: 8, FreeLaw: law})
+		if err != nil {
+			t.Fatal(err)
+		}
+		obs, rew := buffers(e)
+		act := make([]int, 8)
+		for ep := uint64(0); ep < 3; ep++ { // the first iteration: every knob free
+			e.Reset(ep, obs)
+			for i := range act {
+				act[i] = (int(ep) + i) % 4
+			}
+			e.Step(act, obs, rew)
+		}
+		counted.Records()
+		hist := make([]int, 9)
+		for ep := range uint64(n) {
+			e.Reset(100+ep, obs)
+			for i, p := range e.Pinned() {
+				if p >= 0 && p != e.Design()[i] {
+					t.Fatalf("episode %d: knob %d pinned at %d, the parent has %d", ep, i, p, e.Design()[i])
+				}
+			}
+			hist[freeKnobs(e)]++
+		}
+		return hist
+	}
+	const n = 6000
+	hist := counts(1.5, n)
+	var z float64
+	for k := 1; k <= 8; k++ {
+		z += math.Pow(float64(k), -1.5)
+	}
+	if hist[0] != 0 {
+		t.Fatalf("%d children with no free knob", hist[0])
+	}
+	for k := 1; k <= 8; k++ {
+		p := math.Pow(float64(k), -1.5) / z
+		se := math.Sqrt(p * (1 - p) / n)
+		if got := float64(hist[k]) / n; math.Abs(got-p) > 4.5*se {
+			t.Fatalf("law 1.5: %d free knobs in %.4f of the children, want %.4f (histogram %v)", k, got, p, hist)
+		}
+	}
+	if h := counts(10, 2000); h[1] < 1990 {
+		t.Fatalf("law 10: histogram %v, want nearly every child with one free knob", h)
+	}
+	if h := counts(0, 200); h[8] != 200 {
+		t.Fatalf("law 0: histogram %v, want every child with free = 8", h)
+	}
+	for _, law := range []float64{-1, 11, math.NaN()} {
+		counted := envs.NewCounted(s)
+		if _, err := envs.NewRevisionEnv(counted, envs.RevisionConfig{Objective: minExpY(t, counted), Length: 1, ObsMetrics: []string{synthetic.MetricExpY},
+			Start: "elite", Elite: 3, Free: 2, FreeLaw: law}); err == nil || !strings.Contains(err.Error(), "free law") {
+			t.Fatalf("free law %v: %v, want an error", law, err)
+		}
+	}
+}
