@@ -69,7 +69,7 @@ def main(argv):
         ca, cb = interval(a, rng), interval(b, rng)
         print("| %s | %.3g [%.3g, %.3g] | %.3g [%.3g, %.3g] | %.2f |" % (short(t), ia, ca[0], ca[1], ib, cb[0], cb[1], ib / ia))
     if logs:
-        print("tasks %d, geometric mean candidate / reference = %.3f" % (len(logs), math.exp(sum(logs) / len(logs))))
+        print("tasks %d, geometric mean candidate / reference = %.5f" % (len(logs), math.exp(sum(logs) / len(logs))))
 
 
 if __name__ == "__main__":
