@@ -475,24 +475,7 @@ func TestSearchFormFreeGroups(t *testing.T) {
 	s := synthetic.MustNew(c)
 	counted := envs.NewCounted(s)
 	groups := [][]int{{0, 1, 2, 3}, {4, 5, 6}, {7}}
-	e, err := envs.NewRevisionEnv(counted, envs.RevisionConfig{Objective: minExpY(t, counted), Length: 1, ObsMetrics: []string{synthetic.MetricExpY},
-		Start: "elite", Elite: 3, Free: 2, FreeGroups: groups})
-	if err != nil {
-		t.Fatal(err)
-	}
-	obs, rew := buffers(e)
-	act := make([]int, 8)
-	for ep := uint64(0); ep < 3; ep++ { // the first iteration: every knob free
-		e.Reset(ep, obs)
-		if n := freeKnobs(e); n != 8 {
-			t.Fatalf("first iteration, episode %d: %d free knobs, want 8", ep, n)
-		}
-		for i := range act {
-			act[i] = (int(ep) + i) % 4
-		}
-		e.Step(act, obs, rew)
-	}
-	counted.Records() // the archive of 3 is full
+	e, obs := searchAfterFirstIteration(t, counted, envs.RevisionConfig{Free: 2, FreeGroups: groups})
 	seen := make([]int, len(groups))
 	for ep := uint64(10); ep < 70; ep++ {
 		e.Reset(ep, obs)
@@ -540,22 +523,7 @@ func TestSearchFormFreeLaw(t *testing.T) {
 	c, _ := synthetic.Planted(8, 4, 3)
 	s := synthetic.MustNew(c)
 	counts := func(law float64, n int) []int {
-		counted := envs.NewCounted(s)
-		e, err := envs.NewRevisionEnv(counted, envs.RevisionConfig{Objective: minExpY(t, counted), Length: 1, ObsMetrics: []string{synthetic.MetricExpY},
-			Start: "elite", Elite: 3, Free: 8, FreeLaw: law})
-		if err != nil {
-			t.Fatal(err)
-		}
-		obs, rew := buffers(e)
-		act := make([]int, 8)
-		for ep := uint64(0); ep < 3; ep++ { // the first iteration: every knob free
-			e.Reset(ep, obs)
-			for i := range act {
-				act[i] = (int(ep) + i) % 4
-			}
-			e.Step(act, obs, rew)
-		}
-		counted.Records()
+		e, obs := searchAfterFirstIteration(t, envs.NewCounted(s), envs.RevisionConfig{Free: 8, FreeLaw: law})
 		hist := make([]int, 9)
 		for ep := range uint64(n) {
 			e.Reset(100+ep, obs)
@@ -597,4 +565,33 @@ func TestSearchFormFreeLaw(t *testing.T) {
 			t.Fatalf("free law %v: %v, want an error", law, err)
 		}
 	}
+}
+
+// searchAfterFirstIteration builds the search form (elite 3, one-step
+// episodes, minimum exp(y)) of cfg's Free and free-knob options on the
+// 8-knob space counted, runs its first iteration of 3 episodes, in which
+// every knob must be free, and returns it with the archive full, ready for
+// episodes from parents.
+func searchAfterFirstIteration(t *testing.T, counted *envs.Counted, cfg envs.RevisionConfig) (*envs.RevisionEnv, [][]float32) {
+	t.Helper()
+	cfg.Objective, cfg.Length, cfg.ObsMetrics = minExpY(t, counted), 1, []string{synthetic.MetricExpY}
+	cfg.Start, cfg.Elite = "elite", 3
+	e, err := envs.NewRevisionEnv(counted, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, rew := buffers(e)
+	act := make([]int, 8)
+	for ep := uint64(0); ep < 3; ep++ {
+		e.Reset(ep, obs)
+		if n := freeKnobs(e); n != 8 {
+			t.Fatalf("first iteration, episode %d: %d free knobs, want 8", ep, n)
+		}
+		for i := range act {
+			act[i] = (int(ep) + i) % 4
+		}
+		e.Step(act, obs, rew)
+	}
+	counted.Records() // the archive of 3 is full
+	return e, obs
 }
