@@ -273,8 +273,8 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 		case cfg.FirstStart == "reference" && cfg.FirstGen != 0:
 			return nil, fmt.Errorf("revision env %s: first start reference needs no first generation (first generation %d)", name, cfg.FirstGen)
 		}
-		if !(cfg.FreeLaw >= 0 && cfg.FreeLaw <= MaxFreeLaw) {
-			return nil, fmt.Errorf("revision env %s: free law %v, must be in [0, %d]", name, cfg.FreeLaw, MaxFreeLaw)
+		if err := CheckFreeLaw(cfg.FreeLaw); err != nil {
+			return nil, fmt.Errorf("revision env %s: %w", name, err)
 		}
 		for gi, g := range cfg.FreeGroups {
 			if len(g) == 0 {
@@ -586,6 +586,15 @@ func (e *RevisionEnv) idSize() int {
 // MaxFreeLaw bounds RevisionConfig.FreeLaw (beyond it nearly every child
 // has one free knob).
 const MaxFreeLaw = 10
+
+// CheckFreeLaw reports a RevisionConfig.FreeLaw (run-file key free_law)
+// outside [0, MaxFreeLaw], the error starting with the key.
+func CheckFreeLaw(law float64) error {
+	if !(law >= 0 && law <= MaxFreeLaw) {
+		return fmt.Errorf("free_law = %v: must be in [0, %d]", law, MaxFreeLaw)
+	}
+	return nil
+}
 
 // freeLawCDF returns the cumulative distribution over k = 1..free of
 // P(k) proportional to k^-law, its last entry exactly 1; nil for law 0.

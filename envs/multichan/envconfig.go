@@ -62,8 +62,8 @@ func (c EnvConfig) Validate() error {
 	}
 	errs = append(errs, envs.CheckFormKeys(c.Form, c.Pinned, c.Credit)...)
 	errs = append(errs, envs.CheckSearchKeys(c.Elite, c.Free, c.Stall, c.FirstGen, c.FirstStart, dram.NumKnobs*max(len(c.Traces), 1))...)
-	if !(c.FreeLaw >= 0 && c.FreeLaw <= envs.MaxFreeLaw) {
-		bad("free_law", c.FreeLaw, fmt.Sprintf("must be in [0, %d]", envs.MaxFreeLaw))
+	if err := envs.CheckFreeLaw(c.FreeLaw); err != nil {
+		errs = append(errs, err)
 	}
 	if c.FreeWithin != "any" && c.FreeWithin != "channel" {
 		bad("free_within", fmt.Sprintf("%q", c.FreeWithin), `must be "any" or "channel"`)

@@ -225,4 +225,15 @@ func TestFreeGroupsAreChannels(t *testing.T) {
 	if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), "free_within ") {
 		t.Fatalf("free_within block: %v", err)
 	}
+	c.FreeWithin = "any"
+	for _, law := range []float64{-0.5, 11, math.NaN()} {
+		c.FreeLaw = law
+		if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), "free_law ") {
+			t.Fatalf("free_law %v: %v", law, err)
+		}
+	}
+	c.FreeLaw = 1.5
+	if err := c.Validate(); err != nil {
+		t.Fatalf("free_law 1.5: %v", err)
+	}
 }

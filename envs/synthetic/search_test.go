@@ -561,7 +561,7 @@ func TestSearchFormFreeLaw(t *testing.T) {
 	for _, law := range []float64{-1, 11, math.NaN()} {
 		counted := envs.NewCounted(s)
 		if _, err := envs.NewRevisionEnv(counted, envs.RevisionConfig{Objective: minExpY(t, counted), Length: 1, ObsMetrics: []string{synthetic.MetricExpY},
-			Start: "elite", Elite: 3, Free: 2, FreeLaw: law}); err == nil || !strings.Contains(err.Error(), "free law") {
+			Start: "elite", Elite: 3, Free: 2, FreeLaw: law}); err == nil || !strings.Contains(err.Error(), "free_law") {
 			t.Fatalf("free law %v: %v, want an error", law, err)
 		}
 	}

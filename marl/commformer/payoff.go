@@ -238,10 +238,8 @@ func (t *Trainer) measurePayoff() error {
 // before any rollout was folded in (iteration <= alpha_start) may lack them
 // (a fork from another alpha source's warm-up); a later one must have them.
 func (t *Trainer) restorePayoff(c *marl.Checkpoint) error {
-	for _, b := range c.Blobs {
-		if b.Name == payoffBlob {
-			return t.payoff.unmarshal(b.Data)
-		}
+	if data, ok := blobNamed(c, payoffBlob); ok {
+		return t.payoff.unmarshal(data)
 	}
 	if c.Iteration > t.cfg.AlphaStart {
 		return fmt.Errorf("commformer: alpha_source = payoff: the checkpoint of iteration %d has no payoff statistics (it was written by a run with another alpha_source, or before alpha_start = %d had passed)", c.Iteration, t.cfg.AlphaStart)

@@ -864,6 +864,16 @@ func (t *Trainer) Restore(c *marl.Checkpoint) error {
 	return nil
 }
 
+// blobNamed returns the data of the checkpoint's blob called name.
+func blobNamed(c *marl.Checkpoint, name string) ([]byte, bool) {
+	for _, b := range c.Blobs {
+		if b.Name == name {
+			return b.Data, true
+		}
+	}
+	return nil, false
+}
+
 // entropyBlob names the checkpoint blob of the entropy floor's raised bonus
 // (8 bytes, a little-endian float64).
 const entropyBlob = "entropy_raised"
@@ -872,14 +882,11 @@ const entropyBlob = "entropy_raised"
 // iteration 0 may lack it (nothing was raised yet); a later one written
 // without entropy_target cannot be continued with it exactly.
 func (t *Trainer) restoreEntropy(c *marl.Checkpoint) error {
-	for _, b := range c.Blobs {
-		if b.Name != entropyBlob {
-			continue
+	if data, ok := blobNamed(c, entropyBlob); ok {
+		if len(data) != 8 {
+			return fmt.Errorf("commformer: checkpoint blob %q has %d bytes, want 8", entropyBlob, len(data))
 		}
-		if len(b.Data) != 8 {
-			return fmt.Errorf("commformer: checkpoint blob %q has %d bytes, want 8", entropyBlob, len(b.Data))
-		}
-		v := math.Float64frombits(binary.LittleEndian.Uint64(b.Data))
+		v := math.Float64frombits(binary.LittleEndian.Uint64(data))
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 			return fmt.Errorf("commformer: checkpoint blob %q holds %v, want a finite bonus >= 0", entropyBlob, v)
 		}
