@@ -28,7 +28,7 @@ type trainGraph struct {
 
 	obs, tok, onehot, mask   *tensor.Dense // [B*N, O], [B*N, A+1], [B*N, A], [B*N, A]
 	oldLogp, adv, oldV, targ *tensor.Dense // [B*N]
-	loss                     *marl.PPOLoss
+	loss                     *marl.FusedPPO
 	total, gateCost          *G.Node
 	// valueWeight is the value-loss coefficient of the run: ValueCoef for
 	// model steps, AlphaValueCoef for alpha steps.
@@ -40,7 +40,8 @@ type trainGraph struct {
 	// Copies of intermediate values taken during the run (the tape machine
 	// reuses the memory of dead nodes, so Node.Value is not reliable after
 	// RunAll for anything but inputs and parameter gradients).
-	rTotal, rPolicy, rValue, rEntropy, rRatio, rGateCost G.Value
+	// The ratios are read from tg.loss.Ratio().
+	rTotal, rPolicy, rValue, rEntropy, rGateCost G.Value
 }
 
 // setSparse selects the cost of the attention of tg's next runs: over each
@@ -108,26 +109,19 @@ func (m *model) buildTrain(B int, coefs marl.PPOCoefs, gl gateLoss) (*trainGraph
 	if err != nil {
 		return nil, err
 	}
-	chosen, ent, err := marl.ChosenAndEntropy(logp, ohN)
-	if err != nil {
-		return nil, err
-	}
 	score := m.gate.Enabled() && m.gate.Config().Score
+	var lpg *G.Node
 	if score {
 		// The gate is part of the agent's decision: the policy ratio is that
 		// of the pair (gate, action), log P(g|x) + log P(a|g,...).
-		lpg, err := tg.gate.LogProb()
-		if err != nil {
+		if lpg, err = tg.gate.LogProb(); err != nil {
 			return nil, err
 		}
 		if lpg, err = G.Reshape(lpg, tensor.Shape{R}); err != nil {
 			return nil, err
 		}
-		if chosen, err = G.Add(chosen, lpg); err != nil {
-			return nil, err
-		}
 	}
-	if tg.loss, err = marl.BuildPPOLoss(chosen, olN, advN, ent, vals, ovN, tN, coefs); err != nil {
+	if tg.loss, err = marl.BuildFusedPPO(logp, ohN, lpg, olN, advN, vals, ovN, tN, coefs); err != nil {
 		return nil, err
 	}
 	// total = policy - c_e entropy + w_v value, with c_e and w_v inputs set
@@ -184,7 +178,6 @@ func (m *model) buildTrain(B int, coefs marl.PPOCoefs, gl gateLoss) (*trainGraph
 	G.Read(tg.loss.Policy, &tg.rPolicy)
 	G.Read(tg.loss.Value, &tg.rValue)
 	G.Read(tg.loss.Entropy, &tg.rEntropy)
-	G.Read(tg.loss.Ratio, &tg.rRatio)
 	if tg.gateCost != nil {
 		G.Read(tg.gateCost, &tg.rGateCost)
 	}

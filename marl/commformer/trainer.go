@@ -518,7 +518,7 @@ func (t *Trainer) runLoss(tg *trainGraph, mode comm.Mode, alpha bool, st *update
 	if tot := scalarOf(tg.rTotal); !finite(tot) || !finite(pl) || !finite(vl) || !finite(en) {
 		return fmt.Errorf("non-finite loss (total %v, policy %v, value %v, entropy %v); stopping", tot, pl, vl, en)
 	}
-	get(st.ratio, tg.rRatio)
+	get(st.ratio, tg.loss.Ratio())
 	var kl, cf float64
 	for _, r := range st.ratio {
 		kl += float64(r) - 1 - math.Log(float64(r))
