@@ -235,3 +235,78 @@ func BenchmarkAttnCore(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCommCost measures the communication part alone, the attention
+// core with its relations (scores, softmax, weighted sum of messages), at
+// N = 10..80 agents, d = 64, one head: "update" = forward and backward over
+// 256 samples, "act" = forward over 16 environments. k3 visits each
+// receiver's 3 senders of a random top-3 graph and itself; dense is the same
+// graph on the dense masked pass (every pair scored). The rest of an update
+// or acting call (the per-agent layers, LayerNorms, GELUs, heads) does not
+// depend on the graph; marl/commformer's BenchmarkGraphCost* measure the
+// whole calls. cpu-ns/agent is the CPU time per op divided by N.
+func BenchmarkCommCost(b *testing.B) {
+	const D = 64
+	for _, n := range []int{10, 20, 40, 80} {
+		rng := rand.New(rand.NewPCG(uint64(n), 5))
+		a := make([]float32, n*n)
+		for i := 0; i < n; i++ {
+			for _, j := range rng.Perm(n - 1)[:3] {
+				if j >= i {
+					j++
+				}
+				a[i*n+j] = 1
+			}
+		}
+		k3 := &Senders{}
+		k3.Set(a, n)
+		for _, op := range []string{"update", "act"} {
+			B := 256
+			if op == "act" {
+				B = 16
+			}
+			for _, variant := range []string{"k3", "dense"} {
+				sd := k3
+				if variant == "dense" {
+					sd = denseSenders(n)
+				}
+				b.Run(fmt.Sprintf("%s/N=%d/%s", op, n, variant), func(b *testing.B) {
+					benchCommCost(b, rng, attnShape{B: B, N: n, H: 1, Dh: D}, sd, a, op == "update")
+				})
+			}
+		}
+	}
+}
+
+func benchCommCost(b *testing.B, rng *rand.Rand, s attnShape, sd *Senders, a []float32, backward bool) {
+	B, N, D := s.B, s.N, s.H*s.Dh
+	rv := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return v
+	}
+	q, k, v, gout := rv(B*N*D), rv(B*N*D), rv(B*N*D), rv(B*N*D)
+	ra, rb := rv(N*N*D), rv(N*N*D)
+	ker := &attnKernel{workers: 1}
+	var tk attnTask[float32]
+	out := make([]float32, B*N*D)
+	probs := make([]float64, B*N*N)
+	gr := attnGrads[float32]{dq: make([]float32, B*N*D), dk: make([]float32, B*N*D), dv: make([]float32, B*N*D),
+		da: make([]float32, N*N), dra: make([]float32, N*N*D), drb: make([]float32, N*N*D)}
+	b.ReportAllocs()
+	c0 := cpuTime()
+	for b.Loop() {
+		forwardPar(ker, &tk, s, sd, out, q, k, v, ra, rb, a, nil, probs)
+		if backward {
+			clear(gr.da)
+			clear(gr.dra)
+			clear(gr.drb)
+			backwardPar(ker, &tk, s, sd, gr, gout, q, k, v, ra, rb, a, nil, probs)
+		}
+	}
+	c := float64(cpuTime() - c0)
+	b.ReportMetric(c/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(c/float64(b.N)/float64(N), "cpu-ns/agent")
+}
