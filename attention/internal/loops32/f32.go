@@ -49,7 +49,7 @@ func Axpy(a float32, x, y []float32) {
 	y = y[:n]
 	n4 := n &^ 3
 	if n4 > 0 {
-		axpy4(a, &x[0], &y[0], n4)
+		axpyN(a, &x[0], &y[0], n4)
 	}
 	for i := n4; i < n; i++ {
 		y[i] += a * x[i]
@@ -64,7 +64,7 @@ func RelGrad(t float32, q, ra, k, rb, dq, dk, dra, drb []float32) {
 	ra, k, rb, dq, dk, dra, drb = ra[:n], k[:n], rb[:n], dq[:n], dk[:n], dra[:n], drb[:n]
 	n4 := n &^ 3
 	if n4 > 0 {
-		relGrad4(t, &q[0], &ra[0], &k[0], &rb[0], &dq[0], &dk[0], &dra[0], &drb[0], n4)
+		relGradN(t, &q[0], &ra[0], &k[0], &rb[0], &dq[0], &dk[0], &dra[0], &drb[0], n4)
 	}
 	for i := n4; i < n; i++ {
 		// The conversions forbid fusing the product into the sums (the

@@ -388,3 +388,59 @@ lngloop:
 	DECQ CX
 	JNZ lngloop
 	RET
+
+// func axpy8(a float32, x, y *float32, n int)
+// axpy4 eight lanes at a time (AVX; n > 0, a multiple of 8): the same
+// product and sum per element, so the same bits.
+TEXT ·axpy8(SB), NOSPLIT, $0-32
+	VBROADCASTSS a+0(FP), Y0
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+axpy8loop:
+	VMULPS (SI), Y0, Y1
+	VADDPS (DI), Y1, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ axpy8loop
+	VZEROUPPER
+	RET
+
+// func relGrad8(t float32, q, ra, k, rb, dq, dk, dra, drb *float32, n int)
+// relGrad4 eight lanes at a time (AVX; n > 0, a multiple of 8).
+TEXT ·relGrad8(SB), NOSPLIT, $0-80
+	VBROADCASTSS t+0(FP), Y0
+	MOVQ q+8(FP), SI
+	MOVQ ra+16(FP), DI
+	MOVQ k+24(FP), R8
+	MOVQ rb+32(FP), R9
+	MOVQ dq+40(FP), R10
+	MOVQ dk+48(FP), R11
+	MOVQ dra+56(FP), R12
+	MOVQ drb+64(FP), R13
+	MOVQ n+72(FP), CX
+	XORQ AX, AX
+	SHRQ $3, CX
+grad8loop:
+	VMOVUPS (R8)(AX*1), Y1
+	VADDPS (R9)(AX*1), Y1, Y1
+	VMULPS Y0, Y1, Y1          // kb
+	VMOVUPS (SI)(AX*1), Y3
+	VADDPS (DI)(AX*1), Y3, Y3
+	VMULPS Y0, Y3, Y3          // qa
+	VADDPS (R10)(AX*1), Y1, Y5
+	VMOVUPS Y5, (R10)(AX*1)
+	VADDPS (R12)(AX*1), Y1, Y6
+	VMOVUPS Y6, (R12)(AX*1)
+	VADDPS (R11)(AX*1), Y3, Y7
+	VMOVUPS Y7, (R11)(AX*1)
+	VADDPS (R13)(AX*1), Y3, Y8
+	VMOVUPS Y8, (R13)(AX*1)
+	ADDQ $32, AX
+	DECQ CX
+	JNZ grad8loop
+	VZEROUPPER
+	RET

@@ -26,6 +26,15 @@ func dotRel4(q, ra, k, rb *float32, n int, s *[4]float32) {
 	}
 }
 
+// useAVX has no effect here (tests set it).
+var useAVX = false
+
+func axpyN(a float32, x, y *float32, n int) { axpy4(a, x, y, n) }
+
+func relGradN(t float32, q, ra, k, rb, dq, dk, dra, drb *float32, n int) {
+	relGrad4(t, q, ra, k, rb, dq, dk, dra, drb, n)
+}
+
 func axpy4(a float32, x, y *float32, n int) {
 	for i := 0; i < n; i++ {
 		*at(y, i) += a * *at(x, i)

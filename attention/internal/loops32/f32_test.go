@@ -64,10 +64,21 @@ func same(t *testing.T, what string, n int, got, want []float32) {
 }
 
 // TestMatchGoLoops: every routine gives the Go loop's bits, for lengths
-// with and without a tail and offsets that misalign the SSE loads.
+// with and without a tail and offsets that misalign the SSE loads, on the
+// eight-lane (AVX) forms where the machine has them and on the four-lane
+// forms.
 func TestMatchGoLoops(t *testing.T) {
+	orig := useAVX
+	defer func() { useAVX = orig }()
+	for _, avx := range []bool{orig, false} {
+		useAVX = avx
+		matchGoLoops(t)
+	}
+}
+
+func matchGoLoops(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 9))
-	for _, n := range []int{1, 3, 4, 5, 8, 15, 16, 17, 63, 64, 65, 128, 261} {
+	for _, n := range []int{1, 3, 4, 5, 8, 12, 15, 16, 17, 20, 63, 64, 65, 128, 261} {
 		for rep := 0; rep < 20; rep++ {
 			off := r.IntN(4)
 			vec := func() []float32 { return randVec(r, n+off)[off:] }
