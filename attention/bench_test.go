@@ -197,8 +197,30 @@ func benchGELU32Random(b *testing.B, f func(y, dy, x []float32)) {
 // on 1 and 2 workers (the same bits).
 func BenchmarkAttnCore(b *testing.B) {
 	const B, N, H, Dh = 256, 40, 1, 32
-	D := H * Dh
 	rng := rand.New(rand.NewPCG(3, 3))
+	a := make([]float32, N*N)
+	for i := range a {
+		a[i] = float32(rng.Float64())
+	}
+	s := attnShape{B: B, N: N, H: H, Dh: Dh}
+	sd := denseSenders(N)
+	for _, w := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
+			pass := corePass(rng, s, sd, a, w, true)
+			b.ReportAllocs()
+			c0 := cpuTime()
+			for b.Loop() {
+				pass()
+			}
+			reportCPU(b, c0)
+		})
+	}
+}
+
+// corePass returns one forward (and, with backward, backward) pass of the
+// float32 attention core with relations on random inputs of shape s.
+func corePass(rng *rand.Rand, s attnShape, sd *Senders, a []float32, workers int, backward bool) func() {
+	B, N, D := s.B, s.N, s.H*s.Dh
 	rv := func(n int) []float32 {
 		v := make([]float32, n)
 		for i := range v {
@@ -208,31 +230,20 @@ func BenchmarkAttnCore(b *testing.B) {
 	}
 	q, k, v, gout := rv(B*N*D), rv(B*N*D), rv(B*N*D), rv(B*N*D)
 	ra, rb := rv(N*N*D), rv(N*N*D)
-	a := make([]float32, N*N)
-	for i := range a {
-		a[i] = float32(rng.Float64())
-	}
-	s := attnShape{B: B, N: N, H: H, Dh: Dh}
-	sd := denseSenders(N)
-	for _, w := range []int{1, 2} {
-		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
-			ker := &attnKernel{workers: w}
-			var tk attnTask[float32]
-			out := make([]float32, B*N*D)
-			probs := make([]float64, B*N*H*N)
-			gr := attnGrads[float32]{dq: make([]float32, B*N*D), dk: make([]float32, B*N*D), dv: make([]float32, B*N*D),
-				da: make([]float32, N*N), dra: make([]float32, N*N*D), drb: make([]float32, N*N*D)}
-			b.ReportAllocs()
-			c0 := cpuTime()
-			for b.Loop() {
-				forwardPar(ker, &tk, s, sd, out, q, k, v, ra, rb, a, nil, probs)
-				clear(gr.da)
-				clear(gr.dra)
-				clear(gr.drb)
-				backwardPar(ker, &tk, s, sd, gr, gout, q, k, v, ra, rb, a, nil, probs)
-			}
-			reportCPU(b, c0)
-		})
+	ker := &attnKernel{workers: workers}
+	var tk attnTask[float32]
+	out := make([]float32, B*N*D)
+	probs := make([]float64, B*N*s.H*N)
+	gr := attnGrads[float32]{dq: make([]float32, B*N*D), dk: make([]float32, B*N*D), dv: make([]float32, B*N*D),
+		da: make([]float32, N*N), dra: make([]float32, N*N*D), drb: make([]float32, N*N*D)}
+	return func() {
+		forwardPar(ker, &tk, s, sd, out, q, k, v, ra, rb, a, nil, probs)
+		if backward {
+			clear(gr.da)
+			clear(gr.dra)
+			clear(gr.drb)
+			backwardPar(ker, &tk, s, sd, gr, gout, q, k, v, ra, rb, a, nil, probs)
+		}
 	}
 }
 
@@ -279,34 +290,13 @@ func BenchmarkCommCost(b *testing.B) {
 }
 
 func benchCommCost(b *testing.B, rng *rand.Rand, s attnShape, sd *Senders, a []float32, backward bool) {
-	B, N, D := s.B, s.N, s.H*s.Dh
-	rv := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(rng.NormFloat64())
-		}
-		return v
-	}
-	q, k, v, gout := rv(B*N*D), rv(B*N*D), rv(B*N*D), rv(B*N*D)
-	ra, rb := rv(N*N*D), rv(N*N*D)
-	ker := &attnKernel{workers: 1}
-	var tk attnTask[float32]
-	out := make([]float32, B*N*D)
-	probs := make([]float64, B*N*N)
-	gr := attnGrads[float32]{dq: make([]float32, B*N*D), dk: make([]float32, B*N*D), dv: make([]float32, B*N*D),
-		da: make([]float32, N*N), dra: make([]float32, N*N*D), drb: make([]float32, N*N*D)}
+	pass := corePass(rng, s, sd, a, 1, backward)
 	b.ReportAllocs()
 	c0 := cpuTime()
 	for b.Loop() {
-		forwardPar(ker, &tk, s, sd, out, q, k, v, ra, rb, a, nil, probs)
-		if backward {
-			clear(gr.da)
-			clear(gr.dra)
-			clear(gr.drb)
-			backwardPar(ker, &tk, s, sd, gr, gout, q, k, v, ra, rb, a, nil, probs)
-		}
+		pass()
 	}
 	c := float64(cpuTime() - c0)
 	b.ReportMetric(c/float64(b.N), "cpu-ns/op")
-	b.ReportMetric(c/float64(b.N)/float64(N), "cpu-ns/agent")
+	b.ReportMetric(c/float64(b.N)/float64(s.N), "cpu-ns/agent")
 }
