@@ -66,6 +66,17 @@ func (a *eliteArchive) pick(draw func(int) int) (cfg []int, first bool) {
 	return a.best[draw(a.m)].cfg, false
 }
 
+// member returns an archive member drawn uniformly (nil while the archive
+// is empty), the second parent of a crossover.
+func (a *eliteArchive) member(draw func(int) int) []int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.best) == 0 {
+		return nil
+	}
+	return a.best[draw(len(a.best))].cfg
+}
+
 // update reads the placed evaluations not read yet (without placing
 // anything) into the archive, best first; among designs of equal score the
 // later place comes first, so a new design displaces an older one of the

@@ -118,6 +118,17 @@ type RevisionConfig struct {
 	// small mutation while long jumps stay possible. 0 = every child has
 	// exactly Free free knobs.
 	FreeLaw float64
+	// CrossRate, with Start "elite" and > 0, is the probability that an
+	// episode whose parent came from the archive starts instead from a
+	// uniform crossover of that parent with a second archive member drawn
+	// uniformly (each knob from either with probability 1/2; Syswerda,
+	// "Uniform crossover in genetic algorithms", ICGA 1989). The free knobs
+	// are then drawn and pinned as for any parent, so the child recombines
+	// two elites and the policy mutates it. The crossed start is not
+	// evaluated: the parent's metrics and score stand for it (observations
+	// and the child's credit), so a crossover costs no evaluation beyond the
+	// child's. 0 = no crossover (the form before session 21).
+	CrossRate float64
 }
 
 // CheckFormKeys reports the errors of the run-file keys that choose a
@@ -276,6 +287,9 @@ func NewRevisionEnv(ds DesignSpace, cfg RevisionConfig) (*RevisionEnv, error) {
 		if err := CheckFreeLaw(cfg.FreeLaw); err != nil {
 			return nil, fmt.Errorf("revision env %s: %w", name, err)
 		}
+		if err := CheckCrossRate(cfg.CrossRate); err != nil {
+			return nil, fmt.Errorf("revision env %s: %w", name, err)
+		}
 		for gi, g := range cfg.FreeGroups {
 			if len(g) == 0 {
 				return nil, fmt.Errorf("revision env %s: free group %d is empty", name, gi)
@@ -390,10 +404,19 @@ func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 		parent, first = e.elite.pick(draw)
 		fromRef = first && parent == nil && e.cfg.FirstStart == "reference"
 	}
+	var mate []int // the second parent of a crossover (CrossRate)
+	if e.cfg.CrossRate > 0 && e.elite != nil && parent != nil {
+		if u := float64(p.Uint64()>>11) / (1 << 53); u < e.cfg.CrossRate {
+			mate = e.elite.member(draw)
+		}
+	}
 	for i, k := range e.knobs {
 		switch {
 		case parent != nil:
 			e.cur[i] = parent[i]
+			if mate != nil && draw(2) == 1 {
+				e.cur[i] = mate[i]
+			}
 		case fromRef:
 			e.cur[i] = e.cfg.Reference[i]
 		default:
@@ -429,7 +452,11 @@ func (e *RevisionEnv) Reset(seed uint64, obs [][]float32) {
 	}
 	e.t, e.done, e.err = 0, false, nil
 	e.best = math.NaN()
-	if err := e.ds.Evaluate(e.cur, e.metrics); err != nil {
+	start := e.cur
+	if mate != nil {
+		start = parent // evaluated already: the crossed start costs nothing
+	}
+	if err := e.ds.Evaluate(start, e.metrics); err != nil {
 		e.failWith(err)
 	} else {
 		e.score = e.obj.Reward(e.metrics)
@@ -592,6 +619,15 @@ const MaxFreeLaw = 10
 func CheckFreeLaw(law float64) error {
 	if !(law >= 0 && law <= MaxFreeLaw) {
 		return fmt.Errorf("free_law = %v: must be in [0, %d]", law, MaxFreeLaw)
+	}
+	return nil
+}
+
+// CheckCrossRate reports a RevisionConfig.CrossRate (run-file key
+// cross_rate) outside [0, 1], the error starting with the key.
+func CheckCrossRate(rate float64) error {
+	if !(rate >= 0 && rate <= 1) {
+		return fmt.Errorf("cross_rate = %v: must be in [0, 1]", rate)
 	}
 	return nil
 }

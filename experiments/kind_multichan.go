@@ -38,7 +38,7 @@ func buildMultichan(c multichan.EnvConfig, run RunInfo) (*DesignProblem, error) 
 		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Pinned: c.Pinned, Credit: c.Credit}
 	case "search":
 		p.Revision = &envs.RevisionConfig{Length: c.EpisodeLen, Credit: c.Credit, Start: "elite", Elite: c.Elite, Free: c.Free, Stall: c.Stall, FirstGen: c.FirstGen, FirstStart: c.FirstStart, Seed: run.Seed,
-			FreeGroups: c.FreeGroups(space.Channels()), FreeLaw: c.FreeLaw}
+			FreeGroups: c.FreeGroups(space.Channels()), FreeLaw: c.FreeLaw, CrossRate: c.CrossRate}
 	}
 	if p.Optimum, err = c.Optimum(c.Traces, obj); err != nil {
 		return nil, fmt.Errorf("key env.multichan.objective: %w", err)

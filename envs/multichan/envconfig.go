@@ -36,6 +36,7 @@ type EnvConfig struct {
 	FirstGen      int      `toml:"first_gen" unit:"designs" range:"[0, 4096]" doc:"form = search: 0 = the first iteration's episodes start from their own uniform designs with every knob free; n > 0 = from a first generation of n uniform designs drawn from the run's seed, with free knobs as later"`
 	FirstStart    string   `toml:"first_start" range:"uniform|reference" doc:"form = search, first_gen = 0: how the first iteration's episodes start while the archive holds fewer than elite designs: uniform = each from its own uniform design with every knob free (two evaluations per episode: the start and its child); reference = from the reference design with every knob free (one evaluation per episode: the policy's own proposal, as in the bandit form's first iteration)"`
 	FreeLaw       float64  `toml:"free_law" range:"[0, 10]" doc:"form = search: 0 = every child may change exactly free knobs; > 0 = each child's count k is drawn from 1..free with P(k) proportional to k^-free_law (heavy-tailed mutation, Doerr et al. 2017, who use 1.5): mostly one or two knobs, now and then many"`
+	CrossRate     float64  `toml:"cross_rate" unit:"probability" range:"[0, 1]" doc:"form = search: the probability that an episode from an archive parent starts from a uniform crossover of it with a second archive member (each knob from either with probability 1/2), the parent's metrics standing for the start (no extra evaluation); the policy then changes the free knobs as usual; 0 = no crossover"`
 	FreeWithin    string   `toml:"free_within" range:"any|channel" doc:"form = search: where each child's free knobs are drawn: any = from all knobs; channel = from one channel drawn uniformly (the channels are independent blocks: a child changes one channel and keeps the others' settings)"`
 }
 
@@ -63,6 +64,9 @@ func (c EnvConfig) Validate() error {
 	errs = append(errs, envs.CheckFormKeys(c.Form, c.Pinned, c.Credit)...)
 	errs = append(errs, envs.CheckSearchKeys(c.Elite, c.Free, c.Stall, c.FirstGen, c.FirstStart, dram.NumKnobs*max(len(c.Traces), 1))...)
 	if err := envs.CheckFreeLaw(c.FreeLaw); err != nil {
+		errs = append(errs, err)
+	}
+	if err := envs.CheckCrossRate(c.CrossRate); err != nil {
 		errs = append(errs, err)
 	}
 	if c.FreeWithin != "any" && c.FreeWithin != "channel" {
