@@ -9,8 +9,8 @@ import (
 
 // TestMultichanFreeWithinReachesEnv: env.multichan.free_within = "channel"
 // gives the search form's environment one free group per channel; "any"
-// (the default) none, so the study's runs are unchanged; free_law reaches
-// it too.
+// (the default) none, so the study's runs are unchanged; free_law and
+// cross_rate reach it too.
 func TestMultichanFreeWithinReachesEnv(t *testing.T) {
 	c := multichan.DefaultEnvConfig()
 	c.Traces = []string{"stream", "random"}
@@ -40,5 +40,15 @@ func TestMultichanFreeWithinReachesEnv(t *testing.T) {
 	}
 	if p.Revision.FreeLaw != 1.5 {
 		t.Fatalf("free_law 1.5 reached the env as %v", p.Revision.FreeLaw)
+	}
+	if p.Revision.CrossRate != 0 {
+		t.Fatalf("cross_rate default: %v, want 0", p.Revision.CrossRate)
+	}
+	c.CrossRate = 0.5
+	if p, err = buildMultichan(c, run); err != nil {
+		t.Fatal(err)
+	}
+	if p.Revision.CrossRate != 0.5 {
+		t.Fatalf("cross_rate 0.5 reached the env as %v", p.Revision.CrossRate)
 	}
 }

@@ -236,4 +236,14 @@ func TestFreeGroupsAreChannels(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatalf("free_law 1.5: %v", err)
 	}
+	for _, rate := range []float64{-0.5, 1.01, math.NaN()} {
+		c.CrossRate = rate
+		if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), "cross_rate ") {
+			t.Fatalf("cross_rate %v: %v", rate, err)
+		}
+	}
+	c.CrossRate = 0.5
+	if err := c.Validate(); err != nil {
+		t.Fatalf("cross_rate 0.5: %v", err)
+	}
 }

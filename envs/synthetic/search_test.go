@@ -595,3 +595,62 @@ func searchAfterFirstIteration(t *testing.T, counted *envs.Counted, cfg envs.Rev
 	counted.Records() // the archive of 3 is full
 	return e, obs
 }
+
+// TestSearchFormCrossRate: with cross_rate 1 every archive episode starts
+// from a uniform crossover of two archive members: each knob of the start
+// is one of the members' values there, and some starts are none of the
+// members (a real mix). The crossed start costs no evaluation (Unique
+// stays) and the parent's metrics stand for it: the metrics after Reset are
+// an archive member's. The pinned knobs keep the crossed values. With
+// cross_rate 0 every start is an archive member; out-of-range rates are
+// refused with the key.
+func TestSearchFormCrossRate(t *testing.T) {
+	c, _ := synthetic.Planted(8, 4, 3)
+	s := synthetic.MustNew(c)
+	for _, rate := range []float64{0, 1} {
+		counted := envs.NewCounted(s)
+		e, obs := searchAfterFirstIteration(t, counted, envs.RevisionConfig{Free: 2, CrossRate: rate})
+		obj := minExpY(t, counted)
+		recs := counted.Records()
+		slices.SortStableFunc(recs, func(a, b envs.CountedRecord) int {
+			return cmp.Compare(obj.Reward(b.Metrics), obj.Reward(a.Metrics))
+		})
+		archive := recs[:3]
+		mixed := 0
+		for ep := uint64(10); ep < 70; ep++ {
+			before := counted.Unique()
+			e.Reset(ep, obs)
+			if got := counted.Unique(); got != before {
+				t.Fatalf("rate %v, episode %d: the start cost %d evaluations", rate, ep, got-before)
+			}
+			d, m := e.Design(), e.Metrics()
+			isMember := slices.ContainsFunc(archive, func(r envs.CountedRecord) bool { return slices.Equal(r.Config, d) })
+			if !isMember {
+				mixed++
+			}
+			for i, v := range d {
+				if !slices.ContainsFunc(archive, func(r envs.CountedRecord) bool { return r.Config[i] == v }) {
+					t.Fatalf("rate %v, episode %d: knob %d = %d is no archive member's", rate, ep, i, v)
+				}
+				if p := e.Pinned()[i]; p >= 0 && p != v {
+					t.Fatalf("rate %v, episode %d: knob %d pinned at %d, the start has %d", rate, ep, i, p, v)
+				}
+			}
+			if !slices.ContainsFunc(archive, func(r envs.CountedRecord) bool { return slices.Equal(r.Metrics, m) }) {
+				t.Fatalf("rate %v, episode %d: start metrics %v are no archive member's", rate, ep, m)
+			}
+		}
+		if rate == 0 && mixed > 0 {
+			t.Fatalf("rate 0: %d of 60 starts are no archive member", mixed)
+		}
+		if rate == 1 && mixed < 20 {
+			t.Fatalf("rate 1: only %d of 60 starts are crossovers", mixed)
+		}
+	}
+	for _, bad := range []float64{-0.1, 1.5, math.NaN()} {
+		if _, err := envs.NewRevisionEnv(envs.NewCounted(s), envs.RevisionConfig{Objective: minExpY(t, s), Length: 1,
+			Start: "elite", Elite: 3, Free: 2, CrossRate: bad}); err == nil || !strings.Contains(err.Error(), "cross_rate") {
+			t.Fatalf("cross_rate %v: %v, want an error naming the key", bad, err)
+		}
+	}
+}
