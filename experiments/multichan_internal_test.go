@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/commgraph/commgraph/envs"
 	"github.com/commgraph/commgraph/envs/multichan"
 )
 
@@ -31,24 +32,27 @@ func TestMultichanFreeWithinReachesEnv(t *testing.T) {
 	if !slices.EqualFunc(p.Revision.FreeGroups, want, slices.Equal) {
 		t.Fatalf("free_within channel: groups %v, want %v", p.Revision.FreeGroups, want)
 	}
-	if p.Revision.FreeLaw != 0 {
-		t.Fatalf("free_law default: %v, want 0", p.Revision.FreeLaw)
-	}
-	c.FreeLaw = 1.5
-	if p, err = buildMultichan(c, run); err != nil {
-		t.Fatal(err)
-	}
-	if p.Revision.FreeLaw != 1.5 {
-		t.Fatalf("free_law 1.5 reached the env as %v", p.Revision.FreeLaw)
-	}
-	if p.Revision.CrossRate != 0 {
-		t.Fatalf("cross_rate default: %v, want 0", p.Revision.CrossRate)
-	}
-	c.CrossRate = 0.5
-	if p, err = buildMultichan(c, run); err != nil {
-		t.Fatal(err)
-	}
-	if p.Revision.CrossRate != 0.5 {
-		t.Fatalf("cross_rate 0.5 reached the env as %v", p.Revision.CrossRate)
+	// Each number key: its default 0 reaches the env, then a set value.
+	for _, k := range []struct {
+		key string
+		set func(*multichan.EnvConfig, float64)
+		got func(*envs.RevisionConfig) float64
+		val float64
+	}{
+		{"free_law", func(c *multichan.EnvConfig, v float64) { c.FreeLaw = v }, func(r *envs.RevisionConfig) float64 { return r.FreeLaw }, 1.5},
+		{"cross_rate", func(c *multichan.EnvConfig, v float64) { c.CrossRate = v }, func(r *envs.RevisionConfig) float64 { return r.CrossRate }, 0.5},
+	} {
+		if got := k.got(p.Revision); got != 0 {
+			t.Fatalf("%s default: %v, want 0", k.key, got)
+		}
+		c2 := c
+		k.set(&c2, k.val)
+		p2, err := buildMultichan(c2, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := k.got(p2.Revision); got != k.val {
+			t.Fatalf("%s %v reached the env as %v", k.key, k.val, got)
+		}
 	}
 }

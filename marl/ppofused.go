@@ -112,16 +112,21 @@ func (op *ppoOp) Arity() int {
 	return 7
 }
 
-func (op *ppoOp) Type() hm.Type {
+// inTypes returns the types of the op's inputs and the matrix and vector
+// types they are made of.
+func (op *ppoOp) inTypes() (ts []hm.Type, m, v hm.Type) {
 	a := hm.TypeVariable('a')
-	m := G.TensorType{Dims: 2, Of: a}
-	v := G.TensorType{Dims: 1, Of: a}
-	ts := []hm.Type{m, m, v, v, v, v, v}
+	m, v = G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: 1, Of: a}
+	ts = []hm.Type{m, m, v, v, v, v, v}
 	if op.gate {
 		ts = append(ts, v)
 	}
-	ts = append(ts, v)
-	return hm.NewFnType(ts...)
+	return ts, m, v
+}
+
+func (op *ppoOp) Type() hm.Type {
+	ts, _, v := op.inTypes()
+	return hm.NewFnType(append(ts, v)...)
 }
 func (op *ppoOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.Shape{3}, nil }
 func (op *ppoOp) ReturnsPtr() bool                               { return false }
@@ -188,13 +193,7 @@ type ppoGradOp struct {
 
 func (op *ppoGradOp) Arity() int { return op.f.Arity() + 2 }
 func (op *ppoGradOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	m := G.TensorType{Dims: 2, Of: a}
-	v := G.TensorType{Dims: 1, Of: a}
-	ts := []hm.Type{m, m, v, v, v, v, v}
-	if op.f.gate {
-		ts = append(ts, v)
-	}
+	ts, m, v := op.f.inTypes()
 	ts = append(ts, v, v) // output, its gradient
 	if op.wrt == pLogp {
 		ts = append(ts, m)
@@ -393,6 +392,9 @@ func ppoForward[T float32 | float64](op *ppoOp, out, ratio []T, x [][]T, exp, ab
 	out[2] = -(sh / n)
 }
 
+// ppoBackward recomputes each row's forward values (ppoRowFwd) rather than
+// keeping them from the forward op: keeping them in a buffer measured no
+// faster (predator-prey update 113-131 against 112-117 ms, session 21).
 func ppoBackward[T float32 | float64](op *ppoOp, wrt int, dst []T, x [][]T, g []T, exp, abs func(T) T) {
 	R, A := op.R, op.A
 	n := T(R)

@@ -226,24 +226,25 @@ func TestFreeGroupsAreChannels(t *testing.T) {
 		t.Fatalf("free_within block: %v", err)
 	}
 	c.FreeWithin = "any"
-	for _, law := range []float64{-0.5, 11, math.NaN()} {
-		c.FreeLaw = law
-		if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), "free_law ") {
-			t.Fatalf("free_law %v: %v", law, err)
+	// Each number key: out-of-range values are refused by key, then a good one is kept.
+	for _, k := range []struct {
+		key  string
+		set  func(float64)
+		bad  []float64
+		good float64
+	}{
+		{"free_law", func(v float64) { c.FreeLaw = v }, []float64{-0.5, 11, math.NaN()}, 1.5},
+		{"cross_rate", func(v float64) { c.CrossRate = v }, []float64{-0.5, 1.01, math.NaN()}, 0.5},
+	} {
+		for _, v := range k.bad {
+			k.set(v)
+			if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), k.key+" ") {
+				t.Fatalf("%s %v: %v", k.key, v, err)
+			}
 		}
-	}
-	c.FreeLaw = 1.5
-	if err := c.Validate(); err != nil {
-		t.Fatalf("free_law 1.5: %v", err)
-	}
-	for _, rate := range []float64{-0.5, 1.01, math.NaN()} {
-		c.CrossRate = rate
-		if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), "cross_rate ") {
-			t.Fatalf("cross_rate %v: %v", rate, err)
+		k.set(k.good)
+		if err := c.Validate(); err != nil {
+			t.Fatalf("%s %v: %v", k.key, k.good, err)
 		}
-	}
-	c.CrossRate = 0.5
-	if err := c.Validate(); err != nil {
-		t.Fatalf("cross_rate 0.5: %v", err)
 	}
 }
