@@ -5,7 +5,6 @@ package experiments
 // seed, one config key set from a TOML value, and the sweep's [k8s]
 // defaults (checked against the Dockerfile).
 var (
-	IQM                   = iqm
 	Mean                  = meanOf
 	StratifiedBootstrapCI = stratifiedBootstrapCI
 	RunDir                = runDirOf

@@ -443,3 +443,114 @@ func (a *Anytime) PlotProfile(path string, optimum bool) error {
 	p.Legend.TextStyle.Color = color.Black
 	return writePlot(p, path, 9*vg.Inch, 5*vg.Inch)
 }
+
+// VersusRow is one regret task of Anytime.Versus: a variant's evaluations
+// to the threshold against the other variant with the fewest (by IQM) on
+// that task.
+type VersusRow struct {
+	Task   string   `json:"task"`
+	Own    Interval `json:"own"`
+	Best   string   `json:"best_other"` // the other variant with the lowest IQM (the first listed on a tie)
+	BestIn Interval `json:"best_other_evals"`
+	// Fewest: Own's IQM is at or below every other variant's (a tie counts,
+	// as in Wins). Inside: Own's IQM is at or below the upper end of Best's
+	// interval, i.e. not shown worse than the best other at the report's
+	// confidence.
+	Fewest bool    `json:"fewest"`
+	Inside bool    `json:"inside_best_ci"`
+	Ratio  float64 `json:"ratio"` // Own.IQM / BestIn.IQM (NaN when both never)
+}
+
+// Versus compares variant with the rest on every regret task where it and
+// at least one other variant have runs, in task order: the judgement of
+// issue 11's item 5 (fewest evaluations to the threshold against every
+// baseline; within the best baseline's interval), one command instead of
+// a script. An unknown variant is an error naming the report's variants.
+func (a *Anytime) Versus(variant string) ([]VersusRow, error) {
+	if !slices.Contains(a.Variants, variant) {
+		return nil, fmt.Errorf("--versus %q: not a variant of these runs (have %s)", variant, strings.Join(quoteAll(a.Variants), ", "))
+	}
+	var rows []VersusRow
+	for _, t := range a.Tasks {
+		own := a.Cells[[2]string{variant, t.Name}]
+		if own == nil {
+			continue
+		}
+		var best *AnytimeCell
+		for _, v := range a.Variants {
+			c := a.Cells[[2]string{v, t.Name}]
+			if v == variant || c == nil {
+				continue
+			}
+			if best == nil || c.ToThr.IQM < best.ToThr.IQM {
+				best = c
+			}
+		}
+		if best == nil {
+			continue
+		}
+		rows = append(rows, VersusRow{Task: t.Name, Own: own.ToThr, Best: best.Variant, BestIn: best.ToThr,
+			Fewest: own.ToThr.IQM <= best.ToThr.IQM, Inside: own.ToThr.IQM <= best.ToThr.Hi, Ratio: own.ToThr.IQM / best.ToThr.IQM})
+	}
+	return rows, nil
+}
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = strconv.Quote(v)
+	}
+	return out
+}
+
+// WriteVersus renders Versus(variant) as a table (md, ascii or csv) with a
+// count line under the md and ascii forms.
+func (a *Anytime) WriteVersus(w io.Writer, format, variant string) error {
+	rows, err := a.Versus(variant)
+	if err != nil {
+		return err
+	}
+	yes := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	header := []string{"task", variant + ": evals to threshold", "fewest other", "its evals to threshold", "ratio", "fewest?", "inside its CI?"}
+	if format == "csv" {
+		header = []string{"task", "variant", "iqm", "ci_lo", "ci_hi", "best_other", "best_iqm", "best_ci_lo", "best_ci_hi", "ratio", "fewest", "inside_best_ci"}
+	}
+	var body [][]string
+	fewest, inside := 0, 0
+	for _, r := range rows {
+		if r.Fewest {
+			fewest++
+		}
+		if r.Inside {
+			inside++
+		}
+		if format == "csv" {
+			g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+			body = append(body, []string{r.Task, variant, g(r.Own.IQM), g(r.Own.Lo), g(r.Own.Hi), r.Best, g(r.BestIn.IQM), g(r.BestIn.Lo), g(r.BestIn.Hi), g(r.Ratio), yes(r.Fewest), yes(r.Inside)})
+			continue
+		}
+		ratio := "-"
+		if !math.IsNaN(r.Ratio) {
+			ratio = fmtG(r.Ratio)
+		}
+		body = append(body, []string{r.Task, fmtInterval(r.Own, fmtEvals), r.Best, fmtInterval(r.BestIn, fmtEvals), ratio, yes(r.Fewest), yes(r.Inside)})
+	}
+	if format != "csv" {
+		if _, err := fmt.Fprintf(w, "\n%s against the other variants (evaluations to the threshold, IQM [%.0f%% CI]):\n\n", variant, 100*a.opt.Confidence); err != nil {
+			return err
+		}
+	}
+	if err := writeTable(w, format, header, body); err != nil {
+		return err
+	}
+	if format == "csv" {
+		return nil
+	}
+	_, err = fmt.Fprintf(w, "\n%s has the fewest on %d of %d tasks and is at or inside the fewest other's CI on %d of %d.\n", variant, fewest, len(rows), inside, len(rows))
+	return err
+}

@@ -171,3 +171,84 @@ func TestReportAnytime(t *testing.T) {
 		t.Error("an anytime view of a task not judged by regret")
 	}
 }
+
+// TestAnytimeVersus: one variant against the fewest other on each regret
+// task: fewest or not (ties count), inside that one's CI or not, the ratio;
+// a task the variant did not run is left out; an unknown variant is an error
+// naming the variants; the table's count line and the CSV agree.
+func TestAnytimeVersus(t *testing.T) {
+	root := t.TempDir()
+	inf := math.Inf(1)
+	runs := map[string]map[string][]float64{ // task -> variant -> evals to threshold per seed
+		"t1": {"A": {10, 20, 30, 40}, "B": {5, 6, 7, 8}, "C": {100, 100, 100, 100}},     // A neither fewest nor inside B's CI
+		"t2": {"A": {5, 5, 6, 6}, "B": {6, 7, 8, 9}, "C": {inf, inf, inf, inf}},         // A fewest (and so inside)
+		"t3": {"A": {10, 12, 14, 16}, "B": {2, 3, 20, 30}, "C": {50, 60, 70, 80}},       // A not fewest (13 > 11.5), inside B's wide CI
+		"t4": {"A": {7, 7, 7, 7}, "B": {7, 7, 7, 7}},                                    // a tie counts as fewest
+		"t5": {"B": {1, 2, 3, 4}, "C": {4, 5, 6, 7}},                                    // A did not run: no row
+		"t6": {"A": {inf, inf, inf, inf}, "B": {inf, inf, inf, 9}, "C": {1, 1, 1, inf}}, // never against C's 1: ratio +Inf, inside C's [1, never]
+	}
+	for task, vs := range runs {
+		for v, thr := range vs {
+			for i, x := range thr {
+				dir := writeRegretRun(t, root, v+"-"+task, int64(i+1), 3000, true, map[int]float64{100: 0.1}, x, inf)
+				sum := experiments.Summary{Name: v, Variant: v, Task: task, Env: "dram", Seed: int64(i + 1), Iterations: 30,
+					Primary: experiments.Primary{Name: "regret", X: "unique_evals"}, Threshold: 0.02}
+				b, _ := experiments.EncodeSummary(sum)
+				if err := os.WriteFile(filepath.Join(dir, "summary.json"), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	rep, err := experiments.BuildReport(root, experiments.DefaultReportOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := rep.Anytime(nil)
+	rows, err := a.Versus("A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		best           string
+		fewest, inside bool
+		ratio          float64
+	}
+	wants := map[string]want{"t1": {"B", false, false, 25 / 6.5}, "t2": {"B", true, true, 5.5 / 7.5}, "t3": {"B", false, true, 13 / 11.5},
+		"t4": {"B", true, true, 1}, "t6": {"C", false, true, inf}}
+	if len(rows) != len(wants) {
+		t.Fatalf("%d rows, want %d (t5 has no run of A): %+v", len(rows), len(wants), rows)
+	}
+	for _, r := range rows {
+		w, ok := wants[r.Task]
+		if !ok {
+			t.Errorf("unexpected row %+v", r)
+			continue
+		}
+		if r.Best != w.best || r.Fewest != w.fewest || r.Inside != w.inside || math.Abs(r.Ratio-w.ratio) > 1e-12 && r.Ratio != w.ratio {
+			t.Errorf("%s: best %s fewest %v inside %v ratio %v, want %+v (own %+v, best %+v)", r.Task, r.Best, r.Fewest, r.Inside, r.Ratio, w, r.Own, r.BestIn)
+		}
+	}
+	// t3's verdict rests on the interval: B's upper bound is above A's IQM.
+	for _, r := range rows {
+		if r.Task == "t3" && !(r.BestIn.Hi >= 13 && r.BestIn.IQM == 11.5) {
+			t.Errorf("t3: B's interval %+v", r.BestIn)
+		}
+	}
+	if _, err := a.Versus("Z"); err == nil || !strings.Contains(err.Error(), `"A", "B", "C"`) {
+		t.Errorf("unknown variant: %v", err)
+	}
+	var md, csv bytes.Buffer
+	if err := a.WriteVersus(&md, "md", "A"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "A has the fewest on 2 of 5 tasks and is at or inside the fewest other's CI on 4 of 5.") {
+		t.Errorf("versus table:\n%s", md.String())
+	}
+	if err := a.WriteVersus(&csv, "csv", "A"); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(csv.String(), "\n"); n != 1+5 || strings.Count(csv.String(), ",yes,yes") != 2 {
+		t.Errorf("versus CSV:\n%s", csv.String())
+	}
+}

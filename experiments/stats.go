@@ -41,6 +41,10 @@ func iqm(x []float64) float64 {
 	return sum / float64(len(s))
 }
 
+// IQM is iqm for tools outside the package (docs/tools/lottery), so that
+// they compute the reports' point estimate the reports' way.
+func IQM(x []float64) float64 { return iqm(x) }
+
 // meanOf returns the arithmetic mean (NaN for an empty slice).
 func meanOf(x []float64) float64 {
 	if len(x) == 0 {

@@ -99,6 +99,14 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	anytime := rep.Anytime(f.budgets)
+	if f.versus != "" {
+		if anytime == nil {
+			return configError(fmt.Errorf("--versus %q: these runs have no task judged by regret with a threshold", f.versus))
+		}
+		if _, err := anytime.Versus(f.versus); err != nil {
+			return configError(err)
+		}
+	}
 	var par *experiments.Pareto
 	if f.paretoX != "" {
 		if par, err = rep.Pareto(f.paretoX, f.paretoY); err != nil {
@@ -125,7 +133,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return printReport(stdout, stderr, rep, anytime, par, f.format, marl, files)
+	return printReport(stdout, stderr, rep, anytime, par, f, marl, files)
 }
 
 // reportFlags are the parsed arguments of `commgraph report`.
@@ -135,6 +143,7 @@ type reportFlags struct {
 	noPlots          bool
 	paretoX, paretoY string // both empty without --pareto
 	budgets          []int  // --at (nil = experiments.DefaultAnytimeBudgets)
+	versus           string // --versus: a variant judged against the rest on the regret tasks
 }
 
 // parseReportFlags parses and checks the arguments of `commgraph report`.
@@ -150,10 +159,11 @@ func parseReportFlags(args []string, stderr io.Writer) (*reportFlags, error) {
 	noPlots := fs.Bool("no-plots", false, "write no PNGs (curves, Pareto plot)")
 	pareto := fs.String("pareto", "", "two metrics X,Y: the Pareto front of the runs' best designs (e.g. time_ns,energy_pJ), as a table, CSV and PNG")
 	at := fs.String("at", "", "budgets (unique evaluations) of the anytime table of regret tasks, comma-separated, from 10, 30, 100, 300, ... (default 100,300,1000,3000)")
+	versus := fs.String("versus", "", "a variant to judge against the others on every regret task: its evaluations to the threshold against the fewest other's, fewest or not, inside that one's CI or not (table, and versus.csv)")
 	var logx optBool
 	fs.Var(&logx, "logx", "log-scale budget axis in the curves (default: on for evaluation axes, unique_evals; --logx=false turns it off)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph report DIR [--format ascii|md|csv|json] [--metric NAME] [--threshold X] [--pareto X,Y] [--at B,B,...] [--logx[=false]] [--out DIR]")
+		fmt.Fprintln(stderr, "usage: commgraph report DIR [--format ascii|md|csv|json] [--metric NAME] [--threshold X] [--pareto X,Y] [--at B,B,...] [--versus VARIANT] [--logx[=false]] [--out DIR]")
 		fs.PrintDefaults()
 	}
 	arg, err := parseOne(fs, args, "runs directory")
@@ -168,7 +178,7 @@ func parseReportFlags(args []string, stderr io.Writer) (*reportFlags, error) {
 	if *resamples < 1 || *resamples > maxResamples {
 		return nil, usageErrorf("--resamples %d: want 1 to %d", *resamples, maxResamples)
 	}
-	f := &reportFlags{dir: arg, out: *out, format: *format, noPlots: *noPlots, opt: experiments.DefaultReportOptions()}
+	f := &reportFlags{dir: arg, out: *out, format: *format, noPlots: *noPlots, opt: experiments.DefaultReportOptions(), versus: *versus}
 	if *pareto != "" {
 		if f.paretoX, f.paretoY, err = parsePareto(*pareto); err != nil {
 			return nil, err
@@ -215,6 +225,11 @@ func writeReportFiles(rep *experiments.Report, anytime *experiments.Anytime, par
 		outputs = append(outputs, outFile{"anytime.csv", func() ([]byte, error) {
 			return render(func(w io.Writer) error { return anytime.Write(w, "csv") })
 		}})
+		if f.versus != "" {
+			outputs = append(outputs, outFile{"versus.csv", func() ([]byte, error) {
+				return render(func(w io.Writer) error { return anytime.WriteVersus(w, "csv", f.versus) })
+			}})
+		}
 	}
 	paretoBase := ""
 	if par != nil {
@@ -265,8 +280,8 @@ func writeReportFiles(rep *experiments.Report, anytime *experiments.Anytime, par
 
 // printReport prints the report in format on stdout, then the files
 // written (on stderr for csv, whose stdout holds only the CSV).
-func printReport(stdout, stderr io.Writer, rep *experiments.Report, anytime *experiments.Anytime, par *experiments.Pareto, format string, marl []byte, files []string) error {
-	list := stdout
+func printReport(stdout, stderr io.Writer, rep *experiments.Report, anytime *experiments.Anytime, par *experiments.Pareto, f *reportFlags, marl []byte, files []string) error {
+	list, format := stdout, f.format
 	switch format {
 	case "json":
 		_, err := stdout.Write(marl)
@@ -284,6 +299,11 @@ func printReport(stdout, stderr io.Writer, rep *experiments.Report, anytime *exp
 			if err := anytime.Write(stdout, format); err != nil {
 				return err
 			}
+			if f.versus != "" {
+				if err := anytime.WriteVersus(stdout, format, f.versus); err != nil {
+					return err
+				}
+			}
 		}
 		if err := rep.WriteBestDesigns(stdout, format); err != nil {
 			return err
@@ -295,8 +315,8 @@ func printReport(stdout, stderr io.Writer, rep *experiments.Report, anytime *exp
 		}
 	}
 	fmt.Fprintf(list, "%d finished runs; wrote:\n", len(rep.Runs))
-	for _, f := range files {
-		fmt.Fprintf(list, "  %s\n", f)
+	for _, file := range files {
+		fmt.Fprintf(list, "  %s\n", file)
 	}
 	return nil
 }

@@ -72,6 +72,11 @@ out_dir = "`+out+`"
 			t.Errorf("--at %q: exit %d, want 2 naming --at: %s", bad, code, stderr.String())
 		}
 	}
+	// --versus needs tasks judged by regret: these fake runs have none.
+	stderr.Reset()
+	if code := dispatch([]string{"report", root, "--versus", "graph=learned lr=0.001"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "no task judged by regret") {
+		t.Errorf("--versus without regret tasks: exit %d, want 2: %s", code, stderr.String())
+	}
 	stderr.Reset()
 	if code := dispatch([]string{"report", root, "--pareto", "latency_p99,entropy"}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "policy_loss") {
 		t.Errorf("--pareto with a missing metric: exit %d, %s", code, stderr.String())
