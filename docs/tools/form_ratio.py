@@ -6,7 +6,11 @@ study's regret threshold (summary.json, final.evals_to_threshold; a run that nev
 it counts as 3,001, one more than the budget), the interquartile mean over the seeds and a
 95% percentile-bootstrap interval (2,000 resamples, fixed seed, so the output is
 reproducible), and the ratio candidate / reference. The last line is the geometric mean of
-the ratios over the complete tasks. Tasks missing seeds are listed and left out.
+the ratios over the complete tasks, then its 95% paired, stratified-bootstrap interval (each
+resample redraws every task's seeds within that task, the same seeds for both forms, whose
+runs of one seed share their start and first generation; 2,000 resamples from a second
+fixed seed, so the lines above are as before). Tasks missing seeds
+are listed and left out.
 
 Usage: form_ratio.py CANDIDATE_DIR REFERENCE_DIR FIRST_SEED LAST_SEED
 (e.g. python3 docs/tools/form_ratio.py runs/s19K runs/s19AB 41 50)
@@ -56,6 +60,7 @@ def main(argv):
     rng = random.Random(1)
     tasks = sorted(t for t in os.listdir(ref) if os.path.isdir(os.path.join(ref, t)))
     logs = []
+    pairs = []
     print("| task | reference IQM [95% CI] | candidate IQM [95% CI] | candidate / reference |")
     print("|---|---|---|---|")
     for t in tasks:
@@ -66,10 +71,21 @@ def main(argv):
             continue
         ia, ib = iqm(a), iqm(b)
         logs.append(math.log(ib / ia))
+        pairs.append((a, b))
         ca, cb = interval(a, rng), interval(b, rng)
         print("| %s | %.3g [%.3g, %.3g] | %.3g [%.3g, %.3g] | %.2f |" % (short(t), ia, ca[0], ca[1], ib, cb[0], cb[1], ib / ia))
     if logs:
         print("tasks %d, geometric mean candidate / reference = %.5f" % (len(logs), math.exp(sum(logs) / len(logs))))
+        brng = random.Random(2)
+        gms = []
+        for _ in range(2000):
+            tot = 0.0
+            for a, b in pairs:
+                idx = [brng.randrange(len(a)) for _ in a]
+                tot += math.log(iqm([b[i] for i in idx]) / iqm([a[i] for i in idx]))
+            gms.append(math.exp(tot / len(pairs)))
+        gms.sort()
+        print("95%% paired stratified bootstrap interval of the geometric mean: [%.3f, %.3f]" % (gms[50], gms[1949]))
 
 
 if __name__ == "__main__":
