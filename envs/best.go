@@ -124,8 +124,14 @@ func (t *Tracker) Regret(v float64) float64 {
 	if t.opt == nil {
 		return math.NaN()
 	}
-	o := t.opt.Value
-	if t.obj.Kind() == KindTarget || o == 0 {
+	return RegretOf(t.obj, t.opt.Value, v)
+}
+
+// RegretOf is the regret of objective value v under obj against the
+// optimum's value o, as Best.Regret defines it: relative for minimisation,
+// absolute for target objectives and when o is 0.
+func RegretOf(obj *Objective, o, v float64) float64 {
+	if obj.Kind() == KindTarget || o == 0 {
 		return v - o
 	}
 	return (v - o) / math.Abs(o)

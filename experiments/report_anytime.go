@@ -468,7 +468,7 @@ type VersusRow struct {
 // a script. An unknown variant is an error naming the report's variants.
 func (a *Anytime) Versus(variant string) ([]VersusRow, error) {
 	if !slices.Contains(a.Variants, variant) {
-		return nil, fmt.Errorf("--versus %q: not a variant of these runs (have %s)", variant, strings.Join(quoteAll(a.Variants), ", "))
+		return nil, fmt.Errorf("variant %q: not one of these runs' (have %s)", variant, strings.Join(quoteAll(a.Variants), ", "))
 	}
 	var rows []VersusRow
 	for _, t := range a.Tasks {

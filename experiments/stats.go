@@ -45,6 +45,12 @@ func iqm(x []float64) float64 {
 // they compute the reports' point estimate the reports' way.
 func IQM(x []float64) float64 { return iqm(x) }
 
+// IQMInterval is the reports' percentile bootstrap interval (level conf)
+// of the IQM of one task's runs over reps resamples, for the same tools.
+func IQMInterval(x []float64, reps int, conf float64, rng *rand.Rand) (lo, hi float64) {
+	return stratifiedBootstrapCI([][]float64{x}, iqm, reps, conf, rng)
+}
+
 // meanOf returns the arithmetic mean (NaN for an empty slice).
 func meanOf(x []float64) float64 {
 	if len(x) == 0 {

@@ -104,7 +104,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 			return configError(fmt.Errorf("--versus %q: these runs have no task judged by regret with a threshold", f.versus))
 		}
 		if _, err := anytime.Versus(f.versus); err != nil {
-			return configError(err)
+			return configError(fmt.Errorf("--versus: %w", err))
 		}
 	}
 	var par *experiments.Pareto
