@@ -92,7 +92,8 @@ type Cell struct {
 
 // Report is an ablation report: variants x tasks.
 type Report struct {
-	Dir      string
+	Dir      string   // the first of Dirs
+	Dirs     []string // the directories whose runs it pools
 	Variants []string
 	Tasks    []TaskInfo
 	Cells    map[[2]string]*Cell
@@ -115,6 +116,11 @@ type SkippedRun struct {
 // ErrNotResults is returned (wrapped) by BuildReport for a root that is not
 // a run directory, a sweep directory or a directory holding them.
 var ErrNotResults = errors.New("not a run or sweep directory")
+
+// ErrDuplicateRun is returned (wrapped) by BuildReportDirs when two runs
+// have the same variant, task and seed: a seed counted twice would narrow
+// every interval it enters, so they are refused rather than pooled.
+var ErrDuplicateRun = errors.New("the same variant, task and seed twice")
 
 // ErrNoSuchMetric is returned (wrapped) by BuildReport when no run has the
 // metric asked for; the message lists the metrics that exist.
@@ -308,21 +314,30 @@ func firstReach(rows []Row, metric, x string, thr float64, higher bool) (float64
 	return 0, false
 }
 
-// variantOrder ranks variants by the trials.jsonl of a sweep when dir holds
-// one (grid order), otherwise alphabetically.
-func variantOrder(dir string, variants map[string]bool) []string {
+// variantOrder ranks variants by the trials.jsonl of the sweeps in dirs
+// (grid order; the first directory's sweep first), the rest
+// alphabetically.
+func variantOrder(dirs []string, variants map[string]bool) []string {
 	rank := map[string]int{}
-	if f, err := os.Open(filepath.Join(dir, "trials.jsonl")); err == nil {
+	offset := 0
+	for _, dir := range dirs {
+		f, err := os.Open(filepath.Join(dir, "trials.jsonl"))
+		if err != nil {
+			continue
+		}
+		last := -1
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
 			var t Trial
 			if json.Unmarshal(sc.Bytes(), &t) == nil {
 				if _, ok := rank[t.Variant]; !ok {
-					rank[t.Variant] = t.Index
+					rank[t.Variant] = offset + t.Index
 				}
+				last = max(last, t.Index)
 			}
 		}
 		f.Close()
+		offset += last + 1
 	}
 	out := make([]string, 0, len(variants))
 	for v := range variants {
@@ -344,13 +359,36 @@ func variantOrder(dir string, variants map[string]bool) []string {
 
 // BuildReport reads the runs under dir and aggregates them.
 func BuildReport(dir string, opt ReportOptions) (*Report, error) {
+	return BuildReportDirs([]string{dir}, opt)
+}
+
+// BuildReportDirs reads the runs under each of dirs and aggregates them as
+// one set: the rounds of a study run as separate sweeps on different seeds
+// are pooled this way, each cell holding every seed of its variant and
+// task. Two runs of the same variant, task and seed (one directory given
+// twice, directories that overlap, two sweeps that label different methods
+// alike) are refused with ErrDuplicateRun, naming both.
+func BuildReportDirs(dirs []string, opt ReportOptions) (*Report, error) {
 	if err := opt.validate(); err != nil {
 		return nil, err
 	}
-	runs, unfinished, skipped, err := loadRuns(dir)
-	if err != nil {
-		return nil, fmt.Errorf("read runs: %w", err)
+	if len(dirs) == 0 {
+		return nil, fmt.Errorf("%w: no directory given", ErrNotResults)
 	}
+	var runs []*RunData
+	var unfinished []string
+	var skipped []SkippedRun
+	for _, dir := range dirs {
+		r, u, sk, err := loadRuns(dir)
+		if err != nil {
+			return nil, fmt.Errorf("read runs: %w", err)
+		}
+		runs, unfinished, skipped = append(runs, r...), append(unfinished, u...), append(skipped, sk...)
+	}
+	if err := noDuplicateRuns(runs); err != nil {
+		return nil, err
+	}
+	dir := strings.Join(dirs, ", ")
 	if len(runs) == 0 {
 		msg := fmt.Sprintf("no finished runs (directories with DONE) under %s", dir)
 		if len(unfinished) > 0 {
@@ -361,7 +399,7 @@ func BuildReport(dir string, opt ReportOptions) (*Report, error) {
 		}
 		return nil, errors.New(msg)
 	}
-	rep := &Report{Dir: dir, Cells: map[[2]string]*Cell{}, Runs: runs, Unfinished: unfinished, Skipped: skipped, Options: opt}
+	rep := &Report{Dir: dirs[0], Dirs: dirs, Cells: map[[2]string]*Cell{}, Runs: runs, Unfinished: unfinished, Skipped: skipped, Options: opt}
 	rep.addTasks()
 	rep.addScores()
 	if len(rep.Cells) == 0 {
@@ -403,7 +441,25 @@ func (rep *Report) addTasks() {
 		rep.Tasks = append(rep.Tasks, ti)
 	}
 	slices.SortFunc(rep.Tasks, func(a, b TaskInfo) int { return strings.Compare(a.Name, b.Name) })
-	rep.Variants = variantOrder(rep.Dir, variants)
+	rep.Variants = variantOrder(rep.Dirs, variants)
+}
+
+// noDuplicateRuns returns an ErrDuplicateRun error naming the first two
+// runs with the same variant, task and seed (nil when there are none).
+func noDuplicateRuns(runs []*RunData) error {
+	type key struct {
+		variant, task string
+		seed          int64
+	}
+	seen := make(map[key]string, len(runs))
+	for _, r := range runs {
+		k := key{r.Variant, r.Task, r.Seed}
+		if first, ok := seen[k]; ok {
+			return fmt.Errorf("%w: variant %q, task %q, seed %d: %s and %s; a report counts each seed once: give it one of them, or label one another way (the run's `variant` key)", ErrDuplicateRun, r.Variant, r.Task, r.Seed, first, r.Dir)
+		}
+		seen[k] = r.Dir
+	}
+	return nil
 }
 
 // addScores adds each run's final value of its task's metric (and the

@@ -22,6 +22,7 @@ var examples = map[string][]string{
 		"commgraph report runs/dram_baselines",
 		"commgraph report runs/dram_baselines --format csv > cells.csv",
 		"commgraph report runs/dram_baselines --pareto time_ns,energy_pJ",
+		"commgraph report runs/s22study runs/s22ippo --out runs/pooled --versus kind=commformer   # several sweeps pooled",
 	},
 	"graph export": {
 		"commgraph graph export runs/dram_latency/seed-1 --format png",

@@ -91,8 +91,8 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := experiments.BuildReport(f.dir, f.opt)
-	if errors.Is(err, experiments.ErrNotResults) || errors.Is(err, experiments.ErrNoSuchMetric) {
+	rep, err := experiments.BuildReportDirs(f.dirs, f.opt)
+	if errors.Is(err, experiments.ErrNotResults) || errors.Is(err, experiments.ErrNoSuchMetric) || errors.Is(err, experiments.ErrDuplicateRun) {
 		return configError(err) // a bad argument: status 2
 	}
 	if err != nil {
@@ -138,7 +138,8 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 
 // reportFlags are the parsed arguments of `commgraph report`.
 type reportFlags struct {
-	dir, out, format string
+	dirs             []string // the runs directories, pooled (a study's rounds on different seeds)
+	out, format      string
 	opt              experiments.ReportOptions
 	noPlots          bool
 	paretoX, paretoY string // both empty without --pareto
@@ -153,7 +154,7 @@ func parseReportFlags(args []string, stderr io.Writer) (*reportFlags, error) {
 	format := fs.String("format", "ascii", "output: ascii (boxed tables), md, csv (the ablation cells, one line each; other tables go to files) or json (the marl-eval layout)")
 	metric := fs.String("metric", "", "metrics column to compare (default: each task's primary metric)")
 	threshold := fs.Float64("threshold", math.NaN(), "target for evaluations-to-threshold (default: the task's)")
-	out := fs.String("out", "", "directory for curves, tables and JSON files (default DIR/report)")
+	out := fs.String("out", "", "directory for curves, tables and JSON files (default DIR/report; required with several DIRs)")
 	resamples := fs.Int("resamples", experiments.DefaultResamples, "bootstrap resamples")
 	seed := fs.Uint64("seed", experiments.DefaultBootstrapSeed, "bootstrap seed")
 	noPlots := fs.Bool("no-plots", false, "write no PNGs (curves, Pareto plot)")
@@ -163,12 +164,22 @@ func parseReportFlags(args []string, stderr io.Writer) (*reportFlags, error) {
 	var logx optBool
 	fs.Var(&logx, "logx", "log-scale budget axis in the curves (default: on for evaluation axes, unique_evals; --logx=false turns it off)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: commgraph report DIR [--format ascii|md|csv|json] [--metric NAME] [--threshold X] [--pareto X,Y] [--at B,B,...] [--versus VARIANT] [--logx[=false]] [--out DIR]")
+		fmt.Fprintln(stderr, "usage: commgraph report DIR [DIR ...] [--format ascii|md|csv|json] [--metric NAME] [--threshold X] [--pareto X,Y] [--at B,B,...] [--versus VARIANT] [--logx[=false]] [--out DIR]")
 		fs.PrintDefaults()
 	}
-	arg, err := parseOne(fs, args, "runs directory")
+	dirs, err := parseInterleaved(fs, args)
 	if err != nil {
-		return nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usageErrorf("%v", err)
+	}
+	switch {
+	case len(dirs) == 0:
+		fs.Usage()
+		return nil, usageErrorf("want one or more runs directories, got none")
+	case len(dirs) > 1 && *out == "":
+		return nil, usageErrorf("%d runs directories: give --out, the directory for the pooled report's files", len(dirs))
 	}
 	switch *format {
 	case "ascii", "md", "csv", "json":
@@ -178,14 +189,14 @@ func parseReportFlags(args []string, stderr io.Writer) (*reportFlags, error) {
 	if *resamples < 1 || *resamples > maxResamples {
 		return nil, usageErrorf("--resamples %d: want 1 to %d", *resamples, maxResamples)
 	}
-	f := &reportFlags{dir: arg, out: *out, format: *format, noPlots: *noPlots, opt: experiments.DefaultReportOptions(), versus: *versus}
+	f := &reportFlags{dirs: dirs, out: *out, format: *format, noPlots: *noPlots, opt: experiments.DefaultReportOptions(), versus: *versus}
 	if *pareto != "" {
 		if f.paretoX, f.paretoY, err = parsePareto(*pareto); err != nil {
 			return nil, err
 		}
 	}
 	if f.out == "" {
-		f.out = filepath.Join(arg, "report")
+		f.out = filepath.Join(dirs[0], "report")
 	}
 	if *at != "" {
 		if f.budgets, err = parseBudgets(*at); err != nil {

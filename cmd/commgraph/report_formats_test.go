@@ -82,3 +82,57 @@ out_dir = "`+out+`"
 		t.Errorf("--pareto with a missing metric: exit %d, %s", code, stderr.String())
 	}
 }
+
+// TestReportPooledDirs: `report DIR DIR --out OUT` pools two sweeps (a
+// study's rounds on different seeds) into one set of cells; several DIRs
+// without --out, and a directory given twice (every seed twice), are
+// refused with exit 2 before any file is written.
+func TestReportPooledDirs(t *testing.T) {
+	experimentstest.Register()
+	tmp := t.TempDir()
+	out := filepath.Join(tmp, "runs")
+	writeFile(t, filepath.Join(tmp, "base.toml"), sweepBaseTOML)
+	for name, seeds := range map[string]string{"round1": "[1, 2]", "round2": "[3]"} {
+		sw := filepath.Join(tmp, name+".toml")
+		writeFile(t, sw, `name = "`+name+`"
+base = "base.toml"
+seeds = `+seeds+`
+out_dir = "`+out+`"
+[grid]
+"algorithm.fake.lr" = [1e-3, 1e-4]
+`)
+		var stdout, stderr bytes.Buffer
+		if code := dispatch([]string{"sweep", sw, "--quiet"}, &stdout, &stderr); code != 0 {
+			t.Fatalf("sweep %s: %d %s", name, code, stderr.String())
+		}
+	}
+	r1, r2 := filepath.Join(out, "round1"), filepath.Join(out, "round2")
+	pooled := filepath.Join(tmp, "pooled")
+	var stdout, stderr bytes.Buffer
+	if code := dispatch([]string{"report", r1, r2, "--out", pooled, "--format", "csv", "--no-plots"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("pooled report: %d %s", code, stderr.String())
+	}
+	recs, err := csv.NewReader(&stdout).ReadAll()
+	if err != nil || len(recs) != 3 || recs[1][4] != "3" || recs[2][4] != "3" {
+		t.Fatalf("pooled cells should hold 3 seeds each (%v): %v", err, recs)
+	}
+	if _, err := os.Stat(filepath.Join(pooled, "report.csv")); err != nil {
+		t.Errorf("pooled report's files: %v", err)
+	}
+	for _, args := range [][]string{
+		{"report", r1, r2}, // several DIRs, no --out
+		{"report", r1, r1, "--out", filepath.Join(tmp, "twice")}, // every seed twice
+	} {
+		stderr.Reset()
+		code := dispatch(args, &stdout, &stderr)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2: %s", args, code, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), "--out") && !strings.Contains(stderr.String(), "same variant, task and seed twice") {
+			t.Errorf("%v: the error does not say why: %s", args, stderr.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "twice")); !os.IsNotExist(err) {
+		t.Errorf("a refused report wrote its output directory: %v", err)
+	}
+}
