@@ -13,7 +13,11 @@ fixed seed, so the lines above are as before). Tasks missing seeds
 are listed and left out.
 
 Usage: form_ratio.py CANDIDATE_DIR REFERENCE_DIR FIRST_SEED LAST_SEED
-(e.g. python3 docs/tools/form_ratio.py runs/s19K runs/s19AB 41 50)
+       form_ratio.py CANDIDATE_DIR REFERENCE_DIR SEEDS
+(e.g. python3 docs/tools/form_ratio.py runs/s19K runs/s19AB 41 50). Rounds run as separate
+sweeps are pooled by giving comma-separated directories, each seed read from the first
+directory that has it, and SEEDS as comma-separated ranges (e.g. runs/s22study,runs/s23study
+runs/s22nograph,runs/s23nograph 91-100,137-146).
 """
 import json
 import math
@@ -31,9 +35,12 @@ def iqm(xs):
     return sum(mid) / len(mid)
 
 
-def evals(root, task, seed):
-    path = os.path.join(root, task, "seed-%d" % seed, "summary.json")
-    if not os.path.exists(path):
+def evals(roots, task, seed):
+    for root in roots:
+        path = os.path.join(root, task, "seed-%d" % seed, "summary.json")
+        if os.path.exists(path):
+            break
+    else:
         return None
     with open(path) as f:
         v = json.load(f)["final"].get("evals_to_threshold")
@@ -52,13 +59,26 @@ def short(task):
     return t.replace("traces-_", "").replace("__objective-", " ").replace("_objective-", " ")
 
 
+def parse_seeds(spec):
+    seeds = []
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        seeds.extend(range(int(lo), int(hi or lo) + 1))
+    if len(set(seeds)) != len(seeds):
+        sys.exit("seeds %s: a seed listed twice" % spec)
+    return seeds
+
+
 def main(argv):
-    if len(argv) != 5:
+    if len(argv) == 5:
+        seeds = list(range(int(argv[3]), int(argv[4]) + 1))
+    elif len(argv) == 4:
+        seeds = parse_seeds(argv[3])
+    else:
         sys.exit(__doc__)
-    cand, ref, lo, hi = argv[1], argv[2], int(argv[3]), int(argv[4])
-    seeds = range(lo, hi + 1)
+    cand, ref = argv[1].split(","), argv[2].split(",")
     rng = random.Random(1)
-    tasks = sorted(t for t in os.listdir(ref) if os.path.isdir(os.path.join(ref, t)))
+    tasks = sorted({t for r in ref for t in os.listdir(r) if os.path.isdir(os.path.join(r, t))})
     logs = []
     pairs = []
     print("| task | reference IQM [95% CI] | candidate IQM [95% CI] | candidate / reference |")
