@@ -516,9 +516,9 @@ func (a *Anytime) WriteVersus(w io.Writer, format, variant string) error {
 		}
 		return "no"
 	}
-	header := []string{"task", variant + ": evals to threshold", "fewest other", "its evals to threshold", "ratio", "fewest?", "inside its CI?"}
+	header := []string{"task", variant + ": evals to threshold", "fewest other", "its evals to threshold", "ratio", "fewest?", "inside its CI?", "runs (its / other's)"}
 	if format == "csv" {
-		header = []string{"task", "variant", "iqm", "ci_lo", "ci_hi", "best_other", "best_iqm", "best_ci_lo", "best_ci_hi", "ratio", "fewest", "inside_best_ci"}
+		header = []string{"task", "variant", "iqm", "ci_lo", "ci_hi", "best_other", "best_iqm", "best_ci_lo", "best_ci_hi", "ratio", "fewest", "inside_best_ci", "runs", "best_runs"}
 	}
 	var body [][]string
 	fewest, inside := 0, 0
@@ -531,14 +531,16 @@ func (a *Anytime) WriteVersus(w io.Writer, format, variant string) error {
 		}
 		if format == "csv" {
 			g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-			body = append(body, []string{r.Task, variant, g(r.Own.IQM), g(r.Own.Lo), g(r.Own.Hi), r.Best, g(r.BestIn.IQM), g(r.BestIn.Lo), g(r.BestIn.Hi), g(r.Ratio), yes(r.Fewest), yes(r.Inside)})
+			body = append(body, []string{r.Task, variant, g(r.Own.IQM), g(r.Own.Lo), g(r.Own.Hi), r.Best, g(r.BestIn.IQM), g(r.BestIn.Lo), g(r.BestIn.Hi), g(r.Ratio), yes(r.Fewest), yes(r.Inside),
+				strconv.Itoa(len(r.Own.Values)), strconv.Itoa(len(r.BestIn.Values))})
 			continue
 		}
 		ratio := "-"
 		if !math.IsNaN(r.Ratio) {
 			ratio = fmtG(r.Ratio)
 		}
-		body = append(body, []string{r.Task, fmtInterval(r.Own, fmtEvals), r.Best, fmtInterval(r.BestIn, fmtEvals), ratio, yes(r.Fewest), yes(r.Inside)})
+		body = append(body, []string{r.Task, fmtInterval(r.Own, fmtEvals), r.Best, fmtInterval(r.BestIn, fmtEvals), ratio, yes(r.Fewest), yes(r.Inside),
+			fmt.Sprintf("%d / %d", len(r.Own.Values), len(r.BestIn.Values))})
 	}
 	if format != "csv" {
 		if _, err := fmt.Fprintf(w, "\n%s against the other variants (evaluations to the threshold, IQM [%.0f%% CI]):\n\n", variant, 100*a.opt.Confidence); err != nil {

@@ -183,7 +183,7 @@ func TestAnytimeVersus(t *testing.T) {
 		"t1": {"A": {10, 20, 30, 40}, "B": {5, 6, 7, 8}, "C": {100, 100, 100, 100}},     // A neither fewest nor inside B's CI
 		"t2": {"A": {5, 5, 6, 6}, "B": {6, 7, 8, 9}, "C": {inf, inf, inf, inf}},         // A fewest (and so inside)
 		"t3": {"A": {10, 12, 14, 16}, "B": {2, 3, 20, 30}, "C": {50, 60, 70, 80}},       // A not fewest (13 > 11.5), inside B's wide CI
-		"t4": {"A": {7, 7, 7, 7}, "B": {7, 7, 7, 7}},                                    // a tie counts as fewest
+		"t4": {"A": {7, 7, 7, 7}, "B": {7, 7, 7, 7, 7}},                                 // a tie counts as fewest; B has a fifth run
 		"t5": {"B": {1, 2, 3, 4}, "C": {4, 5, 6, 7}},                                    // A did not run: no row
 		"t6": {"A": {inf, inf, inf, inf}, "B": {inf, inf, inf, 9}, "C": {1, 1, 1, inf}}, // never against C's 1: ratio +Inf, inside C's [1, never]
 	}
@@ -248,7 +248,10 @@ func TestAnytimeVersus(t *testing.T) {
 	if err := a.WriteVersus(&csv, "csv", "A"); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(csv.String(), "\n"); n != 1+5 || strings.Count(csv.String(), ",yes,yes") != 2 {
+	if !strings.Contains(md.String(), "4 / 5") || strings.Count(md.String(), "4 / 4") != 4 {
+		t.Errorf("versus table without the runs of each side (4 / 5 on t4, 4 / 4 elsewhere):\n%s", md.String())
+	}
+	if n := strings.Count(csv.String(), "\n"); n != 1+5 || strings.Count(csv.String(), ",yes,yes,") != 2 || !strings.Contains(csv.String(), ",yes,yes,4,5\n") {
 		t.Errorf("versus CSV:\n%s", csv.String())
 	}
 }
