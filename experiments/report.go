@@ -92,7 +92,6 @@ type Cell struct {
 
 // Report is an ablation report: variants x tasks.
 type Report struct {
-	Dir      string   // the first of Dirs
 	Dirs     []string // the directories whose runs it pools
 	Variants []string
 	Tasks    []TaskInfo
@@ -399,7 +398,7 @@ func BuildReportDirs(dirs []string, opt ReportOptions) (*Report, error) {
 		}
 		return nil, errors.New(msg)
 	}
-	rep := &Report{Dir: dirs[0], Dirs: dirs, Cells: map[[2]string]*Cell{}, Runs: runs, Unfinished: unfinished, Skipped: skipped, Options: opt}
+	rep := &Report{Dirs: dirs, Cells: map[[2]string]*Cell{}, Runs: runs, Unfinished: unfinished, Skipped: skipped, Options: opt}
 	rep.addTasks()
 	rep.addScores()
 	if len(rep.Cells) == 0 {

@@ -36,8 +36,8 @@ func TestReportPoolsDirs(t *testing.T) {
 	if !slices.Equal(c.Seeds, []int64{1, 2, 3, 4, 11, 12, 13, 14}) {
 		t.Errorf("pooled seeds %v", c.Seeds)
 	}
-	if len(rep.Dirs) != 2 || rep.Dir != r1 || !slices.Equal(rep.Variants, []string{"A", "B"}) {
-		t.Errorf("dirs %v (dir %s), variants %v", rep.Dirs, rep.Dir, rep.Variants)
+	if !slices.Equal(rep.Dirs, []string{r1, r2}) || !slices.Equal(rep.Variants, []string{"A", "B"}) {
+		t.Errorf("dirs %v, variants %v", rep.Dirs, rep.Variants)
 	}
 	one, err := experiments.BuildReport(r1, experiments.DefaultReportOptions())
 	if err != nil || one.Cells[[2]string{"A", "easy"}].IQM != 2.5 {

@@ -167,12 +167,9 @@ func parseReportFlags(args []string, stderr io.Writer) (*reportFlags, error) {
 		fmt.Fprintln(stderr, "usage: commgraph report DIR [DIR ...] [--format ascii|md|csv|json] [--metric NAME] [--threshold X] [--pareto X,Y] [--at B,B,...] [--versus VARIANT] [--logx[=false]] [--out DIR]")
 		fs.PrintDefaults()
 	}
-	dirs, err := parseInterleaved(fs, args)
+	dirs, err := parsePositional(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usageErrorf("%v", err)
+		return nil, err
 	}
 	switch {
 	case len(dirs) == 0:

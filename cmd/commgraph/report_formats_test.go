@@ -119,20 +119,21 @@ out_dir = "`+out+`"
 	if _, err := os.Stat(filepath.Join(pooled, "report.csv")); err != nil {
 		t.Errorf("pooled report's files: %v", err)
 	}
-	for _, args := range [][]string{
-		{"report", r1, r2}, // several DIRs, no --out
-		{"report", r1, r1, "--out", filepath.Join(tmp, "twice")}, // every seed twice
+	refused := filepath.Join(tmp, "refused")
+	for _, c := range []struct {
+		args []string
+		why  string
+	}{
+		{[]string{"report", r1, r2}, "give --out"},                                                  // several DIRs, no --out
+		{[]string{"report", r1, r1, "--out", refused}, "same variant, task and seed twice"},         // every seed twice
+		{[]string{"report", r1, filepath.Join(tmp, "nope"), "--out", refused}, "no such directory"}, // a missing second DIR
 	} {
 		stderr.Reset()
-		code := dispatch(args, &stdout, &stderr)
-		if code != 2 {
-			t.Errorf("%v: exit %d, want 2: %s", args, code, stderr.String())
-		}
-		if !strings.Contains(stderr.String(), "--out") && !strings.Contains(stderr.String(), "same variant, task and seed twice") {
-			t.Errorf("%v: the error does not say why: %s", args, stderr.String())
+		if code := dispatch(c.args, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), c.why) {
+			t.Errorf("%v: exit %d, want 2 saying %q: %s", c.args, code, c.why, stderr.String())
 		}
 	}
-	if _, err := os.Stat(filepath.Join(tmp, "twice")); !os.IsNotExist(err) {
+	if _, err := os.Stat(refused); !os.IsNotExist(err) {
 		t.Errorf("a refused report wrote its output directory: %v", err)
 	}
 }

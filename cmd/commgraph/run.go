@@ -57,15 +57,22 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parsePositional parses flags interleaved with positional arguments and
+// maps flag errors (but -h) to usage errors.
+func parsePositional(fs *flag.FlagSet, args []string) ([]string, error) {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		err = usageErrorf("%v", err)
+	}
+	return pos, err
+}
+
 // parseOne parses flags interleaved with exactly one positional argument
 // (what names it in the error) and maps flag errors to usage errors.
 func parseOne(fs *flag.FlagSet, args []string, what string) (string, error) {
-	pos, err := parseInterleaved(fs, args)
+	pos, err := parsePositional(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return "", err
-		}
-		return "", usageErrorf("%v", err)
+		return "", err
 	}
 	if len(pos) != 1 {
 		fs.Usage()
