@@ -63,7 +63,10 @@ def parse_seeds(spec):
     seeds = []
     for part in spec.split(","):
         lo, _, hi = part.partition("-")
-        seeds.extend(range(int(lo), int(hi or lo) + 1))
+        try:
+            seeds.extend(range(int(lo), int(hi or lo) + 1))
+        except ValueError:
+            sys.exit("seeds %s: %r is not a seed or a range such as 91-100" % (spec, part))
     if len(set(seeds)) != len(seeds):
         sys.exit("seeds %s: a seed listed twice" % spec)
     return seeds
